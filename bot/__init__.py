@@ -1,0 +1,1 @@
+"""Rasa bot connector, handover policy and trainer workflow (see the bot issue)."""

@@ -1,0 +1,1 @@
+"""The web-chat channel: the embeddable widget's WebSocket protocol (docs/api.md)."""

@@ -1,0 +1,1 @@
+"""The agent, supervisor and trainer console: aiohttp routes, WebSockets and static UI."""

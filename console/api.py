@@ -1,0 +1,241 @@
+"""The console's JSON API (docs/api.md, "Console HTTP"). Handlers: authenticate, parse, call, answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, Field, ValidationError
+
+from console.auth import (
+    AGENT_KEY,
+    COOKIE,
+    CSRF_KEY,
+    SESSION_TTL,
+    authenticate,
+    check_csrf,
+    login,
+    set_session_cookie,
+)
+from console.errors import api_error
+from console.keys import HUB, LIVE
+from console.live import SUPERVISING, overview_json
+from hub.clock import from_ms, iso
+from hub.domain.ids import AgentStatus, Author
+from hub.domain.model import Agent
+from hub.domain.states import ConversationState
+from hub.wire import agent_json, event_json, message_json, summary_json
+
+routes = web.RouteTableDef()
+T = TypeVar("T", bound=BaseModel)
+MAX_BODY = 64 * 1024
+
+
+class LoginBody(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class StatusBody(BaseModel):
+    status: AgentStatus
+
+
+class MessageBody(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    private: bool = False
+
+
+class QueueBody(BaseModel):
+    queue: str = Field(min_length=1, max_length=100)
+
+
+class CodeBody(BaseModel):
+    code: str = Field(min_length=1, max_length=100)
+
+
+class TypingBody(BaseModel):
+    active: bool
+
+
+async def body(request: web.Request, model: type[T]) -> T:
+    """Parse and validate a JSON body; a clear 4xx for anything else."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise api_error(413, "too_large", f"body over {MAX_BODY} bytes")
+    try:
+        raw = await request.read()
+        return model.model_validate(json.loads(raw.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise api_error(400, "bad_json", "the body is not valid UTF-8 JSON") from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise api_error(400, "invalid_input", f"{where}: {first['msg']}") from None
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every /api/ call but login needs a session; every non-GET also the CSRF header."""
+    if request.path.startswith("/api/") and request.path != "/api/login":
+        agent, csrf = await authenticate(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            check_csrf(request, csrf)
+        request[AGENT_KEY] = agent
+        request[CSRF_KEY] = csrf
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+def require_supervisor(agent: Agent) -> None:
+    if agent.role not in SUPERVISING:
+        raise api_error(403, "forbidden", "supervisors and admins only")
+
+
+@routes.post("/api/login")
+async def post_login(request: web.Request) -> web.Response:
+    data = await body(request, LoginBody)
+    agent, token, csrf = await login(request, data.username, data.password)
+    response = web.json_response({"agent": agent_json(agent), "csrf_token": csrf})
+    set_session_cookie(response, token, secure=request.secure)
+    return response
+
+
+@routes.post("/api/logout")
+async def post_logout(request: web.Request) -> web.Response:
+    await request.app[HUB].sessions.delete(request.cookies[COOKIE])
+    response = web.json_response({})
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+@routes.get("/api/me")
+async def get_me(request: web.Request) -> web.Response:
+    return web.json_response({"agent": agent_json(request[AGENT_KEY]), "csrf_token": request[CSRF_KEY],
+                              "session_ttl_s": int(SESSION_TTL.total_seconds())})
+
+
+@routes.post("/api/me/status")
+async def post_status(request: web.Request) -> web.Response:
+    hub, agent = request.app[HUB], request[AGENT_KEY]
+    data = await body(request, StatusBody)
+    await hub.directory.update_agent(agent.id, {"status": data.status.value})
+    updated = await hub.directory.agent(agent.id)
+    await hub.acd.set_presence(updated, data.status)
+    request.app[LIVE].update_agent(updated)
+    return web.json_response({"agent": agent_json(updated)})
+
+
+@routes.get("/api/inbox")
+async def get_inbox(request: web.Request) -> web.Response:
+    hub, agent = request.app[HUB], request[AGENT_KEY]
+    mine = await hub.conversations.find_docs({"agent_id": agent.id, "state": {"$in": ["offered", "assigned",
+                                                                                       "wrap_up"]}})
+    queued_query: dict[str, Any] = {"state": ConversationState.QUEUED.value}
+    if agent.role not in SUPERVISING:
+        queued_query["skills"] = {"$not": {"$elemMatch": {"$nin": sorted(agent.skills)}}}
+    queued = await hub.conversations.find_docs(queued_query)
+    offers = []
+    for doc in (d for d in mine if d["state"] == "offered"):
+        offer = await hub.acd.offer_of(doc["_id"])
+        offers.append({**summary_json(doc), "expires_at": iso(from_ms(offer.expires_ms)) if offer else None})
+    return web.json_response({
+        "offers": offers,
+        "assigned": [summary_json(d) for d in mine if d["state"] != "offered"],
+        "queued": [summary_json(d) for d in queued],
+    })
+
+
+@routes.get("/api/conversations/{id}")
+async def get_conversation(request: web.Request) -> web.Response:
+    hub, agent = request.app[HUB], request[AGENT_KEY]
+    doc = await hub.service.view(agent, request.match_info["id"])
+    messages = await hub.messages.timeline(doc["_id"], include_private=True)
+    events = await hub.conversations.events_of(doc["_id"])
+    timeline = [{"kind": "message", "at": m.sent_at, "message": message_json(m)} for m in messages]
+    timeline += [{"kind": "event", "at": e["at"], "event": event_json(e)} for e in events]
+    timeline.sort(key=lambda entry: entry["at"])
+    for entry in timeline:
+        del entry["at"]
+    return web.json_response({"conversation": summary_json(doc), "timeline": timeline})
+
+
+@routes.post("/api/conversations/{id}/accept")
+async def post_accept(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    conversation = await hub.acd.accept(request[AGENT_KEY], request.match_info["id"])
+    return web.json_response({"conversation": summary_json(await hub.conversations.get_doc(conversation.id))})
+
+
+@routes.post("/api/conversations/{id}/decline")
+async def post_decline(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    conversation = await hub.acd.decline(request[AGENT_KEY], request.match_info["id"])
+    return web.json_response({"conversation": summary_json(await hub.conversations.get_doc(conversation.id))})
+
+
+@routes.post("/api/conversations/{id}/messages")
+async def post_message(request: web.Request) -> web.Response:
+    data = await body(request, MessageBody)
+    message = await request.app[HUB].service.reply(request[AGENT_KEY], request.match_info["id"], data.text,
+                                                   private=data.private)
+    return web.json_response({"message": message_json(message)})
+
+
+@routes.post("/api/conversations/{id}/transfer")
+async def post_transfer(request: web.Request) -> web.Response:
+    hub, data = request.app[HUB], await body(request, QueueBody)
+    conversation = await hub.service.transfer(request[AGENT_KEY], request.match_info["id"], data.queue)
+    return web.json_response({"conversation": summary_json(await hub.conversations.get_doc(conversation.id))})
+
+
+@routes.post("/api/conversations/{id}/wrap_up")
+async def post_wrap_up(request: web.Request) -> web.Response:
+    hub, data = request.app[HUB], await body(request, CodeBody)
+    conversation = await hub.service.wrap_up(request[AGENT_KEY], request.match_info["id"], data.code)
+    return web.json_response({"conversation": summary_json(await hub.conversations.get_doc(conversation.id))})
+
+
+@routes.post("/api/conversations/{id}/resolve")
+async def post_resolve(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    conversation = await hub.service.resolve(request[AGENT_KEY], request.match_info["id"])
+    return web.json_response({"conversation": summary_json(await hub.conversations.get_doc(conversation.id))})
+
+
+@routes.post("/api/conversations/{id}/read")
+async def post_read(request: web.Request) -> web.Response:
+    await request.app[HUB].service.read_by_agent(request[AGENT_KEY], request.match_info["id"])
+    return web.json_response({})
+
+
+@routes.post("/api/conversations/{id}/typing")
+async def post_typing(request: web.Request) -> web.Response:
+    hub, data = request.app[HUB], await body(request, TypingBody)
+    await hub.service.view(request[AGENT_KEY], request.match_info["id"])
+    await hub.service.typing(request.match_info["id"], Author.AGENT, data.active)
+    return web.json_response({})
+
+
+@routes.get("/api/queues")
+async def get_queues(request: web.Request) -> web.Response:
+    queues = await request.app[HUB].directory.queues()
+    return web.json_response({"queues": [{"id": q.id, "name": q.name, "skills": sorted(q.skills)}
+                                         for q in queues]})
+
+
+@routes.get("/api/canned")
+async def get_canned(request: web.Request) -> web.Response:
+    canned = await request.app[HUB].directory.canned()
+    return web.json_response({"canned": [{"id": c.id, "title": c.title, "text": c.text} for c in canned]})
+
+
+@routes.get("/api/wrap_up_codes")
+async def get_wrap_up_codes(request: web.Request) -> web.Response:
+    codes = await request.app[HUB].directory.wrap_up_codes()
+    return web.json_response({"codes": [{"code": c.code, "label": c.label} for c in codes]})
+
+
+@routes.get("/api/supervisor/overview")
+async def get_overview(request: web.Request) -> web.Response:
+    require_supervisor(request[AGENT_KEY])
+    return web.json_response(await overview_json(request.app[HUB]))

@@ -1,0 +1,11 @@
+"""Typed application keys: how handlers reach the hub's runtime objects."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from console.live import ConsoleLive
+from hub.context import HubContext
+
+HUB = web.AppKey("hub", HubContext)
+LIVE = web.AppKey("live", ConsoleLive)

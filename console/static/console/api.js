@@ -1,0 +1,130 @@
+// fetch wrapper for the console HTTP API (docs/api.md, "Console HTTP").
+// The session is an HttpOnly cookie; the CSRF token lives in sessionStorage.
+
+export const LOGIN_URL = '/console/login';
+export const AGENT_URL = '/console/';
+export const SUPERVISOR_URL = '/console/supervisor';
+
+const CSRF_KEY = 'hub.csrf';
+const NEXT_KEY = 'hub.next';
+
+export function getCsrf() {
+  try { return sessionStorage.getItem(CSRF_KEY) || ''; } catch { return ''; }
+}
+
+export function setCsrf(token) {
+  try {
+    if (token) sessionStorage.setItem(CSRF_KEY, String(token));
+  } catch { /* storage disabled: requests will fail with 403 csrf and refresh */ }
+}
+
+export function clearCsrf() {
+  try { sessionStorage.removeItem(CSRF_KEY); } catch { /* ignore */ }
+}
+
+/** Which page to open after the next login ("supervisor" | null); not sensitive. */
+export function rememberNext(page) {
+  try { sessionStorage.setItem(NEXT_KEY, page); } catch { /* ignore */ }
+}
+
+export function takeNext() {
+  try {
+    const v = sessionStorage.getItem(NEXT_KEY);
+    sessionStorage.removeItem(NEXT_KEY);
+    return v;
+  } catch { return null; }
+}
+
+export class ApiError extends Error {
+  constructor(status, code, message, body) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.body = body;
+  }
+}
+
+let redirecting = false;
+
+export function goToLogin() {
+  if (redirecting) return;
+  redirecting = true;
+  clearCsrf();
+  if (location.pathname.startsWith(SUPERVISOR_URL)) rememberNext('supervisor');
+  location.assign(LOGIN_URL);
+}
+
+function defaultMessage(status) {
+  if (status === 401) return 'Your session has expired. Please sign in again.';
+  if (status === 403) return 'You are not allowed to do that.';
+  if (status === 404) return 'Not found.';
+  if (status === 409) return 'That action is not possible in the current state.';
+  if (status === 429) return 'Too many requests. Please slow down.';
+  if (status >= 500) return `The server had a problem (HTTP ${status}). Please try again.`;
+  return `Request failed (HTTP ${status}).`;
+}
+
+/**
+ * request(method, path, body?, options?) → parsed JSON body ({} when empty).
+ * Throws ApiError(status, code, message) with the server's message on failure.
+ * options.redirectOn401 (default true): go to the login page on 401.
+ */
+export async function request(method, path, body, options = {}) {
+  const { redirectOn401 = true, retryCsrf = true } = options;
+  const headers = { Accept: 'application/json' };
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  const unsafe = method !== 'GET' && method !== 'HEAD';
+  if (unsafe) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body === undefined ? {} : body);
+    const token = getCsrf();
+    if (token) headers['X-CSRF-Token'] = token;
+  }
+
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+  }
+
+  let data = null;
+  if (res.status !== 204) {
+    const text = await res.text().catch(() => '');
+    if (text) {
+      try { data = JSON.parse(text); } catch { data = null; }
+    }
+  }
+  if (res.ok) return data && typeof data === 'object' ? data : {};
+
+  const err = (data && typeof data === 'object' && data.error) || {};
+  const code = typeof err.code === 'string' ? err.code : `http_${res.status}`;
+  const message = typeof err.message === 'string' && err.message ? err.message : defaultMessage(res.status);
+
+  if (res.status === 401 && redirectOn401) {
+    goToLogin();
+    throw new ApiError(401, code, message, data);
+  }
+  // A lost / stale CSRF token (new tab, storage cleared): refresh it once and retry.
+  if (res.status === 403 && code === 'csrf' && unsafe && retryCsrf) {
+    let refreshed = false;
+    try {
+      const me = await request('GET', '/api/me', undefined, { redirectOn401 });
+      if (me && me.csrf_token) { setCsrf(me.csrf_token); refreshed = true; }
+    } catch { /* fall through to the original error */ }
+    if (refreshed) return request(method, path, body, { ...options, retryCsrf: false });
+  }
+  throw new ApiError(res.status, code, message, data);
+}
+
+export const api = {
+  get: (path, options) => request('GET', path, undefined, options),
+  post: (path, body, options) => request('POST', path, body, options),
+};
+
+/** "/api/conversations/{id}/{action}" with the id safely encoded. */
+export function convPath(id, action) {
+  const base = `/api/conversations/${encodeURIComponent(id)}`;
+  return action ? `${base}/${action}` : base;
+}

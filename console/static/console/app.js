@@ -1,0 +1,229 @@
+// Agent inbox page (/console/): wires the HTTP API, the console WebSocket, the inbox
+// lists and the conversation view together.
+import { api, convPath, setCsrf } from './api.js';
+import { ConsoleSocket } from './ws.js';
+import { Inbox } from './inbox.js';
+import { ConversationView } from './conversation.js';
+import { initTopbar } from './topbar.js';
+import { h, clear, toast, toastError } from './render.js';
+
+const BASE_TITLE = 'Northgrid Hub';
+
+const state = {
+  me: null,
+  queues: new Map(),
+  inbox: null,
+  view: null,
+  topbar: null,
+  socket: null,
+};
+
+function queueName(id) {
+  const q = state.queues.get(id);
+  return (q && q.name) || id;
+}
+
+function isVisible() {
+  return document.visibilityState !== 'hidden';
+}
+
+function selectConversation(summary) {
+  if (!summary) return;
+  state.inbox.select(summary.id);
+  if (location.hash.slice(1) !== summary.id) {
+    history.replaceState(null, '', `#${encodeURIComponent(summary.id)}`);
+  }
+  state.view.open(summary.id, summary);
+}
+
+async function accept(summary) {
+  const { inbox } = state;
+  inbox.setBusy(summary.id, true);
+  try {
+    const data = await api.post(convPath(summary.id, 'accept'), {});
+    inbox.offers.delete(summary.id);
+    const conv = data.conversation || { ...summary, state: 'assigned', agent_id: state.me.id };
+    inbox.upsert(conv);
+    selectConversation(inbox.get(conv.id) || conv);
+  } catch (err) {
+    toastError(err);
+    // 404/409: the offer is gone (expired, taken elsewhere).
+    if (err.status === 404 || err.status === 409) inbox.withdrawOffer(summary.id);
+  } finally {
+    inbox.setBusy(summary.id, false);
+  }
+}
+
+async function decline(summary) {
+  const { inbox, view } = state;
+  inbox.setBusy(summary.id, true);
+  try {
+    const data = await api.post(convPath(summary.id, 'decline'), {});
+    inbox.withdrawOffer(summary.id);
+    if (data.conversation) inbox.upsert(data.conversation);
+    if (view.id === summary.id) view.close();
+  } catch (err) {
+    toastError(err);
+    if (err.status === 404 || err.status === 409) inbox.withdrawOffer(summary.id);
+  } finally {
+    inbox.setBusy(summary.id, false);
+  }
+}
+
+async function loadInbox() {
+  const { inbox } = state;
+  inbox.beginSnapshot();
+  try {
+    const data = await api.get('/api/inbox');
+    inbox.applySnapshot(data);
+  } catch (err) {
+    inbox.snapshotLoading = false;
+    toastError(err);
+  }
+}
+
+function handleFrame(frame) {
+  const { inbox, view } = state;
+  switch (frame.type) {
+    case 'hello':
+      if (frame.agent) {
+        state.me = { ...state.me, ...frame.agent };
+        state.topbar.update(frame.agent);
+        inbox.setMe(state.me);
+        view.setMe(state.me);
+      }
+      break;
+    case 'offer':
+      if (frame.conversation) {
+        inbox.addOffer(frame.conversation, frame.expires_at);
+        if (!isVisible()) flashTitle();
+      }
+      break;
+    case 'offer_withdrawn':
+      inbox.withdrawOffer(frame.conversation_id);
+      break;
+    case 'conversation':
+      if (frame.conversation) {
+        inbox.upsert(frame.conversation);
+        view.updateSummary(frame.conversation);
+      }
+      break;
+    case 'message': {
+      const open = view.id === frame.conversation_id;
+      inbox.onMessage(frame.conversation_id, frame.message, { isOpenAndVisible: open && isVisible() });
+      if (open) view.addMessage(frame.message);
+      break;
+    }
+    case 'status':
+      if (view.id === frame.conversation_id) view.setStatus(frame.message_id, frame.status);
+      break;
+    case 'typing':
+      if (view.id === frame.conversation_id) view.showTyping(!!frame.active);
+      break;
+    case 'error':
+      toast(frame.message || frame.code || 'Server error');
+      break;
+    default:
+      break; // overview (supervisors) and future frame types
+  }
+}
+
+let titleFlash = false;
+function flashTitle() {
+  titleFlash = true;
+  updateTitle(state.inbox.counts());
+}
+
+function updateTitle(counts) {
+  const n = counts.offers;
+  document.title = n > 0 ? `(${n}) ${titleFlash ? 'New offer · ' : ''}${BASE_TITLE}` : BASE_TITLE;
+}
+
+function showFatal(message) {
+  const pane = document.getElementById('empty-state');
+  clear(pane);
+  pane.appendChild(h('div', { class: 'empty-title', text: 'The console could not start' }));
+  pane.appendChild(h('p', { class: 'empty-text', text: message }));
+  pane.appendChild(h('button', { type: 'button', class: 'btn', text: 'Retry', onclick: () => location.reload() }));
+}
+
+async function main() {
+  let me;
+  try {
+    me = await api.get('/api/me');
+  } catch (err) {
+    if (err.status !== 401) showFatal(err.message);
+    return;
+  }
+  if (me.csrf_token) setCsrf(me.csrf_token);
+  state.me = me.agent || {};
+  document.body.classList.remove('is-booting');
+  state.topbar = initTopbar(state.me);
+
+  state.view = new ConversationView({
+    me: state.me,
+    queueName,
+    onSummary: (s) => state.inbox.upsert(s),
+    onRead: (id) => state.inbox.markRead(id),
+  });
+  state.inbox = new Inbox({
+    offers: document.getElementById('offers-list'),
+    assigned: document.getElementById('assigned-list'),
+    queued: document.getElementById('queued-list'),
+    offersCount: document.getElementById('offers-count'),
+    assignedCount: document.getElementById('assigned-count'),
+    queuedCount: document.getElementById('queued-count'),
+  }, {
+    me: state.me,
+    queueName,
+    onSelect: selectConversation,
+    onAccept: accept,
+    onDecline: decline,
+    onChange: updateTitle,
+  });
+
+  // Lookups (independent; a failure only degrades the matching control).
+  api.get('/api/queues').then((d) => {
+    const queues = Array.isArray(d.queues) ? d.queues : [];
+    state.queues = new Map(queues.map((q) => [q.id, q]));
+    state.view.setQueues(queues);
+    state.inbox.render();
+  }).catch(toastError);
+  api.get('/api/canned').then((d) => state.view.setCanned(Array.isArray(d.canned) ? d.canned : [])).catch(toastError);
+  api.get('/api/wrap_up_codes').then((d) => state.view.setCodes(Array.isArray(d.codes) ? d.codes : [])).catch(toastError);
+
+  state.socket = new ConsoleSocket({
+    onFrame: handleFrame,
+    onState: (s, info) => state.topbar.setConnection(s, info),
+    onOpen: ({ reconnect }) => {
+      if (!reconnect) return;
+      // Frames may have been missed while disconnected: resync.
+      loadInbox();
+      if (state.view.id) state.view.load();
+    },
+    // A failed upgrade looks like a plain close: check the session (401 → login page).
+    beforeReconnect: () => api.get('/api/me'),
+  });
+  state.socket.start();
+
+  await loadInbox();
+
+  const wanted = decodeURIComponent(location.hash.slice(1));
+  if (wanted) {
+    const s = state.inbox.get(wanted);
+    selectConversation(s || { id: wanted });
+  }
+
+  setInterval(() => state.inbox.tick(), 1000);
+  document.addEventListener('visibilitychange', () => {
+    if (!isVisible()) return;
+    titleFlash = false;
+    updateTitle(state.inbox.counts());
+    if (state.view.id && state.inbox.unread.has(state.view.id)) state.view.markRead();
+  });
+  window.addEventListener('focus', () => {
+    if (titleFlash) { titleFlash = false; updateTitle(state.inbox.counts()); }
+  });
+}
+
+main();

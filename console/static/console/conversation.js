@@ -1,0 +1,587 @@
+// Right pane: conversation header + actions, timeline, typing indicator, composer.
+import { api, convPath } from './api.js';
+import {
+  h, clear, setText, channelBadge, channelName, clockTime, fullTime, plain, stateName, slug, toast, toastError,
+} from './render.js';
+
+const STATUS_RANK = { sent: 1, delivered: 2, read: 3 };
+const TYPING_THROTTLE_MS = 2000;
+const TYPING_IDLE_MS = 3000;
+const REMOTE_TYPING_TIMEOUT_MS = 8000;
+const MAX_TEXT = 4000;
+
+function higherStatus(a, b) {
+  return (STATUS_RANK[b] || 0) > (STATUS_RANK[a] || 0) ? b : a;
+}
+
+export class ConversationView {
+  /**
+   * opts: me, queueName(id), onSummary(summary) (push a fresher Summary to the inbox),
+   *       onRead(id) (unread cleared), isVisible() → bool
+   */
+  constructor(opts) {
+    this.me = opts.me;
+    this.queueName = opts.queueName || ((id) => id);
+    this.onSummary = opts.onSummary || (() => {});
+    this.onRead = opts.onRead || (() => {});
+
+    const $ = (id) => document.getElementById(id);
+    this.root = $('conversation');
+    this.emptyState = $('empty-state');
+    this.el = {
+      contact: $('conv-contact'),
+      channel: $('conv-channel'),
+      queue: $('conv-queue'),
+      state: $('conv-state'),
+      extra: $('conv-extra'),
+      timeline: $('timeline'),
+      typing: $('typing-indicator'),
+      composer: $('composer'),
+      input: $('composer-input'),
+      send: $('composer-send'),
+      note: $('composer-note-toggle'),
+      canned: $('canned-select'),
+      hint: $('composer-hint'),
+      transferSelect: $('transfer-select'),
+      transferSubmit: $('transfer-submit'),
+      wrapupSelect: $('wrapup-select'),
+      wrapupSubmit: $('wrapup-submit'),
+      resolve: $('resolve'),
+    };
+
+    this.id = null;
+    this.summary = null;
+    this.loading = false;
+    this.opening = false;
+    this.loadSeq = 0;
+    this.pending = [];             // frames that arrived while the timeline was loading
+    this.messageNodes = new Map(); // message id → node
+    this.statuses = new Map();     // message id → best known status (may precede the message)
+    this.drafts = new Map();
+    this.sending = false;
+    this.actionBusy = false;
+    this.canned = [];
+    this.typingState = { active: false, convId: null, lastSent: 0, idleTimer: null };
+    this.remoteTypingTimer = null;
+    this.readTimer = null;
+
+    this.bind();
+    this.renderEmpty();
+  }
+
+  setMe(me) { this.me = { ...this.me, ...me }; }
+
+  // ------------------------------------------------------------ lookups
+
+  setQueues(queues) {
+    const sel = this.el.transferSelect;
+    clear(sel);
+    sel.appendChild(h('option', { value: '', text: 'Transfer to queue…' }));
+    for (const q of queues) sel.appendChild(h('option', { value: q.id, text: q.name || q.id }));
+    this.updateHeader();
+  }
+
+  setCodes(codes) {
+    const sel = this.el.wrapupSelect;
+    clear(sel);
+    sel.appendChild(h('option', { value: '', text: 'Wrap-up code…' }));
+    for (const c of codes) sel.appendChild(h('option', { value: c.code, text: c.label || c.code }));
+  }
+
+  setCanned(canned) {
+    this.canned = canned;
+    const sel = this.el.canned;
+    clear(sel);
+    sel.appendChild(h('option', { value: '', text: canned.length ? 'Canned replies…' : 'No canned replies' }));
+    for (const c of canned) {
+      sel.appendChild(h('option', { value: c.id, text: c.title || c.id, title: c.text || '' }));
+    }
+  }
+
+  // ------------------------------------------------------------ state helpers
+
+  isMine(s = this.summary) {
+    if (!s) return false;
+    return (s.state === 'assigned' || s.state === 'wrap_up')
+      && (s.agent_id == null || !this.me || s.agent_id === this.me.id);
+  }
+
+  canCompose() {
+    return !!this.id && !this.opening && this.isMine();
+  }
+
+  // ------------------------------------------------------------ open / close
+
+  renderEmpty() {
+    this.root.hidden = true;
+    this.root.removeAttribute('data-conversation-id');
+    this.emptyState.hidden = false;
+  }
+
+  close() {
+    this.stopTyping();
+    this.saveDraft();
+    this.id = null;
+    this.summary = null;
+    this.loadSeq += 1;
+    this.loading = false;
+    this.opening = false;
+    this.pending = [];
+    this.renderEmpty();
+  }
+
+  async open(id, hint) {
+    if (!id) return;
+    if (this.id === id && !this.opening) {
+      this.markRead();
+      return;
+    }
+    this.stopTyping();
+    this.saveDraft();
+    this.id = id;
+    this.summary = hint || { id };
+    this.root.dataset.conversationId = id;
+    this.root.hidden = false;
+    this.emptyState.hidden = true;
+    this.showTyping(false);
+    this.el.input.value = this.drafts.get(id) || '';
+    this.el.transferSelect.value = '';
+    this.el.wrapupSelect.value = '';
+    this.updateHeader();
+    await this.load({ initial: true });
+  }
+
+  /** (Re)load the timeline of the open conversation from the server. */
+  async load({ initial = false } = {}) {
+    const id = this.id;
+    if (!id) return;
+    const seq = ++this.loadSeq;
+    const tl = this.el.timeline;
+    const atBottom = this.isNearBottom();
+    const prevScroll = tl.scrollTop;
+    this.loading = true;
+    this.opening = initial;
+    this.pending = [];
+    if (initial) {
+      this.messageNodes.clear();
+      this.statuses.clear();
+      clear(tl);
+      tl.appendChild(h('div', { class: 'timeline-loading', text: 'Loading conversation…' }));
+      tl.setAttribute('aria-busy', 'true');
+    }
+    this.updateComposer();
+    try {
+      const data = await api.get(convPath(id));
+      if (seq !== this.loadSeq) return;
+      if (data.conversation) {
+        this.summary = { ...this.summary, ...data.conversation };
+        this.onSummary(data.conversation);
+      }
+      this.renderTimeline(Array.isArray(data.timeline) ? data.timeline : []);
+      this.loading = false;
+      this.opening = false;
+      const pending = this.pending;
+      this.pending = [];
+      for (const fn of pending) fn();
+      if (initial || atBottom) this.scrollToBottom();
+      else tl.scrollTop = prevScroll;
+      this.updateHeader();
+      this.updateComposer();
+      if (initial) this.markRead();
+    } catch (err) {
+      if (seq !== this.loadSeq) return;
+      this.loading = false;
+      this.opening = false;
+      if (initial) {
+        clear(tl);
+        tl.appendChild(h('div', { class: 'timeline-error', text: err.message || 'Could not load the conversation.' }));
+      }
+      this.updateHeader();
+      this.updateComposer();
+      toastError(err);
+    } finally {
+      if (seq === this.loadSeq) tl.removeAttribute('aria-busy');
+    }
+  }
+
+  // ------------------------------------------------------------ timeline
+
+  renderTimeline(entries) {
+    const tl = this.el.timeline;
+    const keepStatuses = this.statuses;
+    this.messageNodes = new Map();
+    this.statuses = new Map(keepStatuses);
+    const frag = document.createDocumentFragment();
+    for (const entry of entries) {
+      const node = this.entryNode(entry);
+      if (node) frag.appendChild(node);
+    }
+    clear(tl);
+    tl.appendChild(frag);
+    if (!entries.length) tl.appendChild(h('div', { class: 'timeline-empty', text: 'No messages yet.' }));
+  }
+
+  entryNode(entry) {
+    if (!entry || typeof entry !== 'object') return null;
+    if (entry.kind === 'message' && entry.message) return this.messageNode(entry.message);
+    if (entry.kind === 'event' && entry.event) return this.eventNode(entry.event);
+    return null;
+  }
+
+  messageNode(m) {
+    if (!m || m.id == null) return null;
+    if (this.messageNodes.has(String(m.id))) return null;
+    const author = ['customer', 'agent', 'system'].includes(m.author) ? m.author : 'system';
+    const isPrivate = m.private === true;
+    const status = higherStatus(m.status || 'sent', this.statuses.get(String(m.id)));
+    this.statuses.set(String(m.id), status);
+
+    const text = h('div', { class: 'msg-text', text: m.text ?? '' });
+    const who = h('span', { class: 'msg-author', text: m.author_name || (author === 'customer' ? (this.summary?.contact?.display_name || 'Customer') : author === 'agent' ? 'Agent' : 'System') });
+    const when = h('time', { class: 'msg-time', datetime: m.sent_at || '', title: fullTime(m.sent_at), text: clockTime(m.sent_at) });
+    const ticks = h('span', { class: 'msg-ticks', 'aria-label': status, title: status });
+    const meta = h('div', { class: 'msg-meta' }, who, when);
+    if (author === 'agent' && !isPrivate) meta.appendChild(ticks);
+
+    const bubble = h('div', { class: 'msg-bubble' });
+    if (isPrivate) bubble.appendChild(h('div', { class: 'msg-note-label', text: 'Internal note' }));
+    bubble.appendChild(text);
+
+    const node = h('div', {
+      class: `msg msg-${author}${isPrivate ? ' msg-note' : ''}`,
+      'data-testid': 'timeline-message',
+      'data-author': author,
+      'data-private': String(isPrivate),
+      'data-message-id': String(m.id),
+      'data-status': status,
+    }, bubble, meta);
+    node._ticks = ticks;
+    this.paintTicks(node, status);
+    this.messageNodes.set(String(m.id), node);
+    return node;
+  }
+
+  paintTicks(node, status) {
+    node.dataset.status = status;
+    const ticks = node._ticks;
+    if (!ticks) return;
+    setText(ticks, status === 'sent' ? '✓' : '✓✓');
+    ticks.className = `msg-ticks tick-${slug(status)}`;
+    ticks.title = status === 'read' ? 'Read' : status === 'delivered' ? 'Delivered' : 'Sent';
+    ticks.setAttribute('aria-label', ticks.title);
+  }
+
+  eventNode(ev) {
+    const parts = [];
+    if (ev.from_state || ev.to_state) {
+      parts.push(`${stateName(ev.from_state) || '—'} → ${stateName(ev.to_state) || '—'}`);
+      if (ev.type && !['transition', 'state', 'state_change'].includes(ev.type)) {
+        parts.push(String(ev.type).replace(/_/g, ' '));
+      }
+    } else if (ev.type) {
+      parts.push(String(ev.type).replace(/_/g, ' '));
+    }
+    const detail = plain(ev.detail);
+    if (detail) parts.push(detail);
+    const actor = plain(ev.actor);
+    if (actor) parts.push(`by ${actor}`);
+    return h('div', {
+      class: 'event',
+      'data-testid': 'timeline-event',
+      'data-event-type': ev.type || '',
+      'data-to-state': ev.to_state || '',
+    },
+    h('span', { class: 'event-text', text: parts.join(' · ') }),
+    ev.at ? h('time', { class: 'event-time', datetime: ev.at, title: fullTime(ev.at), text: clockTime(ev.at) }) : null);
+  }
+
+  appendNode(node, { forceScroll = false } = {}) {
+    if (!node) return;
+    const tl = this.el.timeline;
+    const stick = forceScroll || this.isNearBottom();
+    const placeholder = tl.querySelector('.timeline-empty');
+    if (placeholder) placeholder.remove();
+    tl.appendChild(node);
+    if (stick) this.scrollToBottom();
+  }
+
+  isNearBottom() {
+    const tl = this.el.timeline;
+    return tl.scrollHeight - tl.scrollTop - tl.clientHeight < 80;
+  }
+
+  scrollToBottom() {
+    const tl = this.el.timeline;
+    tl.scrollTop = tl.scrollHeight;
+  }
+
+  // ------------------------------------------------------------ live updates
+
+  /** `message` frame or POST answer for the open conversation. */
+  addMessage(message, { own = false } = {}) {
+    if (!message) return;
+    if (this.loading) { this.pending.push(() => this.addMessage(message, { own })); return; }
+    if (message.id != null && this.messageNodes.has(String(message.id))) {
+      if (message.status) this.setStatus(message.id, message.status);
+      return;
+    }
+    this.appendNode(this.messageNode(message), { forceScroll: own });
+    if (message.author === 'customer') {
+      this.showTyping(false);
+      this.scheduleRead();
+    }
+  }
+
+  setStatus(messageId, status) {
+    if (messageId == null || !status) return;
+    const key = String(messageId);
+    const best = higherStatus(this.statuses.get(key) || 'sent', status);
+    this.statuses.set(key, best);
+    const node = this.messageNodes.get(key);
+    if (node) this.paintTicks(node, best);
+  }
+
+  showTyping(active) {
+    clearTimeout(this.remoteTypingTimer);
+    this.el.typing.hidden = !active;
+    if (active) {
+      this.remoteTypingTimer = setTimeout(() => { this.el.typing.hidden = true; }, REMOTE_TYPING_TIMEOUT_MS);
+    }
+  }
+
+  /** A Summary for the open conversation (conversation frame / action answer). */
+  updateSummary(summary) {
+    if (!summary || summary.id !== this.id) return;
+    const prevState = this.summary && this.summary.state;
+    this.summary = { ...this.summary, ...summary };
+    this.updateHeader();
+    this.updateComposer();
+    if (prevState && summary.state && summary.state !== prevState && !this.loading) {
+      // Pull the server's event entries for the transition.
+      this.load();
+    }
+  }
+
+  // ------------------------------------------------------------ header / actions
+
+  updateHeader() {
+    const s = this.summary;
+    if (!s) return;
+    const contact = s.contact || {};
+    setText(this.el.contact, contact.display_name || contact.id || 'Unknown contact');
+    if (this.el.channel.dataset.channel !== String(s.channel)) {
+      this.el.channel.dataset.channel = String(s.channel);
+      this.el.channel.replaceChildren(s.channel ? channelBadge(s.channel) : '');
+      this.el.channel.title = s.channel ? channelName(s.channel) : '';
+    }
+    setText(this.el.queue, s.queue ? this.queueName(s.queue) : '');
+    this.el.queue.hidden = !s.queue;
+    setText(this.el.state, stateName(s.state));
+    this.el.state.className = `state-pill state-${slug(s.state)}`;
+    this.el.state.dataset.state = s.state || '';
+    this.root.dataset.state = s.state || '';
+    const extra = [];
+    if (Number(s.priority) > 0) extra.push(`Priority ${s.priority}`);
+    if (s.wrap_up_code) extra.push(`Wrap-up: ${this.codeLabel(s.wrap_up_code)}`);
+    setText(this.el.extra, extra.join(' · '));
+
+    const busy = this.actionBusy || this.opening;
+    const mine = this.isMine(s);
+    this.el.transferSelect.disabled = busy || !(mine && s.state === 'assigned');
+    this.el.transferSubmit.disabled = this.el.transferSelect.disabled;
+    this.el.wrapupSelect.disabled = busy || !(mine && s.state === 'assigned');
+    this.el.wrapupSubmit.disabled = this.el.wrapupSelect.disabled;
+    this.el.resolve.disabled = busy || !mine;
+  }
+
+  codeLabel(code) {
+    const opt = Array.from(this.el.wrapupSelect.options).find((o) => o.value === code);
+    return opt ? opt.textContent : code;
+  }
+
+  updateComposer() {
+    const can = this.canCompose();
+    const { input, send, note, canned, hint, composer } = this.el;
+    input.disabled = !can;
+    note.disabled = !can;
+    canned.disabled = !can;
+    send.disabled = !can || this.sending;
+    composer.classList.toggle('is-note', note.checked);
+    composer.classList.toggle('is-disabled', !can);
+    send.textContent = note.checked ? 'Add note' : 'Send';
+    input.placeholder = note.checked
+      ? 'Write an internal note — only agents can see it'
+      : 'Write a reply…';
+    const s = this.summary;
+    let msg = 'Enter to send · Shift+Enter for a new line';
+    if (this.id && !this.opening && !can && s) {
+      if (s.state === 'offered') msg = 'Accept the offer to reply.';
+      else if (s.state === 'queued') msg = 'Read-only: this conversation is waiting in a queue.';
+      else if (s.state === 'resolved' || s.state === 'closed') msg = 'This conversation is resolved.';
+      else msg = 'Read-only: this conversation is handled by another agent.';
+    }
+    setText(hint, msg);
+  }
+
+  async action(name, body, button) {
+    if (!this.id || this.actionBusy) return;
+    const id = this.id;
+    this.actionBusy = true;
+    this.updateHeader();
+    if (button) button.classList.add('is-busy');
+    try {
+      const data = await api.post(convPath(id, name), body);
+      if (data && data.conversation) {
+        this.onSummary(data.conversation);
+        this.updateSummary(data.conversation);
+      }
+      return true;
+    } catch (err) {
+      toastError(err);
+      return false;
+    } finally {
+      this.actionBusy = false;
+      if (button) button.classList.remove('is-busy');
+      this.updateHeader();
+    }
+  }
+
+  // ------------------------------------------------------------ composer
+
+  bind() {
+    const el = this.el;
+    el.composer.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.send();
+    });
+    el.input.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Enter' || ev.shiftKey || ev.altKey) return;
+      if (ev.isComposing || ev.keyCode === 229) return; // IME (e.g. pinyin) candidate selection
+      ev.preventDefault();
+      this.send();
+    });
+    el.input.addEventListener('input', () => this.onInput());
+    el.input.setAttribute('maxlength', String(MAX_TEXT));
+    el.note.addEventListener('change', () => {
+      if (el.note.checked) this.stopTyping();
+      this.updateComposer();
+      el.input.focus();
+    });
+    el.canned.addEventListener('change', () => {
+      const item = this.canned.find((c) => String(c.id) === el.canned.value);
+      el.canned.value = '';
+      if (item) this.insertText(item.text || '');
+    });
+    el.transferSubmit.addEventListener('click', async () => {
+      const queue = el.transferSelect.value;
+      if (!queue) { toast('Choose a queue to transfer to.'); el.transferSelect.focus(); return; }
+      if (await this.action('transfer', { queue }, el.transferSubmit)) el.transferSelect.value = '';
+    });
+    el.wrapupSubmit.addEventListener('click', async () => {
+      const code = el.wrapupSelect.value;
+      if (!code) { toast('Choose a wrap-up code.'); el.wrapupSelect.focus(); return; }
+      if (await this.action('wrap_up', { code }, el.wrapupSubmit)) el.wrapupSelect.value = '';
+    });
+    el.resolve.addEventListener('click', () => this.action('resolve', {}, el.resolve));
+  }
+
+  insertText(text) {
+    const input = this.el.input;
+    if (input.disabled) return;
+    const start = input.selectionStart ?? input.value.length;
+    const end = input.selectionEnd ?? input.value.length;
+    input.value = (input.value.slice(0, start) + text + input.value.slice(end)).slice(0, MAX_TEXT);
+    const pos = Math.min(start + text.length, input.value.length);
+    input.focus();
+    input.setSelectionRange(pos, pos);
+    this.onInput();
+  }
+
+  saveDraft() {
+    if (!this.id) return;
+    const v = this.el.input.value;
+    if (v) this.drafts.set(this.id, v); else this.drafts.delete(this.id);
+  }
+
+  async send() {
+    if (!this.canCompose() || this.sending) return;
+    const input = this.el.input;
+    const raw = input.value;
+    const text = raw.trim();
+    if (!text) return;
+    if (text.length > MAX_TEXT) { toast(`Messages are limited to ${MAX_TEXT} characters.`); return; }
+    const isNote = this.el.note.checked;
+    const id = this.id;
+    this.sending = true;
+    this.updateComposer();
+    this.stopTyping();
+    try {
+      const data = await api.post(convPath(id, 'messages'), { text, private: isNote });
+      if (this.id === id) {
+        if (input.value === raw) input.value = '';
+        if (data && data.message) {
+          this.addMessage({ ...data.message, private: data.message.private ?? isNote }, { own: true });
+        }
+      }
+      this.drafts.delete(id);
+    } catch (err) {
+      toastError(err);
+    } finally {
+      this.sending = false;
+      this.updateComposer();
+      if (this.id === id && !input.disabled) input.focus();
+    }
+  }
+
+  // ------------------------------------------------------------ my typing → hub
+
+  onInput() {
+    if (!this.canCompose() || this.el.note.checked) return;
+    const t = this.typingState;
+    if (!this.el.input.value.trim()) { this.stopTyping(); return; }
+    const now = Date.now();
+    if (now - t.lastSent >= TYPING_THROTTLE_MS) {
+      t.lastSent = now;
+      t.active = true;
+      t.convId = this.id;
+      this.postTyping(this.id, true);
+    }
+    clearTimeout(t.idleTimer);
+    t.idleTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping() {
+    const t = this.typingState;
+    clearTimeout(t.idleTimer);
+    t.idleTimer = null;
+    if (t.active && t.convId) {
+      this.postTyping(t.convId, false);
+    }
+    t.active = false;
+    t.convId = null;
+  }
+
+  postTyping(id, active) {
+    api.post(convPath(id, 'typing'), { active }).catch((err) => {
+      // Typing is best effort; only surface authentication problems (handled by api.js).
+      if (err && err.status === 401) return;
+    });
+  }
+
+  // ------------------------------------------------------------ read receipts
+
+  markRead() {
+    if (!this.id || !this.isMine()) return;
+    if (document.visibilityState === 'hidden') return;
+    const id = this.id;
+    clearTimeout(this.readTimer);
+    this.readTimer = null;
+    this.onRead(id);
+    api.post(convPath(id, 'read'), {}).catch(() => { /* best effort */ });
+  }
+
+  scheduleRead() {
+    if (this.readTimer || document.visibilityState === 'hidden') return;
+    this.readTimer = setTimeout(() => { this.readTimer = null; this.markRead(); }, 400);
+  }
+}

@@ -1,0 +1,1136 @@
+/*
+ * Customer web-chat widget for the customer-service hub.
+ *
+ * Embed with one tag:  <script src="https://HUB/webchat/widget.js" defer></script>
+ * Optional attributes on that tag: data-name="Ann" (customer name sent in hello),
+ * data-language="zh" (defaults to the browser language).
+ *
+ * Protocol: docs/api.md, section "Web chat (customer)".
+ * Everything is built with DOM APIs and textContent; no data is ever parsed as HTML.
+ * Public API: window.HubChat = { open(), close(), send(text), state() }.
+ */
+(function () {
+  'use strict';
+
+  // ---- where the hub lives: derived from this script's own src (captured at load time) ----
+  var script = document.currentScript;
+  if (!script || !script.src) {
+    var all = document.getElementsByTagName('script');
+    for (var s = all.length - 1; s >= 0; s--) {
+      if (/\/webchat\/widget\.js(\?|#|$)/.test(all[s].src || '')) { script = all[s]; break; }
+    }
+  }
+  if (window.HubChat && window.HubChat.__hubchat) return;   // loaded twice: keep the first
+
+  var scriptUrl = new URL((script && script.src) || '/webchat/widget.js', document.baseURI);
+  var BASE = scriptUrl.href.replace(/[?#].*$/, '').replace(/[^\/]*$/, '');   // ".../webchat/"
+  var WS_URL = BASE.replace(/^http/, 'ws') + 'ws';                          // ws(s)://HOST/webchat/ws
+  var CSS_URL = BASE + 'widget.css';
+  var CFG_NAME = (script && script.getAttribute('data-name')) || null;
+  var CFG_LANG = (script && script.getAttribute('data-language')) ||
+    String(navigator.language || 'en').split('-')[0].toLowerCase() || 'en';
+
+  var K_VISITOR = 'hubchat.visitor';
+  var K_MESSAGES = 'hubchat.messages';
+  var K_OUTBOX = 'hubchat.outbox';
+  var MAX_MESSAGES = 200;
+  var MAX_CHARS = 4000;
+  var MAX_FRAME_BYTES = 16 * 1024;
+  var RANK = { sending: 0, sent: 1, delivered: 2, read: 3 };
+  var STATUS_LABEL = { sending: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read' };
+  var ERROR_TEXT = {
+    too_long: 'Message too long',
+    rate_limited: 'You are sending messages too quickly. Please wait a moment.',
+    bad_visitor: 'Your chat session expired; starting a new one.'
+  };
+
+  // ---------------------------------------------------------------- storage
+  var memStore = {};
+  function load(key, fallback) {
+    var raw = null;
+    try { raw = window.localStorage.getItem(key); } catch (e) { raw = memStore[key] || null; }
+    if (raw == null) return fallback;
+    try { var v = JSON.parse(raw); return v == null ? fallback : v; } catch (e) { return fallback; }
+  }
+  function save(key, value) {
+    var raw = JSON.stringify(value);
+    try { window.localStorage.setItem(key, raw); } catch (e) { memStore[key] = raw; }
+  }
+  function remove(key) {
+    try { window.localStorage.removeItem(key); } catch (e) { /* ignore */ }
+    delete memStore[key];
+  }
+
+  function uuid() {
+    try {
+      if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
+    } catch (e) { /* insecure context: fall through */ }
+    var b = new Uint8Array(16);
+    if (window.crypto && window.crypto.getRandomValues) window.crypto.getRandomValues(b);
+    else for (var i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = [];
+    for (var j = 0; j < 16; j++) h.push((b[j] + 0x100).toString(16).slice(1));
+    return h.slice(0, 4).join('') + '-' + h.slice(4, 6).join('') + '-' + h.slice(6, 8).join('') + '-' +
+      h.slice(8, 10).join('') + '-' + h.slice(10).join('');
+  }
+
+  // --------------------------------------------------------------- state
+  var visitor = load(K_VISITOR, null);
+  if (!visitor || typeof visitor.id !== 'string') visitor = null;
+
+  // Local message record: {key, id, client_id, author, author_name, text, sent_at, status, local_ts, dl, rd}
+  // key = id once known, else "c:" + client_id.  dl/rd: delivered/read receipt already sent (agent msgs).
+  var messages = [];
+  var byKey = {};          // key -> record
+  var byClient = {};       // client_id -> record
+  var seq = 0;
+
+  var ws = null;
+  var connected = false;   // true between welcome and close
+  var everConnected = false;
+  var attempt = 0;
+  var reconnectTimer = null;
+  var isOpen = false;
+  var typingSentAt = 0;
+  var typingActive = false;
+  var typingIdleTimer = null;
+  var agentTypingTimer = null;
+  var errorTimer = null;
+
+  // ------------------------------------------------------------ DOM helpers
+  function el(tag, cls, attrs) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (attrs) for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) n.setAttribute(k, attrs[k]);
+    return n;
+  }
+  function text(tag, cls, str) {
+    var n = el(tag, cls);
+    n.appendChild(document.createTextNode(str == null ? '' : String(str)));
+    return n;
+  }
+  var SVGNS = 'http://www.w3.org/2000/svg';
+  function icon(paths, cls, viewBox) {
+    var svg = document.createElementNS(SVGNS, 'svg');
+    svg.setAttribute('viewBox', viewBox || '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    if (cls) svg.setAttribute('class', cls);
+    for (var i = 0; i < paths.length; i++) {
+      var p = document.createElementNS(SVGNS, 'path');
+      p.setAttribute('d', paths[i]);
+      svg.appendChild(p);
+    }
+    return svg;
+  }
+  var ICON_CHAT = ['M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z'];
+  var ICON_CLOSE = ['M6 6l12 12M18 6L6 18'];
+  var ICON_SEND = ['M3 11.5L21 3l-8.5 18-2.2-7.3L3 11.5z'];
+  var ICON_CLOCK = ['M8 2.5a5.5 5.5 0 1 0 0 11 5.5 5.5 0 0 0 0-11z', 'M8 5v3.2l2 1.3'];
+  var ICON_CHECK = ['M2.5 8.5l3 3 6.5-7'];
+  var ICON_CHECK2 = ['M1 8.5l3 3 6.5-7', 'M7.5 11.5l6.5-7'];
+
+  // --------------------------------------------------------------- build UI
+  var host, root, wrap, launcher, badge, panel, listEl, inputEl, sendBtn, typingEl, connEl, errorEl;
+
+  function build() {
+    host = el('div', null, { id: 'hubchat-root' });
+    root = host.attachShadow({ mode: 'open' });
+
+    // Styles: an inline <style> (works without CSP) and the same sheet via <link> (works with
+    // CSP style-src 'self' when the page and hub share an origin). Rules are identical.
+    var style = el('style');
+    style.textContent = CSS;
+    root.appendChild(style);
+    root.appendChild(el('link', null, { rel: 'stylesheet', href: CSS_URL }));
+
+    // Kept hidden (UA [hidden] rule) until one of our stylesheets applies and overrides it,
+    // so the page never shows an unstyled flash.
+    wrap = el('div', 'hc-wrap', { hidden: '' });
+
+    launcher = el('button', 'hc-launcher', {
+      type: 'button', 'data-testid': 'hubchat-launcher',
+      'aria-label': 'Open customer service chat', 'aria-expanded': 'false', 'aria-controls': 'hubchat-panel'
+    });
+    launcher.appendChild(icon(ICON_CHAT, 'hc-ic hc-ic-chat'));
+    launcher.appendChild(icon(ICON_CLOSE, 'hc-ic hc-ic-close'));
+    badge = text('span', 'hc-badge', '');
+    badge.hidden = true;
+    launcher.appendChild(badge);
+
+    panel = el('section', 'hc-panel', {
+      id: 'hubchat-panel', 'data-testid': 'hubchat-panel', role: 'dialog', 'aria-label': 'Customer service chat'
+    });
+    panel.hidden = true;
+
+    var header = el('header', 'hc-header');
+    var avatar = el('div', 'hc-avatar', { 'aria-hidden': 'true' });
+    avatar.appendChild(icon(ICON_CHAT, 'hc-ic'));
+    var titles = el('div', 'hc-titles');
+    titles.appendChild(text('div', 'hc-title', 'Customer service'));
+    titles.appendChild(text('div', 'hc-subtitle', 'We usually reply in a few minutes'));
+    var closeBtn = el('button', 'hc-close', { type: 'button', 'aria-label': 'Close chat', 'data-testid': 'hubchat-close' });
+    closeBtn.appendChild(icon(ICON_CLOSE, 'hc-ic'));
+    header.appendChild(avatar);
+    header.appendChild(titles);
+    header.appendChild(closeBtn);
+
+    connEl = text('div', 'hc-connection', 'Connecting…');
+    connEl.setAttribute('data-testid', 'hubchat-connection');
+    connEl.setAttribute('role', 'status');
+
+    listEl = el('div', 'hc-messages', { 'data-testid': 'hubchat-messages', role: 'log', 'aria-live': 'polite' });
+    var empty = text('div', 'hc-empty', 'Hi! How can we help you today?');
+    listEl.appendChild(empty);
+
+    typingEl = text('div', 'hc-typing', 'Agent is typing…');
+    typingEl.setAttribute('data-testid', 'hubchat-typing');
+    typingEl.hidden = true;
+
+    errorEl = text('div', 'hc-error', '');
+    errorEl.setAttribute('data-testid', 'hubchat-error');
+    errorEl.setAttribute('role', 'alert');
+    errorEl.hidden = true;
+
+    var composer = el('form', 'hc-composer');
+    inputEl = el('textarea', 'hc-input', {
+      'data-testid': 'hubchat-input', maxlength: String(MAX_CHARS), rows: '1',
+      placeholder: 'Write a message…', 'aria-label': 'Message'
+    });
+    sendBtn = el('button', 'hc-send', { type: 'submit', 'data-testid': 'hubchat-send', 'aria-label': 'Send' });
+    sendBtn.appendChild(icon(ICON_SEND, 'hc-ic'));
+    composer.appendChild(inputEl);
+    composer.appendChild(sendBtn);
+
+    panel.appendChild(header);
+    panel.appendChild(connEl);
+    panel.appendChild(listEl);
+    panel.appendChild(typingEl);
+    panel.appendChild(errorEl);
+    panel.appendChild(composer);
+
+    wrap.appendChild(panel);
+    wrap.appendChild(launcher);
+    root.appendChild(wrap);
+    document.body.appendChild(host);
+
+    launcher.addEventListener('click', function () { if (isOpen) closePanel(); else openPanel(); });
+    closeBtn.addEventListener('click', closePanel);
+    panel.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape') { closePanel(); launcher.focus(); }
+    });
+    composer.addEventListener('submit', function (e) { e.preventDefault(); submitInput(); });
+    inputEl.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        submitInput();
+      }
+    });
+    inputEl.addEventListener('input', function () { autosize(); onTypingInput(); });
+  }
+
+  function autosize() {
+    inputEl.style.height = 'auto';
+    inputEl.style.height = Math.min(inputEl.scrollHeight, 120) + 'px';
+  }
+
+  // ----------------------------------------------------------- panel state
+  function openPanel() {
+    if (isOpen) return;
+    isOpen = true;
+    panel.hidden = false;
+    wrap.classList.add('hc-open');
+    launcher.setAttribute('aria-expanded', 'true');
+    launcher.setAttribute('aria-label', 'Close customer service chat');
+    scrollToBottom(true);
+    flushReceipts();
+    updateBadge();
+    try { inputEl.focus({ preventScroll: true }); } catch (e) { inputEl.focus(); }
+  }
+  function closePanel() {
+    if (!isOpen) return;
+    isOpen = false;
+    panel.hidden = true;
+    wrap.classList.remove('hc-open');
+    launcher.setAttribute('aria-expanded', 'false');
+    launcher.setAttribute('aria-label', 'Open customer service chat');
+    stopTyping();
+  }
+
+  function submitInput() {
+    var v = inputEl.value;
+    if (!v.trim()) return;
+    if (sendText(v)) {
+      inputEl.value = '';
+      autosize();
+    }
+    inputEl.focus();
+  }
+
+  // --------------------------------------------------------------- messages
+  function rank(st) { return RANK.hasOwnProperty(st) ? RANK[st] : 1; }
+  function maxStatus(a, b) { return rank(b) > rank(a) ? b : a; }
+  function keyOf(m) { return m.id ? m.id : 'c:' + m.client_id; }
+
+  function sortKey(m) {
+    var t = m.sent_at ? Date.parse(m.sent_at) : NaN;
+    return isNaN(t) ? (m.local_ts || 0) : t;
+  }
+  function sortMessages() {
+    // pending (unacked) messages always after the stored ones, in creation order
+    messages.sort(function (a, b) {
+      var pa = a.id ? 0 : 1, pb = b.id ? 0 : 1;
+      if (pa !== pb) return pa - pb;
+      var d = sortKey(a) - sortKey(b);
+      return d !== 0 ? d : (a.seq - b.seq);
+    });
+  }
+
+  function index(m) {
+    byKey[keyOf(m)] = m;
+    if (m.client_id) byClient[m.client_id] = m;
+  }
+
+  /** Merge a server Message (or a stored record) into the list; returns the local record. */
+  function upsert(src, fromServer) {
+    if (!src || (!src.id && !src.client_id)) return null;
+    var m = (src.id && byKey[src.id]) || (src.client_id && byClient[src.client_id]) || null;
+    var pending = src.client_id && byClient[src.client_id];
+    if (m && pending && pending !== m) forget(pending);   // same message known twice: keep the stored one
+    if (!m) {
+      m = {
+        id: src.id || null, client_id: src.client_id || null,
+        author: src.author === 'agent' || src.author === 'system' ? src.author : 'customer',
+        author_name: src.author_name || '', text: src.text == null ? '' : String(src.text),
+        sent_at: src.sent_at || null, status: src.status || (src.id ? 'sent' : 'sending'),
+        local_ts: src.local_ts || Date.now(), dl: !!src.dl, rd: !!src.rd, seq: seq++
+      };
+      messages.push(m);
+      index(m);
+      return m;
+    }
+    var oldKey = keyOf(m);
+    if (src.id && !m.id) m.id = src.id;
+    if (oldKey !== keyOf(m)) { delete byKey[oldKey]; }
+    if (src.client_id && !m.client_id) m.client_id = src.client_id;
+    if (src.sent_at) m.sent_at = src.sent_at;
+    if (src.text != null && fromServer) m.text = String(src.text);
+    if (src.author_name) m.author_name = src.author_name;
+    if (src.status) m.status = maxStatus(m.status, src.status);
+    if (m.status === 'sending' && m.id) m.status = 'sent';
+    if (src.dl) m.dl = true;
+    if (src.rd) m.rd = true;
+    index(m);
+    return m;
+  }
+
+  function persistMessages() {
+    sortMessages();
+    var stored = messages.filter(function (m) { return !!m.id; });
+    if (stored.length > MAX_MESSAGES) {
+      var drop = stored.slice(0, stored.length - MAX_MESSAGES);
+      for (var i = 0; i < drop.length; i++) forget(drop[i]);
+      stored = stored.slice(stored.length - MAX_MESSAGES);
+    }
+    save(K_MESSAGES, stored.map(function (m) {
+      return {
+        id: m.id, client_id: m.client_id || undefined, author: m.author, author_name: m.author_name,
+        text: m.text, sent_at: m.sent_at, status: m.status, dl: m.dl || undefined, rd: m.rd || undefined
+      };
+    }));
+  }
+  function forget(m) {
+    var i = messages.indexOf(m);
+    if (i >= 0) messages.splice(i, 1);
+    delete byKey[keyOf(m)];
+    if (m.client_id) delete byClient[m.client_id];
+    if (m.node && m.node.parentNode) m.node.parentNode.removeChild(m.node);
+  }
+
+  function newestSentAt() {
+    var best = null, bt = -Infinity;
+    for (var i = 0; i < messages.length; i++) {
+      var m = messages[i];
+      if (!m.id || !m.sent_at) continue;
+      var t = Date.parse(m.sent_at);
+      if (!isNaN(t) && t >= bt) { bt = t; best = m.sent_at; }
+    }
+    return best;
+  }
+
+  // outbox: always read-modify-write localStorage so several tabs do not clobber each other
+  function outboxLoad() {
+    var o = load(K_OUTBOX, []);
+    return Array.isArray(o) ? o.filter(function (x) { return x && x.client_id && typeof x.text === 'string'; }) : [];
+  }
+  function outboxAdd(entry) { var o = outboxLoad(); o.push(entry); save(K_OUTBOX, o); }
+  function outboxRemove(clientId) {
+    var o = outboxLoad();
+    var n = o.filter(function (x) { return x.client_id !== clientId; });
+    if (n.length !== o.length) save(K_OUTBOX, n);
+  }
+
+  // ------------------------------------------------------------- rendering
+  function fmtTime(m) {
+    var t = m.sent_at ? new Date(m.sent_at) : new Date(m.local_ts || Date.now());
+    if (isNaN(t.getTime())) return '';
+    var now = new Date();
+    var opts = { hour: '2-digit', minute: '2-digit' };
+    try {
+      if (t.toDateString() !== now.toDateString()) {
+        return t.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) + ' ' + t.toLocaleTimeString(undefined, opts);
+      }
+      return t.toLocaleTimeString(undefined, opts);
+    } catch (e) { return t.toISOString().slice(11, 16); }
+  }
+
+  function statusIcon(st) {
+    if (st === 'sending') return icon(ICON_CLOCK, 'hc-tick hc-tick-sending', '0 0 16 16');
+    if (st === 'sent') return icon(ICON_CHECK, 'hc-tick hc-tick-sent', '0 0 16 16');
+    return icon(ICON_CHECK2, 'hc-tick hc-tick-' + (st === 'read' ? 'read' : 'delivered'), '0 0 16 16');
+  }
+
+  function render(m) {
+    var n = m.node;
+    if (!n) {
+      n = el('div', 'hc-msg hc-' + m.author, { 'data-testid': 'hubchat-message', 'data-author': m.author });
+      if (m.author === 'agent') n.appendChild(text('div', 'hc-name', m.author_name || 'Agent'));
+      var bubble = text('div', 'hc-bubble', m.text);
+      n.appendChild(bubble);
+      var meta = el('div', 'hc-meta');
+      meta.appendChild(text('span', 'hc-time', ''));
+      if (m.author === 'customer') meta.appendChild(el('span', 'hc-status'));
+      n.appendChild(meta);
+      m.node = n;
+      m._r = {};
+    }
+    var r = m._r;
+    var id = m.id || m.client_id;
+    if (r.id !== id) { n.setAttribute('data-id', id); r.id = id; }
+    if (r.status !== m.status) {
+      n.setAttribute('data-status', m.status);
+      r.status = m.status;
+      var stEl = n.querySelector('.hc-status');
+      if (stEl) {
+        while (stEl.firstChild) stEl.removeChild(stEl.firstChild);
+        stEl.appendChild(statusIcon(m.status));
+        stEl.setAttribute('title', STATUS_LABEL[m.status] || m.status);
+        stEl.setAttribute('aria-label', STATUS_LABEL[m.status] || m.status);
+      }
+    }
+    if (r.text !== m.text) {
+      var b = n.querySelector('.hc-bubble');
+      b.textContent = m.text;
+      r.text = m.text;
+    }
+    if (m.author === 'agent' && r.name !== m.author_name) {
+      n.querySelector('.hc-name').textContent = m.author_name || 'Agent';
+      r.name = m.author_name;
+    }
+    var ts = fmtTime(m);
+    if (r.time !== ts) { n.querySelector('.hc-time').textContent = ts; r.time = ts; }
+    return n;
+  }
+
+  /** Render every message and make the DOM order match the sorted list. */
+  function renderAll() {
+    sortMessages();
+    var stick = nearBottom();
+    var prev = null;
+    for (var i = 0; i < messages.length; i++) {
+      var m = messages[i];
+      var n = render(m);
+      var cont = !!prev && prev.author === m.author &&
+        (m.author !== 'agent' || prev.author_name === m.author_name);
+      n.classList.toggle('hc-cont', cont);
+      var want = prev ? prev.node.nextSibling : firstMsgSlot();
+      if (want !== n) listEl.insertBefore(n, want);
+      prev = m;
+    }
+    listEl.classList.toggle('hc-has-messages', messages.length > 0);
+    if (stick) scrollToBottom(true);
+  }
+  function firstMsgSlot() {
+    // the empty-state element stays first; messages follow it
+    return listEl.firstChild ? listEl.firstChild.nextSibling : null;
+  }
+  function nearBottom() {
+    return !listEl || listEl.scrollHeight - listEl.scrollTop - listEl.clientHeight < 60;
+  }
+  function scrollToBottom(force) {
+    if (!listEl || !(force || nearBottom())) return;
+    listEl.scrollTop = listEl.scrollHeight;
+  }
+
+  function updateBadge() {
+    var unread = 0;
+    for (var i = 0; i < messages.length; i++) {
+      var m = messages[i];
+      if (m.author === 'agent' && !m.rd && m.status !== 'read') unread++;
+    }
+    if (isOpen || !unread) { badge.hidden = true; return; }
+    badge.textContent = unread > 9 ? '9+' : String(unread);
+    badge.hidden = false;
+  }
+
+  // -------------------------------------------------------------- receipts
+  function flushReceipts() {
+    if (!connected) return;
+    var canRead = isOpen && document.visibilityState !== 'hidden';
+    var dl = [], rd = [];
+    for (var i = 0; i < messages.length; i++) {
+      var m = messages[i];
+      if (m.author !== 'agent' || !m.id) continue;
+      if (!m.dl && rank(m.status) < RANK.delivered) dl.push(m);
+      if (canRead && !m.rd && m.status !== 'read') rd.push(m);
+    }
+    if (dl.length && sendFrame({ type: 'delivered', message_ids: dl.map(function (m) { return m.id; }) })) {
+      dl.forEach(function (m) { m.dl = true; m.status = maxStatus(m.status, 'delivered'); });
+    }
+    if (rd.length && sendFrame({ type: 'read', message_ids: rd.map(function (m) { return m.id; }) })) {
+      rd.forEach(function (m) { m.rd = true; m.dl = true; m.status = 'read'; });
+    }
+    if (dl.length || rd.length) { persistMessages(); renderAll(); }
+    updateBadge();
+  }
+
+  // ------------------------------------------------------------- sending
+  function scrub(str) {
+    // lone surrogates cannot be encoded as UTF-8; replace them
+    return String(str).replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+      function (m0, pre) { return (pre || '') + '\uFFFD'; });
+  }
+  function codePoints(str) { return Array.from(str).length; }
+  function frameBytes(obj) {
+    var s = JSON.stringify(obj);
+    return window.TextEncoder ? new TextEncoder().encode(s).length : unescape(encodeURIComponent(s)).length;
+  }
+
+  /** Queue a customer message; returns its client_id, or null if it was rejected locally. */
+  function sendText(raw) {
+    var t = scrub(raw == null ? '' : raw).replace(/\r\n?/g, '\n').trim();
+    if (!t) return null;
+    if (codePoints(t) > MAX_CHARS ||
+        frameBytes({ type: 'message', client_id: '00000000-0000-4000-8000-000000000000', text: t }) > MAX_FRAME_BYTES) {
+      showError('Message too long');
+      return null;
+    }
+    var cid = uuid();
+    var entry = { client_id: cid, text: t, local_ts: Date.now() };
+    outboxAdd(entry);
+    upsert({ client_id: cid, author: 'customer', text: t, status: 'sending', local_ts: entry.local_ts }, false);
+    renderAll();
+    scrollToBottom(true);
+    stopTyping();
+    if (connected) sendFrame({ type: 'message', client_id: cid, text: t });
+    return cid;
+  }
+
+  function sendFrame(obj) {
+    if (!ws || ws.readyState !== 1) return false;
+    try { ws.send(JSON.stringify(obj)); return true; } catch (e) { return false; }
+  }
+
+  // --------------------------------------------------------------- typing
+  function onTypingInput() {
+    if (!connected) return;
+    if (!inputEl.value.trim()) { stopTyping(); return; }
+    var now = Date.now();
+    if (!typingActive || now - typingSentAt >= 2000) {
+      if (sendFrame({ type: 'typing', active: true })) { typingActive = true; typingSentAt = now; }
+    }
+    clearTimeout(typingIdleTimer);
+    typingIdleTimer = setTimeout(stopTyping, 3000);
+  }
+  function stopTyping() {
+    clearTimeout(typingIdleTimer);
+    typingIdleTimer = null;
+    if (typingActive) {
+      typingActive = false;
+      typingSentAt = 0;
+      sendFrame({ type: 'typing', active: false });
+    }
+  }
+  function showAgentTyping(active) {
+    clearTimeout(agentTypingTimer);
+    typingEl.hidden = !active;
+    if (active) {
+      agentTypingTimer = setTimeout(function () { typingEl.hidden = true; }, 6000);
+      scrollToBottom(false);
+    }
+  }
+
+  // ---------------------------------------------------------------- errors
+  function showError(msg) {
+    errorEl.textContent = msg;
+    errorEl.hidden = false;
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(function () { errorEl.hidden = true; }, 5000);
+  }
+
+  // ------------------------------------------------------------ connection
+  function setConnected(on) {
+    connected = on;
+    if (on) {
+      connEl.hidden = true;
+    } else {
+      connEl.textContent = everConnected ? 'Reconnecting…' : 'Connecting…';
+      connEl.hidden = false;
+      typingActive = false;
+      clearTimeout(typingIdleTimer);
+      showAgentTyping(false);
+    }
+    wrap.classList.toggle('hc-offline', !on);
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    if (ws) return;
+    var sock;
+    try { sock = new WebSocket(WS_URL); } catch (e) { scheduleReconnect(); return; }
+    ws = sock;
+    sock.onopen = function () {
+      if (ws !== sock) return;
+      sendFrame({
+        type: 'hello',
+        visitor: visitor ? { id: visitor.id, token: visitor.token } : null,
+        since: newestSentAt(),
+        name: CFG_NAME,
+        language: CFG_LANG
+      });
+    };
+    sock.onmessage = function (ev) {
+      if (ws !== sock || typeof ev.data !== 'string') return;
+      var f;
+      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      if (f && typeof f === 'object') handleFrame(f);
+    };
+    sock.onclose = function () {
+      if (ws !== sock) return;
+      ws = null;
+      setConnected(false);
+      scheduleReconnect();
+    };
+    sock.onerror = function () { /* onclose follows */ };
+  }
+
+  function scheduleReconnect(delayOverride) {
+    if (reconnectTimer) return;
+    var base = Math.min(10000, 500 * Math.pow(2, attempt));
+    attempt = Math.min(attempt + 1, 10);
+    var delay = delayOverride != null ? delayOverride
+      : Math.min(10000, Math.round(base * (0.8 + Math.random() * 0.4)));
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function reconnectSoon() {
+    // a network/visibility hint: skip the remaining backoff
+    if (!ws && reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; connect(); }
+  }
+
+  function handleFrame(f) {
+    switch (f.type) {
+      case 'welcome': onWelcome(f); break;
+      case 'ack': onAck(f); break;
+      case 'message':
+        if (f.message && f.message.id) {
+          var m = upsert(f.message, true);
+          if (m && m.author === 'agent') showAgentTyping(false);
+          persistMessages();
+          renderAll();
+          if (m && m.author !== 'customer') scrollToBottom(true);
+          flushReceipts();
+          updateBadge();
+        }
+        break;
+      case 'status': {
+        var sm = f.message_id && byKey[f.message_id];
+        if (sm && RANK.hasOwnProperty(f.status)) {
+          sm.status = maxStatus(sm.status, f.status);
+          persistMessages();
+          renderAll();
+        }
+        break;
+      }
+      case 'typing': showAgentTyping(!!f.active); break;
+      case 'error': onError(f); break;
+      default: break;
+    }
+  }
+
+  function onWelcome(f) {
+    if (f.visitor && f.visitor.id) {
+      if (visitor && visitor.id !== f.visitor.id) {
+        // a different identity: the history we hold belongs to the old one
+        messages.filter(function (m) { return !!m.id; }).forEach(forget);
+      }
+      visitor = { id: f.visitor.id, token: f.visitor.token };
+      save(K_VISITOR, visitor);
+    }
+    attempt = 0;
+    everConnected = true;
+    var hist = Array.isArray(f.history) ? f.history : [];
+    for (var i = 0; i < hist.length; i++) {
+      var hm = hist[i];
+      if (!hm || !hm.id) continue;
+      upsert(hm, true);
+    }
+    persistMessages();
+    renderAll();
+    setConnected(true);
+    // resend every unacked message, in order, with its original client_id (the hub deduplicates;
+    // the entry leaves the outbox only when its ack arrives)
+    var out = outboxLoad();
+    for (var j = 0; j < out.length; j++) {
+      var e = out[j];
+      if (!byClient[e.client_id]) { upsert({ client_id: e.client_id, author: 'customer', text: e.text, status: 'sending', local_ts: e.local_ts }, false); }
+      sendFrame({ type: 'message', client_id: e.client_id, text: e.text });
+    }
+    renderAll();
+    flushReceipts();
+  }
+
+  function onAck(f) {
+    var cid = f.client_id || (f.message && f.message.client_id);
+    if (!cid) return;
+    outboxRemove(cid);
+    var msg = f.message || {};
+    var src = {
+      id: msg.id, client_id: cid, author: 'customer', author_name: msg.author_name,
+      text: msg.text, sent_at: msg.sent_at, status: msg.status || 'sent'
+    };
+    if (!src.id) src.id = null;
+    var m = byClient[cid];
+    if (m || src.id) {
+      m = upsert(src, !!msg.text);
+      if (m && m.status === 'sending') m.status = 'sent';
+    }
+    persistMessages();
+    renderAll();
+  }
+
+  function onError(f) {
+    var msg = ERROR_TEXT[f.code] || f.message || 'Something went wrong';
+    showError(msg);
+    if (f.code === 'bad_visitor') {
+      // stored identity rejected: start over as a new visitor (pending messages stay in the outbox)
+      visitor = null;
+      remove(K_VISITOR);
+      messages.filter(function (m) { return !!m.id; }).forEach(forget);
+      persistMessages();
+      renderAll();
+      var sock = ws;
+      if (sock) { ws = null; setConnected(false); try { sock.close(1000); } catch (e) { /* ignore */ } }
+      attempt = 0;
+      scheduleReconnect(200);
+    }
+  }
+
+  // ---------------------------------------------------------- other tabs
+  window.addEventListener('storage', function (e) {
+    if (e.key === K_MESSAGES && e.newValue) {
+      var list;
+      try { list = JSON.parse(e.newValue); } catch (x) { return; }
+      if (!Array.isArray(list)) return;
+      for (var i = 0; i < list.length; i++) if (list[i] && list[i].id) upsert(list[i], true);
+      renderAll();
+      updateBadge();
+    } else if (e.key === K_VISITOR && e.newValue) {
+      try { var v = JSON.parse(e.newValue); if (v && v.id) visitor = v; } catch (x) { /* ignore */ }
+    }
+  });
+
+  // ------------------------------------------------------------ start up
+  function restore() {
+    var stored = load(K_MESSAGES, []);
+    if (Array.isArray(stored)) {
+      for (var i = 0; i < stored.length; i++) if (stored[i] && stored[i].id) upsert(stored[i], true);
+    }
+    var out = outboxLoad();
+    for (var j = 0; j < out.length; j++) {
+      var e = out[j];
+      if (!byClient[e.client_id]) {
+        upsert({ client_id: e.client_id, author: 'customer', text: e.text, status: 'sending', local_ts: e.local_ts }, false);
+      }
+    }
+  }
+
+  function start() {
+    if (document.getElementById('hubchat-root')) return;
+    build();
+    restore();
+    renderAll();
+    updateBadge();
+    setConnected(false);
+    connect();
+    document.addEventListener('visibilitychange', function () {
+      if (document.visibilityState === 'visible') { flushReceipts(); reconnectSoon(); }
+    });
+    window.addEventListener('online', reconnectSoon);
+    // keep relative dates honest ("today" vs. a date) for long-open pages
+    setInterval(function () { if (isOpen) renderAll(); }, 60000);
+  }
+
+  window.HubChat = {
+    __hubchat: true,
+    open: function () { if (panel) openPanel(); },
+    close: function () { if (panel) closePanel(); },
+    send: function (t) { return panel ? sendText(t) : null; },
+    state: function () {
+      return { connected: connected, visitor_id: visitor ? visitor.id : null, outbox: outboxLoad().length };
+    }
+  };
+
+  // BEGIN CSS -- identical copy of widget.css (regenerate when widget.css changes)
+  var CSS = [
+    "/* Customer web-chat widget: styles inside the widget's shadow root.",
+    "   widget.js embeds an identical copy (for pages without a CSP) and also links this file.",
+    "   Pages may theme it with:  #hubchat-root { --hubchat-accent: #0b7a53; }  */",
+    ":host {",
+    "  all: initial;",
+    "  --hc-accent: var(--hubchat-accent, #1f5eff);",
+    "  --hc-accent-ink: var(--hubchat-accent-ink, #ffffff);",
+    "  --hc-bg: #ffffff;",
+    "  --hc-soft: #f3f5f9;",
+    "  --hc-ink: #17202e;",
+    "  --hc-muted: #6b7587;",
+    "  --hc-line: #e4e8ef;",
+    "  --hc-read: #1aa0ff;",
+    "  --hc-radius: 18px;",
+    "  --hc-font: system-ui, -apple-system, \"Segoe UI\", Roboto, \"PingFang SC\", \"Hiragino Sans GB\",",
+    "    \"Microsoft YaHei\", \"Noto Sans CJK SC\", \"Noto Sans SC\", sans-serif;",
+    "}",
+    "",
+    "/* The wrapper carries the [hidden] attribute until a stylesheet applies (no unstyled flash). */",
+    ".hc-wrap,",
+    ".hc-wrap[hidden] {",
+    "  display: block;",
+    "  font-family: var(--hc-font);",
+    "  font-size: 14px;",
+    "  line-height: 1.45;",
+    "  color: var(--hc-ink);",
+    "  -webkit-font-smoothing: antialiased;",
+    "  -webkit-text-size-adjust: 100%;",
+    "}",
+    ".hc-wrap *,",
+    ".hc-wrap *::before,",
+    ".hc-wrap *::after { box-sizing: border-box; }",
+    ".hc-wrap [hidden] { display: none !important; }",
+    "",
+    ".hc-ic {",
+    "  width: 24px;",
+    "  height: 24px;",
+    "  fill: none;",
+    "  stroke: currentColor;",
+    "  stroke-width: 2;",
+    "  stroke-linecap: round;",
+    "  stroke-linejoin: round;",
+    "}",
+    "",
+    "/* ---------------------------------------------------------------- launcher */",
+    ".hc-launcher {",
+    "  position: fixed;",
+    "  right: 20px;",
+    "  bottom: 20px;",
+    "  z-index: 2147483000;",
+    "  width: 60px;",
+    "  height: 60px;",
+    "  margin: 0;",
+    "  padding: 0;",
+    "  border: 0;",
+    "  border-radius: 50%;",
+    "  display: flex;",
+    "  align-items: center;",
+    "  justify-content: center;",
+    "  cursor: pointer;",
+    "  color: var(--hc-accent-ink);",
+    "  background: var(--hc-accent);",
+    "  box-shadow: 0 6px 20px rgba(15, 30, 70, 0.28), 0 2px 6px rgba(15, 30, 70, 0.18);",
+    "  transition: transform 0.18s ease, box-shadow 0.18s ease;",
+    "}",
+    ".hc-launcher:hover { transform: scale(1.06); }",
+    ".hc-launcher:focus-visible { outline: 3px solid rgba(31, 94, 255, 0.45); outline-offset: 3px; }",
+    ".hc-launcher .hc-ic { width: 28px; height: 28px; transition: transform 0.2s ease, opacity 0.2s ease; }",
+    ".hc-launcher .hc-ic-chat { fill: currentColor; stroke: none; }",
+    ".hc-launcher .hc-ic-close { position: absolute; opacity: 0; transform: rotate(-90deg); }",
+    ".hc-open .hc-launcher .hc-ic-chat { opacity: 0; transform: rotate(90deg); }",
+    ".hc-open .hc-launcher .hc-ic-close { opacity: 1; transform: none; }",
+    ".hc-badge {",
+    "  position: absolute;",
+    "  top: -2px;",
+    "  right: -2px;",
+    "  min-width: 20px;",
+    "  height: 20px;",
+    "  padding: 0 6px;",
+    "  border-radius: 10px;",
+    "  border: 2px solid #ffffff;",
+    "  background: #e5484d;",
+    "  color: #ffffff;",
+    "  font: 700 11px/16px var(--hc-font);",
+    "  text-align: center;",
+    "}",
+    "",
+    "/* ------------------------------------------------------------------- panel */",
+    ".hc-panel {",
+    "  position: fixed;",
+    "  right: 20px;",
+    "  bottom: 92px;",
+    "  z-index: 2147483000;",
+    "  width: 360px;",
+    "  height: 520px;",
+    "  max-height: calc(100vh - 112px);",
+    "  display: flex;",
+    "  flex-direction: column;",
+    "  overflow: hidden;",
+    "  background: var(--hc-bg);",
+    "  border-radius: 16px;",
+    "  box-shadow: 0 12px 48px rgba(15, 30, 70, 0.24), 0 2px 8px rgba(15, 30, 70, 0.12);",
+    "  animation: hc-pop 0.18s ease-out;",
+    "  transform-origin: bottom right;",
+    "}",
+    "@keyframes hc-pop {",
+    "  from { opacity: 0; transform: translateY(12px) scale(0.97); }",
+    "  to { opacity: 1; transform: none; }",
+    "}",
+    "",
+    ".hc-header {",
+    "  flex: none;",
+    "  display: flex;",
+    "  align-items: center;",
+    "  gap: 12px;",
+    "  padding: 16px 14px 16px 18px;",
+    "  color: var(--hc-accent-ink);",
+    "  background: var(--hc-accent);",
+    "  background-image: linear-gradient(135deg, rgba(255, 255, 255, 0.14), rgba(0, 0, 0, 0.08));",
+    "}",
+    ".hc-avatar {",
+    "  flex: none;",
+    "  width: 38px;",
+    "  height: 38px;",
+    "  border-radius: 50%;",
+    "  display: flex;",
+    "  align-items: center;",
+    "  justify-content: center;",
+    "  background: rgba(255, 255, 255, 0.2);",
+    "}",
+    ".hc-avatar .hc-ic { width: 20px; height: 20px; fill: currentColor; stroke: none; }",
+    ".hc-titles { flex: 1; min-width: 0; }",
+    ".hc-title { font-size: 16px; font-weight: 650; line-height: 1.25; }",
+    ".hc-subtitle { font-size: 12.5px; opacity: 0.85; margin-top: 2px; }",
+    ".hc-close {",
+    "  flex: none;",
+    "  width: 34px;",
+    "  height: 34px;",
+    "  margin: 0;",
+    "  padding: 0;",
+    "  border: 0;",
+    "  border-radius: 8px;",
+    "  display: flex;",
+    "  align-items: center;",
+    "  justify-content: center;",
+    "  cursor: pointer;",
+    "  color: inherit;",
+    "  background: transparent;",
+    "}",
+    ".hc-close:hover { background: rgba(255, 255, 255, 0.16); }",
+    ".hc-close .hc-ic { width: 20px; height: 20px; }",
+    "",
+    ".hc-connection {",
+    "  flex: none;",
+    "  padding: 5px 12px;",
+    "  font-size: 12px;",
+    "  text-align: center;",
+    "  color: #7a5a00;",
+    "  background: #fff6d6;",
+    "  border-bottom: 1px solid #f3e3a6;",
+    "}",
+    "",
+    "/* ---------------------------------------------------------------- messages */",
+    ".hc-messages {",
+    "  flex: 1;",
+    "  min-height: 0;",
+    "  overflow-y: auto;",
+    "  overscroll-behavior: contain;",
+    "  padding: 16px 14px 8px;",
+    "  background: var(--hc-soft);",
+    "}",
+    ".hc-empty {",
+    "  margin: 24px auto 8px;",
+    "  max-width: 240px;",
+    "  padding: 12px 14px;",
+    "  text-align: center;",
+    "  font-size: 13px;",
+    "  color: var(--hc-muted);",
+    "  background: var(--hc-bg);",
+    "  border-radius: 12px;",
+    "}",
+    ".hc-has-messages .hc-empty { display: none; }",
+    "",
+    ".hc-msg {",
+    "  display: flex;",
+    "  flex-direction: column;",
+    "  max-width: 80%;",
+    "  margin-top: 12px;",
+    "}",
+    ".hc-msg.hc-cont { margin-top: 3px; }",
+    ".hc-msg.hc-cont .hc-name { display: none; }",
+    ".hc-customer { margin-left: auto; align-items: flex-end; }",
+    ".hc-agent { margin-right: auto; align-items: flex-start; }",
+    ".hc-system { margin-left: auto; margin-right: auto; align-items: center; max-width: 90%; }",
+    "",
+    ".hc-name {",
+    "  font-size: 12px;",
+    "  font-weight: 600;",
+    "  color: var(--hc-muted);",
+    "  margin: 0 0 3px 10px;",
+    "}",
+    ".hc-bubble {",
+    "  padding: 9px 13px;",
+    "  border-radius: var(--hc-radius);",
+    "  white-space: pre-wrap;",
+    "  overflow-wrap: anywhere;",
+    "  word-break: normal;",
+    "  font-size: 14px;",
+    "}",
+    ".hc-customer .hc-bubble {",
+    "  color: var(--hc-accent-ink);",
+    "  background: var(--hc-accent);",
+    "  border-bottom-right-radius: 5px;",
+    "}",
+    ".hc-agent .hc-bubble {",
+    "  color: var(--hc-ink);",
+    "  background: var(--hc-bg);",
+    "  border-bottom-left-radius: 5px;",
+    "  box-shadow: 0 1px 2px rgba(15, 30, 70, 0.08);",
+    "}",
+    ".hc-system .hc-bubble {",
+    "  padding: 4px 10px;",
+    "  font-size: 12px;",
+    "  color: var(--hc-muted);",
+    "  background: transparent;",
+    "  text-align: center;",
+    "}",
+    ".hc-customer[data-status=\"sending\"] .hc-bubble { opacity: 0.72; }",
+    "",
+    ".hc-meta {",
+    "  display: flex;",
+    "  align-items: center;",
+    "  gap: 4px;",
+    "  margin: 3px 6px 0;",
+    "  font-size: 11px;",
+    "  line-height: 14px;",
+    "  color: var(--hc-muted);",
+    "}",
+    ".hc-status { display: inline-flex; align-items: center; }",
+    ".hc-tick {",
+    "  width: 15px;",
+    "  height: 15px;",
+    "  fill: none;",
+    "  stroke: currentColor;",
+    "  stroke-width: 1.6;",
+    "  stroke-linecap: round;",
+    "  stroke-linejoin: round;",
+    "}",
+    ".hc-tick-sending { color: #9aa3b2; }",
+    ".hc-tick-sent,",
+    ".hc-tick-delivered { color: var(--hc-muted); }",
+    ".hc-tick-read { color: var(--hc-read); stroke-width: 1.9; }",
+    "",
+    ".hc-typing {",
+    "  flex: none;",
+    "  padding: 4px 18px 6px;",
+    "  font-size: 12px;",
+    "  font-style: italic;",
+    "  color: var(--hc-muted);",
+    "  background: var(--hc-soft);",
+    "}",
+    ".hc-error {",
+    "  flex: none;",
+    "  margin: 0;",
+    "  padding: 6px 12px;",
+    "  font-size: 12.5px;",
+    "  text-align: center;",
+    "  color: #9b1c1f;",
+    "  background: #fde8e8;",
+    "  border-top: 1px solid #f7c9ca;",
+    "}",
+    "",
+    "/* ---------------------------------------------------------------- composer */",
+    ".hc-composer {",
+    "  flex: none;",
+    "  display: flex;",
+    "  align-items: flex-end;",
+    "  gap: 8px;",
+    "  margin: 0;",
+    "  padding: 10px 10px 10px 14px;",
+    "  border-top: 1px solid var(--hc-line);",
+    "  background: var(--hc-bg);",
+    "}",
+    ".hc-input {",
+    "  flex: 1;",
+    "  min-width: 0;",
+    "  min-height: 40px;",
+    "  max-height: 120px;",
+    "  margin: 0;",
+    "  padding: 9px 12px;",
+    "  resize: none;",
+    "  border: 1px solid var(--hc-line);",
+    "  border-radius: 20px;",
+    "  outline: none;",
+    "  font: 14px/1.45 var(--hc-font);",
+    "  color: var(--hc-ink);",
+    "  background: var(--hc-soft);",
+    "  white-space: pre-wrap;",
+    "}",
+    ".hc-input:focus { border-color: var(--hc-accent); background: var(--hc-bg); }",
+    ".hc-input::placeholder { color: #98a1b0; }",
+    ".hc-send {",
+    "  flex: none;",
+    "  width: 40px;",
+    "  height: 40px;",
+    "  margin: 0;",
+    "  padding: 0;",
+    "  border: 0;",
+    "  border-radius: 50%;",
+    "  display: flex;",
+    "  align-items: center;",
+    "  justify-content: center;",
+    "  cursor: pointer;",
+    "  color: var(--hc-accent-ink);",
+    "  background: var(--hc-accent);",
+    "}",
+    ".hc-send:hover { filter: brightness(1.08); }",
+    ".hc-send:focus-visible { outline: 3px solid rgba(31, 94, 255, 0.45); outline-offset: 2px; }",
+    ".hc-send .hc-ic { width: 20px; height: 20px; fill: currentColor; stroke: none; margin-left: -2px; }",
+    "",
+    "/* ------------------------------------------------------------------ mobile */",
+    "@media (max-width: 480px) {",
+    "  .hc-panel {",
+    "    inset: 0;",
+    "    right: 0;",
+    "    bottom: 0;",
+    "    width: 100%;",
+    "    height: 100%;",
+    "    height: 100dvh;",
+    "    max-height: none;",
+    "    border-radius: 0;",
+    "  }",
+    "  .hc-open .hc-launcher { display: none; }",
+    "  .hc-launcher { right: 16px; bottom: 16px; width: 56px; height: 56px; }",
+    "  .hc-input { font-size: 16px; } /* no zoom-on-focus on iOS */",
+    "}",
+    "",
+    "@media (prefers-reduced-motion: reduce) {",
+    "  .hc-panel { animation: none; }",
+    "  .hc-launcher,",
+    "  .hc-launcher .hc-ic { transition: none; }",
+    "}"
+  ].join('\n');
+  // END CSS
+
+  if (document.body) start();
+  else document.addEventListener('DOMContentLoaded', start);
+})();

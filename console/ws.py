@@ -1,0 +1,54 @@
+"""The console WebSocket: authenticated by the session cookie, same-origin only, heartbeats = presence."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import WSMsgType, web
+
+from console.auth import authenticate
+from console.errors import api_error
+from console.keys import HUB, LIVE
+from hub.wire import agent_json
+
+logger = logging.getLogger(__name__)
+
+routes = web.RouteTableDef()
+MAX_FRAME = 4096
+
+
+def check_origin(request: web.Request) -> None:
+    """Browsers send cookies with cross-site WebSocket handshakes: only our own origin may connect."""
+    origin = request.headers.get("Origin")
+    allowed = {f"{request.scheme}://{request.host}", *request.app[HUB].settings.http.allowed_origins}
+    if origin is not None and origin not in allowed:
+        raise api_error(403, "bad_origin", "this origin may not open the console socket")
+
+
+@routes.get("/console/ws")
+async def console_socket(request: web.Request) -> web.WebSocketResponse:
+    check_origin(request)
+    agent, _ = await authenticate(request)
+    hub, live = request.app[HUB], request.app[LIVE]
+    ws = web.WebSocketResponse(heartbeat=25, max_msg_size=MAX_FRAME)
+    await ws.prepare(request)
+    live.add(agent, ws)
+    await hub.acd.heartbeat(agent)
+    logger.info("console.ws.connected agent=%s", agent.id)
+    try:
+        await ws.send_json({"type": "hello", "agent": agent_json(agent)})
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            try:
+                frame = json.loads(msg.data)
+            except json.JSONDecodeError:
+                await ws.send_json({"type": "error", "code": "bad_json", "message": "frames are JSON"})
+                continue
+            if isinstance(frame, dict) and frame.get("type") == "heartbeat":
+                await hub.acd.heartbeat(await hub.directory.agent(agent.id))
+    finally:
+        live.remove(agent, ws)
+        logger.info("console.ws.closed agent=%s", agent.id)
+    return ws

@@ -1,0 +1,1 @@
+"""The hub's core: domain, ports, state machine, storage, settings and the composition root."""

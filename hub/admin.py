@@ -1,0 +1,74 @@
+"""Administration used by the CLI and tests: create agents, queues and skills; load demo data."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+
+from hub.passwords import hash_password
+from hub import demo
+from hub.domain.ids import CHANNELS, AgentId, QueueId, Role, Skill, new_id
+from hub.domain.model import Agent, Queue
+from hub.errors import InvalidInput
+from hub.storage.directory import MongoDirectory
+
+DEFAULT_CAPACITY = {"webchat": 3, "sms": 3, "email": 5, "telegram": 3, "voice": 1}
+
+
+def parse_capacity(text: str) -> dict[str, int]:
+    """``webchat=3,voice=1`` -> a capacity per channel; unknown channels are refused."""
+    capacity = dict(DEFAULT_CAPACITY)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        channel, _, number = part.partition("=")
+        if channel not in CHANNELS or not number.isdigit():
+            raise InvalidInput(f"capacity entries look like webchat=3 (channels: {', '.join(CHANNELS)})")
+        capacity[channel] = int(number)
+    return capacity
+
+
+async def create_agent(directory: MongoDirectory, *, username: str, display_name: str, role: str,
+                       password: str, skills: Iterable[str], capacity: Mapping[str, int]) -> Agent:
+    if len(password) < 8:
+        raise InvalidInput("passwords have at least 8 characters")
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}") from None
+    agent = Agent(id=AgentId(new_id("a")), username=username, display_name=display_name, role=parsed_role,
+                  skills=frozenset(Skill(s) for s in skills), capacity=dict(capacity),
+                  password_hash=await asyncio.to_thread(hash_password, password))
+    await directory.add_agent(agent)
+    return agent
+
+
+async def set_skills(directory: MongoDirectory, username: str, add: Iterable[str], remove: Iterable[str]) -> Agent:
+    agent = await directory.agent_by_username(username)
+    if agent is None:
+        raise InvalidInput(f"no agent {username!r}")
+    skills = (set(agent.skills) | set(add)) - set(remove)
+    await directory.update_agent(agent.id, {"skills": sorted(skills)})
+    return await directory.agent(agent.id)
+
+
+async def create_queue(directory: MongoDirectory, *, queue_id: str, name: str, skills: Iterable[str],
+                       priority: int) -> Queue:
+    queue = Queue(id=QueueId(queue_id), name=name, skills=frozenset(Skill(s) for s in skills), priority=priority)
+    await directory.put_queue(queue)
+    return queue
+
+
+async def load_demo(directory: MongoDirectory) -> list[str]:
+    """Idempotent: existing agents are kept; queues, canned replies and codes are upserted."""
+    for queue in demo.QUEUES:
+        await directory.put_queue(queue)
+    for reply in demo.CANNED:
+        await directory.put_canned(reply)
+    for code in demo.WRAP_UP_CODES:
+        await directory.put_wrap_up_code(code)
+    created = []
+    for username, name, role, skills in demo.AGENTS:
+        if await directory.agent_by_username(username) is None:
+            await create_agent(directory, username=username, display_name=name, role=role,
+                               password=demo.DEMO_PASSWORD, skills=skills, capacity=demo.CAPACITY)
+            created.append(username)
+    return created

@@ -1,0 +1,101 @@
+"""The composition root: the one module that knows every concrete class and wires them.
+
+``running_hub`` starts everything in order (MongoDB, Redis, stores, bus, router, web app) and
+stops it in reverse, whatever fails half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from channels.webchat.routes import WebChatEndpoint, add_webchat_routes
+from channels.webchat.sessions import WidgetSessions
+from console.app import init_app
+from console.live import ConsoleLive
+from hub.bus import RedisEventBus
+from hub.clock import Clock, SystemClock
+from hub.config import Settings
+from hub.context import HubContext
+from hub.service import ConversationService
+from hub.storage.contacts import MongoContactStore
+from hub.storage.conversations import MongoConversationStore
+from hub.storage.database import connect, ensure_indexes
+from hub.storage.directory import MongoDirectory
+from hub.storage.messages import MongoMessageStore
+from hub.storage.sessions import MongoSessionStore
+from routing.service import RoutingService
+from routing.store import RedisRoutingStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunningHub:
+    context: HubContext
+    app: web.Application
+    routing: RoutingService
+    base_url: str
+
+
+@contextlib.asynccontextmanager
+async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
+                      clock: Clock | None = None) -> AsyncIterator[RunningHub]:
+    """Start a whole hub process's components and its HTTP server; yields once it serves."""
+    clock = clock or SystemClock()
+    async with contextlib.AsyncExitStack() as stack:
+        mongo = connect(mongo_url)
+        stack.push_async_callback(mongo.close)
+        db = mongo[settings.mongo_db]
+        await ensure_indexes(db)
+        redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10)
+        stack.push_async_callback(redis.aclose)
+        await redis.ping()
+
+        bus = await stack.enter_async_context(RedisEventBus(redis))
+        messages = await stack.enter_async_context(MongoMessageStore(db))
+        conversations = MongoConversationStore(db)
+        directory = MongoDirectory(db)
+        routing = RoutingService(
+            store=RedisRoutingStore(redis), conversations=conversations, directory=directory, bus=bus,
+            clock=clock, offer_timeout_s=settings.routing.offer_timeout_s,
+            presence_ttl_s=settings.routing.presence_ttl_s, tick_s=settings.routing.tick_s)
+        service = ConversationService(
+            clock=clock, conversations=conversations, messages=messages, contacts=MongoContactStore(db),
+            directory=directory, router=routing, bus=bus, default_queue=settings.webchat.default_queue)
+        routing.attach(service)
+        context = HubContext(settings=settings, clock=clock, service=service, acd=routing, directory=directory,
+                             conversations=conversations, messages=messages, sessions=MongoSessionStore(db))
+
+        live = await stack.enter_async_context(ConsoleLive(context))
+        widgets = WidgetSessions()
+        for handler in (routing.on_bus, live.on_bus, widgets.on_bus):
+            bus.subscribe(handler)
+        app = init_app(context, live)
+        add_webchat_routes(app, WebChatEndpoint(context, widgets))
+
+        await routing.ensure_state()
+        assigner = asyncio.create_task(routing.run(), name="routing:assigner")
+        stack.push_async_callback(_cancel, assigner)
+
+        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, settings.http.host, settings.http.port)
+        await site.start()
+        port = runner.addresses[0][1]
+        base_url = settings.http.public_url or f"http://{settings.http.host}:{port}"
+        logger.info("hub.serving url=%s", base_url)
+        yield RunningHub(context=context, app=app, routing=routing, base_url=base_url)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

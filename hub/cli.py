@@ -1,0 +1,153 @@
+"""The ``hub`` command: serve, administration and the configuration reference."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from hub import admin, demo
+from hub.config import Settings, load_settings
+from hub.configdoc import render_reference
+from hub.embedded import embedded_services
+from hub.errors import HubError
+from hub.storage.database import connect, ensure_indexes
+from hub.storage.directory import MongoDirectory
+
+logger = logging.getLogger("hub")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hub", description="Northgrid omnichannel customer-service hub")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the hub (embedded SecantusDB and Redis when no URLs are set)")
+    serve.add_argument("--demo", action="store_true", help="load the demo data first (idempotent)")
+    sub.add_parser("demo", help="load demo queues, agents, canned replies and wrap-up codes")
+    agent = sub.add_parser("agent", help="manage agents").add_subparsers(dest="action", required=True)
+    create = agent.add_parser("create", help="create an agent (password read from stdin or prompted)")
+    create.add_argument("username")
+    create.add_argument("--name", required=True, help="display name")
+    create.add_argument("--role", default="agent", choices=["agent", "supervisor", "trainer", "admin"])
+    create.add_argument("--skills", default="", help="comma-separated skills, e.g. billing,outages")
+    create.add_argument("--capacity", default="", help="per channel, e.g. webchat=3,voice=1")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    skills = agent.add_parser("skills", help="add or remove an agent's skills")
+    skills.add_argument("username")
+    skills.add_argument("--add", default="", help="comma-separated")
+    skills.add_argument("--remove", default="", help="comma-separated")
+    agent.add_parser("list", help="list agents")
+    queue = sub.add_parser("queue", help="manage queues").add_subparsers(dest="action", required=True)
+    qcreate = queue.add_parser("create", help="create or update a queue")
+    qcreate.add_argument("queue_id")
+    qcreate.add_argument("--name", required=True)
+    qcreate.add_argument("--skills", default="", help="skills an agent needs, comma-separated")
+    qcreate.add_argument("--priority", type=int, default=0)
+    queue.add_parser("list", help="list queues")
+    sub.add_parser("config-doc", help="print the configuration reference (Markdown)")
+    return parser
+
+
+def split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@contextlib.asynccontextmanager
+async def directory_for(settings: Settings) -> AsyncIterator[MongoDirectory]:
+    with contextlib.ExitStack() as stack:
+        if settings.mongo_url is None:
+            data_dir = settings.embedded.data_dir
+            mongo_service, _ = stack.enter_context(embedded_services(data_dir, data_dir / "logs"))
+            url = mongo_service.url
+        else:
+            url = settings.mongo_url.get_secret_value()
+        client = connect(url)
+        try:
+            db = client[settings.mongo_db]
+            await ensure_indexes(db)
+            yield MongoDirectory(db)
+        finally:
+            await client.close()
+
+
+async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
+    async with directory_for(settings) as directory:
+        if args.command == "demo":
+            created = await admin.load_demo(directory)
+            print(f"demo data loaded; new agents: {', '.join(created) or 'none'} "
+                  f"(password for demo agents: {demo.DEMO_PASSWORD})")
+        elif args.command == "agent" and args.action == "create":
+            password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+            agent = await admin.create_agent(
+                directory, username=args.username, display_name=args.name, role=args.role, password=password,
+                skills=split(args.skills), capacity=admin.parse_capacity(args.capacity))
+            print(f"created {agent.role} {agent.username} ({agent.id})")
+        elif args.command == "agent" and args.action == "skills":
+            agent = await admin.set_skills(directory, args.username, split(args.add), split(args.remove))
+            print(f"{agent.username}: {', '.join(sorted(agent.skills)) or '(no skills)'}")
+        elif args.command == "agent":
+            for agent in await directory.agents():
+                print(f"{agent.username:<16} {agent.role.value:<11} {','.join(sorted(agent.skills))}")
+        elif args.command == "queue" and args.action == "create":
+            queue = await admin.create_queue(directory, queue_id=args.queue_id, name=args.name,
+                                             skills=split(args.skills), priority=args.priority)
+            print(f"queue {queue.id} needs {', '.join(sorted(queue.skills)) or 'no skills'}")
+        else:
+            for queue in await directory.queues():
+                print(f"{queue.id:<16} p{queue.priority} {','.join(sorted(queue.skills)):<30} {queue.name}")
+    return 0
+
+
+async def serve(settings: Settings, *, with_demo: bool) -> int:
+    from hub.bootstrap import running_hub  # the composition root, imported only to run
+
+    with contextlib.ExitStack() as stack:
+        if settings.mongo_url is None or settings.redis_url is None:
+            data_dir = settings.embedded.data_dir
+            mongo_service, redis_service = stack.enter_context(embedded_services(data_dir, data_dir / "logs"))
+        mongo_url = settings.mongo_url.get_secret_value() if settings.mongo_url else mongo_service.url
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else redis_service.url
+        async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub:
+            if with_demo:
+                created = await admin.load_demo(hub.context.directory)
+                if created:
+                    print(f"demo agents created: {', '.join(created)} (password: {demo.DEMO_PASSWORD})")
+            print(f"Agent console:  {hub.base_url}/console/login", flush=True)
+            print(f"Web-chat demo:  {hub.base_url}/webchat/demo", flush=True)
+            print(f"Widget tag:     <script src=\"{hub.base_url}/webchat/widget.js\" defer></script>", flush=True)
+            await wait_for_signal()
+    return 0
+
+
+async def wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    logger.info("hub.stopping")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.command == "config-doc":
+        print(render_reference(Settings))
+        return 0
+    try:
+        if args.command == "serve":
+            return asyncio.run(serve(settings, with_demo=args.demo))
+        return asyncio.run(run_admin(args, settings))
+    except HubError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

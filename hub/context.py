@@ -1,0 +1,26 @@
+"""The typed runtime object handed to the web layers (no module-level state anywhere)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.clock import Clock
+from hub.config import Settings
+from hub.ports import Acd
+from hub.service import ConversationService
+from hub.storage.conversations import MongoConversationStore
+from hub.storage.directory import MongoDirectory
+from hub.storage.messages import MongoMessageStore
+from hub.storage.sessions import MongoSessionStore
+
+
+@dataclass(frozen=True, slots=True)
+class HubContext:
+    settings: Settings
+    clock: Clock
+    service: ConversationService
+    acd: Acd
+    directory: MongoDirectory
+    conversations: MongoConversationStore
+    messages: MongoMessageStore
+    sessions: MongoSessionStore

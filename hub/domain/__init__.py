@@ -1,0 +1,1 @@
+"""Domain values of the hub: identifiers, conversations, messages, agents, queues and events."""

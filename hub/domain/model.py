@@ -1,0 +1,148 @@
+"""Frozen domain values. Their ``repr`` never contains message text or contact details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Mapping
+
+from hub.domain.ids import (
+    AgentId,
+    AgentStatus,
+    Author,
+    ChannelName,
+    ContactId,
+    ConversationId,
+    DeliveryStatus,
+    ExternalId,
+    MessageId,
+    QueueId,
+    Role,
+    Skill,
+)
+from hub.domain.states import ConversationState
+
+EMPTY: Mapping[str, int] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contact:
+    """A customer; identities (web visitor, phone, e-mail, Telegram id) link to one contact."""
+
+    id: ContactId
+    display_name: str
+    identities: tuple[str, ...]
+    created_at: datetime
+
+    def __repr__(self) -> str:
+        return f"Contact({self.id})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conversation:
+    """One contact's issue, across whatever channels it crosses. ``version`` orders its events."""
+
+    id: ConversationId
+    contact_id: ContactId
+    channel: ChannelName
+    state: ConversationState
+    version: int
+    queue: QueueId | None
+    priority: int
+    skills: frozenset[Skill]
+    agent_id: AgentId | None
+    created_at: datetime
+    updated_at: datetime
+    queued_at: datetime | None = None
+    wrap_up_code: str | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundMessage:
+    """A customer message as a channel adapter parsed it. ``(channel, external_id)`` is its key."""
+
+    channel: ChannelName
+    external_id: ExternalId
+    sender: str  # the channel address: web visitor id, phone number, e-mail address
+    text: str
+    received_at: datetime
+    sender_name: str | None = None
+
+    def __repr__(self) -> str:
+        return f"InboundMessage({self.channel}:{self.external_id})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """A stored message of a conversation, from any author; ``private`` notes never leave the hub."""
+
+    id: MessageId
+    conversation_id: ConversationId
+    channel: ChannelName
+    author: Author
+    author_id: str | None
+    author_name: str
+    text: str
+    sent_at: datetime
+    status: DeliveryStatus
+    private: bool = False
+    external_id: ExternalId | None = None
+
+    def __repr__(self) -> str:
+        return f"Message({self.id} conv={self.conversation_id} author={self.author})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConversationEvent:
+    """An immutable fact: one transition of one conversation. The table every KPI is computed from."""
+
+    conversation_id: ConversationId
+    version: int
+    type: str  # past-tense verb: "queued", "offered", "assigned", "transferred", …
+    from_state: ConversationState | None
+    to_state: ConversationState
+    at: datetime
+    channel: ChannelName
+    queue: QueueId | None = None
+    agent_id: AgentId | None = None
+    actor: str | None = None
+    detail: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Agent:
+    """A console user. ``capacity`` is per channel: how many conversations at once."""
+
+    id: AgentId
+    username: str
+    display_name: str
+    role: Role
+    skills: frozenset[Skill]
+    capacity: Mapping[str, int]
+    password_hash: str = field(repr=False)
+    status: AgentStatus = AgentStatus.OFFLINE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Queue:
+    """A waiting line with the skills an agent needs to serve it."""
+
+    id: QueueId
+    name: str
+    skills: frozenset[Skill]
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CannedReply:
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WrapUpCode:
+    code: str
+    label: str

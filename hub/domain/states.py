@@ -1,0 +1,49 @@
+"""The conversation state machine of DESIGN.md: states, legal transitions, and the refusal."""
+
+from __future__ import annotations
+
+import enum
+
+from hub.errors import IllegalTransition
+
+
+class ConversationState(enum.StrEnum):
+    NEW = "new"
+    BOT = "bot"
+    QUEUED = "queued"
+    OFFERED = "offered"
+    ASSIGNED = "assigned"
+    WRAP_UP = "wrap_up"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+S = ConversationState
+
+# Each edge is a fact of the flow diagram:
+#   new -> bot (a bot is in front) | queued (no bot, or channel without bot)
+#   bot -> resolved (contained) | queued (handover)
+#   queued -> offered (ACD found an agent)
+#   offered -> assigned (accepted) | queued (declined / timed out / agent went away)
+#   assigned -> wrap_up | resolved | queued (transfer)
+#   wrap_up -> resolved ; resolved -> closed (after survey) | queued (customer wrote again, reopen)
+TRANSITIONS: dict[ConversationState, frozenset[ConversationState]] = {
+    S.NEW: frozenset({S.BOT, S.QUEUED}),
+    S.BOT: frozenset({S.QUEUED, S.RESOLVED}),
+    S.QUEUED: frozenset({S.OFFERED, S.RESOLVED}),
+    S.OFFERED: frozenset({S.ASSIGNED, S.QUEUED}),
+    S.ASSIGNED: frozenset({S.WRAP_UP, S.RESOLVED, S.QUEUED}),
+    S.WRAP_UP: frozenset({S.RESOLVED}),
+    S.RESOLVED: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset(),
+}
+
+OPEN_STATES = frozenset({S.NEW, S.BOT, S.QUEUED, S.OFFERED, S.ASSIGNED, S.WRAP_UP})
+HELD_BY_AGENT = frozenset({S.ASSIGNED, S.WRAP_UP})
+
+
+def check_transition(current: ConversationState, target: ConversationState) -> None:
+    """Raise :class:`IllegalTransition` unless ``current -> target`` is an edge of the machine."""
+    if target not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (final state)"
+        raise IllegalTransition(f"cannot go from {current} to {target}; allowed: {allowed}")

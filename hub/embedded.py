@@ -1,0 +1,106 @@
+"""Embedded backing services for development and tests: SecantusDB and redis-server subprocesses.
+
+Each is started on a free loopback port, waited for until it answers, and stopped by PID.
+Production never uses this module: it sets ``HUB_MONGO_URL`` and ``HUB_REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddedServiceError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RunningService:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise EmbeddedServiceError(f"{name} exited with code {process.returncode} while starting")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise EmbeddedServiceError(f"{name} did not listen on port {port} within {timeout_s:.0f}s")
+
+
+def start_secantus(data_dir: Path | None, log_path: Path, port: int | None = None) -> RunningService:
+    """Start SecantusDB; ``data_dir=None`` keeps the data in memory (tests)."""
+    exe = Path(sys.executable).with_name("secantusd-py")
+    if not exe.exists():
+        raise EmbeddedServiceError("secantusd-py not found: install the 'embedded' extra (scripts/setup.sh)")
+    port = port or free_port()
+    storage = ":memory:" if data_dir is None else str(data_dir)
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("ab")
+    cmd = [str(exe), "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage, "--log-level", "WARNING"]
+    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_for_port(port, process, "SecantusDB")
+    return RunningService("mongo", f"mongodb://127.0.0.1:{port}/?directConnection=true", process)
+
+
+def start_redis(data_dir: Path | None, log_path: Path, port: int | None = None) -> RunningService:
+    """Start a private redis-server on loopback (never the machine's one on 6379)."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        raise EmbeddedServiceError("redis-server not found: run scripts/setup.sh")
+    port = port or free_port()
+    workdir = data_dir or log_path.parent
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = [exe, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir), "--save", "",
+           "--appendonly", "no", "--logfile", str(log_path)]
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_for_port(port, process, "redis-server")
+    return RunningService("redis", f"redis://127.0.0.1:{port}/0", process)
+
+
+def stop(service: RunningService, timeout_s: float = 10.0) -> None:
+    if service.process.poll() is not None:
+        return
+    service.process.terminate()
+    try:
+        service.process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        service.process.kill()
+        service.process.wait()
+
+
+@contextlib.contextmanager
+def embedded_services(data_dir: Path | None, log_dir: Path) -> Iterator[tuple[RunningService, RunningService]]:
+    """Start SecantusDB and Redis, yield them, stop both (reverse order) whatever happens."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    mongo = start_secantus(data_dir / "mongo" if data_dir else None, log_dir / "secantus.log")
+    try:
+        redis = start_redis(data_dir / "redis" if data_dir else None, log_dir / "redis.log")
+        try:
+            logger.info("embedded.started mongo=%s redis=%s", mongo.url, redis.url)
+            yield mongo, redis
+        finally:
+            stop(redis)
+    finally:
+        stop(mongo)

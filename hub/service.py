@@ -1,0 +1,257 @@
+"""Conversation orchestration: inbound messages, agent replies, receipts and agent-driven transitions.
+
+This is where storage, the router port and the bus meet; decisions stay in the state machine
+and in ``routing.policy``. Every state change is stored (with its event) before it is published.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hub.clock import Clock
+from hub.domain.ids import (
+    AgentId,
+    Author,
+    ChannelName,
+    ContactId,
+    ConversationId,
+    DeliveryStatus,
+    MessageId,
+    QueueId,
+    Role,
+    new_id,
+)
+from hub.domain.model import Agent, Conversation, InboundMessage, Message
+from hub.domain.states import HELD_BY_AGENT, OPEN_STATES, ConversationState
+from hub.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
+from hub.ports import EventBus, Router
+from hub.storage.contacts import MongoContactStore
+from hub.storage.conversations import MongoConversationStore
+from hub.storage.directory import MongoDirectory
+from hub.storage.messages import MongoMessageStore
+from hub.wire import message_json, summary_json
+
+logger = logging.getLogger(__name__)
+
+S = ConversationState
+SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """What a channel session remembers of its open conversation between messages."""
+
+    id: ConversationId
+    state: ConversationState
+    agent_id: AgentId | None
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> ConversationRef:
+        return cls(conversation.id, conversation.state, conversation.agent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    message: Message
+    conversation: ConversationRef
+    duplicate: bool
+
+
+class ConversationService:
+    """Shared by every channel and the console; holds no per-conversation state in memory."""
+
+    def __init__(self, *, clock: Clock, conversations: MongoConversationStore, messages: MongoMessageStore,
+                 contacts: MongoContactStore, directory: MongoDirectory, router: Router, bus: EventBus,
+                 default_queue: str) -> None:
+        self._clock = clock
+        self._conversations = conversations
+        self._messages = messages
+        self._contacts = contacts
+        self._directory = directory
+        self._router = router
+        self._bus = bus
+        self._default_queue = default_queue
+
+    # -- customers ------------------------------------------------------------------------------
+    async def contact_for(self, channel: ChannelName, address: str, display_name: str) -> dict[str, Any]:
+        return await self._contacts.ensure(f"{channel}:{address}", display_name, self._clock.now())
+
+    async def open_conversation(self, contact_id: str) -> Conversation | None:
+        contact = await self._contacts.get(contact_id)
+        if contact is None:
+            return None
+        return await self._open_by_id(contact.get("open_conversation_id"))
+
+    async def receive(self, inbound: InboundMessage, *, contact_id: str, contact_name: str,
+                      known: ConversationRef | None) -> Received:
+        """Store one customer message durably, in the contact's open conversation (made if none).
+
+        ``known`` is the caller's last view of the open conversation (saves a read per message).
+        Idempotent on ``(channel, external_id)``: a repeat returns the stored message, ``duplicate``.
+        """
+        if known is None or known.state not in OPEN_STATES:
+            earlier = await self._messages.find_inbound(inbound.channel, inbound.external_id)
+            if earlier is not None:
+                conversation = await self._conversations.get(earlier.conversation_id)
+                return Received(earlier, ConversationRef.of(conversation), True)
+            known = ConversationRef.of(await self._open_or_start(ContactId(contact_id), contact_name,
+                                                                 inbound.channel))
+        message = Message(
+            id=MessageId(new_id("m")), conversation_id=known.id, channel=inbound.channel,
+            author=Author.CUSTOMER, author_id=contact_id, author_name=contact_name, text=inbound.text,
+            sent_at=self._clock.now(), status=DeliveryStatus.SENT, external_id=inbound.external_id,
+        )
+        stored = await self._messages.add(message)
+        if not stored.duplicate:
+            await self._bus.publish({"t": "message", "conversation_id": known.id, "agent_id": known.agent_id,
+                                     "message": message_json(stored.message)})
+        return Received(stored.message, known, stored.duplicate)
+
+    async def _open_or_start(self, contact_id: ContactId, contact_name: str, channel: ChannelName) -> Conversation:
+        contact = await self._contacts.get(contact_id)
+        if contact is None:
+            raise NotFound(f"no contact {contact_id}")
+        current_id = contact.get("open_conversation_id")
+        current = await self._open_by_id(current_id)
+        if current is not None:
+            return current
+        # Claim the contact's "open conversation" slot first: of two racing first messages, one
+        # creates the conversation and the other joins it.
+        conversation_id = ConversationId(new_id("c"))
+        if not await self._contacts.claim_open_conversation(contact_id, current_id, conversation_id):
+            winner = await self.open_conversation(contact_id)
+            if winner is None:
+                raise ConcurrentUpdate("the contact's conversation is being created; retry")
+            return winner
+        conversation = await self._start(conversation_id, contact_id, contact_name, channel)
+        return await self._queue_new(conversation)
+
+    async def _open_by_id(self, conversation_id: str | None) -> Conversation | None:
+        if not conversation_id:
+            return None
+        try:
+            conversation = await self._conversations.get(conversation_id)
+        except NotFound:
+            return None
+        return conversation if conversation.state in OPEN_STATES else None
+
+    async def _start(self, conversation_id: ConversationId, contact_id: ContactId, contact_name: str,
+                     channel: ChannelName) -> Conversation:
+        now = self._clock.now()
+        conversation = Conversation(
+            id=conversation_id, contact_id=contact_id, channel=channel, state=S.NEW, version=0,
+            queue=None, priority=0, skills=frozenset(), agent_id=None, created_at=now, updated_at=now,
+        )
+        return await self._conversations.create(conversation, contact_name=contact_name, actor="customer")
+
+    async def _queue_new(self, conversation: Conversation) -> Conversation:
+        try:
+            queue = await self._directory.queue(self._default_queue)
+            changes: dict[str, Any] = {"queue": queue.id, "skills": queue.skills, "priority": queue.priority}
+        except NotFound:
+            changes = {"queue": QueueId(self._default_queue), "skills": frozenset(), "priority": 0}
+        changes["queued_at"] = self._clock.now()
+        queued = await self.transition(conversation, S.QUEUED, "queued", actor="system", changes=changes)
+        await self._router.enqueue(queued)
+        return queued
+
+    # -- agents ---------------------------------------------------------------------------------
+    async def view(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
+        """The conversation's document if ``agent`` may see it; Forbidden otherwise."""
+        doc = await self._conversations.get_doc(conversation_id)
+        if not self.may_view(agent, doc):
+            raise Forbidden("this conversation belongs to another agent")
+        return doc
+
+    @staticmethod
+    def may_view(agent: Agent, doc: Mapping[str, Any]) -> bool:
+        if agent.role in SUPERVISING or doc.get("agent_id") == agent.id:
+            return True
+        return doc["state"] == S.QUEUED and set(doc.get("skills", ())) <= agent.skills
+
+    async def _held(self, agent: Agent, conversation_id: str) -> Conversation:
+        conversation = await self._conversations.get(conversation_id)
+        if conversation.agent_id != agent.id and agent.role not in SUPERVISING:
+            raise Forbidden("only the agent holding the conversation can do this")
+        return conversation
+
+    async def reply(self, agent: Agent, conversation_id: str, text: str, *, private: bool) -> Message:
+        text = text.strip()
+        if not text:
+            raise InvalidInput("the message is empty")
+        conversation = await self._held(agent, conversation_id)
+        if conversation.state not in HELD_BY_AGENT and not private:
+            raise InvalidInput(f"cannot reply while the conversation is {conversation.state}")
+        message = Message(
+            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=conversation.channel,
+            author=Author.AGENT, author_id=agent.id, author_name=agent.display_name, text=text,
+            sent_at=self._clock.now(), status=DeliveryStatus.SENT, private=private,
+        )
+        await self._messages.add(message)
+        await self._bus.publish({"t": "message", "conversation_id": conversation.id,
+                                 "agent_id": conversation.agent_id, "message": message_json(message)})
+        return message
+
+    async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
+                       author: Author) -> None:
+        """Delivered/read receipts for messages of ``author``; statuses only move forward."""
+        changed = await self._messages.advance_status(message_ids[:500], status, conversation_id, author)
+        for message_id in changed:
+            await self._bus.publish({"t": "status", "conversation_id": conversation_id, "message_id": message_id,
+                                     "status": status.value, "author": author.value})
+
+    async def read_by_agent(self, agent: Agent, conversation_id: str) -> None:
+        await self._held(agent, conversation_id)
+        unread = await self._messages.unread_from(conversation_id, Author.CUSTOMER)
+        await self.receipts(conversation_id, unread, DeliveryStatus.READ, Author.CUSTOMER)
+        await self._conversations.clear_unread(conversation_id)
+
+    async def typing(self, conversation_id: str, who: Author, active: bool) -> None:
+        await self._bus.publish({"t": "typing", "conversation_id": conversation_id, "who": who.value,
+                                 "active": active})
+
+    async def transfer(self, agent: Agent, conversation_id: str, queue_id: str) -> Conversation:
+        conversation = await self._held(agent, conversation_id)
+        queue = await self._directory.queue(queue_id)
+        moved = await self.transition(
+            conversation, S.QUEUED, "transferred", actor=agent.id,
+            changes={"queue": queue.id, "skills": queue.skills, "priority": queue.priority, "agent_id": None,
+                     "queued_at": self._clock.now()},
+            detail={"from_queue": conversation.queue or "", "to_queue": queue.id},
+        )
+        await self._router.release(conversation)
+        await self._router.enqueue(moved)
+        return moved
+
+    async def wrap_up(self, agent: Agent, conversation_id: str, code: str) -> Conversation:
+        conversation = await self._held(agent, conversation_id)
+        if code not in {c.code for c in await self._directory.wrap_up_codes()}:
+            raise InvalidInput(f"unknown wrap-up code {code!r}")
+        return await self.transition(conversation, S.WRAP_UP, "wrapped_up", actor=agent.id,
+                                     changes={"wrap_up_code": code})
+
+    async def resolve(self, agent: Agent, conversation_id: str) -> Conversation:
+        conversation = await self._held(agent, conversation_id)
+        resolved = await self.transition(conversation, S.RESOLVED, "resolved", actor=agent.id)
+        await self._router.release(conversation)
+        return resolved
+
+    # -- shared ---------------------------------------------------------------------------------
+    async def transition(self, conversation: Conversation, target: ConversationState, event_type: str, *,
+                         actor: str, changes: Mapping[str, Any] | None = None,
+                         detail: Mapping[str, str] | None = None) -> Conversation:
+        """Store the transition (and its event), then tell every process. See the store's contract."""
+        moved = await self._conversations.transition(
+            conversation, target, event_type=event_type, at=self._clock.now(), actor=actor, changes=changes,
+            detail=detail)
+        await self.publish_conversation(moved.id, previous_agent=conversation.agent_id)
+        logger.info("conversation.%s id=%s state=%s->%s", event_type, moved.id, conversation.state, target)
+        return moved
+
+    async def publish_conversation(self, conversation_id: str, previous_agent: AgentId | None = None) -> None:
+        doc = await self._conversations.get_doc(conversation_id)
+        await self._bus.publish({"t": "conversation", "summary": summary_json(doc),
+                                 "previous_agent": previous_agent})

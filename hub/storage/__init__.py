@@ -1,0 +1,1 @@
+"""MongoDB adapters (PyMongo's async API). The only package that imports pymongo."""

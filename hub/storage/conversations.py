@@ -1,0 +1,179 @@
+"""Conversations and their immutable event table in MongoDB.
+
+A transition first inserts its event under the unique key ``(conversation_id, version)`` — the
+commit point that makes two concurrent transitions of the same version impossible — and then
+moves the conversation document (a projection of its events) with a version check.
+``reconcile`` replays events whose projection was lost to a crash between the two writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from hub.domain.ids import AgentId, ContactId, ConversationId, QueueId, Skill
+from hub.domain.model import Conversation, ConversationEvent
+from hub.domain.states import OPEN_STATES, ConversationState, check_transition
+from hub.errors import ConcurrentUpdate, NotFound
+from hub.storage.database import Db
+
+logger = logging.getLogger(__name__)
+
+# Fields a transition may change, besides state and version.
+MUTABLE_FIELDS = frozenset({"queue", "priority", "skills", "agent_id", "queued_at", "wrap_up_code"})
+
+
+def conversation_from_doc(doc: Mapping[str, Any]) -> Conversation:
+    return Conversation(
+        id=ConversationId(doc["_id"]),
+        contact_id=ContactId(doc["contact_id"]),
+        channel=doc["channel"],
+        state=ConversationState(doc["state"]),
+        version=int(doc["version"]),
+        queue=QueueId(doc["queue"]) if doc.get("queue") else None,
+        priority=int(doc.get("priority", 0)),
+        skills=frozenset(Skill(s) for s in doc.get("skills", ())),
+        agent_id=AgentId(doc["agent_id"]) if doc.get("agent_id") else None,
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        queued_at=doc.get("queued_at"),
+        wrap_up_code=doc.get("wrap_up_code"),
+        language=doc.get("language", "en"),
+    )
+
+
+def event_to_doc(event: ConversationEvent, changes: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "_id": f"{event.conversation_id}:{event.version}",
+        "conversation_id": event.conversation_id,
+        "version": event.version,
+        "type": event.type,
+        "from_state": event.from_state.value if event.from_state else None,
+        "to_state": event.to_state.value,
+        "at": event.at,
+        "channel": event.channel,
+        "queue": event.queue,
+        "agent_id": event.agent_id,
+        "actor": event.actor,
+        "detail": dict(event.detail),
+        "changes": dict(changes),
+    }
+
+
+class MongoConversationStore:
+    """Conversations (documents) and events (append-only). Safe to share between coroutines."""
+
+    def __init__(self, db: Db) -> None:
+        self._conversations = db["conversations"]
+        self._events = db["events"]
+        self._contacts = db["contacts"]
+
+    async def create(self, conversation: Conversation, *, contact_name: str, actor: str) -> Conversation:
+        """Store a new conversation in state ``new`` with its ``created`` event (version 0)."""
+        doc = {
+            "_id": conversation.id, "contact_id": conversation.contact_id, "contact_name": contact_name,
+            "channel": conversation.channel, "state": conversation.state.value, "version": 0,
+            "queue": conversation.queue, "priority": conversation.priority,
+            "skills": sorted(conversation.skills), "agent_id": None,
+            "created_at": conversation.created_at, "updated_at": conversation.updated_at,
+            "language": conversation.language, "preview": "", "unread": 0,
+        }
+        event = ConversationEvent(
+            conversation_id=conversation.id, version=0, type="created", from_state=None,
+            to_state=conversation.state, at=conversation.created_at, channel=conversation.channel,
+            queue=conversation.queue, actor=actor,
+        )
+        await self._events.insert_one(event_to_doc(event, {}))
+        await self._conversations.insert_one(doc)
+        return conversation
+
+    async def get(self, conversation_id: str) -> Conversation:
+        doc = await self._conversations.find_one({"_id": conversation_id})
+        if doc is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        return conversation_from_doc(doc)
+
+    async def get_doc(self, conversation_id: str) -> dict[str, Any]:
+        doc = await self._conversations.find_one({"_id": conversation_id})
+        if doc is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        return doc
+
+    async def transition(
+        self,
+        conversation: Conversation,
+        target: ConversationState,
+        *,
+        event_type: str,
+        at: datetime,
+        actor: str,
+        changes: Mapping[str, Any] | None = None,
+        detail: Mapping[str, str] | None = None,
+    ) -> Conversation:
+        """Move ``conversation`` (as last read) to ``target``; returns the new value.
+
+        Raises:
+            IllegalTransition: the state machine has no such edge.
+            ConcurrentUpdate: another writer moved the conversation since it was read.
+        """
+        check_transition(conversation.state, target)
+        changes = dict(changes or {})
+        unknown = set(changes) - MUTABLE_FIELDS
+        if unknown:
+            raise ValueError(f"transition cannot change {sorted(unknown)}")
+        version = conversation.version + 1
+        agent_id = changes.get("agent_id", conversation.agent_id)
+        event = ConversationEvent(
+            conversation_id=conversation.id, version=version, type=event_type,
+            from_state=conversation.state, to_state=target, at=at, channel=conversation.channel,
+            queue=changes.get("queue", conversation.queue), agent_id=agent_id, actor=actor,
+            detail=detail or {},
+        )
+        try:
+            await self._events.insert_one(event_to_doc(event, changes))
+        except DuplicateKeyError as err:
+            raise ConcurrentUpdate(f"conversation {conversation.id} changed concurrently") from err
+        await self._apply(conversation.id, conversation.version, target, at, changes)
+        return await self.get(conversation.id)
+
+    async def _apply(
+        self, conversation_id: str, from_version: int, target: ConversationState, at: datetime,
+        changes: Mapping[str, Any],
+    ) -> None:
+        fields = {k: (sorted(v) if isinstance(v, (set, frozenset)) else v) for k, v in changes.items()}
+        await self._conversations.update_one(
+            {"_id": conversation_id, "version": from_version},
+            {"$set": {"state": target.value, "version": from_version + 1, "updated_at": at, **fields}},
+        )
+
+    async def reconcile(self) -> int:
+        """Replay events newer than their conversation's projection; returns how many were applied."""
+        applied = 0
+        async for conv in self._conversations.find({"state": {"$in": [s.value for s in OPEN_STATES]}},
+                                                   {"version": 1}):
+            cursor = self._events.find({"conversation_id": conv["_id"], "version": {"$gt": conv["version"]}})
+            async for event in cursor.sort("version", 1):
+                await self._apply(conv["_id"], event["version"] - 1, ConversationState(event["to_state"]),
+                                  event["at"], event.get("changes", {}))
+                applied += 1
+        if applied:
+            logger.warning("storage.reconcile.applied events=%d", applied)
+        return applied
+
+    async def events_of(self, conversation_id: str) -> list[dict[str, Any]]:
+        return await self._events.find({"conversation_id": conversation_id}).sort("version", 1).to_list(None)
+
+    async def find_docs(self, query: Mapping[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+        cursor = self._conversations.find(dict(query)).sort("updated_at", -1).limit(limit)
+        return await cursor.to_list(None)
+
+    async def in_states(self, states: frozenset[ConversationState]) -> list[Conversation]:
+        cursor = self._conversations.find({"state": {"$in": [s.value for s in states]}})
+        return [conversation_from_doc(doc) async for doc in cursor]
+
+    async def clear_unread(self, conversation_id: str) -> None:
+        await self._conversations.update_one({"_id": conversation_id}, {"$set": {"unread": 0}})

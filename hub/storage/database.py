@@ -1,0 +1,47 @@
+"""Connecting to MongoDB and creating every index at start-up."""
+
+from __future__ import annotations
+
+import logging
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+logger = logging.getLogger(__name__)
+
+Document = dict[str, object]
+Db = AsyncDatabase[Document]
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "messages": [
+        # Inbound idempotency: the same provider message stored once, whatever the retries.
+        IndexModel([("channel", ASCENDING), ("external_id", ASCENDING)], unique=True,
+                   partialFilterExpression={"inbound": True}, name="inbound_dedupe"),
+        IndexModel([("conversation_id", ASCENDING), ("sent_at", ASCENDING)], name="timeline"),
+    ],
+    "events": [
+        IndexModel([("conversation_id", ASCENDING), ("version", ASCENDING)], unique=True, name="conv_version"),
+        IndexModel([("at", ASCENDING)], name="at"),
+        IndexModel([("type", ASCENDING), ("at", ASCENDING)], name="type_at"),
+    ],
+    "conversations": [
+        IndexModel([("state", ASCENDING), ("queue", ASCENDING)], name="state_queue"),
+        IndexModel([("agent_id", ASCENDING), ("state", ASCENDING)], name="agent_state"),
+        IndexModel([("contact_id", ASCENDING), ("created_at", DESCENDING)], name="contact"),
+    ],
+    "contacts": [IndexModel([("identities", ASCENDING)], unique=True, name="identities")],
+    "agents": [IndexModel([("username", ASCENDING)], unique=True, name="username")],
+    "sessions": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl")],
+}
+
+
+def connect(url: str) -> AsyncMongoClient[Document]:
+    """A client with short server selection, so a dead MongoDB gives a clear error quickly."""
+    return AsyncMongoClient(url, serverSelectionTimeoutMS=5000, tz_aware=True, uuidRepresentation="standard")
+
+
+async def ensure_indexes(db: Db) -> None:
+    """Idempotent: creating an existing index with the same options is a no-op."""
+    for collection, models in INDEXES.items():
+        await db[collection].create_indexes(models)
+    logger.info("storage.indexes.ready collections=%d", len(INDEXES))

@@ -1,0 +1,92 @@
+"""Agents, queues, canned replies and wrap-up codes: the hub's configuration data in MongoDB."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from hub.domain.ids import AgentId, AgentStatus, QueueId, Role, Skill
+from hub.domain.model import Agent, CannedReply, Queue, WrapUpCode
+from hub.errors import InvalidInput, NotFound
+from hub.storage.database import Db
+
+
+def agent_from_doc(doc: Mapping[str, Any]) -> Agent:
+    return Agent(
+        id=AgentId(doc["_id"]), username=doc["username"], display_name=doc["display_name"],
+        role=Role(doc["role"]), skills=frozenset(Skill(s) for s in doc.get("skills", ())),
+        capacity=dict(doc.get("capacity", {})), password_hash=doc["password_hash"],
+        status=AgentStatus(doc.get("status", "offline")),
+    )
+
+
+def queue_from_doc(doc: Mapping[str, Any]) -> Queue:
+    return Queue(id=QueueId(doc["_id"]), name=doc["name"], skills=frozenset(Skill(s) for s in doc["skills"]),
+                 priority=int(doc.get("priority", 0)))
+
+
+class MongoDirectory:
+    """Read-mostly configuration; writes come from the CLI and the console's status changes."""
+
+    def __init__(self, db: Db) -> None:
+        self._agents = db["agents"]
+        self._queues = db["queues"]
+        self._canned = db["canned_replies"]
+        self._codes = db["wrap_up_codes"]
+
+    async def add_agent(self, agent: Agent) -> None:
+        try:
+            await self._agents.insert_one({
+                "_id": agent.id, "username": agent.username, "display_name": agent.display_name,
+                "role": agent.role.value, "skills": sorted(agent.skills), "capacity": dict(agent.capacity),
+                "password_hash": agent.password_hash, "status": agent.status.value,
+            })
+        except DuplicateKeyError as err:
+            raise InvalidInput(f"agent {agent.username!r} already exists") from err
+
+    async def update_agent(self, agent_id: str, fields: Mapping[str, Any]) -> None:
+        result = await self._agents.update_one({"_id": agent_id}, {"$set": dict(fields)})
+        if result.matched_count == 0:
+            raise NotFound(f"no agent {agent_id}")
+
+    async def agent(self, agent_id: str) -> Agent:
+        doc = await self._agents.find_one({"_id": agent_id})
+        if doc is None:
+            raise NotFound(f"no agent {agent_id}")
+        return agent_from_doc(doc)
+
+    async def agent_by_username(self, username: str) -> Agent | None:
+        doc = await self._agents.find_one({"username": username})
+        return agent_from_doc(doc) if doc else None
+
+    async def agents(self) -> list[Agent]:
+        return [agent_from_doc(doc) async for doc in self._agents.find().sort("username", 1)]
+
+    async def put_queue(self, queue: Queue) -> None:
+        await self._queues.replace_one(
+            {"_id": queue.id},
+            {"name": queue.name, "skills": sorted(queue.skills), "priority": queue.priority}, upsert=True)
+
+    async def queue(self, queue_id: str) -> Queue:
+        doc = await self._queues.find_one({"_id": queue_id})
+        if doc is None:
+            raise NotFound(f"no queue {queue_id}")
+        return queue_from_doc(doc)
+
+    async def queues(self) -> list[Queue]:
+        return [queue_from_doc(doc) async for doc in self._queues.find().sort("_id", 1)]
+
+    async def put_canned(self, reply: CannedReply) -> None:
+        await self._canned.replace_one({"_id": reply.id}, {"title": reply.title, "text": reply.text}, upsert=True)
+
+    async def canned(self) -> list[CannedReply]:
+        return [CannedReply(id=d["_id"], title=d["title"], text=d["text"])
+                async for d in self._canned.find().sort("title", 1)]
+
+    async def put_wrap_up_code(self, code: WrapUpCode) -> None:
+        await self._codes.replace_one({"_id": code.code}, {"label": code.label}, upsert=True)
+
+    async def wrap_up_codes(self) -> list[WrapUpCode]:
+        return [WrapUpCode(code=d["_id"], label=d["label"]) async for d in self._codes.find().sort("_id", 1)]

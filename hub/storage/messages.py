@@ -1,0 +1,179 @@
+"""Messages in MongoDB, written through a group-commit writer.
+
+Inbound messages must be durable before the channel is acknowledged, and single inserts cost a
+round trip each; the writer therefore gathers whatever is pending while the previous batch is in
+flight and stores it with one unordered ``insert_many``. A duplicate ``(channel, external_id)``
+resolves to the message already stored (idempotent inbound).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
+
+from hub.domain.ids import Author, ConversationId, DeliveryStatus, ExternalId, MessageId
+from hub.domain.model import Message
+from hub.storage.database import Db
+
+logger = logging.getLogger(__name__)
+
+DUPLICATE_KEY = 11000
+MAX_BATCH = 500
+
+
+def message_to_doc(message: Message) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "_id": message.id, "conversation_id": message.conversation_id, "channel": message.channel,
+        "author": message.author.value, "author_id": message.author_id, "author_name": message.author_name,
+        "text": message.text, "sent_at": message.sent_at, "status": message.status.value,
+        "private": message.private, "inbound": message.author is Author.CUSTOMER,
+    }
+    if message.external_id is not None:
+        doc["external_id"] = message.external_id
+    return doc
+
+
+def message_from_doc(doc: Mapping[str, Any]) -> Message:
+    return Message(
+        id=MessageId(doc["_id"]), conversation_id=ConversationId(doc["conversation_id"]),
+        channel=doc["channel"], author=Author(doc["author"]), author_id=doc.get("author_id"),
+        author_name=doc.get("author_name", ""), text=doc["text"], sent_at=doc["sent_at"],
+        status=DeliveryStatus(doc["status"]), private=bool(doc.get("private")),
+        external_id=ExternalId(doc["external_id"]) if doc.get("external_id") else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """Result of a write: the message as stored, and whether it was already there."""
+
+    message: Message
+    duplicate: bool
+
+
+class MongoMessageStore:
+    """Owns a background writer task between ``start()`` and ``stop()`` (or ``async with``)."""
+
+    def __init__(self, db: Db) -> None:
+        self._messages = db["messages"]
+        self._conversations = db["conversations"]
+        self._pending: list[tuple[Message, asyncio.Future[Stored]]] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> MongoMessageStore:
+        self._task = asyncio.create_task(self._run(), name="hub:message-writer")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for _, future in self._pending:
+            if not future.done():
+                future.set_exception(RuntimeError("message store stopped"))
+
+    async def add(self, message: Message) -> Stored:
+        """Store durably; returns once MongoDB acknowledged the write (or found the duplicate)."""
+        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
+        self._pending.append((message, future))
+        self._wakeup.set()
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                try:
+                    await self._write(batch)
+                except Exception as err:  # the writer must survive; each caller gets the error
+                    logger.exception("storage.messages.batch_failed size=%d", len(batch))
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(err)
+
+    async def _write(self, batch: list[tuple[Message, asyncio.Future[Stored]]]) -> None:
+        failed: dict[int, int] = {}
+        try:
+            await self._messages.insert_many([message_to_doc(m) for m, _ in batch], ordered=False)
+        except BulkWriteError as err:
+            failed = {e["index"]: e["code"] for e in err.details.get("writeErrors", [])}
+        await self._update_previews([m for i, (m, _) in enumerate(batch) if i not in failed])
+        for index, (message, future) in enumerate(batch):
+            code = failed.get(index)
+            if code is None:
+                future.set_result(Stored(message, duplicate=False))
+            elif code == DUPLICATE_KEY:
+                future.set_result(Stored(await self._existing(message), duplicate=True))
+            else:
+                future.set_exception(RuntimeError(f"message write failed with code {code}"))
+
+    async def _update_previews(self, stored: list[Message]) -> None:
+        """The inbox line (last text, unread count) moves in the same group commit."""
+        latest: dict[str, Message] = {}
+        unread: dict[str, int] = {}
+        for message in stored:
+            if message.private:
+                continue
+            latest[message.conversation_id] = message
+            if message.author is Author.CUSTOMER:
+                unread[message.conversation_id] = unread.get(message.conversation_id, 0) + 1
+        if latest:
+            await self._conversations.bulk_write([
+                UpdateOne({"_id": cid}, {"$set": {"preview": m.text[:140], "last_message_at": m.sent_at},
+                                         "$inc": {"unread": unread.get(cid, 0)}})
+                for cid, m in latest.items()], ordered=False)
+
+    async def _existing(self, message: Message) -> Message:
+        doc = await self._messages.find_one({"channel": message.channel, "external_id": message.external_id,
+                                             "inbound": True})
+        if doc is None:  # the duplicate was on _id itself: a retried identical write
+            doc = await self._messages.find_one({"_id": message.id})
+        assert doc is not None
+        return message_from_doc(doc)
+
+    async def find_inbound(self, channel: str, external_id: str) -> Message | None:
+        doc = await self._messages.find_one({"channel": channel, "external_id": external_id, "inbound": True})
+        return message_from_doc(doc) if doc else None
+
+    async def get(self, message_id: str) -> Message | None:
+        doc = await self._messages.find_one({"_id": message_id})
+        return message_from_doc(doc) if doc else None
+
+    async def timeline(self, conversation_id: str, *, include_private: bool,
+                       since: datetime | None = None, limit: int = 500) -> list[Message]:
+        query: dict[str, Any] = {"conversation_id": conversation_id}
+        if not include_private:
+            query["private"] = False
+        if since is not None:
+            query["sent_at"] = {"$gte": since}
+        cursor = self._messages.find(query).sort("sent_at", 1).limit(limit)
+        return [message_from_doc(doc) async for doc in cursor]
+
+    async def advance_status(self, message_ids: list[str], status: DeliveryStatus,
+                             conversation_id: str, author: Author) -> list[str]:
+        """Move messages forward to ``status`` (never backward); returns the ids that changed."""
+        lower = [s.value for s in DeliveryStatus if s.rank() < status.rank()]
+        query = {"_id": {"$in": message_ids}, "conversation_id": conversation_id,
+                 "author": author.value, "status": {"$in": lower}}
+        changed = [doc["_id"] async for doc in self._messages.find(query, {"_id": 1})]
+        if changed:
+            await self._messages.bulk_write(
+                [UpdateOne({"_id": mid, "status": {"$in": lower}}, {"$set": {"status": status.value}})
+                 for mid in changed], ordered=False)
+        return changed
+
+    async def unread_from(self, conversation_id: str, author: Author) -> list[str]:
+        query = {"conversation_id": conversation_id, "author": author.value, "status": {"$ne": "read"}}
+        return [doc["_id"] async for doc in self._messages.find(query, {"_id": 1})]

@@ -1,0 +1,31 @@
+"""Console login sessions in MongoDB (a TTL index expires them); only a hash of the token is stored."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from hub.storage.database import Db
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class MongoSessionStore:
+    def __init__(self, db: Db) -> None:
+        self._sessions = db["sessions"]
+
+    async def create(self, token: str, agent_id: str, csrf_token: str, expires_at: datetime) -> None:
+        await self._sessions.insert_one({"_id": token_digest(token), "agent_id": agent_id,
+                                         "csrf_token": csrf_token, "expires_at": expires_at})
+
+    async def get(self, token: str, now: datetime) -> dict[str, Any] | None:
+        doc = await self._sessions.find_one({"_id": token_digest(token)})
+        if doc is None or doc["expires_at"] <= now:  # the TTL monitor runs only once a minute
+            return None
+        return doc
+
+    async def delete(self, token: str) -> None:
+        await self._sessions.delete_one({"_id": token_digest(token)})

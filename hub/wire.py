@@ -1,0 +1,51 @@
+"""The JSON shapes of docs/api.md, built from domain values and stored documents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hub.clock import iso
+from hub.domain.model import Agent, Message
+
+
+def message_json(message: Message, *, with_private: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": message.id, "conversation_id": message.conversation_id, "author": message.author.value,
+        "author_name": message.author_name, "text": message.text, "sent_at": iso(message.sent_at),
+        "status": message.status.value, "channel": message.channel,
+    }
+    if with_private:
+        data["private"] = message.private
+    if message.external_id and message.channel == "webchat":
+        data["client_id"] = message.external_id.split(":", 1)[-1]
+    return data
+
+
+def summary_json(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The inbox line of a conversation, from its stored document."""
+    return {
+        "id": doc["_id"], "state": doc["state"], "channel": doc["channel"], "queue": doc.get("queue"),
+        "priority": doc.get("priority", 0),
+        "contact": {"id": doc["contact_id"], "display_name": doc.get("contact_name", "")},
+        "agent_id": doc.get("agent_id"), "preview": doc.get("preview", ""),
+        "waiting_since": iso(doc.get("queued_at")), "updated_at": iso(doc.get("updated_at")),
+        "wrap_up_code": doc.get("wrap_up_code"), "unread": doc.get("unread", 0),
+        "skills": list(doc.get("skills", [])),
+    }
+
+
+def agent_json(agent: Agent) -> dict[str, Any]:
+    return {
+        "id": agent.id, "username": agent.username, "display_name": agent.display_name,
+        "role": agent.role.value, "skills": sorted(agent.skills), "capacity": dict(agent.capacity),
+        "status": agent.status.value,
+    }
+
+
+def event_json(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "type": doc["type"], "from_state": doc.get("from_state"), "to_state": doc["to_state"],
+        "at": iso(doc["at"]), "actor": doc.get("actor"), "detail": doc.get("detail", {}),
+        "queue": doc.get("queue"), "agent_id": doc.get("agent_id"),
+    }

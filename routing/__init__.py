@@ -1,0 +1,1 @@
+"""The ACD: queues, skills, priorities, capacity per channel, presence, selection and atomic claims."""

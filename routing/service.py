@@ -1,0 +1,270 @@
+"""The ACD at work: assignment rounds, offers and their timeouts, presence, and the Redis rebuild.
+
+Each hub process runs one ``RoutingService``. Rounds in several processes may overlap: every
+decision is taken on a snapshot by ``routing.policy.select_agent`` and committed by one Lua
+script (``RedisRoutingStore.claim``), so a conversation is offered once and no agent goes over
+capacity whoever decides. MongoDB records each step as a conversation event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from hub.clock import Clock, iso, to_ms
+from hub.domain.ids import AgentStatus
+from hub.domain.model import Agent, Conversation
+from hub.domain.states import HELD_BY_AGENT, ConversationState
+from hub.errors import ConcurrentUpdate, HubError, IllegalTransition, NotFound
+from hub.ports import EventBus
+from routing.policy import AgentSnapshot, WaitingConversation, select_agent
+from routing.store import RedisRoutingStore
+
+logger = logging.getLogger(__name__)
+
+S = ConversationState
+ROUND_LIMIT_PER_QUEUE = 200
+
+
+class Transitions(Protocol):
+    """What routing needs from the conversation side (``hub.service.ConversationService``)."""
+
+    async def transition(self, conversation: Conversation, target: ConversationState, event_type: str, *,
+                         actor: str, changes: Mapping[str, Any] | None = None,
+                         detail: Mapping[str, str] | None = None) -> Conversation: ...
+
+
+class ConversationReader(Protocol):
+    async def get(self, conversation_id: str) -> Conversation: ...
+
+    async def in_states(self, states: frozenset[ConversationState]) -> list[Conversation]: ...
+
+    async def reconcile(self) -> int: ...
+
+
+class QueueNames(Protocol):
+    async def queues(self) -> list[Any]: ...
+
+
+def waiting_of(conversation: Conversation) -> WaitingConversation:
+    queued_at = conversation.queued_at or conversation.updated_at
+    return WaitingConversation(conversation_id=conversation.id, channel=conversation.channel,
+                               skills=conversation.skills, priority=conversation.priority,
+                               queued_ms=to_ms(queued_at))
+
+
+class RoutingService:
+    """Implements ``hub.ports.Router``; ``run()`` is the assigner loop (cancel it to stop)."""
+
+    def __init__(self, *, store: RedisRoutingStore, conversations: ConversationReader, directory: QueueNames,
+                 bus: EventBus, clock: Clock, offer_timeout_s: float, presence_ttl_s: float,
+                 tick_s: float) -> None:
+        self._store = store
+        self._conversations = conversations
+        self._directory = directory
+        self._bus = bus
+        self._clock = clock
+        self._offer_timeout = timedelta(seconds=offer_timeout_s)
+        self._presence_ttl_ms = int(presence_ttl_s * 1000)
+        self._tick_s = tick_s
+        self._kick = asyncio.Event()
+        self._transitions: Transitions | None = None
+        self._process_id = secrets.token_hex(4)
+
+    def attach(self, transitions: Transitions) -> None:
+        """Wiring: the conversation service and the router need each other (set once at bootstrap)."""
+        self._transitions = transitions
+
+    @property
+    def _t(self) -> Transitions:
+        assert self._transitions is not None, "RoutingService.attach() was not called"
+        return self._transitions
+
+    def kick(self) -> None:
+        """Wake the assigner now (new work or a freed agent) instead of at the next tick."""
+        self._kick.set()
+
+    async def on_bus(self, event: Mapping[str, Any]) -> None:
+        if event.get("t") == "kick":
+            self.kick()
+
+    async def _announce(self) -> None:
+        self.kick()
+        await self._bus.publish({"t": "kick"})
+
+    # -- Router port ----------------------------------------------------------------------------
+    async def enqueue(self, conversation: Conversation) -> None:
+        if conversation.queue is None:
+            raise NotFound(f"conversation {conversation.id} has no queue")
+        await self._store.enqueue(waiting_of(conversation), conversation.queue)
+        await self._announce()
+
+    async def release(self, conversation: Conversation) -> None:
+        if await self._store.release_held(conversation.id):
+            await self._announce()
+
+    async def withdraw(self, conversation: Conversation) -> None:
+        await self._store.dequeue(conversation.id)
+
+    # -- agents ---------------------------------------------------------------------------------
+    async def set_presence(self, agent: Agent, status: AgentStatus) -> None:
+        await self._store.put_presence(agent.id, status=status, skills=agent.skills, capacity=agent.capacity,
+                                       now_ms=to_ms(self._clock.now()))
+        if status is AgentStatus.AVAILABLE:
+            await self._announce()
+
+    async def heartbeat(self, agent: Agent) -> None:
+        if not await self._store.heartbeat(agent.id, to_ms(self._clock.now())):
+            await self.set_presence(agent, agent.status)
+
+    async def accept(self, agent: Agent, conversation_id: str) -> Conversation:
+        conversation = await self._conversations.get(conversation_id)
+        if conversation.state is not S.OFFERED or conversation.agent_id != agent.id:
+            raise IllegalTransition("there is no offer of this conversation to you")
+        if not await self._store.accept(conversation_id, agent.id):
+            raise IllegalTransition("the offer expired or was withdrawn")
+        return await self._t.transition(conversation, S.ASSIGNED, "assigned", actor=agent.id)
+
+    async def offer_of(self, conversation_id: str) -> Any:
+        return await self._store.offer_of(conversation_id)
+
+    async def decline(self, agent: Agent, conversation_id: str) -> Conversation:
+        conversation = await self._conversations.get(conversation_id)
+        if conversation.state is not S.OFFERED or conversation.agent_id != agent.id:
+            raise IllegalTransition("there is no offer of this conversation to you")
+        return await self._requeue_offer(conversation, agent.id, "declined")
+
+    async def _requeue_offer(self, conversation: Conversation, expected_agent: str, reason: str) -> Conversation:
+        released = await self._store.release_offer(conversation.id, expected_agent)
+        if released is None:
+            raise IllegalTransition("the offer was already accepted, declined or expired")
+        moved = await self._t.transition(conversation, S.QUEUED, reason, actor=expected_agent or "system",
+                                         changes={"agent_id": None}, detail={"agent_id": released})
+        await self._bus.publish({"t": "offer_withdrawn", "conversation_id": conversation.id,
+                                 "agent_id": released})
+        await self._announce()
+        return moved
+
+    async def overview(self) -> dict[str, Any]:
+        """Live queues and agents for the supervisor page (docs/api.md, ``Overview``)."""
+        now_ms = to_ms(self._clock.now())
+        queues = await self._directory.queues()
+        stats = await self._store.queue_stats(q.id for q in queues)
+        offered = await self._store.offers_per_queue()
+        snapshots = {a.agent_id: a for a in await self._store.agents()}
+        return {
+            "queues": [{"id": q.id, "name": q.name, "waiting": stats[q.id][0], "offered": offered.get(q.id, 0),
+                        "longest_wait_s": (now_ms - stats[q.id][1]) / 1000 if stats[q.id][1] else 0}
+                       for q in queues],
+            "agents": {aid: {"status": a.status.value, "load": dict(a.load), "capacity": dict(a.capacity),
+                             "online": now_ms - a.heartbeat_ms <= self._presence_ttl_ms}
+                       for aid, a in snapshots.items()},
+        }
+
+    # -- the assigner ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Loop until cancelled: rebuild if Redis lost its state, expire offers, assign."""
+        while True:
+            try:
+                await self.ensure_state()
+                await self.expire_offers()
+                await self.assign_round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("routing.round.failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), timeout=self._tick_s)
+            self._kick.clear()
+
+    async def assign_round(self) -> int:
+        """Offer as much waiting work as agents can take now; returns the number of offers made."""
+        agents = {a.agent_id: a for a in await self._store.agents()}
+        if not any(a.status is AgentStatus.AVAILABLE for a in agents.values()):
+            return 0
+        work: list[tuple[WaitingConversation, str]] = []
+        for queue in await self._directory.queues():
+            work.extend((w, queue.id) for w in await self._store.waiting(queue.id, ROUND_LIMIT_PER_QUEUE))
+        work.sort(key=lambda item: (-item[0].priority, item[0].queued_ms))
+        offers = 0
+        for waiting, queue in work:
+            now = self._clock.now()
+            agent_id = select_agent(agents.values(), waiting, now_ms=to_ms(now),
+                                    presence_ttl_ms=self._presence_ttl_ms)
+            if agent_id is None:
+                continue
+            if await self._offer(waiting, queue, agents[agent_id], now):
+                offers += 1
+                agents[agent_id] = _with_one_more(agents[agent_id], waiting.channel, to_ms(now))
+        return offers
+
+    async def _offer(self, waiting: WaitingConversation, queue: str, agent: AgentSnapshot, now: datetime) -> bool:
+        expires = now + self._offer_timeout
+        outcome = await self._store.claim(waiting, queue, agent.agent_id, now_ms=to_ms(now),
+                                          expires_ms=to_ms(expires), presence_ttl_ms=self._presence_ttl_ms)
+        if outcome != "ok":
+            return False
+        try:
+            conversation = await self._conversations.get(waiting.conversation_id)
+            offered = await self._t.transition(conversation, S.OFFERED, "offered", actor="routing",
+                                               changes={"agent_id": agent.agent_id})
+        except (HubError, ConcurrentUpdate) as err:
+            # The conversation moved on meanwhile (resolved, transferred): undo the claim.
+            logger.warning("routing.offer.stale id=%s reason=%s", waiting.conversation_id, err.code)
+            await self._store.release_offer(waiting.conversation_id, agent.agent_id)
+            await self._store.dequeue(waiting.conversation_id)
+            return False
+        await self._bus.publish({"t": "offer", "agent_id": agent.agent_id, "conversation_id": offered.id,
+                                 "expires_at": iso(expires)})
+        logger.info("routing.offered id=%s agent=%s queue=%s", offered.id, agent.agent_id, queue)
+        return True
+
+    async def expire_offers(self) -> int:
+        expired = await self._store.expired_offers(to_ms(self._clock.now()))
+        for conversation_id in expired:
+            try:
+                conversation = await self._conversations.get(conversation_id)
+                await self._requeue_offer(conversation, conversation.agent_id or "", "offer_timed_out")
+            except (IllegalTransition, ConcurrentUpdate):
+                continue  # another process expired it first
+        return len(expired)
+
+    # -- rebuild --------------------------------------------------------------------------------
+    async def ensure_state(self) -> bool:
+        """Rebuild Redis from MongoDB when its state is missing; True when this process rebuilt it."""
+        if await self._store.epoch() is not None or not await self._store.begin_rebuild(self._process_id):
+            return False
+        await self._conversations.reconcile()
+        await self._store.clear()
+        rebuilt = 0
+        for conversation in await self._conversations.in_states(
+                frozenset({S.QUEUED, S.OFFERED}) | HELD_BY_AGENT):
+            await self._restore(conversation)
+            rebuilt += 1
+        await self._store.finish_rebuild(f"{self._process_id}:{iso(self._clock.now())}")
+        logger.warning("routing.rebuilt conversations=%d", rebuilt)
+        return True
+
+    async def _restore(self, conversation: Conversation) -> None:
+        if conversation.state in HELD_BY_AGENT and conversation.agent_id:
+            await self._store.hold(conversation.id, conversation.agent_id, conversation.channel)
+            return
+        if conversation.state is S.OFFERED:
+            # The offer's timer lived in Redis: put the conversation back in line.
+            conversation = await self._t.transition(conversation, S.QUEUED, "offer_lost", actor="routing",
+                                                    changes={"agent_id": None})
+        if conversation.queue:
+            await self._store.enqueue(waiting_of(conversation), conversation.queue)
+
+
+def _with_one_more(agent: AgentSnapshot, channel: str, now_ms: int) -> AgentSnapshot:
+    load = dict(agent.load)
+    load[channel] = load.get(channel, 0) + 1
+    return replace(agent, load=load, last_assigned_ms=now_ms)
+

@@ -1,0 +1,319 @@
+"""Live routing state in Redis: waiting queues, agent presence and load, offers, atomic claims.
+
+Every change that two hub processes could race on is one Lua script, so it is atomic: a
+conversation is offered to one agent once, an agent is never pushed over capacity, and an
+offer is either accepted or released, never both. MongoDB stays the source of truth; after a
+Redis restart (the ``epoch`` key is gone) ``routing.service`` rebuilds this state from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from hub.domain.ids import AgentId, AgentStatus, Skill
+from routing.policy import AgentSnapshot, WaitingConversation
+
+P = "hub:"
+AGENTS = P + "agents"
+OFFERS = P + "offers"
+EPOCH = P + "epoch"
+PRIORITY_WEIGHT = 10**13  # one priority step outranks any difference of enqueue times (ms)
+
+
+def queue_key(queue: str) -> str:
+    return f"{P}q:{queue}"
+
+
+def age_key(queue: str) -> str:
+    """The same members as the queue, scored by enqueue time only (for the longest wait)."""
+    return f"{P}qt:{queue}"
+
+
+def conv_key(conversation_id: str) -> str:
+    return f"{P}conv:{conversation_id}"
+
+
+def agent_key(agent_id: str) -> str:
+    return f"{P}agent:{agent_id}"
+
+
+def offer_key(conversation_id: str) -> str:
+    return f"{P}offer:{conversation_id}"
+
+
+def held_key(conversation_id: str) -> str:
+    return f"{P}held:{conversation_id}"
+
+
+def queue_score(priority: int, queued_ms: int) -> int:
+    return -priority * PRIORITY_WEIGHT + queued_ms
+
+
+# KEYS: queue, conv, agent, offer, offers
+# ARGV: conv_id, agent_id, channel, now, expires, presence_ttl, age key of the queue
+CLAIM = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 'gone' end
+local a = redis.call('HMGET', KEYS[3], 'status', 'heartbeat', 'cap:' .. ARGV[3], 'load:' .. ARGV[3], 'load:voice')
+if a[1] ~= 'available' or tonumber(a[2] or 0) < tonumber(ARGV[4]) - tonumber(ARGV[6]) then return 'agent_unfit' end
+if tonumber(a[4] or 0) >= tonumber(a[3] or 0) or tonumber(a[5] or 0) > 0 then return 'agent_full' end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', ARGV[7], ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'load:' .. ARGV[3], 1)
+redis.call('HSET', KEYS[3], 'last_assigned', ARGV[4])
+redis.call('HSET', KEYS[4], 'agent', ARGV[2], 'channel', ARGV[3], 'expires', ARGV[5], 'score', score)
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
+return 'ok'
+"""
+
+# KEYS: offer, offers, held   ARGV: conv_id, agent_id
+ACCEPT = """
+if redis.call('HGET', KEYS[1], 'agent') ~= ARGV[2] then return 0 end
+local channel = redis.call('HGET', KEYS[1], 'channel')
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[3], ARGV[2] .. '|' .. channel)
+return 1
+"""
+
+# Decline or timeout. KEYS: offer, offers, conv   ARGV: conv_id, expected_agent ('' = any), prefix
+RELEASE_OFFER = """
+local o = redis.call('HMGET', KEYS[1], 'agent', 'channel', 'score')
+if not o[1] or (ARGV[2] ~= '' and o[1] ~= ARGV[2]) then return false end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+local akey = ARGV[3] .. 'agent:' .. o[1]
+if tonumber(redis.call('HGET', akey, 'load:' .. o[2]) or 0) > 0 then
+  redis.call('HINCRBY', akey, 'load:' .. o[2], -1)
+end
+local declined = redis.call('HGET', KEYS[3], 'declined') or ''
+redis.call('HSET', KEYS[3], 'declined', declined .. o[1] .. ',')
+local q = redis.call('HMGET', KEYS[3], 'queue', 'queued_ms')
+if q[1] then
+  redis.call('ZADD', ARGV[3] .. 'q:' .. q[1], o[3], ARGV[1])
+  redis.call('ZADD', ARGV[3] .. 'qt:' .. q[1], q[2], ARGV[1])
+end
+return o[1]
+"""
+
+# Resolve, transfer, lost agent. KEYS: held, conv   ARGV: prefix
+RELEASE_HELD = """
+local h = redis.call('GET', KEYS[1])
+if not h then return false end
+redis.call('DEL', KEYS[1])
+local sep = string.find(h, '|', 1, true)
+local agent, channel = string.sub(h, 1, sep - 1), string.sub(h, sep + 1)
+local akey = ARGV[1] .. 'agent:' .. agent
+if tonumber(redis.call('HGET', akey, 'load:' .. channel) or 0) > 0 then
+  redis.call('HINCRBY', akey, 'load:' .. channel, -1)
+end
+return agent
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Offer:
+    conversation_id: str
+    agent_id: AgentId
+    expires_ms: int
+
+
+class RedisRoutingStore:
+    """Thin typed wrapper over the keys and scripts above. Stateless apart from the client."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._claim = redis.register_script(CLAIM)
+        self._accept = redis.register_script(ACCEPT)
+        self._release_offer = redis.register_script(RELEASE_OFFER)
+        self._release_held = redis.register_script(RELEASE_HELD)
+
+    # -- queues ---------------------------------------------------------------------------------
+    async def enqueue(self, work: WaitingConversation, queue: str) -> None:
+        key = conv_key(work.conversation_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.hset(key, mapping={"queue": queue, "channel": work.channel, "priority": work.priority,
+                                    "skills": ",".join(sorted(work.skills)), "queued_ms": work.queued_ms,
+                                    "declined": ""})
+            pipe.zadd(queue_key(queue), {work.conversation_id: queue_score(work.priority, work.queued_ms)})
+            pipe.zadd(age_key(queue), {work.conversation_id: work.queued_ms})
+            await pipe.execute()
+
+    async def dequeue(self, conversation_id: str) -> None:
+        """Forget a conversation that left the queue by other means (resolved while waiting)."""
+        queue = await self._redis.hget(conv_key(conversation_id), "queue")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if queue:
+                pipe.zrem(queue_key(queue.decode()), conversation_id)
+                pipe.zrem(age_key(queue.decode()), conversation_id)
+            pipe.delete(conv_key(conversation_id))
+            await pipe.execute()
+
+    async def waiting(self, queue: str, limit: int) -> list[WaitingConversation]:
+        ids = [i.decode() for i in await self._redis.zrange(queue_key(queue), 0, limit - 1)]
+        if not ids:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cid in ids:
+                pipe.hgetall(conv_key(cid))
+            rows = await pipe.execute()
+        return [_waiting(cid, row) for cid, row in zip(ids, rows, strict=True) if row]
+
+    async def queue_stats(self, queues: Iterable[str]) -> dict[str, tuple[int, int | None]]:
+        """Per queue: how many wait, and the enqueue time (ms) of the one waiting longest."""
+        names = list(queues)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.zcard(queue_key(name))
+                pipe.zrange(age_key(name), 0, 0, withscores=True)
+            raw = await pipe.execute()
+        stats: dict[str, tuple[int, int | None]] = {}
+        for i, name in enumerate(names):
+            oldest = raw[2 * i + 1]
+            stats[name] = (int(raw[2 * i]), int(oldest[0][1]) if oldest else None)
+        return stats
+
+    # -- agents ---------------------------------------------------------------------------------
+    async def put_presence(self, agent_id: str, *, status: AgentStatus, skills: frozenset[Skill],
+                           capacity: Mapping[str, int], now_ms: int) -> None:
+        fields: dict[str, str | int] = {"status": status.value, "skills": ",".join(sorted(skills)),
+                                        "heartbeat": now_ms}
+        fields.update({f"cap:{ch}": n for ch, n in capacity.items()})
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(agent_key(agent_id), mapping=fields)
+            pipe.hsetnx(agent_key(agent_id), "last_assigned", 0)
+            pipe.sadd(AGENTS, agent_id)
+            await pipe.execute()
+
+    async def heartbeat(self, agent_id: str, now_ms: int) -> bool:
+        """Refresh presence; False when the agent's hash is gone (Redis restarted): re-register."""
+        if not await self._redis.hexists(agent_key(agent_id), "status"):
+            return False
+        await self._redis.hset(agent_key(agent_id), "heartbeat", now_ms)
+        return True
+
+    async def agents(self) -> list[AgentSnapshot]:
+        ids = [i.decode() for i in await self._redis.smembers(AGENTS)]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for aid in ids:
+                pipe.hgetall(agent_key(aid))
+            rows = await pipe.execute()
+        return [_snapshot(aid, row) for aid, row in zip(ids, rows, strict=True) if row]
+
+    async def set_load(self, agent_id: str, channel: str, load: int) -> None:
+        await self._redis.hset(agent_key(agent_id), f"load:{channel}", load)
+
+    # -- offers ---------------------------------------------------------------------------------
+    async def claim(self, work: WaitingConversation, queue: str, agent_id: str, *, now_ms: int,
+                    expires_ms: int, presence_ttl_ms: int) -> str:
+        """Atomically take ``work`` off its queue and offer it to ``agent_id``.
+
+        Returns ``ok``, ``gone`` (someone else took it) or ``agent_unfit``/``agent_full``.
+        """
+        keys = [queue_key(queue), conv_key(work.conversation_id), agent_key(agent_id),
+                offer_key(work.conversation_id), OFFERS]
+        args = [work.conversation_id, agent_id, work.channel, now_ms, expires_ms, presence_ttl_ms,
+                age_key(queue)]
+        result = await self._claim(keys=keys, args=args)
+        return result.decode() if isinstance(result, bytes) else str(result)
+
+    async def accept(self, conversation_id: str, agent_id: str) -> bool:
+        keys = [offer_key(conversation_id), OFFERS, held_key(conversation_id)]
+        return bool(await self._accept(keys=keys, args=[conversation_id, agent_id]))
+
+    async def release_offer(self, conversation_id: str, expected_agent: str = "") -> AgentId | None:
+        """Decline/timeout: re-queue with the original score; returns the agent it was offered to."""
+        keys = [offer_key(conversation_id), OFFERS, conv_key(conversation_id)]
+        agent = await self._release_offer(keys=keys, args=[conversation_id, expected_agent, P])
+        return AgentId(agent.decode()) if agent else None
+
+    async def release_held(self, conversation_id: str) -> AgentId | None:
+        agent = await self._release_held(keys=[held_key(conversation_id), conv_key(conversation_id)], args=[P])
+        return AgentId(agent.decode()) if agent else None
+
+    async def hold(self, conversation_id: str, agent_id: str, channel: str) -> None:
+        """Rebuild: record an assignment found in MongoDB and count it in the agent's load."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(held_key(conversation_id), f"{agent_id}|{channel}")
+            pipe.hincrby(agent_key(agent_id), f"load:{channel}", 1)
+            await pipe.execute()
+
+    async def expired_offers(self, now_ms: int, limit: int = 100) -> list[str]:
+        return [c.decode() for c in await self._redis.zrangebyscore(OFFERS, 0, now_ms, start=0, num=limit)]
+
+    async def offers_per_queue(self) -> dict[str, int]:
+        ids = [c.decode() for c in await self._redis.zrange(OFFERS, 0, -1)]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cid in ids:
+                pipe.hget(conv_key(cid), "queue")
+            queues = await pipe.execute()
+        counts: dict[str, int] = {}
+        for queue in queues:
+            if queue:
+                counts[queue.decode()] = counts.get(queue.decode(), 0) + 1
+        return counts
+
+    async def offer_of(self, conversation_id: str) -> Offer | None:
+        row = await self._redis.hgetall(offer_key(conversation_id))
+        if not row:
+            return None
+        return Offer(conversation_id=conversation_id, agent_id=AgentId(row[b"agent"].decode()),
+                     expires_ms=int(row[b"expires"]))
+
+    # -- rebuild --------------------------------------------------------------------------------
+    async def epoch(self) -> str | None:
+        value = await self._redis.get(EPOCH)
+        return value.decode() if value else None
+
+    async def begin_rebuild(self, owner: str, ttl_s: int = 60) -> bool:
+        return bool(await self._redis.set(P + "rebuild-lock", owner, nx=True, ex=ttl_s))
+
+    async def finish_rebuild(self, epoch: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(EPOCH, epoch)
+            pipe.delete(P + "rebuild-lock")
+            await pipe.execute()
+
+    async def clear(self) -> None:
+        """Drop every routing key (the rebuild starts from nothing)."""
+        keys = [k async for k in self._redis.scan_iter(match=P + "*", count=1000)]
+        keys = [k for k in keys if k != (P + "rebuild-lock").encode()]
+        if keys:
+            await self._redis.delete(*keys)
+
+
+def _text(row: Mapping[bytes, bytes], field: str, default: str = "") -> str:
+    value = row.get(field.encode())
+    return value.decode() if value is not None else default
+
+
+def _waiting(conversation_id: str, row: Mapping[bytes, bytes]) -> WaitingConversation:
+    declined = frozenset(AgentId(a) for a in _text(row, "declined").split(",") if a)
+    return WaitingConversation(
+        conversation_id=conversation_id, channel=_text(row, "channel", "webchat"),  # type: ignore[arg-type]
+        skills=frozenset(Skill(s) for s in _text(row, "skills").split(",") if s),
+        priority=int(_text(row, "priority", "0")), queued_ms=int(_text(row, "queued_ms", "0")),
+        declined_by=declined,
+    )
+
+
+def _snapshot(agent_id: str, row: Mapping[bytes, bytes]) -> AgentSnapshot:
+    capacity: dict[str, int] = {}
+    load: dict[str, int] = {}
+    for key, value in row.items():
+        name = key.decode()
+        if name.startswith("cap:"):
+            capacity[name[4:]] = int(value)
+        elif name.startswith("load:"):
+            load[name[5:]] = int(value)
+    return AgentSnapshot(
+        agent_id=AgentId(agent_id), status=AgentStatus(_text(row, "status", "offline")),
+        skills=frozenset(Skill(s) for s in _text(row, "skills").split(",") if s),
+        capacity=capacity, load=load, last_assigned_ms=int(_text(row, "last_assigned", "0")),
+        heartbeat_ms=int(_text(row, "heartbeat", "0")),
+    )
+

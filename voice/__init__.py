@@ -1,0 +1,1 @@
+"""Voice: Asterisk AMI/FastAGI, recordings, STT/TTS and QA (see the voice issue)."""
