@@ -57,9 +57,9 @@ def start_secantus(data_dir: Path | None, log_path: Path, port: int | None = Non
     storage = ":memory:" if data_dir is None else str(data_dir)
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("ab")
     cmd = [str(exe), "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage, "--log-level", "WARNING"]
-    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port(port, process, "SecantusDB")
     return RunningService("mongo", f"mongodb://127.0.0.1:{port}/?directConnection=true", process)
 

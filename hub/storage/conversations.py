@@ -46,6 +46,11 @@ def conversation_from_doc(doc: Mapping[str, Any]) -> Conversation:
     )
 
 
+def storable(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Sets become sorted lists: BSON has no set type, and sorted keeps documents comparable."""
+    return {k: sorted(v) if isinstance(v, (set, frozenset)) else v for k, v in changes.items()}
+
+
 def event_to_doc(event: ConversationEvent, changes: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "_id": f"{event.conversation_id}:{event.version}",
@@ -60,7 +65,7 @@ def event_to_doc(event: ConversationEvent, changes: Mapping[str, Any]) -> dict[s
         "agent_id": event.agent_id,
         "actor": event.actor,
         "detail": dict(event.detail),
-        "changes": dict(changes),
+        "changes": storable(changes),
     }
 
 
@@ -144,7 +149,7 @@ class MongoConversationStore:
         self, conversation_id: str, from_version: int, target: ConversationState, at: datetime,
         changes: Mapping[str, Any],
     ) -> None:
-        fields = {k: (sorted(v) if isinstance(v, (set, frozenset)) else v) for k, v in changes.items()}
+        fields = storable(changes)
         await self._conversations.update_one(
             {"_id": conversation_id, "version": from_version},
             {"$set": {"state": target.value, "version": from_version + 1, "updated_at": at, **fields}},

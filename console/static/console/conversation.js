@@ -76,7 +76,7 @@ export class ConversationView {
   setQueues(queues) {
     const sel = this.el.transferSelect;
     clear(sel);
-    sel.appendChild(h('option', { value: '', text: 'Transfer to queue…' }));
+    sel.appendChild(h('option', { value: '', text: 'Transfer to…' }));
     for (const q of queues) sel.appendChild(h('option', { value: q.id, text: q.name || q.id }));
     this.updateHeader();
   }

@@ -193,7 +193,8 @@ export function toast(message, { kind = 'error', timeout = 10000 } = {}) {
       node.remove();
     }
   }
-  const close = h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss', title: 'Dismiss', text: '×' });
+  // The "×" is drawn by CSS so that the toast's textContent is exactly the message.
+  const close = h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss', title: 'Dismiss' });
   const node = h('div', {
     class: `toast toast-${kind}`,
     role: kind === 'error' ? 'alert' : 'status',

@@ -1,0 +1,125 @@
+"""Protocol-level clients of the hub for tests: a web-chat widget and an agent console."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import aiohttp
+
+
+class WidgetClient:
+    """Speaks the widget protocol of docs/api.md over a real WebSocket."""
+
+    def __init__(self, base_url: str, session: aiohttp.ClientSession) -> None:
+        self.base_url = base_url
+        self.session = session
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.visitor: dict[str, str] | None = None
+        self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.welcome: dict[str, Any] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    async def connect(self, since: str | None = None, name: str | None = None) -> dict[str, Any]:
+        self.ws = await self.session.ws_connect(self.base_url.replace("http", "ws", 1) + "/webchat/ws")
+        await self.ws.send_json({"type": "hello", "visitor": self.visitor, "since": since, "name": name})
+        self.welcome = await self.next("welcome")
+        self.visitor = self.welcome["visitor"]
+        return self.welcome
+
+    async def next(self, kind: str | None = None, timeout: float = 10.0) -> dict[str, Any]:
+        """The next frame (of ``kind``), skipping others."""
+        assert self.ws is not None
+        async with asyncio.timeout(timeout):
+            while True:
+                msg = await self.ws.receive()
+                if msg.type is not aiohttp.WSMsgType.TEXT:
+                    raise ConnectionError(f"socket ended: {msg.type} {msg.data}")
+                frame = msg.json()
+                if kind is None or frame["type"] == kind:
+                    return frame  # type: ignore[no-any-return]
+
+    async def send(self, text: str, client_id: str | None = None) -> str:
+        assert self.ws is not None
+        client_id = client_id or uuid.uuid4().hex
+        await self.ws.send_json({"type": "message", "client_id": client_id, "text": text})
+        return client_id
+
+    async def say(self, text: str, client_id: str | None = None) -> dict[str, Any]:
+        """Send and wait for the ack; returns the stored message."""
+        client_id = await self.send(text, client_id)
+        ack = await self.next("ack")
+        assert ack["client_id"] == client_id
+        return ack["message"]  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+class AgentClient:
+    """An agent's console: HTTP API with session cookie and CSRF header, plus the live socket."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+        self.agent: dict[str, Any] = {}
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+
+    async def login(self, username: str, password: str = "northgrid-demo") -> AgentClient:
+        data = await self.call("POST", "/api/login", {"username": username, "password": password})
+        self.csrf, self.agent = data["csrf_token"], data["agent"]
+        return self
+
+    async def call(self, method: str, path: str, body: Any = None, expect: int = 200) -> dict[str, Any]:
+        headers = {"X-CSRF-Token": self.csrf} if self.csrf else {}
+        async with self.session.request(method, self.base_url + path, json=body, headers=headers) as resp:
+            data = await resp.json()
+            assert resp.status == expect, (resp.status, data)
+            return data  # type: ignore[no-any-return]
+
+    async def connect(self) -> dict[str, Any]:
+        self.ws = await self.session.ws_connect(self.base_url.replace("http", "ws", 1) + "/console/ws",
+                                                origin=self.base_url)
+        return await self.next("hello")
+
+    async def next(self, kind: str | None = None, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
+        assert self.ws is not None
+        async with asyncio.timeout(timeout):
+            while True:
+                msg = await self.ws.receive()
+                if msg.type is not aiohttp.WSMsgType.TEXT:
+                    raise ConnectionError(f"socket ended: {msg.type}")
+                frame = msg.json()
+                if (kind is None or frame["type"] == kind) and all(
+                        _get(frame, k) == v for k, v in match.items()):
+                    return frame  # type: ignore[no-any-return]
+
+    async def available(self) -> None:
+        await self.call("POST", "/api/me/status", {"status": "available"})
+
+    async def take_offer(self, timeout: float = 10.0) -> str:
+        """Wait for an offer and accept it; returns the conversation id."""
+        offer = await self.next("offer", timeout=timeout)
+        conversation_id: str = offer["conversation"]["id"]
+        await self.call("POST", f"/api/conversations/{conversation_id}/accept")
+        return conversation_id
+
+    async def reply(self, conversation_id: str, text: str, private: bool = False) -> dict[str, Any]:
+        data = await self.call("POST", f"/api/conversations/{conversation_id}/messages",
+                               {"text": text, "private": private})
+        return data["message"]  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        await self.session.close()
+
+
+def _get(frame: dict[str, Any], dotted: str) -> Any:
+    value: Any = frame
+    for part in dotted.split("__"):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value

@@ -1,0 +1,137 @@
+"""Test harness: real SecantusDB and redis-server on free loopback ports, started once per session.
+
+``HUB_TEST_MONGO_URL`` points the suite at a real mongod instead. Each test gets its own
+database and a flushed Redis, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from hub.admin import load_demo
+from hub.bootstrap import RunningHub, running_hub
+from hub.config import EmbeddedSettings, HttpSettings, RoutingSettings, Settings
+from hub.embedded import RunningService, start_redis, start_secantus, stop
+from hub.storage.database import connect
+from hub.storage.directory import MongoDirectory
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> None:
+    """Guard: the suite never talks to anything but this machine's loopback."""
+    if isinstance(address, tuple) and address and isinstance(address[0], str):
+        host = address[0]
+        try:
+            if not ipaddress.ip_address(host).is_loopback:
+                raise OSError(f"test tried to reach non-loopback address {host}")
+        except ValueError:
+            if host != "localhost":
+                raise OSError(f"test tried to resolve {host}") from None
+    _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_guard() -> Iterator[None]:
+    socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def mongo_url(artifacts: Path) -> Iterator[str]:
+    external = os.environ.get("HUB_TEST_MONGO_URL")
+    if external:
+        yield external
+        return
+    service = start_secantus(None, artifacts / "secantus.log")
+    try:
+        yield service.url
+    finally:
+        stop(service)
+
+
+@pytest.fixture(scope="session")
+def redis_service(artifacts: Path) -> Iterator[RunningService]:
+    service = start_redis(None, artifacts / "redis.log")
+    try:
+        yield service
+    finally:
+        stop(service)
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_service: RunningService) -> str:
+    return redis_service.url
+
+
+@pytest.fixture
+def db_name() -> str:
+    return f"t_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+def make_settings(db_name: str, **routing: float) -> Settings:
+    return Settings(
+        mongo_db=db_name,
+        http=HttpSettings(host="127.0.0.1", port=0),
+        routing=RoutingSettings(**{"offer_timeout_s": 5.0, "presence_ttl_s": 30.0, "tick_s": 0.1, **routing}),
+        embedded=EmbeddedSettings(),
+    )
+
+
+@pytest.fixture
+def settings(db_name: str) -> Settings:
+    return make_settings(db_name)
+
+
+@pytest.fixture
+async def hub(settings: Settings, mongo_url: str, redis_url: str, redis: Redis) -> AsyncIterator[RunningHub]:
+    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
+        await load_demo(running.context.directory)
+        yield running
+
+
+@pytest.fixture
+async def directory(mongo_url: str, db_name: str) -> AsyncIterator[MongoDirectory]:
+    client = connect(mongo_url)
+    yield MongoDirectory(client[db_name])
+    await client.close()
+
+
+async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` (sync or async) until it returns a truthy value; fail at the deadline."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
