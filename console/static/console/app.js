@@ -108,6 +108,9 @@ function handleFrame(frame) {
         view.updateSummary(frame.conversation);
       }
       break;
+    case 'conversation_gone':
+      inbox.forget(frame.conversation_id);
+      break;
     case 'message': {
       const open = view.id === frame.conversation_id;
       inbox.onMessage(frame.conversation_id, frame.message, { isOpenAndVisible: open && isVisible() });

@@ -114,6 +114,16 @@ export class Inbox {
     this.render();
   }
 
+  /** A `conversation_gone` frame: it left my sight (taken by someone else, resolved). */
+  forget(id) {
+    this.touch(id);
+    this.offers.delete(id);
+    this.busy.delete(id);
+    this.unread.delete(id);
+    this.convs.delete(id);
+    this.render();
+  }
+
   /** A `message` frame: refresh preview / time / unread marker. */
   onMessage(conversationId, message, { isOpenAndVisible }) {
     const s = this.convs.get(conversationId);
