@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from channels.webchat.routes import WebChatEndpoint, add_webchat_routes
 from channels.webchat.sessions import WidgetSessions
@@ -54,7 +58,11 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
         stack.push_async_callback(mongo.close)
         db = mongo[settings.mongo_db]
         await ensure_indexes(db)
-        redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10)
+        redis = Redis.from_url(
+            redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10,
+            # Pooled connections go stale when Redis restarts: reconnect and retry, briefly.
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=5),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError])
         stack.push_async_callback(redis.aclose)
         await redis.ping()
 

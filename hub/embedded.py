@@ -57,6 +57,7 @@ def start_secantus(data_dir: Path | None, log_path: Path, port: int | None = Non
     storage = ":memory:" if data_dir is None else str(data_dir)
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
+        storage = str(data_dir.resolve())
     cmd = [str(exe), "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage, "--log-level", "WARNING"]
     with log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -70,7 +71,8 @@ def start_redis(data_dir: Path | None, log_path: Path, port: int | None = None) 
     if exe is None:
         raise EmbeddedServiceError("redis-server not found: run scripts/setup.sh")
     port = port or free_port()
-    workdir = data_dir or log_path.parent
+    log_path = log_path.resolve()  # redis-server resolves relative paths against its --dir
+    workdir = (data_dir or log_path.parent).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     cmd = [exe, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir), "--save", "",
            "--appendonly", "no", "--logfile", str(log_path)]

@@ -1,0 +1,478 @@
+"""ACD assignment benchmark: 10,000 waiting conversations, 500 agents.
+
+Run:  .venv/bin/python bench/assignment.py [--quick] [--conversations 10000] [--agents 500]
+
+(a) Pure decision time: ``routing.policy.select_agent`` over 500 ``AgentSnapshot``s with mixed
+    skills, capacities, loads, statuses and heartbeats; p50/p99 in microseconds over 10,000
+    decisions (one per waiting conversation, on a fixed snapshot).
+(b) End to end through the real path: an embedded redis-server and an in-memory SecantusDB, the
+    hub's own components wired as in ``hub/bootstrap.py`` (Redis routing store, Mongo stores,
+    Redis event bus, ConversationService, RoutingService) minus the HTTP server and minus the
+    background assigner task (so nothing else assigns while we measure). 10,000 queued
+    conversations across the demo queues are enqueued with ``RoutingService.enqueue``; 500 agents
+    register presence (``RoutingService.set_presence``) with webchat capacities summing to more
+    than 10,000; then ``RoutingService.assign_round()`` runs until every conversation is offered.
+    Reported: assignments/s, per-assignment time (the Lua claim + the MongoDB transition + the
+    bus publishes = ``RoutingService._offer``), the claim alone, and ``select_agent`` inside the
+    real rounds. Timings come from wrappers set on the instances in this process only.
+(c) Baseline in the same run: a naive in-Python assignment over dicts (the same eligibility and
+    ranking rules, a linear scan over agents, no Redis, no MongoDB), so a ratio can be printed.
+
+Results: a table on stdout and ``bench/results/assignment.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import platform
+import random
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from hub.domain.ids import AgentId, AgentStatus, Role, Skill  # noqa: E402
+from routing import policy  # noqa: E402
+from routing.policy import AgentSnapshot, WaitingConversation, select_agent  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+LOGS = RESULTS / "logs"
+# Demo queues (hub/demo.py): id -> (skill, priority); share of the waiting conversations.
+QUEUE_MIX = {"general": ("general", 0, 0.40), "billing": ("billing", 0, 0.25),
+             "outages": ("outages", 2, 0.20), "complaints": ("complaints", 1, 0.15)}
+EXTRA_SKILLS = {"billing": 0.6, "outages": 0.5, "complaints": 0.4}  # every agent has "general"
+PRESENCE_TTL_MS = 30_000
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+def stats(values: list[float], scale: float, digits: int = 2) -> dict[str, Any]:
+    """Percentiles of ``values`` (seconds) multiplied by ``scale`` (1e6 = µs, 1e3 = ms)."""
+    scaled = [v * scale for v in values]
+    r: Callable[[float | None], float | None] = lambda v: None if v is None else round(v, digits)  # noqa: E731
+    return {"n": len(scaled), "p50": r(pct(scaled, 50)), "p90": r(pct(scaled, 90)), "p99": r(pct(scaled, 99)),
+            "max": r(max(scaled) if scaled else None),
+            "mean": r(sum(scaled) / len(scaled) if scaled else None)}
+
+
+def agent_skills(rng: random.Random) -> frozenset[Skill]:
+    return frozenset({Skill("general")} | {Skill(s) for s, p in EXTRA_SKILLS.items() if rng.random() < p})
+
+
+def conversation_plan(n: int, rng: random.Random, now_ms: int) -> list[tuple[str, str, int, int]]:
+    """(id, queue, priority, queued_ms) for ``n`` conversations spread over the demo queues."""
+    out = []
+    queues = list(QUEUE_MIX)
+    weights = [QUEUE_MIX[q][2] for q in queues]
+    for i in range(n):
+        queue = rng.choices(queues, weights)[0]
+        out.append((f"c_bench{i:07d}", queue, QUEUE_MIX[queue][1], now_ms - rng.randint(1_000, 600_000)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# (a) pure decision time
+# ---------------------------------------------------------------------------------------------
+
+def bench_decision(n_agents: int, n_decisions: int, rng: random.Random) -> dict[str, Any]:
+    now_ms = int(time.time() * 1000)
+    agents = []
+    for i in range(n_agents):
+        cap = rng.choice([3, 5, 10, 20, 30])
+        roll = rng.random()
+        status = AgentStatus.AVAILABLE if roll < 0.85 else (AgentStatus.AWAY if roll < 0.95 else AgentStatus.OFFLINE)
+        load = {"webchat": rng.randint(0, cap)}
+        if rng.random() < 0.2:
+            load["email"] = rng.randint(0, 3)
+        if rng.random() < 0.03:
+            load["voice"] = 1
+        agents.append(AgentSnapshot(
+            agent_id=AgentId(f"a_{i:04d}"), status=status, skills=agent_skills(rng),
+            capacity={"webchat": cap, "email": 5, "voice": 1}, load=load,
+            last_assigned_ms=now_ms - rng.randint(0, 3_600_000),
+            heartbeat_ms=now_ms - (rng.randint(0, 20_000) if rng.random() < 0.97 else 60_000)))
+    work = [WaitingConversation(conversation_id=cid, channel="webchat",
+                                skills=frozenset({Skill(QUEUE_MIX[q][0])}), priority=p, queued_ms=qms,
+                                declined_by=frozenset({AgentId(f"a_{rng.randrange(n_agents):04d}")})
+                                if rng.random() < 0.05 else frozenset())
+            for cid, q, p, qms in conversation_plan(n_decisions, rng, now_ms)]
+    times: list[float] = []
+    none = 0
+    clock = time.perf_counter_ns
+    for w in work[:200]:  # warm caches
+        select_agent(agents, w, now_ms=now_ms, presence_ttl_ms=PRESENCE_TTL_MS)
+    for w in work:
+        t = clock()
+        chosen = select_agent(agents, w, now_ms=now_ms, presence_ttl_ms=PRESENCE_TTL_MS)
+        times.append((clock() - t) / 1e9)
+        none += chosen is None
+    eligible = sum(1 for a in agents if a.status is AgentStatus.AVAILABLE)
+    return {"agents": n_agents, "decisions": n_decisions, "available_agents": eligible,
+            "no_agent_found": none, "decision_us": stats(times, 1e6),
+            "decisions_per_s": int(n_decisions / sum(times))}
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) baseline: naive dict-based assignment, no I/O
+# ---------------------------------------------------------------------------------------------
+
+def bench_naive(plan: list[tuple[str, str, int, int]], n_agents: int, capacity: int,
+                rng: random.Random) -> dict[str, Any]:
+    agents = {f"a_{i:04d}": {"skills": set(agent_skills(rng)), "cap": capacity, "load": 0, "last": 0}
+              for i in range(n_agents)}
+    work = sorted(plan, key=lambda w: (-w[2], w[3]))
+    assigned: dict[str, str] = {}
+    times: list[float] = []
+    clock = time.perf_counter_ns
+    t_all = time.perf_counter()
+    for n, (cid, queue, _prio, _qms) in enumerate(work):
+        t = clock()
+        need = QUEUE_MIX[queue][0]
+        best, best_key = None, None
+        for aid, a in agents.items():
+            if need in a["skills"] and a["load"] < a["cap"]:
+                key = (a["load"] / a["cap"], a["load"], a["last"], aid)
+                if best_key is None or key < best_key:
+                    best, best_key = aid, key
+        if best is not None:
+            agents[best]["load"] += 1
+            agents[best]["last"] = n
+            assigned[cid] = best
+        times.append((clock() - t) / 1e9)
+    total = time.perf_counter() - t_all
+    return {"assigned": len(assigned), "total_s": round(total, 3),
+            "assignments_per_s": int(len(assigned) / total), "per_assignment_us": stats(times, 1e6)}
+
+
+# ---------------------------------------------------------------------------------------------
+# (b) end to end through Redis + MongoDB
+# ---------------------------------------------------------------------------------------------
+
+class Timed:
+    """Wrap an async method on one instance and record its durations."""
+
+    def __init__(self, target: Any, name: str) -> None:
+        self.inner = getattr(target, name)
+        self.times: list[float] = []
+        self.results: list[Any] = []
+        setattr(target, name, self)
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        t = time.perf_counter()
+        result = await self.inner(*args, **kwargs)
+        self.times.append(time.perf_counter() - t)
+        self.results.append(result)
+        return result
+
+
+@contextlib.asynccontextmanager
+async def wired(mongo_url: str, redis_url: str, db_name: str) -> AsyncIterator[dict[str, Any]]:
+    """The hub's components as hub/bootstrap.py wires them, without HTTP and the assigner task."""
+    from redis.asyncio import Redis
+
+    from hub.bus import RedisEventBus
+    from hub.clock import SystemClock
+    from hub.service import ConversationService
+    from hub.storage.contacts import MongoContactStore
+    from hub.storage.conversations import MongoConversationStore
+    from hub.storage.database import connect, ensure_indexes
+    from hub.storage.directory import MongoDirectory
+    from hub.storage.messages import MongoMessageStore
+    from routing.service import RoutingService
+    from routing.store import RedisRoutingStore
+
+    clock = SystemClock()
+    async with contextlib.AsyncExitStack() as stack:
+        mongo = connect(mongo_url)
+        stack.push_async_callback(mongo.close)
+        db = mongo[db_name]
+        await ensure_indexes(db)
+        redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10)
+        stack.push_async_callback(redis.aclose)
+        await redis.ping()
+        bus = await stack.enter_async_context(RedisEventBus(redis))
+        messages = await stack.enter_async_context(MongoMessageStore(db))
+        conversations = MongoConversationStore(db)
+        directory = MongoDirectory(db)
+        # Offers never time out during the run (nothing calls expire_offers anyway).
+        routing = RoutingService(store=RedisRoutingStore(redis), conversations=conversations, directory=directory,
+                                 bus=bus, clock=clock, offer_timeout_s=3600, presence_ttl_s=600, tick_s=0.5)
+        service = ConversationService(clock=clock, conversations=conversations, messages=messages,
+                                      contacts=MongoContactStore(db), directory=directory, router=routing,
+                                      bus=bus, default_queue="general")
+        routing.attach(service)
+        bus.subscribe(routing.on_bus)  # as in production: this process hears its own events
+        await routing.ensure_state()
+        yield {"db": db, "redis": redis, "routing": routing, "directory": directory, "store": routing._store}
+
+
+async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int, capacity: int,
+                           rng: random.Random) -> dict[str, Any]:
+    from hub.admin import load_demo
+    from hub.clock import from_ms
+    from hub.domain.model import Agent, Conversation
+    from hub.domain.states import ConversationState
+    from hub.embedded import start_redis, start_secantus, stop
+    from hub.passwords import hash_password
+    from routing import service as routing_service
+    from routing.service import ROUND_LIMIT_PER_QUEUE
+
+    LOGS.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Any] = {"conversations": len(plan), "agents": n_agents, "capacity_per_agent": capacity,
+                           "total_capacity": n_agents * capacity, "round_limit_per_queue": ROUND_LIMIT_PER_QUEUE}
+    mongo_svc = start_secantus(None, LOGS / "assignment-secantus.log")
+    try:
+        redis_svc = start_redis(None, LOGS / "assignment-redis.log")
+        try:
+            async with wired(mongo_svc.url, redis_svc.url, "bench_acd") as hub:
+                db, routing, directory = hub["db"], hub["routing"], hub["directory"]
+                await load_demo(directory)  # queues (and the 5 demo agents, who stay offline)
+
+                # -- 500 agents in the directory (one shared password hash: argon2 x 500 is not the point)
+                t = time.perf_counter()
+                password_hash = await asyncio.to_thread(hash_password, "bench-password-1")
+                agents = [Agent(id=AgentId(f"a_bench{i:04d}"), username=f"acd{i:04d}",
+                                display_name=f"ACD Agent {i}", role=Role.AGENT,
+                                skills=agent_skills(rng), capacity={"webchat": capacity, "voice": 1},
+                                password_hash=password_hash, status=AgentStatus.AVAILABLE)
+                          for i in range(n_agents)]
+                await db["agents"].insert_many([{
+                    "_id": a.id, "username": a.username, "display_name": a.display_name, "role": "agent",
+                    "skills": sorted(a.skills), "capacity": dict(a.capacity), "password_hash": password_hash,
+                    "status": "available"} for a in agents])
+
+                # -- 10,000 queued conversations, stored as ConversationService would have left them
+                queues = {q.id: q for q in await directory.queues()}
+                now = datetime.now(UTC).replace(microsecond=0)
+                docs, events, convs = [], [], []
+                for cid, queue, _prio, queued_ms in plan:
+                    q = queues[queue]
+                    queued_at = from_ms(queued_ms)
+                    created = queued_at - timedelta(milliseconds=5)
+                    docs.append({"_id": cid, "contact_id": f"k_{cid}", "contact_name": "Bench customer",
+                                 "channel": "webchat", "state": "queued", "version": 1, "queue": q.id,
+                                 "priority": q.priority, "skills": sorted(q.skills), "agent_id": None,
+                                 "created_at": created, "updated_at": queued_at, "queued_at": queued_at,
+                                 "language": "en", "preview": "", "unread": 0})
+                    for version, kind, frm, to, at in ((0, "created", None, "new", created),
+                                                       (1, "queued", "new", "queued", queued_at)):
+                        events.append({"_id": f"{cid}:{version}", "conversation_id": cid, "version": version,
+                                       "type": kind, "from_state": frm, "to_state": to, "at": at,
+                                       "channel": "webchat", "queue": q.id, "agent_id": None, "actor": "system",
+                                       "detail": {}, "changes": {}})
+                    convs.append(Conversation(
+                        id=cid, contact_id=f"k_{cid}", channel="webchat",  # type: ignore[arg-type]
+                        state=ConversationState.QUEUED, version=1, queue=q.id, priority=q.priority,
+                        skills=q.skills, agent_id=None, created_at=created, updated_at=queued_at,
+                        queued_at=queued_at))
+                for i in range(0, len(docs), 1000):
+                    await db["conversations"].insert_many(docs[i:i + 1000])
+                    await db["events"].insert_many(events[i:i + 2000])
+                out["setup_mongo_s"] = round(time.perf_counter() - t, 2)
+
+                t = time.perf_counter()
+                for conv in convs:  # the Router port, as ConversationService calls it
+                    await routing.enqueue(conv)
+                out["enqueue_s"] = round(time.perf_counter() - t, 2)
+                out["enqueues_per_s"] = int(len(convs) / (time.perf_counter() - t))
+                t = time.perf_counter()
+                for agent in agents:
+                    await routing.set_presence(agent, AgentStatus.AVAILABLE)
+                out["presence_s"] = round(time.perf_counter() - t, 2)
+                await asyncio.sleep(0.2)  # let the bus listener swallow the kicks
+
+                # -- instrument, then assign until everything is offered
+                offer = Timed(routing, "_offer")
+                claim = Timed(hub["store"], "claim")
+                decisions: list[float] = []
+                real_select = routing_service.select_agent
+
+                def timed_select(*args: Any, **kwargs: Any) -> Any:
+                    t0 = time.perf_counter_ns()
+                    try:
+                        return real_select(*args, **kwargs)
+                    finally:
+                        decisions.append((time.perf_counter_ns() - t0) / 1e9)
+
+                routing_service.select_agent = timed_select  # type: ignore[assignment]
+                rounds: list[dict[str, Any]] = []
+                offered = 0
+                t_all = time.perf_counter()
+                try:
+                    while offered < len(plan):
+                        t = time.perf_counter()
+                        n_before = len(offer.times)
+                        made = await routing.assign_round()
+                        wall = time.perf_counter() - t
+                        in_offers = sum(offer.times[n_before:])
+                        rounds.append({"offers": made, "wall_s": round(wall, 3),
+                                       "outside_offers_s": round(wall - in_offers, 3)})
+                        offered += made
+                        if made == 0:
+                            break
+                finally:
+                    routing_service.select_agent = real_select  # type: ignore[assignment]
+                total = time.perf_counter() - t_all
+
+                # -- correctness: Mongo and Redis agree, nobody over capacity
+                in_mongo = await db["conversations"].count_documents({"state": "offered"})
+                snapshots = await hub["store"].agents()
+                loads = [a.load_on("webchat") for a in snapshots]
+                out.update({
+                    "offered": offered, "offered_in_mongo": in_mongo,
+                    "still_waiting": len(plan) - offered,
+                    "agent_load_sum": sum(loads), "agents_over_capacity": sum(1 for x in loads if x > capacity),
+                    "max_agent_load": max(loads) if loads else 0,
+                    "rounds": len(rounds), "total_s": round(total, 2),
+                    "assignments_per_s": round(offered / total, 1) if total else None,
+                    "per_assignment_ms": stats(offer.times, 1e3),
+                    "claim_ms": stats(claim.times, 1e3),
+                    "claims_not_ok": sum(1 for r in claim.results if r != "ok"),
+                    "select_agent_in_round_us": stats(decisions, 1e6),
+                    "time_in_offers_s": round(sum(offer.times), 2),
+                    "time_in_select_agent_s": round(sum(decisions), 2),
+                    "time_outside_offers_s": round(sum(r["outside_offers_s"] for r in rounds), 2),
+                    "round_detail": rounds,
+                })
+        finally:
+            stop(redis_svc)
+    finally:
+        stop(mongo_svc)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"cores": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def fmt(v: Any) -> str:
+    return "-" if v is None else f"{v:,.2f}" if isinstance(v, float) else f"{v:,}"
+
+
+def print_report(r: dict[str, Any]) -> None:
+    d, e, b = r["decision"], r["end_to_end"], r["baseline"]
+    print("\n(a) select_agent over %d agents, %d decisions on one snapshot" % (d["agents"], d["decisions"]))
+    print(f"    p50 {fmt(d['decision_us']['p50'])} µs   p99 {fmt(d['decision_us']['p99'])} µs   "
+          f"max {fmt(d['decision_us']['max'])} µs   => {fmt(d['decisions_per_s'])} decisions/s "
+          f"(no agent found: {d['no_agent_found']})")
+    print(f"\n(b) end to end: {e['conversations']:,} conversations, {e['agents']} agents x capacity "
+          f"{e['capacity_per_agent']} (= {e['total_capacity']:,}), Redis + SecantusDB")
+    print(f"    setup: mongo {e['setup_mongo_s']} s, enqueue {e['enqueue_s']} s ({fmt(e['enqueues_per_s'])}/s), "
+          f"presence {e['presence_s']} s")
+    print(f"    offered {e['offered']:,} in {e['rounds']} rounds, {e['total_s']} s  =>  "
+          f"{fmt(e['assignments_per_s'])} assignments/s   (still waiting: {e['still_waiting']})")
+    pa, cl, sa = e["per_assignment_ms"], e["claim_ms"], e["select_agent_in_round_us"]
+    print(f"    per assignment (claim + Mongo transition + publishes): p50 {fmt(pa['p50'])} ms  "
+          f"p99 {fmt(pa['p99'])} ms  max {fmt(pa['max'])} ms")
+    print(f"    of which the Redis claim (Lua):                      p50 {fmt(cl['p50'])} ms  "
+          f"p99 {fmt(cl['p99'])} ms")
+    print(f"    select_agent inside the rounds:                      p50 {fmt(sa['p50'])} µs  "
+          f"p99 {fmt(sa['p99'])} µs  (total {e['time_in_select_agent_s']} s)")
+    print(f"    time in _offer {e['time_in_offers_s']} s, elsewhere in rounds {e['time_outside_offers_s']} s "
+          f"(snapshot reads, queue reads, select_agent)")
+    print(f"    check: offered in Mongo {e['offered_in_mongo']:,}, Redis load sum {e['agent_load_sum']:,}, "
+          f"agents over capacity {e['agents_over_capacity']}, max load {e['max_agent_load']}")
+    print(f"\n(c) naive dict-based baseline (same rules, no I/O): {fmt(b['assignments_per_s'])} assignments/s, "
+          f"p50 {fmt(b['per_assignment_us']['p50'])} µs  p99 {fmt(b['per_assignment_us']['p99'])} µs")
+    ratios = r["ratios"]
+    print(f"\nhub / baseline: throughput {fmt(ratios['assignments_per_s_hub_over_baseline'])}x, "
+          f"per-assignment p50 {fmt(ratios['p50_hub_over_baseline'])}x, p99 {fmt(ratios['p99_hub_over_baseline'])}x")
+    print(f"select_agent p50 / naive-scan p50: {fmt(ratios['select_agent_p50_over_naive_p50'])}x")
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    n_conv = args.conversations or (2000 if args.quick else 10_000)
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+    print(f"assignment: {n_conv:,} conversations, {args.agents} agents; load average "
+          f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}", flush=True)
+    cpu0 = time.process_time()
+    decision = bench_decision(args.agents, n_conv, random.Random(args.seed))
+    print(f"  (a) done: select_agent p50 {decision['decision_us']['p50']} µs", flush=True)
+    capacity = max(1, math.ceil(n_conv * 1.2 / args.agents))
+    plan = conversation_plan(n_conv, rng, int(time.time() * 1000))
+    baseline = bench_naive(plan, args.agents, capacity, random.Random(args.seed + 1))
+    print(f"  (c) done: naive {baseline['assignments_per_s']:,.0f} assignments/s", flush=True)
+    end_to_end = await bench_end_to_end(plan, args.agents, capacity, random.Random(args.seed + 1))
+    print(f"  (b) done: {end_to_end['assignments_per_s']} assignments/s", flush=True)
+    results = {
+        "benchmark": "assignment",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "config": {"conversations": n_conv, "agents": args.agents, "seed": args.seed, "quick": args.quick,
+                   "queue_mix": {q: share for q, (_, _, share) in QUEUE_MIX.items()},
+                   "agent_extra_skill_probability": EXTRA_SKILLS},
+        "decision": decision,
+        "end_to_end": end_to_end,
+        "baseline": baseline,
+        "ratios": {
+            "assignments_per_s_hub_over_baseline": _ratio(end_to_end["assignments_per_s"],
+                                                          baseline["assignments_per_s"], 5),
+            "p50_hub_over_baseline": _ratio(end_to_end["per_assignment_ms"]["p50"],
+                                            baseline["per_assignment_us"]["p50"] / 1000),
+            "p99_hub_over_baseline": _ratio(end_to_end["per_assignment_ms"]["p99"],
+                                            baseline["per_assignment_us"]["p99"] / 1000),
+            "select_agent_p50_over_naive_p50": _ratio(decision["decision_us"]["p50"],
+                                                      baseline["per_assignment_us"]["p50"]),
+        },
+        "notes": [
+            "Single process: the benchmark drives RoutingService directly; redis-server and SecantusDB "
+            "run as separate processes on the same 2 cores.",
+            "Conversations are inserted into MongoDB directly in the shape ConversationService leaves "
+            "them (state queued, version 1, created+queued events) and enqueued with RoutingService.enqueue.",
+            "Agents share one precomputed password hash (routing never reads it).",
+            f"CPU of this process during the run: {time.process_time() - cpu0:.1f} s",
+        ],
+    }
+    results["elapsed_s"] = round(time.perf_counter() - started, 1)
+    print_report(results)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nwrote {out} (total {results['elapsed_s']:.0f}s)")
+    return 0
+
+
+def _ratio(a: float | None, b: float | None, digits: int = 2) -> float | None:
+    if a is None or not b:
+        return None
+    return round(a / b, digits)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--conversations", type=int, default=0, help="default 10,000 (quick: 2,000)")
+    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", default=str(RESULTS / "assignment.json"))
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

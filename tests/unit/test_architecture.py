@@ -1,0 +1,286 @@
+"""Import rules of DESIGN.md "Packages" and STYLE.md P1, checked by reading the source with ``ast``.
+
+- ``hub`` imports none of the other packages, except the composition root ``hub/bootstrap.py``;
+  ``hub/cli.py`` reaches them only through ``hub.bootstrap``.
+- ``channels``, ``bot``, ``routing``, ``voice`` and ``console`` import ``hub`` and never each other.
+- The pure core imports no I/O library, directly or through the project modules it imports.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("hub", "channels", "bot", "routing", "voice", "console")
+ADAPTER_PACKAGES = ("channels", "bot", "routing", "voice", "console")
+COMPOSITION_ROOT = "hub/bootstrap.py"
+CLI = "hub/cli.py"
+
+PURE_CORE = [
+    "hub/domain",
+    "routing/policy.py",
+    "hub/ratelimit.py",
+    "channels/webchat/parser.py",
+    "channels/webchat/identity.py",
+]
+IO_LIBS = frozenset({
+    # named by STYLE.md P1 and the brief
+    "aiohttp", "pymongo", "redis", "telegram", "panoramisk", "vosk", "aiosmtplib", "aioimaplib",
+    "socket", "subprocess",
+    # the same kinds of thing under other names
+    "motor", "requests", "httpx", "websockets", "smtplib", "imaplib", "ssl", "asyncssh", "urllib.request",
+    "http.client", "http.server",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    module: str  # absolute dotted name
+    line: int
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve_relative(path: Path, module: str | None, level: int) -> str:
+    package = module_name(path).split(".")
+    if path.name != "__init__.py":
+        package.pop()  # a module's package is its parent
+    base = package[: len(package) - (level - 1)] if level > 1 else package
+    return ".".join([*base, module] if module else base)
+
+
+def imports_of(path: Path) -> list[Imported]:
+    """Every module a file can import: top level, inside functions, under ``if``/``try``,
+    relative imports resolved, and ``importlib.import_module``/``__import__`` with a literal name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[Imported] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(Imported(alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve_relative(path, node.module, node.level) if node.level else (node.module or "")
+            found.append(Imported(base, node.lineno))
+            # ``from hub import bootstrap`` imports the module hub.bootstrap
+            found.extend(Imported(f"{base}.{alias.name}", node.lineno) for alias in node.names if alias.name != "*")
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node.func) and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.append(Imported(arg.value, node.lineno))
+    return found
+
+
+def _is_dynamic_import(func: ast.expr) -> bool:
+    if isinstance(func, ast.Name):
+        return func.id in {"__import__", "import_module"}
+    return isinstance(func, ast.Attribute) and func.attr == "import_module"
+
+
+def top(module: str) -> str:
+    return module.split(".", 1)[0]
+
+
+def within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def py_files(*locations: str) -> list[Path]:
+    files: list[Path] = []
+    for location in locations:
+        target = ROOT / location
+        files.extend(sorted(target.rglob("*.py")) if target.is_dir() else [target])
+    return files
+
+
+def describe(path: Path, bad: list[Imported]) -> str:
+    return "\n".join(f"{rel(path)}:{i.line} imports {i.module}" for i in bad)
+
+
+# --- the collector itself -------------------------------------------------------------------------
+
+def test_collector_sees_every_form_of_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    source = tmp_path / "pkg" / "sub" / "mod.py"
+    source.parent.mkdir(parents=True)
+    source.write_text(
+        "import os.path, json as j\n"
+        "from typing import TYPE_CHECKING\n"
+        "from . import sibling\n"
+        "from ..other import thing\n"
+        "from .near import far\n"
+        "if TYPE_CHECKING:\n"
+        "    import guarded\n"
+        "try:\n"
+        "    import tried\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "def f():\n"
+        "    from inner.mod import x\n"
+        "    import importlib\n"
+        "    importlib.import_module('dynamic.one')\n"
+        "    return __import__('dynamic_two')\n"
+        "class C:\n"
+        "    import in_class\n",
+        encoding="utf-8",
+    )
+    modules = {i.module for i in imports_of(source)}
+    assert modules == {
+        "os.path", "json", "typing", "typing.TYPE_CHECKING",
+        "pkg.sub", "pkg.sub.sibling", "pkg.other", "pkg.other.thing", "pkg.sub.near", "pkg.sub.near.far",
+        "guarded", "tried", "inner.mod", "inner.mod.x", "importlib", "dynamic.one", "dynamic_two", "in_class",
+    }
+    assert [i.line for i in imports_of(source) if i.module == "inner.mod"] == [13]
+
+
+def test_relative_import_from_a_package_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    init = tmp_path / "pkg" / "sub" / "__init__.py"
+    init.parent.mkdir(parents=True)
+    init.write_text("from . import a\nfrom .. import b\n", encoding="utf-8")
+    assert {i.module for i in imports_of(init)} == {"pkg.sub", "pkg.sub.a", "pkg", "pkg.b"}
+
+
+def test_the_scan_covers_the_project() -> None:
+    scanned = {rel(p) for p in py_files(*PACKAGES)}
+    for expected in (COMPOSITION_ROOT, CLI, "hub/domain/states.py", "routing/policy.py",
+                     "channels/webchat/parser.py", "console/app.py"):
+        assert expected in scanned
+    assert {rel(p) for p in py_files(*PURE_CORE)} >= {
+        "hub/domain/ids.py", "hub/domain/model.py", "hub/domain/states.py", "routing/policy.py",
+        "hub/ratelimit.py", "channels/webchat/parser.py", "channels/webchat/identity.py",
+    }
+
+
+# --- (a) hub imports none of the other packages ---------------------------------------------------
+
+HUB_FILES = [p for p in py_files("hub") if rel(p) != COMPOSITION_ROOT]
+
+
+@pytest.mark.parametrize("path", HUB_FILES, ids=rel)
+def test_hub_does_not_import_other_packages(path: Path) -> None:
+    bad = [i for i in imports_of(path) if top(i.module) in ADAPTER_PACKAGES]
+    assert not bad, "hub must not depend on adapter packages:\n" + describe(path, bad)
+
+
+def test_only_the_cli_imports_the_composition_root() -> None:
+    bad = {
+        rel(path): [i for i in imports_of(path) if within(i.module, "hub.bootstrap")]
+        for path in py_files(*PACKAGES)
+        if rel(path) not in (CLI, COMPOSITION_ROOT)
+    }
+    bad = {k: v for k, v in bad.items() if v}
+    assert not bad, "\n".join(describe(ROOT / k, v) for k, v in bad.items())
+
+
+def test_cli_reaches_the_adapters_only_through_bootstrap() -> None:
+    imported = imports_of(ROOT / CLI)
+    bad = [i for i in imported if top(i.module) in ADAPTER_PACKAGES]
+    assert not bad, describe(ROOT / CLI, bad)
+    assert any(within(i.module, "hub.bootstrap") for i in imported), "hub/cli.py should run via hub.bootstrap"
+
+
+# --- (b) adapter packages import only hub ---------------------------------------------------------
+
+ADAPTER_FILES = [(pkg, p) for pkg in ADAPTER_PACKAGES for p in py_files(pkg)]
+
+
+@pytest.mark.parametrize(("package", "path"), ADAPTER_FILES, ids=[rel(p) for _, p in ADAPTER_FILES])
+def test_adapter_packages_do_not_import_each_other(package: str, path: Path) -> None:
+    bad = [i for i in imports_of(path) if top(i.module) in ADAPTER_PACKAGES and top(i.module) != package]
+    assert not bad, f"{package} may import only hub and itself:\n" + describe(path, bad)
+
+
+# --- (c) the pure core is I/O free ----------------------------------------------------------------
+
+def io_imports(path: Path) -> list[Imported]:
+    return [i for i in imports_of(path) if any(within(i.module, lib) for lib in IO_LIBS)]
+
+
+def project_file(module: str) -> Path | None:
+    """The project file that defines ``module`` (or the longest importable prefix of it)."""
+    parts = module.split(".")
+    if parts[0] not in PACKAGES:
+        return None
+    for end in range(len(parts), 0, -1):
+        base = ROOT.joinpath(*parts[:end])
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def loaded_with(path: Path) -> Iterator[tuple[Path, list[str]]]:
+    """Every project file importing ``path`` executes (package ``__init__``s included), with the chain."""
+    seen: set[Path] = set()
+    stack: list[tuple[Path, list[str]]] = [(path, [rel(path)])]
+    package = module_name(path).split(".")
+    for end in range(1, len(package)):  # its own packages' __init__s run first
+        init = project_file(".".join(package[:end]))
+        if init is not None:
+            stack.append((init, [rel(path), rel(init)]))
+    while stack:
+        current, chain = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        yield current, chain
+        for imported in imports_of(current):
+            parts = imported.module.split(".")
+            for end in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__ and a/b/__init__ too
+                target = project_file(".".join(parts[:end]))
+                if target is not None and target not in seen:
+                    stack.append((target, [*chain, rel(target)]))
+
+
+CORE_FILES = py_files(*PURE_CORE)
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=rel)
+def test_pure_core_imports_no_io_library(path: Path) -> None:
+    bad = io_imports(path)
+    assert not bad, "the pure core must stay I/O free:\n" + describe(path, bad)
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=rel)
+def test_pure_core_imports_no_io_library_transitively(path: Path) -> None:
+    problems = [
+        f"{' -> '.join(chain)}\n  " + describe(current, bad)
+        for current, chain in loaded_with(path)
+        if (bad := io_imports(current))
+    ]
+    assert not problems, "the pure core pulls in I/O through:\n" + "\n".join(problems)
+
+
+CLOCK_READS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter", "time_ns", "monotonic_ns"}
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=rel)
+def test_pure_core_takes_time_as_an_argument(path: Path) -> None:
+    # STYLE.md P11: no datetime.now()/time.time() in policies; time is passed in.
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bad = [
+        f"{rel(path)}:{node.lineno} calls .{node.func.attr}()"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CLOCK_READS
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_transitive_scan_follows_project_imports() -> None:
+    # parser -> hub.clock: the closure must include it, or the transitive test checks nothing.
+    closure = {rel(p) for p, _ in loaded_with(ROOT / "channels/webchat/parser.py")}
+    assert {"channels/webchat/parser.py", "hub/clock.py", "hub/__init__.py", "channels/__init__.py"} <= closure
