@@ -96,7 +96,8 @@ async def post_login(request: web.Request) -> web.Response:
     data = await body(request, LoginBody)
     agent, token, csrf = await login(request, data.username, data.password)
     response = web.json_response({"agent": agent_json(agent), "csrf_token": csrf})
-    set_session_cookie(response, token, secure=request.secure)
+    public_url = request.app[HUB].settings.http.public_url or ""
+    set_session_cookie(response, token, secure=request.secure or public_url.startswith("https://"))
     return response
 
 

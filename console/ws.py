@@ -21,7 +21,10 @@ MAX_FRAME = 4096
 def check_origin(request: web.Request) -> None:
     """Browsers send cookies with cross-site WebSocket handshakes: only our own origin may connect."""
     origin = request.headers.get("Origin")
-    allowed = {f"{request.scheme}://{request.host}", *request.app[HUB].settings.http.allowed_origins}
+    http = request.app[HUB].settings.http
+    allowed = {f"{request.scheme}://{request.host}", *http.allowed_origins}
+    if http.public_url:  # behind a TLS-terminating proxy the browser's origin is the public one
+        allowed.add(http.public_url.rstrip("/"))
     if origin is not None and origin not in allowed:
         raise api_error(403, "bad_origin", "this origin may not open the console socket")
 

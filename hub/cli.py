@@ -15,7 +15,7 @@ from pathlib import Path
 from hub import admin, demo
 from hub.config import Settings, load_settings
 from hub.configdoc import render_reference
-from hub.embedded import embedded_services
+from hub.embedded import EmbeddedServiceError, embedded_services
 from hub.errors import HubError
 from hub.storage.database import connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
@@ -106,6 +106,10 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
 async def serve(settings: Settings, *, with_demo: bool) -> int:
     from hub.bootstrap import running_hub  # the composition root, imported only to run
 
+    if settings.mongo_url is not None and settings.production_problems():
+        for problem in settings.production_problems():
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
     with contextlib.ExitStack() as stack:
         if settings.mongo_url is None or settings.redis_url is None:
             data_dir = settings.embedded.data_dir
@@ -144,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return asyncio.run(serve(settings, with_demo=args.demo))
         return asyncio.run(run_admin(args, settings))
-    except HubError as err:
+    except (HubError, EmbeddedServiceError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

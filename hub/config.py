@@ -11,6 +11,9 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+DEV_SECRET = "dev-only-change-me"
+
+
 class HttpSettings(BaseModel):
     """Where the hub listens."""
 
@@ -31,6 +34,8 @@ class RoutingSettings(BaseModel):
     offer_timeout_s: float = Field(20.0, gt=0, description="How long an agent has to accept an offer.")
     presence_ttl_s: float = Field(30.0, gt=0, description="An agent without a heartbeat this long is offline.")
     tick_s: float = Field(0.5, gt=0, description="How often each process looks for expired offers and work.")
+    reoffer_after_s: float = Field(
+        30.0, ge=0, description="An agent who declined or missed an offer is offered it again only after this.")
 
 
 class WebChatSettings(BaseModel):
@@ -57,7 +62,7 @@ class Settings(BaseSettings):
     mongo_db: str = Field("hub", description="Database name.")
     redis_url: SecretStr | None = Field(None, description="Redis URL for routing state and fan-out.")
     secret_key: SecretStr = Field(
-        SecretStr("dev-only-change-me"),
+        SecretStr(DEV_SECRET),
         description="Signs web-chat visitor tokens. Set a long random value in production.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
@@ -65,6 +70,14 @@ class Settings(BaseSettings):
     routing: RoutingSettings = RoutingSettings()
     webchat: WebChatSettings = WebChatSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
+
+
+    def production_problems(self) -> list[str]:
+        """What must not reach production; checked when external MongoDB/Redis are configured."""
+        problems = []
+        if self.secret_key.get_secret_value() == DEV_SECRET or len(self.secret_key.get_secret_value()) < 32:
+            problems.append("HUB_SECRET_KEY must be set to a random value of at least 32 characters")
+        return problems
 
 
 def load_settings() -> Settings:

@@ -106,7 +106,7 @@ class ConversationService:
         )
         stored = await self._messages.add(message)
         if not stored.duplicate:
-            await self._bus.publish({"t": "message", "conversation_id": known.id, "agent_id": known.agent_id,
+            await self._tell({"t": "message", "conversation_id": known.id, "agent_id": known.agent_id,
                                      "message": message_json(stored.message)})
         return Received(stored.message, known, stored.duplicate)
 
@@ -191,7 +191,7 @@ class ConversationService:
             sent_at=self._clock.now(), status=DeliveryStatus.SENT, private=private,
         )
         await self._messages.add(message)
-        await self._bus.publish({"t": "message", "conversation_id": conversation.id,
+        await self._tell({"t": "message", "conversation_id": conversation.id,
                                  "agent_id": conversation.agent_id, "message": message_json(message)})
         return message
 
@@ -200,7 +200,7 @@ class ConversationService:
         """Delivered/read receipts for messages of ``author``; statuses only move forward."""
         changed = await self._messages.advance_status(message_ids[:500], status, conversation_id, author)
         for message_id in changed:
-            await self._bus.publish({"t": "status", "conversation_id": conversation_id, "message_id": message_id,
+            await self._tell({"t": "status", "conversation_id": conversation_id, "message_id": message_id,
                                      "status": status.value, "author": author.value})
 
     async def read_by_agent(self, agent: Agent, conversation_id: str) -> None:
@@ -210,7 +210,7 @@ class ConversationService:
         await self._conversations.clear_unread(conversation_id)
 
     async def typing(self, conversation_id: str, who: Author, active: bool) -> None:
-        await self._bus.publish({"t": "typing", "conversation_id": conversation_id, "who": who.value,
+        await self._tell({"t": "typing", "conversation_id": conversation_id, "who": who.value,
                                  "active": active})
 
     async def transfer(self, agent: Agent, conversation_id: str, queue_id: str) -> Conversation:
@@ -251,7 +251,15 @@ class ConversationService:
         logger.info("conversation.%s id=%s state=%s->%s", event_type, moved.id, conversation.state, target)
         return moved
 
+    async def _tell(self, event: Mapping[str, Any]) -> None:
+        """Fan out a fact that is already stored. The bus is at-most-once (clients resync from
+        MongoDB on reconnect), so a Redis hiccup here must not fail what was durably done."""
+        try:
+            await self._bus.publish(event)
+        except Exception:
+            logger.warning("bus.publish.failed type=%s", event.get("t"), exc_info=True)
+
     async def publish_conversation(self, conversation_id: str, previous_agent: AgentId | None = None) -> None:
         doc = await self._conversations.get_doc(conversation_id)
-        await self._bus.publish({"t": "conversation", "summary": summary_json(doc),
+        await self._tell({"t": "conversation", "summary": summary_json(doc),
                                  "previous_agent": previous_agent})

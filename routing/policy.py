@@ -38,14 +38,19 @@ class WaitingConversation:
     skills: frozenset[Skill]
     priority: int
     queued_ms: int
-    declined_by: frozenset[AgentId] = field(default_factory=frozenset)
+    declined_by: Mapping[AgentId, int] = field(default_factory=dict)  # agent -> when (ms) it declined
 
 
-def is_eligible(agent: AgentSnapshot, work: WaitingConversation, *, now_ms: int, presence_ttl_ms: int) -> bool:
-    """Available, seen recently, skilled, under capacity on the channel, voice exclusive, not declined."""
+def is_eligible(agent: AgentSnapshot, work: WaitingConversation, *, now_ms: int, presence_ttl_ms: int,
+                reoffer_after_ms: int = 0) -> bool:
+    """Available, seen recently, skilled, under capacity on the channel, voice exclusive, and not
+    one who declined (or let time out) this conversation less than ``reoffer_after_ms`` ago."""
     if agent.status is not AgentStatus.AVAILABLE or now_ms - agent.heartbeat_ms > presence_ttl_ms:
         return False
-    if not work.skills <= agent.skills or agent.agent_id in work.declined_by:
+    if not work.skills <= agent.skills:
+        return False
+    declined_at = work.declined_by.get(agent.agent_id)
+    if declined_at is not None and now_ms - declined_at < reoffer_after_ms:
         return False
     if agent.load_on(work.channel) >= agent.capacity.get(work.channel, 0):
         return False
@@ -67,9 +72,11 @@ def select_agent(
     *,
     now_ms: int,
     presence_ttl_ms: int,
+    reoffer_after_ms: int = 0,
 ) -> AgentId | None:
     """Skills-based ACD selection; ``None`` when no agent may take the conversation now."""
-    eligible = [a for a in agents if is_eligible(a, work, now_ms=now_ms, presence_ttl_ms=presence_ttl_ms)]
+    eligible = [a for a in agents if is_eligible(a, work, now_ms=now_ms, presence_ttl_ms=presence_ttl_ms,
+                                                 reoffer_after_ms=reoffer_after_ms)]
     if not eligible:
         return None
     return min(eligible, key=lambda a: rank(a, work.channel)).agent_id

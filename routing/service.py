@@ -64,7 +64,7 @@ class RoutingService:
 
     def __init__(self, *, store: RedisRoutingStore, conversations: ConversationReader, directory: QueueNames,
                  bus: EventBus, clock: Clock, offer_timeout_s: float, presence_ttl_s: float,
-                 tick_s: float) -> None:
+                 tick_s: float, reoffer_after_s: float) -> None:
         self._store = store
         self._conversations = conversations
         self._directory = directory
@@ -72,6 +72,7 @@ class RoutingService:
         self._clock = clock
         self._offer_timeout = timedelta(seconds=offer_timeout_s)
         self._presence_ttl_ms = int(presence_ttl_s * 1000)
+        self._reoffer_after_ms = int(reoffer_after_s * 1000)
         self._tick_s = tick_s
         self._kick = asyncio.Event()
         self._transitions: Transitions | None = None
@@ -141,7 +142,7 @@ class RoutingService:
         return await self._requeue_offer(conversation, agent.id, "declined")
 
     async def _requeue_offer(self, conversation: Conversation, expected_agent: str, reason: str) -> Conversation:
-        released = await self._store.release_offer(conversation.id, expected_agent)
+        released = await self._store.release_offer(conversation.id, expected_agent, now_ms=to_ms(self._clock.now()))
         if released is None:
             raise IllegalTransition("the offer was already accepted, declined or expired")
         moved = await self._t.transition(conversation, S.QUEUED, reason, actor=expected_agent or "system",
@@ -196,7 +197,7 @@ class RoutingService:
         for waiting, queue in work:
             now = self._clock.now()
             agent_id = select_agent(agents.values(), waiting, now_ms=to_ms(now),
-                                    presence_ttl_ms=self._presence_ttl_ms)
+                                    presence_ttl_ms=self._presence_ttl_ms, reoffer_after_ms=self._reoffer_after_ms)
             if agent_id is None:
                 continue
             if await self._offer(waiting, queue, agents[agent_id], now):
@@ -217,7 +218,7 @@ class RoutingService:
         except (HubError, ConcurrentUpdate) as err:
             # The conversation moved on meanwhile (resolved, transferred): undo the claim.
             logger.warning("routing.offer.stale id=%s reason=%s", waiting.conversation_id, err.code)
-            await self._store.release_offer(waiting.conversation_id, agent.agent_id)
+            await self._store.release_offer(waiting.conversation_id, agent.agent_id, now_ms=to_ms(now))
             await self._store.dequeue(waiting.conversation_id)
             return False
         await self._bus.publish({"t": "offer", "agent_id": agent.agent_id, "conversation_id": offered.id,

@@ -69,17 +69,17 @@ redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
 return 'ok'
 """
 
-# KEYS: offer, offers, held   ARGV: conv_id, agent_id
+# KEYS: offer, offers, held, conv   ARGV: conv_id, agent_id
 ACCEPT = """
 if redis.call('HGET', KEYS[1], 'agent') ~= ARGV[2] then return 0 end
 local channel = redis.call('HGET', KEYS[1], 'channel')
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[4])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('SET', KEYS[3], ARGV[2] .. '|' .. channel)
 return 1
 """
 
-# Decline or timeout. KEYS: offer, offers, conv   ARGV: conv_id, expected_agent ('' = any), prefix
+# Decline or timeout. KEYS: offer, offers, conv   ARGV: conv_id, expected_agent ('' = any), prefix, now
 RELEASE_OFFER = """
 local o = redis.call('HMGET', KEYS[1], 'agent', 'channel', 'score')
 if not o[1] or (ARGV[2] ~= '' and o[1] ~= ARGV[2]) then return false end
@@ -90,7 +90,7 @@ if tonumber(redis.call('HGET', akey, 'load:' .. o[2]) or 0) > 0 then
   redis.call('HINCRBY', akey, 'load:' .. o[2], -1)
 end
 local declined = redis.call('HGET', KEYS[3], 'declined') or ''
-redis.call('HSET', KEYS[3], 'declined', declined .. o[1] .. ',')
+redis.call('HSET', KEYS[3], 'declined', declined .. o[1] .. '@' .. ARGV[4] .. ',')
 local q = redis.call('HMGET', KEYS[3], 'queue', 'queued_ms')
 if q[1] then
   redis.call('ZADD', ARGV[3] .. 'q:' .. q[1], o[3], ARGV[1])
@@ -103,7 +103,7 @@ return o[1]
 RELEASE_HELD = """
 local h = redis.call('GET', KEYS[1])
 if not h then return false end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
 local sep = string.find(h, '|', 1, true)
 local agent, channel = string.sub(h, 1, sep - 1), string.sub(h, sep + 1)
 local akey = ARGV[1] .. 'agent:' .. agent
@@ -222,13 +222,13 @@ class RedisRoutingStore:
         return result.decode() if isinstance(result, bytes) else str(result)
 
     async def accept(self, conversation_id: str, agent_id: str) -> bool:
-        keys = [offer_key(conversation_id), OFFERS, held_key(conversation_id)]
+        keys = [offer_key(conversation_id), OFFERS, held_key(conversation_id), conv_key(conversation_id)]
         return bool(await self._accept(keys=keys, args=[conversation_id, agent_id]))
 
-    async def release_offer(self, conversation_id: str, expected_agent: str = "") -> AgentId | None:
+    async def release_offer(self, conversation_id: str, expected_agent: str = "", *, now_ms: int) -> AgentId | None:
         """Decline/timeout: re-queue with the original score; returns the agent it was offered to."""
         keys = [offer_key(conversation_id), OFFERS, conv_key(conversation_id)]
-        agent = await self._release_offer(keys=keys, args=[conversation_id, expected_agent, P])
+        agent = await self._release_offer(keys=keys, args=[conversation_id, expected_agent, P, now_ms])
         return AgentId(agent.decode()) if agent else None
 
     async def release_held(self, conversation_id: str) -> AgentId | None:
@@ -292,7 +292,10 @@ def _text(row: Mapping[bytes, bytes], field: str, default: str = "") -> str:
 
 
 def _waiting(conversation_id: str, row: Mapping[bytes, bytes]) -> WaitingConversation:
-    declined = frozenset(AgentId(a) for a in _text(row, "declined").split(",") if a)
+    declined: dict[AgentId, int] = {}
+    for entry in filter(None, _text(row, "declined").split(",")):
+        agent, _, at = entry.partition("@")
+        declined[AgentId(agent)] = int(at or 0)
     return WaitingConversation(
         conversation_id=conversation_id, channel=_text(row, "channel", "webchat"),  # type: ignore[arg-type]
         skills=frozenset(Skill(s) for s in _text(row, "skills").split(",") if s),

@@ -26,7 +26,8 @@ S = ConversationState
 #   queued -> offered (ACD found an agent)
 #   offered -> assigned (accepted) | queued (declined / timed out / agent went away)
 #   assigned -> wrap_up | resolved | queued (transfer)
-#   wrap_up -> resolved ; resolved -> closed (after survey) | queued (customer wrote again, reopen)
+#   wrap_up -> resolved ; resolved -> closed (after the survey). A customer who writes after
+#   resolution starts a new conversation: resolved conversations are never reopened.
 TRANSITIONS: dict[ConversationState, frozenset[ConversationState]] = {
     S.NEW: frozenset({S.BOT, S.QUEUED}),
     S.BOT: frozenset({S.QUEUED, S.RESOLVED}),

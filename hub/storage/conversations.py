@@ -141,6 +141,9 @@ class MongoConversationStore:
         try:
             await self._events.insert_one(event_to_doc(event, changes))
         except DuplicateKeyError as err:
+            # Either another writer won, or a crash left its event without the projection: repair
+            # the latter so the caller's reload-and-retry sees the true state.
+            await self._replay(conversation.id, conversation.version)
             raise ConcurrentUpdate(f"conversation {conversation.id} changed concurrently") from err
         await self._apply(conversation.id, conversation.version, target, at, changes)
         return await self.get(conversation.id)
@@ -160,13 +163,18 @@ class MongoConversationStore:
         applied = 0
         async for conv in self._conversations.find({"state": {"$in": [s.value for s in OPEN_STATES]}},
                                                    {"version": 1}):
-            cursor = self._events.find({"conversation_id": conv["_id"], "version": {"$gt": conv["version"]}})
-            async for event in cursor.sort("version", 1):
-                await self._apply(conv["_id"], event["version"] - 1, ConversationState(event["to_state"]),
-                                  event["at"], event.get("changes", {}))
-                applied += 1
+            applied += await self._replay(conv["_id"], conv["version"])
         if applied:
             logger.warning("storage.reconcile.applied events=%d", applied)
+        return applied
+
+    async def _replay(self, conversation_id: str, version: int) -> int:
+        cursor = self._events.find({"conversation_id": conversation_id, "version": {"$gt": version}})
+        applied = 0
+        async for event in cursor.sort("version", 1):
+            await self._apply(conversation_id, event["version"] - 1, ConversationState(event["to_state"]),
+                              event["at"], event.get("changes", {}))
+            applied += 1
         return applied
 
     async def events_of(self, conversation_id: str) -> list[dict[str, Any]]:

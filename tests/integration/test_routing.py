@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -154,3 +155,18 @@ async def test_hub_recovers_when_redis_restarts(settings: Settings, mongo_url: s
                     assert await alice.take_offer() == after["conversation_id"]
     finally:
         stop(service)
+
+
+async def test_sole_agent_who_declined_is_offered_again_after_the_pause(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str) -> None:
+    settings = make_settings(db_name, offer_timeout_s=5.0, reoffer_after_s=1.0)
+    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub:
+        await load_demo(hub.context.directory)
+        async with agents(hub, "alice") as (alice,), aiohttp.ClientSession() as http:
+            sent = await customer(hub, http, "hello?")
+            cid = sent["conversation_id"]
+            await alice.next("offer", conversation__id=cid)
+            started = asyncio.get_running_loop().time()
+            await alice.call("POST", f"/api/conversations/{cid}/decline")
+            await alice.next("offer", conversation__id=cid)
+            assert asyncio.get_running_loop().time() - started >= 1.0

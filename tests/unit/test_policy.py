@@ -81,13 +81,16 @@ CASES: list[tuple[str, list[AgentSnapshot], WaitingConversation, str | None]] = 
     ("heartbeat exactly ttl old", [agent("a", heartbeat_ms=NOW - TTL)], work(), "a"),
     ("heartbeat ttl+1 old", [agent("a", heartbeat_ms=NOW - TTL - 1)], work(), None),
     ("stale one skipped for a fresh one",
-     [agent("a", heartbeat_ms=NOW - TTL - 1, last_assigned_ms=0), agent("b", last_assigned_ms=999)], work(), "b"),
+     [agent("a", heartbeat_ms=NOW - TTL - 1, last_assigned_ms=0), agent("b", last_assigned_ms=999)],
+     work(), "b"),
     # Capacity per channel.
     ("at capacity on the channel", [agent("a", capacity={"webchat": 2}, load={"webchat": 2})], work(), None),
-    ("over capacity on the channel", [agent("a", capacity={"webchat": 2}, load={"webchat": 5})], work(), None),
+    ("over capacity on the channel",
+     [agent("a", capacity={"webchat": 2}, load={"webchat": 5})], work(), None),
     ("one below capacity", [agent("a", capacity={"webchat": 2}, load={"webchat": 1})], work(), "a"),
     ("no capacity for the channel", [agent("a", capacity={"email": 5})], work("webchat"), None),
-    ("zero capacity for the channel", [agent("a", capacity={"webchat": 0, "email": 5})], work("webchat"), None),
+    ("zero capacity for the channel",
+     [agent("a", capacity={"webchat": 0, "email": 5})], work("webchat"), None),
     ("full on another channel does not matter",
      [agent("a", capacity={"webchat": 2, "email": 1}, load={"email": 1})], work("webchat"), "a"),
     # Ranking 1: least loaded as a share of the channel's capacity.
@@ -132,7 +135,8 @@ CASES: list[tuple[str, list[AgentSnapshot], WaitingConversation, str | None]] = 
     ("a call needs zero total load",
      [agent("a", capacity={"webchat": 3, "voice": 1}, load={"webchat": 1})], work("voice"), None),
     ("a call goes to the free agent",
-     [agent("a", load={"webchat": 1}, last_assigned_ms=0), agent("b", last_assigned_ms=900)], work("voice"), "b"),
+     [agent("a", load={"webchat": 1}, last_assigned_ms=0), agent("b", last_assigned_ms=900)],
+     work("voice"), "b"),
     ("a call needs voice capacity", [agent("a", capacity={"webchat": 3})], work("voice"), None),
     ("free agent with voice capacity takes a call", [agent("a", capacity={"voice": 1})], work("voice"), "a"),
     ("zero-valued load entries are free",
@@ -142,7 +146,9 @@ CASES: list[tuple[str, list[AgentSnapshot], WaitingConversation, str | None]] = 
 
 @pytest.mark.parametrize(("agents", "conversation", "expected"),
                          [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_select_agent(agents: list[AgentSnapshot], conversation: WaitingConversation, expected: str | None) -> None:
+def test_select_agent(
+    agents: list[AgentSnapshot], conversation: WaitingConversation, expected: str | None
+) -> None:
     assert pick(agents, conversation) == expected
 
 

@@ -39,7 +39,8 @@ def refusal(frame: Any, max_text_chars: int = MAX) -> str:
 # --- valid frames ---------------------------------------------------------------------------------
 
 def test_minimal_hello_has_defaults() -> None:
-    assert parse({"type": "hello"}) == Hello(visitor_id=None, token=None, since=None, name=None, language="en")
+    expected = Hello(visitor_id=None, token=None, since=None, name=None, language="en")
+    assert parse({"type": "hello"}) == expected
 
 
 def test_full_hello() -> None:
@@ -99,7 +100,8 @@ def test_typing(frame: dict[str, Any], active: bool) -> None:
 
 @pytest.mark.parametrize("kind", ["read", "delivered"])
 def test_receipts(kind: str) -> None:
-    assert parse({"type": kind, "message_ids": ["m_1", "m_2"]}) == Receipt(status=kind, message_ids=("m_1", "m_2"))
+    result = parse({"type": kind, "message_ids": ["m_1", "m_2"]})
+    assert result == Receipt(status=kind, message_ids=("m_1", "m_2"))
 
 
 def test_receipt_empty_list() -> None:
@@ -197,8 +199,9 @@ def test_visitor_fields_must_be_bounded_strings(visitor: dict[str, Any]) -> None
     assert refusal({"type": "hello", "visitor": visitor}) == "bad_frame"
 
 
-@pytest.mark.parametrize("field", [{"name": 3}, {"name": "n" * 81}, {"language": ["en"]}, {"language": "x" * 11}],
-                         ids=repr)
+@pytest.mark.parametrize(
+    "field", [{"name": 3}, {"name": "n" * 81}, {"language": ["en"]}, {"language": "x" * 11}], ids=repr
+)
 def test_hello_name_and_language_must_be_bounded_strings(field: dict[str, Any]) -> None:
     assert refusal({"type": "hello", **field}) == "bad_frame"
 
@@ -274,7 +277,9 @@ def test_huge_integer_literal_is_refused_as_a_frame_error() -> None:
 FRAME_TYPES = ["hello", "message", "typing", "read", "delivered"]
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 frame_like = st.fixed_dictionaries(

@@ -102,8 +102,11 @@ def test_to_ms_is_exact(at: datetime, ms: int) -> None:
     assert from_ms(ms) == at
 
 
+MS_2100 = (datetime(2100, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(milliseconds=1)
+
+
 @settings(max_examples=300, database=None, deadline=None)
-@given(ms=st.integers(min_value=0, max_value=(datetime(2100, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(milliseconds=1)))
+@given(ms=st.integers(min_value=0, max_value=MS_2100))
 def test_property_from_ms_is_exact(ms: int) -> None:
     assert from_ms(ms) == EPOCH + timedelta(milliseconds=ms)
 
@@ -181,6 +184,7 @@ def test_message_json_has_no_client_id_without_external_id(external_id: str | No
 def test_property_private_never_leaves_without_with_private(
     private: bool, channel: ChannelName, external_id: str | None
 ) -> None:
-    data = message_json(message(channel=channel, private=private, external_id=external_id), with_private=False)
+    stored = message(channel=channel, private=private, external_id=external_id)
+    data = message_json(stored, with_private=False)
     assert "private" not in data
     assert set(data) - {"client_id"} == set(BASE)
