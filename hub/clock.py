@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -17,8 +17,12 @@ class SystemClock:
         return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MS = timedelta(milliseconds=1)
+
+
 def to_ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
+    return (at - EPOCH) // ONE_MS  # exact integer arithmetic; float timestamps lose a millisecond
 
 
 def from_ms(ms: int) -> datetime:

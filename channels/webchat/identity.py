@@ -21,4 +21,8 @@ def sign(secret: bytes, visitor_id: str) -> str:
 
 
 def verify(secret: bytes, visitor_id: str, token: str) -> bool:
-    return hmac.compare_digest(sign(secret, visitor_id), token)
+    try:
+        given = token.encode("ascii")
+    except UnicodeEncodeError:  # tokens are hex; anything else is simply wrong
+        return False
+    return hmac.compare_digest(sign(secret, visitor_id).encode(), given)

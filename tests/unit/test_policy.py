@@ -14,6 +14,7 @@ from routing.policy import AgentSnapshot, WaitingConversation, is_eligible, sele
 
 NOW = 1_000_000
 TTL = 30_000
+REOFFER = 60_000  # an agent who declined is offered the conversation again after this
 
 
 def agent(
@@ -41,7 +42,7 @@ def work(
     channel: ChannelName = "webchat",
     *,
     skills: Sequence[str] = ("billing",),
-    declined_by: Sequence[str] = (),
+    declined_by: Mapping[str, int] | None = None,
 ) -> WaitingConversation:
     return WaitingConversation(
         conversation_id="c_1",
@@ -49,12 +50,16 @@ def work(
         skills=frozenset(Skill(s) for s in skills),
         priority=0,
         queued_ms=NOW - 5_000,
-        declined_by=frozenset(AgentId(a) for a in declined_by),
+        declined_by={AgentId(a): at for a, at in (declined_by or {}).items()},
     )
 
 
+def eligible(a: AgentSnapshot, w: WaitingConversation) -> bool:
+    return is_eligible(a, w, now_ms=NOW, presence_ttl_ms=TTL, reoffer_after_ms=REOFFER)
+
+
 def pick(agents: Sequence[AgentSnapshot], conversation: WaitingConversation) -> str | None:
-    return select_agent(agents, conversation, now_ms=NOW, presence_ttl_ms=TTL)
+    return select_agent(agents, conversation, now_ms=NOW, presence_ttl_ms=TTL, reoffer_after_ms=REOFFER)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,10 +126,19 @@ CASES: list[tuple[str, list[AgentSnapshot], WaitingConversation, str | None]] = 
     ("full tie, ids compared as strings",
      [agent("agent-10"), agent("agent-9")], work(), "agent-10"),
     # Declines.
-    ("declined agent excluded", [agent("a")], work(declined_by=["a"]), None),
+    # Declines: excluded for REOFFER ms after declining (or letting the offer time out).
+    ("just declined: excluded", [agent("a")], work(declined_by={"a": NOW}), None),
+    ("declined REOFFER-1 ago: still excluded",
+     [agent("a")], work(declined_by={"a": NOW - REOFFER + 1}), None),
+    ("declined exactly REOFFER ago: offered again",
+     [agent("a")], work(declined_by={"a": NOW - REOFFER}), "a"),
+    ("declined long ago: offered again", [agent("a")], work(declined_by={"a": 0}), "a"),
     ("declined best agent: next best",
-     [agent("a", last_assigned_ms=0), agent("b", last_assigned_ms=100)], work(declined_by=["a"]), "b"),
-    ("someone else's decline does not matter", [agent("a")], work(declined_by=["z"]), "a"),
+     [agent("a", last_assigned_ms=0), agent("b", last_assigned_ms=100)],
+     work(declined_by={"a": NOW - 1}), "b"),
+    ("everyone declined recently",
+     [agent("a"), agent("b")], work(declined_by={"a": NOW - 10, "b": NOW - 20}), None),
+    ("someone else's decline does not matter", [agent("a")], work(declined_by={"z": NOW}), "a"),
     # Voice is exclusive.
     ("on a call: no chat for them",
      [agent("a", capacity={"webchat": 3, "voice": 1}, load={"voice": 1})], work("webchat"), None),
@@ -162,7 +176,8 @@ def test_select_agent_ignores_input_order(
 
 def test_select_agent_accepts_a_one_shot_iterator() -> None:
     agents = [agent("b", last_assigned_ms=5), agent("a", last_assigned_ms=9)]
-    assert select_agent(iter(agents), work(), now_ms=NOW, presence_ttl_ms=TTL) == "b"
+    chosen = select_agent(iter(agents), work(), now_ms=NOW, presence_ttl_ms=TTL, reoffer_after_ms=REOFFER)
+    assert chosen == "b"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,7 +194,9 @@ def spec_eligible(a: AgentSnapshot, w: WaitingConversation, now_ms: int, ttl_ms:
         return False
     if now_ms - a.heartbeat_ms > ttl_ms:
         return False
-    if not set(w.skills).issubset(a.skills) or a.agent_id in w.declined_by:
+    if not set(w.skills).issubset(a.skills):
+        return False
+    if a.agent_id in w.declined_by and now_ms - w.declined_by[a.agent_id] < REOFFER:
         return False
     if a.load.get(w.channel, 0) >= a.capacity.get(w.channel, 0):
         return False
@@ -223,8 +240,11 @@ def work_strategy(draw: st.DrawFn) -> WaitingConversation:
         skills=frozenset(Skill(s) for s in draw(st.sets(st.sampled_from(SKILLS), max_size=2))),
         priority=0,
         queued_ms=NOW,
-        declined_by=frozenset(AgentId(a) for a in draw(st.sets(st.text("abcdef", min_size=1, max_size=3),
-                                                                 max_size=3))),
+        declined_by=draw(st.dictionaries(
+            st.text("abcdef", min_size=1, max_size=3).map(AgentId),
+            st.sampled_from([0, 1, REOFFER - 1, REOFFER, REOFFER + 1]).map(lambda ago: NOW - ago),
+            max_size=3,
+        )),
     )
 
 
@@ -235,7 +255,7 @@ PROPERTY = settings(max_examples=400, database=None, deadline=None)
 @given(agents=agents_strategy(), w=work_strategy())
 def test_property_eligibility_matches_the_design(agents: list[AgentSnapshot], w: WaitingConversation) -> None:
     for a in agents:
-        assert is_eligible(a, w, now_ms=NOW, presence_ttl_ms=TTL) == spec_eligible(a, w, NOW, TTL), a
+        assert eligible(a, w) == spec_eligible(a, w, NOW, TTL), a
 
 
 @PROPERTY
@@ -244,7 +264,7 @@ def test_property_selected_agent_is_eligible(agents: list[AgentSnapshot], w: Wai
     chosen = pick(agents, w)
     if chosen is not None:
         (selected,) = [a for a in agents if a.agent_id == chosen]
-        assert is_eligible(selected, w, now_ms=NOW, presence_ttl_ms=TTL)
+        assert eligible(selected, w)
         assert spec_eligible(selected, w, NOW, TTL)
 
 
