@@ -175,6 +175,39 @@ def bench_naive(plan: list[tuple[str, str, int, int]], n_agents: int, capacity: 
 # (b) end to end through Redis + MongoDB
 # ---------------------------------------------------------------------------------------------
 
+def proc_cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_jiffies() -> tuple[int, int]:
+    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(parts) - parts[3] - parts[4], sum(parts)
+
+
+class CpuShare:
+    """CPU % (of one core) of this process, SecantusDB, redis and everything else during a phase."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.t0 = time.perf_counter()
+        self.c0 = {n: proc_cpu_s(p) for n, p in pids.items()} | {"benchmark_process": time.process_time()}
+        self.m0 = machine_jiffies()
+
+    def stop(self) -> dict[str, float]:
+        wall = time.perf_counter() - self.t0
+        used = {n: proc_cpu_s(p) - self.c0[n] for n, p in self.pids.items()}
+        used["benchmark_process"] = time.process_time() - self.c0["benchmark_process"]
+        busy, total = machine_jiffies()
+        machine = (busy - self.m0[0]) / max(total - self.m0[1], 1) * (os.cpu_count() or 1)
+        out = {f"{n}_pct_of_1_core": round(100 * v / wall, 1) for n, v in used.items()}
+        out["other_processes_pct_of_1_core"] = round(max(0.0, 100 * (machine - sum(used.values()) / wall)), 1)
+        return out
+
+
 class Timed:
     """Wrap an async method on one instance and record its durations."""
 
@@ -216,7 +249,8 @@ async def wired(mongo_url: str, redis_url: str, db_name: str) -> AsyncIterator[d
         client = connect(mongo_url)  # the benchmark's own client, for bulk set-up and checks
         try:
             yield {"db": client[db_name], "routing": routing, "directory": hub.context.directory,
-                   "store": routing._store}
+                   "store": routing._store, "conversations": hub.context.conversations,
+                   "service": hub.context.service}
         finally:
             await client.close()
 
@@ -299,6 +333,10 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
                 # -- instrument, then assign until everything is offered
                 offer = Timed(routing, "_offer")
                 claim = Timed(hub["store"], "claim")
+                # The MongoDB side of an offer: read the conversation, then the transition
+                # (event insert + versioned update + re-read + the re-read for the bus summary).
+                read = Timed(hub["conversations"], "get")
+                transition = Timed(hub["service"], "transition")
                 decisions: list[float] = []
                 real_select = routing_service.select_agent
 
@@ -312,6 +350,7 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
                 routing_service.select_agent = timed_select  # type: ignore[assignment]
                 rounds: list[dict[str, Any]] = []
                 offered = 0
+                cpu = CpuShare({"secantus": mongo_svc.process.pid, "redis": redis_svc.process.pid})
                 t_all = time.perf_counter()
                 try:
                     while offered < len(plan):
@@ -328,6 +367,7 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
                 finally:
                     routing_service.select_agent = real_select  # type: ignore[assignment]
                 total = time.perf_counter() - t_all
+                out["cpu_during_rounds"] = cpu.stop()
 
                 # -- correctness: Mongo and Redis agree, nobody over capacity
                 in_mongo = await db["conversations"].count_documents({"state": "offered"})
@@ -343,6 +383,8 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
                     "per_assignment_ms": stats(offer.times, 1e3),
                     "claim_ms": stats(claim.times, 1e3),
                     "claims_not_ok": sum(1 for r in claim.results if r != "ok"),
+                    "mongo_read_conversation_ms": stats(read.times, 1e3),
+                    "mongo_transition_and_publish_ms": stats(transition.times, 1e3),
                     "select_agent_in_round_us": stats(decisions, 1e6),
                     "time_in_offers_s": round(sum(offer.times), 2),
                     "time_in_select_agent_s": round(sum(decisions), 2),
@@ -390,10 +432,14 @@ def print_report(r: dict[str, Any]) -> None:
           f"p99 {fmt(pa['p99'])} ms  max {fmt(pa['max'])} ms")
     print(f"    of which the Redis claim (Lua):                      p50 {fmt(cl['p50'])} ms  "
           f"p99 {fmt(cl['p99'])} ms")
+    rd, tr = e["mongo_read_conversation_ms"], e["mongo_transition_and_publish_ms"]
+    print(f"    of which reading the conversation (Mongo):           p50 {fmt(rd['p50'])} ms  p99 {fmt(rd['p99'])} ms")
+    print(f"    of which the transition (Mongo x3 + summary + bus):  p50 {fmt(tr['p50'])} ms  p99 {fmt(tr['p99'])} ms")
     print(f"    select_agent inside the rounds:                      p50 {fmt(sa['p50'])} µs  "
           f"p99 {fmt(sa['p99'])} µs  (total {e['time_in_select_agent_s']} s)")
     print(f"    time in _offer {e['time_in_offers_s']} s, elsewhere in rounds {e['time_outside_offers_s']} s "
           f"(snapshot reads, queue reads, select_agent)")
+    print(f"    cpu during the rounds (% of one core): {e['cpu_during_rounds']}")
     print(f"    check: offered in Mongo {e['offered_in_mongo']:,}, Redis load sum {e['agent_load_sum']:,}, "
           f"agents over capacity {e['agents_over_capacity']}, max load {e['max_agent_load']}")
     print(f"\n(c) naive dict-based baseline (same rules, no I/O): {fmt(b['assignments_per_s'])} assignments/s, "

@@ -12,6 +12,7 @@ import aiohttp
 from hub.admin import create_agent, load_demo
 from hub.storage.directory import MongoDirectory
 from tests.clients import AgentClient, WidgetClient
+from tests.conftest import eventually
 from tests.processes import HubProcess
 
 CUSTOMERS = 8
@@ -33,14 +34,19 @@ class RecordingCustomer:
                 text = f"customer {self.index} message {n}"
                 self.outbox[client_id] = text
                 await self.widget.send(text, client_id)
-                ack = await self.widget.next("ack")
-                self.acked[ack["client_id"]] = self.outbox.pop(ack["client_id"])
+                await self._acknowledged()
+
+    async def _acknowledged(self) -> None:
+        frame = await self.widget.next()
+        while frame["type"] != "ack":
+            assert frame["type"] != "error", frame
+            frame = await self.widget.next()
+        self.acked[frame["client_id"]] = self.outbox.pop(frame["client_id"])
 
     async def resend_outbox(self) -> None:
         for client_id, text in list(self.outbox.items()):
             await self.widget.send(text, client_id)
-            ack = await self.widget.next("ack")
-            self.acked[ack["client_id"]] = self.outbox.pop(ack["client_id"])
+            await self._acknowledged()
 
 
 async def test_sigkill_loses_no_acknowledged_message(mongo_url: str, redis_url: str, redis: object, db_name: str,
@@ -49,15 +55,14 @@ async def test_sigkill_loses_no_acknowledged_message(mongo_url: str, redis_url: 
     await create_agent(directory, username="nightshift", display_name="Night Shift", role="agent",
                        password="northgrid-demo", skills=["general"], capacity={"webchat": CUSTOMERS})
     hub = await HubProcess(mongo_url=mongo_url, redis_url=redis_url, db_name=db_name,
-                           log_path=tmp_path / "hub.log").start()
+                           log_path=tmp_path / "hub.log", webchat__rate_per_minute="100000").start()
     try:
         async with aiohttp.ClientSession() as http:
             customers = [RecordingCustomer(hub.base_url, http, i) for i in range(CUSTOMERS)]
             for c in customers:
                 await c.widget.connect()
             senders = [asyncio.create_task(c.run()) for c in customers]
-            while sum(len(c.acked) for c in customers) < 100:
-                await asyncio.sleep(0.02)
+            await eventually(lambda: sum(len(c.acked) for c in customers) >= 100)
             hub.kill()
             await asyncio.gather(*senders)
             acked_before_kill = sum(len(c.acked) for c in customers)
