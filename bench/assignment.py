@@ -400,6 +400,18 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
 
 # ---------------------------------------------------------------------------------------------
 
+def calibrate() -> float:
+    """Seconds for a fixed pure-Python loop: compares single-core speed between runs/machines."""
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t)
+    return round(best, 3)
+
+
 def machine() -> dict[str, Any]:
     model = ""
     with contextlib.suppress(OSError):
@@ -469,6 +481,7 @@ async def main_async(args: argparse.Namespace) -> int:
         "benchmark": "assignment",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
+        "calibration_loop_s": calibrate(),
         "config": {"conversations": n_conv, "agents": args.agents, "seed": args.seed, "quick": args.quick,
                    "queue_mix": {q: share for q, (_, _, share) in QUEUE_MIX.items()},
                    "agent_extra_skill_probability": EXTRA_SKILLS},

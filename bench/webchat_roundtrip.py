@@ -1,6 +1,6 @@
 """Web-chat round-trip benchmark: widget -> hub -> agent console -> hub -> widget, open-loop.
 
-Run:  .venv/bin/python bench/webchat_roundtrip.py [--quick] [--rates 100,300,1000]
+Run:  .venv/bin/python bench/webchat_roundtrip.py [--quick] [--rates 50,100,300,1000]
 
 What happens (one run, about 3-4 minutes on 2 cores; ``--quick`` about 1.5):
 
@@ -385,6 +385,7 @@ class Server:
     pids: dict[str, int]  # processes whose CPU is attributed to the server side
     agent_names: list[str]
     bus_redis_url: str | None = None  # set for the hub: our diagnostic tap on its event bus
+    mongo_url: str | None = None  # set for the hub: serverStatus opcounters per level
     setup: dict[str, Any] = field(default_factory=dict)
 
 
@@ -418,7 +419,8 @@ async def run_load(server: Server, plan: Plan, level_no: int, rate: int, label: 
             raise RuntimeError(f"{label}: only {stats.accepted}/{plan.customers} conversations assigned "
                                f"after 90 s; errors={stats.errors} http={stats.http_errors}")
         await asyncio.sleep(1.0)
-        result = await run_level(level_no, rate, customers, stats, plan, CpuMeter(server.pids))
+        result = await run_level(level_no, rate, customers, stats, plan, CpuMeter(server.pids),
+                                 server.mongo_url)
         result["setup"] = setup
         result["http_errors"] = dict(stats.http_errors)
         return result
@@ -430,8 +432,24 @@ async def run_load(server: Server, plan: Plan, level_no: int, rate: int, label: 
         await asyncio.gather(*(a.close() for a in agents), return_exceptions=True)
 
 
+async def opcounters(mongo_url: str | None) -> dict[str, int]:
+    """MongoDB's serverStatus opcounters (an insert_many of n documents counts n inserts)."""
+    if not mongo_url:
+        return {}
+    from hub.storage.database import connect
+
+    client = connect(mongo_url)
+    try:
+        status = await client.admin.command("serverStatus")
+        return {k: int(v) for k, v in status.get("opcounters", {}).items()}
+    except Exception:  # an engine without serverStatus: no op counts, the rest still stands
+        return {}
+    finally:
+        await client.close()
+
+
 async def run_level(level_no: int, rate: int, customers: list[Customer], stats: Stats, plan: Plan,
-                    cpu: CpuMeter) -> dict[str, Any]:
+                    cpu: CpuMeter, mongo_url: str | None = None) -> dict[str, Any]:
     """Offer ``rate`` messages/s for ``plan.duration_s``; measure the part after the level's warm-up.
 
     Open loop: message k is due at t0 + k/rate whatever happened to earlier ones; latencies count
@@ -445,6 +463,7 @@ async def run_level(level_no: int, rate: int, customers: list[Customer], stats: 
     window = (t0 + plan.level_warmup_s, end)
     robin = itertools.cycle(customers)
     sequence = 0
+    ops0 = await opcounters(mongo_url)
     cpu.start()
     while True:
         now = time.perf_counter()
@@ -470,6 +489,7 @@ async def run_level(level_no: int, rate: int, customers: list[Customer], stats: 
             sequence += 1
         await asyncio.sleep(0.002)
     cpu_load = cpu.stop()
+    ops1 = await opcounters(mongo_url)
     measured = [s for s in mine if window[0] <= s.intended < window[1]]
     # Drain: outstanding messages may still finish (they count for latency, not for throughput).
     await wait_until(lambda: all(s.round_trip for s in measured), timeout=plan.drain_s, interval=0.1)
@@ -496,6 +516,16 @@ async def run_level(level_no: int, rate: int, customers: list[Customer], stats: 
         "cpu": cpu_load,
         "errors": dict(stats.errors),
     }
+    if ops0 and ops1:
+        delta = {k: ops1[k] - ops0.get(k, 0) for k in ops1}
+        data_ops = sum(v for k, v in delta.items() if k != "command")
+        result["mongo_ops"] = {
+            "during_send_by_kind": delta,
+            "data_ops_per_s": round(data_ops / plan.duration_s, 1),
+            # Under saturation the backlog is not worked off by the end of sending, so this
+            # undercounts there; below saturation it is the cost of one round trip.
+            "data_ops_per_message_sent": round(data_ops / max(len(mine), 1), 2),
+        }
     if any(s.bus_in for s in measured):  # the hub only: where the time goes (see tap_bus)
         result["breakdown_ms"] = {
             "send_to_published": summary_ms([s.bus_in - s.intended for s in measured if s.bus_in]),
@@ -525,6 +555,10 @@ def print_level(label: str, r: dict[str, Any]) -> None:
           f"incomplete {r['incomplete_after_drain']}{flag}\n"
           f"  [{label}]    cpu: {procs}; machine {cpu['machine_busy_pct_of_all_cores']:.0f}% of all cores; "
           f"errors {r['errors'] or 'none'}", flush=True)
+    if r.get("mongo_ops"):
+        m = r["mongo_ops"]
+        print(f"  [{label}]    MongoDB: {m['data_ops_per_s']:.0f} data ops/s, {m['data_ops_per_message_sent']:.1f} per "
+              f"message sent ({m['during_send_by_kind']})", flush=True)
     parts = r.get("breakdown_ms", {})
     if parts and parts["send_to_published"]["n"]:
         print(f"  [{label}]    split p50/p99 ms: send->published {_fmt(parts['send_to_published']['p50'])}/"
@@ -767,6 +801,7 @@ async def hub_server(plan: Plan, hub_cmd: list[str] | None) -> AsyncIterator[Ser
             await wait_http(base_url + "/api/queues", process)
             setup["hub_started_s"] = round(time.perf_counter() - t, 2)
             yield Server(base_url=base_url, agent_names=names, bus_redis_url=redis.url, setup=setup,
+                         mongo_url=mongo.url,
                          pids={"hub": process.pid, "secantus": mongo.process.pid, "redis": redis.process.pid})
             if process.poll() is not None:
                 raise RuntimeError(f"the hub exited with {process.returncode} during the run (see hub.log)")
@@ -867,6 +902,18 @@ def print_table(results: dict[str, Any]) -> None:
                 f"{('-' if c is None else f'{c:.2f}'):>{w}}" for c, w in zip(cells, widths, strict=True)))
 
 
+def calibrate() -> float:
+    """Seconds for a fixed pure-Python loop: compares single-core speed between runs/machines."""
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t)
+    return round(best, 3)
+
+
 def machine() -> dict[str, Any]:
     model = ""
     with contextlib.suppress(OSError):
@@ -886,7 +933,7 @@ async def main_async(args: argparse.Namespace) -> int:
     plan = Plan(rates=[int(r) for r in args.rates.split(",") if r.strip()],
                 duration_s=args.duration or (5.0 if quick else 12.0),
                 level_warmup_s=1.0 if quick else 2.0,
-                drain_s=args.drain or (5.0 if quick else 10.0),
+                drain_s=args.drain or (5.0 if quick else 8.0),
                 customers=args.customers, agents=args.agents)
     started = time.perf_counter()
     idle = CpuMeter({})
@@ -902,6 +949,7 @@ async def main_async(args: argparse.Namespace) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "load_before_start": Path("/proc/loadavg").read_text().split()[:3],
+        "calibration_loop_s": calibrate(),
         "config": {"rates": plan.rates, "duration_s": plan.duration_s, "level_warmup_s": plan.level_warmup_s,
                    "drain_s": plan.drain_s, "customers": plan.customers, "agents": plan.agents, "quick": quick,
                    "hub_env": {"HUB_WEBCHAT__RATE_PER_MINUTE": "100000", "HUB_ROUTING__OFFER_TIMEOUT_S": "60",
@@ -936,10 +984,10 @@ async def main_async(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--rates", default="100,300,1000", help="offered messages/s, comma-separated")
+    parser.add_argument("--rates", default="50,100,300,1000", help="offered messages/s, comma-separated")
     parser.add_argument("--quick", action="store_true", help="short levels (about 5 s each)")
     parser.add_argument("--duration", type=float, default=0.0, help="seconds per level (default 12; quick 5)")
-    parser.add_argument("--drain", type=float, default=0.0, help="seconds to wait for stragglers (default 10)")
+    parser.add_argument("--drain", type=float, default=0.0, help="seconds to wait for stragglers (default 8)")
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--hub-only", action="store_true")

@@ -10,9 +10,9 @@ from aiohttp import web
 
 from console.errors import api_error
 from console.keys import HUB
-from hub.passwords import dummy_hash, verify_password
 from hub.domain.model import Agent
 from hub.errors import NotFound
+from hub.passwords import dummy_hash, verify_password
 
 COOKIE = "hub_session"
 SESSION_TTL = timedelta(hours=12)

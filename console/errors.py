@@ -29,13 +29,15 @@ STATUS: dict[type[HubError], int] = {
 ERROR_CLASSES: dict[int, type[web.HTTPException]] = {
     klass.status_code: klass
     for klass in (web.HTTPBadRequest, web.HTTPUnauthorized, web.HTTPForbidden, web.HTTPNotFound,
-                  web.HTTPConflict, web.HTTPRequestEntityTooLarge, web.HTTPUnsupportedMediaType,
+                  web.HTTPConflict, web.HTTPUnsupportedMediaType,
                   web.HTTPTooManyRequests, web.HTTPInternalServerError, web.HTTPServiceUnavailable)
 }
 
 
 def api_error(status: int, code: str, message: str) -> web.HTTPException:
     body = json.dumps({"error": {"code": code, "message": message}})
+    if status == 413:  # its constructor wants the sizes; the message already says them
+        return web.HTTPRequestEntityTooLarge(max_size=0, actual_size=0, text=body, content_type="application/json")
     return ERROR_CLASSES.get(status, web.HTTPInternalServerError)(text=body, content_type="application/json")
 
 

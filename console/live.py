@@ -19,6 +19,7 @@ from hub.context import HubContext
 from hub.domain.ids import Author, DeliveryStatus, Role
 from hub.domain.model import Agent
 from hub.service import ConversationService
+from hub.tasks import cancel_and_wait
 from hub.wire import agent_json, summary_json
 
 logger = logging.getLogger(__name__)
@@ -46,9 +47,7 @@ class ConsoleLive:
 
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         for sockets in list(self._sockets.values()):
             for ws in list(sockets):
                 await ws.close(code=1001, message=b"server shutting down")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 
-from hub.passwords import hash_password
 from hub import demo
 from hub.domain.ids import CHANNELS, AgentId, QueueId, Role, Skill, new_id
 from hub.domain.model import Agent, Queue
 from hub.errors import InvalidInput
+from hub.passwords import hash_password
 from hub.storage.directory import MongoDirectory
 
 DEFAULT_CAPACITY = {"webchat": 3, "sms": 3, "email": 5, "telegram": 3, "voice": 1}

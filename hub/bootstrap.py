@@ -34,6 +34,7 @@ from hub.storage.database import connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
 from hub.storage.messages import MongoMessageStore
 from hub.storage.sessions import MongoSessionStore
+from hub.tasks import cancel_and_wait
 from routing.service import RoutingService
 from routing.store import RedisRoutingStore
 
@@ -91,7 +92,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
 
         await routing.ensure_state()
         assigner = asyncio.create_task(routing.run(), name="routing:assigner")
-        stack.push_async_callback(_cancel, assigner)
+        stack.push_async_callback(cancel_and_wait, assigner)
 
         runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5)
         await runner.setup()
@@ -103,8 +104,3 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
         logger.info("hub.serving url=%s", base_url)
         yield RunningHub(context=context, app=app, routing=routing, base_url=base_url)
 
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -9,13 +9,14 @@ MongoDB and replayed when it reconnects.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from redis.asyncio import Redis
+
+from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +46,7 @@ class RedisEventBus:
 
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
 
     async def _listen(self) -> None:
         delay = 0.2

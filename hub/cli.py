@@ -10,7 +10,6 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 
 from hub import admin, demo
 from hub.config import Settings, load_settings

@@ -10,7 +10,6 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 DEV_SECRET = "dev-only-change-me"
 
 

@@ -180,8 +180,11 @@ class RoutingService:
                 raise
             except Exception:
                 logger.exception("routing.round.failed")
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # arrives as its inner wait completes, and the loop would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), timeout=self._tick_s)
+                async with asyncio.timeout(self._tick_s):
+                    await self._kick.wait()
             self._kick.clear()
 
     async def assign_round(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -43,7 +44,9 @@ class WidgetClient:
     async def send(self, text: str, client_id: str | None = None) -> str:
         assert self.ws is not None
         client_id = client_id or uuid.uuid4().hex
-        await self.ws.send_json({"type": "message", "client_id": client_id, "text": text})
+        # Like the browser's JSON.stringify: UTF-8, no \u escapes (they would triple CJK frames).
+        frame = {"type": "message", "client_id": client_id, "text": text}
+        await self.ws.send_str(json.dumps(frame, ensure_ascii=False))
         return client_id
 
     async def say(self, text: str, client_id: str | None = None) -> dict[str, Any]:

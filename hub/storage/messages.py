@@ -9,7 +9,6 @@ resolves to the message already stored (idempotent inbound).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pymongo.errors import BulkWriteError
 from hub.domain.ids import Author, ConversationId, DeliveryStatus, ExternalId, MessageId
 from hub.domain.model import Message
 from hub.storage.database import Db
+from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +75,7 @@ class MongoMessageStore:
 
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         for _, future in self._pending:
             if not future.done():
                 future.set_exception(RuntimeError("message store stopped"))

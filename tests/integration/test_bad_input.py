@@ -1,0 +1,170 @@
+"""Bad input gets a clear error and the process keeps serving: widget frames and console calls."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from hub.bootstrap import RunningHub
+from tests.clients import AgentClient, WidgetClient
+
+
+async def still_serving(hub: RunningHub, http: aiohttp.ClientSession) -> None:
+    widget = WidgetClient(hub.base_url, http)
+    await widget.connect()
+    stored = await widget.say("still there?")
+    assert stored["status"] == "sent"
+
+
+@pytest.mark.parametrize(("frame", "code"), [
+    ("not json", "bad_json"),
+    ("[" * 3000 + "]" * 3000, "bad_json"),
+    ('{"type": "typing", "n": 1' + "0" * 5000 + "}", "bad_json"),
+    ("[1, 2]", "bad_frame"),
+    ('{"type": "launch_missiles"}', "bad_frame"),
+    ('{"type": "message", "client_id": "x", "text": "hi"}', "bad_frame"),
+    ('{"type": "message", "client_id": "abcdefgh1234", "text": "   "}', "bad_frame"),
+    ('{"type": "message", "client_id": "abcdefgh1234", "text": 42}', "bad_frame"),
+    ('{"type": "read", "message_ids": "m_1"}', "bad_frame"),
+])
+async def test_malformed_frames_get_an_error_and_the_socket_stays_open(
+        hub: RunningHub, frame: str, code: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        widget = WidgetClient(hub.base_url, http)
+        await widget.connect()
+        await widget.ws.send_str(frame)  # type: ignore[union-attr]
+        error = await widget.next("error")
+        assert error["code"] == code and error["message"]
+        assert (await widget.say("after the bad frame"))["text"] == "after the bad frame"
+
+
+async def test_text_over_the_limit_is_refused_and_nothing_is_stored(hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http:
+        widget = WidgetClient(hub.base_url, http)
+        await widget.connect()
+        await widget.send("电" * 4001)
+        assert (await widget.next("error"))["code"] == "too_long"
+        assert (await widget.say("电" * 4000))["text"] == "电" * 4000
+
+
+async def test_message_before_hello_is_refused(hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(hub.base_url.replace("http", "ws") + "/webchat/ws")
+        await ws.send_json({"type": "message", "client_id": "abcdefgh1234", "text": "hi"})
+        assert (await ws.receive_json())["code"] == "hello_required"
+        await ws.send_bytes(b"\x00\x01")
+        assert (await ws.receive_json())["code"] == "bad_frame"
+        await ws.close()
+        await still_serving(hub, http)
+
+
+async def test_forged_visitor_gets_a_new_identity_not_the_victims_conversation(hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http:
+        victim = WidgetClient(hub.base_url, http)
+        await victim.connect()
+        await victim.say("my account number is 1234567890")
+        attacker = WidgetClient(hub.base_url, http)
+        attacker.visitor = {"id": victim.visitor["id"], "token": "0" * 64}  # type: ignore[index]
+        ws = await http.ws_connect(hub.base_url.replace("http", "ws") + "/webchat/ws")
+        await ws.send_json({"type": "hello", "visitor": attacker.visitor, "since": None})
+        assert (await ws.receive_json())["code"] == "bad_visitor"
+        welcome = await ws.receive_json()
+        assert welcome["type"] == "welcome"
+        assert welcome["visitor"]["id"] != victim.visitor["id"]  # type: ignore[index]
+        assert welcome["history"] == [] and welcome["conversation_id"] is None
+        await ws.close()
+
+
+async def test_oversized_frame_closes_that_socket_only(hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http:
+        widget = WidgetClient(hub.base_url, http)
+        await widget.connect()
+        await widget.ws.send_str('{"type":"message","client_id":"abcdefgh1234","text":"' + "a" * 20000 + '"}')  # type: ignore[union-attr]
+        msg = await widget.ws.receive()  # type: ignore[union-attr]
+        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+        await still_serving(hub, http)
+
+
+async def test_invalid_utf8_closes_that_socket_only(hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http:
+        widget = WidgetClient(hub.base_url, http)
+        await widget.connect()
+        await widget.ws.send_frame(b'{"type":"typing","x":"\xff\xfe"}', aiohttp.WSMsgType.TEXT)  # type: ignore[union-attr]
+        msg = await widget.ws.receive()  # type: ignore[union-attr]
+        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == aiohttp.WSCloseCode.INVALID_TEXT
+        await still_serving(hub, http)
+
+
+async def test_flooding_customer_is_rate_limited(hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http:
+        widget = WidgetClient(hub.base_url, http)
+        await widget.connect()
+        codes = []
+        for i in range(15):
+            await widget.send(f"spam {i}")
+            frame = await widget.next()
+            while frame["type"] not in ("ack", "error"):
+                frame = await widget.next()
+            codes.append(frame.get("code", "ack"))
+        assert codes[:10] == ["ack"] * 10 and "rate_limited" in codes[10:]
+
+
+# -- console -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/api/inbox"), ("GET", "/api/me"), ("POST", "/api/me/status"),
+    ("GET", "/api/conversations/c_x"), ("POST", "/api/conversations/c_x/messages"),
+    ("GET", "/api/supervisor/overview"),
+])
+async def test_unauthenticated_calls_get_401(hub: RunningHub, method: str, path: str) -> None:
+    async with aiohttp.ClientSession() as http, http.request(method, hub.base_url + path, json={}) as resp:
+        assert resp.status == 401
+        assert (await resp.json())["error"]["code"] == "unauthenticated"
+
+
+async def test_console_refuses_bad_requests_clearly(hub: RunningHub) -> None:
+    agent = await AgentClient(hub.base_url).login("alice")
+    try:
+        await agent.call("POST", "/api/login", {"username": "alice", "password": "wrong"}, expect=401)
+        await agent.call("GET", "/api/conversations/c_doesnotexist", expect=404)
+        await agent.call("POST", "/api/me/status", {"status": "sleeping"}, expect=400)
+        await agent.call("POST", "/api/conversations/c_doesnotexist/messages", {"text": ""}, expect=400)
+        await agent.call("GET", "/api/supervisor/overview", expect=403)
+        url = hub.base_url + "/api/me/status"
+        headers = {"X-CSRF-Token": agent.csrf, "Content-Type": "application/json"}
+        async with agent.session.post(url, data=b'{"status": "\xff"}', headers=headers) as resp:
+            assert resp.status == 400 and (await resp.json())["error"]["code"] == "bad_json"
+        async with agent.session.post(url, data=b"{" * 70_000, headers=headers) as resp:
+            assert resp.status == 413
+        async with agent.session.post(url, json={"status": "away"}) as resp:  # no CSRF header
+            assert resp.status == 403 and (await resp.json())["error"]["code"] == "csrf"
+        async with agent.session.post(url, json={"status": "away"},
+                                      headers={"X-CSRF-Token": "forged"}) as resp:
+            assert resp.status == 403
+        assert (await agent.call("GET", "/api/me"))["agent"]["username"] == "alice"
+    finally:
+        await agent.close()
+
+
+async def test_console_socket_refuses_foreign_origin_and_anonymous(hub: RunningHub) -> None:
+    agent = await AgentClient(hub.base_url).login("alice")
+    try:
+        url = hub.base_url.replace("http", "ws") + "/console/ws"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await agent.session.ws_connect(url, origin="https://evil.example")
+        assert refused.value.status == 403
+        async with aiohttp.ClientSession() as anonymous:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as anon:
+                await anonymous.ws_connect(url)
+            assert anon.value.status == 401
+    finally:
+        await agent.close()
+
+
+async def test_logout_ends_the_session(hub: RunningHub) -> None:
+    agent = await AgentClient(hub.base_url).login("alice")
+    try:
+        await agent.call("POST", "/api/logout")
+        await agent.call("GET", "/api/me", expect=401)
+    finally:
+        await agent.close()
