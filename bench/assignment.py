@@ -457,7 +457,8 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"\n(c) naive dict-based baseline (same rules, no I/O): {fmt(b['assignments_per_s'])} assignments/s, "
           f"p50 {fmt(b['per_assignment_us']['p50'])} µs  p99 {fmt(b['per_assignment_us']['p99'])} µs")
     ratios = r["ratios"]
-    print(f"\nhub / baseline: throughput {fmt(ratios['assignments_per_s_hub_over_baseline'])}x, "
+    thr = ratios["assignments_per_s_hub_over_baseline"]
+    print(f"\nhub / baseline: throughput {thr:.5f}x (the naive baseline assigns {1 / thr:,.0f}x faster), "
           f"per-assignment p50 {fmt(ratios['p50_hub_over_baseline'])}x, p99 {fmt(ratios['p99_hub_over_baseline'])}x")
     print(f"select_agent p50 / naive-scan p50: {fmt(ratios['select_agent_p50_over_naive_p50'])}x")
 

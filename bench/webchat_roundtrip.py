@@ -386,7 +386,21 @@ class Server:
     agent_names: list[str]
     bus_redis_url: str | None = None  # set for the hub: our diagnostic tap on its event bus
     mongo_url: str | None = None  # set for the hub: serverStatus opcounters per level
+    log_path: Path | None = None  # the server's log; what it wrote during the level is scanned
+    log_offset: int = 0
     setup: dict[str, Any] = field(default_factory=dict)
+
+
+def scan_log(server: Server) -> dict[str, int]:
+    """Count the hub's complaints during one level (ERROR/WARNING lines, dropped bus publishes)."""
+    if server.log_path is None or not server.log_path.exists():
+        return {}
+    with server.log_path.open("rb") as log:
+        log.seek(server.log_offset)
+        text = log.read().decode("utf-8", "replace")
+    return {"error_lines": text.count(" ERROR "), "warning_lines": text.count(" WARNING "),
+            "bus_publish_failed": text.count("bus.publish.failed"),
+            "redis_pool_exhausted": text.count("MaxConnectionsError: Too many connections")}
 
 
 async def run_load(server: Server, plan: Plan, level_no: int, rate: int, label: str) -> dict[str, Any]:
@@ -555,6 +569,8 @@ def print_level(label: str, r: dict[str, Any]) -> None:
           f"incomplete {r['incomplete_after_drain']}{flag}\n"
           f"  [{label}]    cpu: {procs}; machine {cpu['machine_busy_pct_of_all_cores']:.0f}% of all cores; "
           f"errors {r['errors'] or 'none'}", flush=True)
+    if r.get("server_log"):
+        print(f"  [{label}]    hub log during the level: {r['server_log']}", flush=True)
     if r.get("mongo_ops"):
         m = r["mongo_ops"]
         print(f"  [{label}]    MongoDB: {m['data_ops_per_s']:.0f} data ops/s, {m['data_ops_per_message_sent']:.1f} per "
@@ -795,13 +811,14 @@ async def hub_server(plan: Plan, hub_cmd: list[str] | None) -> AsyncIterator[Ser
         names = await create_bench_agents(mongo.url, plan.agents, capacity)
         setup = {"data_loaded_s": round(time.perf_counter() - t, 2), "agent_webchat_capacity": capacity}
         command = hub_cmd or [sys.executable, "-m", "hub", "serve"]
+        log_offset = (LOGS / "hub.log").stat().st_size if (LOGS / "hub.log").exists() else 0
         with child(command, env, LOGS / "hub.log") as process:
             t = time.perf_counter()
             base_url = f"http://127.0.0.1:{port}"
             await wait_http(base_url + "/api/queues", process)
             setup["hub_started_s"] = round(time.perf_counter() - t, 2)
             yield Server(base_url=base_url, agent_names=names, bus_redis_url=redis.url, setup=setup,
-                         mongo_url=mongo.url,
+                         mongo_url=mongo.url, log_path=LOGS / "hub.log", log_offset=log_offset,
                          pids={"hub": process.pid, "secantus": mongo.process.pid, "redis": redis.process.pid})
             if process.poll() is not None:
                 raise RuntimeError(f"the hub exited with {process.returncode} during the run (see hub.log)")
@@ -831,6 +848,8 @@ async def run_system(label: str, plan: Plan, start: Any) -> dict[str, Any]:
     for level_no, rate in enumerate(plan.rates, start=1):
         async with start() as server:
             result = await run_load(server, plan, level_no, rate, label)
+            if server.log_path is not None:
+                result["server_log"] = scan_log(server)
         levels.append(result)
         print_level(label, result)
     return {"levels": levels}

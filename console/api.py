@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -152,11 +153,13 @@ async def get_conversation(request: web.Request) -> web.Response:
     doc = await hub.service.view(agent, request.match_info["id"])
     messages = await hub.messages.timeline(doc["_id"], include_private=True)
     events = await hub.conversations.events_of(doc["_id"])
-    timeline = [{"kind": "message", "at": m.sent_at, "message": message_json(m)} for m in messages]
-    timeline += [{"kind": "event", "at": e["at"], "event": event_json(e)} for e in events]
-    timeline.sort(key=lambda entry: entry["at"])
-    for entry in timeline:
-        del entry["at"]
+    names: dict[str, str] = {a.id: a.display_name for a in await hub.directory.agents()}
+    entries: list[tuple[datetime, dict[str, Any]]] = [
+        (m.sent_at, {"kind": "message", "message": message_json(m)}) for m in messages]
+    entries += [(e["at"], {"kind": "event", "event": {**event_json(e), "actor_name": names.get(e.get("actor") or "")}})
+                for e in events]
+    entries.sort(key=lambda entry: entry[0])
+    timeline = [entry for _, entry in entries]
     return web.json_response({"conversation": summary_json(doc), "timeline": timeline})
 
 

@@ -159,10 +159,13 @@ class RoutingService:
         stats = await self._store.queue_stats(q.id for q in queues)
         offered = await self._store.offers_per_queue()
         snapshots = {a.agent_id: a for a in await self._store.agents()}
+        def longest_wait_s(queue_id: str) -> float:
+            oldest = stats[queue_id][1]
+            return (now_ms - oldest) / 1000 if oldest is not None else 0.0
+
         return {
             "queues": [{"id": q.id, "name": q.name, "waiting": stats[q.id][0], "offered": offered.get(q.id, 0),
-                        "longest_wait_s": (now_ms - stats[q.id][1]) / 1000 if stats[q.id][1] else 0}
-                       for q in queues],
+                        "longest_wait_s": longest_wait_s(q.id)} for q in queues],
             "agents": {aid: {"status": a.status.value, "load": dict(a.load), "capacity": dict(a.capacity),
                              "online": now_ms - a.heartbeat_ms <= self._presence_ttl_ms}
                        for aid, a in snapshots.items()},

@@ -148,13 +148,13 @@ class RedisRoutingStore:
         queue = await self._redis.hget(conv_key(conversation_id), "queue")
         async with self._redis.pipeline(transaction=True) as pipe:
             if queue:
-                pipe.zrem(queue_key(queue.decode()), conversation_id)
-                pipe.zrem(age_key(queue.decode()), conversation_id)
+                pipe.zrem(queue_key(text(queue)), conversation_id)
+                pipe.zrem(age_key(text(queue)), conversation_id)
             pipe.delete(conv_key(conversation_id))
             await pipe.execute()
 
     async def waiting(self, queue: str, limit: int) -> list[WaitingConversation]:
-        ids = [i.decode() for i in await self._redis.zrange(queue_key(queue), 0, limit - 1)]
+        ids = [text(i) for i in await self._redis.zrange(queue_key(queue), 0, limit - 1)]
         if not ids:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -184,7 +184,7 @@ class RedisRoutingStore:
                                         "heartbeat": now_ms}
         fields.update({f"cap:{ch}": n for ch, n in capacity.items()})
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(agent_key(agent_id), mapping=fields)
+            pipe.hset(agent_key(agent_id), mapping=fields)  # type: ignore[arg-type]  # Mapping key invariance
             pipe.hsetnx(agent_key(agent_id), "last_assigned", 0)
             pipe.sadd(AGENTS, agent_id)
             await pipe.execute()
@@ -197,7 +197,7 @@ class RedisRoutingStore:
         return True
 
     async def agents(self) -> list[AgentSnapshot]:
-        ids = [i.decode() for i in await self._redis.smembers(AGENTS)]
+        ids = [text(i) for i in await self._redis.smembers(AGENTS)]
         async with self._redis.pipeline(transaction=False) as pipe:
             for aid in ids:
                 pipe.hgetall(agent_key(aid))
@@ -216,10 +216,10 @@ class RedisRoutingStore:
         """
         keys = [queue_key(queue), conv_key(work.conversation_id), agent_key(agent_id),
                 offer_key(work.conversation_id), OFFERS]
-        args = [work.conversation_id, agent_id, work.channel, now_ms, expires_ms, presence_ttl_ms,
+        args: list[str | int] = [work.conversation_id, agent_id, work.channel, now_ms, expires_ms, presence_ttl_ms,
                 age_key(queue)]
         result = await self._claim(keys=keys, args=args)
-        return result.decode() if isinstance(result, bytes) else str(result)
+        return text(result)
 
     async def accept(self, conversation_id: str, agent_id: str) -> bool:
         keys = [offer_key(conversation_id), OFFERS, held_key(conversation_id), conv_key(conversation_id)]
@@ -229,11 +229,11 @@ class RedisRoutingStore:
         """Decline/timeout: re-queue with the original score; returns the agent it was offered to."""
         keys = [offer_key(conversation_id), OFFERS, conv_key(conversation_id)]
         agent = await self._release_offer(keys=keys, args=[conversation_id, expected_agent, P, now_ms])
-        return AgentId(agent.decode()) if agent else None
+        return AgentId(text(agent)) if agent else None
 
     async def release_held(self, conversation_id: str) -> AgentId | None:
         agent = await self._release_held(keys=[held_key(conversation_id), conv_key(conversation_id)], args=[P])
-        return AgentId(agent.decode()) if agent else None
+        return AgentId(text(agent)) if agent else None
 
     async def hold(self, conversation_id: str, agent_id: str, channel: str) -> None:
         """Rebuild: record an assignment found in MongoDB and count it in the agent's load."""
@@ -243,10 +243,10 @@ class RedisRoutingStore:
             await pipe.execute()
 
     async def expired_offers(self, now_ms: int, limit: int = 100) -> list[str]:
-        return [c.decode() for c in await self._redis.zrangebyscore(OFFERS, 0, now_ms, start=0, num=limit)]
+        return [text(c) for c in await self._redis.zrangebyscore(OFFERS, 0, now_ms, start=0, num=limit)]
 
     async def offers_per_queue(self) -> dict[str, int]:
-        ids = [c.decode() for c in await self._redis.zrange(OFFERS, 0, -1)]
+        ids = [text(c) for c in await self._redis.zrange(OFFERS, 0, -1)]
         async with self._redis.pipeline(transaction=False) as pipe:
             for cid in ids:
                 pipe.hget(conv_key(cid), "queue")
@@ -254,20 +254,20 @@ class RedisRoutingStore:
         counts: dict[str, int] = {}
         for queue in queues:
             if queue:
-                counts[queue.decode()] = counts.get(queue.decode(), 0) + 1
+                counts[text(queue)] = counts.get(text(queue), 0) + 1
         return counts
 
     async def offer_of(self, conversation_id: str) -> Offer | None:
         row = await self._redis.hgetall(offer_key(conversation_id))
         if not row:
             return None
-        return Offer(conversation_id=conversation_id, agent_id=AgentId(row[b"agent"].decode()),
+        return Offer(conversation_id=conversation_id, agent_id=AgentId(text(row[b"agent"])),
                      expires_ms=int(row[b"expires"]))
 
     # -- rebuild --------------------------------------------------------------------------------
     async def epoch(self) -> str | None:
         value = await self._redis.get(EPOCH)
-        return value.decode() if value else None
+        return text(value) if value else None
 
     async def begin_rebuild(self, owner: str, ttl_s: int = 60) -> bool:
         return bool(await self._redis.set(P + "rebuild-lock", owner, nx=True, ex=ttl_s))
@@ -286,9 +286,14 @@ class RedisRoutingStore:
             await self._redis.delete(*keys)
 
 
+def text(value: object) -> str:
+    """Redis answers bytes (this client does not decode); keys and values here are ASCII/UTF-8."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _text(row: Mapping[bytes, bytes], field: str, default: str = "") -> str:
     value = row.get(field.encode())
-    return value.decode() if value is not None else default
+    return text(value) if value is not None else default
 
 
 def _waiting(conversation_id: str, row: Mapping[bytes, bytes]) -> WaitingConversation:
@@ -308,7 +313,7 @@ def _snapshot(agent_id: str, row: Mapping[bytes, bytes]) -> AgentSnapshot:
     capacity: dict[str, int] = {}
     load: dict[str, int] = {}
     for key, value in row.items():
-        name = key.decode()
+        name = text(key)
         if name.startswith("cap:"):
             capacity[name[4:]] = int(value)
         elif name.startswith("load:"):

@@ -23,7 +23,7 @@ from hub.domain.ids import (
 )
 from hub.domain.states import ConversationState
 
-EMPTY: Mapping[str, int] = MappingProxyType({})
+NO_DETAIL: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,7 +108,7 @@ class ConversationEvent:
     queue: QueueId | None = None
     agent_id: AgentId | None = None
     actor: str | None = None
-    detail: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    detail: Mapping[str, str] = field(default_factory=lambda: NO_DETAIL)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 logger = logging.getLogger(__name__)
 
-Document = dict[str, object]
+Document = dict[str, Any]
 Db = AsyncDatabase[Document]
 
 INDEXES: dict[str, list[IndexModel]] = {

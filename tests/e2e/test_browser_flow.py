@@ -87,3 +87,30 @@ async def test_widget_identity_survives_reload(hub: RunningHub, browser: Browser
     assert conversation is not None
     stored = await hub.context.messages.timeline(conversation.id, include_private=True)
     assert [m.text for m in stored] == ["Is there an outage in Riverside?"]
+
+
+async def test_supervisor_sees_queues_and_agents_live(hub: RunningHub, browser: Browser) -> None:
+    sara = await (await browser.new_context()).new_page()
+    await sara.goto(f"{hub.base_url}/console/login")
+    await sara.get_by_test_id("login-username").fill("sara")
+    await sara.get_by_test_id("login-password").fill("northgrid-demo")
+    await sara.get_by_test_id("login-submit").click()
+    await expect(sara.get_by_test_id("agent-name")).not_to_be_empty()
+    await sara.goto(f"{hub.base_url}/console/supervisor")
+    general = sara.locator('[data-testid="queue-row"][data-queue-id="general"]')
+    await expect(general.get_by_test_id("waiting")).to_have_text("0")
+
+    customer = await (await browser.new_context()).new_page()
+    await customer.goto(f"{hub.base_url}/webchat/demo")
+    await customer.get_by_test_id("hubchat-launcher").click()
+    await customer.get_by_test_id("hubchat-input").fill("Nobody is answering?")
+    await customer.get_by_test_id("hubchat-send").click()
+    await expect(general.get_by_test_id("waiting")).to_have_text("1")  # live, without a reload
+
+    alice = await login(browser, hub.base_url, "alice")
+    alice_id = (await (await alice.request.get(f"{hub.base_url}/api/me")).json())["agent"]["id"]
+    row = sara.locator(f'[data-testid="agent-row"][data-agent-id="{alice_id}"]')
+    await alice.get_by_test_id("offers").get_by_test_id("offer-accept").click()
+    await expect(general.get_by_test_id("waiting")).to_have_text("0")
+    await expect(row.get_by_test_id("status")).to_contain_text("vailable")
+    await expect(row.get_by_test_id("load")).to_contain_text("webchat 1/3")

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from hub.bootstrap import RunningHub, running_hub
 from hub.admin import load_demo
+from hub.bootstrap import RunningHub, running_hub
 from hub.config import Settings
 from hub.embedded import start_redis, stop
 from tests.clients import AgentClient, WidgetClient

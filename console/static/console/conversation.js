@@ -283,7 +283,7 @@ export class ConversationView {
     }
     const detail = plain(ev.detail);
     if (detail) parts.push(detail);
-    const actor = plain(ev.actor);
+    const actor = plain(ev.actor_name || ev.actor);
     if (actor) parts.push(`by ${actor}`);
     return h('div', {
       class: 'event',
