@@ -13,6 +13,7 @@ from console.auth import (
     AGENT_KEY,
     COOKIE,
     CSRF_KEY,
+    SESSION_CACHE,
     SESSION_TTL,
     authenticate,
     check_csrf,
@@ -105,6 +106,7 @@ async def post_login(request: web.Request) -> web.Response:
 @routes.post("/api/logout")
 async def post_logout(request: web.Request) -> web.Response:
     await request.app[HUB].sessions.delete(request.cookies[COOKIE])
+    request.app[SESSION_CACHE].forget_token(request.cookies[COOKIE])
     response = web.json_response({})
     response.del_cookie(COOKIE, path="/")
     return response
@@ -124,6 +126,7 @@ async def post_status(request: web.Request) -> web.Response:
     updated = await hub.directory.agent(agent.id)
     await hub.acd.set_presence(updated, data.status)
     request.app[LIVE].update_agent(updated)
+    request.app[SESSION_CACHE].forget_agent(agent.id)
     return web.json_response({"agent": agent_json(updated)})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from console import api, ws
+from console.auth import SESSION_CACHE, SessionCache
 from console.errors import error_middleware
 from console.keys import HUB, LIVE
 from console.live import ConsoleLive
@@ -20,6 +21,7 @@ def init_app(hub: HubContext, live: ConsoleLive) -> web.Application:
                           client_max_size=MAX_REQUEST_BYTES)
     app[HUB] = hub
     app[LIVE] = live
+    app[SESSION_CACHE] = SessionCache()
     app.add_routes(api.routes)
     app.add_routes(ws.routes)
     add_page_routes(app)

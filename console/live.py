@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.context import HubContext
-from hub.domain.ids import Author, DeliveryStatus, Role
+from hub.domain.ids import Author, Role
 from hub.domain.model import Agent
 from hub.service import ConversationService
 from hub.tasks import cancel_and_wait
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
 OVERVIEW_PERIOD_S = 1.0
 HOLDING_STATES = frozenset({"offered", "assigned", "wrap_up"})
+RECEIPT_BATCH = 500
 
 
 class ConsoleLive:
@@ -37,17 +38,23 @@ class ConsoleLive:
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
         self._agents: dict[str, Agent] = {}
         self._task: asyncio.Task[None] | None = None
+        self._receipts_task: asyncio.Task[None] | None = None
+        # Delivered receipts are written in batches by their own task, never on the bus path,
+        # so one slow write cannot hold up the frames of every other conversation.
+        self._delivered: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         # conversation id -> agent holding it (None: nobody). Kept current by "conversation"
         # events, filled from MongoDB on a miss, so a message costs no read.
         self._holders: dict[str, str | None] = {}
 
     async def __aenter__(self) -> ConsoleLive:
         self._task = asyncio.create_task(self._push_overview(), name="console:overview")
+        self._receipts_task = asyncio.create_task(self._write_receipts(), name="console:receipts")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            await cancel_and_wait(self._task)
+        for task in (self._task, self._receipts_task):
+            if task is not None:
+                await cancel_and_wait(task)
         for sockets in list(self._sockets.values()):
             for ws in list(sockets):
                 await ws.close(code=1001, message=b"server shutting down")
@@ -120,8 +127,17 @@ class ConsoleLive:
             if supervisor != holder:
                 await self._send(supervisor, frame)
         if holder and await self._send(holder, frame) and event["message"]["author"] == Author.CUSTOMER:
-            await self._hub.service.receipts(event["conversation_id"], [event["message"]["id"]],
-                                             DeliveryStatus.DELIVERED, Author.CUSTOMER)
+            self._delivered.put_nowait((event["conversation_id"], event["message"]["id"]))
+
+    async def _write_receipts(self) -> None:
+        while True:
+            batch = [await self._delivered.get()]
+            while not self._delivered.empty() and len(batch) < RECEIPT_BATCH:
+                batch.append(self._delivered.get_nowait())
+            try:
+                await self._hub.service.delivered_to_agents(batch)
+            except Exception:
+                logger.exception("console.receipts.failed size=%d", len(batch))
 
     async def _holder(self, event: Mapping[str, Any]) -> str | None:
         """The agent holding the conversation now (the event's view may predate an accept)."""

@@ -203,6 +203,18 @@ class ConversationService:
             await self._tell({"t": "status", "conversation_id": conversation_id, "message_id": message_id,
                                      "status": status.value, "author": author.value})
 
+    async def delivered_to_agents(self, delivered: list[tuple[str, str]]) -> None:
+        """Customer messages pushed to their agent's console, as ``(conversation_id, message_id)``.
+
+        One write for the batch; the statuses go out to the widgets, which only ever move a
+        message's status forward, so a late "delivered" after "read" changes nothing."""
+        if not delivered:
+            return
+        await self._messages.advance_many([mid for _, mid in delivered], DeliveryStatus.DELIVERED)
+        for conversation_id, message_id in delivered:
+            await self._tell({"t": "status", "conversation_id": conversation_id, "message_id": message_id,
+                              "status": DeliveryStatus.DELIVERED.value, "author": Author.CUSTOMER.value})
+
     async def read_by_agent(self, agent: Agent, conversation_id: str) -> None:
         await self._held(agent, conversation_id)
         unread = await self._messages.unread_from(conversation_id, Author.CUSTOMER)

@@ -163,14 +163,23 @@ class MongoMessageStore:
                              conversation_id: str, author: Author) -> list[str]:
         """Move messages forward to ``status`` (never backward); returns the ids that changed."""
         lower = [s.value for s in DeliveryStatus if s.rank() < status.rank()]
-        query = {"_id": {"$in": message_ids}, "conversation_id": conversation_id,
-                 "author": author.value, "status": {"$in": lower}}
-        changed = [doc["_id"] async for doc in self._messages.find(query, {"_id": 1})]
+        query: dict[str, Any] = {"conversation_id": conversation_id, "author": author.value, "status": {"$in": lower}}
+        if len(message_ids) == 1:  # the common receipt: one round trip, not a find and an update
+            result = await self._messages.update_one({**query, "_id": message_ids[0]},
+                                                     {"$set": {"status": status.value}})
+            return message_ids if result.modified_count else []
+        changed = [doc["_id"] async for doc in self._messages.find({**query, "_id": {"$in": message_ids}}, {"_id": 1})]
         if changed:
             await self._messages.bulk_write(
                 [UpdateOne({"_id": mid, "status": {"$in": lower}}, {"$set": {"status": status.value}})
                  for mid in changed], ordered=False)
         return changed
+
+    async def advance_many(self, message_ids: list[str], status: DeliveryStatus) -> None:
+        """Batch form for the hub's own receipts: one write for many messages, forward only."""
+        lower = [s.value for s in DeliveryStatus if s.rank() < status.rank()]
+        await self._messages.update_many({"_id": {"$in": message_ids}, "status": {"$in": lower}},
+                                         {"$set": {"status": status.value}})
 
     async def unread_from(self, conversation_id: str, author: Author) -> list[str]:
         query = {"conversation_id": conversation_id, "author": author.value, "status": {"$ne": "read"}}
