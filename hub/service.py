@@ -29,7 +29,7 @@ from hub.domain.states import HELD_BY_AGENT, OPEN_STATES, ConversationState
 from hub.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
 from hub.ports import EventBus, Router
 from hub.storage.contacts import MongoContactStore
-from hub.storage.conversations import MongoConversationStore
+from hub.storage.conversations import MongoConversationStore, conversation_from_doc
 from hub.storage.directory import MongoDirectory
 from hub.storage.messages import MongoMessageStore
 from hub.wire import message_json, summary_json
@@ -248,7 +248,10 @@ class ConversationService:
     async def resolve(self, agent: Agent, conversation_id: str) -> Conversation:
         conversation = await self._held(agent, conversation_id)
         resolved = await self.transition(conversation, S.RESOLVED, "resolved", actor=agent.id)
-        await self._router.release(conversation)
+        if conversation.state is S.QUEUED:  # a supervisor closing a waiting conversation
+            await self._router.withdraw(conversation)
+        else:
+            await self._router.release(conversation)
         return resolved
 
     # -- shared ---------------------------------------------------------------------------------
@@ -256,12 +259,12 @@ class ConversationService:
                          actor: str, changes: Mapping[str, Any] | None = None,
                          detail: Mapping[str, str] | None = None) -> Conversation:
         """Store the transition (and its event), then tell every process. See the store's contract."""
-        moved = await self._conversations.transition(
+        doc = await self._conversations.transition(
             conversation, target, event_type=event_type, at=self._clock.now(), actor=actor, changes=changes,
             detail=detail)
-        await self.publish_conversation(moved.id, previous_agent=conversation.agent_id)
-        logger.info("conversation.%s id=%s state=%s->%s", event_type, moved.id, conversation.state, target)
-        return moved
+        await self._tell({"t": "conversation", "summary": summary_json(doc), "previous_agent": conversation.agent_id})
+        logger.info("conversation.%s id=%s state=%s->%s", event_type, conversation.id, conversation.state, target)
+        return conversation_from_doc(doc)
 
     async def _tell(self, event: Mapping[str, Any]) -> None:
         """Fan out a fact that is already stored. The bus is at-most-once (clients resync from
@@ -270,8 +273,3 @@ class ConversationService:
             await self._bus.publish(event)
         except Exception:
             logger.warning("bus.publish.failed type=%s", event.get("t"), exc_info=True)
-
-    async def publish_conversation(self, conversation_id: str, previous_agent: AgentId | None = None) -> None:
-        doc = await self._conversations.get_doc(conversation_id)
-        await self._tell({"t": "conversation", "summary": summary_json(doc),
-                                 "previous_agent": previous_agent})

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from hub.clock import Clock, iso, to_ms
-from hub.domain.ids import AgentStatus
+from hub.domain.ids import AgentStatus, ConversationId
 from hub.domain.model import Agent, Conversation
 from hub.domain.states import HELD_BY_AGENT, ConversationState
 from hub.errors import ConcurrentUpdate, HubError, IllegalTransition, NotFound
@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 S = ConversationState
 ROUND_LIMIT_PER_QUEUE = 200
+SWEEP_EVERY_S = 30.0
 
 
 class Transitions(Protocol):
@@ -44,6 +45,8 @@ class ConversationReader(Protocol):
     async def get(self, conversation_id: str) -> Conversation: ...
 
     async def in_states(self, states: frozenset[ConversationState]) -> list[Conversation]: ...
+
+    async def queued_since(self, before: datetime, limit: int) -> list[Conversation]: ...
 
     async def reconcile(self) -> int: ...
 
@@ -174,9 +177,14 @@ class RoutingService:
     # -- the assigner ---------------------------------------------------------------------------
     async def run(self) -> None:
         """Loop until cancelled: rebuild if Redis lost its state, expire offers, assign."""
+        next_sweep = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 await self.ensure_state()
+                if loop.time() >= next_sweep:
+                    await self.sweep()
+                    next_sweep = loop.time() + SWEEP_EVERY_S
                 await self.expire_offers()
                 await self.assign_round()
             except asyncio.CancelledError:
@@ -241,6 +249,21 @@ class RoutingService:
             except (IllegalTransition, ConcurrentUpdate):
                 continue  # another process expired it first
         return len(expired)
+
+    async def sweep(self, now: datetime | None = None) -> int:
+        """Put back in line what MongoDB says is queued but Redis lost (an enqueue that failed
+        while Redis was briefly unreachable). Only conversations queued a while ago are looked at,
+        so one being enqueued right now is not enqueued twice."""
+        settled = (now or self._clock.now()) - timedelta(seconds=SWEEP_EVERY_S / 2)
+        queued = {c.id: (c, c.queue) for c in await self._conversations.queued_since(settled, limit=1000) if c.queue}
+        lost = await self._store.missing([(cid, queue) for cid, (_, queue) in queued.items()])
+        for cid in lost:
+            conversation, queue = queued[ConversationId(cid)]
+            await self._store.enqueue(waiting_of(conversation), queue)
+        if lost:
+            logger.warning("routing.sweep.requeued conversations=%d", len(lost))
+            await self._announce()
+        return len(lost)
 
     # -- rebuild --------------------------------------------------------------------------------
     async def ensure_state(self) -> bool:

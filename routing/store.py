@@ -153,6 +153,15 @@ class RedisRoutingStore:
             pipe.delete(conv_key(conversation_id))
             await pipe.execute()
 
+    async def missing(self, placed: list[tuple[str, str]]) -> list[str]:
+        """Of ``(conversation_id, queue)`` pairs, those neither waiting in that queue nor on offer."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for conversation_id, queue in placed:
+                pipe.zscore(queue_key(queue), conversation_id)
+                pipe.exists(offer_key(conversation_id))
+            raw = await pipe.execute()
+        return [cid for i, (cid, _) in enumerate(placed) if raw[2 * i] is None and not raw[2 * i + 1]]
+
     async def waiting(self, queue: str, limit: int) -> list[WaitingConversation]:
         ids = [text(i) for i in await self._redis.zrange(queue_key(queue), 0, limit - 1)]
         if not ids:

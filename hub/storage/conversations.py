@@ -118,8 +118,8 @@ class MongoConversationStore:
         actor: str,
         changes: Mapping[str, Any] | None = None,
         detail: Mapping[str, str] | None = None,
-    ) -> Conversation:
-        """Move ``conversation`` (as last read) to ``target``; returns the new value.
+    ) -> dict[str, Any]:
+        """Move ``conversation`` (as last read) to ``target``; returns the stored document after it.
 
         Raises:
             IllegalTransition: the state machine has no such edge.
@@ -146,7 +146,7 @@ class MongoConversationStore:
             await self._replay(conversation.id, conversation.version)
             raise ConcurrentUpdate(f"conversation {conversation.id} changed concurrently") from err
         await self._apply(conversation.id, conversation.version, target, at, changes)
-        return await self.get(conversation.id)
+        return await self.get_doc(conversation.id)
 
     async def _apply(
         self, conversation_id: str, from_version: int, target: ConversationState, at: datetime,
@@ -187,6 +187,11 @@ class MongoConversationStore:
     async def in_states(self, states: frozenset[ConversationState]) -> list[Conversation]:
         cursor = self._conversations.find({"state": {"$in": [s.value for s in states]}})
         return [conversation_from_doc(doc) async for doc in cursor]
+
+    async def queued_since(self, before: datetime, limit: int) -> list[Conversation]:
+        """Conversations waiting in a queue since before ``before`` (oldest first)."""
+        cursor = self._conversations.find({"state": ConversationState.QUEUED.value, "updated_at": {"$lt": before}})
+        return [conversation_from_doc(doc) async for doc in cursor.sort("updated_at", 1).limit(limit)]
 
     async def clear_unread(self, conversation_id: str) -> None:
         await self._conversations.update_one({"_id": conversation_id}, {"$set": {"unread": 0}})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -170,3 +171,17 @@ async def test_sole_agent_who_declined_is_offered_again_after_the_pause(
             await alice.call("POST", f"/api/conversations/{cid}/decline")
             await alice.next("offer", conversation__id=cid)
             assert asyncio.get_running_loop().time() - started >= 1.0
+
+
+async def test_sweep_requeues_what_redis_lost_but_mongodb_says_is_queued(hub: RunningHub, redis: Redis) -> None:
+    async with aiohttp.ClientSession() as http:
+        sent = await customer(hub, http, "lost in transit")
+    cid = sent["conversation_id"]
+    # Simulate an enqueue that never reached Redis while Redis itself kept its state.
+    await redis.zrem("hub:q:general", cid)
+    await redis.zrem("hub:qt:general", cid)
+    assert await hub.routing.sweep() == 0  # too recent to be judged lost
+    later = hub.context.clock.now() + timedelta(seconds=60)
+    assert await hub.routing.sweep(now=later) == 1
+    assert await redis.zscore("hub:q:general", cid) is not None
+    assert await hub.routing.sweep(now=later) == 0  # idempotent
