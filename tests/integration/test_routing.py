@@ -185,3 +185,24 @@ async def test_sweep_requeues_what_redis_lost_but_mongodb_says_is_queued(hub: Ru
     assert await hub.routing.sweep(now=later) == 1
     assert await redis.zscore("hub:q:general", cid) is not None
     assert await hub.routing.sweep(now=later) == 0  # idempotent
+
+
+async def test_agent_whose_heartbeat_stops_gets_no_offers_until_back(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str) -> None:
+    settings = make_settings(db_name, presence_ttl_s=1.0)
+    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub:
+        await load_demo(hub.context.directory)
+        alice = await AgentClient(hub.base_url).login("alice")
+        try:
+            await alice.connect()
+            await alice.available()
+            await alice.ws.close()  # type: ignore[union-attr]  # the browser tab died: no more heartbeats
+            await asyncio.sleep(1.5)
+            async with aiohttp.ClientSession() as http:
+                sent = await customer(hub, http, "anyone there?")
+            await asyncio.sleep(0.5)
+            assert (await hub.context.conversations.get(sent["conversation_id"])).state.value == "queued"
+            await alice.connect()  # back: connecting is a heartbeat
+            assert await alice.take_offer() == sent["conversation_id"]
+        finally:
+            await alice.close()

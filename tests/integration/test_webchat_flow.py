@@ -121,6 +121,9 @@ async def test_receipts_and_typing_flow_both_ways(hub: RunningHub) -> None:
             typing = await agent.next("typing", conversation_id=conversation_id)
             assert typing["active"] is True
 
+            await agent.call("POST", f"/api/conversations/{conversation_id}/typing", {"active": True})
+            assert (await widget.next("typing"))["active"] is True
+
             reply = await agent.reply(conversation_id, "No outage reported in your area.")
             await widget.next("message")
             await widget.ws.send_json({"type": "read", "message_ids": [reply["id"]]})  # type: ignore[union-attr]
