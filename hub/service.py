@@ -107,7 +107,7 @@ class ConversationService:
         stored = await self._messages.add(message)
         if not stored.duplicate:
             await self._tell({"t": "message", "conversation_id": known.id, "agent_id": known.agent_id,
-                                     "message": message_json(stored.message)})
+                              "message": message_json(stored.message)})
         return Received(stored.message, known, stored.duplicate)
 
     async def _open_or_start(self, contact_id: ContactId, contact_name: str, channel: ChannelName) -> Conversation:
@@ -192,7 +192,7 @@ class ConversationService:
         )
         await self._messages.add(message)
         await self._tell({"t": "message", "conversation_id": conversation.id,
-                                 "agent_id": conversation.agent_id, "message": message_json(message)})
+                          "agent_id": conversation.agent_id, "message": message_json(message)})
         return message
 
     async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
@@ -201,7 +201,7 @@ class ConversationService:
         changed = await self._messages.advance_status(message_ids[:500], status, conversation_id, author)
         for message_id in changed:
             await self._tell({"t": "status", "conversation_id": conversation_id, "message_id": message_id,
-                                     "status": status.value, "author": author.value})
+                              "status": status.value, "author": author.value})
 
     async def delivered_to_agents(self, delivered: list[tuple[str, str]]) -> None:
         """Customer messages pushed to their agent's console, as ``(conversation_id, message_id)``.
@@ -222,8 +222,7 @@ class ConversationService:
         await self._conversations.clear_unread(conversation_id)
 
     async def typing(self, conversation_id: str, who: Author, active: bool) -> None:
-        await self._tell({"t": "typing", "conversation_id": conversation_id, "who": who.value,
-                                 "active": active})
+        await self._tell({"t": "typing", "conversation_id": conversation_id, "who": who.value, "active": active})
 
     async def transfer(self, agent: Agent, conversation_id: str, queue_id: str) -> Conversation:
         conversation = await self._held(agent, conversation_id)
