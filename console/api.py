@@ -166,18 +166,23 @@ async def get_conversation(request: web.Request) -> web.Response:
     return web.json_response({"conversation": summary_json(doc), "timeline": timeline})
 
 
+async def conversation_answer(request: web.Request, conversation_id: str) -> web.Response:
+    doc = await request.app[HUB].conversations.get_doc(conversation_id)
+    return web.json_response({"conversation": summary_json(doc)})
+
+
 @routes.post("/api/conversations/{id}/accept")
 async def post_accept(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     conversation = await hub.acd.accept(request[AGENT_KEY], request.match_info["id"])
-    return web.json_response({"conversation": summary_json(await hub.conversations.get_doc(conversation.id))})
+    return await conversation_answer(request, conversation.id)
 
 
 @routes.post("/api/conversations/{id}/decline")
 async def post_decline(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     conversation = await hub.acd.decline(request[AGENT_KEY], request.match_info["id"])
-    return web.json_response({"conversation": summary_json(await hub.conversations.get_doc(conversation.id))})
+    return await conversation_answer(request, conversation.id)
 
 
 @routes.post("/api/conversations/{id}/messages")
@@ -192,21 +197,21 @@ async def post_message(request: web.Request) -> web.Response:
 async def post_transfer(request: web.Request) -> web.Response:
     hub, data = request.app[HUB], await body(request, QueueBody)
     conversation = await hub.service.transfer(request[AGENT_KEY], request.match_info["id"], data.queue)
-    return web.json_response({"conversation": summary_json(await hub.conversations.get_doc(conversation.id))})
+    return await conversation_answer(request, conversation.id)
 
 
 @routes.post("/api/conversations/{id}/wrap_up")
 async def post_wrap_up(request: web.Request) -> web.Response:
     hub, data = request.app[HUB], await body(request, CodeBody)
     conversation = await hub.service.wrap_up(request[AGENT_KEY], request.match_info["id"], data.code)
-    return web.json_response({"conversation": summary_json(await hub.conversations.get_doc(conversation.id))})
+    return await conversation_answer(request, conversation.id)
 
 
 @routes.post("/api/conversations/{id}/resolve")
 async def post_resolve(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     conversation = await hub.service.resolve(request[AGENT_KEY], request.match_info["id"])
-    return web.json_response({"conversation": summary_json(await hub.conversations.get_doc(conversation.id))})
+    return await conversation_answer(request, conversation.id)
 
 
 @routes.post("/api/conversations/{id}/read")
