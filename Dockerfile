@@ -29,6 +29,6 @@ EXPOSE 8080
 # The console login page is static: this proves the HTTP server answers, not that MongoDB or
 # Redis do (the hub refuses to start without them; see docs/operations.md, "Health checks").
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/console/login' % os.environ.get('HUB_HTTP__PORT', '8080'), timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('HUB_HTTP__PORT', '8080'), timeout=4)"]
 STOPSIGNAL SIGTERM
 CMD ["hub", "serve"]

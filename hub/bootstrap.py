@@ -26,7 +26,7 @@ from console.live import ConsoleLive
 from hub.bus import RedisEventBus
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
-from hub.context import HubContext
+from hub.context import HubContext, Probes
 from hub.service import ConversationService
 from hub.storage.contacts import MongoContactStore
 from hub.storage.conversations import MongoConversationStore
@@ -81,7 +81,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
             directory=directory, router=routing, bus=bus, default_queue=settings.webchat.default_queue)
         routing.attach(service)
         context = HubContext(settings=settings, clock=clock, service=service, acd=routing, directory=directory,
-                             conversations=conversations, messages=messages, sessions=MongoSessionStore(db))
+                             conversations=conversations, messages=messages, sessions=MongoSessionStore(db),
+                             probes=Probes(mongo=lambda: db.command("ping"), redis=redis.ping))
 
         live = await stack.enter_async_context(ConsoleLive(context))
         widgets = WidgetSessions()

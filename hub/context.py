@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from hub.clock import Clock
@@ -15,6 +16,14 @@ from hub.storage.sessions import MongoSessionStore
 
 
 @dataclass(frozen=True, slots=True)
+class Probes:
+    """Readiness checks of the backing services (each raises when its service does not answer)."""
+
+    mongo: Callable[[], Awaitable[object]]
+    redis: Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
 class HubContext:
     settings: Settings
     clock: Clock
@@ -24,3 +33,4 @@ class HubContext:
     conversations: MongoConversationStore
     messages: MongoMessageStore
     sessions: MongoSessionStore
+    probes: Probes

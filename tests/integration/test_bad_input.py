@@ -168,3 +168,12 @@ async def test_logout_ends_the_session(hub: RunningHub) -> None:
         await agent.call("GET", "/api/me", expect=401)
     finally:
         await agent.close()
+
+
+async def test_health_probes(hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(hub.base_url + "/healthz") as resp:
+            assert resp.status == 200
+        async with http.get(hub.base_url + "/readyz") as resp:
+            assert resp.status == 200
+            assert (await resp.json())["checks"] == {"mongo": "ok", "redis": "ok"}

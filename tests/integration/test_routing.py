@@ -206,3 +206,15 @@ async def test_agent_whose_heartbeat_stops_gets_no_offers_until_back(
             assert await alice.take_offer() == sent["conversation_id"]
         finally:
             await alice.close()
+
+
+async def test_readiness_reports_redis_down(settings: Settings, mongo_url: str, tmp_path: Path) -> None:
+    service = start_redis(None, tmp_path / "redis.log")
+    try:
+        async with running_hub(settings, mongo_url=mongo_url, redis_url=service.url) as hub:
+            stop(service)
+            async with aiohttp.ClientSession() as http, http.get(hub.base_url + "/readyz") as resp:
+                assert resp.status == 503
+                assert (await resp.json())["checks"] == {"mongo": "ok", "redis": "unavailable"}
+    finally:
+        stop(service)
