@@ -19,6 +19,9 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.handover import HandoverPolicy
+from bot.rasa import RasaBot
+from bot.service import BotService
 from channels.webchat.routes import WebChatEndpoint, add_webchat_routes
 from channels.webchat.sessions import WidgetSessions
 from console.app import init_app
@@ -80,6 +83,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
             clock=clock, conversations=conversations, messages=messages, contacts=MongoContactStore(db),
             directory=directory, router=routing, bus=bus, default_queue=settings.webchat.default_queue)
         routing.attach(service)
+        if settings.bot.rasa_url:
+            rasa = await stack.enter_async_context(RasaBot(settings.bot.rasa_url, timeout_s=settings.bot.timeout_s))
+            service.attach_assistant(build_bot_service(settings, rasa, service))
         context = HubContext(settings=settings, clock=clock, service=service, acd=routing, directory=directory,
                              conversations=conversations, messages=messages, sessions=MongoSessionStore(db),
                              probes=Probes(mongo=lambda: db.command("ping"), redis=redis.ping))
@@ -105,3 +111,13 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
         logger.info("hub.serving url=%s", base_url)
         yield RunningHub(context=context, app=app, routing=routing, base_url=base_url)
 
+
+
+def build_bot_service(settings: Settings, rasa: RasaBot, service: ConversationService) -> BotService:
+    bot = settings.bot
+    policy = HandoverPolicy(confidence_threshold=bot.confidence_threshold, max_fallbacks=bot.max_fallbacks,
+                            human_intents=frozenset(bot.human_intents),
+                            human_only_intents=frozenset(bot.human_only_intents),
+                            fallback_intents=frozenset(bot.fallback_intents))
+    return BotService(bot=rasa, conversations=service, policy=policy, intent_queues=bot.intent_queues,
+                      default_queue=settings.webchat.default_queue)

@@ -46,6 +46,23 @@ class WebChatSettings(BaseModel):
     default_queue: str = Field("general", description="Queue new web-chat conversations start in.")
 
 
+class BotSettings(BaseModel):
+    """The Rasa bot in front of every conversation (off while ``rasa_url`` is unset)."""
+
+    rasa_url: str | None = Field(None, description="Rasa server with --enable-api, e.g. http://127.0.0.1:5005.")
+    timeout_s: float = Field(3.0, gt=0, description="A bot turn slower than this hands over (bot_unavailable).")
+    confidence_threshold: float = Field(0.5, ge=0, le=1, description="Below this intent confidence: hand over.")
+    max_fallbacks: int = Field(2, ge=1, description="Consecutive fallback turns before handing over.")
+    human_intents: list[str] = Field(["talk_to_human"], description="Intents meaning 'a human, please'.")
+    human_only_intents: list[str] = Field(
+        ["complaint", "report_outage"], description="Intents only agents handle (handover by policy).")
+    fallback_intents: list[str] = Field(["nlu_fallback", "out_of_scope"], description="Intents the bot did not get.")
+    intent_queues: dict[str, str] = Field(
+        {"check_bill": "billing", "pay_bill": "billing", "tariffs": "billing", "report_outage": "outages",
+         "outage_status": "outages", "complaint": "complaints"},
+        description="Queue of a handed-over conversation by its last intent (others: the web-chat default queue).")
+
+
 class EmbeddedSettings(BaseModel):
     """Services the hub starts itself when no URL is configured (development and tests)."""
 
@@ -68,6 +85,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     routing: RoutingSettings = RoutingSettings()
     webchat: WebChatSettings = WebChatSettings()
+    bot: BotSettings = BotSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
 
 

@@ -37,3 +37,9 @@ class ServiceUnavailable(HubError):
     """A backing service (Redis, MongoDB) is down; the caller may retry later."""
 
     code = "unavailable"
+
+
+class BotUnavailable(HubError):
+    """The bot did not answer in time or failed; the conversation goes to a human."""
+
+    code = "bot_unavailable"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from hub.domain.bot import BotTurn
 from hub.domain.ids import AgentStatus
-from hub.domain.model import Agent, Conversation
+from hub.domain.model import Agent, Conversation, Message
 
 
 class EventBus(Protocol):
@@ -43,3 +44,23 @@ class Acd(Router, Protocol):
     async def overview(self) -> dict[str, Any]: ...
 
     async def offer_of(self, conversation_id: str) -> Any: ...
+
+
+class Bot(Protocol):
+    """The conversational bot (Rasa). Only conversations in state ``bot`` reach it.
+
+    ``turn`` is idempotent per (conversation, message) as far as the hub is concerned; it raises
+    ``BotUnavailable`` when the bot cannot answer (down, erroring or slower than its timeout).
+    """
+
+    async def turn(self, conversation_id: str, text: str) -> BotTurn: ...
+
+
+class Assistant(Protocol):
+    """Runs the bot's side of a conversation (``bot.service``): one customer message at a time.
+
+    Called after the message is stored and acknowledged, only while the conversation is in
+    ``bot``. Never raises for the bot's failures: it hands the conversation to a human instead.
+    """
+
+    async def handle(self, conversation_id: str, message: Message, payload: str | None) -> None: ...

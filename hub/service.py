@@ -27,7 +27,7 @@ from hub.domain.ids import (
 from hub.domain.model import Agent, Conversation, InboundMessage, Message
 from hub.domain.states import HELD_BY_AGENT, OPEN_STATES, ConversationState
 from hub.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
-from hub.ports import EventBus, Router
+from hub.ports import Assistant, EventBus, Router
 from hub.storage.contacts import MongoContactStore
 from hub.storage.conversations import MongoConversationStore, conversation_from_doc
 from hub.storage.directory import MongoDirectory
@@ -37,6 +37,7 @@ from hub.wire import message_json, summary_json
 logger = logging.getLogger(__name__)
 
 S = ConversationState
+BOT_NAME = "Northgrid assistant"
 SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
@@ -65,7 +66,7 @@ class ConversationService:
 
     def __init__(self, *, clock: Clock, conversations: MongoConversationStore, messages: MongoMessageStore,
                  contacts: MongoContactStore, directory: MongoDirectory, router: Router, bus: EventBus,
-                 default_queue: str) -> None:
+                 default_queue: str, assistant: Assistant | None = None) -> None:
         self._clock = clock
         self._conversations = conversations
         self._messages = messages
@@ -74,6 +75,11 @@ class ConversationService:
         self._router = router
         self._bus = bus
         self._default_queue = default_queue
+        self._assistant = assistant
+
+    def attach_assistant(self, assistant: Assistant) -> None:
+        """Wiring: with an assistant (the bot) new conversations start in ``bot``, not in a queue."""
+        self._assistant = assistant
 
     # -- customers ------------------------------------------------------------------------------
     async def contact_for(self, channel: ChannelName, address: str, display_name: str) -> dict[str, Any]:
@@ -127,6 +133,8 @@ class ConversationService:
                 raise ConcurrentUpdate("the contact's conversation is being created; retry")
             return winner
         conversation = await self._start(conversation_id, contact_id, contact_name, channel)
+        if self._assistant is not None:
+            return await self.transition(conversation, S.BOT, "bot_started", actor="system")
         return await self._queue_new(conversation)
 
     async def _open_by_id(self, conversation_id: str | None) -> Conversation | None:
@@ -148,15 +156,59 @@ class ConversationService:
         return await self._conversations.create(conversation, contact_name=contact_name, actor="customer")
 
     async def _queue_new(self, conversation: Conversation) -> Conversation:
+        return await self.queue_for_humans(conversation, self._default_queue, event_type="queued")
+
+    async def queue_for_humans(self, conversation: Conversation, queue_id: str, *, event_type: str,
+                               handover: Mapping[str, Any] | None = None,
+                               detail: Mapping[str, str] | None = None) -> Conversation:
+        """Move a conversation (new or with the bot) into a queue; routing takes it from there."""
         try:
-            queue = await self._directory.queue(self._default_queue)
+            queue = await self._directory.queue(queue_id)
             changes: dict[str, Any] = {"queue": queue.id, "skills": queue.skills, "priority": queue.priority}
         except NotFound:
-            changes = {"queue": QueueId(self._default_queue), "skills": frozenset(), "priority": 0}
+            changes = {"queue": QueueId(queue_id), "skills": frozenset(), "priority": 0}
         changes["queued_at"] = self._clock.now()
-        queued = await self.transition(conversation, S.QUEUED, "queued", actor="system", changes=changes)
+        if handover is not None:
+            changes["handover"] = {**handover, "queue": changes["queue"], "priority": changes["priority"]}
+        queued = await self.transition(conversation, S.QUEUED, event_type, actor="system", changes=changes,
+                                       detail=detail)
         await self._router.enqueue(queued)
         return queued
+
+    # -- the bot's side -------------------------------------------------------------------------
+    async def after_customer_message(self, received: Received, payload: str | None = None) -> None:
+        """Give a new customer message to the bot when the bot holds the conversation."""
+        if self._assistant is None or received.duplicate or received.conversation.state is not S.BOT:
+            return
+        await self._assistant.handle(received.conversation.id, received.message, payload)
+
+    async def bot_reply(self, conversation_id: str, text: str, buttons: list[dict[str, str]]) -> Message | None:
+        """Store and send one bot message, unless a human took the conversation meanwhile."""
+        conversation = await self._conversations.get(conversation_id)
+        if conversation.state is not S.BOT:
+            return None  # the bot never speaks in a conversation held by a human
+        message = Message(
+            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=conversation.channel,
+            author=Author.BOT, author_id="bot", author_name=BOT_NAME, text=text, sent_at=self._clock.now(),
+            status=DeliveryStatus.SENT, buttons=tuple(buttons),
+        )
+        await self._messages.add(message)
+        await self._tell({"t": "message", "conversation_id": conversation.id, "agent_id": None,
+                          "message": message_json(message)})
+        return message
+
+    async def conversation(self, conversation_id: str) -> Conversation:
+        return await self._conversations.get(conversation_id)
+
+    async def transcript(self, conversation_id: str) -> list[Message]:
+        return await self._messages.timeline(conversation_id, include_private=False)
+
+    async def bot_memory(self, conversation_id: str) -> dict[str, Any]:
+        return await self._conversations.bot_memory(conversation_id)
+
+    async def remember_bot_turn(self, conversation_id: str, intent: str | None, confidence: float,
+                                fallbacks: int) -> None:
+        await self._conversations.remember_bot_turn(conversation_id, intent, confidence, fallbacks)
 
     # -- agents ---------------------------------------------------------------------------------
     async def view(self, agent: Agent, conversation_id: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ def message_json(message: Message, *, with_private: bool = True) -> dict[str, An
     }
     if with_private:
         data["private"] = message.private
+    if message.buttons:
+        data["buttons"] = [dict(b) for b in message.buttons]
     if message.external_id and message.channel == "webchat":
         data["client_id"] = message.external_id.split(":", 1)[-1]
     return data
@@ -32,6 +34,7 @@ def summary_json(doc: Mapping[str, Any]) -> dict[str, Any]:
         "waiting_since": iso(doc.get("queued_at")), "updated_at": iso(doc.get("updated_at")),
         "wrap_up_code": doc.get("wrap_up_code"), "unread": doc.get("unread", 0),
         "skills": list(doc.get("skills", [])),
+        "handover": doc.get("handover"),
     }
 
 

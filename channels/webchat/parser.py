@@ -35,6 +35,7 @@ class Hello:
 class CustomerText:
     client_id: str
     text: str
+    payload: str | None = None  # a quick-reply button's payload (the text is its title)
 
     def __repr__(self) -> str:
         return f"CustomerText({self.client_id})"
@@ -108,7 +109,8 @@ def _text(data: dict[str, Any], max_chars: int) -> CustomerText:
         raise FrameError("bad_frame", "text must be a non-empty string")
     if len(text) > max_chars:
         raise FrameError("too_long", f"messages are limited to {max_chars} characters")
-    return CustomerText(client_id=client_id, text=text)
+    payload = _string(data, "payload", 200)
+    return CustomerText(client_id=client_id, text=text, payload=payload)
 
 
 def _receipt(kind: str, data: dict[str, Any]) -> Receipt:

@@ -114,6 +114,7 @@ class WebChatEndpoint:
         self._sessions.attach(session, received.conversation)
         await session.ws.send_json({"type": "ack", "client_id": frame.client_id,
                                     "message": message_json(received.message, with_private=False)})
+        await self._hub.service.after_customer_message(received, frame.payload)
 
 
 async def _error(ws: web.WebSocketResponse, code: str, message: str) -> None:

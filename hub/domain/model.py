@@ -89,6 +89,7 @@ class Message:
     status: DeliveryStatus
     private: bool = False
     external_id: ExternalId | None = None
+    buttons: tuple[Mapping[str, str], ...] = ()  # quick replies: {"title", "payload"}
 
     def __repr__(self) -> str:
         return f"Message({self.id} conv={self.conversation_id} author={self.author})"

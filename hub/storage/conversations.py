@@ -24,7 +24,8 @@ from hub.storage.database import Db
 logger = logging.getLogger(__name__)
 
 # Fields a transition may change, besides state and version.
-MUTABLE_FIELDS = frozenset({"queue", "priority", "skills", "agent_id", "queued_at", "wrap_up_code"})
+MUTABLE_FIELDS = frozenset({"queue", "priority", "skills", "agent_id", "queued_at", "wrap_up_code", "handover"})
+RECENT_INTENTS = 5
 
 
 def conversation_from_doc(doc: Mapping[str, Any]) -> Conversation:
@@ -192,6 +193,18 @@ class MongoConversationStore:
         """Conversations waiting in a queue since before ``before`` (oldest first)."""
         cursor = self._conversations.find({"state": ConversationState.QUEUED.value, "updated_at": {"$lt": before}})
         return [conversation_from_doc(doc) async for doc in cursor.sort("updated_at", 1).limit(limit)]
+
+    async def remember_bot_turn(self, conversation_id: str, intent: str | None, confidence: float,
+                                fallbacks: int) -> None:
+        """The bot's memory on the conversation: last intents and consecutive fallbacks."""
+        await self._conversations.update_one({"_id": conversation_id}, {
+            "$set": {"bot.fallbacks": fallbacks},
+            "$push": {"bot.intents": {"$each": [{"intent": intent, "confidence": confidence}],
+                                      "$slice": -RECENT_INTENTS}}})
+
+    async def bot_memory(self, conversation_id: str) -> dict[str, Any]:
+        doc = await self._conversations.find_one({"_id": conversation_id}, {"bot": 1})
+        return dict((doc or {}).get("bot") or {})
 
     async def clear_unread(self, conversation_id: str) -> None:
         await self._conversations.update_one({"_id": conversation_id}, {"$set": {"unread": 0}})

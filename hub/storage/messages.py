@@ -38,6 +38,8 @@ def message_to_doc(message: Message) -> dict[str, Any]:
     }
     if message.external_id is not None:
         doc["external_id"] = message.external_id
+    if message.buttons:
+        doc["buttons"] = [dict(b) for b in message.buttons]
     return doc
 
 
@@ -48,6 +50,7 @@ def message_from_doc(doc: Mapping[str, Any]) -> Message:
         author_name=doc.get("author_name", ""), text=doc["text"], sent_at=doc["sent_at"],
         status=DeliveryStatus(doc["status"]), private=bool(doc.get("private")),
         external_id=ExternalId(doc["external_id"]) if doc.get("external_id") else None,
+        buttons=tuple(doc.get("buttons", ())),
     )
 
 

@@ -217,8 +217,36 @@ export class ConversationView {
       if (node) frag.appendChild(node);
     }
     clear(tl);
+    const card = this.handoverCard(this.summary && this.summary.handover);
+    if (card) tl.appendChild(card);
     tl.appendChild(frag);
     if (!entries.length) tl.appendChild(h('div', { class: 'timeline-empty', text: 'No messages yet.' }));
+  }
+
+  /** What the bot learned before it handed over: reason, intents, entities, its transcript. */
+  handoverCard(ho) {
+    if (!ho || typeof ho !== 'object') return null;
+    const pct = (c) => `${Math.round(Number(c || 0) * 100)}%`;
+    const rows = [
+      ['Reason', String(ho.reason || '').replace(/_/g, ' ')],
+      ['Intent', ho.intent ? `${ho.intent} (${pct(ho.confidence)})` : '—'],
+      ['Language', ho.language || '—'],
+    ];
+    const dl = h('dl', { class: 'handover-facts' });
+    for (const [k, v] of rows) dl.append(h('dt', { text: k }), h('dd', { 'data-testid': `handover-${k.toLowerCase()}`, text: v }));
+    const intents = (ho.intents || []).map((i) => `${i.intent} ${pct(i.confidence)}`).join(' → ');
+    if (intents) dl.append(h('dt', { text: 'Intents' }), h('dd', { text: intents }));
+    const entities = Object.entries(ho.entities || {}).map(([k, v]) => `${k}: ${v}`).join(', ');
+    if (entities) dl.append(h('dt', { text: 'Details' }), h('dd', { text: entities }));
+    const transcript = h('ol', { class: 'handover-transcript', 'data-testid': 'handover-transcript' });
+    for (const line of ho.transcript || []) {
+      transcript.appendChild(h('li', { class: `handover-${line.author === 'customer' ? 'customer' : 'bot'}`,
+        text: `${line.author === 'customer' ? 'Customer' : 'Bot'}: ${line.text}` }));
+    }
+    return h('section', { class: 'handover-card', 'data-testid': 'handover-card' },
+      h('h3', { text: 'Handed over by the bot' }),
+      h('p', { class: 'handover-summary', 'data-testid': 'handover-summary', text: ho.summary || '' }),
+      dl, transcript);
   }
 
   entryNode(entry) {
@@ -231,13 +259,13 @@ export class ConversationView {
   messageNode(m) {
     if (!m || m.id == null) return null;
     if (this.messageNodes.has(String(m.id))) return null;
-    const author = ['customer', 'agent', 'system'].includes(m.author) ? m.author : 'system';
+    const author = ['customer', 'agent', 'bot', 'system'].includes(m.author) ? m.author : 'system';
     const isPrivate = m.private === true;
     const status = higherStatus(m.status || 'sent', this.statuses.get(String(m.id)));
     this.statuses.set(String(m.id), status);
 
     const text = h('div', { class: 'msg-text', text: m.text ?? '' });
-    const who = h('span', { class: 'msg-author', text: m.author_name || (author === 'customer' ? (this.summary?.contact?.display_name || 'Customer') : author === 'agent' ? 'Agent' : 'System') });
+    const who = h('span', { class: 'msg-author', text: m.author_name || (author === 'customer' ? (this.summary?.contact?.display_name || 'Customer') : author === 'agent' ? 'Agent' : author === 'bot' ? 'Bot' : 'System') });
     const when = h('time', { class: 'msg-time', datetime: m.sent_at || '', title: fullTime(m.sent_at), text: clockTime(m.sent_at) });
     const ticks = h('span', { class: 'msg-ticks', 'aria-label': status, title: status });
     const meta = h('div', { class: 'msg-meta' }, who, when);

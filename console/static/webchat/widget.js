@@ -299,7 +299,8 @@
     if (!m) {
       m = {
         id: src.id || null, client_id: src.client_id || null,
-        author: src.author === 'agent' || src.author === 'system' ? src.author : 'customer',
+        author: src.author === 'agent' || src.author === 'bot' || src.author === 'system' ? src.author : 'customer',
+        buttons: Array.isArray(src.buttons) ? src.buttons.slice(0, 10) : [],
         author_name: src.author_name || '', text: src.text == null ? '' : String(src.text),
         sent_at: src.sent_at || null, status: src.status || (src.id ? 'sent' : 'sending'),
         local_ts: src.local_ts || Date.now(), dl: !!src.dl, rd: !!src.rd, seq: seq++
@@ -389,13 +390,32 @@
     return icon(ICON_CHECK2, 'hc-tick hc-tick-' + (st === 'read' ? 'read' : 'delivered'), '0 0 16 16');
   }
 
+  /** Agent and bot messages: they carry a name and get delivered/read receipts. */
+  function fromStaff(m) { return m.author === 'agent' || m.author === 'bot'; }
+
+  /** A bot's quick-reply buttons: a click sends the title as text and the payload for the bot. */
+  function quickReplies(buttons) {
+    var box = el('div', 'hc-buttons');
+    buttons.forEach(function (b) {
+      if (!b || typeof b.title !== 'string') return;
+      var btn = text('button', 'hc-quick', b.title);
+      btn.setAttribute('type', 'button');
+      btn.setAttribute('data-testid', 'hubchat-button');
+      btn.addEventListener('click', function () { sendText(b.title, typeof b.payload === 'string' ? b.payload : null); });
+      box.appendChild(btn);
+    });
+    return box;
+  }
+
   function render(m) {
     var n = m.node;
     if (!n) {
-      n = el('div', 'hc-msg hc-' + m.author, { 'data-testid': 'hubchat-message', 'data-author': m.author });
-      if (m.author === 'agent') n.appendChild(text('div', 'hc-name', m.author_name || 'Agent'));
+      var cls = m.author === 'bot' ? 'agent hc-bot' : m.author;
+      n = el('div', 'hc-msg hc-' + cls, { 'data-testid': 'hubchat-message', 'data-author': m.author });
+      if (fromStaff(m)) n.appendChild(text('div', 'hc-name', m.author_name || 'Agent'));
       var bubble = text('div', 'hc-bubble', m.text);
       n.appendChild(bubble);
+      if (m.buttons && m.buttons.length) n.appendChild(quickReplies(m.buttons));
       var meta = el('div', 'hc-meta');
       meta.appendChild(text('span', 'hc-time', ''));
       if (m.author === 'customer') meta.appendChild(el('span', 'hc-status'));
@@ -422,7 +442,7 @@
       b.textContent = m.text;
       r.text = m.text;
     }
-    if (m.author === 'agent' && r.name !== m.author_name) {
+    if (fromStaff(m) && r.name !== m.author_name) {
       n.querySelector('.hc-name').textContent = m.author_name || 'Agent';
       r.name = m.author_name;
     }
@@ -465,7 +485,7 @@
     var unread = 0;
     for (var i = 0; i < messages.length; i++) {
       var m = messages[i];
-      if (m.author === 'agent' && !m.rd && m.status !== 'read') unread++;
+      if (fromStaff(m) && !m.rd && m.status !== 'read') unread++;
     }
     if (isOpen || !unread) { badge.hidden = true; return; }
     badge.textContent = unread > 9 ? '9+' : String(unread);
@@ -479,7 +499,7 @@
     var dl = [], rd = [];
     for (var i = 0; i < messages.length; i++) {
       var m = messages[i];
-      if (m.author !== 'agent' || !m.id) continue;
+      if (!fromStaff(m) || !m.id) continue;
       if (!m.dl && rank(m.status) < RANK.delivered) dl.push(m);
       if (canRead && !m.rd && m.status !== 'read') rd.push(m);
     }
@@ -506,7 +526,7 @@
   }
 
   /** Queue a customer message; returns its client_id, or null if it was rejected locally. */
-  function sendText(raw) {
+  function sendText(raw, payload) {
     var t = scrub(raw == null ? '' : raw).replace(/\r\n?/g, '\n').trim();
     if (!t) return null;
     if (codePoints(t) > MAX_CHARS ||
@@ -516,13 +536,20 @@
     }
     var cid = uuid();
     var entry = { client_id: cid, text: t, local_ts: Date.now() };
+    if (payload) entry.payload = String(payload).slice(0, 200);
     outboxAdd(entry);
     upsert({ client_id: cid, author: 'customer', text: t, status: 'sending', local_ts: entry.local_ts }, false);
     renderAll();
     scrollToBottom(true);
     stopTyping();
-    if (connected) sendFrame({ type: 'message', client_id: cid, text: t });
+    if (connected) sendFrame(messageFrame(entry));
     return cid;
+  }
+
+  function messageFrame(entry) {
+    var f = { type: 'message', client_id: entry.client_id, text: entry.text };
+    if (entry.payload) f.payload = entry.payload;
+    return f;
   }
 
   function sendFrame(obj) {
@@ -635,7 +662,7 @@
       case 'message':
         if (f.message && f.message.id) {
           var m = upsert(f.message, true);
-          if (m && m.author === 'agent') showAgentTyping(false);
+          if (m && fromStaff(m)) showAgentTyping(false);
           persistMessages();
           renderAll();
           if (m && m.author !== 'customer') scrollToBottom(true);
@@ -684,7 +711,7 @@
     for (var j = 0; j < out.length; j++) {
       var e = out[j];
       if (!byClient[e.client_id]) { upsert({ client_id: e.client_id, author: 'customer', text: e.text, status: 'sending', local_ts: e.local_ts }, false); }
-      sendFrame({ type: 'message', client_id: e.client_id, text: e.text });
+      sendFrame(messageFrame(e));
     }
     renderAll();
     flushReceipts();

@@ -1,0 +1,59 @@
+"""Pure handover policy: does the bot keep the conversation, or does a human take over, and why.
+
+No I/O, no clock: the caller passes the bot's reading of the turn and what the conversation
+remembers of earlier turns (how many fallbacks in a row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hub.domain.bot import HandoverReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandoverPolicy:
+    """Configured rules (``HUB_BOT__*``)."""
+
+    confidence_threshold: float = 0.5
+    max_fallbacks: int = 2
+    human_intents: frozenset[str] = frozenset({"talk_to_human"})
+    human_only_intents: frozenset[str] = frozenset({"complaint", "report_outage"})
+    fallback_intents: frozenset[str] = frozenset({"nlu_fallback", "out_of_scope"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reading:
+    """What the bot understood of one customer turn (``None`` intent: the bot did not answer)."""
+
+    intent: str | None
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    handover: HandoverReason | None
+    fallbacks: int  # consecutive fallbacks including this turn, to remember for the next
+
+
+def decide(reading: Reading | None, *, previous_fallbacks: int, policy: HandoverPolicy) -> Decision:
+    """``reading`` is None when the bot was unreachable, failed or too slow."""
+    if reading is None or reading.intent is None:
+        return Decision(handover=HandoverReason.BOT_UNAVAILABLE, fallbacks=previous_fallbacks)
+    if reading.intent in policy.human_intents:
+        return Decision(handover=HandoverReason.ASKED, fallbacks=0)
+    if reading.intent in policy.human_only_intents:
+        return Decision(handover=HandoverReason.POLICY, fallbacks=0)
+    if reading.intent in policy.fallback_intents:
+        fallbacks = previous_fallbacks + 1
+        reason = HandoverReason.REPEATED_FALLBACK if fallbacks >= policy.max_fallbacks else None
+        return Decision(handover=reason, fallbacks=fallbacks)
+    if reading.confidence < policy.confidence_threshold:
+        return Decision(handover=HandoverReason.LOW_CONFIDENCE, fallbacks=0)
+    return Decision(handover=None, fallbacks=0)
+
+
+def route_for(intent: str | None, intent_queues: Mapping[str, str], default_queue: str) -> str:
+    """The queue a handed-over conversation waits in, from the last intent."""
+    return intent_queues.get(intent or "", default_queue)

@@ -1,0 +1,75 @@
+"""Rasa over HTTP: ``/model/parse`` for the intent, the REST channel for the answer.
+
+The sender id is the conversation id, so Rasa keeps one tracker per conversation. Any error,
+non-2xx answer or a turn slower than ``timeout_s`` raises ``BotUnavailable``: the hub then hands
+the conversation to a human instead of waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+
+from hub.domain.bot import BotReply, BotTurn, Button
+from hub.errors import BotUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+def parse_replies(payload: Any) -> tuple[BotReply, ...]:
+    """The REST channel's answer: ``[{"recipient_id", "text", "buttons": [{"title", "payload"}]}]``."""
+    if not isinstance(payload, list):
+        raise BotUnavailable("rasa answered something other than a list of messages")
+    replies = []
+    for item in payload:
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            continue  # images, custom payloads: not supported by the hub yet
+        buttons = tuple(Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+                        for b in item.get("buttons") or () if isinstance(b, dict))
+        replies.append(BotReply(text=item["text"], buttons=buttons))
+    return tuple(replies)
+
+
+def parse_reading(payload: Any) -> tuple[str | None, float, dict[str, str]]:
+    intent = payload.get("intent") or {} if isinstance(payload, dict) else {}
+    entities = {str(e.get("entity")): str(e.get("value")) for e in payload.get("entities") or ()
+                if isinstance(e, dict)} if isinstance(payload, dict) else {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0), entities
+
+
+class RasaBot:
+    """Implements ``hub.ports.Bot``. Owns an HTTP session between ``__aenter__`` and ``__aexit__``."""
+
+    def __init__(self, base_url: str, *, timeout_s: float) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._timeout_s = timeout_s
+        self._http: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> RasaBot:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout_s))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    async def turn(self, conversation_id: str, text: str) -> BotTurn:
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                reading = await self._post("/model/parse", {"text": text})
+                answer = await self._post("/webhooks/rest/webhook", {"sender": conversation_id, "message": text})
+        except (TimeoutError, aiohttp.ClientError, ValueError) as err:
+            logger.warning("bot.rasa.unavailable error=%s", type(err).__name__)
+            raise BotUnavailable(f"rasa did not answer: {type(err).__name__}") from err
+        intent, confidence, entities = parse_reading(reading)
+        return BotTurn(intent=intent, confidence=confidence, entities=entities, replies=parse_replies(answer))
+
+    async def _post(self, path: str, body: dict[str, str]) -> Any:
+        assert self._http is not None, "RasaBot used outside 'async with'"
+        async with self._http.post(self._base_url + path, json=body) as resp:
+            if resp.status >= 300:
+                raise BotUnavailable(f"rasa answered {resp.status} on {path}")
+            return await resp.json()

@@ -1,0 +1,121 @@
+"""The bot's side of a conversation: ask Rasa, then answer or hand over to a human with context.
+
+Implements ``hub.ports.Assistant``. Decisions are ``bot.handover.decide`` (pure); this module only
+gathers its inputs and carries out its answer through the conversation service.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from bot.handover import Decision, HandoverPolicy, Reading, decide, route_for
+from hub.domain.bot import BotTurn, HandoverContext, HandoverReason
+from hub.domain.ids import Author
+from hub.domain.model import Conversation, Message
+from hub.errors import BotUnavailable, ConcurrentUpdate, IllegalTransition
+from hub.ports import Bot
+
+logger = logging.getLogger(__name__)
+
+TRANSCRIPT_TURNS = 20
+
+
+class Conversations(Protocol):
+    """What the bot needs of ``hub.service.ConversationService``."""
+
+    async def conversation(self, conversation_id: str) -> Conversation: ...
+
+    async def transcript(self, conversation_id: str) -> list[Message]: ...
+
+    async def bot_memory(self, conversation_id: str) -> dict[str, Any]: ...
+
+    async def remember_bot_turn(self, conversation_id: str, intent: str | None, confidence: float,
+                                fallbacks: int) -> None: ...
+
+    async def bot_reply(self, conversation_id: str, text: str, buttons: list[dict[str, str]]) -> Message | None: ...
+
+    async def queue_for_humans(self, conversation: Conversation, queue_id: str, *, event_type: str,
+                               handover: Mapping[str, Any] | None = None,
+                               detail: Mapping[str, str] | None = None) -> Conversation: ...
+
+
+class BotService:
+    def __init__(self, *, bot: Bot, conversations: Conversations, policy: HandoverPolicy,
+                 intent_queues: Mapping[str, str], default_queue: str) -> None:
+        self._bot = bot
+        self._conversations = conversations
+        self._policy = policy
+        self._intent_queues = dict(intent_queues)
+        self._default_queue = default_queue
+
+    async def handle(self, conversation_id: str, message: Message, payload: str | None) -> None:
+        memory = await self._conversations.bot_memory(conversation_id)
+        try:
+            turn: BotTurn | None = await self._bot.turn(conversation_id, payload or message.text)
+        except BotUnavailable:
+            turn = None
+        reading = Reading(intent=turn.intent, confidence=turn.confidence) if turn else None
+        decision = decide(reading, previous_fallbacks=int(memory.get("fallbacks", 0)), policy=self._policy)
+        if turn is not None:
+            await self._conversations.remember_bot_turn(conversation_id, turn.intent, turn.confidence,
+                                                        decision.fallbacks)
+        if decision.handover is None and turn is not None:
+            for reply in turn.replies:
+                buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
+                if await self._conversations.bot_reply(conversation_id, reply.text, buttons) is None:
+                    return  # a human took over while the bot was thinking
+            return
+        await self._hand_over(conversation_id, turn, decision, memory)
+
+    async def _hand_over(self, conversation_id: str, turn: BotTurn | None, decision: Decision,
+                         memory: Mapping[str, Any]) -> None:
+        assert decision.handover is not None
+        conversation = await self._conversations.conversation(conversation_id)
+        intent = turn.intent if turn else None
+        queue = route_for(self._last_known_intent(intent, memory), self._intent_queues, self._default_queue)
+        context = await self._context(conversation, decision.handover, turn, memory, queue)
+        try:
+            await self._conversations.queue_for_humans(
+                conversation, queue, event_type="handed_over", handover=context.to_doc(),
+                detail={"reason": decision.handover.value, "intent": intent or ""})
+        except (IllegalTransition, ConcurrentUpdate):
+            return  # already handed over (a concurrent turn) or resolved
+        logger.info("bot.handover id=%s reason=%s queue=%s", conversation_id, decision.handover, queue)
+
+    @staticmethod
+    def _last_known_intent(intent: str | None, memory: Mapping[str, Any]) -> str | None:
+        if intent:
+            return intent
+        earlier = [i.get("intent") for i in memory.get("intents", ()) if i.get("intent")]
+        return earlier[-1] if earlier else None
+
+    async def _context(self, conversation: Conversation, reason: HandoverReason, turn: BotTurn | None,
+                       memory: Mapping[str, Any], queue: str) -> HandoverContext:
+        messages = (await self._conversations.transcript(conversation.id))[-TRANSCRIPT_TURNS:]
+        intents = tuple((str(i.get("intent")), float(i.get("confidence", 0.0)))
+                        for i in memory.get("intents", ()) if i.get("intent"))
+        if turn is not None and turn.intent:
+            intents = (*intents, (turn.intent, turn.confidence))[-5:]
+        last_customer = next((m.text for m in reversed(messages) if m.author is Author.CUSTOMER), "")
+        return HandoverContext(
+            reason=reason, intent=turn.intent if turn else None, confidence=turn.confidence if turn else 0.0,
+            intents=intents, entities=dict(turn.entities) if turn else {},
+            summary=summarise(reason, turn, last_customer),
+            transcript=tuple((m.author.value, m.text) for m in messages),
+            language=conversation.language, channel=conversation.channel, queue=queue, priority=conversation.priority,
+        )
+
+
+def summarise(reason: HandoverReason, turn: BotTurn | None, last_customer: str) -> str:
+    why = {
+        HandoverReason.ASKED: "Customer asked for an agent",
+        HandoverReason.LOW_CONFIDENCE: "The bot was unsure what the customer wants",
+        HandoverReason.REPEATED_FALLBACK: "The bot did not understand the customer several times",
+        HandoverReason.BOT_UNAVAILABLE: "The bot was unavailable",
+        HandoverReason.POLICY: "This topic is handled by agents",
+    }[reason]
+    topic = f" (intent {turn.intent}, {turn.confidence:.0%})" if turn and turn.intent else ""
+    quote = f': "{last_customer[:160]}"' if last_customer else ""
+    return f"{why}{topic}{quote}"
