@@ -6,7 +6,7 @@ remembers of earlier turns (how many fallbacks in a row).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hub.domain.bot import HandoverReason
@@ -54,6 +54,13 @@ def decide(reading: Reading | None, *, previous_fallbacks: int, policy: Handover
     return Decision(handover=None, fallbacks=0)
 
 
-def route_for(intent: str | None, intent_queues: Mapping[str, str], default_queue: str) -> str:
-    """The queue a handed-over conversation waits in, from the last intent."""
-    return intent_queues.get(intent or "", default_queue)
+def route_for(intents: Sequence[str | None], intent_queues: Mapping[str, str], default_queue: str) -> str:
+    """The queue a handed-over conversation waits in: that of the most recent topical intent.
+
+    ``intents`` is oldest first. "A human, please" or "hello" say nothing about the topic, so the
+    last intent that has a queue decides (a bill question, then "agent please" -> billing).
+    """
+    for intent in reversed(intents):
+        if intent and intent in intent_queues:
+            return intent_queues[intent]
+    return default_queue

@@ -74,7 +74,8 @@ class BotService:
         assert decision.handover is not None
         conversation = await self._conversations.conversation(conversation_id)
         intent = turn.intent if turn else None
-        queue = route_for(self._last_known_intent(intent, memory), self._intent_queues, self._default_queue)
+        earlier = [i.get("intent") for i in memory.get("intents", ())]
+        queue = route_for([*earlier, intent], self._intent_queues, self._default_queue)
         context = await self._context(conversation, decision.handover, turn, memory, queue)
         try:
             await self._conversations.queue_for_humans(
@@ -83,13 +84,6 @@ class BotService:
         except (IllegalTransition, ConcurrentUpdate):
             return  # already handed over (a concurrent turn) or resolved
         logger.info("bot.handover id=%s reason=%s queue=%s", conversation_id, decision.handover, queue)
-
-    @staticmethod
-    def _last_known_intent(intent: str | None, memory: Mapping[str, Any]) -> str | None:
-        if intent:
-            return intent
-        earlier = [i.get("intent") for i in memory.get("intents", ()) if i.get("intent")]
-        return earlier[-1] if earlier else None
 
     async def _context(self, conversation: Conversation, reason: HandoverReason, turn: BotTurn | None,
                        memory: Mapping[str, Any], queue: str) -> HandoverContext:

@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import os
 import socket
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from redis.asyncio import Redis
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
 from hub.config import EmbeddedSettings, HttpSettings, RoutingSettings, Settings
-from hub.embedded import RunningService, start_redis, start_secantus, stop
+from hub.embedded import RunningService, free_port, start_redis, start_secantus, stop
 from hub.storage.database import connect
 from hub.storage.directory import MongoDirectory
 
@@ -79,6 +80,21 @@ def redis_service(artifacts: Path) -> Iterator[RunningService]:
 @pytest.fixture(scope="session")
 def redis_url(redis_service: RunningService) -> str:
     return redis_service.url
+
+
+@pytest.fixture(scope="session")
+def rasa_url(artifacts: Path) -> Iterator[str]:
+    """A real Rasa server (own venv, trained project) on a free loopback port; see scripts/rasa.sh."""
+    script = str(Path(__file__).resolve().parent.parent / "scripts" / "rasa.sh")
+    subprocess.run([script, "install"], check=True, timeout=1800)
+    subprocess.run([script, "train"], check=True, timeout=1800, stdout=subprocess.DEVNULL)
+    port = free_port()
+    subprocess.run([script, "start", str(port), str(artifacts / "rasa.log")], check=True, timeout=400,
+                   stdout=subprocess.DEVNULL)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        subprocess.run([script, "stop", str(port)], check=False, timeout=60)
 
 
 @pytest.fixture

@@ -38,8 +38,10 @@ def test_max_fallbacks_is_configurable() -> None:
     assert decide(miss, previous_fallbacks=2, policy=lenient).handover is R.REPEATED_FALLBACK
 
 
-def test_route_for_uses_the_intent_queue_or_the_default() -> None:
+def test_route_for_uses_the_latest_topical_intent_or_the_default() -> None:
     queues = {"check_bill": "billing", "complaint": "complaints"}
-    assert route_for("check_bill", queues, "general") == "billing"
-    assert route_for("greet", queues, "general") == "general"
-    assert route_for(None, queues, "general") == "general"
+    assert route_for(["check_bill"], queues, "general") == "billing"
+    assert route_for(["check_bill", "talk_to_human"], queues, "general") == "billing"
+    assert route_for(["complaint", "check_bill", None], queues, "general") == "billing"
+    assert route_for(["greet", "talk_to_human"], queues, "general") == "general"
+    assert route_for([], queues, "general") == "general"

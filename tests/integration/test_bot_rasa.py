@@ -1,0 +1,106 @@
+"""The real Rasa server in front of every conversation: answers, hands over with context, keeps out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+
+from hub.admin import load_demo
+from hub.bootstrap import RunningHub, running_hub
+from hub.config import BotSettings
+from tests.clients import AgentClient, WidgetClient
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+async def hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str, rasa_url: str) -> AsyncIterator[RunningHub]:
+    settings = make_settings(db_name).model_copy(update={"bot": BotSettings(rasa_url=rasa_url, timeout_s=10.0)})
+    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
+        await load_demo(running.context.directory)
+        yield running
+
+
+@pytest.fixture
+async def agent(hub: RunningHub) -> AsyncIterator[AgentClient]:
+    client = await AgentClient(hub.base_url).login("alice")  # general + billing
+    await client.connect()
+    await client.available()
+    yield client
+    await client.close()
+
+
+async def bot_answer(widget: WidgetClient) -> dict:
+    frame = await widget.next("message", timeout=15)
+    assert frame["message"]["author"] == "bot"
+    return frame["message"]
+
+
+async def test_bot_answers_a_bill_question_without_an_agent(hub: RunningHub, agent: AgentClient) -> None:
+    async with aiohttp.ClientSession() as http:
+        widget = WidgetClient(hub.base_url, http)
+        await widget.connect()
+        sent = await widget.say("How can I check my electricity bill?")
+        answer = await bot_answer(widget)
+        assert answer["text"]
+        conversation = await hub.context.conversations.get(sent["conversation_id"])
+        assert conversation.state.value == "bot" and conversation.agent_id is None
+        with pytest.raises(TimeoutError):
+            await agent.next("offer", timeout=1.0)
+
+
+async def test_asking_for_a_human_hands_over_with_context_and_the_bot_keeps_out(
+        hub: RunningHub, agent: AgentClient) -> None:
+    async with aiohttp.ClientSession() as http:
+        widget = WidgetClient(hub.base_url, http)
+        await widget.connect()
+        await widget.say("how do I pay my bill")
+        await bot_answer(widget)
+        sent = await widget.say("I want to talk to a human agent please")
+        offer = await agent.next("offer", timeout=15)
+        cid = sent["conversation_id"]
+        assert offer["conversation"]["id"] == cid
+        handover = offer["conversation"]["handover"]
+        assert handover["reason"] == "asked" and handover["intent"] == "talk_to_human"
+        assert handover["confidence"] > 0.5
+        assert [i["intent"] for i in handover["intents"]][-2:] == ["pay_bill", "talk_to_human"]
+        authors = [line["author"] for line in handover["transcript"]]
+        assert authors[0] == "customer" and "bot" in authors
+        assert offer["conversation"]["queue"] == "billing"  # routed by the earlier intent
+        await agent.call("POST", f"/api/conversations/{cid}/accept")
+
+        # Held by a human: the customer's next message never reaches the bot.
+        await widget.say("how do I pay my bill")
+        await agent.reply(cid, "Hi, I can help with the payment.")
+        frame = await widget.next("message")
+        assert frame["message"]["author"] == "agent"
+        events = await hub.context.conversations.events_of(cid)
+        handed_over_at = next(e["at"] for e in events if e["type"] == "handed_over")
+        stored = await hub.context.messages.timeline(cid, include_private=True)
+        assert [m.text for m in stored if m.author.value == "customer"][-1] == "how do I pay my bill"
+        assert [m for m in stored if m.author.value == "bot" and m.sent_at >= handed_over_at] == []
+
+        # After the agent resolves, a returning customer starts with the bot again.
+        await agent.call("POST", f"/api/conversations/{cid}/resolve")
+        again = await widget.say("hello")
+        assert again["conversation_id"] != cid
+        assert (await hub.context.conversations.get(again["conversation_id"])).state.value == "bot"
+
+
+async def test_complaints_go_to_humans_by_policy(hub: RunningHub) -> None:
+    chen = await AgentClient(hub.base_url).login("chen")  # has the complaints skill
+    try:
+        await chen.connect()
+        await chen.available()
+        async with aiohttp.ClientSession() as http:
+            widget = WidgetClient(hub.base_url, http)
+            await widget.connect()
+            sent = await widget.say("I want to file a complaint about your rude technician")
+            offer = await chen.next("offer", timeout=15)
+        assert offer["conversation"]["id"] == sent["conversation_id"]
+        assert offer["conversation"]["handover"]["reason"] == "policy"
+        assert offer["conversation"]["queue"] == "complaints"
+    finally:
+        await chen.close()
