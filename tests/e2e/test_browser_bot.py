@@ -1,0 +1,57 @@
+"""The bot in a real browser: it answers a bill question alone, and hands a human-seeking
+customer over to an agent, who sees the handover card and replies."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+from redis.asyncio import Redis
+
+from hub.admin import load_demo
+from hub.bootstrap import RunningHub, running_hub
+from hub.config import BotSettings
+from tests.conftest import make_settings
+from tests.e2e.test_browser_flow import login
+
+
+@pytest.fixture
+async def hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str, rasa_url: str) -> AsyncIterator[RunningHub]:
+    settings = make_settings(db_name).model_copy(update={"bot": BotSettings(rasa_url=rasa_url, timeout_s=10.0)})
+    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
+        await load_demo(running.context.directory)
+        yield running
+
+
+async def customer_says(browser: Browser, base_url: str, text: str) -> Page:
+    page = await (await browser.new_context()).new_page()
+    await page.goto(f"{base_url}/webchat/demo")
+    await page.get_by_test_id("hubchat-launcher").click()
+    await page.get_by_test_id("hubchat-input").fill(text)
+    await page.get_by_test_id("hubchat-send").click()
+    return page
+
+
+async def test_bot_answers_then_hands_over_to_an_agent_with_a_card(hub: RunningHub, browser: Browser) -> None:
+    alice = await login(browser, hub.base_url, "alice")
+
+    first = await customer_says(browser, hub.base_url, "How do I check my electricity bill?")
+    await expect(first.locator('[data-testid="hubchat-message"][data-author="bot"]').first).to_be_visible()
+    await expect(alice.get_by_test_id("offers").get_by_test_id("conv-item")).to_have_count(0)
+
+    second = await customer_says(browser, hub.base_url, "I want to speak to a human agent")
+    offer = alice.get_by_test_id("offers").get_by_test_id("conv-item")
+    await offer.get_by_test_id("offer-accept").click()
+    await alice.get_by_test_id("assigned").get_by_test_id("conv-item").click()
+    card = alice.get_by_test_id("handover-card")
+    await expect(card).to_be_visible()
+    await expect(card.get_by_test_id("handover-reason")).to_have_text("asked")
+    await expect(card.get_by_test_id("handover-intent")).to_contain_text("talk_to_human")
+    await expect(card.get_by_test_id("handover-intent")).to_contain_text("%")
+    await expect(card.get_by_test_id("handover-transcript")).to_contain_text("I want to speak to a human agent")
+
+    await alice.get_by_test_id("composer-input").fill("Hello, this is Alice. How can I help?")
+    await alice.get_by_test_id("composer-send").click()
+    reply = second.locator('[data-testid="hubchat-message"][data-author="agent"]')
+    await expect(reply).to_contain_text("How can I help?")
