@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -27,6 +27,7 @@ from hub.clock import from_ms, iso
 from hub.domain.ids import AgentStatus, Author
 from hub.domain.model import Agent
 from hub.domain.states import ConversationState
+from hub.kpi import bot_kpis
 from hub.wire import agent_json, event_json, message_json, summary_json
 
 routes = web.RouteTableDef()
@@ -251,3 +252,18 @@ async def get_wrap_up_codes(request: web.Request) -> web.Response:
 async def get_overview(request: web.Request) -> web.Response:
     require_supervisor(request[AGENT_KEY])
     return web.json_response(await overview_json(request.app[HUB]))
+
+
+@routes.get("/api/supervisor/kpis")
+async def get_kpis(request: web.Request) -> web.Response:
+    """Bot KPIs over the last ``hours`` (default 24) from the event table."""
+    require_supervisor(request[AGENT_KEY])
+    try:
+        hours = float(request.query.get("hours", "24"))
+    except ValueError:
+        raise api_error(400, "invalid_input", "hours must be a number") from None
+    if not 0 < hours <= 24 * 366:
+        raise api_error(400, "invalid_input", "hours must be between 0 and one year")
+    hub = request.app[HUB]
+    events = await hub.conversations.events_since(hub.clock.now() - timedelta(hours=hours))
+    return web.json_response({"hours": hours, "bot": bot_kpis(events).to_json()})

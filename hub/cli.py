@@ -6,17 +6,22 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import json
 import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hub import admin, demo
 from hub.config import Settings, load_settings
 from hub.configdoc import render_reference
 from hub.embedded import EmbeddedServiceError, embedded_services
 from hub.errors import HubError
-from hub.storage.database import connect, ensure_indexes
+from hub.kpi import bot_kpis
+from hub.storage.conversations import MongoConversationStore
+from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
 
 logger = logging.getLogger("hub")
@@ -48,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     qcreate.add_argument("--skills", default="", help="skills an agent needs, comma-separated")
     qcreate.add_argument("--priority", type=int, default=0)
     queue.add_parser("list", help="list queues")
+    report = sub.add_parser("report", help="bot KPIs from the event table: containment, handovers, waits")
+    report.add_argument("--hours", type=float, default=24.0, help="look back this many hours (default 24)")
+    report.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser("config-doc", help="print the configuration reference (Markdown)")
     return parser
 
@@ -57,7 +65,7 @@ def split(text: str) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def directory_for(settings: Settings) -> AsyncIterator[MongoDirectory]:
+async def database_for(settings: Settings) -> AsyncIterator[Db]:
     with contextlib.ExitStack() as stack:
         if settings.mongo_url is None:
             data_dir = settings.embedded.data_dir
@@ -69,14 +77,19 @@ async def directory_for(settings: Settings) -> AsyncIterator[MongoDirectory]:
         try:
             db = client[settings.mongo_db]
             await ensure_indexes(db)
-            yield MongoDirectory(db)
+            yield db
         finally:
             await client.close()
 
 
 async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
-    async with directory_for(settings) as directory:
-        if args.command == "demo":
+    async with database_for(settings) as db:
+        directory = MongoDirectory(db)
+        if args.command == "report":
+            since = datetime.now(UTC) - timedelta(hours=args.hours)
+            kpis = bot_kpis(await MongoConversationStore(db).events_since(since)).to_json()
+            print(json.dumps(kpis, indent=2) if args.json else render_kpis(kpis, args.hours))
+        elif args.command == "demo":
             created = await admin.load_demo(directory)
             print(f"demo data loaded; new agents: {', '.join(created) or 'none'} "
                   f"(password for demo agents: {demo.DEMO_PASSWORD})")
@@ -100,6 +113,22 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
             for queue in await directory.queues():
                 print(f"{queue.id:<16} p{queue.priority} {','.join(sorted(queue.skills)):<30} {queue.name}")
     return 0
+
+
+def render_kpis(kpis: dict[str, Any], hours: float) -> str:
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    lines = [f"Last {hours:g} h: {kpis['conversations']} conversations, {kpis['with_bot']} with the bot",
+             f"  containment {pct(kpis['containment_rate'])}, handover {pct(kpis['handover_rate'])} "
+             f"({kpis['handed_over']} handed over, {kpis['waiting_now']} still waiting)"]
+    lines += [f"  reason {reason:<18} {n}" for reason, n in kpis["handovers_by_reason"].items()]
+    lines += [f"  intent {intent:<18} {n}" for intent, n in kpis["handovers_by_intent"].items()]
+    wait = kpis["wait_after_handover_s"]
+    if wait:
+        lines.append(f"  wait after handover: p50 {wait['p50']:.1f} s, p90 {wait['p90']:.1f} s, "
+                     f"max {wait['max']:.1f} s")
+    return "\n".join(lines)
 
 
 async def serve(settings: Settings, *, with_demo: bool) -> int:

@@ -178,6 +178,11 @@ class MongoConversationStore:
             applied += 1
         return applied
 
+    async def events_since(self, since: datetime, limit: int = 500_000) -> list[dict[str, Any]]:
+        """Events at or after ``since`` (the KPI input); the ``at`` index serves the range."""
+        cursor = self._events.find({"at": {"$gte": since}}, {"changes": 0}).sort("at", 1).limit(limit)
+        return await cursor.to_list(None)
+
     async def events_of(self, conversation_id: str) -> list[dict[str, Any]]:
         return await self._events.find({"conversation_id": conversation_id}).sort("version", 1).to_list(None)
 

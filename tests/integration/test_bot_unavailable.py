@@ -43,5 +43,16 @@ async def test_customer_reaches_a_human_with_reason_bot_unavailable(hub: Running
         assert handover["transcript"] == [{"author": "customer", "text": "why is my bill so high"}]
         events = [e["type"] for e in await hub.context.conversations.events_of(cid)]
         assert events == ["created", "bot_started", "handed_over", "offered"]
+        await agent.call("POST", f"/api/conversations/{cid}/accept")
+        await agent.call("GET", "/api/supervisor/kpis", expect=403)
     finally:
         await agent.close()
+    sara = await AgentClient(hub.base_url).login("sara")
+    try:
+        await sara.call("GET", "/api/supervisor/kpis?hours=abc", expect=400)
+        kpis = (await sara.call("GET", "/api/supervisor/kpis?hours=1"))["bot"]
+    finally:
+        await sara.close()
+    assert (kpis["with_bot"], kpis["handed_over"], kpis["containment_rate"]) == (1, 1, 0.0)
+    assert kpis["handovers_by_reason"] == {"bot_unavailable": 1}
+    assert kpis["wait_after_handover_s"]["n"] == 1 and kpis["waiting_now"] == 0

@@ -48,3 +48,11 @@ async def test_cli_demo_is_idempotent(mongo_url: str, db_name: str, directory: M
     assert second.returncode == 0 and "new agents: none" in second.stdout
     assert {q.id for q in await directory.queues()} == {"general", "billing", "outages", "complaints"}
     assert len(await directory.wrap_up_codes()) >= 5 and len(await directory.canned()) >= 5
+
+
+async def test_cli_report_reads_the_event_table(mongo_url: str, db_name: str) -> None:
+    done = hub_cli(mongo_url, db_name, "report", "--hours", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    assert '"with_bot": 0' in done.stdout and '"containment_rate": null' in done.stdout
+    text = hub_cli(mongo_url, db_name, "report")
+    assert text.returncode == 0 and "containment n/a" in text.stdout
