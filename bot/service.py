@@ -14,6 +14,7 @@ from bot.handover import Decision, HandoverPolicy, Reading, decide, route_for
 from hub.domain.bot import BotTurn, HandoverContext, HandoverReason
 from hub.domain.ids import Author
 from hub.domain.model import Conversation, Message
+from hub.domain.states import ConversationState
 from hub.errors import BotUnavailable, ConcurrentUpdate, IllegalTransition
 from hub.ports import Bot
 
@@ -52,6 +53,8 @@ class BotService:
 
     async def handle(self, conversation_id: str, message: Message, payload: str | None) -> None:
         memory = await self._conversations.bot_memory(conversation_id)
+        if memory.get("state") != ConversationState.BOT:
+            return  # the caller's view was stale: a human holds the conversation now
         try:
             turn: BotTurn | None = await self._bot.turn(conversation_id, payload or message.text)
         except BotUnavailable:
@@ -73,6 +76,8 @@ class BotService:
                          memory: Mapping[str, Any]) -> None:
         assert decision.handover is not None
         conversation = await self._conversations.conversation(conversation_id)
+        if conversation.state is not ConversationState.BOT:
+            return  # taken over while Rasa was thinking: never pull it back from a human
         intent = turn.intent if turn else None
         earlier = [i.get("intent") for i in memory.get("intents", ())]
         queue = route_for([*earlier, intent], self._intent_queues, self._default_queue)

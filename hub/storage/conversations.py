@@ -208,8 +208,9 @@ class MongoConversationStore:
                                       "$slice": -RECENT_INTENTS}}})
 
     async def bot_memory(self, conversation_id: str) -> dict[str, Any]:
-        doc = await self._conversations.find_one({"_id": conversation_id}, {"bot": 1})
-        return dict((doc or {}).get("bot") or {})
+        """The bot's memory plus the conversation's current ``state`` (one read per turn)."""
+        doc = await self._conversations.find_one({"_id": conversation_id}, {"bot": 1, "state": 1})
+        return {**((doc or {}).get("bot") or {}), "state": (doc or {}).get("state")}
 
     async def clear_unread(self, conversation_id: str) -> None:
         await self._conversations.update_one({"_id": conversation_id}, {"$set": {"unread": 0}})

@@ -26,6 +26,8 @@ PURE_CORE = [
     "hub/domain",
     "routing/policy.py",
     "hub/ratelimit.py",
+    "hub/kpi.py",
+    "bot/handover.py",
     "channels/webchat/parser.py",
     "channels/webchat/identity.py",
 ]
