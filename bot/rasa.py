@@ -67,6 +67,26 @@ class RasaBot:
         intent, confidence, entities = parse_reading(reading)
         return BotTurn(intent=intent, confidence=confidence, entities=entities, replies=parse_replies(answer))
 
+    async def parse(self, text: str) -> tuple[str | None, float]:
+        """NLU only (no dialogue, no tracker): the intent and its confidence."""
+        try:
+            intent, confidence, _ = parse_reading(await self._post("/model/parse", {"text": text}))
+        except (TimeoutError, aiohttp.ClientError, ValueError) as err:
+            raise BotUnavailable(f"rasa did not answer: {type(err).__name__}") from err
+        return intent, confidence
+
+    async def intents(self) -> list[str]:
+        """The intents of the loaded model's domain."""
+        assert self._http is not None, "RasaBot used outside 'async with'"
+        try:
+            async with self._http.get(self._base_url + "/domain", headers={"Accept": "application/json"}) as resp:
+                if resp.status >= 300:
+                    raise BotUnavailable(f"rasa answered {resp.status} on /domain")
+                domain = await resp.json()
+        except (TimeoutError, aiohttp.ClientError, ValueError) as err:
+            raise BotUnavailable(f"rasa did not answer: {type(err).__name__}") from err
+        return [i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])]
+
     async def _post(self, path: str, body: dict[str, str]) -> Any:
         assert self._http is not None, "RasaBot used outside 'async with'"
         async with self._http.post(self._base_url + path, json=body) as resp:

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -19,6 +20,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.evaluation import Labelled, Prediction, evaluate, read_csv
 from bot.handover import HandoverPolicy
 from bot.rasa import RasaBot
 from bot.service import BotService
@@ -30,6 +32,7 @@ from hub.bus import RedisEventBus
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
 from hub.context import HubContext, Probes
+from hub.errors import InvalidInput
 from hub.service import ConversationService
 from hub.storage.contacts import MongoContactStore
 from hub.storage.conversations import MongoConversationStore
@@ -113,11 +116,33 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
 
 
 
-def build_bot_service(settings: Settings, rasa: RasaBot, service: ConversationService) -> BotService:
+def handover_policy(settings: Settings) -> HandoverPolicy:
     bot = settings.bot
-    policy = HandoverPolicy(confidence_threshold=bot.confidence_threshold, max_fallbacks=bot.max_fallbacks,
-                            human_intents=frozenset(bot.human_intents),
-                            human_only_intents=frozenset(bot.human_only_intents),
-                            fallback_intents=frozenset(bot.fallback_intents))
-    return BotService(bot=rasa, conversations=service, policy=policy, intent_queues=bot.intent_queues,
-                      default_queue=settings.webchat.default_queue)
+    return HandoverPolicy(confidence_threshold=bot.confidence_threshold, max_fallbacks=bot.max_fallbacks,
+                          human_intents=frozenset(bot.human_intents),
+                          human_only_intents=frozenset(bot.human_only_intents),
+                          fallback_intents=frozenset(bot.fallback_intents))
+
+
+def build_bot_service(settings: Settings, rasa: RasaBot, service: ConversationService) -> BotService:
+    return BotService(bot=rasa, conversations=service, policy=handover_policy(settings),
+                      intent_queues=settings.bot.intent_queues, default_queue=settings.webchat.default_queue)
+
+
+async def evaluate_bot(settings: Settings, csv_text: str, *, concurrency: int = 8) -> dict[str, Any]:
+    """``hub bot evaluate``: parse every labelled row with the running Rasa model and score it."""
+    if not settings.bot.rasa_url:
+        raise InvalidInput("set HUB_BOT__RASA_URL to the Rasa server to evaluate")
+    rows = read_csv(csv_text)
+    gate = asyncio.Semaphore(concurrency)
+    async with RasaBot(settings.bot.rasa_url, timeout_s=max(settings.bot.timeout_s, 30.0)) as rasa:
+        known = await rasa.intents()
+
+        async def predict(row: Labelled) -> Prediction:
+            async with gate:
+                intent, confidence = await rasa.parse(row.text)
+            return Prediction(row.intent, intent, confidence)
+
+        predictions = await asyncio.gather(*(predict(row) for row in rows))
+    policy = handover_policy(settings)
+    return {"file_rows": len(rows), "model_intents": len(known), **evaluate(predictions, known, policy)}

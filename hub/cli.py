@@ -12,13 +12,14 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from hub import admin, demo
 from hub.config import Settings, load_settings
 from hub.configdoc import render_reference
 from hub.embedded import EmbeddedServiceError, embedded_services
-from hub.errors import HubError
+from hub.errors import HubError, InvalidInput
 from hub.kpi import bot_kpis
 from hub.storage.conversations import MongoConversationStore
 from hub.storage.database import Db, connect, ensure_indexes
@@ -56,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="bot KPIs from the event table: containment, handovers, waits")
     report.add_argument("--hours", type=float, default=24.0, help="look back this many hours (default 24)")
     report.add_argument("--json", action="store_true", help="machine-readable output")
+    bot = sub.add_parser("bot", help="the Rasa bot").add_subparsers(dest="action", required=True)
+    evaluate = bot.add_parser("evaluate", help="score the running model on a CSV of text,intent rows")
+    evaluate.add_argument("file", type=Path, help="CSV with a text,intent header; unknown intents = hand over")
+    evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser("config-doc", help="print the configuration reference (Markdown)")
     return parser
 
@@ -112,6 +117,32 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
         else:
             for queue in await directory.queues():
                 print(f"{queue.id:<16} p{queue.priority} {','.join(sorted(queue.skills)):<30} {queue.name}")
+    return 0
+
+
+async def run_bot_evaluation(settings: Settings, path: Path, *, as_json: bool) -> int:
+    from hub.bootstrap import evaluate_bot  # the composition root knows the bot package
+
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidInput(f"cannot read {path}: {err}") from err
+    try:
+        result = await evaluate_bot(settings, text)
+    except ValueError as err:
+        raise InvalidInput(str(err)) from err
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return 0
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    print(f"{result['turns']} turns, {result['model_intents']} intents in the model")
+    print(f"intent accuracy (in-domain rows) {pct(result['intent_accuracy'])}")
+    print(f"accuracy (handover counted as the right answer for unknown/human intents) {pct(result['accuracy'])}")
+    print(f"macro-F1 {pct(result['macro_f1'])}, handover rate {pct(result['handover_rate'])}, "
+          f"accuracy on the turns the bot keeps {pct(result['kept_accuracy'])}")
     return 0
 
 
@@ -173,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(render_reference(Settings))
         return 0
     try:
+        if args.command == "bot":
+            return asyncio.run(run_bot_evaluation(settings, args.file, as_json=args.json))
         if args.command == "serve":
             return asyncio.run(serve(settings, with_demo=args.demo))
         return asyncio.run(run_admin(args, settings))

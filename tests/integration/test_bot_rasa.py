@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -104,3 +109,22 @@ async def test_complaints_go_to_humans_by_policy(hub: RunningHub) -> None:
         assert offer["conversation"]["queue"] == "complaints"
     finally:
         await chen.close()
+
+
+def test_cli_evaluates_the_running_model_on_the_held_out_set(rasa_url: str, tmp_path: Path) -> None:
+    heldout = Path(__file__).resolve().parents[2] / "bot" / "rasa_project" / "data" / "heldout.csv"
+    env = {**os.environ, "HUB_BOT__RASA_URL": rasa_url}
+    done = subprocess.run([sys.executable, "-m", "hub", "bot", "evaluate", str(heldout), "--json"], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["turns"] == len(heldout.read_text(encoding="utf-8").strip().splitlines()) - 1
+    assert result["model_intents"] >= 13
+    assert result["intent_accuracy"] > 0.7  # the shipped model on text it never saw
+    assert 0 <= result["handover_rate"] <= 1 and result["macro_f1"] > 0.5
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("words,label\nhello,greet\n", encoding="utf-8")
+    refused = subprocess.run([sys.executable, "-m", "hub", "bot", "evaluate", str(bad)], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "text,intent" in refused.stderr

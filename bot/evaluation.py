@@ -1,0 +1,100 @@
+"""Pure evaluation of the bot on labelled turns: accuracy, macro-F1, and what would be handed over.
+
+Rows whose label is not an intent the model knows (``oos`` and the like) are turns that *should*
+be handed over: they count as correct when the policy hands them over, wrong when the bot keeps them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.handover import HandoverPolicy, Reading, decide
+
+HANDOVER = "(handover)"
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    text: str
+    intent: str
+
+    def __repr__(self) -> str:
+        return f"Labelled({self.intent})"
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    expected: str
+    intent: str | None
+    confidence: float
+
+
+def read_csv(text: str) -> list[Labelled]:
+    """``text,intent`` rows (a header line is required); raises ValueError naming the bad line."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or not {"text", "intent"} <= set(reader.fieldnames):
+        raise ValueError("the CSV needs a header with the columns text,intent")
+    rows = []
+    for line, row in enumerate(reader, start=2):
+        text_value, intent = (row.get("text") or "").strip(), (row.get("intent") or "").strip()
+        if not text_value or not intent:
+            raise ValueError(f"line {line}: empty text or intent")
+        rows.append(Labelled(text_value, intent))
+    return rows
+
+
+def evaluate(predictions: Sequence[Prediction], known_intents: Iterable[str], policy: HandoverPolicy) -> dict[str, Any]:
+    known = set(known_intents)
+    humans = policy.fallback_intents | policy.human_intents | policy.human_only_intents
+    truth: list[str] = []
+    guess: list[str] = []
+    handed = kept = kept_right = 0
+    for p in predictions:
+        decision = decide(Reading(intent=p.intent, confidence=p.confidence), previous_fallbacks=0, policy=policy)
+        # One turn alone: a fallback intent is as good as a handover (the bot cannot answer it).
+        hands_over = decision.handover is not None or (p.intent in policy.fallback_intents)
+        # Turns a human should take (unknown, fallback, "agent please", complaints) expect a handover.
+        expected = p.expected if p.expected in known and p.expected not in humans else HANDOVER
+        truth.append(expected)
+        guess.append(HANDOVER if hands_over else (p.intent or HANDOVER))
+        if hands_over:
+            handed += 1
+        else:
+            kept += 1
+            kept_right += int(p.intent == p.expected)
+    total = len(predictions)
+    intent_right = sum(int(p.intent == p.expected) for p in predictions if p.expected in known)
+    in_domain = sum(1 for p in predictions if p.expected in known)
+    return {
+        "turns": total,
+        "intent_accuracy": intent_right / in_domain if in_domain else None,
+        "accuracy": sum(int(t == g) for t, g in zip(truth, guess, strict=True)) / total if total else None,
+        "macro_f1": macro_f1(truth, guess),
+        "handover_rate": handed / total if total else None,
+        "kept_accuracy": kept_right / kept if kept else None,
+        "per_intent": per_intent(truth, guess),
+    }
+
+
+def per_intent(truth: Sequence[str], guess: Sequence[str]) -> dict[str, dict[str, float]]:
+    labels = sorted(set(truth) | set(guess))
+    tp = Counter(t for t, g in zip(truth, guess, strict=True) if t == g)
+    predicted, actual = Counter(guess), Counter(truth)
+    table = {}
+    for label in labels:
+        precision = tp[label] / predicted[label] if predicted[label] else 0.0
+        recall = tp[label] / actual[label] if actual[label] else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        table[label] = {"support": float(actual[label]), "precision": precision, "recall": recall, "f1": f1}
+    return table
+
+
+def macro_f1(truth: Sequence[str], guess: Sequence[str]) -> float | None:
+    table = per_intent(truth, guess)
+    scored = [row["f1"] for label, row in table.items() if row["support"] > 0]
+    return sum(scored) / len(scored) if scored else None
