@@ -43,7 +43,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from hub.domain.ids import AgentId, AgentStatus, Role, Skill  # noqa: E402
-from routing import policy  # noqa: E402
 from routing.policy import AgentSnapshot, WaitingConversation, select_agent  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -292,7 +291,6 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
 
                 # -- 10,000 queued conversations, stored as ConversationService would have left them
                 queues = {q.id: q for q in await directory.queues()}
-                now = datetime.now(UTC).replace(microsecond=0)
                 docs, events, convs = [], [], []
                 for cid, queue, _prio, queued_ms in plan:
                     q = queues[queue]
@@ -400,6 +398,21 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
 
 # ---------------------------------------------------------------------------------------------
 
+def git_state() -> dict[str, Any]:
+    """The commit the numbers belong to (the hub changes quickly) and whether the tree was dirty."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "hub", "routing", "console", "channels",
+                                      "bot").splitlines()]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty_hub_files": dirty}
+
+
 def calibrate() -> float:
     """Seconds for a fixed pure-Python loop: compares single-core speed between runs/machines."""
     best = float("inf")
@@ -429,7 +442,7 @@ def fmt(v: Any) -> str:
 
 def print_report(r: dict[str, Any]) -> None:
     d, e, b = r["decision"], r["end_to_end"], r["baseline"]
-    print("\n(a) select_agent over %d agents, %d decisions on one snapshot" % (d["agents"], d["decisions"]))
+    print(f"\n(a) select_agent over {d['agents']} agents, {d['decisions']} decisions on one snapshot")
     print(f"    p50 {fmt(d['decision_us']['p50'])} µs   p99 {fmt(d['decision_us']['p99'])} µs   "
           f"max {fmt(d['decision_us']['max'])} µs   => {fmt(d['decisions_per_s'])} decisions/s "
           f"(no agent found: {d['no_agent_found']})")
@@ -468,7 +481,7 @@ async def main_async(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     started = time.perf_counter()
     print(f"assignment: {n_conv:,} conversations, {args.agents} agents; load average "
-          f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}", flush=True)
+          f"{loadavg()}", flush=True)
     cpu0 = time.process_time()
     decision = bench_decision(args.agents, n_conv, random.Random(args.seed))
     print(f"  (a) done: select_agent p50 {decision['decision_us']['p50']} µs", flush=True)
@@ -483,6 +496,7 @@ async def main_async(args: argparse.Namespace) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "calibration_loop_s": calibrate(),
+        "git": git_state(),
         "config": {"conversations": n_conv, "agents": args.agents, "seed": args.seed, "quick": args.quick,
                    "queue_mix": {q: share for q, (_, _, share) in QUEUE_MIX.items()},
                    "agent_extra_skill_probability": EXTRA_SKILLS},
@@ -510,11 +524,18 @@ async def main_async(args: argparse.Namespace) -> int:
     }
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     print_report(results)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str))
-    print(f"\nwrote {out} (total {results['elapsed_s']:.0f}s)")
+    write_json(Path(args.out), results)
+    print(f"\nwrote {args.out} (total {results['elapsed_s']:.0f}s)")
     return 0
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=str))
 
 
 def _ratio(a: float | None, b: float | None, digits: int = 2) -> float | None:

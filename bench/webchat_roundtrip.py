@@ -55,11 +55,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+THIS_FILE = Path(__file__).resolve()
 RESULTS = ROOT / "bench" / "results"
 LOGS = RESULTS / "logs"
 PASSWORD = "bench-password-1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-TIMEOUT_DRAIN_S = 10.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,8 +358,8 @@ async def gather_limited(coros: list[Any], limit: int) -> list[Any]:
     return await asyncio.gather(*(one(c) for c in coros))
 
 
-async def wait_until(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.perf_counter() + timeout
+async def wait_until(predicate: Any, within_s: float, interval: float = 0.05) -> bool:
+    deadline = time.perf_counter() + within_s
     while time.perf_counter() < deadline:
         if predicate():
             return True
@@ -375,6 +375,7 @@ class Plan:
     drain_s: float
     customers: int
     agents: int
+    quiet_wait_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -427,15 +428,17 @@ async def run_load(server: Server, plan: Plan, level_no: int, rate: int, label: 
         for c in customers:
             await c.send(f"warm-{c.index:06d}-{uuid.uuid4().hex[:6]}", "Hello, my power is out")
             await asyncio.sleep(0.002)
-        ok = await wait_until(lambda: stats.accepted >= plan.customers, timeout=90)
+        ok = await wait_until(lambda: stats.accepted >= plan.customers, within_s=90)
         setup["conversations_assigned_s"] = round(time.perf_counter() - t, 2)
         if not ok:
             raise RuntimeError(f"{label}: only {stats.accepted}/{plan.customers} conversations assigned "
                                f"after 90 s; errors={stats.errors} http={stats.http_errors}")
         await asyncio.sleep(1.0)
+        speed = calibrate()  # the VM's single-core speed right now (it varies; see README)
         result = await run_level(level_no, rate, customers, stats, plan, CpuMeter(server.pids),
                                  server.mongo_url)
         result["setup"] = setup
+        result["calibration_loop_s"] = speed
         result["http_errors"] = dict(stats.http_errors)
         return result
     finally:
@@ -506,7 +509,7 @@ async def run_level(level_no: int, rate: int, customers: list[Customer], stats: 
     ops1 = await opcounters(mongo_url)
     measured = [s for s in mine if window[0] <= s.intended < window[1]]
     # Drain: outstanding messages may still finish (they count for latency, not for throughput).
-    await wait_until(lambda: all(s.round_trip for s in measured), timeout=plan.drain_s, interval=0.1)
+    await wait_until(lambda: all(s.round_trip for s in measured), within_s=plan.drain_s, interval=0.1)
     window_s = window[1] - window[0]
     completed_in_window = sum(1 for t in stats.rt_times if window[0] <= t < window[1])
     acked_in_window = sum(1 for t in stats.ack_times if window[0] <= t < window[1])
@@ -561,7 +564,8 @@ def print_level(label: str, r: dict[str, Any]) -> None:
     procs = ", ".join(f"{k.removesuffix('_pct_of_1_core')} {v:.0f}%" for k, v in cpu.items()
                       if k.endswith("_pct_of_1_core"))
     flag = "  SATURATED" if r["saturated"] else ""
-    print(f"  [{label}] level {r['level']} setup: {r.get('setup')}", flush=True)
+    print(f"  [{label}] level {r['level']} setup: {r.get('setup')}; calibration loop "
+          f"{r.get('calibration_loop_s')} s", flush=True)
     print(f"  [{label}] offered {r['offered_rate']:>5}/s  done {r['throughput_round_trips_per_s']:>7.1f}/s  "
           f"ack p50/p99 {_fmt(lat['ack']['p50'])}/{_fmt(lat['ack']['p99'])} ms  "
           f"agent {_fmt(lat['agent_receives']['p50'])}/{_fmt(lat['agent_receives']['p99'])} ms  "
@@ -760,8 +764,8 @@ def child(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess
                 process.wait()
 
 
-async def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.perf_counter() + timeout
+async def wait_http(url: str, process: subprocess.Popen[bytes], within_s: float = 60) -> None:
+    deadline = time.perf_counter() + within_s
     async with aiohttp.ClientSession() as session:
         while time.perf_counter() < deadline:
             if process.poll() is not None:
@@ -771,7 +775,7 @@ async def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float =
                     if resp.status < 500:
                         return
             await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+    raise RuntimeError(f"{url} did not answer within {within_s:.0f}s")
 
 
 @contextlib.asynccontextmanager
@@ -828,7 +832,7 @@ async def hub_server(plan: Plan, hub_cmd: list[str] | None) -> AsyncIterator[Ser
 async def relay_server(plan: Plan) -> AsyncIterator[Server]:
     port = free_port_local()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    with child([sys.executable, str(Path(__file__).resolve()), "--relay-server", str(port)], env,
+    with child([sys.executable, str(THIS_FILE), "--relay-server", str(port)], env,
                LOGS / "relay.log") as process:
         base_url = f"http://127.0.0.1:{port}"
         await wait_http(base_url + "/api/me/status", process)
@@ -842,12 +846,31 @@ def free_port_local() -> int:
     return free_port()
 
 
+async def wait_for_quiet(max_wait_s: float, limit_pct: float = 25.0) -> tuple[float, float]:
+    """On a shared machine, wait (at most ``max_wait_s``) until other processes use less than
+    ``limit_pct`` of a core over 2 s; returns (their last measured use, seconds waited)."""
+    t0 = time.perf_counter()
+    while True:
+        meter = CpuMeter({})
+        meter.start()
+        await asyncio.sleep(2.0)
+        other = meter.stop()["other_processes_pct_of_1_core"]
+        waited = time.perf_counter() - t0
+        if other < limit_pct or waited >= max_wait_s:
+            if other >= limit_pct:
+                print(f"  WARNING: other processes still use {other:.0f}% of a core; measuring anyway", flush=True)
+            return other, round(waited, 1)
+
+
 async def run_system(label: str, plan: Plan, start: Any) -> dict[str, Any]:
     """Every level against a freshly started system, so a saturated level leaves no backlog behind."""
     levels = []
     for level_no, rate in enumerate(plan.rates, start=1):
+        background, waited = await wait_for_quiet(plan.quiet_wait_s)
         async with start() as server:
             result = await run_load(server, plan, level_no, rate, label)
+            result["background_before_level"] = {"other_processes_pct_of_1_core": background,
+                                                  "waited_for_quiet_s": waited}
             if server.log_path is not None:
                 result["server_log"] = scan_log(server)
         levels.append(result)
@@ -921,6 +944,21 @@ def print_table(results: dict[str, Any]) -> None:
                 f"{('-' if c is None else f'{c:.2f}'):>{w}}" for c, w in zip(cells, widths, strict=True)))
 
 
+def git_state() -> dict[str, Any]:
+    """The commit the numbers belong to (the hub changes quickly) and whether the tree was dirty."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "hub", "routing", "console", "channels",
+                                      "bot").splitlines()]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty_hub_files": dirty}
+
+
 def calibrate() -> float:
     """Seconds for a fixed pure-Python loop: compares single-core speed between runs/machines."""
     best = float("inf")
@@ -931,6 +969,15 @@ def calibrate() -> float:
             total += i
         best = min(best, time.perf_counter() - t)
     return round(best, 3)
+
+
+def loadavg() -> list[str]:
+    return Path("/proc/loadavg").read_text().split()[:3]
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
 
 
 def machine() -> dict[str, Any]:
@@ -953,7 +1000,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 duration_s=args.duration or (5.0 if quick else 12.0),
                 level_warmup_s=1.0 if quick else 2.0,
                 drain_s=args.drain or (5.0 if quick else 8.0),
-                customers=args.customers, agents=args.agents)
+                customers=args.customers, agents=args.agents, quiet_wait_s=args.quiet_wait)
     started = time.perf_counter()
     idle = CpuMeter({})
     idle.start()
@@ -967,8 +1014,9 @@ async def main_async(args: argparse.Namespace) -> int:
         "background_cpu_before_start_pct_of_1_core": background,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "load_before_start": Path("/proc/loadavg").read_text().split()[:3],
+        "load_before_start": loadavg(),
         "calibration_loop_s": calibrate(),
+        "git": git_state(),
         "config": {"rates": plan.rates, "duration_s": plan.duration_s, "level_warmup_s": plan.level_warmup_s,
                    "drain_s": plan.drain_s, "customers": plan.customers, "agents": plan.agents, "quick": quick,
                    "hub_env": {"HUB_WEBCHAT__RATE_PER_MINUTE": "100000", "HUB_ROUTING__OFFER_TIMEOUT_S": "60",
@@ -994,10 +1042,8 @@ async def main_async(args: argparse.Namespace) -> int:
         results["ratios"] = compare(results["systems"]["hub"], results["systems"]["baseline"])
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     print_table(results)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"\nwrote {out} (total {results['elapsed_s']:.0f}s)")
+    write_json(Path(args.out), results)
+    print(f"\nwrote {args.out} (total {results['elapsed_s']:.0f}s)")
     return 0
 
 
@@ -1008,6 +1054,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=0.0, help="seconds per level (default 12; quick 5)")
     parser.add_argument("--drain", type=float, default=0.0, help="seconds to wait for stragglers (default 8)")
     parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--quiet-wait", type=float, default=0.0,
+                        help="before each level wait up to this long for other processes to calm down")
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--hub-only", action="store_true")
     parser.add_argument("--baseline-only", action="store_true")

@@ -58,7 +58,11 @@ class RunningHub:
 @contextlib.asynccontextmanager
 async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
                       clock: Clock | None = None) -> AsyncIterator[RunningHub]:
-    """Start a whole hub process's components and its HTTP server; yields once it serves."""
+    """Start a whole hub process's components and its HTTP server; yields once it serves.
+
+    Longer than our usual budget on purpose: it is the one linear start-up order of the process,
+    and each line's position is the point (what starts before what, what stops after what).
+    """
     clock = clock or SystemClock()
     async with contextlib.AsyncExitStack() as stack:
         mongo = connect(mongo_url)
@@ -113,7 +117,6 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
         base_url = settings.http.public_url or f"http://{settings.http.host}:{port}"
         logger.info("hub.serving url=%s", base_url)
         yield RunningHub(context=context, app=app, routing=routing, base_url=base_url)
-
 
 
 def handover_policy(settings: Settings) -> HandoverPolicy:
