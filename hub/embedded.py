@@ -7,8 +7,11 @@ Production never uses this module: it sets ``HUB_MONGO_URL`` and ``HUB_REDIS_URL
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +32,17 @@ class RunningService:
     name: str
     url: str
     process: subprocess.Popen[bytes]
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when the parent dies (even by SIGKILL),
+    so an interrupted test run or a crashed ``hub serve`` leaves no database behind."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -60,7 +74,8 @@ def start_secantus(data_dir: Path | None, log_path: Path, port: int | None = Non
         storage = str(data_dir.resolve())
     cmd = [str(exe), "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage, "--log-level", "WARNING"]
     with log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                   preexec_fn=_die_with_parent)
     wait_for_port(port, process, "SecantusDB")
     return RunningService("mongo", f"mongodb://127.0.0.1:{port}/?directConnection=true", process)
 
@@ -76,7 +91,8 @@ def start_redis(data_dir: Path | None, log_path: Path, port: int | None = None) 
     workdir.mkdir(parents=True, exist_ok=True)
     cmd = [exe, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir), "--save", "",
            "--appendonly", "no", "--logfile", str(log_path)]
-    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               preexec_fn=_die_with_parent)
     wait_for_port(port, process, "redis-server")
     return RunningService("redis", f"redis://127.0.0.1:{port}/0", process)
 
