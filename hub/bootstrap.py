@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -46,6 +46,8 @@ from routing.store import RedisRoutingStore
 
 logger = logging.getLogger(__name__)
 
+REDIS_POOL_SIZE = 64
+
 
 @dataclass(frozen=True, slots=True)
 class RunningHub:
@@ -69,11 +71,14 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
         stack.push_async_callback(mongo.close)
         db = mongo[settings.mongo_db]
         await ensure_indexes(db)
-        redis = Redis.from_url(
-            redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10,
+        redis = Redis(connection_pool=BlockingConnectionPool.from_url(
+            # A burst (a group commit releasing hundreds of waiters that each publish) waits for a
+            # pooled connection instead of failing with "too many connections".
+            redis_url, max_connections=REDIS_POOL_SIZE, timeout=5,
+            socket_timeout=5, socket_connect_timeout=5, health_check_interval=10,
             # Pooled connections go stale when Redis restarts: reconnect and retry, briefly.
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=5),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError])
+            retry_on_error=[RedisConnectionError, RedisTimeoutError]))
         stack.push_async_callback(redis.aclose)
         await redis.ping()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -70,6 +71,8 @@ class WebChatEndpoint:
         except HubError as err:
             await _error(ws, err.code, str(err))
         except Exception:
+            if ws.closed:
+                return session  # the widget went away while we answered: an ordinary disconnect
             # Not acknowledged, so the widget keeps the message in its outbox and resends it.
             logger.exception("webchat.frame.failed")
             await _error(ws, "internal", "the message could not be stored; it will be retried")
@@ -118,7 +121,9 @@ class WebChatEndpoint:
 
 
 async def _error(ws: web.WebSocketResponse, code: str, message: str) -> None:
-    if not ws.closed:
+    if ws.closed:
+        return
+    with contextlib.suppress(ConnectionError, RuntimeError):  # the widget left meanwhile
         await ws.send_json({"type": "error", "code": code, "message": message})
 
 
