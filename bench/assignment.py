@@ -404,13 +404,13 @@ def git_state() -> dict[str, Any]:
 
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout
         except (OSError, subprocess.SubprocessError):
             return ""
 
     dirty = [line[3:] for line in git("status", "--porcelain", "--", "hub", "routing", "console", "channels",
                                       "bot").splitlines()]
-    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty_hub_files": dirty}
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "dirty_hub_files": dirty}
 
 
 def calibrate() -> float:

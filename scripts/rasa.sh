@@ -15,7 +15,8 @@
 # stdout carries only the result (model path, PID, evaluation report); progress goes to stderr.
 # Environment: RASA_VENV (default .rasa-venv), RASA_PYTHON (interpreter for the venv),
 # RASA_START_TIMEOUT (seconds, default 180), RASA_PIDFILE (pidfile for start, default
-# bot/rasa_project/run/rasa-PORT.pid), RASA_CONFIG (other config file for train, e.g. config-lr.yml).
+# bot/rasa_project/run/rasa-PORT.pid), RASA_CONFIG (other config file for train, e.g. config-lr.yml),
+# RASA_MAX_CACHE_SIZE (MB for rasa's training cache, default 300).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PROJECT=$ROOT/bot/rasa_project
@@ -31,6 +32,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
 export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore}
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+# rasa train caches component outputs in bot/rasa_project/.rasa/cache (LRU); default would be 1 GB
+export RASA_MAX_CACHE_SIZE=${RASA_MAX_CACHE_SIZE:-300}
 
 log() { echo "rasa.sh: $*" >&2; }
 die() { echo "rasa.sh: error: $*" >&2; exit 1; }
@@ -52,7 +55,8 @@ find_python() {
 
 cmd_install() {
   [ -f "$CONSTRAINTS" ] || die "missing $CONSTRAINTS"
-  local stamp=$VENV/.installed-rasa$RASA_VERSION-$(hash_of "$CONSTRAINTS")
+  local stamp
+  stamp=$VENV/.installed-rasa$RASA_VERSION-$(hash_of "$CONSTRAINTS")
   if [ -x "$VENV/bin/rasa" ] && [ -f "$stamp" ]; then log "install: already done ($VENV)"; return; fi
   mkdir -p "$(dirname "$VENV")" "$RUNDIR"
   exec 8>"$RUNDIR/install.lock"
@@ -112,7 +116,8 @@ cmd_train() {
       --out "$MODELS" --fixed-model-name "northgrid-$h" --quiet) >&2 \
     || die "train: rasa train failed"
   [ -f "$model" ] || die "train: rasa did not write $model"
-  # keep the new model and the one before it; models are 0.03-20 MB each
+  # keep the new model and the one before it (DIET models are ~30 MB each)
+  # shellcheck disable=SC2012  # our own file names: northgrid-<hex>.tar.gz
   ls -1t "$MODELS"/northgrid-*.tar.gz | tail -n +3 | xargs -r rm -f
   log "train: done in $((SECONDS - t0)) s"
   echo "$model"
@@ -121,6 +126,7 @@ cmd_train() {
 latest_model() {
   local h model; h=$(data_hash); model=$(model_for_hash "$h")
   if [ ! -f "$model" ]; then
+    # shellcheck disable=SC2012
     model=$(ls -1t "$MODELS"/*.tar.gz 2>/dev/null | head -n1 || true)
     [ -n "$model" ] || die "no model in $MODELS: run 'scripts/rasa.sh train' first"
     log "warning: $(basename "$model") is older than the project's data; run 'scripts/rasa.sh train'"
@@ -230,5 +236,5 @@ case ${1:-} in
   status) cmd_status ;;
   evaluate) shift; cmd_evaluate "$@" ;;
   model) latest_model ;;
-  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,20p' "$0" >&2; exit 2 ;;
 esac
