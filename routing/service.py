@@ -100,7 +100,15 @@ class RoutingService:
 
     async def _announce(self) -> None:
         self.kick()
-        await self._bus.publish({"t": "kick"})
+        await self._tell({"t": "kick"})
+
+    async def _tell(self, event: Mapping[str, Any]) -> None:
+        """Publish a fact already stored: a Redis hiccup must not undo a claim or an offer
+        (the console reloads its inbox on reconnect; an unseen offer times out and is re-offered)."""
+        try:
+            await self._bus.publish(event)
+        except Exception:
+            logger.warning("bus.publish.failed type=%s", event.get("t"), exc_info=True)
 
     # -- Router port ----------------------------------------------------------------------------
     async def enqueue(self, conversation: Conversation) -> None:
@@ -150,8 +158,8 @@ class RoutingService:
             raise IllegalTransition("the offer was already accepted, declined or expired")
         moved = await self._t.transition(conversation, S.QUEUED, reason, actor=expected_agent or "system",
                                          changes={"agent_id": None}, detail={"agent_id": released})
-        await self._bus.publish({"t": "offer_withdrawn", "conversation_id": conversation.id,
-                                 "agent_id": released})
+        await self._tell({"t": "offer_withdrawn", "conversation_id": conversation.id,
+                          "agent_id": released})
         await self._announce()
         return moved
 
@@ -235,8 +243,8 @@ class RoutingService:
             await self._store.release_offer(waiting.conversation_id, agent.agent_id, now_ms=to_ms(now))
             await self._store.dequeue(waiting.conversation_id)
             return False
-        await self._bus.publish({"t": "offer", "agent_id": agent.agent_id, "conversation_id": offered.id,
-                                 "expires_at": iso(expires)})
+        await self._tell({"t": "offer", "agent_id": agent.agent_id, "conversation_id": offered.id,
+                          "expires_at": iso(expires)})
         logger.info("routing.offered id=%s agent=%s queue=%s", offered.id, agent.agent_id, queue)
         return True
 
