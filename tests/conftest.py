@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
-from hub.config import EmbeddedSettings, HttpSettings, RoutingSettings, Settings
+from hub.config import BotSettings, EmbeddedSettings, HttpSettings, RoutingSettings, Settings
 from hub.embedded import RunningService, free_port, start_redis, start_secantus, stop
 from hub.storage.database import connect
 from hub.storage.directory import MongoDirectory
@@ -126,6 +126,16 @@ def settings(db_name: str) -> Settings:
 
 @pytest.fixture
 async def hub(settings: Settings, mongo_url: str, redis_url: str, redis: Redis) -> AsyncIterator[RunningHub]:
+    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
+        await load_demo(running.context.directory)
+        yield running
+
+
+@pytest.fixture
+async def bot_hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str,
+                  rasa_url: str) -> AsyncIterator[RunningHub]:
+    """A hub with the real Rasa bot in front of every conversation, demo data loaded."""
+    settings = make_settings(db_name).model_copy(update={"bot": BotSettings(rasa_url=rasa_url, timeout_s=10.0)})
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
         await load_demo(running.context.directory)
         yield running

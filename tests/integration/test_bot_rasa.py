@@ -11,21 +11,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 
-from hub.admin import load_demo
-from hub.bootstrap import RunningHub, running_hub
-from hub.config import BotSettings
+from hub.bootstrap import RunningHub
 from tests.clients import AgentClient, WidgetClient
-from tests.conftest import make_settings
 
 
 @pytest.fixture
-async def hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str, rasa_url: str) -> AsyncIterator[RunningHub]:
-    settings = make_settings(db_name).model_copy(update={"bot": BotSettings(rasa_url=rasa_url, timeout_s=10.0)})
-    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
-        await load_demo(running.context.directory)
-        yield running
+def hub(bot_hub: RunningHub) -> RunningHub:
+    return bot_hub
 
 
 @pytest.fixture
