@@ -29,7 +29,6 @@ import inspect
 import json
 import math
 import os
-import platform
 import random
 import sys
 import time
@@ -41,6 +40,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from runinfo import calibrate, git_state, machine, pct  # noqa: E402
 
 from hub.domain.ids import AgentId, AgentStatus, Role, Skill  # noqa: E402
 from routing.policy import AgentSnapshot, WaitingConversation, select_agent  # noqa: E402
@@ -54,11 +55,6 @@ EXTRA_SKILLS = {"billing": 0.6, "outages": 0.5, "complaints": 0.4}  # every agen
 PRESENCE_TTL_MS = 30_000
 
 
-def pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))]
 
 
 def stats(values: list[float], scale: float, digits: int = 2) -> dict[str, Any]:
@@ -398,42 +394,10 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
 
 # ---------------------------------------------------------------------------------------------
 
-def git_state() -> dict[str, Any]:
-    """The commit the numbers belong to (the hub changes quickly) and whether the tree was dirty."""
-    import subprocess
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    dirty = [line[3:] for line in git("status", "--porcelain", "--", "hub", "routing", "console", "channels",
-                                      "bot").splitlines()]
-    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "dirty_hub_files": dirty}
 
 
-def calibrate() -> float:
-    """Seconds for a fixed pure-Python loop: compares single-core speed between runs/machines."""
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        total = 0
-        for i in range(2_000_000):
-            total += i
-        best = min(best, time.perf_counter() - t)
-    return round(best, 3)
 
 
-def machine() -> dict[str, Any]:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {"cores": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "platform": platform.platform()}
 
 
 def fmt(v: Any) -> str:

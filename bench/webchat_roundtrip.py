@@ -35,7 +35,6 @@ import itertools
 import json
 import math
 import os
-import platform
 import secrets
 import signal
 import subprocess
@@ -55,6 +54,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from runinfo import calibrate, git_state, machine, pct  # noqa: E402  (bench/ is the script's folder)
+
 THIS_FILE = Path(__file__).resolve()
 RESULTS = ROOT / "bench" / "results"
 LOGS = RESULTS / "logs"
@@ -66,13 +67,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # Small utilities
 # ---------------------------------------------------------------------------------------------
 
-def pct(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100) of ``values``; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
-    return ordered[k]
 
 
 def summary_ms(seconds: list[float]) -> dict[str, Any]:
@@ -944,31 +938,8 @@ def print_table(results: dict[str, Any]) -> None:
                 f"{('-' if c is None else f'{c:.2f}'):>{w}}" for c, w in zip(cells, widths, strict=True)))
 
 
-def git_state() -> dict[str, Any]:
-    """The commit the numbers belong to (the hub changes quickly) and whether the tree was dirty."""
-    import subprocess
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    dirty = [line[3:] for line in git("status", "--porcelain", "--", "hub", "routing", "console", "channels",
-                                      "bot").splitlines()]
-    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "dirty_hub_files": dirty}
 
 
-def calibrate() -> float:
-    """Seconds for a fixed pure-Python loop: compares single-core speed between runs/machines."""
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        total = 0
-        for i in range(2_000_000):
-            total += i
-        best = min(best, time.perf_counter() - t)
-    return round(best, 3)
 
 
 def loadavg() -> list[str]:
@@ -980,15 +951,6 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2))
 
 
-def machine() -> dict[str, Any]:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {"cores": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "platform": platform.platform()}
 
 
 async def main_async(args: argparse.Namespace) -> int:
