@@ -32,14 +32,7 @@ class WidgetClient:
     async def next(self, kind: str | None = None, timeout: float = 10.0) -> dict[str, Any]:
         """The next frame (of ``kind``), skipping others."""
         assert self.ws is not None
-        async with asyncio.timeout(timeout):
-            while True:
-                msg = await self.ws.receive()
-                if msg.type is not aiohttp.WSMsgType.TEXT:
-                    raise ConnectionError(f"socket ended: {msg.type} {msg.data}")
-                frame = msg.json()
-                if kind is None or frame["type"] == kind:
-                    return frame  # type: ignore[no-any-return]
+        return await next_frame(self.ws, kind, timeout)
 
     async def send(self, text: str, client_id: str | None = None) -> str:
         assert self.ws is not None
@@ -71,6 +64,14 @@ class AgentClient:
         self.agent: dict[str, Any] = {}
         self.ws: aiohttp.ClientWebSocketResponse | None = None
 
+    @classmethod
+    async def online(cls, base_url: str, username: str) -> AgentClient:
+        """Logged in, console socket open, status available: ready for offers."""
+        client = await cls(base_url).login(username)
+        await client.connect()
+        await client.available()
+        return client
+
     async def login(self, username: str, password: str = "northgrid-demo") -> AgentClient:
         data = await self.call("POST", "/api/login", {"username": username, "password": password})
         self.csrf, self.agent = data["csrf_token"], data["agent"]
@@ -89,16 +90,9 @@ class AgentClient:
         return await self.next("hello")
 
     async def next(self, kind: str | None = None, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
+        """The next frame of ``kind`` whose fields match (``conversation__id=`` looks inside)."""
         assert self.ws is not None
-        async with asyncio.timeout(timeout):
-            while True:
-                msg = await self.ws.receive()
-                if msg.type is not aiohttp.WSMsgType.TEXT:
-                    raise ConnectionError(f"socket ended: {msg.type}")
-                frame = msg.json()
-                if (kind is None or frame["type"] == kind) and all(
-                        _get(frame, k) == v for k, v in match.items()):
-                    return frame  # type: ignore[no-any-return]
+        return await next_frame(self.ws, kind, timeout, match)
 
     async def available(self) -> None:
         await self.call("POST", "/api/me/status", {"status": "available"})
@@ -119,6 +113,19 @@ class AgentClient:
         if self.ws is not None:
             await self.ws.close()
         await self.session.close()
+
+
+async def next_frame(ws: aiohttp.ClientWebSocketResponse, kind: str | None, timeout: float,
+                     match: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The next text frame of ``kind`` (any when None) matching ``match``, skipping the others."""
+    async with asyncio.timeout(timeout):
+        while True:
+            msg = await ws.receive()
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                raise ConnectionError(f"socket ended: {msg.type} {msg.data}")
+            frame = msg.json()
+            if (kind is None or frame["type"] == kind) and all(_get(frame, k) == v for k, v in (match or {}).items()):
+                return frame  # type: ignore[no-any-return]
 
 
 def _get(frame: dict[str, Any], dotted: str) -> Any:

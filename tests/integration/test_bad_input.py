@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import aiohttp
 import pytest
 
@@ -75,23 +77,22 @@ async def test_forged_visitor_gets_a_new_identity_not_the_victims_conversation(h
         await ws.close()
 
 
-async def test_oversized_frame_closes_that_socket_only(hub: RunningHub) -> None:
+@pytest.mark.parametrize(("send", "close_code"), [
+    (lambda ws: ws.send_str('{"type":"message","client_id":"abcdefgh1234","text":"' + "a" * 20000 + '"}'),
+     aiohttp.WSCloseCode.MESSAGE_TOO_BIG),
+    (lambda ws: ws.send_frame(b'{"type":"typing","x":"\xff\xfe"}', aiohttp.WSMsgType.TEXT),
+     aiohttp.WSCloseCode.INVALID_TEXT),
+], ids=["oversized", "invalid-utf8"])
+async def test_frames_that_break_the_protocol_close_that_socket_only(
+        hub: RunningHub, send: Callable[[aiohttp.ClientWebSocketResponse], Awaitable[None]],
+        close_code: aiohttp.WSCloseCode) -> None:
     async with aiohttp.ClientSession() as http:
         widget = WidgetClient(hub.base_url, http)
         await widget.connect()
-        await widget.ws.send_str('{"type":"message","client_id":"abcdefgh1234","text":"' + "a" * 20000 + '"}')  # type: ignore[union-attr]
-        msg = await widget.ws.receive()  # type: ignore[union-attr]
-        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
-        await still_serving(hub, http)
-
-
-async def test_invalid_utf8_closes_that_socket_only(hub: RunningHub) -> None:
-    async with aiohttp.ClientSession() as http:
-        widget = WidgetClient(hub.base_url, http)
-        await widget.connect()
-        await widget.ws.send_frame(b'{"type":"typing","x":"\xff\xfe"}', aiohttp.WSMsgType.TEXT)  # type: ignore[union-attr]
-        msg = await widget.ws.receive()  # type: ignore[union-attr]
-        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == aiohttp.WSCloseCode.INVALID_TEXT
+        assert widget.ws is not None
+        await send(widget.ws)
+        msg = await widget.ws.receive()
+        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == close_code
         await still_serving(hub, http)
 
 

@@ -23,9 +23,7 @@ def hub(bot_hub: RunningHub) -> RunningHub:
 
 @pytest.fixture
 async def agent(hub: RunningHub) -> AsyncIterator[AgentClient]:
-    client = await AgentClient(hub.base_url).login("alice")  # general + billing
-    await client.connect()
-    await client.available()
+    client = await AgentClient.online(hub.base_url, "alice")  # general + billing
     yield client
     await client.close()
 
@@ -88,10 +86,8 @@ async def test_asking_for_a_human_hands_over_with_context_and_the_bot_keeps_out(
 
 
 async def test_complaints_go_to_humans_by_policy(hub: RunningHub) -> None:
-    chen = await AgentClient(hub.base_url).login("chen")  # has the complaints skill
+    chen = await AgentClient.online(hub.base_url, "chen")  # has the complaints skill
     try:
-        await chen.connect()
-        await chen.available()
         async with aiohttp.ClientSession() as http:
             widget = WidgetClient(hub.base_url, http)
             await widget.connect()

@@ -27,10 +27,8 @@ async def hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str) -> Asy
 
 
 async def test_customer_reaches_a_human_with_reason_bot_unavailable(hub: RunningHub) -> None:
-    agent = await AgentClient(hub.base_url).login("alice")
+    agent = await AgentClient.online(hub.base_url, "alice")
     try:
-        await agent.connect()
-        await agent.available()
         async with aiohttp.ClientSession() as http:
             widget = WidgetClient(hub.base_url, http)
             await widget.connect()

@@ -72,10 +72,8 @@ async def test_sigkill_loses_no_acknowledged_message(mongo_url: str, redis_url: 
                 await c.widget.connect()
                 await c.resend_outbox()
 
-            agent = await AgentClient(hub.base_url).login("nightshift")
+            agent = await AgentClient.online(hub.base_url, "nightshift")
             try:
-                await agent.connect()
-                await agent.available()
                 conversations = {await agent.take_offer() for _ in range(CUSTOMERS)}
                 assert len(conversations) == CUSTOMERS
                 stored: list[str] = []

@@ -22,11 +22,8 @@ from tests.conftest import eventually, make_settings
 
 @contextlib.asynccontextmanager
 async def agents(hub: RunningHub, *names: str) -> AsyncIterator[list[AgentClient]]:
-    clients = [await AgentClient(hub.base_url).login(name) for name in names]
+    clients = [await AgentClient.online(hub.base_url, name) for name in names]
     try:
-        for client in clients:
-            await client.connect()
-            await client.available()
         yield clients
     finally:
         for client in clients:
@@ -192,10 +189,8 @@ async def test_agent_whose_heartbeat_stops_gets_no_offers_until_back(
     settings = make_settings(db_name, presence_ttl_s=1.0)
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub:
         await load_demo(hub.context.directory)
-        alice = await AgentClient(hub.base_url).login("alice")
+        alice = await AgentClient.online(hub.base_url, "alice")
         try:
-            await alice.connect()
-            await alice.available()
             await alice.ws.close()  # type: ignore[union-attr]  # the browser tab died: no more heartbeats
             await asyncio.sleep(1.5)
             async with aiohttp.ClientSession() as http:

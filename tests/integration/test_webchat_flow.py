@@ -15,9 +15,7 @@ from tests.conftest import eventually
 @pytest.fixture
 async def agent(hub: RunningHub) -> AsyncIterator[AgentClient]:
     """Alice, logged in, console connected, available."""
-    alice = await AgentClient(hub.base_url).login("alice")
-    await alice.connect()
-    await alice.available()
+    alice = await AgentClient.online(hub.base_url, "alice")
     yield alice
     await alice.close()
 
