@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 S = ConversationState
 BOT_NAME = "Northgrid assistant"
+STAFF = frozenset({Author.AGENT, Author.BOT})
 SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
@@ -249,8 +250,11 @@ class ConversationService:
 
     async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
                        author: Author) -> None:
-        """Delivered/read receipts for messages of ``author``; statuses only move forward."""
-        changed = await self._messages.advance_status(message_ids[:500], status, conversation_id, author)
+        """Delivered/read receipts for messages of ``author``; statuses only move forward.
+
+        The customer's receipts (``Author.AGENT``) cover everything our side wrote, the bot's too."""
+        authors = STAFF if author is Author.AGENT else frozenset({author})
+        changed = await self._messages.advance_status(message_ids[:500], status, conversation_id, authors)
         for message_id in changed:
             await self._tell({"t": "status", "conversation_id": conversation_id, "message_id": message_id,
                               "status": status.value, "author": author.value})

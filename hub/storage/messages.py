@@ -163,10 +163,11 @@ class MongoMessageStore:
         return [message_from_doc(doc) async for doc in cursor]
 
     async def advance_status(self, message_ids: list[str], status: DeliveryStatus,
-                             conversation_id: str, author: Author) -> list[str]:
-        """Move messages forward to ``status`` (never backward); returns the ids that changed."""
+                             conversation_id: str, authors: frozenset[Author]) -> list[str]:
+        """Move messages of ``authors`` forward to ``status`` (never backward); returns the ids that changed."""
         lower = [s.value for s in DeliveryStatus if s.rank() < status.rank()]
-        query: dict[str, Any] = {"conversation_id": conversation_id, "author": author.value, "status": {"$in": lower}}
+        query: dict[str, Any] = {"conversation_id": conversation_id, "status": {"$in": lower},
+                                 "author": {"$in": sorted(a.value for a in authors)}}
         if len(message_ids) == 1:  # the common receipt: one round trip, not a find and an update
             result = await self._messages.update_one({**query, "_id": message_ids[0]},
                                                      {"$set": {"status": status.value}})

@@ -41,6 +41,10 @@ async def test_bot_answers_a_bill_question_without_an_agent(hub: RunningHub, age
         sent = await widget.say("How can I check my electricity bill?")
         answer = await bot_answer(widget)
         assert answer["text"]
+        await widget.ws.send_json({"type": "read", "message_ids": [answer["id"]]})  # type: ignore[union-attr]
+        assert (await widget.say("what are your opening hours"))["author"] == "customer"  # frames run in order
+        stored = await hub.context.messages.get(answer["id"])
+        assert stored is not None and stored.status.value == "read"
         conversation = await hub.context.conversations.get(sent["conversation_id"])
         assert conversation.state.value == "bot" and conversation.agent_id is None
         with pytest.raises(TimeoutError):
