@@ -33,12 +33,16 @@ from hub.clock import Clock, SystemClock
 from hub.config import Settings
 from hub.context import HubContext, Probes
 from hub.errors import InvalidInput
+from hub.outbox import Outbox
+from hub.ports import ChannelSender
 from hub.service import ConversationService
+from hub.storage.attachments import MongoAttachmentStore
 from hub.storage.contacts import MongoContactStore
 from hub.storage.conversations import MongoConversationStore
 from hub.storage.database import connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
 from hub.storage.messages import MongoMessageStore
+from hub.storage.outbox import MongoOutboxStore
 from hub.storage.sessions import MongoSessionStore
 from hub.tasks import cancel_and_wait
 from routing.service import RoutingService
@@ -91,15 +95,24 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
             clock=clock, offer_timeout_s=settings.routing.offer_timeout_s,
             presence_ttl_s=settings.routing.presence_ttl_s, tick_s=settings.routing.tick_s,
             reoffer_after_s=settings.routing.reoffer_after_s)
+        attachments = MongoAttachmentStore(db)
         service = ConversationService(
             clock=clock, conversations=conversations, messages=messages, contacts=MongoContactStore(db),
-            directory=directory, router=routing, bus=bus, default_queue=settings.webchat.default_queue)
+            directory=directory, router=routing, bus=bus, attachments=attachments,
+            default_queue=settings.webchat.default_queue)
         routing.attach(service)
         if settings.bot.rasa_url:
             rasa = await stack.enter_async_context(RasaBot(settings.bot.rasa_url, timeout_s=settings.bot.timeout_s))
             service.attach_assistant(build_bot_service(settings, rasa, service))
+        # Store-and-forward channels: each contributes the sending half of its adapter here.
+        senders: dict[str, ChannelSender] = {}
+        # (channel senders are added here: SMS, e-mail, Telegram)
+        outbox = await stack.enter_async_context(Outbox(store=MongoOutboxStore(db), senders=senders, bus=bus,
+                                                        clock=clock))
+        service.attach_outbox(outbox)
         context = HubContext(settings=settings, clock=clock, service=service, acd=routing, directory=directory,
                              conversations=conversations, messages=messages, sessions=MongoSessionStore(db),
+                             attachments=attachments, outbox=outbox,
                              probes=Probes(mongo=lambda: db.command("ping"), redis=redis.ping))
 
         live = await stack.enter_async_context(ConsoleLive(context))
@@ -108,6 +121,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
             bus.subscribe(handler)
         app = init_app(context, live)
         add_webchat_routes(app, WebChatEndpoint(context, widgets))
+        # (channel inbound endpoints and mailbox watchers are added here: SMS, e-mail, Telegram)
 
         await routing.ensure_state()
         assigner = asyncio.create_task(routing.run(), name="routing:assigner")

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from hub.clock import Clock
 from hub.config import Settings
+from hub.outbox import Outbox
 from hub.ports import Acd
 from hub.service import ConversationService
+from hub.storage.attachments import MongoAttachmentStore
 from hub.storage.conversations import MongoConversationStore
 from hub.storage.directory import MongoDirectory
 from hub.storage.messages import MongoMessageStore
@@ -33,4 +35,6 @@ class HubContext:
     conversations: MongoConversationStore
     messages: MongoMessageStore
     sessions: MongoSessionStore
+    attachments: MongoAttachmentStore
+    outbox: Outbox
     probes: Probes

@@ -43,3 +43,15 @@ class BotUnavailable(HubError):
     """The bot did not answer in time or failed; the conversation goes to a human."""
 
     code = "bot_unavailable"
+
+
+class ChannelSendError(HubError):
+    """A channel refused or failed to send. ``retryable``: try again later (after ``retry_after_s``
+    when the provider said so, e.g. Telegram's 429); otherwise the message fails for good."""
+
+    code = "channel_send_failed"
+
+    def __init__(self, message: str, *, retryable: bool, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after_s = retry_after_s

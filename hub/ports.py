@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from hub.domain.bot import BotTurn
-from hub.domain.ids import AgentStatus
+from hub.domain.ids import AgentStatus, ChannelName
 from hub.domain.model import Agent, Conversation, Message
+from hub.domain.outbound import Outbound, SendResult
 
 
 class EventBus(Protocol):
@@ -64,3 +65,26 @@ class Assistant(Protocol):
     """
 
     async def handle(self, conversation_id: str, message: Message, payload: str | None) -> None: ...
+
+
+class ChannelSender(Protocol):
+    """The outbound half of a channel adapter (SMS, e-mail, Telegram). The outbox calls it.
+
+    ``send`` raises ``hub.errors.ChannelSendError`` with ``retryable`` set for what may succeed
+    later (provider down, rate limited) and unset for what never will (invalid address). It may
+    be called again for the same message after a crash (at-least-once), so adapters pass the
+    message id to providers that deduplicate.
+    """
+
+    channel: ChannelName
+
+    async def send(self, outbound: Outbound) -> SendResult: ...
+
+
+class OutboundQueue(Protocol):
+    """The outbox as the conversation service sees it (``hub.outbox.Outbox``)."""
+
+    @property
+    def channels(self) -> frozenset[str]: ...
+
+    def wake(self) -> None: ...

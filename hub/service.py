@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hub.clock import Clock
@@ -24,14 +24,17 @@ from hub.domain.ids import (
     Role,
     new_id,
 )
-from hub.domain.model import Agent, Conversation, InboundMessage, Message
+from hub.domain.model import Agent, AttachmentRef, Conversation, InboundMessage, Message
+from hub.domain.outbound import chosen_button
 from hub.domain.states import HELD_BY_AGENT, OPEN_STATES, ConversationState
 from hub.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
-from hub.ports import Assistant, EventBus, Router
+from hub.ports import Assistant, EventBus, OutboundQueue, Router
+from hub.storage.attachments import MongoAttachmentStore
 from hub.storage.contacts import MongoContactStore
 from hub.storage.conversations import MongoConversationStore, conversation_from_doc
 from hub.storage.directory import MongoDirectory
 from hub.storage.messages import MongoMessageStore
+from hub.storage.outbox import new_entry
 from hub.wire import message_json, summary_json
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,7 @@ S = ConversationState
 BOT_NAME = "Northgrid assistant"
 STAFF = frozenset({Author.AGENT, Author.BOT})
 SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
+NUMBERED_ANSWER_MAX_CHARS = 60  # longer texts are never a quick-reply choice: skip the lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,7 @@ class ConversationService:
 
     def __init__(self, *, clock: Clock, conversations: MongoConversationStore, messages: MongoMessageStore,
                  contacts: MongoContactStore, directory: MongoDirectory, router: Router, bus: EventBus,
-                 default_queue: str, assistant: Assistant | None = None) -> None:
+                 attachments: MongoAttachmentStore, default_queue: str, assistant: Assistant | None = None) -> None:
         self._clock = clock
         self._conversations = conversations
         self._messages = messages
@@ -75,14 +79,46 @@ class ConversationService:
         self._directory = directory
         self._router = router
         self._bus = bus
+        self._attachments = attachments
         self._default_queue = default_queue
         self._assistant = assistant
+        self._outbox: OutboundQueue | None = None
 
     def attach_assistant(self, assistant: Assistant) -> None:
         """Wiring: with an assistant (the bot) new conversations start in ``bot``, not in a queue."""
         self._assistant = assistant
 
+    def attach_outbox(self, outbox: OutboundQueue) -> None:
+        """Wiring: staff messages for the outbox's channels are queued there instead of pushed live."""
+        self._outbox = outbox
+
     # -- customers ------------------------------------------------------------------------------
+    async def accept_inbound(self, inbound: InboundMessage) -> Received:
+        """A customer message from a store-and-forward channel (SMS, e-mail, Telegram): recognise
+        the contact by its channel address, store the message (with its files) durably, then let
+        the bot answer when it holds the conversation. Idempotent on ``(channel, external_id)``."""
+        if inbound.attachments:  # files are stored before the message: skip them for a known repeat
+            earlier = await self._messages.find_inbound(inbound.channel, inbound.external_id)
+            if earlier is not None:
+                return Received(earlier, ConversationRef.of(await self._conversations.get(earlier.conversation_id)),
+                                True)
+        name = inbound.sender_name or default_contact_name(inbound.channel, inbound.sender)
+        contact = await self.contact_for(inbound.channel, inbound.sender, name)
+        received = await self.receive(inbound, contact_id=contact["_id"], contact_name=contact["display_name"],
+                                      known=None)
+        payload = inbound.payload
+        if payload is None and received.conversation.state is S.BOT and not received.duplicate:
+            payload = await self._numbered_choice(received.conversation.id, inbound.text)
+        await self.after_customer_message(received, payload)
+        return received
+
+    async def _numbered_choice(self, conversation_id: str, text: str) -> str | None:
+        """"2" answering the bot's numbered quick replies means the second button's payload."""
+        if len(text) > NUMBERED_ANSWER_MAX_CHARS:
+            return None
+        last = await self._messages.last_from(conversation_id, Author.BOT)
+        return chosen_button(text, last.buttons) if last is not None and last.buttons else None
+
     async def contact_for(self, channel: ChannelName, address: str, display_name: str) -> dict[str, Any]:
         return await self._contacts.ensure(f"{channel}:{address}", display_name, self._clock.now())
 
@@ -106,16 +142,24 @@ class ConversationService:
                 return Received(earlier, ConversationRef.of(conversation), True)
             known = ConversationRef.of(await self._open_or_start(ContactId(contact_id), contact_name,
                                                                  inbound.channel))
+        message_id = MessageId(new_id("m"))
         message = Message(
-            id=MessageId(new_id("m")), conversation_id=known.id, channel=inbound.channel,
+            id=message_id, conversation_id=known.id, channel=inbound.channel,
             author=Author.CUSTOMER, author_id=contact_id, author_name=contact_name, text=inbound.text,
             sent_at=self._clock.now(), status=DeliveryStatus.SENT, external_id=inbound.external_id,
+            address=inbound.sender if inbound.channel != "webchat" else None, meta=inbound.meta,
+            attachments=await self._store_files(inbound, known.id, message_id),
         )
         stored = await self._messages.add(message)
         if not stored.duplicate:
             await self._tell({"t": "message", "conversation_id": known.id, "agent_id": known.agent_id,
                               "message": message_json(stored.message)})
         return Received(stored.message, known, stored.duplicate)
+
+    async def _store_files(self, inbound: InboundMessage, conversation_id: str,
+                           message_id: str) -> tuple[AttachmentRef, ...]:
+        return tuple([await self._attachments.put(a, conversation_id=conversation_id, message_id=message_id,
+                                                  at=self._clock.now()) for a in inbound.attachments])
 
     async def _open_or_start(self, contact_id: ContactId, contact_name: str, channel: ChannelName) -> Conversation:
         contact = await self._contacts.get(contact_id)
@@ -188,12 +232,12 @@ class ConversationService:
         conversation = await self._conversations.get(conversation_id)
         if conversation.state is not S.BOT:
             return None  # the bot never speaks in a conversation held by a human
-        message = Message(
-            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=conversation.channel,
+        channel, address = await self._route(conversation)
+        message = await self._store_staff(Message(
+            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=channel,
             author=Author.BOT, author_id="bot", author_name=BOT_NAME, text=text, sent_at=self._clock.now(),
-            status=DeliveryStatus.SENT, buttons=tuple(buttons),
-        )
-        await self._messages.add(message)
+            status=DeliveryStatus.SENT, buttons=tuple(buttons), address=address,
+        ))
         await self._tell({"t": "message", "conversation_id": conversation.id, "agent_id": None,
                           "message": message_json(message)})
         return message
@@ -238,12 +282,12 @@ class ConversationService:
         conversation = await self._held(agent, conversation_id)
         if conversation.state not in HELD_BY_AGENT and not private:
             raise InvalidInput(f"cannot reply while the conversation is {conversation.state}")
-        message = Message(
-            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=conversation.channel,
+        channel, address = (conversation.channel, None) if private else await self._route(conversation)
+        message = await self._store_staff(Message(
+            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=channel,
             author=Author.AGENT, author_id=agent.id, author_name=agent.display_name, text=text,
-            sent_at=self._clock.now(), status=DeliveryStatus.SENT, private=private,
-        )
-        await self._messages.add(message)
+            sent_at=self._clock.now(), status=DeliveryStatus.SENT, private=private, address=address,
+        ))
         await self._tell({"t": "message", "conversation_id": conversation.id,
                           "agent_id": conversation.agent_id, "message": message_json(message)})
         return message
@@ -310,6 +354,25 @@ class ConversationService:
         return resolved
 
     # -- shared ---------------------------------------------------------------------------------
+    async def _route(self, conversation: Conversation) -> tuple[ChannelName, str | None]:
+        """Where a reply goes: the channel and address the customer last wrote from."""
+        if self._outbox is None:
+            return conversation.channel, None
+        last = await self._messages.last_inbound(conversation.id)
+        if last is None or last.address is None:
+            return conversation.channel, None
+        return last.channel, last.address
+
+    async def _store_staff(self, message: Message) -> Message:
+        """Store a staff message; for store-and-forward channels together with its outbox entry."""
+        if message.private or self._outbox is None or message.channel not in self._outbox.channels:
+            await self._messages.add(message)
+            return message
+        queued = replace(message, status=DeliveryStatus.QUEUED)
+        await self._messages.add_outbound(queued, new_entry(self._clock.now()))
+        self._outbox.wake()
+        return queued
+
     async def transition(self, conversation: Conversation, target: ConversationState, event_type: str, *,
                          actor: str, changes: Mapping[str, Any] | None = None,
                          detail: Mapping[str, str] | None = None) -> Conversation:
@@ -328,3 +391,10 @@ class ConversationService:
             await self._bus.publish(event)
         except Exception:
             logger.warning("bus.publish.failed type=%s", event.get("t"), exc_info=True)
+
+
+def default_contact_name(channel: ChannelName, address: str) -> str:
+    """A name for a new contact that does not spell out the address (no PII in lists and logs)."""
+    tail = address[-4:] if channel == "sms" else address.split("@", 1)[0][:12]
+    labels = {"sms": "SMS", "email": "E-mail", "telegram": "Telegram", "voice": "Caller"}
+    return f"{labels.get(channel, channel)} customer {tail}".strip()

@@ -19,6 +19,11 @@ def message_json(message: Message, *, with_private: bool = True) -> dict[str, An
         data["private"] = message.private
     if message.buttons:
         data["buttons"] = [dict(b) for b in message.buttons]
+    if message.attachments:
+        data["attachments"] = [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+                                "url": f"/api/attachments/{a.id}"} for a in message.attachments]
+    if with_private and message.meta.get("subject"):
+        data["subject"] = message.meta["subject"]
     if message.external_id and message.channel == "webchat":
         data["client_id"] = message.external_id.split(":", 1)[-1]
     return data

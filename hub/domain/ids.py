@@ -39,6 +39,7 @@ class Author(enum.StrEnum):
 
 
 class DeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"  # stored, waiting in the outbox for its channel (SMS, e-mail, Telegram)
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"
@@ -50,10 +51,11 @@ class DeliveryStatus(enum.StrEnum):
 
 
 _STATUS_RANK = {
-    DeliveryStatus.SENT: 0,
-    DeliveryStatus.DELIVERED: 1,
-    DeliveryStatus.READ: 2,
-    DeliveryStatus.FAILED: 3,
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.READ: 3,
+    DeliveryStatus.FAILED: 4,
 }
 
 

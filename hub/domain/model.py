@@ -60,8 +60,30 @@ class Conversation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    """A file a customer sent (e-mail attachment, Telegram photo or document), before it is stored."""
+
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttachmentRef:
+    """A stored attachment as messages refer to it; the bytes are fetched by ``id``."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InboundMessage:
-    """A customer message as a channel adapter parsed it. ``(channel, external_id)`` is its key."""
+    """A customer message as a channel adapter parsed it. ``(channel, external_id)`` is its key.
+
+    ``meta`` carries what a channel needs to answer in kind (an e-mail's subject and Message-ID
+    chain); ``payload`` is a quick-reply button the customer pressed (Telegram callback data)."""
 
     channel: ChannelName
     external_id: ExternalId
@@ -69,6 +91,9 @@ class InboundMessage:
     text: str
     received_at: datetime
     sender_name: str | None = None
+    meta: Mapping[str, str] = field(default_factory=lambda: NO_DETAIL)
+    attachments: tuple[Attachment, ...] = ()
+    payload: str | None = None
 
     def __repr__(self) -> str:
         return f"InboundMessage({self.channel}:{self.external_id})"
@@ -90,6 +115,9 @@ class Message:
     private: bool = False
     external_id: ExternalId | None = None
     buttons: tuple[Mapping[str, str], ...] = ()  # quick replies: {"title", "payload"}
+    address: str | None = None  # the customer's address on ``channel``: sender or recipient
+    meta: Mapping[str, str] = field(default_factory=lambda: NO_DETAIL)
+    attachments: tuple[AttachmentRef, ...] = ()
 
     def __repr__(self) -> str:
         return f"Message({self.id} conv={self.conversation_id} author={self.author})"

@@ -19,7 +19,14 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("channel", ASCENDING), ("external_id", ASCENDING)], unique=True,
                    partialFilterExpression={"inbound": True}, name="inbound_dedupe"),
         IndexModel([("conversation_id", ASCENDING), ("sent_at", ASCENDING)], name="timeline"),
+        IndexModel([("outbox.state", ASCENDING), ("outbox.due_at", ASCENDING)], name="outbox",
+                   partialFilterExpression={"outbox.state": {"$exists": True}}),
+        # Delivery reports name the provider's id of a message we sent.
+        IndexModel([("channel", ASCENDING), ("provider_ids", ASCENDING)], name="provider_ids",
+                   partialFilterExpression={"provider_ids": {"$exists": True}}),
     ],
+    "attachments": [IndexModel([("message_id", ASCENDING)], name="message")],
+    "audit": [IndexModel([("at", ASCENDING)], name="at")],
     "events": [
         IndexModel([("conversation_id", ASCENDING), ("version", ASCENDING)], unique=True, name="conv_version"),
         IndexModel([("at", ASCENDING)], name="at"),

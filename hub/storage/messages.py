@@ -19,7 +19,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from hub.domain.ids import Author, ConversationId, DeliveryStatus, ExternalId, MessageId
-from hub.domain.model import Message
+from hub.domain.model import AttachmentRef, Message
 from hub.storage.database import Db
 from hub.tasks import cancel_and_wait
 
@@ -40,6 +40,13 @@ def message_to_doc(message: Message) -> dict[str, Any]:
         doc["external_id"] = message.external_id
     if message.buttons:
         doc["buttons"] = [dict(b) for b in message.buttons]
+    if message.address is not None:
+        doc["address"] = message.address
+    if message.meta:
+        doc["meta"] = dict(message.meta)
+    if message.attachments:
+        doc["attachments"] = [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+                              for a in message.attachments]
     return doc
 
 
@@ -50,7 +57,9 @@ def message_from_doc(doc: Mapping[str, Any]) -> Message:
         author_name=doc.get("author_name", ""), text=doc["text"], sent_at=doc["sent_at"],
         status=DeliveryStatus(doc["status"]), private=bool(doc.get("private")),
         external_id=ExternalId(doc["external_id"]) if doc.get("external_id") else None,
-        buttons=tuple(doc.get("buttons", ())),
+        buttons=tuple(doc.get("buttons", ())), address=doc.get("address"), meta=doc.get("meta") or {},
+        attachments=tuple(AttachmentRef(id=a["id"], filename=a["filename"], content_type=a["content_type"],
+                                        size=a["size"]) for a in doc.get("attachments", ())),
     )
 
 
@@ -89,6 +98,24 @@ class MongoMessageStore:
         self._pending.append((message, future))
         self._wakeup.set()
         return await future
+
+    async def add_outbound(self, message: Message, outbox: Mapping[str, Any]) -> None:
+        """Store a staff message together with its outbox entry (one write: nothing to lose between)."""
+        await self._messages.insert_one({**message_to_doc(message), "outbox": dict(outbox)})
+        await self._update_previews([message])
+
+    async def last_inbound(self, conversation_id: str) -> Message | None:
+        """The customer's latest message: replies go back where the customer last wrote."""
+        cursor = self._messages.find({"conversation_id": conversation_id, "inbound": True}).sort("sent_at", -1)
+        async for doc in cursor.limit(1):
+            return message_from_doc(doc)
+        return None
+
+    async def last_from(self, conversation_id: str, author: Author) -> Message | None:
+        cursor = self._messages.find({"conversation_id": conversation_id, "author": author.value}).sort("sent_at", -1)
+        async for doc in cursor.limit(1):
+            return message_from_doc(doc)
+        return None
 
     async def _run(self) -> None:
         while True:

@@ -1,0 +1,92 @@
+"""What the hub hands a channel adapter to send, what comes back, and the pure rules around it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from hub.domain.ids import ChannelName, ConversationId, DeliveryStatus, MessageId
+from hub.domain.model import NO_DETAIL
+
+# Retry schedule of the outbox, in seconds after each failed attempt; then the message fails.
+RETRY_DELAYS_S: tuple[float, ...] = (2, 5, 15, 30, 60, 120, 300, 600)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outbound:
+    """One staff message (agent or bot) on its way to a customer's channel address.
+
+    ``thread`` is what the channel needs to answer in kind, gathered from the conversation:
+    ``reply_to`` (the provider id of the customer's last message on this channel), ``references``
+    (provider ids of the thread so far, space separated, oldest first) and the last inbound
+    message's ``meta`` (an e-mail's subject)."""
+
+    message_id: MessageId
+    conversation_id: ConversationId
+    channel: ChannelName
+    address: str
+    text: str
+    author_name: str
+    buttons: tuple[Mapping[str, str], ...] = ()
+    thread: Mapping[str, str] = field(default_factory=lambda: NO_DETAIL)
+    attempt: int = 1
+
+    def __repr__(self) -> str:
+        return f"Outbound({self.message_id} {self.channel} attempt={self.attempt})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendResult:
+    """What the channel said: its ids for the message (delivery reports refer to them) and the status."""
+
+    provider_ids: tuple[str, ...]
+    status: DeliveryStatus = DeliveryStatus.SENT
+
+
+def numbered_text(text: str, buttons: Sequence[Mapping[str, str]]) -> str:
+    """Quick replies for channels without buttons (SMS, e-mail): "1. Pay my bill" lines."""
+    if not buttons:
+        return text
+    lines = [f"{index}. {button['title']}" for index, button in enumerate(buttons, start=1)]
+    return "\n".join([text, "", *lines])
+
+
+def chosen_button(text: str, buttons: Sequence[Mapping[str, str]]) -> str | None:
+    """The payload of the button a customer chose by answering its number (or its exact title)."""
+    answer = text.strip().rstrip(".").strip()
+    if answer.isdigit() and 1 <= int(answer) <= len(buttons):
+        return buttons[int(answer) - 1]["payload"]
+    for button in buttons:
+        if answer.casefold() == button["title"].strip().casefold():
+            return button["payload"]
+    return None
+
+
+def next_attempt_delay(attempt: int) -> float | None:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based); None: give up."""
+    if attempt < 1 or attempt > len(RETRY_DELAYS_S):
+        return None
+    return RETRY_DELAYS_S[attempt - 1]
+
+
+def thread_context(thread: Sequence[Mapping[str, object]]) -> dict[str, str]:
+    """From a conversation's messages on one channel (oldest first, as stored): what a reply
+    needs to join the thread. The last inbound message's ``meta`` (subject, …) comes along."""
+    references: list[str] = []
+    context: dict[str, str] = {}
+    for doc in thread:
+        if doc.get("inbound"):
+            external_id = str(doc.get("external_id") or "")
+            if external_id:
+                references.append(external_id)
+                context["reply_to"] = external_id
+            meta = doc.get("meta")
+            if isinstance(meta, Mapping):
+                context.update({str(k): str(v) for k, v in meta.items()})
+        else:
+            provider_ids = doc.get("provider_ids")
+            if isinstance(provider_ids, list):
+                references.extend(str(p) for p in provider_ids)
+    if references:
+        context["references"] = " ".join(dict.fromkeys(references))
+    return context

@@ -1,0 +1,147 @@
+"""The outbox worker: hands queued staff messages to their channel adapters, with retries.
+
+Every hub process runs one. It is woken at once when this process queues a message and polls
+for the rest (messages queued by other processes, retries coming due, leases of a dead
+process running out). Sending is bounded in parallel; a slow channel never blocks the others
+for longer than its own sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from hub.clock import Clock
+from hub.domain.ids import ConversationId, DeliveryStatus, MessageId
+from hub.domain.outbound import Outbound, SendResult, next_attempt_delay, thread_context
+from hub.errors import ChannelSendError
+from hub.ports import ChannelSender, EventBus
+from hub.storage.outbox import MongoOutboxStore
+from hub.tasks import cancel_and_wait
+
+logger = logging.getLogger(__name__)
+
+
+class Outbox:
+    """Owns its loop between ``__aenter__`` and ``__aexit__``."""
+
+    def __init__(self, *, store: MongoOutboxStore, senders: Mapping[str, ChannelSender], bus: EventBus,
+                 clock: Clock, poll_s: float = 1.0, lease_s: float = 60.0, parallel: int = 16) -> None:
+        self._store = store
+        self._senders = dict(senders)
+        self._bus = bus
+        self._clock = clock
+        self._poll_s = poll_s
+        self._lease_s = lease_s
+        self._slots = asyncio.Semaphore(parallel)
+        self._wakeup = asyncio.Event()
+        self._sending: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def channels(self) -> frozenset[str]:
+        """The channels whose messages go through the outbox (the others are pushed live)."""
+        return frozenset(self._senders)
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def __aenter__(self) -> Outbox:
+        self._task = asyncio.create_task(self._run(), name="hub:outbox")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            await cancel_and_wait(self._task)
+        for task in list(self._sending):
+            await cancel_and_wait(task)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                claimed = await self._claim_all()
+            except Exception:
+                logger.warning("outbox.claim.failed", exc_info=True)
+                claimed = 0
+            if claimed:
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll_s):
+                    await self._wakeup.wait()
+            self._wakeup.clear()
+
+    async def _claim_all(self) -> int:
+        claimed = 0
+        while True:
+            await self._slots.acquire()
+            try:
+                doc = await self._store.claim_due(self._clock.now(), lease_s=self._lease_s)
+            except BaseException:
+                self._slots.release()
+                raise
+            if doc is None:
+                self._slots.release()
+                return claimed
+            claimed += 1
+            task = asyncio.create_task(self._send(doc), name=f"outbox:{doc['_id']}")
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _send(self, doc: Mapping[str, Any]) -> None:
+        try:
+            await self._deliver(doc)
+        except Exception:  # a store hiccup: the lease runs out and another attempt follows
+            logger.exception("outbox.send.crashed id=%s", doc["_id"])
+        finally:
+            self._slots.release()
+
+    async def _deliver(self, doc: Mapping[str, Any]) -> None:
+        attempt = int(doc["outbox"]["attempts"])
+        sender = self._senders.get(doc["channel"])
+        if sender is None:
+            await self._fail(doc, f"no adapter for channel {doc['channel']}")
+            return
+        thread = thread_context(await self._store.thread_of(doc["conversation_id"], doc["channel"]))
+        outbound = Outbound(
+            message_id=MessageId(doc["_id"]), conversation_id=ConversationId(doc["conversation_id"]),
+            channel=doc["channel"], address=doc["address"], text=doc["text"], author_name=doc.get("author_name", ""),
+            buttons=tuple(doc.get("buttons", ())), thread=thread, attempt=attempt)
+        try:
+            result: SendResult = await sender.send(outbound)
+        except ChannelSendError as err:
+            delay = next_attempt_delay(attempt) if err.retryable else None
+            if delay is None:
+                await self._fail(doc, str(err))
+                return
+            delay = max(delay, err.retry_after_s or 0.0)
+            logger.info("outbox.retry id=%s channel=%s attempt=%d in_s=%.0f", doc["_id"], doc["channel"],
+                        attempt, delay)
+            await self._store.retry(doc["_id"], self._clock.now() + timedelta(seconds=delay), str(err))
+            return
+        if await self._store.sent(doc["_id"], list(result.provider_ids), result.status):
+            await self._status(doc, result.status)
+        logger.info("outbox.sent id=%s channel=%s attempt=%d", doc["_id"], doc["channel"], attempt)
+
+    async def delivery_report(self, channel: str, provider_id: str, status: DeliveryStatus) -> bool:
+        """A provider's report on a message we sent (Kannel DLR): statuses only move forward.
+        Returns False for an id we do not know (a late report of a purged message, or a forgery)."""
+        doc = await self._store.by_provider_id(channel, provider_id)
+        if doc is None:
+            return False
+        if await self._store.advance(doc["_id"], status):
+            await self._status(doc, status)
+        return True
+
+    async def _fail(self, doc: Mapping[str, Any], error: str) -> None:
+        logger.warning("outbox.failed id=%s channel=%s error=%s", doc["_id"], doc["channel"], error[:200])
+        await self._store.failed(doc["_id"], error)
+        await self._status(doc, DeliveryStatus.FAILED)
+
+    async def _status(self, doc: Mapping[str, Any], status: DeliveryStatus) -> None:
+        with contextlib.suppress(Exception):  # the bus is at-most-once; consoles resync on reconnect
+            await self._bus.publish({"t": "status", "conversation_id": doc["conversation_id"],
+                                     "message_id": doc["_id"], "status": status.value, "author": doc["author"]})

@@ -1,0 +1,81 @@
+"""The outbox: staff messages waiting for their channel, kept on the message documents themselves.
+
+A message for SMS, e-mail or Telegram is stored with ``outbox = {state: pending, due_at,
+attempts}`` in the same write as the message, so a crash between "agent pressed send" and "the
+channel took it" loses nothing. Workers in any hub process claim due entries with a lease
+(``sending`` until ``lease_until``); an entry whose worker died is claimed again after its lease.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from hub.domain.ids import DeliveryStatus
+from hub.storage.database import Db
+
+PENDING, SENDING, DONE, FAILED = "pending", "sending", "done", "failed"
+
+
+def new_entry(due_at: datetime) -> dict[str, Any]:
+    return {"state": PENDING, "due_at": due_at, "attempts": 0}
+
+
+class MongoOutboxStore:
+    def __init__(self, db: Db) -> None:
+        self._messages = db["messages"]
+
+    async def claim_due(self, now: datetime, *, lease_s: float) -> dict[str, Any] | None:
+        """Take one due entry (or one whose lease ran out) for sending; ``attempts`` counts it."""
+        return await self._messages.find_one_and_update(
+            {"$or": [{"outbox.state": PENDING, "outbox.due_at": {"$lte": now}},
+                     {"outbox.state": SENDING, "outbox.lease_until": {"$lte": now}}]},
+            {"$set": {"outbox.state": SENDING, "outbox.lease_until": now + timedelta(seconds=lease_s)},
+             "$inc": {"outbox.attempts": 1}},
+            sort=[("outbox.due_at", 1)], return_document=ReturnDocument.AFTER)
+
+    async def next_due_at(self) -> datetime | None:
+        doc = await self._messages.find_one({"outbox.state": PENDING}, {"outbox.due_at": 1},
+                                            sort=[("outbox.due_at", 1)])
+        return doc["outbox"]["due_at"] if doc else None
+
+    async def sent(self, message_id: str, provider_ids: list[str], status: DeliveryStatus) -> bool:
+        """The channel took the message. Forward-only on ``status`` (a fast DLR may have come first)."""
+        lower = [s.value for s in DeliveryStatus if s.rank() < status.rank()]
+        result = await self._messages.update_one(
+            {"_id": message_id, "status": {"$in": lower}},
+            {"$set": {"outbox.state": DONE, "status": status.value, "provider_ids": provider_ids}})
+        if result.modified_count == 0:
+            await self._messages.update_one({"_id": message_id},
+                                            {"$set": {"outbox.state": DONE, "provider_ids": provider_ids}})
+        return result.modified_count == 1
+
+    async def advance(self, message_id: str, status: DeliveryStatus) -> bool:
+        lower = [s.value for s in DeliveryStatus if s.rank() < status.rank()]
+        result = await self._messages.update_one({"_id": message_id, "status": {"$in": lower}},
+                                                 {"$set": {"status": status.value}})
+        return result.modified_count == 1
+
+    async def retry(self, message_id: str, due_at: datetime, error: str) -> None:
+        await self._messages.update_one(
+            {"_id": message_id, "outbox.state": SENDING},
+            {"$set": {"outbox.state": PENDING, "outbox.due_at": due_at, "outbox.error": error[:300]}})
+
+    async def failed(self, message_id: str, error: str) -> None:
+        await self._messages.update_one(
+            {"_id": message_id},
+            {"$set": {"outbox.state": FAILED, "outbox.error": error[:300], "status": DeliveryStatus.FAILED.value}})
+
+    async def by_provider_id(self, channel: str, provider_id: str) -> dict[str, Any] | None:
+        return await self._messages.find_one({"channel": channel, "provider_ids": provider_id})
+
+    async def thread_of(self, conversation_id: str, channel: str) -> list[Mapping[str, Any]]:
+        """The conversation's messages on ``channel`` that carry provider ids, oldest first."""
+        cursor = self._messages.find(
+            {"conversation_id": conversation_id, "channel": channel,
+             "$or": [{"inbound": True}, {"provider_ids.0": {"$exists": True}}]},
+            {"inbound": 1, "external_id": 1, "provider_ids": 1, "meta": 1, "sent_at": 1}).sort("sent_at", 1)
+        return [doc async for doc in cursor.limit(200)]
