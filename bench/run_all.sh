@@ -11,3 +11,6 @@ echo "== ACD assignment =="
 echo
 echo "== Web-chat round trip =="
 "$PY" bench/webchat_roundtrip.py "${quick[@]}"
+echo
+echo "== SMS round trip through Kannel =="
+"$PY" bench/sms_roundtrip.py "${quick[@]}"

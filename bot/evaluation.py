@@ -98,3 +98,19 @@ def macro_f1(truth: Sequence[str], guess: Sequence[str]) -> float | None:
     table = per_intent(truth, guess)
     scored = [row["f1"] for label, row in table.items() if row["support"] > 0]
     return sum(scored) / len(scored) if scored else None
+
+
+def confusion_pairs(predictions: Sequence[Prediction], known_intents: Iterable[str], policy: HandoverPolicy,
+                    top: int = 20) -> list[dict[str, Any]]:
+    """The most frequent mistakes as ``{"expected", "predicted", "count"}``, labels as in ``evaluate``."""
+    known = set(known_intents)
+    humans = policy.fallback_intents | policy.human_intents | policy.human_only_intents
+    pairs: Counter[tuple[str, str]] = Counter()
+    for p in predictions:
+        decision = decide(Reading(intent=p.intent, confidence=p.confidence), previous_fallbacks=0, policy=policy)
+        hands_over = decision.handover is not None or (p.intent in policy.fallback_intents)
+        expected = p.expected if p.expected in known and p.expected not in humans else HANDOVER
+        guess = HANDOVER if hands_over else (p.intent or HANDOVER)
+        if guess != expected:
+            pairs[(expected, guess)] += 1
+    return [{"expected": e, "predicted": g, "count": n} for (e, g), n in pairs.most_common(top)]

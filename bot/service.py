@@ -6,8 +6,9 @@ gathers its inputs and carries out its answer through the conversation service.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from bot.handover import Decision, HandoverPolicy, Reading, decide, route_for
@@ -42,14 +43,25 @@ class Conversations(Protocol):
                                detail: Mapping[str, str] | None = None) -> Conversation: ...
 
 
+class TurnLog(Protocol):
+    """Where every turn the bot read is recorded for the trainers (``bot.training.turns``); best effort."""
+
+    async def record(self, *, conversation_id: str, text: str, intent: str | None, confidence: float,
+                     handed_over: bool, reason: str | None) -> None: ...
+
+
 class BotService:
     def __init__(self, *, bot: Bot, conversations: Conversations, policy: HandoverPolicy,
-                 intent_queues: Mapping[str, str], default_queue: str) -> None:
+                 intent_queues: Mapping[str, str], default_queue: str, turns: TurnLog | None = None,
+                 handover_intents: Callable[[], Awaitable[frozenset[str]]] | None = None) -> None:
+        """``handover_intents``: the active model's intents that have no answer (humans take them)."""
         self._bot = bot
         self._conversations = conversations
         self._policy = policy
         self._intent_queues = dict(intent_queues)
         self._default_queue = default_queue
+        self._turns = turns
+        self._handover_intents = handover_intents
 
     async def handle(self, conversation_id: str, message: Message, payload: str | None) -> None:
         memory = await self._conversations.bot_memory(conversation_id)
@@ -60,10 +72,15 @@ class BotService:
         except BotUnavailable:
             turn = None
         reading = Reading(intent=turn.intent, confidence=turn.confidence) if turn else None
-        decision = decide(reading, previous_fallbacks=int(memory.get("fallbacks", 0)), policy=self._policy)
+        decision = decide(reading, previous_fallbacks=int(memory.get("fallbacks", 0)), policy=await self._policy_now())
         if turn is not None:
             await self._conversations.remember_bot_turn(conversation_id, turn.intent, turn.confidence,
                                                         decision.fallbacks)
+            if self._turns is not None:
+                await self._turns.record(
+                    conversation_id=conversation_id, text=message.text, intent=turn.intent,
+                    confidence=turn.confidence, handed_over=decision.handover is not None,
+                    reason=decision.handover.value if decision.handover else None)
         if decision.handover is None and turn is not None:
             for reply in turn.replies:
                 buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
@@ -71,6 +88,14 @@ class BotService:
                     return  # a human took over while the bot was thinking
             return
         await self._hand_over(conversation_id, turn, decision, memory)
+
+    async def _policy_now(self) -> HandoverPolicy:
+        if self._handover_intents is None:
+            return self._policy
+        extra = await self._handover_intents()
+        if not extra:
+            return self._policy
+        return dataclasses.replace(self._policy, human_only_intents=self._policy.human_only_intents | extra)
 
     async def _hand_over(self, conversation_id: str, turn: BotTurn | None, decision: Decision,
                          memory: Mapping[str, Any]) -> None:

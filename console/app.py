@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console import api, health, ws
+from console import api, attachments, health, ws
 from console.auth import SESSION_CACHE, SessionCache
 from console.errors import error_middleware
 from console.keys import HUB, LIVE
@@ -23,6 +23,7 @@ def init_app(hub: HubContext, live: ConsoleLive) -> web.Application:
     app[LIVE] = live
     app[SESSION_CACHE] = SessionCache()
     app.add_routes(api.routes)
+    app.add_routes(attachments.routes)
     app.add_routes(ws.routes)
     app.add_routes(health.routes)
     add_page_routes(app)

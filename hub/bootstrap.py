@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -24,13 +25,27 @@ from bot.evaluation import Labelled, Prediction, evaluate, read_csv
 from bot.handover import HandoverPolicy
 from bot.rasa import RasaBot
 from bot.service import BotService
+from bot.training.desk import DeskConfig, TrainingDesk
+from bot.training.rasa_cli import RasaCli
+from bot.training.store import TrainingStore, ensure_training_indexes
+from bot.training.turns import MongoTurnLog
+from channels.email.sender import SmtpSender
+from channels.email.store import MongoMailboxProgress
+from channels.email.watcher import EmailInbound
+from channels.sms.adapter import KannelSender
+from channels.sms.routes import SmsEndpoint, add_sms_routes
+from channels.telegram.adapter import TelegramChannel
+from channels.telegram.routes import add_telegram_routes
 from channels.webchat.routes import WebChatEndpoint, add_webchat_routes
 from channels.webchat.sessions import WidgetSessions
 from console.app import init_app
+from console.contacts_api import add_contact_routes
 from console.live import ConsoleLive
+from console.trainer_api import add_trainer_routes
 from hub.bus import RedisEventBus
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
+from hub.contacts import ContactService
 from hub.context import HubContext, Probes
 from hub.errors import InvalidInput
 from hub.outbox import Outbox
@@ -39,7 +54,7 @@ from hub.service import ConversationService
 from hub.storage.attachments import MongoAttachmentStore
 from hub.storage.contacts import MongoContactStore
 from hub.storage.conversations import MongoConversationStore
-from hub.storage.database import connect, ensure_indexes
+from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
 from hub.storage.messages import MongoMessageStore
 from hub.storage.outbox import MongoOutboxStore
@@ -62,12 +77,14 @@ class RunningHub:
 
 
 @contextlib.asynccontextmanager
-async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
-                      clock: Clock | None = None) -> AsyncIterator[RunningHub]:
+async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clock: Clock | None = None,
+                      channel_senders: Mapping[str, ChannelSender] | None = None) -> AsyncIterator[RunningHub]:
     """Start a whole hub process's components and its HTTP server; yields once it serves.
 
-    Longer than our usual budget on purpose: it is the one linear start-up order of the process,
-    and each line's position is the point (what starts before what, what stops after what).
+    ``channel_senders`` adds senders of channels built outside the settings (an embedding
+    application's own channel). Longer than our usual budget on purpose: it is the one linear
+    start-up order of the process, and each line's position is the point (what starts before
+    what, what stops after what).
     """
     clock = clock or SystemClock()
     async with contextlib.AsyncExitStack() as stack:
@@ -83,6 +100,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
             # Pooled connections go stale when Redis restarts: reconnect and retry, briefly.
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=5),
             retry_on_error=[RedisConnectionError, RedisTimeoutError]))
+        # aclose() leaves a pool passed in open: disconnect it after (the stack unwinds in reverse).
+        stack.push_async_callback(redis.connection_pool.disconnect)
         stack.push_async_callback(redis.aclose)
         await redis.ping()
 
@@ -101,14 +120,25 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
             directory=directory, router=routing, bus=bus, attachments=attachments,
             default_queue=settings.webchat.default_queue)
         routing.attach(service)
+        desk = await stack.enter_async_context(await training_desk(settings, db, clock))
         if settings.bot.rasa_url:
             rasa = await stack.enter_async_context(RasaBot(settings.bot.rasa_url, timeout_s=settings.bot.timeout_s))
-            service.attach_assistant(build_bot_service(settings, rasa, service))
+            service.attach_assistant(build_bot_service(settings, rasa, service, desk))
         # Store-and-forward channels: each contributes the sending half of its adapter here.
-        senders: dict[str, ChannelSender] = {}
+        senders: dict[str, ChannelSender] = dict(channel_senders or {})
         # (channel senders are added here: SMS, e-mail, Telegram)
-        outbox = await stack.enter_async_context(Outbox(store=MongoOutboxStore(db), senders=senders, bus=bus,
-                                                        clock=clock))
+        if settings.email.smtp_host:
+            senders["email"] = SmtpSender(settings.email, clock)
+        if settings.sms.kannel_url:
+            senders["sms"] = await stack.enter_async_context(kannel_sender(settings))
+        telegram = (await stack.enter_async_context(TelegramChannel(
+            settings.telegram, inbox=service, clock=clock, public_url=settings.http.public_url))
+            if settings.telegram.token else None)
+        if telegram is not None:
+            senders[telegram.channel] = telegram
+        outbox = await stack.enter_async_context(Outbox(
+            store=MongoOutboxStore(db), senders=senders, bus=bus, clock=clock, poll_s=settings.outbox.poll_s,
+            lease_s=settings.outbox.lease_s, parallel=settings.outbox.parallel))
         service.attach_outbox(outbox)
         context = HubContext(settings=settings, clock=clock, service=service, acd=routing, directory=directory,
                              conversations=conversations, messages=messages, sessions=MongoSessionStore(db),
@@ -121,7 +151,17 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str,
             bus.subscribe(handler)
         app = init_app(context, live)
         add_webchat_routes(app, WebChatEndpoint(context, widgets))
+        add_contact_routes(app, ContactService.over(db, clock))
+        add_trainer_routes(app, desk)
         # (channel inbound endpoints and mailbox watchers are added here: SMS, e-mail, Telegram)
+        if settings.email.mailboxes:
+            await stack.enter_async_context(EmailInbound(settings.email, MongoMailboxProgress(db),
+                                                         service.accept_inbound, clock))
+        if settings.sms.kannel_url:
+            add_sms_routes(app, sms_endpoint(settings, context))
+        if telegram is not None:
+            add_telegram_routes(app, telegram)
+            await stack.enter_async_context(telegram.receiving())
 
         await routing.ensure_state()
         assigner = asyncio.create_task(routing.run(), name="routing:assigner")
@@ -146,9 +186,11 @@ def handover_policy(settings: Settings) -> HandoverPolicy:
                           fallback_intents=frozenset(bot.fallback_intents))
 
 
-def build_bot_service(settings: Settings, rasa: RasaBot, service: ConversationService) -> BotService:
+def build_bot_service(settings: Settings, rasa: RasaBot, service: ConversationService,
+                      desk: TrainingDesk | None = None) -> BotService:
     return BotService(bot=rasa, conversations=service, policy=handover_policy(settings),
-                      intent_queues=settings.bot.intent_queues, default_queue=settings.webchat.default_queue)
+                      intent_queues=settings.bot.intent_queues, default_queue=settings.webchat.default_queue,
+                      turns=desk.turn_log if desk else None, handover_intents=desk.handover_intents if desk else None)
 
 
 async def evaluate_bot(settings: Settings, csv_text: str, *, concurrency: int = 8) -> dict[str, Any]:
@@ -168,3 +210,47 @@ async def evaluate_bot(settings: Settings, csv_text: str, *, concurrency: int = 
         predictions = await asyncio.gather(*(predict(row) for row in rows))
     policy = handover_policy(settings)
     return {"file_rows": len(rows), "model_intents": len(known), **evaluate(predictions, known, policy)}
+
+
+CHECKOUT = Path(__file__).resolve().parent.parent  # relative paths of HUB_TRAINING__* start here
+
+
+async def training_desk(settings: Settings, db: Db, clock: Clock | None = None) -> TrainingDesk:
+    """The bot trainer's desk (curated data, train, evaluate, activate); enter it with ``async with``."""
+    await ensure_training_indexes(db)
+    clock = clock or SystemClock()
+    training = settings.training
+
+    def in_checkout(path: Path) -> Path:
+        return path if path.is_absolute() else CHECKOUT / path
+
+    config = DeskConfig(models_dir=in_checkout(training.models_dir), work_dir=in_checkout(training.work_dir),
+                        heldout=in_checkout(training.heldout), epochs=training.epochs, timeout_s=training.timeout_s,
+                        review_below=training.review_below, activate_timeout_s=training.activate_timeout_s,
+                        rasa_url=settings.bot.rasa_url)
+    cli = RasaCli(venv=in_checkout(training.rasa_venv), project_dir=in_checkout(training.project_dir))
+    return TrainingDesk(store=TrainingStore(db), turns=MongoTurnLog(db, clock), cli=cli, clock=clock,
+                        policy=handover_policy(settings), config=config)
+
+
+def _sms_secret(settings: Settings) -> str:
+    if settings.sms.secret is None:
+        raise InvalidInput("HUB_SMS__SECRET is required when SMS is enabled (HUB_SMS__KANNEL_URL)")
+    return settings.sms.secret.get_secret_value()
+
+
+def kannel_sender(settings: Settings) -> KannelSender:
+    """The SMS sender; delivery reports come back to <callback_url>/channels/sms/dlr."""
+    sms, http = settings.sms, settings.http
+    base = sms.callback_url or http.public_url or (f"http://{http.host}:{http.port}" if http.port else None)
+    if base is None or sms.kannel_url is None:
+        raise InvalidInput("set HUB_SMS__CALLBACK_URL (the hub's URL as Kannel reaches it) when HUB_HTTP__PORT is 0")
+    return KannelSender(sendsms_url=sms.kannel_url, username=sms.username, password=sms.password.get_secret_value(),
+                        sender=sms.sender, dlr_url=base.rstrip("/") + "/channels/sms/dlr", secret=_sms_secret(settings),
+                        max_segments=sms.max_segments, timeout_s=sms.timeout_s)
+
+
+def sms_endpoint(settings: Settings, context: HubContext) -> SmsEndpoint:
+    return SmsEndpoint(service=context.service, outbox=context.outbox, clock=context.clock,
+                       secret=_sms_secret(settings), max_text_chars=settings.sms.max_text_chars,
+                       max_query_bytes=settings.sms.max_query_bytes)

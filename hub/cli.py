@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = bot.add_parser("evaluate", help="score the running model on a CSV of text,intent rows")
     evaluate.add_argument("file", type=Path, help="CSV with a text,intent header; unknown intents = hand over")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
+    evaluate.add_argument("--model", help="a trained model's id (hub bot models) instead of the running server's")
+    add_training_commands(bot)
     sub.add_parser("config-doc", help="print the configuration reference (Markdown)")
     return parser
 
@@ -120,15 +122,16 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def run_bot_evaluation(settings: Settings, path: Path, *, as_json: bool) -> int:
-    from hub.bootstrap import evaluate_bot  # the composition root knows the bot package
+async def run_bot_evaluation(settings: Settings, path: Path, *, as_json: bool, model: str | None = None) -> int:
+    from hub.bootstrap import evaluate_bot, training_desk  # the composition root knows the bot package
 
+    text = await read_text(path)
     try:
-        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InvalidInput(f"cannot read {path}: {err}") from err
-    try:
-        result = await evaluate_bot(settings, text)
+        if model is None:
+            result = await evaluate_bot(settings, text)
+        else:
+            async with database_for(settings) as db, await training_desk(settings, db) as desk:
+                result = await desk.evaluate(model, text)
     except ValueError as err:
         raise InvalidInput(str(err)) from err
     if as_json:
@@ -204,14 +207,84 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(render_reference(Settings))
         return 0
     try:
+        if args.command == "bot" and args.action == "evaluate":
+            return asyncio.run(run_bot_evaluation(settings, args.file, as_json=args.json, model=args.model))
         if args.command == "bot":
-            return asyncio.run(run_bot_evaluation(settings, args.file, as_json=args.json))
+            return asyncio.run(run_training(args, settings))
         if args.command == "serve":
             return asyncio.run(serve(settings, with_demo=args.demo))
         return asyncio.run(run_admin(args, settings))
     except (HubError, EmbeddedServiceError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+
+
+def add_training_commands(bot: Any) -> None:
+    """``hub bot import|train|models|activate|export``: the trainer's loop from the shell."""
+    load = bot.add_parser("import", help="bring a text,intent CSV into the curated training data (MongoDB)")
+    load.add_argument("file", type=Path, help="CSV with a text,intent header")
+    load.add_argument("--replace", action="store_true", help="replace every curated example and intent")
+    bot.add_parser("train", help="train a model from the curated data, showing progress (one at a time)")
+    bot.add_parser("models", help="list the trained models and their held-out scores")
+    activate = bot.add_parser("activate", help="load a trained model into Rasa; scripts/rasa.sh start loads it too")
+    activate.add_argument("model_id", nargs="?", help="default: the newest trained model")
+    export = bot.add_parser("export", help="write the Rasa files (domain, NLU, rules) of the curated data")
+    export.add_argument("folder", type=Path)
+
+
+async def read_text(path: Path) -> str:
+    try:
+        return await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidInput(f"cannot read {path}: {err}") from err
+
+
+async def run_training(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.bootstrap import training_desk  # the composition root knows the bot package
+
+    async with database_for(settings) as db, await training_desk(settings, db) as desk:
+        if args.action == "import":
+            report = await desk.import_csv(await read_text(args.file), replace=args.replace, by="cli")
+            print(f"{report.rows} rows, {report.imported} examples written, {report.duplicates} duplicates, "
+                  f"{report.intents} intents{' (replaced everything)' if report.replaced else ''} "
+                  f"in {report.seconds:.1f} s")
+        elif args.action == "train":
+            live = sys.stdout.isatty()
+
+            async def show(model: Any) -> None:
+                line = f"{model.progress:6.1%}  {model.phase}"
+                print(f"\r{line:<60}" if live else line, end="" if live else "\n", flush=True)
+
+            model = await desk.train(by="cli", on_progress=show)
+            print()
+            if model.status.value == "failed":
+                print(f"error: training failed: {model.error}", file=sys.stderr)
+                return 1
+            metrics = model.metrics or {}
+            print(f"model {model.id} trained in {model.duration_s:.0f} s: {model.examples} examples, "
+                  f"{model.intents} intents; held-out accuracy {fmt(metrics.get('accuracy'))}, "
+                  f"macro-F1 {fmt(metrics.get('macro_f1'))}. Activate: hub bot activate {model.id}")
+        elif args.action == "models":
+            for model in await desk.models():
+                metrics = model.metrics or {}
+                print(f"{model.id:<28} {model.status.value:<9} {model.examples:>6} examples "
+                      f"accuracy {fmt(metrics.get('accuracy'))} macro-F1 {fmt(metrics.get('macro_f1'))}")
+        elif args.action == "activate":
+            model = await desk.activate(args.model_id, by="cli")
+            where = "loaded into Rasa" if settings.bot.rasa_url else "Rasa loads it at its next start"
+            print(f"model {model.id} is active ({where})")
+        else:
+            files = await desk.export()
+            for name, text in files.items():
+                target = args.folder / name
+                await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+                await asyncio.to_thread(target.write_text, text, encoding="utf-8")
+            print(f"wrote {', '.join(files)} to {args.folder}")
+    return 0
+
+
+def fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ AGENTS = (
     ("bob", "Bob Li", "agent", ("general", "outages")),
     ("chen", "Chen Jing", "agent", ("general", "billing", "complaints")),
     ("sara", "Sara Okafor", "supervisor", ("general", "billing", "outages", "complaints")),
+    ("tom", "Tom Berger", "trainer", ()),
     ("admin", "Hub Admin", "admin", ()),
 )
 

@@ -30,13 +30,15 @@ class Outbox:
     """Owns its loop between ``__aenter__`` and ``__aexit__``."""
 
     def __init__(self, *, store: MongoOutboxStore, senders: Mapping[str, ChannelSender], bus: EventBus,
-                 clock: Clock, poll_s: float = 1.0, lease_s: float = 60.0, parallel: int = 16) -> None:
+                 clock: Clock, poll_s: float = 1.0, lease_s: float = 60.0, parallel: int = 16,
+                 shutdown_grace_s: float = 3.0) -> None:
         self._store = store
         self._senders = dict(senders)
         self._bus = bus
         self._clock = clock
         self._poll_s = poll_s
         self._lease_s = lease_s
+        self._shutdown_grace_s = shutdown_grace_s
         self._slots = asyncio.Semaphore(parallel)
         self._wakeup = asyncio.Event()
         self._sending: set[asyncio.Task[None]] = set()
@@ -55,8 +57,12 @@ class Outbox:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        """Stop claiming, give the sends in flight a moment to finish, then cancel the rest (their
+        leases run out and another process sends them again)."""
         if self._task is not None:
             await cancel_and_wait(self._task)
+        if self._sending:
+            await asyncio.wait(set(self._sending), timeout=self._shutdown_grace_s)
         for task in list(self._sending):
             await cancel_and_wait(task)
 

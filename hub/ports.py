@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from hub.domain.bot import BotTurn
 from hub.domain.ids import AgentStatus, ChannelName
 from hub.domain.model import Agent, Conversation, Message
 from hub.domain.outbound import Outbound, SendResult
+from hub.domain.training import BotTurnRecord, Example, ImportReport, IntentSummary, ModelRecord
 
 
 class EventBus(Protocol):
@@ -88,3 +89,43 @@ class OutboundQueue(Protocol):
     def channels(self) -> frozenset[str]: ...
 
     def wake(self) -> None: ...
+
+
+
+class TrainingDesk(Protocol):
+    """The bot trainer's workflow (``bot.training.desk``): curated examples, train, evaluate, activate.
+
+    Raises ``InvalidInput`` for bad data or a training already running, ``NotFound`` for unknown ids,
+    ``ServiceUnavailable`` when Rasa cannot load a model.
+    """
+
+    async def import_csv(self, text: str, *, replace: bool, by: str) -> ImportReport: ...
+
+    async def intents(self) -> list[IntentSummary]: ...
+
+    async def add_intent(self, name: str, *, by: str) -> None: ...
+
+    async def add_example(self, text: str, intent: str, *, by: str) -> Example: ...
+
+    async def examples(self, intent: str, limit: int = 200) -> list[Example]: ...
+
+    async def export(self) -> dict[str, str]: ...
+
+    async def turns(self, *, limit: int = 100, pending_only: bool = True) -> list[BotTurnRecord]: ...
+
+    async def label_turn(self, turn_id: str, intent: str, *, by: str) -> Example: ...
+
+    async def start_training(self, *, by: str) -> ModelRecord: ...
+
+    async def train(self, *, by: str, on_progress: Callable[[ModelRecord], Awaitable[None]] | None = None
+                    ) -> ModelRecord: ...
+
+    async def models(self) -> list[ModelRecord]: ...
+
+    async def model(self, model_id: str) -> ModelRecord: ...
+
+    async def evaluate(self, model_id: str, csv_text: str | None = None) -> dict[str, Any]: ...
+
+    async def serving_metrics(self) -> dict[str, Any] | None: ...
+
+    async def activate(self, model_id: str | None, *, by: str) -> ModelRecord: ...

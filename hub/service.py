@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hub.clock import Clock
+from hub.domain.contacts import inbound_key
 from hub.domain.ids import (
     AgentId,
     Author,
@@ -120,7 +121,8 @@ class ConversationService:
         return chosen_button(text, last.buttons) if last is not None and last.buttons else None
 
     async def contact_for(self, channel: ChannelName, address: str, display_name: str) -> dict[str, Any]:
-        return await self._contacts.ensure(f"{channel}:{address}", display_name, self._clock.now())
+        # Normalised (lower-case e-mail, +E.164 phone) so an identity an agent linked matches.
+        return await self._contacts.ensure(inbound_key(channel, address), display_name, self._clock.now())
 
     async def open_conversation(self, contact_id: str) -> Conversation | None:
         contact = await self._contacts.get(contact_id)
@@ -165,6 +167,7 @@ class ConversationService:
         contact = await self._contacts.get(contact_id)
         if contact is None:
             raise NotFound(f"no contact {contact_id}")
+        contact_id = ContactId(contact["_id"])  # the survivor, when ``contact_id`` was merged meanwhile
         current_id = contact.get("open_conversation_id")
         current = await self._open_by_id(current_id)
         if current is not None:

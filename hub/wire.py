@@ -24,6 +24,8 @@ def message_json(message: Message, *, with_private: bool = True) -> dict[str, An
                                 "url": f"/api/attachments/{a.id}"} for a in message.attachments]
     if with_private and message.meta.get("subject"):
         data["subject"] = message.meta["subject"]
+    if with_private and message.meta.get("quoted"):
+        data["quoted"] = message.meta["quoted"]
     if message.external_id and message.channel == "webchat":
         data["client_id"] = message.external_id.split(":", 1)[-1]
     return data

@@ -10,19 +10,23 @@
 #   scripts/rasa.sh stop [PIDFILE|PORT]  stop the server(s) started by `start` (all when no argument)
 #   scripts/rasa.sh status               list the servers started by `start` and whether they answer
 #   scripts/rasa.sh evaluate [MODEL]     parse data/heldout.csv with the model, print accuracy/F1
-#   scripts/rasa.sh model                print the path of the model `start` would use
+#   scripts/rasa.sh model                print the path of the model `start` would use: the activated
+#                                        one (models/active.tar.gz, written by `hub bot activate` and the
+#                                        trainer console) when there is one, else the shipped project's
 #
 # stdout carries only the result (model path, PID, evaluation report); progress goes to stderr.
 # Environment: RASA_VENV (default .rasa-venv), RASA_PYTHON (interpreter for the venv),
 # RASA_START_TIMEOUT (seconds, default 180), RASA_PIDFILE (pidfile for start, default
 # bot/rasa_project/run/rasa-PORT.pid), RASA_CONFIG (other config file for train, e.g. config-lr.yml),
-# RASA_MAX_CACHE_SIZE (MB for rasa's training cache, default 300).
+# RASA_MAX_CACHE_SIZE (MB for rasa's training cache, default 300), RASA_ACTIVE_MODEL (the activated
+# model's link, default bot/rasa_project/models/active.tar.gz; HUB_TRAINING__MODELS_DIR/active.tar.gz).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PROJECT=$ROOT/bot/rasa_project
 VENV=${RASA_VENV:-$ROOT/.rasa-venv}
 CONSTRAINTS=$PROJECT/constraints.txt
 MODELS=$PROJECT/models
+ACTIVE=${RASA_ACTIVE_MODEL:-$MODELS/active.tar.gz}
 RUNDIR=$PROJECT/run
 RASA_VERSION=3.6.21
 PY_VERSION=3.10.13
@@ -124,10 +128,15 @@ cmd_train() {
 }
 
 latest_model() {
+  if [ -f "$ACTIVE" ]; then   # a model activated by the hub's trainer loop survives restarts
+    local target; target=$(readlink -f "$ACTIVE")
+    log "using the activated model $(basename "$target") ($ACTIVE)"
+    echo "$target"; return
+  fi
   local h model; h=$(data_hash); model=$(model_for_hash "$h")
   if [ ! -f "$model" ]; then
     # shellcheck disable=SC2012
-    model=$(ls -1t "$MODELS"/*.tar.gz 2>/dev/null | head -n1 || true)
+    model=$(ls -1t "$MODELS"/northgrid-*.tar.gz 2>/dev/null | head -n1 || true)
     [ -n "$model" ] || die "no model in $MODELS: run 'scripts/rasa.sh train' first"
     log "warning: $(basename "$model") is older than the project's data; run 'scripts/rasa.sh train'"
   fi

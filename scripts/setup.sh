@@ -39,4 +39,6 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+scripts/kannel.sh install  # SMS gateway (Kannel) for the SMS tests and benchmark; fast when installed
+scripts/mail.sh  # Dovecot + Postfix binaries for the e-mail tests (never started as services); fast when installed
 echo "setup: ready"

@@ -89,8 +89,9 @@ def rasa_url(artifacts: Path) -> Iterator[str]:
     subprocess.run([script, "install"], check=True, timeout=1800)
     subprocess.run([script, "train"], check=True, timeout=1800, stdout=subprocess.DEVNULL)
     port = free_port()
+    # Always the shipped model, whatever a developer activated locally (bot/rasa_project/models/active.tar.gz).
     subprocess.run([script, "start", str(port), str(artifacts / "rasa.log")], check=True, timeout=400,
-                   stdout=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, env={**os.environ, "RASA_ACTIVE_MODEL": "/nonexistent"})
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

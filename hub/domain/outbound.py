@@ -52,9 +52,10 @@ def numbered_text(text: str, buttons: Sequence[Mapping[str, str]]) -> str:
 
 
 def chosen_button(text: str, buttons: Sequence[Mapping[str, str]]) -> str | None:
-    """The payload of the button a customer chose by answering its number (or its exact title)."""
-    answer = text.strip().rstrip(".").strip()
-    if answer.isdigit() and 1 <= int(answer) <= len(buttons):
+    """The payload of the button a customer chose by answering its number (or its exact title).
+    Full-width digits count too: Chinese input methods type them."""
+    answer = text.strip().rstrip(".。").strip()
+    if answer.isdecimal() and 1 <= int(answer) <= len(buttons):
         return buttons[int(answer) - 1]["payload"]
     for button in buttons:
         if answer.casefold() == button["title"].strip().casefold():

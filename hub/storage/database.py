@@ -26,7 +26,8 @@ INDEXES: dict[str, list[IndexModel]] = {
                    partialFilterExpression={"provider_ids": {"$exists": True}}),
     ],
     "attachments": [IndexModel([("message_id", ASCENDING)], name="message")],
-    "audit": [IndexModel([("at", ASCENDING)], name="at")],
+    "audit": [IndexModel([("at", ASCENDING)], name="at"),
+              IndexModel([("contacts", ASCENDING), ("at", DESCENDING)], name="contacts")],
     "events": [
         IndexModel([("conversation_id", ASCENDING), ("version", ASCENDING)], unique=True, name="conv_version"),
         IndexModel([("at", ASCENDING)], name="at"),
@@ -37,7 +38,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("agent_id", ASCENDING), ("state", ASCENDING)], name="agent_state"),
         IndexModel([("contact_id", ASCENDING), ("created_at", DESCENDING)], name="contact"),
     ],
-    "contacts": [IndexModel([("identities", ASCENDING)], unique=True, name="identities")],
+    "contacts": [IndexModel([("identities", ASCENDING)], unique=True, name="identities"),
+                 # identities on their way from a merged contact to its survivor (hub/storage/contacts.py)
+                 IndexModel([("merged_identities", ASCENDING)], sparse=True, name="merged_identities"),
+                 IndexModel([("merged_into", ASCENDING)], sparse=True, name="merged_into")],
     "agents": [IndexModel([("username", ASCENDING)], unique=True, name="username")],
     "sessions": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl")],
 }

@@ -4,6 +4,7 @@
 export const LOGIN_URL = '/console/login';
 export const AGENT_URL = '/console/';
 export const SUPERVISOR_URL = '/console/supervisor';
+export const TRAINER_URL = '/console/trainer';
 
 const CSRF_KEY = 'hub.csrf';
 const NEXT_KEY = 'hub.next';
@@ -22,7 +23,7 @@ export function clearCsrf() {
   try { sessionStorage.removeItem(CSRF_KEY); } catch { /* ignore */ }
 }
 
-/** Which page to open after the next login ("supervisor" | null); not sensitive. */
+/** Which page to open after the next login ("supervisor" | "trainer" | null); not sensitive. */
 export function rememberNext(page) {
   try { sessionStorage.setItem(NEXT_KEY, page); } catch { /* ignore */ }
 }
@@ -52,6 +53,7 @@ export function goToLogin() {
   redirecting = true;
   clearCsrf();
   if (location.pathname.startsWith(SUPERVISOR_URL)) rememberNext('supervisor');
+  if (location.pathname.startsWith(TRAINER_URL)) rememberNext('trainer');
   location.assign(LOGIN_URL);
 }
 

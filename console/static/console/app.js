@@ -4,6 +4,7 @@ import { api, convPath, setCsrf } from './api.js';
 import { ConsoleSocket } from './ws.js';
 import { Inbox } from './inbox.js';
 import { ConversationView } from './conversation.js';
+import { ContactPanel } from './contact.js';
 import { initTopbar } from './topbar.js';
 import { h, clear, toast, toastError } from './render.js';
 
@@ -34,6 +35,7 @@ function selectConversation(summary) {
     history.replaceState(null, '', `#${encodeURIComponent(summary.id)}`);
   }
   state.view.open(summary.id, summary);
+  state.contact.follow(summary);
 }
 
 async function accept(summary) {
@@ -163,10 +165,11 @@ async function main() {
   document.body.classList.remove('is-booting');
   state.topbar = initTopbar(state.me);
 
+  state.contact = new ContactPanel(document.getElementById('contact-panel'), { me: state.me });
   state.view = new ConversationView({
     me: state.me,
     queueName,
-    onSummary: (s) => state.inbox.upsert(s),
+    onSummary: (s) => { state.inbox.upsert(s); if (s.id === state.view.id) state.contact.follow(s); },
     onRead: (id) => state.inbox.markRead(id),
   });
   state.inbox = new Inbox({

@@ -1,18 +1,16 @@
 // Right pane: conversation header + actions, timeline, typing indicator, composer.
 import { api, convPath } from './api.js';
+import { mailExtras, subjectNode } from './email.js';
 import {
   h, clear, setText, channelBadge, channelName, clockTime, fullTime, plain, stateName, slug, toast, toastError,
 } from './render.js';
+import { segmentHint } from './sms.js';
+import { higherStatus, paintStatus } from './status.js';
 
-const STATUS_RANK = { sent: 1, delivered: 2, read: 3 };
 const TYPING_THROTTLE_MS = 2000;
 const TYPING_IDLE_MS = 3000;
 const REMOTE_TYPING_TIMEOUT_MS = 8000;
 const MAX_TEXT = 4000;
-
-function higherStatus(a, b) {
-  return (STATUS_RANK[b] || 0) > (STATUS_RANK[a] || 0) ? b : a;
-}
 
 export class ConversationView {
   /**
@@ -268,12 +266,15 @@ export class ConversationView {
     const who = h('span', { class: 'msg-author', text: m.author_name || (author === 'customer' ? (this.summary?.contact?.display_name || 'Customer') : author === 'agent' ? 'Agent' : author === 'bot' ? 'Bot' : 'System') });
     const when = h('time', { class: 'msg-time', datetime: m.sent_at || '', title: fullTime(m.sent_at), text: clockTime(m.sent_at) });
     const ticks = h('span', { class: 'msg-ticks', 'aria-label': status, title: status });
-    const meta = h('div', { class: 'msg-meta' }, who, when);
-    if (author === 'agent' && !isPrivate) meta.appendChild(ticks);
+    const meta = h('div', { class: 'msg-meta' }, channelBadge(m.channel), who, when);
+    if ((author === 'agent' || author === 'bot') && !isPrivate) meta.appendChild(ticks);
 
     const bubble = h('div', { class: 'msg-bubble' });
     if (isPrivate) bubble.appendChild(h('div', { class: 'msg-note-label', text: 'Internal note' }));
+    const subject = subjectNode(m);
+    if (subject) bubble.appendChild(subject);
     bubble.appendChild(text);
+    for (const extra of mailExtras(m)) bubble.appendChild(extra);
 
     const node = h('div', {
       class: `msg msg-${author}${isPrivate ? ' msg-note' : ''}`,
@@ -290,13 +291,7 @@ export class ConversationView {
   }
 
   paintTicks(node, status) {
-    node.dataset.status = status;
-    const ticks = node._ticks;
-    if (!ticks) return;
-    setText(ticks, status === 'sent' ? '✓' : '✓✓');
-    ticks.className = `msg-ticks tick-${slug(status)}`;
-    ticks.title = status === 'read' ? 'Read' : status === 'delivered' ? 'Delivered' : 'Sent';
-    ticks.setAttribute('aria-label', ticks.title);
+    paintStatus(node, node._ticks, status); // queued / sent / delivered / read / failed (status.js)
   }
 
   eventNode(ev) {
@@ -448,6 +443,7 @@ export class ConversationView {
       else if (s.state === 'resolved' || s.state === 'closed') msg = 'This conversation is resolved.';
       else msg = 'Read-only: this conversation is handled by another agent.';
     }
+    if (can && s && s.channel === 'sms' && !note.checked) msg = segmentHint(input.value);
     setText(hint, msg);
   }
 
@@ -564,6 +560,7 @@ export class ConversationView {
   // ------------------------------------------------------------ my typing → hub
 
   onInput() {
+    if (this.summary && this.summary.channel === 'sms') this.updateComposer(); // the segment counter
     if (!this.canCompose() || this.el.note.checked) return;
     const t = this.typingState;
     if (!this.el.input.value.trim()) { this.stopTyping(); return; }

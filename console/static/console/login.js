@@ -1,5 +1,5 @@
 // Login page: POST /api/login, keep the CSRF token in sessionStorage, go to the console.
-import { api, setCsrf, clearCsrf, takeNext, AGENT_URL, SUPERVISOR_URL } from './api.js';
+import { api, setCsrf, clearCsrf, takeNext, AGENT_URL, SUPERVISOR_URL, TRAINER_URL } from './api.js';
 
 const form = document.getElementById('login-form');
 const username = document.getElementById('login-username');
@@ -8,7 +8,8 @@ const dest = document.getElementById('login-dest');
 const submit = document.getElementById('login-submit');
 const errorEl = document.getElementById('login-error');
 
-if (takeNext() === 'supervisor') dest.value = 'supervisor';
+const next = takeNext();
+if (next === 'supervisor' || next === 'trainer') dest.value = next;
 
 function showError(message) {
   errorEl.textContent = message;
@@ -17,6 +18,7 @@ function showError(message) {
 
 function destinationFor(agent) {
   const role = agent && agent.role;
+  if (role === 'trainer' || (role === 'admin' && dest.value === 'trainer')) return TRAINER_URL;
   const mayChoose = role === 'supervisor' || role === 'admin';
   return mayChoose && dest.value === 'supervisor' ? SUPERVISOR_URL : AGENT_URL;
 }

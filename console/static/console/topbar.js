@@ -3,7 +3,7 @@ import { api, clearCsrf, LOGIN_URL } from './api.js';
 import { setText, slug, toastError } from './render.js';
 
 const STATUS_LABELS = { available: 'Available', away: 'Away', offline: 'Offline' };
-const ROLE_LABELS = { agent: 'Agent', supervisor: 'Supervisor', admin: 'Admin' };
+const ROLE_LABELS = { agent: 'Agent', supervisor: 'Supervisor', trainer: 'Bot trainer', admin: 'Admin' };
 
 export function isSupervisor(agent) {
   return !!agent && (agent.role === 'supervisor' || agent.role === 'admin');
@@ -15,6 +15,7 @@ export function initTopbar(agent) {
   const select = document.getElementById('agent-status');
   const dot = document.getElementById('agent-status-dot');
   const supLink = document.getElementById('nav-supervisor');
+  const trainerLink = document.getElementById('nav-trainer');
   const logout = document.getElementById('logout');
   const conn = document.getElementById('conn-status');
   let current = agent;
@@ -43,6 +44,7 @@ export function initTopbar(agent) {
     if (roleEl) roleEl.className = `role-badge role-${slug(current.role)}`;
     showStatus(current.status);
     if (supLink) supLink.hidden = !isSupervisor(current);
+    if (trainerLink) trainerLink.hidden = current.role !== 'trainer' && current.role !== 'admin';
   }
 
   select.addEventListener('change', async () => {

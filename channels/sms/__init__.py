@@ -1,0 +1,1 @@
+"""The SMS channel through a Kannel gateway: MO and DLR callbacks in, sendsms out."""

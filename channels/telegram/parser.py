@@ -1,0 +1,133 @@
+"""Pure: Bot API ``Update`` payloads -> what the hub stores (files are named, fetched later).
+
+Handled: private-chat messages with text, a photo (the largest size) or a document, and
+callback queries from our inline quick-reply buttons. Ignored (``None``): edited messages (the
+agent already has the original; an edit is not a new message), group and channel chats, and every
+other update type (inline queries, chat member changes, polls, …).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from telegram import Message, PhotoSize, Update
+
+# Content a customer may send that we store as a marker only (no download).
+OTHER_CONTENT = ("sticker", "voice", "audio", "video", "video_note", "animation", "location", "venue", "contact",
+                 "poll", "dice")
+
+
+class UpdateError(ValueError):
+    """The request body is not a JSON object (so not an Update)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileRef:
+    file_id: str
+    filename: str
+    content_type: str
+    size: int | None  # as Telegram announced it; checked again after getFile and after the download
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedUpdate:
+    """One customer message or button press, before its files are fetched."""
+
+    external_id: str  # "<chat id>:<message id>" or "cb:<callback query id>"
+    chat_id: str
+    sender_name: str | None
+    text: str
+    received_at: datetime
+    files: tuple[FileRef, ...] = ()
+    payload: str | None = None
+    callback_query_id: str | None = None
+    keyboard_message_id: int | None = None  # the bot message whose button was pressed
+
+    def __repr__(self) -> str:
+        return f"ParsedUpdate({self.external_id})"
+
+
+def decode_update(raw: bytes) -> dict[str, Any]:
+    """JSON object of a webhook body. Raises ``UpdateError`` for anything else."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as err:
+        raise UpdateError("not JSON") from err
+    if not isinstance(data, dict):
+        raise UpdateError("not a JSON object")
+    return data
+
+
+def to_update(data: dict[str, Any]) -> Update | None:
+    """PTB's own parsing of the Update object; None when it is not one (missing or mistyped fields)."""
+    try:
+        return Update.de_json(data, None) if isinstance(data.get("update_id"), int) else None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+        return None
+
+
+def parse_update(update: Update, now: datetime) -> ParsedUpdate | None:
+    """``now`` dates a button press: a CallbackQuery carries no date of its own."""
+    if update.message is not None:
+        return parse_message(update.message)
+    if update.callback_query is not None:
+        return parse_callback(update, now)
+    return None
+
+
+def parse_message(message: Message) -> ParsedUpdate | None:
+    if message.chat.type != "private" or message.from_user is None or message.from_user.is_bot:
+        return None
+    files: tuple[FileRef, ...] = ()
+    text = message.text or message.caption or ""
+    if message.photo:
+        largest = _largest(message.photo)
+        files = (FileRef(file_id=largest.file_id, filename=f"photo_{largest.file_unique_id}.jpg",
+                         content_type="image/jpeg", size=largest.file_size),)
+        text = text or "[photo]"
+    elif message.document is not None:
+        doc = message.document
+        files = (FileRef(file_id=doc.file_id, filename=doc.file_name or f"document_{doc.file_unique_id}",
+                         content_type=doc.mime_type or "application/octet-stream", size=doc.file_size),)
+        text = text or f"[document: {files[0].filename}]"
+    elif not text:
+        kind = next((k for k in OTHER_CONTENT if getattr(message, k, None)), None)
+        if kind is None:
+            return None  # a service message (member joined, pinned, …): nothing a customer said
+        text = f"[{kind.replace('_', ' ')}]"
+    return ParsedUpdate(external_id=f"{message.chat.id}:{message.message_id}", chat_id=str(message.chat.id),
+                        sender_name=message.from_user.full_name or None, text=text, received_at=message.date,
+                        files=files)
+
+
+def parse_callback(update: Update, now: datetime) -> ParsedUpdate | None:
+    query = update.callback_query
+    if query is None or not query.data:
+        return None  # a game button: we never send those
+    message = query.message
+    if message is not None and message.chat.type != "private":
+        return None
+    chat_id = message.chat.id if message is not None else query.from_user.id
+    title = _button_title(message, query.data) if isinstance(message, Message) else None
+    return ParsedUpdate(external_id=f"cb:{query.id}", chat_id=str(chat_id), sender_name=query.from_user.full_name,
+                        text=title or query.data, received_at=now, payload=query.data,
+                        callback_query_id=query.id,
+                        keyboard_message_id=message.message_id if message is not None else None)
+
+
+def _largest(sizes: tuple[PhotoSize, ...]) -> PhotoSize:
+    return max(sizes, key=lambda size: (size.width * size.height, size.file_size or 0))
+
+
+def _button_title(message: Message, data: str) -> str | None:
+    markup = message.reply_markup
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None

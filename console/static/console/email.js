@@ -1,0 +1,27 @@
+// E-mail details of a timeline message: the subject, the folded quoted history, attachment links.
+import { h } from './render.js';
+
+function size(bytes) {
+  if (!Number.isFinite(bytes)) return '';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+export function subjectNode(m) {
+  return m && m.subject ? h('div', { class: 'msg-subject', 'data-testid': 'message-subject', text: m.subject }) : null;
+}
+
+export function mailExtras(m) {
+  const nodes = [];
+  if (m && m.quoted) {
+    nodes.push(h('details', { class: 'msg-quoted' }, h('summary', { text: 'Quoted text' }),
+      h('pre', { text: m.quoted })));
+  }
+  for (const a of (m && Array.isArray(m.attachments)) ? m.attachments : []) {
+    if (!a || typeof a.url !== 'string' || !a.url.startsWith('/api/attachments/')) continue;
+    nodes.push(h('a', { class: 'msg-attachment', href: a.url, download: a.filename || 'attachment',
+      'data-testid': 'attachment-link', text: `📎 ${a.filename || 'attachment'} ${size(a.size)}`.trim() }));
+  }
+  return nodes;
+}

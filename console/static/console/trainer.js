@@ -1,0 +1,304 @@
+// Bot trainer page (/console/trainer): review the bot's turns, curate intents and examples,
+// train, compare with the model serving now, activate. Data reaches the DOM only as text.
+import { api, setCsrf } from './api.js';
+import { initTopbar } from './topbar.js';
+import { h, reconcile, setText, clear, clockTime, slug, toast, toastError } from './render.js';
+
+const POLL_MS = 1500;
+const $ = (id) => document.getElementById(id);
+const pct = (v) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : 'n/a');
+
+let intents = [];
+let models = [];
+let pollTimer = null;
+let evaluated = null; // id of the model whose evaluation is shown
+
+// ---------------------------------------------------------------- turns
+
+function intentSelect(selected, testid) {
+  const select = h('select', { 'data-testid': testid, 'aria-label': 'Right intent' });
+  const names = intents.map((i) => i.name);
+  if (selected && !names.includes(selected)) names.unshift(selected);
+  for (const name of names) select.appendChild(h('option', { value: name, text: name }));
+  if (selected) select.value = selected;
+  return select;
+}
+
+function renderTurns(turns) {
+  reconcile($('turns-body'), turns, (t) => t.id, (t) => {
+    const tr = h('tr', { 'data-testid': 'turn-row' });
+    tr._cells = {
+      at: h('td', { class: 'cell-time' }),
+      text: h('td', { class: 'turn-text', 'data-testid': 'turn-text' }),
+      read: h('td', { 'data-testid': 'turn-intent' }),
+      outcome: h('td', { 'data-testid': 'turn-outcome' }),
+      wrap: h('td', { 'data-testid': 'turn-wrap-up' }),
+      label: h('td', { class: 'turn-label-cell' }),
+    };
+    tr.append(...Object.values(tr._cells));
+    return tr;
+  }, (tr, t) => {
+    const c = tr._cells;
+    tr.dataset.turnId = t.id;
+    setText(c.at, clockTime(t.at));
+    setText(c.text, t.text);
+    setText(c.read, t.intent ? `${t.intent} (${pct(t.confidence)})` : '(no intent)');
+    setText(c.outcome, t.handed_over ? `handed over: ${t.reason || ''}` : 'bot answered');
+    c.outcome.className = t.handed_over ? 'pill-handover' : 'pill-kept';
+    setText(c.wrap, t.wrap_up_code || '');
+    const sig = JSON.stringify([t.reviewed_intent, intents.length]);
+    if (c.label.dataset.sig === sig) return;
+    c.label.dataset.sig = sig;
+    if (t.reviewed_intent) {
+      c.label.replaceChildren(h('span', { class: 'turn-done', 'data-testid': 'turn-status',
+        text: `labelled ${t.reviewed_intent} by ${t.reviewed_by || ''}` }));
+      return;
+    }
+    const select = intentSelect(t.intent && t.intent !== 'nlu_fallback' ? t.intent : null, 'turn-select');
+    const save = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'turn-save', text: 'Save' });
+    const sync = () => setText(save, select.value === t.intent ? 'Confirm' : 'Relabel');
+    select.addEventListener('change', sync);
+    sync();
+    save.addEventListener('click', async () => {
+      save.disabled = true;
+      try {
+        await api.post(`/api/trainer/turns/${encodeURIComponent(t.id)}/label`, { intent: select.value });
+        toast(`Saved as an example of ${select.value}`, { kind: 'info', timeout: 3000 });
+        await Promise.all([loadTurns(), loadIntents()]);
+      } catch (err) {
+        toastError(err);
+        save.disabled = false;
+      }
+    });
+    c.label.replaceChildren(h('div', { class: 'turn-label' }, select, save));
+  });
+  $('turns-empty').hidden = turns.length > 0;
+}
+
+async function loadTurns() {
+  const all = $('turns-all').checked ? '?all=1' : '';
+  const data = await api.get(`/api/trainer/turns${all}`);
+  const turns = Array.isArray(data.turns) ? data.turns : [];
+  renderTurns(turns);
+  setText($('tile-turns'), turns.filter((t) => !t.reviewed_intent).length);
+}
+
+// ---------------------------------------------------------------- intents
+
+function renderIntents(data) {
+  intents = Array.isArray(data.intents) ? data.intents : [];
+  const sorted = [...intents].sort((a, b) => (b.handovers - a.handovers) || a.name.localeCompare(b.name));
+  reconcile($('intents-body'), sorted, (i) => i.name, () => {
+    const tr = h('tr', { 'data-testid': 'intent-row' });
+    tr._cells = [h('td', { class: 'cell-name', 'data-testid': 'intent-name-cell' }), h('td', { class: 'num' }),
+      h('td', { class: 'num', 'data-testid': 'intent-examples' }), h('td')];
+    tr.append(...tr._cells);
+    return tr;
+  }, (tr, i) => {
+    const [name, handovers, examples, answered] = tr._cells;
+    setText(name, i.name);
+    setText(handovers, i.handovers);
+    setText(examples, i.examples);
+    setText(answered, i.has_response ? 'yes' : 'no: handed to an agent');
+  });
+  setText($('tile-intents'), intents.length);
+  setText($('tile-handovers'), `${data.handed_over ?? 0} of ${data.with_bot ?? 0}`);
+  const select = $('example-intent');
+  const current = select.value;
+  clear(select);
+  for (const i of intents) select.appendChild(h('option', { value: i.name, text: i.name }));
+  if (current) select.value = current;
+}
+
+async function loadIntents() {
+  renderIntents(await api.get('/api/trainer/intents'));
+}
+
+// ---------------------------------------------------------------- models
+
+function renderModels() {
+  reconcile($('models-body'), models, (m) => m.id, () => {
+    const tr = h('tr', { 'data-testid': 'model-row' });
+    tr._cells = {
+      id: h('td', { class: 'cell-name' }), status: h('td', { 'data-testid': 'model-status' }),
+      examples: h('td', { class: 'num' }), accuracy: h('td', { class: 'num', 'data-testid': 'model-accuracy' }),
+      f1: h('td', { class: 'num' }), handover: h('td', { class: 'num' }), time: h('td', { class: 'num' }),
+      actions: h('td'),
+    };
+    tr.append(...Object.values(tr._cells));
+    return tr;
+  }, (tr, m) => {
+    const c = tr._cells;
+    const metrics = m.metrics || {};
+    setText(c.id, m.id);
+    setText(c.status, m.status === 'training' ? `training ${pct(m.progress)}` : m.status);
+    c.status.className = `status-${slug(m.status)}`;
+    c.status.title = m.error || m.phase || '';
+    setText(c.examples, m.examples);
+    setText(c.accuracy, pct(metrics.accuracy));
+    setText(c.f1, pct(metrics.macro_f1));
+    setText(c.handover, pct(metrics.handover_rate));
+    setText(c.time, typeof m.duration_s === 'number' ? `${Math.round(m.duration_s)} s` : '');
+    const sig = m.status;
+    if (c.actions.dataset.sig === sig) return;
+    c.actions.dataset.sig = sig;
+    const buttons = [];
+    if (m.status === 'ready' || m.status === 'active') {
+      buttons.push(h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'model-evaluate',
+        text: 'Evaluate', onclick: () => evaluate(m.id) }));
+    }
+    if (m.status === 'ready') {
+      buttons.push(h('button', { type: 'button', class: 'btn btn-sm btn-success', 'data-testid': 'model-activate',
+        text: 'Activate', onclick: (ev) => activate(m.id, ev.currentTarget) }));
+    }
+    c.actions.replaceChildren(h('div', { class: 'model-actions' }, buttons));
+  });
+  $('models-empty').hidden = models.length > 0;
+  const active = models.find((m) => m.status === 'active');
+  setText($('tile-model'), active ? active.id : 'shipped model');
+  const training = models.find((m) => m.status === 'training');
+  $('train-progress').hidden = !training;
+  $('train').disabled = !!training;
+  if (training) {
+    $('train-bar').value = Number(training.progress) || 0;
+    setText($('train-phase'), `${pct(training.progress)} · ${training.phase || ''}`);
+  }
+  return !!training;
+}
+
+async function loadModels() {
+  const data = await api.get('/api/trainer/models');
+  models = Array.isArray(data.models) ? data.models : [];
+  const training = renderModels();
+  clearTimeout(pollTimer);
+  if (training) pollTimer = setTimeout(() => loadModels().catch(toastError), POLL_MS);
+}
+
+async function train() {
+  $('train').disabled = true;
+  try {
+    await api.post('/api/trainer/train', {});
+    await loadModels();
+  } catch (err) {
+    toastError(err);
+    $('train').disabled = false;
+  }
+}
+
+async function activate(id, button) {
+  if (button) button.disabled = true;
+  try {
+    await api.post(`/api/trainer/models/${encodeURIComponent(id)}/activate`, {});
+    toast(`Model ${id} is active`, { kind: 'info', timeout: 4000 });
+  } catch (err) {
+    toastError(err);
+  }
+  await loadModels();
+}
+
+function compareRow(label, mine, serving, higherIsBetter = true) {
+  const cls = typeof mine === 'number' && typeof serving === 'number' && mine !== serving
+    ? ((mine > serving) === higherIsBetter ? 'num better' : 'num worse') : 'num';
+  return h('tr', {}, h('th', { scope: 'row', text: label }), h('td', { class: cls, text: pct(mine) }),
+    h('td', { class: 'num', text: pct(serving) }));
+}
+
+function renderEvaluation(id, metrics, serving) {
+  evaluated = id;
+  $('evaluation').hidden = false;
+  setText($('evaluation-title'), `Model ${id} on the held-out set (${metrics.turns} turns)`);
+  setText($('compare-serving'), serving ? `Serving now (${serving.model})` : 'Serving now');
+  const s = serving || {};
+  $('compare-body').replaceChildren(
+    compareRow('Accuracy (handover counted right for human topics)', metrics.accuracy, s.accuracy),
+    compareRow('Intent accuracy (in-domain rows)', metrics.intent_accuracy, s.intent_accuracy),
+    compareRow('Macro-F1', metrics.macro_f1, s.macro_f1),
+    compareRow('Handover rate', metrics.handover_rate, s.handover_rate, false),
+    compareRow('Accuracy on the turns the bot keeps', metrics.kept_accuracy, s.kept_accuracy),
+  );
+  const perIntent = Object.entries(metrics.per_intent || {}).sort((a, b) => a[1].f1 - b[1].f1);
+  $('per-intent-body').replaceChildren(...perIntent.map(([name, row]) => h('tr', {},
+    h('td', { text: name }), h('td', { class: 'num', text: row.support }),
+    h('td', { class: 'num', text: pct(row.precision) }), h('td', { class: 'num', text: pct(row.recall) }),
+    h('td', { class: 'num', text: pct(row.f1) }))));
+  $('confusions-body').replaceChildren(...(metrics.confusions || []).map((c) => h('tr', {},
+    h('td', { text: c.expected }), h('td', { text: c.predicted }), h('td', { class: 'num', text: c.count }))));
+}
+
+async function evaluate(id) {
+  $('evaluation').hidden = false;
+  setText($('evaluation-title'), `Evaluating ${id} and the model serving now… (this loads both models, about a minute)`);
+  try {
+    const data = await api.post(`/api/trainer/models/${encodeURIComponent(id)}/evaluate`, {});
+    renderEvaluation(id, data.metrics || {}, data.serving);
+    await loadModels();
+  } catch (err) {
+    toastError(err);
+    if (evaluated !== id) $('evaluation').hidden = true;
+  }
+}
+
+// ---------------------------------------------------------------- forms
+
+function wireForms() {
+  $('intent-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const name = $('intent-name').value.trim();
+    if (!name) return;
+    try {
+      await api.post('/api/trainer/intents', { name });
+      $('intent-name').value = '';
+      await loadIntents();
+      $('example-intent').value = name;
+      $('example-text').focus();
+    } catch (err) { toastError(err); }
+  });
+  $('example-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const text = $('example-text').value.trim();
+    const intent = $('example-intent').value;
+    if (!text || !intent) return;
+    try {
+      await api.post('/api/trainer/examples', { text, intent });
+      $('example-text').value = '';
+      toast(`Added an example of ${intent}`, { kind: 'info', timeout: 3000 });
+      await loadIntents();
+    } catch (err) { toastError(err); }
+  });
+  $('turns-all').addEventListener('change', () => loadTurns().catch(toastError));
+  $('train').addEventListener('click', train);
+}
+
+function showDenied() {
+  $('board-body').hidden = true;
+  $('board-denied').hidden = false;
+}
+
+async function main() {
+  let me;
+  try {
+    me = await api.get('/api/me');
+  } catch (err) {
+    if (err.status !== 401) toastError(err);
+    return;
+  }
+  if (me.csrf_token) setCsrf(me.csrf_token);
+  document.body.classList.remove('is-booting');
+  initTopbar(me.agent || {});
+  const role = me.agent && me.agent.role;
+  if (role !== 'trainer' && role !== 'admin') {
+    showDenied();
+    return;
+  }
+  wireForms();
+  try {
+    await loadIntents();
+    await Promise.all([loadTurns(), loadModels()]);
+    setText($('board-updated'), `Loaded ${new Date().toLocaleTimeString()}`);
+  } catch (err) {
+    if (err.status === 403) showDenied();
+    else toastError(err);
+  }
+}
+
+main();

@@ -1,0 +1,187 @@
+"""The outbox on real MongoDB and Redis, with a scripted channel behind the port.
+
+The real channels (Kannel, SMTP, the Bot API stand-in) prove their own adapters in
+tests/contract; here the sender is a small script of outcomes so each rule of the outbox can
+be shown on its own: queued then sent, retry after a transient error (and after the provider's
+``retry_after``), fail for good, a send that never finished (its process died) is taken over
+after the lease, delivery reports only move a message forward, replies follow the customer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from hub.admin import load_demo
+from hub.bootstrap import RunningHub, running_hub
+from hub.config import OutboxSettings, Settings
+from hub.domain.ids import DeliveryStatus, ExternalId
+from hub.domain.model import InboundMessage
+from hub.domain.outbound import Outbound, SendResult
+from hub.errors import ChannelSendError
+from hub.storage.database import Db, connect
+from tests.clients import AgentClient
+from tests.conftest import eventually, make_settings
+
+
+class ScriptedSender:
+    """A channel whose next outcomes the test decides: a result, an error, or hanging forever."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.sent: list[Outbound] = []
+        self.script: list[Exception | str] = []  # "hang" blocks until cancelled
+
+    async def send(self, outbound: Outbound) -> SendResult:
+        step = self.script.pop(0) if self.script else "ok"
+        if step == "hang":
+            await asyncio.Event().wait()
+        if isinstance(step, Exception):
+            raise step
+        self.sent.append(outbound)
+        return SendResult(provider_ids=(f"p-{outbound.message_id}",))
+
+
+def settings_for(db_name: str, **outbox: float) -> Settings:
+    return make_settings(db_name).model_copy(update={"outbox": OutboxSettings(**{"poll_s": 0.1, **outbox})})
+
+
+@contextlib.asynccontextmanager
+async def hub_with(settings: Settings, sender: ScriptedSender, mongo_url: str,
+                   redis_url: str) -> AsyncIterator[RunningHub]:
+    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url,
+                           channel_senders={sender.channel: sender}) as running:
+        await load_demo(running.context.directory)
+        yield running
+
+
+@pytest.fixture
+async def db(mongo_url: str, db_name: str) -> AsyncIterator[Db]:
+    client = connect(mongo_url)
+    yield client[db_name]
+    await client.close()
+
+
+def sms(text: str, external_id: str, sender: str = "+8613800138000") -> InboundMessage:
+    return InboundMessage(channel="sms", external_id=ExternalId(external_id), sender=sender, text=text,
+                          received_at=datetime.now(UTC), meta={"to": "95598"})
+
+
+async def agent_holding(hub: RunningHub, text: str, external_id: str) -> tuple[AgentClient, str]:
+    agent = await AgentClient.online(hub.base_url, "alice")
+    received = await hub.context.service.accept_inbound(sms(text, external_id))
+    conversation_id = await agent.take_offer()
+    assert conversation_id == received.conversation.id
+    return agent, conversation_id
+
+
+async def test_reply_is_queued_then_sent_to_the_customers_address(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str, db: Db) -> None:
+    sender = ScriptedSender("sms")
+    async with hub_with(settings_for(db_name), sender, mongo_url, redis_url) as hub:
+        agent, conversation_id = await agent_holding(hub, "我家停电了", "kannel-1")
+        reply = await agent.reply(conversation_id, "我们马上派人处理。")
+        assert reply["status"] == "queued" and reply["channel"] == "sms"
+        status = await agent.next("status", message_id=reply["id"])
+        assert status["status"] == "sent"
+        [outbound] = sender.sent
+        assert outbound.address == "+8613800138000" and outbound.text == "我们马上派人处理。"
+        assert outbound.thread["reply_to"] == "kannel-1" and outbound.thread["to"] == "95598"
+        doc = await db["messages"].find_one({"_id": reply["id"]})
+        assert doc is not None and doc["status"] == "sent" and doc["outbox"]["state"] == "done"
+        assert doc["provider_ids"] == [f"p-{reply['id']}"]
+        await agent.close()
+
+
+async def test_transient_errors_are_retried_and_the_providers_delay_is_respected(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str, db: Db) -> None:
+    sender = ScriptedSender("sms")
+    sender.script = [ChannelSendError("gateway down", retryable=True),
+                     ChannelSendError("slow down", retryable=True, retry_after_s=3)]
+    async with hub_with(settings_for(db_name), sender, mongo_url, redis_url) as hub:
+        agent, conversation_id = await agent_holding(hub, "bill question", "kannel-2")
+        started = asyncio.get_running_loop().time()
+        reply = await agent.reply(conversation_id, "Here is your bill.")
+        status = await agent.next("status", timeout=20, message_id=reply["id"])
+        elapsed = asyncio.get_running_loop().time() - started
+        assert status["status"] == "sent" and len(sender.sent) == 1
+        assert elapsed >= 2 + 3, "first retry after 2 s, the second after the provider's 3 s"
+        doc = await db["messages"].find_one({"_id": reply["id"]})
+        assert doc is not None and doc["outbox"]["attempts"] == 3
+        await agent.close()
+
+
+async def test_permanent_error_fails_the_message_and_the_agent_sees_it(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str, db: Db) -> None:
+    sender = ScriptedSender("sms")
+    sender.script = [ChannelSendError("number does not exist", retryable=False)]
+    async with hub_with(settings_for(db_name), sender, mongo_url, redis_url) as hub:
+        agent, conversation_id = await agent_holding(hub, "hello", "kannel-3")
+        reply = await agent.reply(conversation_id, "Hello!")
+        status = await agent.next("status", message_id=reply["id"])
+        assert status["status"] == "failed" and sender.sent == []
+        view = await agent.call("GET", f"/api/conversations/{conversation_id}")
+        [shown] = [e["message"] for e in view["timeline"]
+                   if e["kind"] == "message" and e["message"]["id"] == reply["id"]]
+        assert shown["status"] == "failed"
+        await agent.close()
+
+
+async def test_a_send_whose_process_died_is_taken_over_after_the_lease(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str, db: Db) -> None:
+    hanging = ScriptedSender("sms")
+    hanging.script = ["hang"]
+    async with hub_with(settings_for(db_name, lease_s=2), hanging, mongo_url, redis_url) as first:
+        agent, conversation_id = await agent_holding(first, "outage on my street", "kannel-4")
+        reply = await agent.reply(conversation_id, "A crew is on its way.")
+        await eventually(lambda: _outbox_state(db, reply["id"], "sending"))
+        await agent.close()
+    # The first process is gone mid-send; a second one finds the entry once its lease ran out.
+    healthy = ScriptedSender("sms")
+    async with hub_with(settings_for(db_name, lease_s=2), healthy, mongo_url, redis_url):
+        await eventually(lambda: len(healthy.sent) == 1, timeout=15)
+        assert healthy.sent[0].message_id == reply["id"] and healthy.sent[0].attempt == 2
+        await eventually(lambda: _outbox_state(db, reply["id"], "done"))
+
+
+async def test_delivery_reports_only_move_forward_and_unknown_ids_are_refused(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str, db: Db) -> None:
+    sender = ScriptedSender("sms")
+    async with hub_with(settings_for(db_name), sender, mongo_url, redis_url) as hub:
+        agent, conversation_id = await agent_holding(hub, "meter reading", "kannel-5")
+        reply = await agent.reply(conversation_id, "Thanks, noted.")
+        await agent.next("status", message_id=reply["id"], status="sent")
+        outbox = hub.context.outbox
+        assert await outbox.delivery_report("sms", f"p-{reply['id']}", DeliveryStatus.DELIVERED)
+        status = await agent.next("status", message_id=reply["id"])
+        assert status["status"] == "delivered"
+        assert await outbox.delivery_report("sms", f"p-{reply['id']}", DeliveryStatus.SENT)  # late, ignored
+        assert not await outbox.delivery_report("sms", "p-forged", DeliveryStatus.DELIVERED)
+        doc = await db["messages"].find_one({"_id": reply["id"]})
+        assert doc is not None and doc["status"] == "delivered"
+        await agent.close()
+
+
+async def test_private_notes_never_enter_the_outbox(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str, db: Db) -> None:
+    sender = ScriptedSender("sms")
+    async with hub_with(settings_for(db_name), sender, mongo_url, redis_url) as hub:
+        agent, conversation_id = await agent_holding(hub, "hello", "kannel-6")
+        note = await agent.reply(conversation_id, "customer has a payment plan", private=True)
+        reply = await agent.reply(conversation_id, "Hello, how can I help?")
+        await agent.next("status", message_id=reply["id"], status="sent")
+        assert [o.text for o in sender.sent] == ["Hello, how can I help?"]
+        doc = await db["messages"].find_one({"_id": note["id"]})
+        assert doc is not None and "outbox" not in doc
+        await agent.close()
+
+
+async def _outbox_state(db: Db, message_id: str, state: str) -> bool:
+    doc: dict[str, Any] | None = await db["messages"].find_one({"_id": message_id})
+    return doc is not None and doc.get("outbox", {}).get("state") == state

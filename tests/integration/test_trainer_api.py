@@ -1,0 +1,83 @@
+"""The trainer API without Rasa: roles, CSRF, validation, the review list and curation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from console.trainer_api import TRAINER
+from hub.bootstrap import RunningHub
+from tests.clients import AgentClient
+
+READS = ["/api/trainer/turns", "/api/trainer/intents", "/api/trainer/models", "/api/trainer/export",
+         "/api/trainer/intents/greet/examples", "/api/trainer/serving"]
+WRITES = [("/api/trainer/intents", {"name": "x"}), ("/api/trainer/examples", {"text": "hi", "intent": "greet"}),
+          ("/api/trainer/train", {}), ("/api/trainer/turns/t_x/label", {"intent": "greet"}),
+          ("/api/trainer/models/m_x/activate", {}), ("/api/trainer/models/m_x/evaluate", {})]
+
+
+@pytest.fixture
+async def tom(hub: RunningHub) -> AsyncIterator[AgentClient]:
+    client = await AgentClient(hub.base_url).login("tom")
+    yield client
+    await client.close()
+
+
+@pytest.mark.parametrize("username", ["alice", "sara"])
+async def test_agents_and_supervisors_get_403(hub: RunningHub, username: str) -> None:
+    client = await AgentClient(hub.base_url).login(username)
+    try:
+        for path in READS:
+            assert (await client.call("GET", path, expect=403))["error"]["code"] == "forbidden"
+        for path, body in WRITES:
+            await client.call("POST", path, body, expect=403)
+    finally:
+        await client.close()
+
+
+async def test_login_required_and_csrf_checked(hub: RunningHub, tom: AgentClient) -> None:
+    async with aiohttp.ClientSession() as anonymous, anonymous.get(hub.base_url + "/api/trainer/turns") as response:
+        assert response.status == 401
+    tom.csrf, csrf = "", tom.csrf
+    assert (await tom.call("POST", "/api/trainer/intents", {"name": "x"}, expect=403))["error"]["code"] == "csrf"
+    tom.csrf = csrf
+
+
+async def test_trainer_reviews_turns_and_curates(hub: RunningHub, tom: AgentClient) -> None:
+    log = hub.app[TRAINER].turn_log  # type: ignore[attr-defined]
+    await log.record(conversation_id="c_1", text="  is the  power back yet?", intent="outage_status",
+                     confidence=0.42, handed_over=True, reason="low_confidence")
+    await log.record(conversation_id="c_2", text="hello", intent="greet", confidence=0.99, handed_over=False,
+                     reason=None)
+    turns = (await tom.call("GET", "/api/trainer/turns"))["turns"]
+    assert [(t["text"], t["intent"], t["handed_over"], t["reason"]) for t in turns] == [
+        ("is the power back yet?", "outage_status", True, "low_confidence")]  # the sure one is not listed
+
+    await tom.call("POST", "/api/trainer/intents", {"name": "has space"}, expect=400)
+    await tom.call("POST", "/api/trainer/intents", {"name": "outage_eta"})
+    example = (await tom.call("POST", f"/api/trainer/turns/{turns[0]['id']}/label", {"intent": "outage_eta"}))
+    assert example["example"] == {**example["example"], "intent": "outage_eta", "source": "turn", "by": "tom"}
+    assert (await tom.call("GET", "/api/trainer/turns"))["turns"] == []
+    reviewed = (await tom.call("GET", "/api/trainer/turns?all=1"))["turns"]
+    assert reviewed[0]["reviewed_intent"] == "outage_eta" and reviewed[0]["reviewed_by"] == "tom"
+    await tom.call("POST", "/api/trainer/turns/t_nope/label", {"intent": "greet"}, expect=404)
+
+    await tom.call("POST", "/api/trainer/examples", {"text": "when will my power be back", "intent": "outage_eta"})
+    intents = {i["name"]: i for i in (await tom.call("GET", "/api/trainer/intents"))["intents"]}
+    assert intents["outage_eta"]["examples"] == 2 and not intents["outage_eta"]["has_response"]
+    assert intents["check_bill"]["examples"] > 50 and intents["check_bill"]["has_response"]  # the seed
+    examples = (await tom.call("GET", "/api/trainer/intents/outage_eta/examples"))["examples"]
+    assert {e["text"] for e in examples} == {"is the power back yet?", "when will my power be back"}
+    files = (await tom.call("GET", "/api/trainer/export"))["files"]
+    assert "outage_eta" in files["domain.yml"] and "when will my power be back" in files["data/nlu.yml"]
+
+    assert (await tom.call("GET", "/api/trainer/models"))["models"] == []
+    await tom.call("POST", "/api/trainer/models/m_nope/activate", expect=404)
+
+
+async def test_the_trainer_page_is_served_with_the_csp(hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http, http.get(hub.base_url + "/console/trainer") as response:
+        assert response.status == 200 and "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert "trainer.js" in await response.text()

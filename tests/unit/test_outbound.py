@@ -1,0 +1,46 @@
+"""Pure rules of outbound messages: numbered quick replies, the customer's numbered answer,
+the retry schedule, and the thread a reply joins."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.domain.outbound import RETRY_DELAYS_S, chosen_button, next_attempt_delay, numbered_text, thread_context
+
+BUTTONS = ({"title": "Pay my bill", "payload": "/pay_bill"}, {"title": "Talk to a person", "payload": "/human"})
+
+
+def test_numbered_text_lists_the_buttons_after_the_text() -> None:
+    assert numbered_text("What would you like to do?", BUTTONS) == (
+        "What would you like to do?\n\n1. Pay my bill\n2. Talk to a person")
+    assert numbered_text("No choices here.", ()) == "No choices here."
+
+
+@pytest.mark.parametrize(("answer", "payload"), [
+    ("1", "/pay_bill"), (" 2 ", "/human"), ("2.", "/human"), ("talk to a PERSON", "/human"),
+    ("3", None), ("0", None), ("-1", None), ("²", None), ("I want 1 thing", None), ("", None),
+    ("\uff12", "/human"),  # a full-width "2", as Chinese input methods type it
+])
+def test_a_numbered_or_titled_answer_chooses_a_button(answer: str, payload: str | None) -> None:
+    assert chosen_button(answer, BUTTONS) == payload
+
+
+def test_retry_schedule_grows_then_gives_up() -> None:
+    delays = [next_attempt_delay(n) for n in range(1, len(RETRY_DELAYS_S) + 2)]
+    assert delays[:-1] == list(RETRY_DELAYS_S) and delays[-1] is None
+    assert delays[:-1] == sorted(delays[:-1])
+    assert next_attempt_delay(0) is None
+
+
+def test_thread_context_replies_to_the_last_inbound_and_references_everything() -> None:
+    thread = [
+        {"inbound": True, "external_id": "<a@customer>", "meta": {"subject": "My bill"}},
+        {"inbound": False, "provider_ids": ["<r1@hub>"]},
+        {"inbound": True, "external_id": "<b@customer>", "meta": {"subject": "Re: My bill"}},
+        {"inbound": False},  # sent without a provider id: not part of the thread
+    ]
+    assert thread_context(thread) == {
+        "reply_to": "<b@customer>", "subject": "Re: My bill",
+        "references": "<a@customer> <r1@hub> <b@customer>",
+    }
+    assert thread_context([]) == {}

@@ -1,0 +1,150 @@
+"""Pure parts of the trainer's loop: CSV import rules, Rasa YAML export, training progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.training import rasa_yaml
+from bot.training.csvfile import CsvProblem, parse_examples_csv, require_valid
+from bot.training.progress import Progress, advance, split_output
+from bot.training.text import key_of, language_of
+
+PROJECT = Path(__file__).resolve().parents[2] / "bot" / "rasa_project"
+
+
+# --- CSV ---------------------------------------------------------------------------------------------
+
+def test_csv_rows_are_cleaned_and_deduplicated_on_normalised_text() -> None:
+    parsed = parse_examples_csv("text,intent\nHow much do I owe?,check_bill\n"
+                                "  how much   do I OWE? ,check_bill\n\"停电了,怎么办\",report_outage\n\n")
+    assert [(r.text, r.intent, r.line) for r in parsed.rows] == [
+        ("How much do I owe?", "check_bill", 2), ("停电了,怎么办", "report_outage", 4)]
+    assert parsed.total == 3 and parsed.duplicates == 1 and parsed.error_count == 0
+    assert parsed.intents == {"check_bill", "report_outage"}
+
+
+def test_csv_header_may_have_other_columns_in_any_order_and_a_bom() -> None:
+    parsed = require_valid(parse_examples_csv("\ufeffid,Intent,TEXT\n1,greet,hello\n"))
+    assert [(r.text, r.intent) for r in parsed.rows] == [("hello", "greet")]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ("", "line 1: the file is empty"),
+    ("sentence,label\nhi,greet\n", "line 1: the header must name the columns text and intent"),
+    ("text,intent\nhi\n", "line 2: expected 2 columns"),
+    ("text,intent\n,greet\n", "line 2: empty text"),
+    ("text,intent\nhi,\n", "line 2: empty intent"),
+    ("text,intent\nhi,check bill\n", "line 2: intent 'check bill' may only use"),
+    ("text,intent\nhi,/greet\n", "line 2: intent '/greet' may only use"),
+    ("text,intent\n" + "a" * 501 + ",greet\n", "line 2: text longer than 500"),
+    ("text,intent\nhi,greet\nHI,goodbye\n", "line 3: the same text is labelled 'greet' on line 2 and 'goodbye'"),
+    ("text,intent\n", "the file has a header but no examples"),
+])
+def test_bad_csv_rows_give_errors_that_name_the_line(data: str, message: str) -> None:
+    with pytest.raises(CsvProblem) as caught:
+        require_valid(parse_examples_csv(data))
+    assert message in str(caught.value)
+
+
+def test_csv_errors_are_all_counted_but_only_the_first_listed() -> None:
+    data = "text,intent\n" + "".join(f"row {i},bad intent\n" for i in range(120)) + "fine,greet\n"
+    parsed = parse_examples_csv(data)
+    assert parsed.error_count == 120 and len(parsed.errors) == 50 and len(parsed.rows) == 1
+    assert "... and 70 more" in str(CsvProblem(parsed.errors, parsed.error_count))
+
+
+def test_line_numbers_follow_quoted_multi_line_fields() -> None:
+    parsed = parse_examples_csv('text,intent\n"two\nlines",greet\nok,\n')
+    assert parsed.rows[0].text == "two lines"
+    assert parsed.errors == ("line 4: empty intent",)
+
+
+def test_key_and_language() -> None:
+    assert key_of("My account [3100123456](account_number)  IS ") == "my account 3100123456 is"
+    assert key_of("\uff21\uff22\uff23") == "abc"  # NFKC: full-width letters
+    assert language_of("我家停电了") == "zh" and language_of("power cut") == "en"
+
+
+# --- Rasa YAML ---------------------------------------------------------------------------------------
+
+def test_nlu_export_round_trips_through_a_yaml_parser() -> None:
+    pairs = [("how much do I owe?", "check_bill"), ("户号[3100123456](account_number)查电费", "check_bill"),
+             ("- starts with a dash: and colons", "odd"), ("quotes ' and \" and # hash", "odd"), ("你好", "greet")]
+    text = rasa_yaml.nlu_yaml(pairs, [{"regex": "account_number", "examples": "- \\d{10}\n"}])
+    assert "examples: |" in text  # literal blocks, as Rasa's own files
+    assert sorted(rasa_yaml.read_nlu_examples(text)) == sorted(pairs)
+    document = yaml.safe_load(text)
+    assert document["version"] == "3.1"
+    assert [b["intent"] for b in document["nlu"] if "intent" in b] == ["check_bill", "greet", "odd"]
+    assert rasa_yaml.other_nlu_blocks(text) == [{"regex": "account_number", "examples": "- \\d{10}\n"}]
+
+
+def shipped() -> rasa_yaml.Project:
+    data = PROJECT / "data"
+    return rasa_yaml.Project(config=(PROJECT / "config.yml").read_text(), domain=(PROJECT / "domain.yml").read_text(),
+                             nlu=((data / "nlu.yml").read_text(),), rules=(data / "rules.yml").read_text(),
+                             stories=(data / "stories.yml").read_text())
+
+
+def test_training_files_list_every_curated_intent_and_keep_the_shipped_responses() -> None:
+    project = shipped()
+    seed = rasa_yaml.read_nlu_examples(project.nlu[0])
+    assert len(seed) > 1000 and ("hi", "greet") in seed
+    curated = [*seed, ("do you buy back solar power", "solar_feed_in"), ("solar panel export rates", "solar_feed_in")]
+    files = rasa_yaml.training_files(project, curated, epochs=5)
+
+    domain = yaml.safe_load(files.domain)
+    assert "solar_feed_in" in domain["intents"] and "pay_online" in domain["intents"]  # shipped ones kept
+    assert domain["responses"]["utter_check_bill"] == yaml.safe_load(project.domain)["responses"]["utter_check_bill"]
+    assert files.handover_intents == ("solar_feed_in",)
+    rules = yaml.safe_load(files.rules)["rules"]
+    assert {"rule": "curated solar_feed_in", "steps": [{"intent": "solar_feed_in"}, {"action": "utter_handover"}]} \
+        in rules
+    assert len(rules) == len(yaml.safe_load(project.rules)["rules"]) + 1
+    diet = next(c for c in yaml.safe_load(files.config)["pipeline"] if c["name"] == "DIETClassifier")
+    assert diet["epochs"] == 5
+    nlu = yaml.safe_load(files.nlu)["nlu"]
+    assert any(b.get("regex") == "account_number" for b in nlu)
+    assert sorted(rasa_yaml.read_nlu_examples(files.nlu)) == sorted(curated)
+    assert set(files.by_name()) == {"config.yml", "domain.yml", "data/nlu.yml", "data/rules.yml", "data/stories.yml"}
+
+
+def test_an_intent_with_a_matching_response_is_answered_not_handed_over() -> None:
+    project = shipped()
+    files = rasa_yaml.training_files(project, [("hi", "greet"), ("how do I pay online", "pay_online")])
+    assert files.handover_intents == ()
+    assert "curated pay_online" not in files.rules  # the shipped rule answers it
+
+
+# --- progress ----------------------------------------------------------------------------------------
+
+def test_progress_follows_components_and_epochs() -> None:
+    output = ("2026-11-23 03:40:01 INFO rasa.engine.training.hooks - Starting to train component "
+              "'CountVectorsFeaturizer'.\n"
+              "INFO rasa.engine.training.hooks - Starting to train component 'DIETClassifier'.\n"
+              "\rEpochs:   0%|          | 0/60 [00:00<?, ?it/s]"
+              "\rEpochs:  45%|####5     | 27/60 [00:10<00:12, 2.61it/s, t_loss=1.23, i_acc=0.98]"
+              "\rEpochs: 100%|##########| 60/60 [00:22<00:00, 2.6it/s, t_loss=0.5, i_acc=1]\n"
+              "INFO rasa.engine.training.hooks - Finished training component 'DIETClassifier'.\n"
+              "Your Rasa model is trained and saved at 'models/curated-m1.tar.gz'.\n")
+    lines, rest = split_output(output)
+    assert rest == "" and len(lines) == 7
+    seen = []
+    progress = Progress()
+    for line in lines:
+        progress = advance(progress, line)
+        seen.append((round(progress.fraction, 2), progress.phase))
+    assert seen == [(0.05, "training CountVectorsFeaturizer"), (0.05, "training DIETClassifier"),
+                    (0.1, "epoch 0/60"), (0.46, "epoch 27/60"), (0.9, "epoch 60/60"),
+                    (0.9, "trained DIETClassifier"), (1.0, "saved")]
+
+
+def test_progress_never_goes_back_and_ignores_noise() -> None:
+    late = Progress(fraction=0.9, phase="epoch 60/60", epoch=60, epochs=60)
+    assert advance(late, "Epochs:   3%|3         | 1/30 [00:01<00:29]").fraction == 0.9
+    assert advance(late, "UserWarning: something") is late
+    lines, rest = split_output("abc\rEpochs:  1")
+    assert lines == ["abc"] and rest == "Epochs:  1"
