@@ -12,12 +12,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from hub.domain.ids import DeliveryStatus
 from hub.storage.database import Db
 
 PENDING, SENDING, DONE, FAILED = "pending", "sending", "done", "failed"
+CLAIM_RACES = 5  # candidates lost to other processes before this one gives up until its next look
 
 
 def new_entry(due_at: datetime) -> dict[str, Any]:
@@ -29,13 +28,25 @@ class MongoOutboxStore:
         self._messages = db["messages"]
 
     async def claim_due(self, now: datetime, *, lease_s: float) -> dict[str, Any] | None:
-        """Take one due entry (or one whose lease ran out) for sending; ``attempts`` counts it."""
-        return await self._messages.find_one_and_update(
-            {"$or": [{"outbox.state": PENDING, "outbox.due_at": {"$lte": now}},
-                     {"outbox.state": SENDING, "outbox.lease_until": {"$lte": now}}]},
-            {"$set": {"outbox.state": SENDING, "outbox.lease_until": now + timedelta(seconds=lease_s)},
-             "$inc": {"outbox.attempts": 1}},
-            sort=[("outbox.due_at", 1)], return_document=ReturnDocument.AFTER)
+        """Take one due entry (or one whose lease ran out) for sending; ``attempts`` counts it.
+
+        Find a candidate through the outbox index, then claim it by ``_id`` with the same
+        condition (compare-and-set: of two processes, one wins and the other looks again), then
+        read it. Three short round trips instead of one find-and-modify, because SecantusDB's
+        find-and-modify walks the whole collection when it matches (0.3 s at 20,000 messages);
+        MongoDB is fast either way."""
+        claim = {"$set": {"outbox.state": SENDING, "outbox.lease_until": now + timedelta(seconds=lease_s)},
+                 "$inc": {"outbox.attempts": 1}}
+        for due in ({"outbox.state": PENDING, "outbox.due_at": {"$lte": now}},
+                    {"outbox.state": SENDING, "outbox.lease_until": {"$lte": now}}):
+            for _ in range(CLAIM_RACES):
+                candidate = await self._messages.find_one(due, {"_id": 1}, sort=[("outbox.due_at", 1)])
+                if candidate is None:
+                    break
+                won = await self._messages.update_one({"_id": candidate["_id"], **due}, claim)
+                if won.modified_count == 1:
+                    return await self._messages.find_one({"_id": candidate["_id"]})
+        return None
 
     async def next_due_at(self) -> datetime | None:
         doc = await self._messages.find_one({"outbox.state": PENDING}, {"outbox.due_at": 1},
@@ -73,9 +84,11 @@ class MongoOutboxStore:
         return await self._messages.find_one({"channel": channel, "provider_ids": provider_id})
 
     async def thread_of(self, conversation_id: str, channel: str) -> list[Mapping[str, Any]]:
-        """The conversation's messages on ``channel`` that carry provider ids, oldest first."""
+        """The conversation's messages on ``channel`` that carry provider ids, oldest first.
+        Read by conversation (the timeline index) and filtered here: a conversation is short."""
         cursor = self._messages.find(
-            {"conversation_id": conversation_id, "channel": channel,
-             "$or": [{"inbound": True}, {"provider_ids.0": {"$exists": True}}]},
-            {"inbound": 1, "external_id": 1, "provider_ids": 1, "meta": 1, "sent_at": 1}).sort("sent_at", 1)
-        return [doc async for doc in cursor.limit(200)]
+            {"conversation_id": conversation_id},
+            {"channel": 1, "inbound": 1, "external_id": 1, "provider_ids": 1, "meta": 1, "sent_at": 1},
+        ).sort("sent_at", 1)
+        return [doc async for doc in cursor.limit(1000)
+                if doc.get("channel") == channel and (doc.get("inbound") or doc.get("provider_ids"))]
