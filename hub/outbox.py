@@ -1,9 +1,10 @@
 """The outbox worker: hands queued staff messages to their channel adapters, with retries.
 
-Every hub process runs one. It is woken at once when this process queues a message and polls
-for the rest (messages queued by other processes, retries coming due, leases of a dead
-process running out). Sending is bounded in parallel; a slow channel never blocks the others
-for longer than its own sends.
+Every hub process runs one. A message this process queues is stored already claimed by it
+(``claim_new``) and sent at once (``dispatch``), without a round trip through the queue; the
+worker polls for the rest (retries coming due, leases of a dead process running out).
+Sending is bounded in parallel; a slow channel never blocks the others for longer than its own
+sends.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from typing import Any
 
 from hub.clock import Clock
 from hub.domain.ids import ConversationId, DeliveryStatus, MessageId
+from hub.domain.model import Message
 from hub.domain.outbound import Outbound, SendResult, next_attempt_delay, thread_context
 from hub.errors import ChannelSendError
 from hub.ports import ChannelSender, EventBus
-from hub.storage.outbox import MongoOutboxStore
+from hub.storage.messages import message_to_doc
+from hub.storage.outbox import SENDING, MongoOutboxStore
 from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -40,7 +43,6 @@ class Outbox:
         self._lease_s = lease_s
         self._shutdown_grace_s = shutdown_grace_s
         self._slots = asyncio.Semaphore(parallel)
-        self._wakeup = asyncio.Event()
         self._sending: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
 
@@ -49,8 +51,27 @@ class Outbox:
         """The channels whose messages go through the outbox (the others are pushed live)."""
         return frozenset(self._senders)
 
-    def wake(self) -> None:
-        self._wakeup.set()
+    def sender(self, channel: str) -> ChannelSender:
+        """The adapter that sends ``channel``'s messages (KeyError when the channel is off)."""
+        return self._senders[channel]
+
+    def claim_new(self) -> dict[str, Any]:
+        """The outbox entry of a message this process is about to store: claimed by this process
+        (if it dies before sending, the lease runs out and any process sends it)."""
+        now = self._clock.now()
+        return {"state": SENDING, "due_at": now, "attempts": 1,
+                "lease_until": now + timedelta(seconds=self._lease_s)}
+
+    def dispatch(self, message: Message, entry: Mapping[str, Any]) -> None:
+        """Send a message stored with ``claim_new``'s entry, now, in the background."""
+        doc = {**message_to_doc(message), "outbox": dict(entry)}
+        task = asyncio.create_task(self._dispatch(doc), name=f"outbox:{message.id}")
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _dispatch(self, doc: Mapping[str, Any]) -> None:
+        await self._slots.acquire()
+        await self._send(doc)  # releases the slot
 
     async def __aenter__(self) -> Outbox:
         self._task = asyncio.create_task(self._run(), name="hub:outbox")
@@ -75,10 +96,7 @@ class Outbox:
                 claimed = 0
             if claimed:
                 continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._poll_s):
-                    await self._wakeup.wait()
-            self._wakeup.clear()
+            await asyncio.sleep(self._poll_s)
 
     async def _claim_all(self) -> int:
         claimed = 0

@@ -55,7 +55,9 @@ class Bot(Protocol):
     ``BotUnavailable`` when the bot cannot answer (down, erroring or slower than its timeout).
     """
 
-    async def turn(self, conversation_id: str, text: str) -> BotTurn: ...
+    async def turn(self, conversation_id: str, text: str, language: str | None = None) -> BotTurn:
+        """``language`` (``en``/``zh``): the language to answer in; None keeps the conversation's last one."""
+        ...
 
 
 class Assistant(Protocol):
@@ -88,7 +90,9 @@ class OutboundQueue(Protocol):
     @property
     def channels(self) -> frozenset[str]: ...
 
-    def wake(self) -> None: ...
+    def claim_new(self) -> dict[str, Any]: ...
+
+    def dispatch(self, message: Message, entry: Mapping[str, Any]) -> None: ...
 
 
 

@@ -35,7 +35,6 @@ from hub.storage.contacts import MongoContactStore
 from hub.storage.conversations import MongoConversationStore, conversation_from_doc
 from hub.storage.directory import MongoDirectory
 from hub.storage.messages import MongoMessageStore
-from hub.storage.outbox import new_entry
 from hub.wire import message_json, summary_json
 
 logger = logging.getLogger(__name__)
@@ -372,8 +371,9 @@ class ConversationService:
             await self._messages.add(message)
             return message
         queued = replace(message, status=DeliveryStatus.QUEUED)
-        await self._messages.add_outbound(queued, new_entry(self._clock.now()))
-        self._outbox.wake()
+        entry = self._outbox.claim_new()
+        await self._messages.add_outbound(queued, entry)
+        self._outbox.dispatch(queued, entry)
         return queued
 
     async def transition(self, conversation: Conversation, target: ConversationState, event_type: str, *,

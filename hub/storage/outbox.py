@@ -19,10 +19,6 @@ PENDING, SENDING, DONE, FAILED = "pending", "sending", "done", "failed"
 CLAIM_RACES = 5  # candidates lost to other processes before this one gives up until its next look
 
 
-def new_entry(due_at: datetime) -> dict[str, Any]:
-    return {"state": PENDING, "due_at": due_at, "attempts": 0}
-
-
 class MongoOutboxStore:
     def __init__(self, db: Db) -> None:
         self._messages = db["messages"]

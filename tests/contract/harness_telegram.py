@@ -43,7 +43,7 @@ async def wait_until_receiving(standin: BotApiStandIn, mode: str = "webhook") ->
 
 def adapter_of(hub: RunningHub) -> TelegramChannel:
     """The adapter instance the hub's outbox really sends with."""
-    sender = hub.context.outbox._senders["telegram"]
+    sender = hub.context.outbox.sender("telegram")
     assert isinstance(sender, TelegramChannel)
     return sender
 
