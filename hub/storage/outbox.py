@@ -77,7 +77,8 @@ class MongoOutboxStore:
             {"$set": {"outbox.state": FAILED, "outbox.error": error[:300], "status": DeliveryStatus.FAILED.value}})
 
     async def by_provider_id(self, channel: str, provider_id: str) -> dict[str, Any] | None:
-        return await self._messages.find_one({"channel": channel, "provider_ids": provider_id})
+        return await self._messages.find_one({"channel": channel, "provider_ids": provider_id},
+                                             {"conversation_id": 1, "author": 1, "status": 1})
 
     async def thread_of(self, conversation_id: str, channel: str) -> list[Mapping[str, Any]]:
         """The conversation's messages on ``channel`` that carry provider ids, oldest first.
