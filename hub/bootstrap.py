@@ -41,6 +41,7 @@ from channels.webchat.sessions import WidgetSessions
 from console.app import init_app
 from console.contacts_api import add_contact_routes
 from console.live import ConsoleLive
+from console.logsafety import PathOnlyAccessLogger, install_malformed_request_filter
 from console.trainer_api import add_trainer_routes
 from hub.bus import RedisEventBus
 from hub.clock import Clock, SystemClock
@@ -167,7 +168,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         assigner = asyncio.create_task(routing.run(), name="routing:assigner")
         stack.push_async_callback(cancel_and_wait, assigner)
 
-        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5)
+        install_malformed_request_filter()
+        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5,
+                               access_log_class=PathOnlyAccessLogger)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, settings.http.host, settings.http.port)

@@ -203,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # PyMongo's DEBUG records quote whole commands (message texts, phone numbers): never below INFO.
+    logging.getLogger("pymongo").setLevel(max(logging.getLogger().level, logging.INFO))
     if args.command == "config-doc":
         print(render_reference(Settings))
         return 0
