@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -56,10 +57,12 @@ class RasaBot:
         if self._http is not None:
             await self._http.close()
 
-    async def turn(self, conversation_id: str, text: str) -> BotTurn:
+    async def turn(self, conversation_id: str, text: str, language: str | None = None) -> BotTurn:
         try:
             async with asyncio.timeout(self._timeout_s):
                 reading = await self._post("/model/parse", {"text": text})
+                if language:
+                    await self._set_language(conversation_id, language)
                 answer = await self._post("/webhooks/rest/webhook", {"sender": conversation_id, "message": text})
         except (TimeoutError, aiohttp.ClientError, ValueError) as err:
             logger.warning("bot.rasa.unavailable error=%s", type(err).__name__)
@@ -86,6 +89,18 @@ class RasaBot:
         except (TimeoutError, aiohttp.ClientError, ValueError) as err:
             raise BotUnavailable(f"rasa did not answer: {type(err).__name__}") from err
         return [i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])]
+
+    async def _set_language(self, conversation_id: str, language: str) -> None:
+        """Slot ``language`` of the conversation's tracker picks the responses' variation (domain.yml).
+
+        A model without the slot refuses the event: the bot then answers in English, as before.
+        """
+        assert self._http is not None, "RasaBot used outside 'async with'"
+        path = f"/conversations/{quote(conversation_id, safe='')}/tracker/events"
+        async with self._http.post(self._base_url + path,
+                                   json={"event": "slot", "name": "language", "value": language}) as resp:
+            if resp.status >= 300:
+                logger.debug("bot.rasa.language_refused status=%s", resp.status)
 
     async def _post(self, path: str, body: dict[str, str]) -> Any:
         assert self._http is not None, "RasaBot used outside 'async with'"

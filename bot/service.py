@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
@@ -22,6 +23,16 @@ from hub.ports import Bot
 logger = logging.getLogger(__name__)
 
 TRANSCRIPT_TURNS = 20
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+LATIN = re.compile(r"[A-Za-z]")
+
+
+def reply_language(text: str) -> str | None:
+    """The language to answer a message in: ``zh`` when it has Chinese characters, ``en`` when it has
+    Latin letters and none; None (keep the last one) for digits, emoji or punctuation alone."""
+    if CJK.search(text):
+        return "zh"
+    return "en" if LATIN.search(text) else None
 
 
 class Conversations(Protocol):
@@ -68,7 +79,8 @@ class BotService:
         if memory.get("state") != ConversationState.BOT:
             return  # the caller's view was stale: a human holds the conversation now
         try:
-            turn: BotTurn | None = await self._bot.turn(conversation_id, payload or message.text)
+            turn: BotTurn | None = await self._bot.turn(conversation_id, payload or message.text,
+                                                        reply_language(message.text))
         except BotUnavailable:
             turn = None
         reading = Reading(intent=turn.intent, confidence=turn.confidence) if turn else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -14,6 +15,8 @@ import pytest
 
 from hub.bootstrap import RunningHub
 from tests.clients import AgentClient, WidgetClient
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture
@@ -87,6 +90,19 @@ async def test_asking_for_a_human_hands_over_with_context_and_the_bot_keeps_out(
         again = await widget.say("hello")
         assert again["conversation_id"] != cid
         assert (await hub.context.conversations.get(again["conversation_id"])).state.value == "bot"
+
+
+async def test_the_bot_answers_in_the_customers_language(hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http:
+        widget = WidgetClient(hub.base_url, http)
+        await widget.connect()
+        await widget.say("怎么交电费")
+        chinese = await bot_answer(widget)
+        assert CJK.search(chinese["text"]) and "Pay" not in chinese["text"]
+        assert any(CJK.search(b["title"]) for b in chinese["buttons"])  # 在线缴费, 银行转账, 转人工客服
+        await widget.say("and what are your opening hours?")
+        english = await bot_answer(widget)
+        assert not CJK.search(english["text"]) and "Monday" in english["text"]
 
 
 async def test_complaints_go_to_humans_by_policy(hub: RunningHub) -> None:

@@ -199,7 +199,7 @@ async function activate(id, button) {
 function compareRow(label, mine, serving, higherIsBetter = true) {
   const cls = typeof mine === 'number' && typeof serving === 'number' && mine !== serving
     ? ((mine > serving) === higherIsBetter ? 'num better' : 'num worse') : 'num';
-  return h('tr', {}, h('th', { scope: 'row', text: label }), h('td', { class: cls, text: pct(mine) }),
+  return h('tr', {}, h('td', { class: 'cell-name', text: label }), h('td', { class: cls, text: pct(mine) }),
     h('td', { class: 'num', text: pct(serving) }));
 }
 
