@@ -49,6 +49,7 @@ from hub.config import Settings
 from hub.contacts import ContactService
 from hub.context import HubContext, Probes
 from hub.errors import InvalidInput
+from hub.leases import RedisLeases
 from hub.outbox import Outbox
 from hub.ports import ChannelSender
 from hub.service import ConversationService
@@ -107,6 +108,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         await redis.ping()
 
         bus = await stack.enter_async_context(RedisEventBus(redis))
+        leases = RedisLeases(redis, ttl_s=settings.lease_ttl_s)
         messages = await stack.enter_async_context(MongoMessageStore(db))
         conversations = MongoConversationStore(db)
         directory = MongoDirectory(db)
@@ -157,12 +159,12 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         # (channel inbound endpoints and mailbox watchers are added here: SMS, e-mail, Telegram)
         if settings.email.mailboxes:
             await stack.enter_async_context(EmailInbound(settings.email, MongoMailboxProgress(db),
-                                                         service.accept_inbound, clock))
+                                                         service.accept_inbound, clock, exclusive=leases))
         if settings.sms.kannel_url:
             add_sms_routes(app, sms_endpoint(settings, context))
         if telegram is not None:
             add_telegram_routes(app, telegram)
-            await stack.enter_async_context(telegram.receiving())
+            await stack.enter_async_context(telegram.receiving(exclusive=leases))
 
         await routing.ensure_state()
         assigner = asyncio.create_task(routing.run(), name="routing:assigner")

@@ -203,6 +203,9 @@ class Settings(BaseSettings):
         description="Signs web-chat visitor tokens. Set a long random value in production.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    lease_ttl_s: float = Field(
+        15.0, gt=0, description="Work run by one process at a time (a mailbox's watcher, Telegram polling) moves "
+                                "to another process this long after its holder died.")
     http: HttpSettings = HttpSettings()
     routing: RoutingSettings = RoutingSettings()
     webchat: WebChatSettings = WebChatSettings()

@@ -133,3 +133,11 @@ class TrainingDesk(Protocol):
     async def serving_metrics(self) -> dict[str, Any] | None: ...
 
     async def activate(self, model_id: str | None, *, by: str) -> ModelRecord: ...
+
+
+class Exclusive(Protocol):
+    """Work that must run in one hub process at a time (``hub.leases.RedisLeases``)."""
+
+    async def exclusive(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` whenever this process holds the lease ``name``; returns only when cancelled."""
+        ...

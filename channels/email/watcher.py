@@ -28,6 +28,7 @@ from hub.clock import Clock
 from hub.config import EmailSettings, MailboxSettings
 from hub.domain.model import InboundMessage
 from hub.errors import InvalidInput, ServiceUnavailable
+from hub.ports import Exclusive
 from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -202,14 +203,24 @@ class MailboxWatcher:
 class EmailInbound:
     """Every configured mailbox watched in parallel (tasks ``channels:email:<n>``), as a context manager."""
 
-    def __init__(self, settings: EmailSettings, progress: MongoMailboxProgress, accept: Accept, clock: Clock) -> None:
+    def __init__(self, settings: EmailSettings, progress: MongoMailboxProgress, accept: Accept, clock: Clock,
+                 exclusive: Exclusive | None = None) -> None:
         self.watchers = [MailboxWatcher(mailbox=m, settings=settings, progress=progress, accept=accept, clock=clock)
                          for m in settings.mailboxes]
+        self._exclusive = exclusive
         self._tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> EmailInbound:
-        self._tasks = [asyncio.create_task(w.run(), name=f"channels:email:{n}") for n, w in enumerate(self.watchers)]
+        """With ``exclusive`` (several hub processes), each mailbox is read by one process at a time."""
+        self._tasks = [asyncio.create_task(self._watch(w), name=f"channels:email:{n}")
+                       for n, w in enumerate(self.watchers)]
         return self
+
+    async def _watch(self, watcher: MailboxWatcher) -> None:
+        if self._exclusive is None:
+            await watcher.run()
+        else:
+            await self._exclusive.exclusive(f"email:{watcher.key}", watcher.run)
 
     async def __aexit__(self, *exc: object) -> None:
         for task in self._tasks:

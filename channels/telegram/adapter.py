@@ -28,6 +28,7 @@ from hub.domain.ids import ChannelName, ExternalId
 from hub.domain.model import Attachment, InboundMessage
 from hub.domain.outbound import Outbound, SendResult, numbered_text
 from hub.errors import ChannelSendError, ServiceUnavailable
+from hub.ports import Exclusive
 from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -157,10 +158,14 @@ class TelegramChannel:
 
     # -- lifecycle of receiving ----------------------------------------------------------------------
     @contextlib.asynccontextmanager
-    async def receiving(self) -> AsyncIterator[None]:
-        """Webhook: register it (retrying until Telegram takes it). Polling: run getUpdates."""
-        task = asyncio.create_task(self._register() if self.mode == "webhook" else self._poll(),
-                                   name=f"channels:telegram:{self.mode}")
+    async def receiving(self, exclusive: Exclusive | None = None) -> AsyncIterator[None]:
+        """Webhook: register it (retrying until Telegram takes it). Polling: run getUpdates, in one
+        hub process at a time when ``exclusive`` is given (Telegram allows one poller per bot)."""
+        if self.mode == "webhook":
+            work = self._register()
+        else:
+            work = self._poll() if exclusive is None else exclusive.exclusive("telegram:polling", self._poll)
+        task = asyncio.create_task(work, name=f"channels:telegram:{self.mode}")
         try:
             yield
         finally:
