@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from bot.handover import Decision, HandoverPolicy, Reading, decide, route_for
@@ -33,6 +33,14 @@ def reply_language(text: str) -> str | None:
     if CJK.search(text):
         return "zh"
     return "en" if LATIN.search(text) else None
+
+
+def customer_language(messages: Sequence[Message]) -> str | None:
+    """The language the customer writes in: that of their latest message that shows one."""
+    for message in reversed(messages):
+        if message.author is Author.CUSTOMER and (language := reply_language(message.text)):
+            return language
+    return None
 
 
 class Conversations(Protocol):
@@ -140,7 +148,8 @@ class BotService:
             intents=intents, entities=dict(turn.entities) if turn else {},
             summary=summarise(reason, turn, last_customer),
             transcript=tuple((m.author.value, m.text) for m in messages),
-            language=conversation.language, channel=conversation.channel, queue=queue, priority=conversation.priority,
+            language=customer_language(messages) or conversation.language, channel=conversation.channel,
+            queue=queue, priority=conversation.priority,
         )
 
 

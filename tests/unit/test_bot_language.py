@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from bot.service import reply_language
+from bot.service import customer_language, reply_language
+from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId
+from hub.domain.model import Message
 
 
 @pytest.mark.parametrize(("text", "language"), [
@@ -18,3 +22,16 @@ from bot.service import reply_language
 ])
 def test_reply_language(text: str, language: str | None) -> None:
     assert reply_language(text) == language
+
+
+def _message(author: str, text: str) -> Message:
+    return Message(id=MessageId("m"), conversation_id=ConversationId("c"), channel="sms", author=Author(author),
+                   author_id=None, author_name="", text=text, sent_at=datetime.now(UTC), status=DeliveryStatus.SENT)
+
+
+def test_the_handover_names_the_language_the_customer_writes_in() -> None:
+    chinese_then_a_choice = [_message("customer", "你好"), _message("bot", "Hello! 1. Check my bill"),
+                             _message("customer", "4")]
+    assert customer_language(chinese_then_a_choice) == "zh", "a bare number keeps the language"
+    assert customer_language([_message("customer", "你好"), _message("customer", "my bill please")]) == "en"
+    assert customer_language([_message("bot", "您好"), _message("customer", "12345")]) is None
