@@ -50,6 +50,7 @@ from hub.contacts import ContactService
 from hub.context import HubContext, Probes
 from hub.errors import InvalidInput
 from hub.leases import RedisLeases
+from hub.limits import RedisRateLimiter
 from hub.outbox import Outbox
 from hub.ports import ChannelSender
 from hub.service import ConversationService
@@ -153,7 +154,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         for handler in (routing.on_bus, live.on_bus, widgets.on_bus):
             bus.subscribe(handler)
         app = init_app(context, live)
-        add_webchat_routes(app, WebChatEndpoint(context, widgets))
+        add_webchat_routes(app, WebChatEndpoint(context, widgets, RedisRateLimiter(redis)))
         add_contact_routes(app, ContactService.over(db, clock))
         add_trainer_routes(app, desk)
         # (channel inbound endpoints and mailbox watchers are added here: SMS, e-mail, Telegram)

@@ -141,3 +141,9 @@ class Exclusive(Protocol):
     async def exclusive(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
         """Run ``work`` whenever this process holds the lease ``name``; returns only when cancelled."""
         ...
+
+
+class RateLimiter(Protocol):
+    """Token buckets shared by every hub process (``hub.limits.RedisRateLimiter``)."""
+
+    async def allow(self, key: str, *, rate_per_s: float, burst: float) -> bool: ...

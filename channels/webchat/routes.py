@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -16,24 +15,22 @@ from hub.context import HubContext
 from hub.domain.ids import Author, DeliveryStatus, ExternalId
 from hub.domain.model import InboundMessage
 from hub.errors import HubError
-from hub.ratelimit import Bucket, take
+from hub.ports import RateLimiter
 from hub.service import ConversationRef
 from hub.wire import message_json
 
 logger = logging.getLogger(__name__)
 
-MAX_BUCKETS = 10_000
-
 
 class WebChatEndpoint:
-    """Per-process state of the endpoint: the visitors' rate-limit buckets."""
+    """The widget socket's handler; visitors' message rates are limited across all processes."""
 
-    def __init__(self, hub: HubContext, sessions: WidgetSessions) -> None:
+    def __init__(self, hub: HubContext, sessions: WidgetSessions, limiter: RateLimiter) -> None:
         self._hub = hub
         self._sessions = sessions
+        self._limiter = limiter
         self._settings = hub.settings.webchat
         self._secret = hub.settings.secret_key.get_secret_value().encode()
-        self._buckets: dict[str, Bucket] = {}
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=self._settings.max_frame_bytes)
@@ -103,11 +100,9 @@ class WebChatEndpoint:
         return session
 
     async def _message(self, session: WidgetSession, frame: CustomerText) -> None:
-        if len(self._buckets) > MAX_BUCKETS:
-            self._buckets.clear()  # a full bucket for everyone: lenient, and memory stays bounded
-        allowed, self._buckets[session.visitor_id] = take(
-            self._buckets.get(session.visitor_id), now_s=time.monotonic(),
-            rate_per_s=self._settings.rate_per_minute / 60, burst=max(10.0, self._settings.rate_per_minute / 6))
+        allowed = await self._limiter.allow(
+            f"webchat:{session.visitor_id}", rate_per_s=self._settings.rate_per_minute / 60,
+            burst=max(10.0, self._settings.rate_per_minute / 6))
         if not allowed:
             raise FrameError("rate_limited", "too many messages; wait a moment")
         inbound = InboundMessage(channel="webchat", external_id=ExternalId(f"{session.visitor_id}:{frame.client_id}"),

@@ -1,0 +1,35 @@
+"""Rate limits hold across hub processes (one bucket per key in a real Redis), refill with time,
+and fall back to a per-process bucket when Redis is gone."""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis.asyncio import Redis
+
+from hub.embedded import free_port
+from hub.limits import RedisRateLimiter
+
+
+async def test_two_processes_share_one_bucket(redis: Redis) -> None:
+    first, second = RedisRateLimiter(redis), RedisRateLimiter(redis)
+    verdicts = [await (first if n % 2 else second).allow("webchat:v_flood", rate_per_s=1.0, burst=6)
+                for n in range(10)]
+    assert verdicts == [True] * 6 + [False] * 4, "six in all, not six per process"
+    assert await first.allow("webchat:v_other", rate_per_s=1.0, burst=6), "each key has its own bucket"
+    await asyncio.sleep(1.1)
+    assert await second.allow("webchat:v_flood", rate_per_s=1.0, burst=6), "a token came back"
+    assert not await first.allow("webchat:v_flood", rate_per_s=1.0, burst=6)
+    assert 0 < await redis.pttl("hub:rate:webchat:v_flood") <= 7000, "idle buckets expire"
+
+
+async def test_without_redis_each_process_limits_on_its_own_without_delay() -> None:
+    gone = Redis(port=free_port(), socket_connect_timeout=0.2)  # nothing listens there
+    limiter = RedisRateLimiter(gone)
+    assert await limiter.allow("webchat:v_1", rate_per_s=0.01, burst=3)  # finds Redis gone
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    verdicts = [await limiter.allow("webchat:v_1", rate_per_s=0.01, burst=3) for _ in range(4)]
+    assert verdicts == [True, True, False, False]
+    assert loop.time() - started < 0.5, "no reconnect attempts per message while Redis is known to be gone"
+    await gone.aclose()
