@@ -22,7 +22,7 @@ from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
 from hub.config import BotSettings, EmbeddedSettings, HttpSettings, RoutingSettings, Settings
 from hub.embedded import RunningService, free_port, start_redis, start_secantus, stop
-from hub.storage.database import connect
+from hub.storage.database import Db, connect
 from hub.storage.directory import MongoDirectory
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -140,6 +140,14 @@ async def bot_hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str,
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
         await load_demo(running.context.directory)
         yield running
+
+
+@pytest.fixture
+async def db(mongo_url: str, db_name: str) -> AsyncIterator[Db]:
+    """The test's database, read directly: what the hub stored, as stored."""
+    client = connect(mongo_url)
+    yield client[db_name]
+    await client.close()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 from hub.domain.ids import ConversationId, MessageId
 from hub.domain.outbound import Outbound
 from hub.errors import ChannelSendError
-from hub.storage.database import Db, connect
+from hub.storage.database import Db
 from tests.conftest import eventually
 
 CHANNELS = ("sms", "email", "telegram")
@@ -30,13 +30,6 @@ async def channel(request: pytest.FixtureRequest, mongo_url: str, redis_url: str
     module = importlib.import_module(f"tests.contract.harness_{request.param}")
     async with module.harness(mongo_url=mongo_url, redis_url=redis_url, db_name=db_name) as harness:
         yield harness
-
-
-@pytest.fixture
-async def db(mongo_url: str, db_name: str) -> AsyncIterator[Db]:
-    client = connect(mongo_url)
-    yield client[db_name]
-    await client.close()
 
 
 def outbound(channel: Any, address: str, text: str, *, buttons: tuple[dict[str, str], ...] = ()) -> Outbound:

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
-from hub.storage.database import Db, connect
+from hub.storage.database import Db
 from tests.clients import AgentClient
 from tests.conftest import eventually, make_settings
 from tests.mailserver import (
@@ -48,13 +48,6 @@ async def email_hub(mail: MailServer, mongo_url: str, redis_url: str, redis: Red
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
         await load_demo(running.context.directory)
         yield running
-
-
-@pytest.fixture
-async def db(mongo_url: str, db_name: str) -> AsyncIterator[Db]:
-    client = connect(mongo_url)
-    yield client[db_name]
-    await client.close()
 
 
 @pytest.fixture

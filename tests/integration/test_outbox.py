@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from redis.asyncio import Redis
 
 from hub.admin import load_demo
@@ -25,7 +24,7 @@ from hub.domain.ids import DeliveryStatus, ExternalId
 from hub.domain.model import InboundMessage
 from hub.domain.outbound import Outbound, SendResult
 from hub.errors import ChannelSendError
-from hub.storage.database import Db, connect
+from hub.storage.database import Db
 from tests.clients import AgentClient
 from tests.conftest import eventually, make_settings
 
@@ -59,13 +58,6 @@ async def hub_with(settings: Settings, sender: ScriptedSender, mongo_url: str,
                            channel_senders={sender.channel: sender}) as running:
         await load_demo(running.context.directory)
         yield running
-
-
-@pytest.fixture
-async def db(mongo_url: str, db_name: str) -> AsyncIterator[Db]:
-    client = connect(mongo_url)
-    yield client[db_name]
-    await client.close()
 
 
 def sms(text: str, external_id: str, sender: str = "+8613800138000") -> InboundMessage:

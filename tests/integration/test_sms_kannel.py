@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hub.storage.database import Db, connect
+from hub.storage.database import Db
 from tests.clients import AgentClient
 from tests.conftest import eventually
 from tests.sms_env import SHORT_CODE, SmsEnv, get, sms_environment
@@ -29,13 +29,6 @@ async def sms(mongo_url: str, redis_url: str, db_name: str, redis: Any, tmp_path
     async with sms_environment(mongo_url=mongo_url, redis_url=redis_url, db_name=db_name,
                                directory=tmp_path) as env:
         yield env
-
-
-@pytest.fixture
-async def db(mongo_url: str, db_name: str) -> AsyncIterator[Db]:
-    client = connect(mongo_url)
-    yield client[db_name]
-    await client.close()
 
 
 @pytest.fixture

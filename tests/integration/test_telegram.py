@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
 from hub.config import BotSettings
-from hub.storage.database import Db, connect
+from hub.storage.database import Db
 from tests.clients import AgentClient
 from tests.conftest import eventually, make_settings
 from tests.contract.harness_telegram import WEBHOOK_SECRET, telegram_settings, wait_until_receiving
@@ -44,13 +44,6 @@ async def tg_hub(standin: BotApiStandIn, db_name: str, mongo_url: str, redis_url
         await load_demo(hub.context.directory)
         await wait_until_receiving(standin)
         yield hub
-
-
-@pytest.fixture
-async def db(mongo_url: str, db_name: str) -> AsyncIterator[Db]:
-    client = connect(mongo_url)
-    yield client[db_name]
-    await client.close()
 
 
 @pytest.fixture
