@@ -46,11 +46,6 @@ class Outbox:
         self._sending: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
 
-    @property
-    def channels(self) -> frozenset[str]:
-        """The channels whose messages go through the outbox (the others are pushed live)."""
-        return frozenset(self._senders)
-
     def sender(self, channel: str) -> ChannelSender:
         """The adapter that sends ``channel``'s messages (KeyError when the channel is off)."""
         return self._senders[channel]

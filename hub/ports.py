@@ -87,9 +87,6 @@ class ChannelSender(Protocol):
 class OutboundQueue(Protocol):
     """The outbox as the conversation service sees it (``hub.outbox.Outbox``)."""
 
-    @property
-    def channels(self) -> frozenset[str]: ...
-
     def claim_new(self) -> dict[str, Any]: ...
 
     def dispatch(self, message: Message, entry: Mapping[str, Any]) -> None: ...

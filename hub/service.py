@@ -44,6 +44,9 @@ BOT_NAME = "Northgrid assistant"
 STAFF = frozenset({Author.AGENT, Author.BOT})
 SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
 NUMBERED_ANSWER_MAX_CHARS = 60  # longer texts are never a quick-reply choice: skip the lookup
+# Channels whose clients hold a live connection and get replies through the bus; every other
+# channel's replies go through the outbox (which fails them when the channel is not configured).
+PUSHED_LIVE: frozenset[str] = frozenset({"webchat"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,7 +370,7 @@ class ConversationService:
 
     async def _store_staff(self, message: Message) -> Message:
         """Store a staff message; for store-and-forward channels together with its outbox entry."""
-        if message.private or self._outbox is None or message.channel not in self._outbox.channels:
+        if message.private or self._outbox is None or message.channel in PUSHED_LIVE:
             await self._messages.add(message)
             return message
         queued = replace(message, status=DeliveryStatus.QUEUED)
@@ -397,7 +400,8 @@ class ConversationService:
 
 
 def default_contact_name(channel: ChannelName, address: str) -> str:
-    """A name for a new contact that does not spell out the address (no PII in lists and logs)."""
+    """A short, recognisable name for a new contact ("SMS customer 8000"); agents see the full
+    address among the contact's identities."""
     tail = address[-4:] if channel == "sms" else address.split("@", 1)[0][:12]
     labels = {"sms": "SMS", "email": "E-mail", "telegram": "Telegram", "voice": "Caller"}
     return f"{labels.get(channel, channel)} customer {tail}".strip()

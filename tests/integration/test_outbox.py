@@ -174,6 +174,20 @@ async def test_private_notes_never_enter_the_outbox(
         await agent.close()
 
 
+async def test_a_reply_on_a_channel_that_is_not_configured_fails_visibly(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str, db: Db) -> None:
+    sender = ScriptedSender("telegram")  # SMS is not configured in this hub
+    async with hub_with(settings_for(db_name), sender, mongo_url, redis_url) as hub:
+        agent, conversation_id = await agent_holding(hub, "hello", "kannel-7")
+        reply = await agent.reply(conversation_id, "Hello!")
+        assert reply["status"] == "queued"
+        status = await agent.next("status", message_id=reply["id"])
+        assert status["status"] == "failed", "never 'sent' when nothing could send it"
+        doc = await db["messages"].find_one({"_id": reply["id"]})
+        assert doc is not None and doc["outbox"]["error"] == "no adapter for channel sms"
+        await agent.close()
+
+
 async def _outbox_state(db: Db, message_id: str, state: str) -> bool:
     doc: dict[str, Any] | None = await db["messages"].find_one({"_id": message_id})
     return doc is not None and doc.get("outbox", {}).get("state") == state
