@@ -56,10 +56,11 @@ class ConversationRef:
     id: ConversationId
     state: ConversationState
     agent_id: AgentId | None
+    channel: ChannelName | None = None  # where the conversation started, when the caller knows it
 
     @classmethod
     def of(cls, conversation: Conversation) -> ConversationRef:
-        return cls(conversation.id, conversation.state, conversation.agent_id)
+        return cls(conversation.id, conversation.state, conversation.agent_id, conversation.channel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,9 @@ class ConversationService:
         contact = await self.contact_for(inbound.channel, inbound.sender, name)
         received = await self.receive(inbound, contact_id=contact["_id"], contact_name=contact["display_name"],
                                       known=None)
+        started_on = received.conversation.channel
+        if started_on is not None and started_on != inbound.channel and not received.duplicate:
+            await self._conversations.mark_multichannel(received.conversation.id)
         payload = inbound.payload
         if payload is None and received.conversation.state is S.BOT and not received.duplicate:
             payload = await self._numbered_choice(received.conversation.id, inbound.text)
@@ -360,8 +364,9 @@ class ConversationService:
 
     # -- shared ---------------------------------------------------------------------------------
     async def _route(self, conversation: Conversation) -> tuple[ChannelName, str | None]:
-        """Where a reply goes: the channel and address the customer last wrote from."""
-        if self._outbox is None:
+        """Where a reply goes: the channel and address the customer last wrote from. A web chat
+        the customer never left needs no lookup (the widget is the only way back)."""
+        if self._outbox is None or (conversation.channel in PUSHED_LIVE and not conversation.multichannel):
             return conversation.channel, None
         last = await self._messages.last_inbound(conversation.id)
         if last is None or last.address is None:

@@ -57,6 +57,7 @@ class Conversation:
     queued_at: datetime | None = None
     wrap_up_code: str | None = None
     language: str = "en"
+    multichannel: bool = False  # the customer also wrote from another channel than ``channel``
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

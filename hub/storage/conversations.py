@@ -44,6 +44,7 @@ def conversation_from_doc(doc: Mapping[str, Any]) -> Conversation:
         queued_at=doc.get("queued_at"),
         wrap_up_code=doc.get("wrap_up_code"),
         language=doc.get("language", "en"),
+        multichannel=bool(doc.get("multichannel", False)),
     )
 
 
@@ -206,6 +207,11 @@ class MongoConversationStore:
             "$set": {"bot.fallbacks": fallbacks},
             "$push": {"bot.intents": {"$each": [{"intent": intent, "confidence": confidence}],
                                       "$slice": -RECENT_INTENTS}}})
+
+    async def mark_multichannel(self, conversation_id: str) -> None:
+        """The customer wrote from another channel than the one the conversation started on:
+        replies must then look up where the customer last wrote (idempotent)."""
+        await self._conversations.update_one({"_id": conversation_id}, {"$set": {"multichannel": True}})
 
     async def bot_memory(self, conversation_id: str) -> dict[str, Any]:
         """The bot's memory plus the conversation's current ``state`` (one read per turn)."""

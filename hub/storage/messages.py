@@ -29,6 +29,11 @@ DUPLICATE_KEY = 11000
 MAX_BATCH = 500
 
 
+def inbound_key(channel: str, external_id: str) -> str:
+    """What makes a customer message unique: the provider's id on its channel."""
+    return f"{channel}:{external_id}"
+
+
 def message_to_doc(message: Message) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "_id": message.id, "conversation_id": message.conversation_id, "channel": message.channel,
@@ -38,6 +43,8 @@ def message_to_doc(message: Message) -> dict[str, Any]:
     }
     if message.external_id is not None:
         doc["external_id"] = message.external_id
+        if message.author is Author.CUSTOMER:
+            doc["inbound_key"] = inbound_key(message.channel, message.external_id)
     if message.buttons:
         doc["buttons"] = [dict(b) for b in message.buttons]
     if message.address is not None:
@@ -164,15 +171,14 @@ class MongoMessageStore:
                 for cid, m in latest.items()], ordered=False)
 
     async def _existing(self, message: Message) -> Message:
-        doc = await self._messages.find_one({"channel": message.channel, "external_id": message.external_id,
-                                             "inbound": True})
+        doc = await self._messages.find_one({"inbound_key": inbound_key(message.channel, message.external_id or "")})
         if doc is None:  # the duplicate was on _id itself: a retried identical write
             doc = await self._messages.find_one({"_id": message.id})
         assert doc is not None
         return message_from_doc(doc)
 
     async def find_inbound(self, channel: str, external_id: str) -> Message | None:
-        doc = await self._messages.find_one({"channel": channel, "external_id": external_id, "inbound": True})
+        doc = await self._messages.find_one({"inbound_key": inbound_key(channel, external_id)})
         return message_from_doc(doc) if doc else None
 
     async def get(self, message_id: str) -> Message | None:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from redis.asyncio import Redis
 
 from hub.admin import load_demo
@@ -25,7 +26,7 @@ from hub.domain.model import InboundMessage
 from hub.domain.outbound import Outbound, SendResult
 from hub.errors import ChannelSendError
 from hub.storage.database import Db
-from tests.clients import AgentClient
+from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually, make_settings
 
 
@@ -185,6 +186,37 @@ async def test_a_reply_on_a_channel_that_is_not_configured_fails_visibly(
         assert status["status"] == "failed", "never 'sent' when nothing could send it"
         doc = await db["messages"].find_one({"_id": reply["id"]})
         assert doc is not None and doc["outbox"]["error"] == "no adapter for channel sms"
+        await agent.close()
+
+
+async def test_replies_follow_the_customer_from_web_chat_to_sms_and_back(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str, db: Db) -> None:
+    sender = ScriptedSender("sms")
+    async with hub_with(settings_for(db_name), sender, mongo_url, redis_url) as hub, \
+            aiohttp.ClientSession() as http:
+        agent = await AgentClient.online(hub.base_url, "alice")
+        widget = WidgetClient(hub.base_url, http)
+        await widget.connect(name="Ann")
+        sent = await widget.say("my meter shows 0")
+        conversation_id = await agent.take_offer()
+        contact_id = (await db["conversations"].find_one({"_id": conversation_id}))["contact_id"]  # type: ignore[index]
+        await agent.call("POST", f"/api/contacts/{contact_id}/identities",
+                         {"channel": "sms", "address": "+8613800138000"})
+
+        by_sms = await hub.context.service.accept_inbound(sms("I am outside now, text me", "kannel-x"))
+        assert by_sms.conversation.id == sent["conversation_id"], "the linked number joins the open conversation"
+        reply = await agent.reply(conversation_id, "Sure, by SMS then.")
+        assert reply["channel"] == "sms" and reply["status"] == "queued"
+        await eventually(lambda: [o.text for o in sender.sent] == ["Sure, by SMS then."])
+        assert sender.sent[0].address == "+8613800138000"
+
+        await widget.say("back at my desk")
+        reply = await agent.reply(conversation_id, "Welcome back.")
+        assert reply["channel"] == "webchat" and reply["status"] == "sent"
+        frame = await widget.next("message")
+        assert frame["message"]["text"] == "Welcome back."
+        assert len(sender.sent) == 1
+        await widget.close()
         await agent.close()
 
 
