@@ -44,11 +44,6 @@ class MongoOutboxStore:
                     return await self._messages.find_one({"_id": candidate["_id"]})
         return None
 
-    async def next_due_at(self) -> datetime | None:
-        doc = await self._messages.find_one({"outbox.state": PENDING}, {"outbox.due_at": 1},
-                                            sort=[("outbox.due_at", 1)])
-        return doc["outbox"]["due_at"] if doc else None
-
     async def sent(self, message_id: str, provider_ids: list[str], status: DeliveryStatus) -> bool:
         """The channel took the message. Forward-only on ``status`` (a fast DLR may have come first)."""
         lower = [s.value for s in DeliveryStatus if s.rank() < status.rank()]
