@@ -1,4 +1,5 @@
-"""What every benchmark records beside its numbers: the commit, the machine, its speed, percentiles."""
+"""What every benchmark shares: what it records beside its numbers (the commit, the machine, its
+speed, percentiles) and how it runs a child process (a hub, a relay) and stops it."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import contextlib
 import math
 import os
 import platform
+import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +60,20 @@ def machine() -> dict[str, Any]:
                 break
     return {"cores": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
             "platform": platform.platform()}
+
+
+@contextlib.contextmanager
+def child(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -31,12 +31,11 @@ import json
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from runinfo import calibrate, git_state, machine, pct  # noqa: E402  (bench/ is the script's folder)
+from runinfo import calibrate, child, git_state, machine, pct  # noqa: E402  (bench/ is the script's folder)
 
 from tests.fake_smsc import FakeSMSC  # noqa: E402
 from tests.kannel_rig import KannelRig, running_kannel  # noqa: E402
@@ -263,23 +262,6 @@ class Agent:
         for task in list(self.tasks):
             task.cancel()
         await self.session.close()
-
-
-@contextlib.contextmanager
-def child(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("ab") as out:
-        process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 async def prepare_db(mongo_url: str, agents: int, capacity: int) -> list[str]:

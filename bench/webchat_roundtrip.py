@@ -36,12 +36,11 @@ import json
 import math
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from runinfo import calibrate, git_state, machine, pct  # noqa: E402  (bench/ is the script's folder)
+from runinfo import calibrate, child, git_state, machine, pct  # noqa: E402  (bench/ is the script's folder)
 
 THIS_FILE = Path(__file__).resolve()
 RESULTS = ROOT / "bench" / "results"
@@ -66,7 +65,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # ---------------------------------------------------------------------------------------------
 # Small utilities
 # ---------------------------------------------------------------------------------------------
-
 
 
 def summary_ms(seconds: list[float]) -> dict[str, Any]:
@@ -741,23 +739,6 @@ async def create_bench_agents(mongo_url: str, count: int, capacity: int) -> list
         await client.close()
 
 
-@contextlib.contextmanager
-def child(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("ab") as out:
-        process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 async def wait_http(url: str, process: subprocess.Popen[bytes], within_s: float = 60) -> None:
     deadline = time.perf_counter() + within_s
     async with aiohttp.ClientSession() as session:
@@ -938,10 +919,6 @@ def print_table(results: dict[str, Any]) -> None:
                 f"{('-' if c is None else f'{c:.2f}'):>{w}}" for c, w in zip(cells, widths, strict=True)))
 
 
-
-
-
-
 def loadavg() -> list[str]:
     return Path("/proc/loadavg").read_text().split()[:3]
 
@@ -949,8 +926,6 @@ def loadavg() -> list[str]:
 def write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2))
-
-
 
 
 async def main_async(args: argparse.Namespace) -> int:
