@@ -1,7 +1,7 @@
 // Supervisor page (/console/supervisor): live queue and agent tables from `overview` frames.
-import { api, setCsrf } from './api.js';
+import { api } from './api.js';
 import { ConsoleSocket } from './ws.js';
-import { initTopbar } from './topbar.js';
+import { bootPage } from './topbar.js';
 import { h, reconcile, setText, mmss, slug, toastError } from './render.js';
 
 const SLA_SECONDS = 60;
@@ -138,21 +138,9 @@ async function fetchOverview() {
 }
 
 async function main() {
-  let me;
-  try {
-    me = await api.get('/api/me');
-  } catch (err) {
-    if (err.status !== 401) toastError(err);
-    return;
-  }
-  if (me.csrf_token) setCsrf(me.csrf_token);
-  document.body.classList.remove('is-booting');
-  const topbar = initTopbar(me.agent || {});
-  const role = me.agent && me.agent.role;
-  if (role !== 'supervisor' && role !== 'admin') {
-    showDenied();
-    return;
-  }
+  const page = await bootPage(['supervisor', 'admin'], showDenied);
+  if (!page) return;
+  const { topbar } = page;
   await fetchOverview();
   if (denied) return;
 

@@ -1,9 +1,32 @@
 // Top bar shared by the agent inbox and the supervisor page.
-import { api, clearCsrf, LOGIN_URL } from './api.js';
+import { api, clearCsrf, setCsrf, LOGIN_URL } from './api.js';
 import { setText, slug, toastError } from './render.js';
 
 const STATUS_LABELS = { available: 'Available', away: 'Away', offline: 'Offline' };
 const ROLE_LABELS = { agent: 'Agent', supervisor: 'Supervisor', trainer: 'Bot trainer', admin: 'Admin' };
+
+/**
+ * Start a page that only some roles may use: load the session, arm CSRF, show the top bar.
+ * Returns { me, topbar }, or null when not logged in (api.js goes to the login page) or when the
+ * role is not allowed (after calling onDenied).
+ */
+export async function bootPage(roles, onDenied) {
+  let me;
+  try {
+    me = await api.get('/api/me');
+  } catch (err) {
+    if (err.status !== 401) toastError(err);
+    return null;
+  }
+  if (me.csrf_token) setCsrf(me.csrf_token);
+  document.body.classList.remove('is-booting');
+  const topbar = initTopbar(me.agent || {});
+  if (!roles.includes(me.agent && me.agent.role)) {
+    onDenied();
+    return null;
+  }
+  return { me, topbar };
+}
 
 export function isSupervisor(agent) {
   return !!agent && (agent.role === 'supervisor' || agent.role === 'admin');

@@ -1,7 +1,7 @@
 // Bot trainer page (/console/trainer): review the bot's turns, curate intents and examples,
 // train, compare with the model serving now, activate. Data reaches the DOM only as text.
-import { api, setCsrf } from './api.js';
-import { initTopbar } from './topbar.js';
+import { api } from './api.js';
+import { bootPage } from './topbar.js';
 import { h, reconcile, setText, clear, clockTime, slug, toast, toastError } from './render.js';
 
 const POLL_MS = 1500;
@@ -275,21 +275,7 @@ function showDenied() {
 }
 
 async function main() {
-  let me;
-  try {
-    me = await api.get('/api/me');
-  } catch (err) {
-    if (err.status !== 401) toastError(err);
-    return;
-  }
-  if (me.csrf_token) setCsrf(me.csrf_token);
-  document.body.classList.remove('is-booting');
-  initTopbar(me.agent || {});
-  const role = me.agent && me.agent.role;
-  if (role !== 'trainer' && role !== 'admin') {
-    showDenied();
-    return;
-  }
+  if (!(await bootPage(['trainer', 'admin'], showDenied))) return;
   wireForms();
   try {
     await loadIntents();
