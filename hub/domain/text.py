@@ -1,0 +1,47 @@
+"""Text the hub accepts: valid Unicode only (pure; every parser at the edge asks this module).
+
+A Python ``str`` can hold lone surrogates (``"\\ud800"``), which JSON's ``\\u`` escapes, Python's
+``surrogateescape`` decoding and some MIME decoders produce. They are not Unicode scalar values:
+UTF-8 cannot encode them, so MongoDB's driver, Redis and every browser would fail on them later,
+far from the customer who sent them. The edge refuses them with a clear error instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_valid_unicode(text: str) -> bool:
+    """True when ``text`` is a sequence of Unicode scalar values (UTF-8 can encode it)."""
+    return SURROGATE.search(text) is None
+
+
+def invalid_text_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (key or value) in a JSON-like value that is not valid
+    Unicode, ``"(root)"`` for the value itself; None when all of it is valid."""
+    if isinstance(value, str):
+        return None if is_valid_unicode(value) else (path or "(root)")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and not is_valid_unicode(key):
+                return (path + "." if path else "") + "(key)"
+            found = invalid_text_path(item, where)
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = invalid_text_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def repair(text: str) -> str:
+    """Replace every lone surrogate by U+FFFD (for text we must keep, e.g. an e-mail's body)."""
+    return SURROGATE.sub("\ufffd", text)
