@@ -33,6 +33,12 @@ class InvalidInput(HubError):
     code = "invalid_input"
 
 
+class InvalidText(InvalidInput):
+    """Text that is not valid Unicode (a lone surrogate): refused, never stored half."""
+
+    code = "invalid_text"
+
+
 class ServiceUnavailable(HubError):
     """A backing service (Redis, MongoDB) is down; the caller may retry later."""
 

@@ -28,6 +28,7 @@ from hub.domain.ids import (
 from hub.domain.model import Agent, AttachmentRef, Conversation, InboundMessage, Message
 from hub.domain.outbound import chosen_button
 from hub.domain.states import HELD_BY_AGENT, OPEN_STATES, ConversationState
+from hub.domain.text import require_valid_text
 from hub.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
 from hub.ports import Assistant, EventBus, OutboundQueue, Router
 from hub.storage.attachments import MongoAttachmentStore
@@ -101,6 +102,7 @@ class ConversationService:
         """A customer message from a store-and-forward channel (SMS, e-mail, Telegram): recognise
         the contact by its channel address, store the message (with its files) durably, then let
         the bot answer when it holds the conversation. Idempotent on ``(channel, external_id)``."""
+        _require_valid(inbound)
         if inbound.attachments:  # files are stored before the message: skip them for a known repeat
             earlier = await self._messages.find_inbound(inbound.channel, inbound.external_id)
             if earlier is not None:
@@ -142,7 +144,9 @@ class ConversationService:
 
         ``known`` is the caller's last view of the open conversation (saves a read per message).
         Idempotent on ``(channel, external_id)``: a repeat returns the stored message, ``duplicate``.
+        Text that is not valid Unicode is refused (``InvalidText``) before anything is stored.
         """
+        _require_valid(inbound)
         if known is None or known.state not in OPEN_STATES:
             earlier = await self._messages.find_inbound(inbound.channel, inbound.external_id)
             if earlier is not None:
@@ -238,6 +242,7 @@ class ConversationService:
 
     async def bot_reply(self, conversation_id: str, text: str, buttons: list[dict[str, str]]) -> Message | None:
         """Store and send one bot message, unless a human took the conversation meanwhile."""
+        require_valid_text("bot reply", {"text": text, "buttons": buttons})
         conversation = await self._conversations.get(conversation_id)
         if conversation.state is not S.BOT:
             return None  # the bot never speaks in a conversation held by a human
@@ -288,6 +293,7 @@ class ConversationService:
         text = text.strip()
         if not text:
             raise InvalidInput("the message is empty")
+        require_valid_text("text", text)
         conversation = await self._held(agent, conversation_id)
         if conversation.state not in HELD_BY_AGENT and not private:
             raise InvalidInput(f"cannot reply while the conversation is {conversation.state}")
@@ -402,6 +408,13 @@ class ConversationService:
             await self._bus.publish(event)
         except Exception:
             logger.warning("bus.publish.failed type=%s", event.get("t"), exc_info=True)
+
+
+def _require_valid(inbound: InboundMessage) -> None:
+    """Every text of a customer message is valid Unicode, or nothing of it is stored."""
+    require_valid_text("message", {"text": inbound.text, "sender": inbound.sender, "name": inbound.sender_name,
+                                   "meta": dict(inbound.meta), "payload": inbound.payload,
+                                   "files": [a.filename for a in inbound.attachments]})
 
 
 def default_contact_name(channel: ChannelName, address: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email import errors as email_errors
 from email import message_from_bytes, policy
@@ -21,6 +21,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from channels.email.text import fold, html_to_text
 from hub.domain.ids import ExternalId
 from hub.domain.model import Attachment, InboundMessage
+from hub.domain.text import is_valid_unicode, repair
 
 MAX_SUBJECT_CHARS = 300
 MAX_TEXT_CHARS = 20_000
@@ -72,10 +73,14 @@ def _inbound(message: Message, raw: bytes, mailbox: str, received_at: datetime) 
         raise MalformedEmail("no text and no attachment")
     meta = {"subject": subject, "mailbox": mailbox, "in_reply_to": _first_id(message.get("in-reply-to")),
             "mail_references": " ".join(_ids(message.get("references"))[-MAX_REFERENCES:]), "quoted": folded.quoted}
+    # Undeclared 8-bit header bytes come out of the stdlib as lone surrogates (surrogateescape), and
+    # UTF-7 bodies can hold them: an e-mail is kept, its unreadable characters shown as U+FFFD.
     return InboundMessage(
-        channel="email", external_id=ExternalId(_message_id(message, raw)), sender=sender,
-        text=text[:MAX_TEXT_CHARS] or "(attachment)", received_at=received_at, sender_name=name or None,
-        meta={k: v for k, v in meta.items() if v}, attachments=body.attachments)
+        channel="email", external_id=ExternalId(repair(_message_id(message, raw))), sender=sender,
+        text=repair(text[:MAX_TEXT_CHARS]) or "(attachment)", received_at=received_at,
+        sender_name=repair(name) or None, meta={k: repair(v) for k, v in meta.items() if v},
+        attachments=tuple(replace(a, filename=repair(a.filename), content_type=repair(a.content_type))
+                          for a in body.attachments))
 
 
 def _check_structure(message: Message) -> None:
@@ -101,7 +106,7 @@ def _sender(message: Message) -> tuple[str, str]:
     addresses = getaddresses([str(header)])
     name, address = addresses[0] if addresses else parseaddr(str(header))
     address = address.strip().lower()
-    if not ADDRESS.match(address):
+    if not ADDRESS.match(address) or not is_valid_unicode(address):
         raise MalformedEmail("sender address is not valid")
     return _one_line(name)[:100], address
 

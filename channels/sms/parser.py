@@ -19,6 +19,7 @@ from datetime import datetime
 
 from hub.domain.ids import DeliveryStatus, ExternalId
 from hub.domain.model import InboundMessage
+from hub.domain.text import is_valid_unicode
 
 # Kannel's %d: 1 delivered to the phone, 2 failed, 4 buffered at the SMSC, 8 accepted by the SMSC,
 # 16 rejected by the SMSC. Buffered means the SMSC holds it (the phone is off): sent, not delivered.
@@ -122,6 +123,8 @@ def parse_mo(fields: Mapping[str, bytes], *, received_at: datetime, max_text_cha
         raise SmsInputError("text too long", 413)
     if "\x00" in text:
         raise SmsInputError("text contains NUL")
+    if not is_valid_unicode(text):  # UTF-7 and a few other charsets decode to lone surrogates
+        raise SmsInputError("text is not valid Unicode")
     meta = {"to": receiver} if receiver else {}
     return InboundMessage(channel="sms", external_id=ExternalId(f"kannel:{kannel_id}"), sender=sender,
                           text=text, received_at=received_at, meta=meta)

@@ -9,11 +9,13 @@ other update type (inline queries, chat member changes, polls, …).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from telegram import Message, PhotoSize, Update
+
+from hub.domain.text import invalid_text_path, repair
 
 # Content a customer may send that we store as a marker only (no download).
 OTHER_CONTENT = ("sticker", "voice", "audio", "video", "video_note", "animation", "location", "venue", "contact",
@@ -58,6 +60,9 @@ def decode_update(raw: bytes) -> dict[str, Any]:
         raise UpdateError("not JSON") from err
     if not isinstance(data, dict):
         raise UpdateError("not a JSON object")
+    invalid = invalid_text_path(data)
+    if invalid is not None:  # Telegram sends UTF-8; "\ud800" escapes are someone else's
+        raise UpdateError(f"{invalid[:80]} is not valid Unicode")
     return data
 
 
@@ -70,12 +75,24 @@ def to_update(data: dict[str, Any]) -> Update | None:
 
 
 def parse_update(update: Update, now: datetime) -> ParsedUpdate | None:
-    """``now`` dates a button press: a CallbackQuery carries no date of its own."""
+    """``now`` dates a button press: a CallbackQuery carries no date of its own. Text that is not
+    valid Unicode (possible only in polling, the webhook refuses it) is repaired, not lost: an
+    update that cannot be stored would be fetched again and again."""
+    parsed: ParsedUpdate | None = None
     if update.message is not None:
-        return parse_message(update.message)
-    if update.callback_query is not None:
-        return parse_callback(update, now)
-    return None
+        parsed = parse_message(update.message)
+    elif update.callback_query is not None:
+        parsed = parse_callback(update, now)
+    if parsed is None:
+        return None
+    return replace(parsed, text=repair(parsed.text), sender_name=_repaired(parsed.sender_name),
+                   payload=_repaired(parsed.payload),
+                   files=tuple(replace(f, filename=repair(f.filename), content_type=repair(f.content_type))
+                               for f in parsed.files))
+
+
+def _repaired(text: str | None) -> str | None:
+    return None if text is None else repair(text)
 
 
 def parse_message(message: Message) -> ParsedUpdate | None:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from hub.errors import InvalidText
+
 SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -40,6 +42,15 @@ def invalid_text_path(value: Any, path: str = "") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def require_valid_text(what: str, value: Any) -> None:
+    """Raise ``InvalidText`` naming ``what`` (and the path inside it) when any text in ``value`` is
+    not valid Unicode; the error never quotes the text itself."""
+    found = invalid_text_path(value)
+    if found is not None:
+        where = what if found == "(root)" else f"{what}.{found}"
+        raise InvalidText(f"{where} is not valid Unicode (it holds a lone surrogate)")
 
 
 def repair(text: str) -> str:

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bson.errors import InvalidDocument
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from hub.domain.ids import Author, ConversationId, DeliveryStatus, ExternalId, MessageId
 from hub.domain.model import AttachmentRef, Message
+from hub.domain.text import is_valid_unicode
+from hub.errors import InvalidInput, InvalidText
 from hub.storage.database import Db
 from hub.tasks import cancel_and_wait
 
@@ -78,13 +81,31 @@ class Stored:
     duplicate: bool
 
 
+Batch = list[tuple[Message, asyncio.Future[Stored]]]
+
+
+def _fail(future: asyncio.Future[Stored], err: Exception) -> None:
+    if future.done():
+        return
+    # The error's class and code only: a driver's message may quote the document (personal data).
+    if isinstance(err, UnicodeError):
+        logger.warning("storage.messages.refused error=%s", type(err).__name__)
+        err = InvalidText("the message could not be stored: it holds text that is not valid Unicode")
+    elif isinstance(err, InvalidDocument):
+        logger.warning("storage.messages.refused error=%s", type(err).__name__)
+        err = InvalidInput("the message could not be stored: the database refuses its form")
+    else:
+        logger.error("storage.messages.write_failed error=%s code=%s", type(err).__name__, getattr(err, "code", ""))
+    future.set_exception(err)
+
+
 class MongoMessageStore:
     """Owns a background writer task between ``start()`` and ``stop()`` (or ``async with``)."""
 
     def __init__(self, db: Db) -> None:
         self._messages = db["messages"]
         self._conversations = db["conversations"]
-        self._pending: list[tuple[Message, asyncio.Future[Stored]]] = []
+        self._pending: Batch = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -130,15 +151,28 @@ class MongoMessageStore:
             self._wakeup.clear()
             while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                try:
-                    await self._write(batch)
-                except Exception as err:  # the writer must survive; each caller gets the error
-                    logger.exception("storage.messages.batch_failed size=%d", len(batch))
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(err)
+                await self._write_isolating(batch)
 
-    async def _write(self, batch: list[tuple[Message, asyncio.Future[Stored]]]) -> None:
+    async def _write_isolating(self, batch: Batch) -> None:
+        """Write a batch; when it fails as a whole, write each message alone, so that one message
+        the database refuses (or the driver cannot encode) fails only its own caller."""
+        try:
+            await self._write(batch)
+            return
+        except Exception as err:  # the writer must survive; each caller gets its own outcome
+            if len(batch) == 1:
+                _fail(batch[0][1], err)
+                return
+            logger.warning("storage.messages.batch_split size=%d error=%s", len(batch), type(err).__name__)
+        await asyncio.gather(*(self._write_isolating([item]) for item in batch if not item[1].done()))
+
+    async def _write(self, batch: Batch) -> None:
+        for message, future in batch:  # refused before the batch is sent: it cannot be stored at all
+            if not is_valid_unicode(message.text):
+                future.set_exception(InvalidText("the message text is not valid Unicode"))
+        batch = [(m, f) for m, f in batch if not f.done()]
+        if not batch:
+            return
         failed: dict[int, int] = {}
         try:
             await self._messages.insert_many([message_to_doc(m) for m, _ in batch], ordered=False)
@@ -150,7 +184,9 @@ class MongoMessageStore:
             if code is None:
                 future.set_result(Stored(message, duplicate=False))
             elif code == DUPLICATE_KEY:
-                future.set_result(Stored(await self._existing(message), duplicate=True))
+                existing = await self._existing(message)
+                # Our own message, stored by an earlier attempt of this batch: not a customer's resend.
+                future.set_result(Stored(existing, duplicate=existing.id != message.id))
             else:
                 future.set_exception(RuntimeError(f"message write failed with code {code}"))
 
