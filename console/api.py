@@ -27,6 +27,7 @@ from hub.clock import from_ms, iso
 from hub.domain.ids import AgentStatus, Author
 from hub.domain.model import Agent
 from hub.domain.states import ConversationState
+from hub.domain.text import invalid_text_path
 from hub.kpi import bot_kpis
 from hub.wire import agent_json, event_json, message_json, summary_json
 
@@ -65,11 +66,16 @@ async def body(request: web.Request, model: type[T]) -> T:
     """Parse and validate a JSON body; a clear 4xx for anything else."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise api_error(413, "too_large", f"body over {MAX_BODY} bytes")
+    raw = await request.read()
     try:
-        raw = await request.read()
-        return model.model_validate(json.loads(raw.decode("utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = json.loads(raw.decode("utf-8"))
+        invalid = invalid_text_path(data)
+    except (ValueError, RecursionError):  # bad UTF-8 or JSON, 4300+ digit integers, deep nesting
         raise api_error(400, "bad_json", "the body is not valid UTF-8 JSON") from None
+    if invalid is not None:  # "\ud800" escapes: JSON allows them, UTF-8 and the database do not
+        raise api_error(400, "invalid_text", f"{invalid[:80]}: not valid Unicode (a lone surrogate)")
+    try:
+        return model.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from console.logsafety import printable
 from hub.errors import (
     ConcurrentUpdate,
     Forbidden,
@@ -54,5 +55,5 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException:
         raise
     except Exception:
-        logger.exception("console.request.failed path=%s", request.path)
+        logger.exception("console.request.failed path=%s", printable(request.path))
         raise api_error(500, "internal", "internal error; it has been logged") from None

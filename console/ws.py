@@ -46,7 +46,7 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
                 continue
             try:
                 frame = json.loads(msg.data)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # not JSON, 4300+ digit integers, deep nesting
                 await ws.send_json({"type": "error", "code": "bad_json", "message": "frames are JSON"})
                 continue
             if isinstance(frame, dict) and frame.get("type") == "heartbeat":

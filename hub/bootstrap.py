@@ -40,6 +40,7 @@ from channels.webchat.routes import WebChatEndpoint, add_webchat_routes
 from channels.webchat.sessions import WidgetSessions
 from console.app import init_app
 from console.contacts_api import add_contact_routes
+from console.httpserver import HubRunner
 from console.live import ConsoleLive
 from console.logsafety import PathOnlyAccessLogger, install_malformed_request_filter
 from console.trainer_api import add_trainer_routes
@@ -172,8 +173,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         stack.push_async_callback(cancel_and_wait, assigner)
 
         install_malformed_request_filter()
-        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5,
-                               access_log_class=PathOnlyAccessLogger)
+        runner = HubRunner(app, head_timeout_s=settings.http.header_timeout_s,
+                           idle_timeout_s=settings.http.idle_timeout_s, handle_signals=False, shutdown_timeout=5,
+                           access_log_class=PathOnlyAccessLogger)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, settings.http.host, settings.http.port)

@@ -27,6 +27,10 @@ class HttpSettings(BaseModel):
         default_factory=list,
         description="Extra origins allowed to open the console WebSocket (the hub's own is always allowed).",
     )
+    header_timeout_s: float = Field(
+        15.0, gt=0, description="A request line and headers not complete this long after the connection opened "
+                                "(or after their first byte, on a kept-alive connection) close the connection.")
+    idle_timeout_s: float = Field(75.0, gt=0, description="A kept-alive connection idle this long is closed.")
 
 
 class RoutingSettings(BaseModel):
