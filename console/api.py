@@ -145,7 +145,7 @@ async def get_inbox(request: web.Request) -> web.Response:
     queued_query: dict[str, Any] = {"state": ConversationState.QUEUED.value}
     if agent.role not in SUPERVISING:
         queued_query["skills"] = {"$not": {"$elemMatch": {"$nin": sorted(agent.skills)}}}
-    queued = await hub.conversations.find_docs(queued_query)
+    queued = [d for d in await hub.conversations.find_docs(queued_query) if hub.service.may_view(agent, d)]
     offers = []
     for doc in (d for d in mine if d["state"] == "offered"):
         offer = await hub.acd.offer_of(doc["_id"])
@@ -160,8 +160,8 @@ async def get_inbox(request: web.Request) -> web.Response:
 @routes.get("/api/conversations/{id}")
 async def get_conversation(request: web.Request) -> web.Response:
     hub, agent = request.app[HUB], request[AGENT_KEY]
-    doc = await hub.service.view(agent, request.match_info["id"])
-    messages = await hub.messages.timeline(doc["_id"], include_private=True)
+    doc, sight = await hub.service.look(agent, request.match_info["id"])  # 403 unless hub.domain.visibility
+    messages = await hub.messages.timeline(doc["_id"], include_private=sight.notes)
     events = await hub.conversations.events_of(doc["_id"])
     names: dict[str, str] = {a.id: a.display_name for a in await hub.directory.agents()}
     entries: list[tuple[datetime, dict[str, Any]]] = [

@@ -1,8 +1,9 @@
 """The console's contact API (``/api/contacts*``, docs/api.md "Contacts"): one customer across channels.
 
-Session and CSRF are the console middleware's, as for every ``/api/`` call. Who sees what is
-``hub.contacts.ContactService``'s decision (supervisors every contact, agents those of the
-conversations they may view; merging needs a supervisor or an agent who served both).
+Session and CSRF are the console middleware's, as for every ``/api/`` call. Who sees and changes
+what is ``hub.domain.visibility``'s rule, applied by ``hub.contacts.ContactService``: supervisors
+and admins every contact; agents the contacts of conversations they may see (and only those
+conversations), changing one only while serving it; trainers none.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def profile_json(profile: ContactProfile) -> dict[str, Any]:
         "id": profile.id, "display_name": profile.display_name, "identities": profile.identities,
         "open_conversation": summary_json(profile.open_conversation) if profile.open_conversation else None,
         "conversations": [conversation_line(c) for c in profile.conversations],
-        "counts": profile.counts, "merged_from": profile.merged_from,
+        "counts": profile.counts, "merged_from": profile.merged_from, "may_edit": profile.may_edit,
         **({"redirected_from": profile.requested_id} if profile.requested_id != profile.id else {}),
     }
 

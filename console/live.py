@@ -1,8 +1,11 @@
 """Live console: the agent WebSockets this process holds, fed from the cross-process bus.
 
-Visibility is decided here per frame with ``ConversationService.may_view``: an agent sees the
-queued conversations of their skills and those they hold; supervisors see everything. A
-conversation that leaves an agent's sight is announced as ``conversation_gone`` without content.
+Who gets a ``conversation`` frame is decided per frame by the one visibility rule
+(``hub.domain.visibility`` through ``ConversationService.may_view``): an agent, the conversations
+she holds and those queued for her skills; supervisors and admins everything; trainers nothing. A
+conversation that leaves someone's sight is announced as ``conversation_gone`` without content.
+Message, status and typing frames go only to the holding agent and to supervisors and admins,
+who may all see private notes.
 """
 
 from __future__ import annotations
@@ -16,15 +19,16 @@ from typing import Any
 from aiohttp import web
 
 from hub.context import HubContext
-from hub.domain.ids import Author, Role
+from hub.domain.ids import Author
 from hub.domain.model import Agent
+from hub.domain.visibility import SEES_EVERYTHING
 from hub.service import ConversationService
 from hub.tasks import cancel_and_wait
 from hub.wire import agent_json, summary_json
 
 logger = logging.getLogger(__name__)
 
-SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
+SUPERVISING = SEES_EVERYTHING
 OVERVIEW_PERIOD_S = 1.0
 HOLDING_STATES = frozenset({"offered", "assigned", "wrap_up"})
 RECEIPT_BATCH = 500
@@ -73,6 +77,11 @@ class ConsoleLive:
     def update_agent(self, agent: Agent) -> None:
         if agent.id in self._agents:
             self._agents[agent.id] = agent
+
+    async def disconnect(self, agent_id: str) -> None:
+        """Close the agent's sockets (her sessions were revoked); a console still logged in reconnects."""
+        for ws in list(self._sockets.get(agent_id, ())):
+            await ws.close(code=4001, message=b"sessions revoked")
 
     def is_connected(self, agent_id: str) -> bool:
         return agent_id in self._sockets

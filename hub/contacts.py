@@ -1,9 +1,10 @@
 """One contact across channels: profile, cross-channel timeline, linking identities, rename, merge.
 
-Decisions live in ``hub.domain.contacts`` (normalisation, merge plan, who may merge); this
+Decisions live in ``hub.domain.contacts`` (normalisation, merge plan) and ``hub.domain.visibility``
+(who sees which conversations, contacts and private notes, who may change a contact); this
 module loads what they need, calls them and commits the result with compare-and-set writes.
-Access: supervisors and admins see every contact; an agent sees the contacts of the
-conversations they may view (held by them now or before, or queued for their skills).
+An agent sees a contact with any conversation the visibility rule shows her, and its profile
+and timeline hold only those conversations; trainers have no contacts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 
 from hub.clock import Clock
 from hub.domain.contacts import (
-    SUPERVISING,
     ContactFacts,
     IdentityTaken,
     MergeAction,
@@ -24,13 +24,23 @@ from hub.domain.contacts import (
     decode_cursor,
     encode_cursor,
     group_by_channel,
-    may_merge,
     normalise,
     plan_merge,
 )
 from hub.domain.ids import ContactId, ConversationId, new_id
 from hub.domain.model import Agent, Message
 from hub.domain.states import OPEN_STATES, ConversationState
+from hub.domain.visibility import (
+    FINISHED,
+    SEES_EVERYTHING,
+    ConversationFacts,
+    Sight,
+    conversation_sight,
+    may_edit_contact,
+    may_merge_contacts,
+    may_see_contact,
+    sees_contacts,
+)
 from hub.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
 from hub.storage.audit import MongoAuditLog
 from hub.storage.contact_history import MongoContactHistory
@@ -50,10 +60,11 @@ class ContactProfile:
     display_name: str
     identities: dict[str, list[str]]  # channel -> addresses
     open_conversation: dict[str, Any] | None  # the conversation document, when really open
-    conversations: list[dict[str, Any]]  # every conversation (documents), oldest first
-    messages: int
+    conversations: list[dict[str, Any]]  # the conversations the viewer may see (documents), oldest first
+    messages: int  # the messages of those the viewer may see (private notes where she may see them)
     merged_from: list[str]
     requested_id: str  # differs from ``id`` when an old (merged) reference was followed
+    may_edit: bool  # the viewer may rename it and link identities (hub.domain.visibility)
 
     @property
     def counts(self) -> dict[str, Any]:
@@ -98,56 +109,75 @@ class ContactService:
 
     # -- reading --------------------------------------------------------------------------------
     async def profile(self, viewer: Agent, contact_id: str) -> ContactProfile:
-        doc, ids = await self._visible(viewer, contact_id)
-        conversations = await self._history.conversations_of(ids)
-        open_doc = next((c for c in conversations if c["_id"] == doc.get("open_conversation_id")
+        seen = await self._visible(viewer, contact_id)
+        shown = seen.shown()
+        open_doc = next((c for c in shown if c["_id"] == seen.doc.get("open_conversation_id")
                          and ConversationState(c["state"]) in OPEN_STATES), None)
         return ContactProfile(
-            id=ContactId(doc["_id"]), display_name=doc.get("display_name", ""),
-            identities=group_by_channel(list(doc.get("identities", []))), open_conversation=open_doc,
-            conversations=conversations, messages=await self._history.count_messages([c["_id"] for c in conversations]),
-            merged_from=ids[1:], requested_id=contact_id)
+            id=ContactId(seen.doc["_id"]), display_name=seen.doc.get("display_name", ""),
+            identities=group_by_channel(list(seen.doc.get("identities", []))), open_conversation=open_doc,
+            conversations=shown, messages=await self._history.count_messages(*seen.split()),
+            merged_from=seen.ids[1:], requested_id=contact_id, may_edit=seen.editable(viewer))
 
     async def timeline(self, viewer: Agent, contact_id: str, *, before: str | None, limit: int) -> TimelinePage:
-        """Every message of every conversation of the contact, across channels, oldest first;
-        pages go backwards in time from ``before`` (None: the newest page)."""
-        doc, ids = await self._visible(viewer, contact_id)
-        conversations = await self._history.conversations_of(ids)
+        """The messages of the contact's conversations the viewer may see, across channels, oldest
+        first; pages go backwards in time from ``before`` (None: the newest page)."""
+        seen = await self._visible(viewer, contact_id)
         limit = max(1, min(limit, MAX_PAGE))
         cursor = decode_cursor(before) if before else None
-        messages = await self._history.messages_before([c["_id"] for c in conversations], cursor, limit + 1)
+        messages = await self._history.messages_before(*seen.split(), cursor, limit + 1)
         older = None
         if len(messages) > limit:
             messages = messages[1:]
             older = encode_cursor(messages[0].sent_at, messages[0].id)
-        return TimelinePage(contact_id=ContactId(doc["_id"]), messages=messages, conversations=conversations,
+        return TimelinePage(contact_id=ContactId(seen.doc["_id"]), messages=messages, conversations=seen.shown(),
                             older=older)
 
     async def search(self, viewer: Agent, text: str) -> list[dict[str, Any]]:
-        """Contacts by name (contains, any case) or by an exact identity (a phone, an e-mail)."""
+        """Contacts by name (contains, any case) or by an exact identity (a phone, an e-mail), among
+        those the viewer may see."""
+        if not sees_contacts(viewer):
+            raise Forbidden("contacts are for agents, supervisors and admins")
         text = text.strip()[:100]
         if not text:
             return []
-        scope = None if viewer.role in SUPERVISING else await self._history.contacts_in_scope(
-            viewer.id, viewer.skills)
+        scope = None if viewer.role in SEES_EVERYTHING else await self._scope(viewer)
         return await self._contacts.search(text=text, identities=_identities_in(text), within=scope, limit=MAX_SEARCH)
 
-    async def _visible(self, viewer: Agent, contact_id: str) -> tuple[dict[str, Any], list[str]]:
-        """The (surviving) contact and every id its conversations may carry (it and its tombstones)."""
+    async def _scope(self, viewer: Agent) -> list[str]:
+        candidates = await self._history.scope_candidates(viewer.id, viewer.skills)
+        visible = [c["contact_id"] for c in candidates if conversation_sight(
+            viewer, ConversationFacts.of(c, served_by_viewer=c["served_by_viewer"])).visible]
+        return list(dict.fromkeys(visible))
+
+    async def _visible(self, viewer: Agent, contact_id: str) -> _Seen:
+        """The (surviving) contact, every id its conversations may carry (it and its tombstones),
+        and what ``viewer`` may see of each conversation. Forbidden when she may see none."""
+        if not sees_contacts(viewer):
+            raise Forbidden("contacts are for agents, supervisors and admins")
         doc = await self._contacts.get(contact_id)
         if doc is None:
             raise NotFound(f"no contact {contact_id}")
         ids = [doc["_id"], *await self._contacts.merged_from(doc["_id"])]
-        if viewer.role not in SUPERVISING and not await self._history.any_visible(ids, viewer.id, viewer.skills):
+        conversations = await self._history.conversations_of(ids)
+        facts = await self._facts_for(viewer, conversations)
+        if not may_see_contact(viewer, facts.values()):
             raise Forbidden("this contact has no conversation you may view")
-        return doc, ids
+        sights = {cid: conversation_sight(viewer, f) for cid, f in facts.items()}
+        return _Seen(doc=doc, ids=ids, conversations=conversations, facts=facts, sights=sights)
+
+    async def _facts_for(self, viewer: Agent, conversations: list[dict[str, Any]]) -> dict[str, ConversationFacts]:
+        """The rule's view of each conversation; "served" is read (events) only where it counts."""
+        finished = [c["_id"] for c in conversations if ConversationState(c["state"]) in FINISHED]
+        served = set() if viewer.role in SEES_EVERYTHING else await self._history.served_among(finished, viewer.id)
+        return {c["_id"]: ConversationFacts.of(c, served_by_viewer=c["_id"] in served) for c in conversations}
 
     # -- changing -------------------------------------------------------------------------------
     async def link(self, viewer: Agent, contact_id: str, channel: str, address: str) -> ContactProfile:
         """Add an identity (a phone number, an e-mail address) to a contact; idempotent.
         Raises IdentityTaken (naming the owner) when another contact has it: merge instead."""
         identity = normalise(channel, address)
-        doc, _ = await self._visible(viewer, contact_id)
+        doc = (await self._editable(viewer, contact_id)).doc
         owner = await self._contacts.owner_of(identity.key)
         if owner is not None and owner["_id"] != doc["_id"]:
             raise IdentityTaken(owner["_id"])
@@ -161,12 +191,19 @@ class ContactService:
 
     async def rename(self, viewer: Agent, contact_id: str, display_name: str) -> ContactProfile:
         name = clean_name(display_name)
-        doc, ids = await self._visible(viewer, contact_id)
+        seen = await self._editable(viewer, contact_id)
+        doc = seen.doc
         await self._contacts.rename(doc["_id"], name)
-        for cid in ids:
+        for cid in seen.ids:
             await self._history.rename(cid, name)
         await self._record("contact.renamed", viewer, [doc["_id"]], {})
         return await self.profile(viewer, doc["_id"])
+
+    async def _editable(self, viewer: Agent, contact_id: str) -> _Seen:
+        seen = await self._visible(viewer, contact_id)
+        if not seen.editable(viewer):
+            raise Forbidden("agents change a contact only while they serve one of its conversations")
+        return seen
 
     async def merge(self, viewer: Agent, survivor_id: str, other_id: str) -> MergeResult:
         """Merge ``other`` into ``survivor``: identities move, conversations are re-pointed, ``other``
@@ -197,11 +234,15 @@ class ContactService:
         raise ConcurrentUpdate("the contacts kept changing during the merge; retry")
 
     async def _check_merge_rights(self, viewer: Agent, survivor_id: str, other_id: str) -> None:
-        if viewer.role in SUPERVISING:
+        if viewer.role in SEES_EVERYTHING:
             return
-        handled = [await self._history.handled([cid], viewer.id) for cid in (survivor_id, other_id)]
-        if not may_merge(viewer.role, handled_survivor=handled[0], handled_other=handled[1]):
-            raise Forbidden("agents merge only two contacts they have each served; ask a supervisor")
+        sides = []
+        for cid in (survivor_id, other_id):
+            conversations = await self._history.conversations_of([cid, *await self._contacts.merged_from(cid)])
+            sides.append((await self._facts_for(viewer, conversations)).values())
+        if not may_merge_contacts(viewer, sides[0], sides[1]):
+            raise Forbidden("agents merge two contacts only while serving one and having served the other; "
+                            "ask a supervisor")
 
     async def _plan(self, survivor: dict[str, Any], other: dict[str, Any]) -> MergePlan:
         return plan_merge(await self._facts(survivor), await self._facts(other))
@@ -241,8 +282,30 @@ class ContactService:
                                   "contacts": contacts, "detail": detail})
 
     async def audit(self, viewer: Agent, contact_id: str) -> list[dict[str, Any]]:
-        doc, _ = await self._visible(viewer, contact_id)
-        return await self._audit.about_contact(doc["_id"])
+        seen = await self._visible(viewer, contact_id)
+        return await self._audit.about_contact(seen.doc["_id"])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Seen:
+    """One contact as one viewer may see it."""
+
+    doc: dict[str, Any]
+    ids: list[str]  # the contact and its tombstones
+    conversations: list[dict[str, Any]]  # all of them, oldest first
+    facts: dict[str, ConversationFacts]
+    sights: dict[str, Sight]
+
+    def shown(self) -> list[dict[str, Any]]:
+        return [c for c in self.conversations if self.sights[c["_id"]].visible]
+
+    def split(self) -> tuple[list[str], list[str]]:
+        """(conversations shown with their private notes, those shown without)."""
+        shown = [c["_id"] for c in self.shown()]
+        return [c for c in shown if self.sights[c].notes], [c for c in shown if not self.sights[c].notes]
+
+    def editable(self, viewer: Agent) -> bool:
+        return may_edit_contact(viewer, self.facts.values())
 
 
 def _identities_in(text: str) -> list[str]:

@@ -29,6 +29,7 @@ from hub.domain.model import Agent, AttachmentRef, Conversation, InboundMessage,
 from hub.domain.outbound import chosen_button
 from hub.domain.states import HELD_BY_AGENT, OPEN_STATES, ConversationState
 from hub.domain.text import require_valid_text
+from hub.domain.visibility import FINISHED, ConversationFacts, Sight, conversation_sight
 from hub.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
 from hub.ports import Assistant, EventBus, OutboundQueue, Router
 from hub.storage.attachments import MongoAttachmentStore
@@ -271,17 +272,28 @@ class ConversationService:
 
     # -- agents ---------------------------------------------------------------------------------
     async def view(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
-        """The conversation's document if ``agent`` may see it; Forbidden otherwise."""
-        doc = await self._conversations.get_doc(conversation_id)
-        if not self.may_view(agent, doc):
-            raise Forbidden("this conversation belongs to another agent")
+        """The conversation's document if ``agent`` may see it (``hub.domain.visibility``); Forbidden
+        otherwise, NotFound for an unknown id."""
+        doc, _ = await self.look(agent, conversation_id)
         return doc
+
+    async def look(self, agent: Agent, conversation_id: str) -> tuple[dict[str, Any], Sight]:
+        """Like ``view``, with how much ``agent`` may see: whether private notes are hers to read."""
+        doc = await self._conversations.get_doc(conversation_id)
+        served = False
+        if agent.role is Role.AGENT and S(doc["state"]) in FINISHED and doc.get("agent_id") != agent.id:
+            served = any(e["type"] == "assigned" and e.get("agent_id") == agent.id
+                         for e in await self._conversations.events_of(doc["_id"]))
+        sight = conversation_sight(agent, ConversationFacts.of(doc, served_by_viewer=served))
+        if not sight.visible:
+            raise Forbidden("this conversation is not yours to see")
+        return doc, sight
 
     @staticmethod
     def may_view(agent: Agent, doc: Mapping[str, Any]) -> bool:
-        if agent.role in SUPERVISING or doc.get("agent_id") == agent.id:
-            return True
-        return doc["state"] == S.QUEUED and set(doc.get("skills", ())) <= agent.skills
+        """The visibility rule without reading anything (the live fan-out works from summaries):
+        a finished conversation counts as served only by the agent it names."""
+        return conversation_sight(agent, ConversationFacts.of(doc)).visible
 
     async def _held(self, agent: Agent, conversation_id: str) -> Conversation:
         conversation = await self._conversations.get(conversation_id)

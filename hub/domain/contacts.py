@@ -1,4 +1,6 @@
-"""Contacts, pure: identity normalisation, merge decisions and who may do what (no I/O).
+"""Contacts, pure: identity normalisation, merge decisions, timeline cursors (no I/O).
+
+Who may see or change a contact is ``hub.domain.visibility``'s rule.
 
 An identity is ``"<channel>:<address>"`` (``sms:+8613800138000``, ``email:ann@example.org``,
 ``telegram:123456``, ``webchat:v_…``). The same address must always give the same identity,
@@ -12,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from hub.domain.ids import CHANNELS, ChannelName, ContactId, ConversationId, Role
+from hub.domain.ids import CHANNELS, ChannelName, ContactId, ConversationId
 from hub.errors import HubError, InvalidInput
 
 PHONE_CHANNELS: frozenset[str] = frozenset({"sms", "voice"})
@@ -28,7 +30,6 @@ MAX_EMAIL = 254
 MIN_BARE_INTERNATIONAL = 10
 MAX_NAME = 120
 TOMBSTONE_PREFIX = "merged:"  # the placeholder identity a tombstone keeps (see MongoContactStore)
-SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -187,13 +188,6 @@ def plan_merge(survivor: ContactFacts, other: ContactFacts) -> MergePlan:
                            status=409)
     return MergePlan(action=MergeAction.MERGE,
                      hand_over_open=other.open_conversation_id if survivor.open_conversation_id is None else None)
-
-
-def may_merge(role: Role, *, handled_survivor: bool, handled_other: bool) -> bool:
-    """Supervisors merge any two contacts; an agent only two they have each served (a conversation
-    of each is or was assigned to them): a wrong merge shows one customer's history to another, so
-    it needs someone who has talked to both. Not "holds both now": both open is refused anyway."""
-    return role in SUPERVISING or (handled_survivor and handled_other)
 
 
 # -- timeline paging --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from hub.domain import visibility
 from hub.domain.ids import Skill
 from hub.domain.model import Message
 from hub.domain.states import ConversationState
@@ -13,13 +14,18 @@ from hub.storage.database import Db
 from hub.storage.messages import message_from_doc
 
 MAX_SCOPE = 2000  # an agent's scope: contacts of the conversations they may view, most recent first
+HOLDING = sorted(s.value for s in visibility.HOLDING)
+FINISHED = sorted(s.value for s in visibility.FINISHED)
 
 
-def visible_to(agent_id: str, skills: frozenset[Skill]) -> dict[str, Any]:
-    """Conversations an agent may view (``ConversationService.may_view``) as a query."""
-    return {"$or": [{"agent_id": agent_id},
+def maybe_visible_to(agent_id: str, skills: frozenset[Skill], served: Sequence[str]) -> dict[str, Any]:
+    """A query for the conversations an agent may see (``hub.domain.visibility``), at most: held by
+    her now, queued for her skills, or finished and hers (last or ``served``). A pre-filter only:
+    callers apply ``conversation_sight`` to what it finds."""
+    return {"$or": [{"agent_id": agent_id, "state": {"$in": HOLDING + FINISHED}},
                     {"state": ConversationState.QUEUED.value,
-                     "skills": {"$not": {"$elemMatch": {"$nin": sorted(skills)}}}}]}
+                     "skills": {"$not": {"$elemMatch": {"$nin": sorted(skills)}}}},
+                    {"_id": {"$in": list(served)}, "state": {"$in": FINISHED}}]}
 
 
 class MongoContactHistory:
@@ -28,6 +34,7 @@ class MongoContactHistory:
     def __init__(self, db: Db) -> None:
         self._conversations = db["conversations"]
         self._messages = db["messages"]
+        self._events = db["events"]
 
     async def conversations_of(self, contact_ids: Sequence[str]) -> list[dict[str, Any]]:
         cursor = self._conversations.find({"contact_id": {"$in": list(contact_ids)}}).sort("created_at", 1)
@@ -36,19 +43,21 @@ class MongoContactHistory:
     async def conversations_by_id(self, conversation_ids: Sequence[str]) -> list[dict[str, Any]]:
         return await self._conversations.find({"_id": {"$in": list(conversation_ids)}}).to_list(None)
 
-    async def messages_before(self, conversation_ids: Sequence[str], before: tuple[datetime, str] | None,
+    async def messages_before(self, full: Sequence[str], public: Sequence[str], before: tuple[datetime, str] | None,
                               limit: int) -> list[Message]:
-        """The newest ``limit`` messages older than ``before``, oldest first (notes included)."""
-        query: dict[str, Any] = {"conversation_id": {"$in": list(conversation_ids)}}
+        """The newest ``limit`` messages older than ``before``, oldest first: every message of the
+        ``full`` conversations, and those that are not private notes of the ``public`` ones."""
+        query: dict[str, Any] = {"$and": [_of_conversations(full, public)]}
         if before is not None:
             at, message_id = before
-            query["$or"] = [{"sent_at": {"$lt": at}}, {"sent_at": at, "_id": {"$lt": message_id}}]
+            query["$and"].append({"$or": [{"sent_at": {"$lt": at}}, {"sent_at": at, "_id": {"$lt": message_id}}]})
         cursor = self._messages.find(query).sort([("sent_at", -1), ("_id", -1)]).limit(limit)
         newest_first = [message_from_doc(doc) async for doc in cursor]
         return newest_first[::-1]
 
-    async def count_messages(self, conversation_ids: Sequence[str]) -> int:
-        return await self._messages.count_documents({"conversation_id": {"$in": list(conversation_ids)}})
+    async def count_messages(self, full: Sequence[str], public: Sequence[str] = ()) -> int:
+        """How many messages ``messages_before`` could show of these conversations."""
+        return await self._messages.count_documents(_of_conversations(full, public))
 
     async def repoint(self, from_contact: str, to_contact: str, contact_name: str) -> int:
         """Conversations of a merged contact now belong to its survivor; idempotent."""
@@ -59,18 +68,26 @@ class MongoContactHistory:
     async def rename(self, contact_id: str, contact_name: str) -> None:
         await self._conversations.update_many({"contact_id": contact_id}, {"$set": {"contact_name": contact_name}})
 
-    async def contacts_in_scope(self, agent_id: str, skills: frozenset[Skill]) -> list[str]:
-        """Contacts of the conversations an agent may view (theirs, past and present, and the
-        queued ones their skills qualify them for)."""
-        cursor = self._conversations.find(visible_to(agent_id, skills), {"contact_id": 1})
-        ids = [doc["contact_id"] async for doc in cursor.sort("updated_at", -1).limit(MAX_SCOPE)]
-        return list(dict.fromkeys(ids))
+    async def served_among(self, conversation_ids: Sequence[str], agent_id: str) -> set[str]:
+        """Those of ``conversation_ids`` that were assigned to ``agent_id`` at some point."""
+        if not conversation_ids:
+            return set()
+        query = {"conversation_id": {"$in": list(conversation_ids)}, "type": "assigned", "agent_id": agent_id}
+        return {doc["conversation_id"] async for doc in self._events.find(query, {"conversation_id": 1})}
 
-    async def any_visible(self, contact_ids: Sequence[str], agent_id: str, skills: frozenset[Skill]) -> bool:
-        query = {"contact_id": {"$in": list(contact_ids)}, **visible_to(agent_id, skills)}
-        return await self._conversations.find_one(query, {"_id": 1}) is not None
+    async def scope_candidates(self, agent_id: str, skills: frozenset[Skill]) -> list[dict[str, Any]]:
+        """Conversations (state, agent, skills, contact) an agent may see at most, most recent first,
+        with ``served_by_viewer`` set; the caller applies the visibility rule."""
+        assigned = self._events.find({"type": "assigned", "agent_id": agent_id}, {"conversation_id": 1})
+        served = list(dict.fromkeys([doc["conversation_id"]
+                                     async for doc in assigned.sort("at", -1).limit(MAX_SCOPE)]))
+        fields = {"contact_id": 1, "state": 1, "agent_id": 1, "skills": 1}
+        cursor = self._conversations.find(maybe_visible_to(agent_id, skills, served), fields)
+        docs = await cursor.sort("updated_at", -1).limit(MAX_SCOPE).to_list(None)
+        mine = set(served)
+        return [{**doc, "served_by_viewer": doc["_id"] in mine} for doc in docs]
 
-    async def handled(self, contact_ids: Sequence[str], agent_id: str) -> bool:
-        """Whether a conversation of one of ``contact_ids`` is or was assigned to ``agent_id``."""
-        query = {"contact_id": {"$in": list(contact_ids)}, "agent_id": agent_id}
-        return await self._conversations.find_one(query, {"_id": 1}) is not None
+
+def _of_conversations(full: Sequence[str], public: Sequence[str]) -> dict[str, Any]:
+    return {"$or": [{"conversation_id": {"$in": list(full)}},
+                    {"conversation_id": {"$in": list(public)}, "private": {"$ne": True}}]}

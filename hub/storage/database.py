@@ -34,6 +34,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("conversation_id", ASCENDING), ("version", ASCENDING)], unique=True, name="conv_version"),
         IndexModel([("at", ASCENDING)], name="at"),
         IndexModel([("type", ASCENDING), ("at", ASCENDING)], name="type_at"),
+        IndexModel([("agent_id", ASCENDING), ("type", ASCENDING), ("at", DESCENDING)], name="agent_type_at"),
     ],
     "conversations": [
         IndexModel([("state", ASCENDING), ("queue", ASCENDING)], name="state_queue"),
@@ -45,7 +46,8 @@ INDEXES: dict[str, list[IndexModel]] = {
                  IndexModel([("merged_identities", ASCENDING)], sparse=True, name="merged_identities"),
                  IndexModel([("merged_into", ASCENDING)], sparse=True, name="merged_into")],
     "agents": [IndexModel([("username", ASCENDING)], unique=True, name="username")],
-    "sessions": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl")],
+    "sessions": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
+                 IndexModel([("agent_id", ASCENDING)], name="agent")],  # revoking an agent's sessions
 }
 
 

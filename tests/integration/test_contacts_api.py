@@ -76,12 +76,14 @@ async def test_identity_conflicts_and_merge_rights(hub: RunningHub, clients: dic
     both_open = await sara.call("POST", f"/api/contacts/{mail_contact}/merge", {"other": sms_contact}, expect=409)
     assert both_open["error"]["code"] == "merge_refused"
 
-    # Alice serves both conversations and may merge their contacts; Bob served neither and may not.
+    # Alice serves one customer now and has served the other: she may merge their contacts; Bob
+    # served neither and may not (hub.domain.visibility; every role: test_visibility.py).
     await alice.connect()
     await alice.available()
-    for _ in range(2):
-        served = await alice.take_offer()
-        await alice.call("POST", f"/api/conversations/{served}/resolve")
+    served = {await alice.take_offer(): None for _ in range(2)}
+    kept = sms.conversation.id
+    await alice.call("POST", f"/api/conversations/{mail.conversation.id}/resolve")
+    assert set(served) == {kept, mail.conversation.id}
     await clients["bob"].call("POST", f"/api/contacts/{mail_contact}/merge", {"other": sms_contact}, expect=403)
     mine, theirs = mail_contact, sms_contact
     merged = await alice.call("POST", f"/api/contacts/{mine}/merge", {"other": theirs})

@@ -1,4 +1,5 @@
-"""Pure contact decisions: identity normalisation, merge plans, who may merge, timeline cursors."""
+"""Pure contact decisions: identity normalisation, merge plans, timeline cursors (who may merge:
+test_visibility.py)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,10 @@ from hub.domain.contacts import (
     encode_cursor,
     group_by_channel,
     inbound_key,
-    may_merge,
     normalise,
     plan_merge,
 )
-from hub.domain.ids import ContactId, ConversationId, Role
+from hub.domain.ids import ContactId, ConversationId
 from hub.errors import InvalidInput
 
 
@@ -96,14 +96,6 @@ def test_a_repeated_merge_resumes_and_other_states_are_refused() -> None:
         with pytest.raises(MergeRefused) as err:
             plan_merge(survivor, other)
         assert err.value.status == status
-
-
-def test_who_may_merge() -> None:
-    assert may_merge(Role.SUPERVISOR, handled_survivor=False, handled_other=False)
-    assert may_merge(Role.ADMIN, handled_survivor=False, handled_other=False)
-    assert may_merge(Role.AGENT, handled_survivor=True, handled_other=True)
-    assert not may_merge(Role.AGENT, handled_survivor=True, handled_other=False)
-    assert not may_merge(Role.TRAINER, handled_survivor=False, handled_other=True)
 
 
 def test_cursor_round_trip_and_bad_cursors() -> None:

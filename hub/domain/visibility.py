@@ -1,0 +1,139 @@
+"""Who may see a conversation (and its private notes), a contact and its timeline, and who may
+change a contact: the hub's one visibility rule, pure (no I/O, no clock).
+
+Every reader of conversations goes through :func:`conversation_sight`: the conversation API and the
+inbox (``console/api.py``), ``ConversationService.view``/``may_view``, the console's live fan-out
+and the contact profile, timeline and search (``hub/contacts.py``). The rule, by role:
+
+- **supervisor, admin**: everything, private notes included; they may change every contact.
+- **trainer**: no conversation and no contact. The trainer page needs only ``/api/trainer/*``,
+  whose turns carry the customer's text they review.
+- **agent**:
+
+  ============================================  ============  =============
+  the conversation                              she sees it   private notes
+  ============================================  ============  =============
+  offered, assigned or in wrap-up *to her*      yes           yes
+  offered, assigned or in wrap-up to another    no            no
+  queued, and she has every skill it needs      yes           no
+  queued for skills she lacks; ``new``; ``bot`` no            no
+  resolved or closed, and she served it         yes           yes
+  resolved or closed, served by others only     no            no
+  ============================================  ============  =============
+
+  "Served" means it was assigned to her at some point (the caller reads the ``assigned`` events);
+  a finished conversation's ``agent_id`` is the agent who held it last, who served it too. Queued
+  conversations are shown as the inbox shows them, for the agent to see what waits; their notes
+  (a transferring agent's, a supervisor's) are for whoever the conversation is routed to, and
+  reach her once it is offered to her.
+
+A contact is visible to an agent when one of its conversations is, and its profile and timeline
+list only those conversations (the others are left out, not blanked). An agent may change a
+contact (rename, link identities) only while she is serving one of its conversations (assigned
+or in wrap-up to her: she is talking to the customer); merging two contacts also needs that she
+served the other one (a wrong merge shows one customer's history to another).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hub.domain.ids import Role, Skill
+from hub.domain.model import Agent
+from hub.domain.states import HELD_BY_AGENT, ConversationState
+
+S = ConversationState
+SEES_EVERYTHING = frozenset({Role.SUPERVISOR, Role.ADMIN})
+HOLDING = frozenset({S.OFFERED, S.ASSIGNED, S.WRAP_UP})  # the conversation names its agent
+FINISHED = frozenset({S.RESOLVED, S.CLOSED})
+
+
+class Sight(enum.Enum):
+    """How much of one conversation one staff member may see."""
+
+    NONE = "none"  # not even that it exists: HTTP 403, left out of lists and timelines
+    TRANSCRIPT = "transcript"  # the conversation, its events and messages, without private notes
+    FULL = "full"  # everything, private notes included
+
+    @property
+    def visible(self) -> bool:
+        return self is not Sight.NONE
+
+    @property
+    def notes(self) -> bool:
+        return self is Sight.FULL
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConversationFacts:
+    """What the rule needs of one conversation, as seen by one viewer."""
+
+    state: ConversationState
+    agent_id: str | None
+    skills: frozenset[Skill]
+    served_by_viewer: bool = False  # the viewer was assigned it at some point
+
+    @classmethod
+    def of(cls, doc: Mapping[str, Any], *, served_by_viewer: bool = False) -> ConversationFacts:
+        """From a stored conversation document (or a summary: ``id`` for ``_id`` is not needed)."""
+        return cls(state=ConversationState(doc["state"]), agent_id=doc.get("agent_id"),
+                   skills=frozenset(Skill(s) for s in doc.get("skills", ())), served_by_viewer=served_by_viewer)
+
+
+def conversation_sight(viewer: Agent, conversation: ConversationFacts) -> Sight:
+    """The rule of the module docstring for one conversation."""
+    if viewer.role in SEES_EVERYTHING:
+        return Sight.FULL
+    if viewer.role is not Role.AGENT:
+        return Sight.NONE
+    state = conversation.state
+    if state in HOLDING:
+        return Sight.FULL if conversation.agent_id == viewer.id else Sight.NONE
+    if state is S.QUEUED:
+        return Sight.TRANSCRIPT if conversation.skills <= viewer.skills else Sight.NONE
+    if state in FINISHED and (conversation.served_by_viewer or conversation.agent_id == viewer.id):
+        return Sight.FULL
+    return Sight.NONE
+
+
+def sees_contacts(viewer: Agent) -> bool:
+    """Contacts (search, profiles, timelines) are for agents, supervisors and admins."""
+    return viewer.role in SEES_EVERYTHING or viewer.role is Role.AGENT
+
+
+def serving(viewer: Agent, conversation: ConversationFacts) -> bool:
+    """She is talking to the customer in it now (assigned or in wrap-up to her)."""
+    return conversation.state in HELD_BY_AGENT and conversation.agent_id == viewer.id
+
+
+def may_see_contact(viewer: Agent, conversations: Iterable[ConversationFacts]) -> bool:
+    """A contact (profile, timeline, audit) is visible with any of its conversations."""
+    if viewer.role in SEES_EVERYTHING:
+        return True
+    return any(conversation_sight(viewer, c).visible for c in conversations)
+
+
+def may_edit_contact(viewer: Agent, conversations: Iterable[ConversationFacts]) -> bool:
+    """Rename it or link identities to it: supervisors and admins, or the agent serving it now."""
+    if viewer.role in SEES_EVERYTHING:
+        return True
+    return viewer.role is Role.AGENT and any(serving(viewer, c) for c in conversations)
+
+
+def may_merge_contacts(viewer: Agent, survivor: Iterable[ConversationFacts],
+                       other: Iterable[ConversationFacts]) -> bool:
+    """Supervisors and admins merge any two contacts; an agent only while she serves one of them
+    and has served the other (now or before): someone who has talked to both customers."""
+    if viewer.role in SEES_EVERYTHING:
+        return True
+    survivor, other = list(survivor), list(other)
+
+    def served(conversations: list[ConversationFacts]) -> bool:
+        return any(serving(viewer, c) or (c.state in FINISHED and conversation_sight(viewer, c).visible)
+                   for c in conversations)
+
+    return (may_edit_contact(viewer, survivor) and served(other)) or (
+        may_edit_contact(viewer, other) and served(survivor))
