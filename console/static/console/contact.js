@@ -68,8 +68,14 @@ export class ContactPanel {
     const counts = c.counts || {};
     const facts = h('p', { class: 'contact-counts', 'data-testid': 'contact-counts',
       text: `${counts.conversations || 0} conversations · ${counts.messages || 0} messages` });
-    this.root.append(name, facts, this.renameForm(), this.identitiesBlock(), this.linkForm(), this.mergeBlock(),
-      this.historyBlock(page));
+    // Changing a contact is for whoever serves one of its conversations now, and for supervisors
+    // (hub.domain.visibility); the others read only.
+    if (c.may_edit === false) {
+      this.root.append(name, facts, this.identitiesBlock(), this.historyBlock(page));
+    } else {
+      this.root.append(name, facts, this.renameForm(), this.identitiesBlock(), this.linkForm(), this.mergeBlock(),
+        this.historyBlock(page));
+    }
   }
 
   identitiesBlock() {
