@@ -54,6 +54,7 @@ from hub.leases import RedisLeases
 from hub.limits import RedisRateLimiter
 from hub.outbox import Outbox
 from hub.ports import ChannelSender
+from hub.redaction import install_redaction, secrets_of, sensitive_parts
 from hub.service import ConversationService
 from hub.storage.attachments import MongoAttachmentStore
 from hub.storage.contacts import MongoContactStore
@@ -91,6 +92,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
     what, what stops after what).
     """
     clock = clock or SystemClock()
+    # Before anything logs: no configured secret in any log line, whichever library writes it.
+    install_redaction([*secrets_of(settings), *sensitive_parts(mongo_url), *sensitive_parts(redis_url)])
     async with contextlib.AsyncExitStack() as stack:
         mongo = connect(mongo_url)
         stack.push_async_callback(mongo.close)

@@ -21,6 +21,7 @@ from hub.configdoc import render_reference
 from hub.embedded import EmbeddedServiceError, embedded_services
 from hub.errors import HubError, InvalidInput
 from hub.kpi import bot_kpis
+from hub.redaction import install_redaction, quiet_noisy_libraries, secrets_of
 from hub.storage.conversations import MongoConversationStore
 from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
@@ -205,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # PyMongo's DEBUG records quote whole commands (message texts, phone numbers): never below INFO.
     logging.getLogger("pymongo").setLevel(max(logging.getLogger().level, logging.INFO))
+    install_redaction(secrets_of(settings))  # on the handlers: it covers every logger, third-party too
+    quiet_noisy_libraries()
     if args.command == "config-doc":
         print(render_reference(Settings))
         return 0
