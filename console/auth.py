@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 import time
 from datetime import timedelta
@@ -13,7 +14,7 @@ from console.errors import api_error
 from console.keys import HUB
 from hub.domain.model import Agent
 from hub.errors import NotFound
-from hub.passwords import dummy_hash, verify_password
+from hub.passwords import HashingBusy
 
 COOKIE = "hub_session"
 SESSION_TTL = timedelta(hours=12)
@@ -22,22 +23,58 @@ CSRF_KEY = web.RequestKey("csrf", str)
 
 
 async def login(request: web.Request, username: str, password: str) -> tuple[Agent, str, str]:
-    """Check the credentials; returns the agent, a new session token and its CSRF token."""
+    """Check the credentials; returns the agent, a new session token and its CSRF token.
+
+    Throttled per account and per client address (429 with Retry-After), the same way for names
+    that do not exist; an unknown name costs a hash too. 503 when the hashing pool is full."""
     hub = request.app[HUB]
-    agent = await hub.directory.agent_by_username(username)
-    valid = await verify_password(agent.password_hash if agent else dummy_hash(), password)
-    if agent is None or not valid:
+    agent = await check_password(request, username, password)
+    if agent is None:
         raise api_error(401, "bad_credentials", "wrong username or password")
+    if agent.disabled:
+        raise api_error(403, "account_disabled", "this account is disabled; ask an administrator")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     await hub.sessions.create(token, agent.id, csrf, hub.clock.now() + SESSION_TTL)
     return agent, token, csrf
+
+
+async def check_password(request: web.Request, username: str, password: str) -> Agent | None:
+    """The agent if ``password`` is hers (disabled or not), else None; throttled as ``login`` says.
+
+    A right password of a disabled account counts as a failure: guessing it must not pay."""
+    hub, address = request.app[HUB], _client_address(request)
+    wait_s = await hub.logins.attempt(username, address)
+    if wait_s > 0:
+        raise retry_later(429, "too_many_attempts", "too many failed attempts; try again later", wait_s)
+    agent = await hub.directory.agent_by_username(username)
+    try:
+        valid = await hub.hashing.verify(agent.password_hash if agent else None, password)
+    except HashingBusy:
+        await hub.logins.refund(username)
+        raise retry_later(503, "busy", "too many logins at once; try again in a moment", 1) from None
+    if agent is None or not valid or agent.disabled:
+        await hub.logins.failed(username, address)
+    else:
+        await hub.logins.succeeded(username)
+    return agent if valid else None
+
+
+def _client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def retry_later(status: int, code: str, message: str, retry_after_s: float) -> web.HTTPException:
+    error = api_error(status, code, message)
+    error.headers["Retry-After"] = str(max(1, math.ceil(retry_after_s)))
+    return error
 
 
 class SessionCache:
     """Recently verified sessions of this process, so a busy console costs no database reads.
 
     An entry lives ``ttl_s``; logout and status changes in this process drop it at once, other
-    processes see them within ``ttl_s`` (role or skill changes by the CLI too)."""
+    processes see them within ``ttl_s`` (role or skill changes by the CLI too). Revocations
+    (password change, disabling) drop it in every process through the bus (console.account_api)."""
 
     def __init__(self, ttl_s: float = 5.0) -> None:
         self._ttl_s = ttl_s
@@ -83,6 +120,8 @@ async def authenticate(request: web.Request) -> tuple[Agent, str]:
         agent = await hub.directory.agent(session["agent_id"])
     except NotFound:
         raise api_error(401, "unauthenticated", "this account no longer exists") from None
+    if agent.disabled:  # her sessions were deleted; this covers a session created during the change
+        raise api_error(401, "unauthenticated", "this account is disabled")
     cache.put(token, agent, session["csrf_token"])
     return agent, session["csrf_token"]
 

@@ -9,7 +9,7 @@ from hub import demo
 from hub.domain.ids import CHANNELS, AgentId, QueueId, Role, Skill, new_id
 from hub.domain.model import Agent, Queue
 from hub.errors import InvalidInput
-from hub.passwords import hash_password
+from hub.passwords import check_password_rules, hash_password
 from hub.storage.directory import MongoDirectory
 
 DEFAULT_CAPACITY = {"webchat": 3, "sms": 3, "email": 5, "telegram": 3, "voice": 1}
@@ -28,8 +28,7 @@ def parse_capacity(text: str) -> dict[str, int]:
 
 async def create_agent(directory: MongoDirectory, *, username: str, display_name: str, role: str,
                        password: str, skills: Iterable[str], capacity: Mapping[str, int]) -> Agent:
-    if len(password) < 8:
-        raise InvalidInput("passwords have at least 8 characters")
+    check_password_rules(password)
     try:
         parsed_role = Role(role)
     except ValueError:

@@ -38,6 +38,7 @@ from channels.telegram.adapter import TelegramChannel
 from channels.telegram.routes import add_telegram_routes
 from channels.webchat.routes import WebChatEndpoint, add_webchat_routes
 from channels.webchat.sessions import WidgetSessions
+from console.account_api import add_account_routes
 from console.app import init_app
 from console.contacts_api import add_contact_routes
 from console.httpserver import HubRunner
@@ -52,7 +53,9 @@ from hub.context import HubContext, Probes
 from hub.errors import InvalidInput
 from hub.leases import RedisLeases
 from hub.limits import RedisRateLimiter
+from hub.login_limits import RedisLoginThrottle
 from hub.outbox import Outbox
+from hub.passwords import HashingPool
 from hub.ports import ChannelSender
 from hub.redaction import install_redaction, secrets_of, sensitive_parts
 from hub.service import ConversationService
@@ -148,10 +151,13 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             store=MongoOutboxStore(db), senders=senders, bus=bus, clock=clock, poll_s=settings.outbox.poll_s,
             lease_s=settings.outbox.lease_s, parallel=settings.outbox.parallel))
         service.attach_outbox(outbox)
+        hashing = stack.enter_context(HashingPool(threads=settings.login.hash_threads,
+                                                  queue=settings.login.hash_queue))
         context = HubContext(settings=settings, clock=clock, service=service, acd=routing, directory=directory,
                              conversations=conversations, messages=messages, sessions=MongoSessionStore(db),
                              attachments=attachments, outbox=outbox,
-                             probes=Probes(mongo=lambda: db.command("ping"), redis=redis.ping))
+                             probes=Probes(mongo=lambda: db.command("ping"), redis=redis.ping),
+                             hashing=hashing, logins=RedisLoginThrottle(redis, settings.login))
 
         live = await stack.enter_async_context(ConsoleLive(context))
         widgets = WidgetSessions()
@@ -160,6 +166,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         app = init_app(context, live)
         add_webchat_routes(app, WebChatEndpoint(context, widgets, RedisRateLimiter(redis)))
         add_contact_routes(app, ContactService.over(db, clock))
+        add_account_routes(app, bus)
         add_trainer_routes(app, desk)
         # (channel inbound endpoints and mailbox watchers are added here: SMS, e-mail, Telegram)
         if settings.email.mailboxes:

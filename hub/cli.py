@@ -10,21 +10,27 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
+
 from hub import admin, demo
+from hub.accounts import AccountDesk, Publish
+from hub.bus import CHANNEL as BUS_CHANNEL
 from hub.config import Settings, load_settings
 from hub.configdoc import render_reference
 from hub.embedded import EmbeddedServiceError, embedded_services
 from hub.errors import HubError, InvalidInput
 from hub.kpi import bot_kpis
+from hub.passwords import hash_password as hash_password_sync
 from hub.redaction import install_redaction, quiet_noisy_libraries, secrets_of
 from hub.storage.conversations import MongoConversationStore
 from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
+from hub.storage.sessions import MongoSessionStore
 
 logger = logging.getLogger("hub")
 
@@ -48,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     skills.add_argument("--add", default="", help="comma-separated")
     skills.add_argument("--remove", default="", help="comma-separated")
     agent.add_parser("list", help="list agents")
+    add_account_commands(agent)
     queue = sub.add_parser("queue", help="manage queues").add_subparsers(dest="action", required=True)
     qcreate = queue.add_parser("create", help="create or update a queue")
     qcreate.add_argument("queue_id")
@@ -98,6 +105,7 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
             kpis = bot_kpis(await MongoConversationStore(db).events_since(since)).to_json()
             print(json.dumps(kpis, indent=2) if args.json else render_kpis(kpis, args.hours))
         elif args.command == "demo":
+            refuse_outside_development(settings, "hub demo")
             created = await admin.load_demo(directory)
             print(f"demo data loaded; new agents: {', '.join(created) or 'none'} "
                   f"(password for demo agents: {demo.DEMO_PASSWORD})")
@@ -107,12 +115,15 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
                 directory, username=args.username, display_name=args.name, role=args.role, password=password,
                 skills=split(args.skills), capacity=admin.parse_capacity(args.capacity))
             print(f"created {agent.role} {agent.username} ({agent.id})")
+        elif args.command == "agent" and args.action in ACCOUNT_ACTIONS:
+            await run_account(args, settings, db)
         elif args.command == "agent" and args.action == "skills":
             agent = await admin.set_skills(directory, args.username, split(args.add), split(args.remove))
             print(f"{agent.username}: {', '.join(sorted(agent.skills)) or '(no skills)'}")
         elif args.command == "agent":
             for agent in await directory.agents():
-                print(f"{agent.username:<16} {agent.role.value:<11} {','.join(sorted(agent.skills))}")
+                state = "  (disabled)" if agent.disabled else ""
+                print(f"{agent.username:<16} {agent.role.value:<11} {','.join(sorted(agent.skills))}{state}")
         elif args.command == "queue" and args.action == "create":
             queue = await admin.create_queue(directory, queue_id=args.queue_id, name=args.name,
                                              skills=split(args.skills), priority=args.priority)
@@ -169,10 +180,13 @@ def render_kpis(kpis: dict[str, Any], hours: float) -> str:
 async def serve(settings: Settings, *, with_demo: bool) -> int:
     from hub.bootstrap import running_hub  # the composition root, imported only to run
 
-    if settings.mongo_url is not None and settings.production_problems():
+    if with_demo:
+        refuse_outside_development(settings, "hub serve --demo")
+    if not settings.development_mode and settings.production_problems():
         for problem in settings.production_problems():
             print(f"error: {problem}", file=sys.stderr)
         return 2
+    stop = stop_on_signals()  # first: a SIGINT/SIGTERM during start-up stops the hub once it has started
     with contextlib.ExitStack() as stack:
         if settings.mongo_url is None or settings.redis_url is None:
             data_dir = settings.embedded.data_dir
@@ -187,17 +201,19 @@ async def serve(settings: Settings, *, with_demo: bool) -> int:
             print(f"Agent console:  {hub.base_url}/console/login", flush=True)
             print(f"Web-chat demo:  {hub.base_url}/webchat/demo", flush=True)
             print(f"Widget tag:     <script src=\"{hub.base_url}/webchat/widget.js\" defer></script>", flush=True)
-            await wait_for_signal()
+            await stop.wait()
+            logger.info("hub.stopping")
+    logger.info("hub.stopped")  # the HTTP server, every component and the embedded services have stopped
     return 0
 
 
-async def wait_for_signal() -> None:
+def stop_on_signals() -> asyncio.Event:
+    """An event that SIGINT and SIGTERM set (for the rest of the process); no signal is lost."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    logger.info("hub.stopping")
+    return stop
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -222,6 +238,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (HubError, EmbeddedServiceError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+
+
+ACCOUNT_ACTIONS = ("password", "disable", "enable", "revoke-sessions")
+
+
+def add_account_commands(agent: Any) -> None:
+    """``hub agent password|disable|enable|revoke-sessions NAME`` (docs/operations.md)."""
+    password = agent.add_parser("password", help="set an agent's password (her sessions end)")
+    password.add_argument("username")
+    password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    for action, text in (("disable", "disable an agent: no login, her sessions end, off routing"),
+                         ("enable", "enable a disabled agent"),
+                         ("revoke-sessions", "end every console session of an agent")):
+        agent.add_parser(action, help=text).add_argument("username")
+
+
+def refuse_outside_development(settings: Settings, command: str) -> None:
+    """The demo agents' password is public: never create them next to real data."""
+    if not settings.development_mode:
+        raise InvalidInput(f"{command} runs only in development mode (neither HUB_MONGO_URL nor HUB_REDIS_URL "
+                           "set): the demo agents' password is public")
+
+
+@contextlib.asynccontextmanager
+async def bus_publisher(settings: Settings) -> AsyncIterator[Publish | None]:
+    """The running hubs' bus, so that they act on a revocation at once (None without HUB_REDIS_URL)."""
+    if settings.redis_url is None:
+        yield None
+        return
+    redis = Redis.from_url(settings.redis_url.get_secret_value(), socket_connect_timeout=5, socket_timeout=5)
+
+    async def publish(event: Mapping[str, Any]) -> None:  # at once: this process does not run a bus
+        await redis.publish(BUS_CHANNEL, json.dumps(event, separators=(",", ":")))
+
+    try:
+        yield publish
+    finally:
+        await redis.aclose()
+
+
+async def run_account(args: argparse.Namespace, settings: Settings, db: Db) -> None:
+    async def hash_password(password: str) -> str:
+        return await asyncio.to_thread(hash_password_sync, password)
+
+    async with bus_publisher(settings) as publish:
+        desk = AccountDesk(directory=MongoDirectory(db), sessions=MongoSessionStore(db),
+                           hash_password=hash_password, publish=publish)
+        agent = await desk.find(args.username)
+        if args.action == "password":
+            password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+            ended = await desk.set_password(agent, password)
+            print(f"password of {agent.username} changed; {ended} session(s) ended")
+        elif args.action in ("disable", "enable"):
+            await desk.set_disabled(agent, args.action == "disable")
+            print(f"{agent.username} {args.action}d")
+        else:
+            print(f"{agent.username}: {await desk.revoke_sessions(agent.id)} session(s) ended")
 
 
 def add_training_commands(bot: Any) -> None:

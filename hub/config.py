@@ -13,6 +13,10 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-change-me"
+MIN_SECRET_CHARS = 32
+# A 32-character hex key has fewer than 10 different characters about once in 14,000 draws.
+MIN_SECRET_DISTINCT_CHARS = 10
+
 
 
 class HttpSettings(BaseModel):
@@ -31,6 +35,24 @@ class HttpSettings(BaseModel):
         15.0, gt=0, description="A request line and headers not complete this long after the connection opened "
                                 "(or after their first byte, on a kept-alive connection) close the connection.")
     idle_timeout_s: float = Field(75.0, gt=0, description="A kept-alive connection idle this long is closed.")
+
+
+class LoginSettings(BaseModel):
+    """Console login throttling (shared by every process through Redis) and the argon2 thread pool.
+
+    After ``*_free_failures`` failed logins, the account (or the client address) waits
+    ``backoff_base_s`` * 2^(failures - free) seconds, at most ``backoff_max_s``, before the next
+    try (429 with Retry-After); a success clears the account's count."""
+
+    account_free_failures: int = Field(5, ge=1, description="Failed logins of one username before it backs off.")
+    address_free_failures: int = Field(30, ge=1, description="Failed logins from one client address before it "
+                                                             "backs off (any usernames).")
+    backoff_base_s: float = Field(1.0, gt=0, description="First backoff; it doubles with every further failure.")
+    backoff_max_s: float = Field(900.0, gt=0, description="Longest backoff (a lockout window, not a permanent lock).")
+    forget_after_s: float = Field(3600.0, gt=0, description="A count without failures this long is forgotten.")
+    hash_threads: int = Field(2, ge=1, description="Threads checking passwords (argon2id takes 64 MiB each).")
+    hash_queue: int = Field(32, ge=0, description="Password checks waiting for a thread; more are answered "
+                                                  "503 at once.")
 
 
 class RoutingSettings(BaseModel):
@@ -211,6 +233,7 @@ class Settings(BaseSettings):
         15.0, gt=0, description="Work run by one process at a time (a mailbox's watcher, Telegram polling) moves "
                                 "to another process this long after its holder died.")
     http: HttpSettings = HttpSettings()
+    login: LoginSettings = LoginSettings()
     routing: RoutingSettings = RoutingSettings()
     webchat: WebChatSettings = WebChatSettings()
     bot: BotSettings = BotSettings()
@@ -222,11 +245,19 @@ class Settings(BaseSettings):
     email: EmailSettings = EmailSettings()
 
 
+    @property
+    def development_mode(self) -> bool:
+        """The hub runs on its embedded services: neither HUB_MONGO_URL nor HUB_REDIS_URL is set."""
+        return self.mongo_url is None and self.redis_url is None
+
     def production_problems(self) -> list[str]:
-        """What must not reach production; checked when external MongoDB/Redis are configured."""
+        """What must not reach production; ``hub serve`` refuses to start on any outside development mode."""
         problems = []
-        if self.secret_key.get_secret_value() == DEV_SECRET or len(self.secret_key.get_secret_value()) < 32:
-            problems.append("HUB_SECRET_KEY must be set to a random value of at least 32 characters")
+        key = self.secret_key.get_secret_value()
+        if key == DEV_SECRET or len(key) < MIN_SECRET_CHARS or len(set(key)) < MIN_SECRET_DISTINCT_CHARS:
+            problems.append(f"HUB_SECRET_KEY must be set to a random value of at least {MIN_SECRET_CHARS} "
+                            f"characters with at least {MIN_SECRET_DISTINCT_CHARS} different ones (the "
+                            "development default, short keys and keys like 32 spaces are refused)")
         return problems
 
 

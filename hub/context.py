@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from hub.clock import Clock
 from hub.config import Settings
+from hub.login_limits import RedisLoginThrottle
 from hub.outbox import Outbox
+from hub.passwords import HashingPool
 from hub.ports import Acd
 from hub.service import ConversationService
 from hub.storage.attachments import MongoAttachmentStore
@@ -38,3 +40,5 @@ class HubContext:
     attachments: MongoAttachmentStore
     outbox: Outbox
     probes: Probes
+    hashing: HashingPool  # argon2 for the console (login, password changes)
+    logins: RedisLoginThrottle

@@ -49,7 +49,7 @@ def agent_json(agent: Agent) -> dict[str, Any]:
     return {
         "id": agent.id, "username": agent.username, "display_name": agent.display_name,
         "role": agent.role.value, "skills": sorted(agent.skills), "capacity": dict(agent.capacity),
-        "status": agent.status.value,
+        "status": agent.status.value, "disabled": agent.disabled,
     }
 
 

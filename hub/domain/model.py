@@ -153,6 +153,7 @@ class Agent:
     capacity: Mapping[str, int]
     password_hash: str = field(repr=False)
     status: AgentStatus = AgentStatus.OFFLINE
+    disabled: bool = False  # cannot log in; an admin's or the CLI's decision
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,7 +18,7 @@ def agent_from_doc(doc: Mapping[str, Any]) -> Agent:
         id=AgentId(doc["_id"]), username=doc["username"], display_name=doc["display_name"],
         role=Role(doc["role"]), skills=frozenset(Skill(s) for s in doc.get("skills", ())),
         capacity=dict(doc.get("capacity", {})), password_hash=doc["password_hash"],
-        status=AgentStatus(doc.get("status", "offline")),
+        status=AgentStatus(doc.get("status", "offline")), disabled=bool(doc.get("disabled", False)),
     )
 
 
@@ -41,7 +41,7 @@ class MongoDirectory:
             await self._agents.insert_one({
                 "_id": agent.id, "username": agent.username, "display_name": agent.display_name,
                 "role": agent.role.value, "skills": sorted(agent.skills), "capacity": dict(agent.capacity),
-                "password_hash": agent.password_hash, "status": agent.status.value,
+                "password_hash": agent.password_hash, "status": agent.status.value, "disabled": agent.disabled,
             })
         except DuplicateKeyError as err:
             raise InvalidInput(f"agent {agent.username!r} already exists") from err

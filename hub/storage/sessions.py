@@ -29,3 +29,10 @@ class MongoSessionStore:
 
     async def delete(self, token: str) -> None:
         await self._sessions.delete_one({"_id": token_digest(token)})
+
+    async def delete_for_agent(self, agent_id: str, *, keep_token: str | None = None) -> int:
+        """End the agent's sessions (but ``keep_token``'s); returns how many ended."""
+        query: dict[str, Any] = {"agent_id": agent_id}
+        if keep_token is not None:
+            query["_id"] = {"$ne": token_digest(keep_token)}
+        return (await self._sessions.delete_many(query)).deleted_count

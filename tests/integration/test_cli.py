@@ -5,12 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
+from hub.admin import load_demo
+from hub.passwords import verify_password
+from hub.storage.database import Db
 from hub.storage.directory import MongoDirectory
+from hub.storage.sessions import MongoSessionStore
 
 
-def hub_cli(mongo_url: str, db_name: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HUB_MONGO_URL": mongo_url, "HUB_MONGO_DB": db_name}
+def hub_cli(mongo_url: str, db_name: str, *args: str, stdin: str = "",
+            **env_vars: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HUB_MONGO_URL": mongo_url, "HUB_MONGO_DB": db_name, **env_vars}
+    env = {name: value for name, value in env.items() if value}  # "" unsets a variable
     return subprocess.run([sys.executable, "-m", "hub", *args], input=stdin, env=env, capture_output=True,
                           text=True, timeout=60)
 
@@ -34,18 +41,17 @@ async def test_cli_creates_queues_agents_and_skills(mongo_url: str, db_name: str
     duplicate = hub_cli(mongo_url, db_name, "agent", "create", "dora", "--name", "Again", "--password-stdin",
                         stdin="long-enough-pw\n")
     assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
-    weak = hub_cli(mongo_url, db_name, "agent", "create", "eve", "--name", "Eve", "--password-stdin", stdin="short\n")
-    assert weak.returncode == 2 and "at least 8" in weak.stderr
+    weak = hub_cli(mongo_url, db_name, "agent", "create", "eve", "--name", "Eve", "--password-stdin",
+                   stdin="nine-char\n")
+    assert weak.returncode == 2 and "at least 10 characters" in weak.stderr
     bad = hub_cli(mongo_url, db_name, "agent", "create", "fay", "--name", "Fay", "--capacity", "fax=1",
                   "--password-stdin", stdin="long-enough-pw\n")
     assert bad.returncode == 2 and "capacity" in bad.stderr
 
 
-async def test_cli_demo_is_idempotent(mongo_url: str, db_name: str, directory: MongoDirectory) -> None:
-    first = hub_cli(mongo_url, db_name, "demo")
-    assert first.returncode == 0 and "alice" in first.stdout
-    second = hub_cli(mongo_url, db_name, "demo")
-    assert second.returncode == 0 and "new agents: none" in second.stdout
+async def test_demo_data_is_idempotent(directory: MongoDirectory) -> None:
+    assert "alice" in await load_demo(directory)
+    assert await load_demo(directory) == []
     assert {q.id for q in await directory.queues()} == {"general", "billing", "outages", "complaints"}
     assert len(await directory.wrap_up_codes()) >= 5 and len(await directory.canned()) >= 5
 
@@ -56,3 +62,60 @@ async def test_cli_report_reads_the_event_table(mongo_url: str, db_name: str) ->
     assert '"with_bot": 0' in done.stdout and '"containment_rate": null' in done.stdout
     text = hub_cli(mongo_url, db_name, "report")
     assert text.returncode == 0 and "containment n/a" in text.stdout
+
+
+GOOD_KEY = "9f86d081884c7d659a2feaa0c55ad015-cli-test-key"
+
+
+async def test_demo_users_only_in_development_mode(mongo_url: str, redis_url: str, db_name: str,
+                                                   directory: MongoDirectory) -> None:
+    demo = hub_cli(mongo_url, db_name, "demo")
+    assert demo.returncode == 2 and "development mode" in demo.stderr, demo
+    serve = hub_cli(mongo_url, db_name, "serve", "--demo", HUB_REDIS_URL=redis_url, HUB_SECRET_KEY=GOOD_KEY)
+    assert serve.returncode == 2 and "development mode" in serve.stderr, serve
+    assert await directory.agent_by_username("admin") is None
+
+
+async def test_serve_refuses_weak_secret_keys_outside_development(mongo_url: str, redis_url: str,
+                                                                  db_name: str) -> None:
+    only_redis = hub_cli("", db_name, "serve", HUB_REDIS_URL=redis_url)  # the public development key
+    assert only_redis.returncode == 2 and "HUB_SECRET_KEY" in only_redis.stderr, only_redis
+    for weak in (" " * 32, "x" * 48, "0123" * 10):
+        refused = hub_cli(mongo_url, db_name, "serve", HUB_REDIS_URL=redis_url, HUB_SECRET_KEY=weak)
+        assert refused.returncode == 2 and "HUB_SECRET_KEY" in refused.stderr, (weak, refused)
+
+
+async def test_cli_password_disable_enable_and_revoke(mongo_url: str, db_name: str, db: Db,
+                                                      directory: MongoDirectory) -> None:
+    await load_demo(directory)
+    alice = await directory.agent_by_username("alice")
+    assert alice is not None
+    sessions = MongoSessionStore(db)
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    for token in ("t1", "t2"):
+        await sessions.create(token, alice.id, "csrf", expires)
+
+    short = hub_cli(mongo_url, db_name, "agent", "password", "alice", "--password-stdin", stdin="too-short\n")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    changed = hub_cli(mongo_url, db_name, "agent", "password", "alice", "--password-stdin",
+                      stdin="a-new-long-password\n")
+    assert changed.returncode == 0, changed.stderr
+    updated = await directory.agent(alice.id)
+    assert await verify_password(updated.password_hash, "a-new-long-password")
+    assert await sessions.get("t1", datetime.now(UTC)) is None, "a password change revokes the sessions"
+
+    await sessions.create("t3", alice.id, "csrf", expires)
+    disabled = hub_cli(mongo_url, db_name, "agent", "disable", "alice")
+    assert disabled.returncode == 0, disabled.stderr
+    assert (await directory.agent(alice.id)).disabled and await sessions.get("t3", datetime.now(UTC)) is None
+    listed = hub_cli(mongo_url, db_name, "agent", "list")
+    assert "disabled" in next(line for line in listed.stdout.splitlines() if line.startswith("alice"))
+    assert hub_cli(mongo_url, db_name, "agent", "enable", "alice").returncode == 0
+    assert not (await directory.agent(alice.id)).disabled
+
+    await sessions.create("t4", alice.id, "csrf", expires)
+    revoked = hub_cli(mongo_url, db_name, "agent", "revoke-sessions", "alice")
+    assert revoked.returncode == 0 and "1 session" in revoked.stdout, revoked
+    assert await sessions.get("t4", datetime.now(UTC)) is None
+    unknown = hub_cli(mongo_url, db_name, "agent", "disable", "nobody")
+    assert unknown.returncode == 2 and "no agent" in unknown.stderr
