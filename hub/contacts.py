@@ -33,12 +33,12 @@ from hub.domain.states import OPEN_STATES, ConversationState
 from hub.domain.visibility import (
     FINISHED,
     SEES_EVERYTHING,
+    ContactSight,
     ConversationFacts,
-    Sight,
+    contact_sight,
     conversation_sight,
-    may_edit_contact,
+    facts_of,
     may_merge_contacts,
-    may_see_contact,
     sees_contacts,
 )
 from hub.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
@@ -109,28 +109,28 @@ class ContactService:
 
     # -- reading --------------------------------------------------------------------------------
     async def profile(self, viewer: Agent, contact_id: str) -> ContactProfile:
-        seen = await self._visible(viewer, contact_id)
-        shown = seen.shown()
-        open_doc = next((c for c in shown if c["_id"] == seen.doc.get("open_conversation_id")
+        doc, ids, sight = await self._visible(viewer, contact_id)
+        open_doc = next((c for c in sight.shown if c["_id"] == doc.get("open_conversation_id")
                          and ConversationState(c["state"]) in OPEN_STATES), None)
         return ContactProfile(
-            id=ContactId(seen.doc["_id"]), display_name=seen.doc.get("display_name", ""),
-            identities=group_by_channel(list(seen.doc.get("identities", []))), open_conversation=open_doc,
-            conversations=shown, messages=await self._history.count_messages(*seen.split()),
-            merged_from=seen.ids[1:], requested_id=contact_id, may_edit=seen.editable(viewer))
+            id=ContactId(doc["_id"]), display_name=doc.get("display_name", ""),
+            identities=group_by_channel(list(doc.get("identities", []))), open_conversation=open_doc,
+            conversations=sight.shown,
+            messages=await self._history.count_messages(sight.with_notes, sight.without_notes),
+            merged_from=ids[1:], requested_id=contact_id, may_edit=sight.editable)
 
     async def timeline(self, viewer: Agent, contact_id: str, *, before: str | None, limit: int) -> TimelinePage:
         """The messages of the contact's conversations the viewer may see, across channels, oldest
         first; pages go backwards in time from ``before`` (None: the newest page)."""
-        seen = await self._visible(viewer, contact_id)
+        doc, _, sight = await self._visible(viewer, contact_id)
         limit = max(1, min(limit, MAX_PAGE))
         cursor = decode_cursor(before) if before else None
-        messages = await self._history.messages_before(*seen.split(), cursor, limit + 1)
+        messages = await self._history.messages_before(sight.with_notes, sight.without_notes, cursor, limit + 1)
         older = None
         if len(messages) > limit:
             messages = messages[1:]
             older = encode_cursor(messages[0].sent_at, messages[0].id)
-        return TimelinePage(contact_id=ContactId(seen.doc["_id"]), messages=messages, conversations=seen.shown(),
+        return TimelinePage(contact_id=ContactId(doc["_id"]), messages=messages, conversations=sight.shown,
                             older=older)
 
     async def search(self, viewer: Agent, text: str) -> list[dict[str, Any]]:
@@ -150,7 +150,7 @@ class ContactService:
             viewer, ConversationFacts.of(c, served_by_viewer=c["served_by_viewer"])).visible]
         return list(dict.fromkeys(visible))
 
-    async def _visible(self, viewer: Agent, contact_id: str) -> _Seen:
+    async def _visible(self, viewer: Agent, contact_id: str) -> tuple[dict[str, Any], list[str], ContactSight]:
         """The (surviving) contact, every id its conversations may carry (it and its tombstones),
         and what ``viewer`` may see of each conversation. Forbidden when she may see none."""
         if not sees_contacts(viewer):
@@ -160,24 +160,22 @@ class ContactService:
             raise NotFound(f"no contact {contact_id}")
         ids = [doc["_id"], *await self._contacts.merged_from(doc["_id"])]
         conversations = await self._history.conversations_of(ids)
-        facts = await self._facts_for(viewer, conversations)
-        if not may_see_contact(viewer, facts.values()):
+        sight = contact_sight(viewer, conversations, await self._served(viewer, conversations))
+        if not sight.visible:
             raise Forbidden("this contact has no conversation you may view")
-        sights = {cid: conversation_sight(viewer, f) for cid, f in facts.items()}
-        return _Seen(doc=doc, ids=ids, conversations=conversations, facts=facts, sights=sights)
+        return doc, ids, sight
 
-    async def _facts_for(self, viewer: Agent, conversations: list[dict[str, Any]]) -> dict[str, ConversationFacts]:
-        """The rule's view of each conversation; "served" is read (events) only where it counts."""
+    async def _served(self, viewer: Agent, conversations: list[dict[str, Any]]) -> set[str]:
+        """Which of ``conversations`` were ever assigned to ``viewer``; read only where the rule asks."""
         finished = [c["_id"] for c in conversations if ConversationState(c["state"]) in FINISHED]
-        served = set() if viewer.role in SEES_EVERYTHING else await self._history.served_among(finished, viewer.id)
-        return {c["_id"]: ConversationFacts.of(c, served_by_viewer=c["_id"] in served) for c in conversations}
+        return set() if viewer.role in SEES_EVERYTHING else await self._history.served_among(finished, viewer.id)
 
     # -- changing -------------------------------------------------------------------------------
     async def link(self, viewer: Agent, contact_id: str, channel: str, address: str) -> ContactProfile:
         """Add an identity (a phone number, an e-mail address) to a contact; idempotent.
         Raises IdentityTaken (naming the owner) when another contact has it: merge instead."""
         identity = normalise(channel, address)
-        doc = (await self._editable(viewer, contact_id)).doc
+        doc, _ = await self._editable(viewer, contact_id)
         owner = await self._contacts.owner_of(identity.key)
         if owner is not None and owner["_id"] != doc["_id"]:
             raise IdentityTaken(owner["_id"])
@@ -191,19 +189,18 @@ class ContactService:
 
     async def rename(self, viewer: Agent, contact_id: str, display_name: str) -> ContactProfile:
         name = clean_name(display_name)
-        seen = await self._editable(viewer, contact_id)
-        doc = seen.doc
+        doc, ids = await self._editable(viewer, contact_id)
         await self._contacts.rename(doc["_id"], name)
-        for cid in seen.ids:
+        for cid in ids:
             await self._history.rename(cid, name)
         await self._record("contact.renamed", viewer, [doc["_id"]], {})
         return await self.profile(viewer, doc["_id"])
 
-    async def _editable(self, viewer: Agent, contact_id: str) -> _Seen:
-        seen = await self._visible(viewer, contact_id)
-        if not seen.editable(viewer):
+    async def _editable(self, viewer: Agent, contact_id: str) -> tuple[dict[str, Any], list[str]]:
+        doc, ids, sight = await self._visible(viewer, contact_id)
+        if not sight.editable:
             raise Forbidden("agents change a contact only while they serve one of its conversations")
-        return seen
+        return doc, ids
 
     async def merge(self, viewer: Agent, survivor_id: str, other_id: str) -> MergeResult:
         """Merge ``other`` into ``survivor``: identities move, conversations are re-pointed, ``other``
@@ -236,10 +233,10 @@ class ContactService:
     async def _check_merge_rights(self, viewer: Agent, survivor_id: str, other_id: str) -> None:
         if viewer.role in SEES_EVERYTHING:
             return
-        sides = []
+        sides: list[list[ConversationFacts]] = []
         for cid in (survivor_id, other_id):
             conversations = await self._history.conversations_of([cid, *await self._contacts.merged_from(cid)])
-            sides.append((await self._facts_for(viewer, conversations)).values())
+            sides.append(facts_of(conversations, await self._served(viewer, conversations)))
         if not may_merge_contacts(viewer, sides[0], sides[1]):
             raise Forbidden("agents merge two contacts only while serving one and having served the other; "
                             "ask a supervisor")
@@ -282,30 +279,8 @@ class ContactService:
                                   "contacts": contacts, "detail": detail})
 
     async def audit(self, viewer: Agent, contact_id: str) -> list[dict[str, Any]]:
-        seen = await self._visible(viewer, contact_id)
-        return await self._audit.about_contact(seen.doc["_id"])
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Seen:
-    """One contact as one viewer may see it."""
-
-    doc: dict[str, Any]
-    ids: list[str]  # the contact and its tombstones
-    conversations: list[dict[str, Any]]  # all of them, oldest first
-    facts: dict[str, ConversationFacts]
-    sights: dict[str, Sight]
-
-    def shown(self) -> list[dict[str, Any]]:
-        return [c for c in self.conversations if self.sights[c["_id"]].visible]
-
-    def split(self) -> tuple[list[str], list[str]]:
-        """(conversations shown with their private notes, those shown without)."""
-        shown = [c["_id"] for c in self.shown()]
-        return [c for c in shown if self.sights[c].notes], [c for c in shown if not self.sights[c].notes]
-
-    def editable(self, viewer: Agent) -> bool:
-        return may_edit_contact(viewer, self.facts.values())
+        doc, _, _ = await self._visible(viewer, contact_id)
+        return await self._audit.about_contact(doc["_id"])
 
 
 def _identities_in(text: str) -> list[str]:

@@ -37,7 +37,7 @@ served the other one (a wrong merge shows one customer's history to another).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,3 +137,31 @@ def may_merge_contacts(viewer: Agent, survivor: Iterable[ConversationFacts],
 
     return (may_edit_contact(viewer, survivor) and served(other)) or (
         may_edit_contact(viewer, other) and served(survivor))
+
+
+# -- a contact as one viewer sees it --------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactSight:
+    """What one viewer may see and do of one contact."""
+
+    visible: bool
+    editable: bool  # rename, link identities
+    shown: list[dict[str, Any]]  # the conversations (documents) she may see, in the order given
+    with_notes: list[str]  # ids of the shown conversations whose private notes she may see
+    without_notes: list[str]  # ids of the others shown
+
+
+def facts_of(conversations: Iterable[Mapping[str, Any]], served: Collection[str]) -> list[ConversationFacts]:
+    """The rule's view of conversation documents; ``served``: the ids ever assigned to the viewer."""
+    return [ConversationFacts.of(c, served_by_viewer=c["_id"] in served) for c in conversations]
+
+
+def contact_sight(viewer: Agent, conversations: Sequence[dict[str, Any]], served: Collection[str]) -> ContactSight:
+    """The contact rule over all of a contact's conversations (documents)."""
+    facts = facts_of(conversations, served)
+    sights = [conversation_sight(viewer, f) for f in facts]
+    shown = [(c, s) for c, s in zip(conversations, sights, strict=True) if s.visible]
+    return ContactSight(visible=may_see_contact(viewer, facts), editable=may_edit_contact(viewer, facts),
+                        shown=[c for c, _ in shown], with_notes=[c["_id"] for c, s in shown if s.notes],
+                        without_notes=[c["_id"] for c, s in shown if not s.notes])

@@ -192,3 +192,27 @@ async def test_merge_needs_a_live_conversation_of_one_and_service_of_the_other(
     assert merged["merge"]["survivor"] == scene.contact
     # Bob served the survivor once but holds nothing live: still no merge, no edit.
     await staff["bob"].call("POST", f"/api/contacts/{scene.contact}/merge", {"other": other}, expect=403)
+
+
+async def test_an_agent_who_served_and_transferred_sees_it_again_only_once_finished(
+        hub: RunningHub, staff: dict[str, AgentClient]) -> None:
+    bob, alice = staff["bob"], staff["alice"]
+    conversation_id = await serve_once(bob, hub, "my bill is wrong", "bob's note")
+    await bob.call("POST", f"/api/conversations/{conversation_id}/transfer", {"queue": "billing"})
+    await bob.call("POST", "/api/me/status", {"status": "away"})
+    contact = (await hub.context.conversations.get_doc(conversation_id))["contact_id"]
+    await bob.call("GET", f"/api/conversations/{conversation_id}", expect=403)  # queued for billing: not his skill
+    await alice.connect()
+    await alice.available()
+    assert await alice.take_offer() == conversation_id
+    await bob.call("GET", f"/api/conversations/{conversation_id}", expect=403)  # Alice's now
+    await bob.call("GET", f"/api/contacts/{contact}/timeline", expect=403)
+    assert (await bob.call("GET", f"/api/contacts?q={quote(PHONE)}"))["contacts"] == []
+    await alice.call("POST", f"/api/conversations/{conversation_id}/resolve")
+    answer = await bob.call("GET", f"/api/conversations/{conversation_id}")  # served by him, finished
+    assert {e["message"]["text"] for e in answer["timeline"] if e["kind"] == "message"} == {
+        "my bill is wrong", "bob's note"}
+    assert texts(await bob.call("GET", f"/api/contacts/{contact}/timeline")) == {"my bill is wrong", "bob's note"}
+    found = await bob.call("GET", f"/api/contacts?q={quote(PHONE)}")
+    assert [c["id"] for c in found["contacts"]] == [contact]
+    await staff["chen"].call("GET", f"/api/conversations/{conversation_id}", expect=403)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hub.domain.ids import AgentId, Role, Skill
 from hub.domain.model import Agent
 from hub.domain.states import ConversationState
 from hub.domain.visibility import (
+    ContactSight,
     ConversationFacts,
     Sight,
+    contact_sight,
     conversation_sight,
     may_edit_contact,
     may_merge_contacts,
@@ -23,8 +27,8 @@ ME = "a_me"
 OTHER = "a_other"
 
 
-def staff(role: Role, skills: tuple[str, ...] = ("general",)) -> Agent:
-    return Agent(id=AgentId(ME), username="me", display_name="Me", role=role,
+def staff(role: Role, skills: tuple[str, ...] = ("general",), agent_id: str = ME) -> Agent:
+    return Agent(id=AgentId(agent_id), username="me", display_name="Me", role=role,
                  skills=frozenset(Skill(s) for s in skills), capacity={}, password_hash="")
 
 
@@ -112,6 +116,24 @@ def test_the_reported_case_one_old_conversation_does_not_open_another_agents_liv
     assert may_see_contact(bob, contact)
     assert [conversation_sight(bob, c) for c in contact] == [F, N]
     assert not may_edit_contact(bob, contact)
+
+
+def test_a_contact_shows_each_viewer_only_her_conversations_and_notes() -> None:
+    docs: list[dict[str, Any]] = [
+        {"_id": "c_old", "state": "resolved", "agent_id": OTHER},  # she served it, then transferred it
+        {"_id": "c_wait", "state": "queued", "agent_id": None, "skills": ["general"]},
+        {"_id": "c_live", "state": "assigned", "agent_id": ME}]
+    mine = contact_sight(staff(Role.AGENT), docs, served={"c_old"})
+    assert (mine.visible, mine.editable) == (True, True)
+    assert [c["_id"] for c in mine.shown] == ["c_old", "c_wait", "c_live"]
+    assert (mine.with_notes, mine.without_notes) == (["c_old", "c_live"], ["c_wait"])
+    stranger = staff(Role.AGENT, ("billing",), agent_id="a_stranger")  # lacks the queue's skill
+    assert contact_sight(stranger, docs, served=set()) == ContactSight(
+        visible=False, editable=False, shown=[], with_notes=[], without_notes=[])
+    trainer = contact_sight(staff(Role.TRAINER), docs, served=set())
+    assert not trainer.visible and trainer.shown == []
+    boss = contact_sight(staff(Role.SUPERVISOR), docs, served=set())
+    assert boss.editable and boss.with_notes == ["c_old", "c_wait", "c_live"] and boss.without_notes == []
 
 
 def test_contacts_are_not_for_trainers() -> None:
