@@ -5,18 +5,56 @@
 # The Rasa bot starts beside it unless HUB_BOT__RASA_URL is set (or HUB_NO_BOT=1): the first run
 # installs Rasa in its own venv and trains the model (several minutes), in the background. Until
 # the bot answers, every conversation is handed straight to a human with reason bot_unavailable.
+#
+# Stop it with Ctrl-C or `kill <pid of this script>` (SIGINT or SIGTERM): the hub stops its embedded
+# SecantusDB and redis-server, and the Rasa set-up and server started here are stopped too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HUB_SETUP_BROWSER=0 scripts/setup.sh
 
+hub_pid=""
+rasa_pid=""
+rasa_port=""
+
+stop_all() {
+  trap - INT TERM
+  if [ -n "$hub_pid" ]; then
+    kill -TERM "$hub_pid" 2>/dev/null || true
+  fi
+  if [ -n "$rasa_pid" ]; then
+    # The set-up runs in its own session (setsid): stop the whole of it (pip, rasa train, ...).
+    kill -TERM -- "-$rasa_pid" 2>/dev/null || true
+  fi
+  if [ -n "$rasa_port" ]; then
+    scripts/rasa.sh stop "$rasa_port" >/dev/null 2>&1 || true
+  fi
+}
+on_signal() {
+  stop_all
+  [ -z "$hub_pid" ] || wait "$hub_pid" 2>/dev/null || true
+  exit "$1"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap stop_all EXIT
+
 if [ -z "${HUB_BOT__RASA_URL:-}" ] && [ "${HUB_NO_BOT:-0}" != 1 ]; then
   rasa_port=${HUB_RASA_PORT:-5005}
-  mkdir -p .hub-data/logs
-  echo "run: starting the Rasa bot on 127.0.0.1:$rasa_port in the background (log: .hub-data/logs/rasa.log)"
-  (scripts/rasa.sh install && scripts/rasa.sh train >/dev/null \
-     && scripts/rasa.sh start "$rasa_port" .hub-data/logs/rasa.log >/dev/null) \
-     >> .hub-data/logs/rasa-setup.log 2>&1 &
-  trap 'scripts/rasa.sh stop "$rasa_port" >/dev/null 2>&1 || true' EXIT
+  logs=${HUB_EMBEDDED__DATA_DIR:-.hub-data}/logs
+  mkdir -p "$logs"
+  echo "run: starting the Rasa bot on 127.0.0.1:$rasa_port in the background (log: $logs/rasa.log)"
+  setsid bash -c 'scripts/rasa.sh install && scripts/rasa.sh train >/dev/null \
+                  && scripts/rasa.sh start "$1" "$2" >/dev/null' rasa-setup "$rasa_port" "$logs/rasa.log" \
+    >> "$logs/rasa-setup.log" 2>&1 < /dev/null &
+  rasa_pid=$!
   export HUB_BOT__RASA_URL="http://127.0.0.1:$rasa_port"
 fi
-.venv/bin/python -m hub serve --demo "$@"
+
+# In the background so that this script's traps run at once on a signal (bash runs them only after
+# a foreground command has ended); the hub itself handles SIGINT and SIGTERM by stopping cleanly.
+.venv/bin/python -m hub serve --demo "$@" &
+hub_pid=$!
+status=0
+wait "$hub_pid" || status=$?
+hub_pid=""
+exit "$status"
