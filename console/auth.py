@@ -45,7 +45,8 @@ async def check_password(request: web.Request, username: str, password: str) -> 
     hub, address = request.app[HUB], _client_address(request)
     wait_s = await hub.logins.attempt(username, address)
     if wait_s > 0:
-        raise retry_later(429, "too_many_attempts", "too many failed attempts; try again later", wait_s)
+        raise retry_later(429, "too_many_attempts",
+                          f"too many failed attempts; try again in {max(1, math.ceil(wait_s))} s", wait_s)
     agent = await hub.directory.agent_by_username(username)
     try:
         valid = await hub.hashing.verify(agent.password_hash if agent else None, password)
