@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
 from hub.config import LoginSettings
+from hub.embedded import free_port
 from hub.login_limits import RedisLoginThrottle
 from tests.conftest import eventually, make_settings
 
@@ -108,3 +109,20 @@ async def test_a_flood_of_bad_logins_is_bounded_and_a_good_login_gets_through(gu
     assert {status for status, _, _ in answers} <= {401, 503}
     assert pool.peak_admitted <= 1 + 3, "never more argon2 work admitted than threads + queue"
     assert pool.rejected >= len(busy)
+
+
+async def test_without_redis_each_process_counts_on_its_own() -> None:
+    gone = Redis(port=free_port(), socket_connect_timeout=0.2)  # nothing listens there
+    throttle = RedisLoginThrottle(gone, LoginSettings(account_free_failures=2, address_free_failures=3,
+                                                      backoff_base_s=60))
+    assert await throttle.attempt("dan", "10.0.0.9") == 0  # finds Redis gone
+    await throttle.failed("dan", "10.0.0.9")
+    assert await throttle.attempt("dan", "10.0.0.9") == 0
+    await throttle.failed("dan", "10.0.0.9")
+    assert await throttle.attempt("dan", "10.0.0.9") > 0, "the account backs off"
+    assert await throttle.attempt("erin", "10.0.0.9") == 0
+    await throttle.failed("erin", "10.0.0.9")
+    assert await throttle.attempt("erin", "10.0.0.9") > 0, "three failures from the address"
+    assert await throttle.attempt("erin", "10.0.0.10") == 0, "erin's own count is still low"
+    await throttle.succeeded("erin")
+    await gone.aclose()
