@@ -716,6 +716,8 @@ def hub_env(mongo_url: str, redis_url: str, port: int) -> dict[str, str]:
         "HUB_MONGO_URL": mongo_url, "HUB_REDIS_URL": redis_url, "HUB_MONGO_DB": "bench",
         "HUB_HTTP__HOST": "127.0.0.1", "HUB_HTTP__PORT": str(port),
         "HUB_WEBCHAT__RATE_PER_MINUTE": "100000", "HUB_ROUTING__OFFER_TIMEOUT_S": "60",
+        # all simulated customers share one loopback address
+        "HUB_WEBCHAT__IDENTITIES_BURST": "100000", "HUB_WEBCHAT__CONVERSATIONS_BURST": "100000",
         "HUB_SECRET_KEY": secrets.token_urlsafe(32),  # external URLs = production checks apply
         "PYTHONPATH": str(ROOT),
     })

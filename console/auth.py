@@ -12,6 +12,7 @@ from aiohttp import web
 
 from console.errors import api_error
 from console.keys import HUB
+from hub.client_address import client_address, parse_networks
 from hub.domain.model import Agent
 from hub.errors import NotFound
 from hub.passwords import HashingBusy
@@ -61,7 +62,9 @@ async def check_password(request: web.Request, username: str, password: str) -> 
 
 
 def _client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The peer, or behind a configured trusted proxy the address it forwarded (hub.client_address)."""
+    trusted = parse_networks(request.app[HUB].settings.http.trusted_proxies)
+    return client_address(request.remote, request.headers.getall("X-Forwarded-For", []), trusted)
 
 
 def retry_later(status: int, code: str, message: str, retry_after_s: float) -> web.HTTPException:

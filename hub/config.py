@@ -12,11 +12,12 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.client_address import parse_networks
+
 DEV_SECRET = "dev-only-change-me"
 MIN_SECRET_CHARS = 32
 # A 32-character hex key has fewer than 10 different characters about once in 14,000 draws.
 MIN_SECRET_DISTINCT_CHARS = 10
-
 
 
 class HttpSettings(BaseModel):
@@ -35,6 +36,16 @@ class HttpSettings(BaseModel):
         15.0, gt=0, description="A request line and headers not complete this long after the connection opened "
                                 "(or after their first byte, on a kept-alive connection) close the connection.")
     idle_timeout_s: float = Field(75.0, gt=0, description="A kept-alive connection idle this long is closed.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Reverse proxies (IP addresses or networks) whose X-Forwarded-For names the client; from any "
+                    "other peer the header is ignored and the peer's own address counts (rate limits, logs).")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # raises ValueError naming the bad entry
+        return value
 
 
 class LoginSettings(BaseModel):
@@ -63,6 +74,9 @@ class RoutingSettings(BaseModel):
     tick_s: float = Field(0.5, gt=0, description="How often each process looks for expired offers and work.")
     reoffer_after_s: float = Field(
         30.0, ge=0, description="An agent who declined or missed an offer is offered it again only after this.")
+    sweep_s: float = Field(
+        30.0, gt=0, description="How often each process puts back in line what MongoDB says is queued but Redis "
+                                "lost (an enqueue that failed while Redis was away).")
 
 
 class WebChatSettings(BaseModel):
@@ -72,6 +86,16 @@ class WebChatSettings(BaseModel):
     max_frame_bytes: int = Field(16384, gt=0, description="Largest WebSocket frame accepted.")
     rate_per_minute: int = Field(60, gt=0, description="Messages per minute per visitor before rate limiting.")
     default_queue: str = Field("general", description="Queue new web-chat conversations start in.")
+    identities_per_minute: float = Field(
+        10.0, gt=0, description="New visitor identities one client address may get per minute (after a burst).")
+    identities_burst: int = Field(20, ge=1, description="New visitor identities one client address may get at once.")
+    conversations_per_minute: float = Field(
+        10.0, gt=0, description="New conversations one client address may open per minute (after a burst).")
+    conversations_burst: int = Field(20, ge=1, description="New conversations one client address may open at once.")
+    max_identities_per_connection: int = Field(
+        3, ge=1, description="New identities one widget connection may get before it is closed.")
+    max_conversations_per_connection: int = Field(
+        5, ge=1, description="Conversations one widget connection may open before it is closed.")
 
 
 class BotSettings(BaseModel):

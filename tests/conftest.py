@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
-from hub.config import BotSettings, EmbeddedSettings, HttpSettings, RoutingSettings, Settings
+from hub.config import BotSettings, EmbeddedSettings, HttpSettings, RoutingSettings, Settings, WebChatSettings
 from hub.embedded import RunningService, free_port, start_redis, start_secantus, stop
 from hub.storage.database import Db, connect
 from hub.storage.directory import MongoDirectory
@@ -116,6 +116,9 @@ def make_settings(db_name: str, **routing: float) -> Settings:
         mongo_db=db_name,
         http=HttpSettings(host="127.0.0.1", port=0),
         routing=RoutingSettings(**{"offer_timeout_s": 5.0, "presence_ttl_s": 30.0, "tick_s": 0.1, **routing}),
+        # Every test customer connects from 127.0.0.1: one client address for all of them
+        # (tests/integration/test_webchat_limits.py checks the per-address limits themselves).
+        webchat=WebChatSettings(identities_burst=100_000, conversations_burst=100_000),
         embedded=EmbeddedSettings(),
     )
 

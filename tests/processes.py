@@ -14,6 +14,9 @@ import aiohttp
 from hub.embedded import free_port
 
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+# Every test customer connects from 127.0.0.1: one address for hundreds of visitors.
+MANY_CUSTOMERS_ON_LOOPBACK = {"HUB_WEBCHAT__IDENTITIES_BURST": "100000",
+                              "HUB_WEBCHAT__CONVERSATIONS_BURST": "100000"}
 
 
 class HubProcess:
@@ -26,7 +29,7 @@ class HubProcess:
         self.log_path = log_path
         self.env = {**os.environ, "HUB_MONGO_URL": mongo_url, "HUB_REDIS_URL": redis_url,
                     "HUB_MONGO_DB": db_name, "HUB_HTTP__PORT": str(self.port), "HUB_SECRET_KEY": TEST_SECRET,
-                    **{f"HUB_{k.upper()}": v for k, v in settings.items()}}
+                    **MANY_CUSTOMERS_ON_LOOPBACK, **{f"HUB_{k.upper()}": v for k, v in settings.items()}}
         self.process: subprocess.Popen[bytes] | None = None
 
     async def start(self, timeout: float = 30.0) -> HubProcess:

@@ -126,3 +126,22 @@ async def test_without_redis_each_process_counts_on_its_own() -> None:
     assert await throttle.attempt("erin", "10.0.0.10") == 0, "erin's own count is still low"
     await throttle.succeeded("erin")
     await gone.aclose()
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_address_is_backed_off(
+        db_name: str, mongo_url: str, redis_url: str, redis: Redis) -> None:
+    base = make_settings(db_name)
+    settings = base.model_copy(update={
+        "login": LoginSettings(account_free_failures=100, address_free_failures=2, backoff_base_s=60),
+        "http": base.http.model_copy(update={"trusted_proxies": ["127.0.0.1"]})})
+    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub, aiohttp.ClientSession() as http:
+        await load_demo(hub.context.directory)
+
+        async def status(forwarded_for: str, username: str, password: str = "wrong-password") -> int:
+            async with http.post(f"{hub.base_url}/api/login", json={"username": username, "password": password},
+                                 headers={"X-Forwarded-For": forwarded_for}) as resp:
+                return resp.status
+
+        assert [await status("203.0.113.9", f"guess{n}") for n in range(3)] == [401, 401, 429]
+        assert await status("6.6.6.6, 203.0.113.9", "alice", DEMO) == 429, "a client-written hop changes nothing"
+        assert await status("203.0.113.10", "alice", DEMO) == 200, "another customer behind the same proxy"

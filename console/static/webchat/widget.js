@@ -41,6 +41,8 @@
   var ERROR_TEXT = {
     too_long: 'Message too long',
     rate_limited: 'You are sending messages too quickly. Please wait a moment.',
+    too_many_conversations: 'Too many new conversations at once. Please wait a moment.',
+    too_many_identities: 'Too many new chat sessions at once. Please wait a moment.',
     bad_visitor: 'Your chat session expired; starting a new one.'
   };
 
@@ -739,6 +741,10 @@
   function onError(f) {
     var msg = ERROR_TEXT[f.code] || f.message || 'Something went wrong';
     showError(msg);
+    if (f.code === 'rate_limited' && typeof f.client_id === 'string') {
+      // refused for now, not lost: the entry stays in the outbox and goes again when the hub says
+      resendLater(f.client_id, typeof f.retry_after_ms === 'number' ? f.retry_after_ms : 2000);
+    }
     if (f.code === 'bad_visitor') {
       // stored identity rejected: start over as a new visitor (pending messages stay in the outbox)
       visitor = null;
@@ -751,6 +757,15 @@
       attempt = 0;
       scheduleReconnect(200);
     }
+  }
+
+  function resendLater(clientId, delayMs) {
+    setTimeout(function () {
+      var out = outboxLoad();
+      for (var i = 0; i < out.length; i++) {
+        if (out[i].client_id === clientId) { sendFrame(messageFrame(out[i])); return; }
+      }
+    }, Math.min(60000, Math.max(50, delayMs)));
   }
 
   // ---------------------------------------------------------- other tabs
