@@ -124,7 +124,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             store=RedisRoutingStore(redis), conversations=conversations, directory=directory, bus=bus,
             clock=clock, offer_timeout_s=settings.routing.offer_timeout_s,
             presence_ttl_s=settings.routing.presence_ttl_s, tick_s=settings.routing.tick_s,
-            reoffer_after_s=settings.routing.reoffer_after_s)
+            reoffer_after_s=settings.routing.reoffer_after_s, sweep_s=settings.routing.sweep_s)
         attachments = MongoAttachmentStore(db)
         service = ConversationService(
             clock=clock, conversations=conversations, messages=messages, contacts=MongoContactStore(db),

@@ -144,3 +144,7 @@ class RateLimiter(Protocol):
     """Token buckets shared by every hub process (``hub.limits.RedisRateLimiter``)."""
 
     async def allow(self, key: str, *, rate_per_s: float, burst: float) -> bool: ...
+
+    async def retry_after_s(self, key: str, *, rate_per_s: float, burst: float) -> float:
+        """Spend a token: 0 when there was one, else the seconds until there is (nothing spent)."""
+        ...

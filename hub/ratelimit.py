@@ -18,3 +18,8 @@ def take(bucket: Bucket | None, *, now_s: float, rate_per_s: float, burst: float
     if tokens < 1:
         return False, Bucket(tokens, now_s)
     return True, Bucket(tokens - 1, now_s)
+
+
+def wait_s(bucket: Bucket, *, rate_per_s: float) -> float:
+    """Seconds from the bucket's last update until it holds a whole token again."""
+    return max(0.0, (1 - bucket.tokens) / rate_per_s)

@@ -6,6 +6,7 @@ and in ``routing.policy``. Every state change is stored (with its event) before 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -46,6 +47,7 @@ BOT_NAME = "Northgrid assistant"
 STAFF = frozenset({Author.AGENT, Author.BOT})
 SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
 NUMBERED_ANSWER_MAX_CHARS = 60  # longer texts are never a quick-reply choice: skip the lookup
+ENQUEUE_BUDGET_S = 1.0  # a first message waits no longer for Redis; routing's sweep enqueues it later
 # Channels whose clients hold a live connection and get replies through the bus; every other
 # channel's replies go through the outbox (which fails them when the channel is not configured).
 PUSHED_LIVE: frozenset[str] = frozenset({"webchat"})
@@ -231,7 +233,11 @@ class ConversationService:
             changes["handover"] = {**handover, "queue": changes["queue"], "priority": changes["priority"]}
         queued = await self.transition(conversation, S.QUEUED, event_type, actor="system", changes=changes,
                                        detail=detail)
-        await self._router.enqueue(queued)
+        try:
+            async with asyncio.timeout(ENQUEUE_BUDGET_S):
+                await self._router.enqueue(queued)
+        except Exception as err:  # Redis away or slow: MongoDB says queued, and routing's sweep enqueues it
+            logger.warning("routing.enqueue.deferred id=%s error=%s", queued.id, type(err).__name__)
         return queued
 
     # -- the bot's side -------------------------------------------------------------------------

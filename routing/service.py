@@ -17,6 +17,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from redis.exceptions import RedisError
+
 from hub.clock import Clock, iso, to_ms
 from hub.domain.ids import AgentStatus, ConversationId
 from hub.domain.model import Agent, Conversation
@@ -67,7 +69,7 @@ class RoutingService:
 
     def __init__(self, *, store: RedisRoutingStore, conversations: ConversationReader, directory: QueueNames,
                  bus: EventBus, clock: Clock, offer_timeout_s: float, presence_ttl_s: float,
-                 tick_s: float, reoffer_after_s: float) -> None:
+                 tick_s: float, reoffer_after_s: float, sweep_s: float = SWEEP_EVERY_S) -> None:
         self._store = store
         self._conversations = conversations
         self._directory = directory
@@ -77,6 +79,7 @@ class RoutingService:
         self._presence_ttl_ms = int(presence_ttl_s * 1000)
         self._reoffer_after_ms = int(reoffer_after_s * 1000)
         self._tick_s = tick_s
+        self._sweep_s = sweep_s
         self._kick = asyncio.Event()
         self._transitions: Transitions | None = None
         self._process_id = secrets.token_hex(4)
@@ -192,11 +195,13 @@ class RoutingService:
                 await self.ensure_state()
                 if loop.time() >= next_sweep:
                     await self.sweep()
-                    next_sweep = loop.time() + SWEEP_EVERY_S
+                    next_sweep = loop.time() + self._sweep_s
                 await self.expire_offers()
                 await self.assign_round()
             except asyncio.CancelledError:
                 raise
+            except RedisError as err:  # an outage: one line per tick, not a traceback
+                logger.warning("routing.round.failed error=%s", type(err).__name__)
             except Exception:
                 logger.exception("routing.round.failed")
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
@@ -262,7 +267,7 @@ class RoutingService:
         """Put back in line what MongoDB says is queued but Redis lost (an enqueue that failed
         while Redis was briefly unreachable). Only conversations queued a while ago are looked at,
         so one being enqueued right now is not enqueued twice."""
-        settled = (now or self._clock.now()) - timedelta(seconds=SWEEP_EVERY_S / 2)
+        settled = (now or self._clock.now()) - timedelta(seconds=self._sweep_s / 2)
         queued = {c.id: (c, c.queue) for c in await self._conversations.queued_since(settled, limit=1000) if c.queue}
         lost = await self._store.missing([(cid, queue) for cid, (_, queue) in queued.items()])
         for cid in lost:
