@@ -22,7 +22,7 @@ from hub.accounts import AccountDesk, Publish
 from hub.bus import CHANNEL as BUS_CHANNEL
 from hub.config import Settings, load_settings
 from hub.configdoc import render_reference
-from hub.embedded import EmbeddedServiceError, embedded_services
+from hub.embedded import EmbeddedServiceError, embedded_services, keep_running
 from hub.errors import HubError, InvalidInput
 from hub.kpi import bot_kpis
 from hub.passwords import hash_password as hash_password_sync
@@ -31,6 +31,7 @@ from hub.storage.conversations import MongoConversationStore
 from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
 from hub.storage.sessions import MongoSessionStore
+from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger("hub")
 
@@ -187,10 +188,16 @@ async def serve(settings: Settings, *, with_demo: bool) -> int:
             print(f"error: {problem}", file=sys.stderr)
         return 2
     stop = stop_on_signals()  # first: a SIGINT/SIGTERM during start-up stops the hub once it has started
-    with contextlib.ExitStack() as stack:
+    async with contextlib.AsyncExitStack() as stack:
         if settings.mongo_url is None or settings.redis_url is None:
             data_dir = settings.embedded.data_dir
             mongo_service, redis_service = stack.enter_context(embedded_services(data_dir, data_dir / "logs"))
+            # Supervised: an embedded service that exits is started again (cancelled before they stop).
+            keeper = asyncio.create_task(keep_running([
+                service for service, external in ((mongo_service, settings.mongo_url),
+                                                  (redis_service, settings.redis_url)) if external is None]),
+                name="hub:embedded-keeper")
+            stack.push_async_callback(cancel_and_wait, keeper)
         mongo_url = settings.mongo_url.get_secret_value() if settings.mongo_url else mongo_service.url
         redis_url = settings.redis_url.get_secret_value() if settings.redis_url else redis_service.url
         async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub:

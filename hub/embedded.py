@@ -6,9 +6,11 @@ Production never uses this module: it sets ``HUB_MONGO_URL`` and ``HUB_REDIS_URL
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import logging
 import shutil
 import signal
@@ -16,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +34,7 @@ class RunningService:
     name: str
     url: str
     process: subprocess.Popen[bytes]
+    port: int
 
 
 PR_SET_PDEATHSIG = 1
@@ -77,7 +80,7 @@ def start_secantus(data_dir: Path | None, log_path: Path, port: int | None = Non
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                    preexec_fn=_die_with_parent)
     wait_for_port(port, process, "SecantusDB")
-    return RunningService("mongo", f"mongodb://127.0.0.1:{port}/?directConnection=true", process)
+    return RunningService("mongo", f"mongodb://127.0.0.1:{port}/?directConnection=true", process, port)
 
 
 def start_redis(data_dir: Path | None, log_path: Path, port: int | None = None) -> RunningService:
@@ -94,7 +97,7 @@ def start_redis(data_dir: Path | None, log_path: Path, port: int | None = None) 
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                                preexec_fn=_die_with_parent)
     wait_for_port(port, process, "redis-server")
-    return RunningService("redis", f"redis://127.0.0.1:{port}/0", process)
+    return RunningService("redis", f"redis://127.0.0.1:{port}/0", process, port)
 
 
 def stop(service: RunningService, timeout_s: float = 10.0) -> None:
@@ -108,17 +111,74 @@ def stop(service: RunningService, timeout_s: float = 10.0) -> None:
         service.process.wait()
 
 
+class Supervised:
+    """An embedded service that is started again when it exits: on the same port, so its URL (and
+    every client's connection pool) stays valid. A restarted redis-server is empty, which routing
+    notices and rebuilds from MongoDB; a restarted SecantusDB reopens its data folder."""
+
+    def __init__(self, name: str, start: Callable[[int | None], RunningService]) -> None:
+        self.name = name
+        self._start = start
+        self.current = start(None)
+        self.restarts = 0
+
+    @property
+    def url(self) -> str:
+        return self.current.url
+
+    def exited(self) -> int | None:
+        """The exit code when the service has stopped by itself, else None."""
+        return self.current.process.poll()
+
+    def restart(self) -> None:
+        """Blocking (waits for the port): call it from a thread."""
+        self.current = self._start(self.current.port)
+        self.restarts += 1
+
+    def stop(self) -> None:
+        stop(self.current)
+
+
+async def keep_running(services: list[Supervised], *, check_every_s: float = 0.5,
+                       max_backoff_s: float = 30.0) -> None:
+    """Restart whichever service exited, with a backoff per service while restarts keep failing.
+    Runs until cancelled (``hub serve`` cancels it before it stops the services)."""
+    failures = dict.fromkeys((s.name for s in services), 0)
+    next_try = dict.fromkeys((s.name for s in services), 0.0)
+    loop = asyncio.get_running_loop()
+    while True:
+        for service in services:
+            code = service.exited()
+            if code is None or loop.time() < next_try[service.name]:
+                continue
+            logger.warning("embedded.exited name=%s code=%s restarting", service.name, code)
+            try:
+                await asyncio.to_thread(service.restart)
+            except (EmbeddedServiceError, OSError) as err:
+                failures[service.name] += 1
+                delay = min(max_backoff_s, 2.0 ** failures[service.name])
+                next_try[service.name] = loop.time() + delay
+                logger.error("embedded.restart_failed name=%s error=%s retry_in_s=%.0f", service.name, err, delay)
+            else:
+                failures[service.name] = 0
+                logger.warning("embedded.restarted name=%s url=%s restarts=%d", service.name, service.url,
+                               service.restarts)
+        await asyncio.sleep(check_every_s)
+
+
 @contextlib.contextmanager
-def embedded_services(data_dir: Path | None, log_dir: Path) -> Iterator[tuple[RunningService, RunningService]]:
-    """Start SecantusDB and Redis, yield them, stop both (reverse order) whatever happens."""
+def embedded_services(data_dir: Path | None, log_dir: Path) -> Iterator[tuple[Supervised, Supervised]]:
+    """Start SecantusDB and Redis, yield them, stop both (reverse order) whatever happens.
+    ``keep_running`` restarts either when it exits meanwhile."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    mongo = start_secantus(data_dir / "mongo" if data_dir else None, log_dir / "secantus.log")
+    mongo_dir, redis_dir = (data_dir / "mongo", data_dir / "redis") if data_dir else (None, None)
+    mongo = Supervised("mongo", functools.partial(start_secantus, mongo_dir, log_dir / "secantus.log"))
     try:
-        redis = start_redis(data_dir / "redis" if data_dir else None, log_dir / "redis.log")
+        redis = Supervised("redis", functools.partial(start_redis, redis_dir, log_dir / "redis.log"))
         try:
             logger.info("embedded.started mongo=%s redis=%s", mongo.url, redis.url)
             yield mongo, redis
         finally:
-            stop(redis)
+            redis.stop()
     finally:
-        stop(mongo)
+        mongo.stop()

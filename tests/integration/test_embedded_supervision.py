@@ -1,0 +1,80 @@
+"""``hub serve`` on its embedded services keeps them running: a redis-server or SecantusDB that
+dies is started again on the same port, and the hub serves customers again without a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from hub.embedded import free_port
+from tests.clients import AgentClient, WidgetClient
+from tests.conftest import eventually
+from tests.integration.test_stopping import ROOT, Process, alive, descendants, log_text, serving
+
+
+def _one(processes: dict[Process, str], name: str) -> Process:
+    found = [p for p, cmd in processes.items() if name in cmd]
+    assert len(found) == 1, processes
+    return found[0]
+
+
+async def _ready(base_url: str) -> bool:
+    try:
+        async with aiohttp.ClientSession() as http, http.get(base_url + "/readyz") as resp:
+            return resp.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
+@pytest.mark.parametrize("victim", ["redis-server", "secantusd"])
+async def test_a_dead_embedded_service_is_started_again_and_the_hub_serves_on(tmp_path: Path, victim: str) -> None:
+    port, log = free_port(), tmp_path / "serve.log"
+    base_url = f"http://127.0.0.1:{port}"
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"HUB_MONGO_URL", "HUB_REDIS_URL", "HUB_BOT__RASA_URL"}}
+    env.update(HUB_HTTP__PORT=str(port), HUB_EMBEDDED__DATA_DIR=str(tmp_path / "data"),
+               HUB_ROUTING__TICK_S="0.1")
+    with log.open("ab") as out:
+        process = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--demo"], cwd=ROOT, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        await eventually(lambda: serving(port, process, log), timeout=120, interval=0.2)
+        await eventually(lambda: "Agent console:" in log_text(log), timeout=30)  # the demo data is in
+        first = _one(descendants(process.pid), victim)
+        os.kill(first[0], signal.SIGKILL)
+        await eventually(lambda: not alive(first), timeout=10)
+
+        def restarted() -> bool:
+            now = {p for p, cmd in descendants(process.pid).items() if victim in cmd}
+            return bool(now) and first not in now
+
+        await eventually(restarted, timeout=60, interval=0.2)
+        await eventually(lambda: _ready(base_url), timeout=60, interval=0.2)
+        assert "embedded.restarted name=" in log_text(log)
+        # Customers and agents carry on: demo data survived (SecantusDB keeps its folder), routing
+        # rebuilt what Redis lost, and a new conversation reaches an available agent.
+        alice = await AgentClient.online(base_url, "alice")
+        async with aiohttp.ClientSession() as http:
+            widget = WidgetClient(base_url, http)
+            await widget.connect()
+            asked = await widget.say("is the hub back?")
+            offer = await alice.next("offer", timeout=30, conversation__id=asked["conversation_id"])
+            assert offer["type"] == "offer"
+        await alice.close()
+    finally:
+        started = descendants(process.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            await asyncio.to_thread(process.wait, 30)
+        for left in (p for p in started if alive(p)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(left[0], signal.SIGKILL)
