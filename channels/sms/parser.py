@@ -104,7 +104,7 @@ def decode_text(raw: bytes, coding: int, charset: str) -> str:
     try:
         codecs.lookup(name)
         return raw.decode(name)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, UnicodeError):  # not only UnicodeDecodeError: "undefined", "idna", "punycode"
         raise SmsInputError("text does not decode in its charset") from None
 
 
