@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from telegram import Message, PhotoSize, Update
+from telegram import Message, PhotoSize, Update, User
 
 from hub.domain.text import invalid_text_path, repair
 
@@ -24,6 +24,10 @@ OTHER_CONTENT = ("sticker", "voice", "audio", "video", "video_note", "animation"
 
 class UpdateError(ValueError):
     """The request body is not a JSON object (so not an Update)."""
+
+
+class Mistyped(ValueError):
+    """A field the hub reads does not have the Bot API's type (PTB's ``de_json`` checks no types)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,19 +74,24 @@ def to_update(data: dict[str, Any]) -> Update | None:
     """PTB's own parsing of the Update object; None when it is not one (missing or mistyped fields)."""
     try:
         return Update.de_json(data, None) if isinstance(data.get("update_id"), int) else None
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
-        return None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError):
+        return None  # RecursionError: reply_to_message nested hundreds deep (Telegram nests one level)
 
 
 def parse_update(update: Update, now: datetime) -> ParsedUpdate | None:
     """``now`` dates a button press: a CallbackQuery carries no date of its own. Text that is not
     valid Unicode (possible only in polling, the webhook refuses it) is repaired, not lost: an
-    update that cannot be stored would be fetched again and again."""
+    update that cannot be stored would be fetched again and again. An update whose fields do not
+    have the Bot API's types (a number as text, a list as chat id) is no update Telegram sends:
+    None, like every other update the hub ignores."""
     parsed: ParsedUpdate | None = None
-    if update.message is not None:
-        parsed = parse_message(update.message)
-    elif update.callback_query is not None:
-        parsed = parse_callback(update, now)
+    try:
+        if update.message is not None:
+            parsed = parse_message(update.message)
+        elif update.callback_query is not None:
+            parsed = parse_callback(update, now)
+    except Mistyped:
+        return None
     if parsed is None:
         return None
     return replace(parsed, text=repair(parsed.text), sender_name=_repaired(parsed.sender_name),
@@ -98,6 +107,7 @@ def _repaired(text: str | None) -> str | None:
 def parse_message(message: Message) -> ParsedUpdate | None:
     if message.chat.type != "private" or message.from_user is None or message.from_user.is_bot:
         return None
+    _check_message(message)
     files: tuple[FileRef, ...] = ()
     text = message.text or message.caption or ""
     if message.photo:
@@ -107,6 +117,9 @@ def parse_message(message: Message) -> ParsedUpdate | None:
         text = text or "[photo]"
     elif message.document is not None:
         doc = message.document
+        _check(str, doc.file_id, doc.file_unique_id)
+        _check(str | None, doc.file_name, doc.mime_type)
+        _check(int | None, doc.file_size)
         files = (FileRef(file_id=doc.file_id, filename=doc.file_name or f"document_{doc.file_unique_id}",
                          content_type=doc.mime_type or "application/octet-stream", size=doc.file_size),)
         text = text or f"[document: {files[0].filename}]"
@@ -124,15 +137,44 @@ def parse_callback(update: Update, now: datetime) -> ParsedUpdate | None:
     query = update.callback_query
     if query is None or not query.data:
         return None  # a game button: we never send those
+    _check(str, query.id, query.data)
+    _check_user(query.from_user)
     message = query.message
     if message is not None and message.chat.type != "private":
         return None
+    if message is not None:
+        _check(int, message.chat.id, message.message_id)
     chat_id = message.chat.id if message is not None else query.from_user.id
     title = _button_title(message, query.data) if isinstance(message, Message) else None
     return ParsedUpdate(external_id=f"cb:{query.id}", chat_id=str(chat_id), sender_name=query.from_user.full_name,
                         text=title or query.data, received_at=now, payload=query.data,
                         callback_query_id=query.id,
                         keyboard_message_id=message.message_id if message is not None else None)
+
+
+def _check(kind: Any, *values: object) -> None:
+    """Raise ``Mistyped`` unless every value is a ``kind`` (``bool`` is no ``int`` here)."""
+    for value in values:
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise Mistyped(f"a field is not {kind}")
+
+
+def _check_user(user: User) -> None:
+    _check(int, user.id)
+    _check(str, user.first_name)
+    _check(str | None, user.last_name)
+
+
+def _check_message(message: Message) -> None:
+    """The fields ``parse_message`` reads, as the Bot API types them."""
+    assert message.from_user is not None
+    _check(int, message.chat.id, message.message_id)
+    _check_user(message.from_user)
+    _check(str | None, message.text, message.caption)
+    for size in message.photo or ():
+        _check(str, size.file_id, size.file_unique_id)
+        _check(int, size.width, size.height)
+        _check(int | None, size.file_size)
 
 
 def _largest(sizes: tuple[PhotoSize, ...]) -> PhotoSize:
@@ -146,5 +188,6 @@ def _button_title(message: Message, data: str) -> str | None:
     for row in markup.inline_keyboard:
         for button in row:
             if button.callback_data == data:
+                _check(str, button.text)
                 return button.text
     return None
