@@ -66,7 +66,11 @@ async def body(request: web.Request, model: type[T]) -> T:
     """Parse and validate a JSON body; a clear 4xx for anything else."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise api_error(413, "too_large", f"body over {MAX_BODY} bytes")
-    raw = await request.read()
+    return parse_body(await request.read(), model)
+
+
+def parse_body(raw: bytes, model: type[T]) -> T:
+    """The pure half of ``body``: bytes to a validated model, or an ``api_error`` 400."""
     try:
         data = json.loads(raw.decode("utf-8"))
         invalid = invalid_text_path(data)
