@@ -718,6 +718,7 @@ def hub_env(mongo_url: str, redis_url: str, port: int) -> dict[str, str]:
         "HUB_WEBCHAT__RATE_PER_MINUTE": "100000", "HUB_ROUTING__OFFER_TIMEOUT_S": "60",
         # all simulated customers share one loopback address
         "HUB_WEBCHAT__IDENTITIES_BURST": "100000", "HUB_WEBCHAT__CONVERSATIONS_BURST": "100000",
+        "HUB_WEBCHAT__CONNECTIONS_BURST": "100000", "HUB_WEBCHAT__FRAMES_PER_SECOND": "100000",
         "HUB_SECRET_KEY": secrets.token_urlsafe(32),  # external URLs = production checks apply
         "PYTHONPATH": str(ROOT),
     })

@@ -36,6 +36,12 @@ class HttpSettings(BaseModel):
         15.0, gt=0, description="A request line and headers not complete this long after the connection opened "
                                 "(or after their first byte, on a kept-alive connection) close the connection.")
     idle_timeout_s: float = Field(75.0, gt=0, description="A kept-alive connection idle this long is closed.")
+    ws_send_timeout_s: float = Field(
+        5.0, gt=0, description="A WebSocket frame (console or widget) not written within this time means the client "
+                               "stopped reading: the socket is closed (1013) and the client reconnects and resyncs.")
+    ws_buffer_frames: int = Field(
+        256, ge=1, description="Frames queued for one WebSocket; one more means the client stopped reading: the "
+                               "connection is dropped and the client reconnects and resyncs.")
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Reverse proxies (IP addresses or networks) whose X-Forwarded-For names the client; from any "
@@ -96,6 +102,14 @@ class WebChatSettings(BaseModel):
         3, ge=1, description="New identities one widget connection may get before it is closed.")
     max_conversations_per_connection: int = Field(
         5, ge=1, description="Conversations one widget connection may open before it is closed.")
+    connections_per_minute: float = Field(
+        60.0, gt=0, description="Widget connections one client address may open per minute (after a burst); "
+                                "more are answered 429 before the WebSocket upgrade.")
+    connections_burst: int = Field(60, ge=1, description="Widget connections one client address may open at once.")
+    frames_per_second: float = Field(
+        5.0, gt=0, description="Frames one widget connection may send per second (after a burst), refused ones "
+                               "included; a connection over it is closed (1008).")
+    frames_burst: int = Field(40, ge=1, description="Frames one widget connection may send at once.")
 
 
 class BotSettings(BaseModel):
@@ -148,6 +162,14 @@ class OutboxSettings(BaseModel):
     poll_s: float = Field(1.0, gt=0, description="How often each process looks for due messages it was not woken for.")
     lease_s: float = Field(60.0, gt=0, description="A send not finished by then (process died) is tried again.")
     parallel: int = Field(16, ge=1, description="Sends in flight per process, all channels together.")
+
+
+class ConsumersSettings(BaseModel):
+    """Durable consumers: projections that read the event table from their own checkpoints."""
+
+    enabled: bool = Field(True, description="Run the durable projections (kpi_intervals) in this hub.")
+    poll_s: float = Field(1.0, gt=0, description="How often a consumer looks for new events it was not woken for.")
+    batch: int = Field(200, ge=1, description="Events a consumer reads and applies at once.")
 
 
 class TelegramSettings(BaseModel):
@@ -263,6 +285,7 @@ class Settings(BaseSettings):
     bot: BotSettings = BotSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
     outbox: OutboxSettings = OutboxSettings()
+    consumers: ConsumersSettings = ConsumersSettings()
     training: TrainingSettings = TrainingSettings()
     telegram: TelegramSettings = TelegramSettings()
     sms: SmsSettings = SmsSettings()

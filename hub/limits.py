@@ -1,11 +1,12 @@
 """Rate limits shared by every hub process: a token bucket per key in Redis (one Lua call).
 
 The bucket arithmetic is ``hub.ratelimit.take``'s, run by Redis on its own clock so that all
-processes agree. Redis is never waited for: each call has a budget of ``REDIS_BUDGET_S``, and
-when Redis does not answer within it, each process falls back to a bucket of its own (bounded
-memory) for ``REDIS_PAUSE_S``, after which one call at a time probes Redis again. A Redis outage
-loosens the limit to one bucket per process and never delays customers by the client's
-reconnect attempts; a recovered Redis starts from its own (idle, so full) buckets.
+processes agree. Each process also keeps its own bucket per key (bounded memory), always spent
+alongside, and the stricter of the two answers wins. Redis is never waited for: each call has a
+budget of ``REDIS_BUDGET_S``, and when Redis does not answer within it, the process's own buckets
+decide alone for ``REDIS_PAUSE_S``, after which one call at a time probes Redis again. A Redis
+outage loosens the limit to one bucket per process and never delays customers by the client's
+reconnect attempts.
 """
 
 from __future__ import annotations
@@ -59,7 +60,14 @@ class RedisRateLimiter:
         return await self.retry_after_s(key, rate_per_s=rate_per_s, burst=burst) == 0
 
     async def retry_after_s(self, key: str, *, rate_per_s: float, burst: float) -> float:
-        """Spend one token of ``key``'s bucket: 0 when there was one, else the seconds until there is."""
+        """Spend one token of ``key``'s bucket: 0 when there was one, else the seconds until there is.
+
+        This process's own bucket for ``key`` is always spent too, and the stricter answer wins: it
+        can only refuse what the shared bucket would refuse as well (this process's spending is part
+        of everyone's), and when Redis does not answer in time (down, or this process's event loop
+        running late under load) the fallback starts from what was really spent, not from a full
+        bucket: an attack that slows the hub must not earn itself extra quota."""
+        local_wait = self._locally(key, rate_per_s=rate_per_s, burst=burst)
         recovering = self._redis_paused_until > 0
         if time.monotonic() >= self._redis_paused_until and not (recovering and self._probing):
             self._probing = recovering
@@ -69,14 +77,14 @@ class RedisRateLimiter:
                 if recovering:
                     logger.info("ratelimit.redis_back")
                     self._redis_paused_until = 0.0
-                return int(wait_ms) / 1000
+                return max(local_wait, int(wait_ms) / 1000)
             except (RedisError, TimeoutError) as err:
                 logger.warning("ratelimit.redis_unavailable error=%s local_for_s=%.0f", type(err).__name__,
                                REDIS_PAUSE_S)
                 self._redis_paused_until = time.monotonic() + REDIS_PAUSE_S
             finally:
                 self._probing = False
-        return self._locally(key, rate_per_s=rate_per_s, burst=burst)
+        return local_wait
 
     def _locally(self, key: str, *, rate_per_s: float, burst: float) -> float:
         if len(self._local) > MAX_LOCAL_BUCKETS:

@@ -118,7 +118,7 @@ def make_settings(db_name: str, **routing: float) -> Settings:
         routing=RoutingSettings(**{"offer_timeout_s": 5.0, "presence_ttl_s": 30.0, "tick_s": 0.1, **routing}),
         # Every test customer connects from 127.0.0.1: one client address for all of them
         # (tests/integration/test_webchat_limits.py checks the per-address limits themselves).
-        webchat=WebChatSettings(identities_burst=100_000, conversations_burst=100_000),
+        webchat=WebChatSettings(identities_burst=100_000, conversations_burst=100_000, connections_burst=100_000),
         embedded=EmbeddedSettings(),
     )
 

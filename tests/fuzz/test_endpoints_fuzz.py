@@ -60,7 +60,8 @@ async def hub(standin: BotApiStandIn, db_name: str, mongo_url: str, redis_url: s
     settings = telegram_settings(make_settings(db_name), standin).model_copy(update={
         "sms": SmsSettings(kannel_url="http://127.0.0.1:9", secret=SecretStr(SMS_SECRET)),
         "webchat": WebChatSettings(rate_per_minute=100_000, identities_burst=100_000, conversations_burst=100_000,
-                                   max_identities_per_connection=1000, max_conversations_per_connection=1000),
+                                   connections_burst=100_000, max_identities_per_connection=1000,
+                                   max_conversations_per_connection=1000),
         "login": LoginSettings(account_free_failures=100_000, address_free_failures=100_000),
     })
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:

@@ -55,7 +55,8 @@ async def test_sigkill_loses_no_acknowledged_message(mongo_url: str, redis_url: 
     await create_agent(directory, username="nightshift", display_name="Night Shift", role="agent",
                        password="northgrid-demo", skills=["general"], capacity={"webchat": CUSTOMERS})
     hub = await HubProcess(mongo_url=mongo_url, redis_url=redis_url, db_name=db_name,
-                           log_path=tmp_path / "hub.log", webchat__rate_per_minute="100000").start()
+                           log_path=tmp_path / "hub.log", webchat__rate_per_minute="100000",
+                           webchat__frames_per_second="100000").start()
     try:
         async with aiohttp.ClientSession() as http:
             customers = [RecordingCustomer(hub.base_url, http, i) for i in range(CUSTOMERS)]

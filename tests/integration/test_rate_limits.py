@@ -4,10 +4,11 @@ and fall back to a per-process bucket when Redis is gone."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from redis.asyncio import Redis
 
-from hub.embedded import free_port
+from hub.embedded import free_port, start_redis, stop
 from hub.limits import RedisRateLimiter
 
 
@@ -33,3 +34,20 @@ async def test_without_redis_each_process_limits_on_its_own_without_delay() -> N
     assert verdicts == [True, True, False, False]
     assert loop.time() - started < 0.5, "no reconnect attempts per message while Redis is known to be gone"
     await gone.aclose()
+
+
+async def test_a_redis_that_stops_answering_earns_no_one_a_fresh_bucket(artifacts: Path) -> None:
+    """The fallback starts from what this process really spent: an attacker who slows the hub
+    (or Redis) down must not get a full bucket when the limiter stops waiting for Redis."""
+    service = start_redis(None, artifacts / "redis-limits.log")
+    client = Redis.from_url(service.url, socket_timeout=0.2, socket_connect_timeout=0.2)
+    try:
+        limiter = RedisRateLimiter(client)
+        spent = [await limiter.allow("webchat-identities:203.0.113.1", rate_per_s=0.01, burst=3) for _ in range(4)]
+        assert spent == [True, True, True, False]
+        stop(service)
+        assert not await limiter.allow("webchat-identities:203.0.113.1", rate_per_s=0.01, burst=3)
+        assert await limiter.allow("webchat-identities:203.0.113.2", rate_per_s=0.01, burst=3), "others still pass"
+    finally:
+        stop(service)
+        await client.aclose()

@@ -132,3 +132,34 @@ async def test_without_a_trusted_proxy_a_forwarded_header_changes_nothing(limite
             frame = await _hello(await _socket(http, limited_hub, f"203.0.113.{n + 1}"))
             answers.append(frame["type"] if frame["type"] == "welcome" else frame["code"])
         assert answers == ["welcome", "welcome", "rate_limited"]
+
+
+@pytest.mark.parametrize("limited_hub", [{"webchat": {"frames_burst": 8, "frames_per_second": 0.01}}],
+                         indirect=True)
+async def test_a_socket_sending_garbage_as_fast_as_it_can_is_closed(limited_hub: RunningHub) -> None:
+    """Refused frames cost the hub too: the lone-surrogate attacker got 7,000 refusals a second."""
+    async with aiohttp.ClientSession() as http:
+        ws = await _socket(http, limited_hub)
+        codes = []
+        for _ in range(12):
+            if ws.closed:
+                break
+            await ws.send_str('{"type":"message","client_id":"abcdefgh0001","text":"x \\ud800"}')
+            msg = await ws.receive(timeout=10)
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                break
+            codes.append(msg.json()["code"])
+        assert codes == ["invalid_text"] * 8 + ["too_many_frames"]
+        assert await _closed_with(ws) == aiohttp.WSCloseCode.POLICY_VIOLATION
+
+
+@pytest.mark.parametrize("limited_hub", [{"webchat": {"connections_burst": 3, "connections_per_minute": 0.01}}],
+                         indirect=True)
+async def test_connections_per_client_address_are_limited_before_the_upgrade(limited_hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(3):
+            await _socket(http, limited_hub)
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await _socket(http, limited_hub)
+        assert refused.value.status == 429
+        assert int(refused.value.headers["Retry-After"]) >= 1  # type: ignore[index]
