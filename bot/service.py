@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from bot.handover import Decision, HandoverPolicy, Reading, decide, route_for
 from hub.domain.bot import BotTurn, HandoverContext, HandoverReason
+from hub.domain.events import EventType
 from hub.domain.ids import Author
 from hub.domain.model import Conversation, Message
 from hub.domain.states import ConversationState
@@ -57,7 +58,7 @@ class Conversations(Protocol):
 
     async def bot_reply(self, conversation_id: str, text: str, buttons: list[dict[str, str]]) -> Message | None: ...
 
-    async def queue_for_humans(self, conversation: Conversation, queue_id: str, *, event_type: str,
+    async def queue_for_humans(self, conversation: Conversation, queue_id: str, *, event_type: EventType,
                                handover: Mapping[str, Any] | None = None,
                                detail: Mapping[str, str] | None = None) -> Conversation: ...
 
@@ -129,7 +130,7 @@ class BotService:
         context = await self._context(conversation, decision.handover, turn, memory, queue)
         try:
             await self._conversations.queue_for_humans(
-                conversation, queue, event_type="handed_over", handover=context.to_doc(),
+                conversation, queue, event_type=EventType.HANDED_OVER, handover=context.to_doc(),
                 detail={"reason": decision.handover.value, "intent": intent or ""})
         except (IllegalTransition, ConcurrentUpdate):
             return  # already handed over (a concurrent turn) or resolved

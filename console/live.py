@@ -1,4 +1,4 @@
-"""Live console: the agent WebSockets this process holds, fed from the cross-process bus.
+"""Live console: the agent WebSockets this process holds, fed by typed facts from the bus.
 
 Who gets a ``conversation`` frame is decided per frame by the one visibility rule
 (``hub.domain.visibility`` through ``ConversationService.may_view``): an agent, the conversations
@@ -6,70 +6,105 @@ she holds and those queued for her skills; supervisors and admins everything; tr
 conversation that leaves someone's sight is announced as ``conversation_gone`` without content.
 Message, status and typing frames go only to the holding agent and to supervisors and admins,
 who may all see private notes.
+
+The fan-out path never waits: each frame is encoded once and queued on each socket's
+``SocketWriter`` (a client that stops reading is disconnected, never waited on), and it reads
+nothing from MongoDB. Who holds a conversation comes from the ``conversation`` facts seen (or the
+message fact's own ``holder``); an offer's summary from the ``offered`` transition's fact. A
+status or typing fact of a conversation this process has seen nothing of is handed to the
+holder-lookup task, which reads MongoDB off the fan-out path; delivered receipts are written by
+their own task too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from aiohttp import web
-
+from hub.clock import iso
 from hub.context import HubContext
+from hub.domain.events import (
+    ConversationChanged,
+    MessageStored,
+    OfferMade,
+    OfferWithdrawn,
+    StatusChanged,
+    TypingChanged,
+)
 from hub.domain.ids import Author
 from hub.domain.model import Agent
+from hub.domain.states import HELD_BY_AGENT, OPEN_STATES, ConversationState
 from hub.domain.visibility import SEES_EVERYTHING
+from hub.ports import EventBus
 from hub.service import ConversationService
+from hub.socket_writer import SocketWriter
 from hub.tasks import cancel_and_wait
-from hub.wire import agent_json, summary_json
+from hub.wire import agent_json
 
 logger = logging.getLogger(__name__)
 
 SUPERVISING = SEES_EVERYTHING
 OVERVIEW_PERIOD_S = 1.0
-HOLDING_STATES = frozenset({"offered", "assigned", "wrap_up"})
+HOLDING_STATES = frozenset({ConversationState.OFFERED, *HELD_BY_AGENT})
 RECEIPT_BATCH = 500
+MAX_REMEMBERED = 100_000  # open conversations whose holder this process remembers (oldest forgotten first)
+SUBSCRIBER = "console:live"
+
+
+def frame_text(frame: Mapping[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"))
 
 
 class ConsoleLive:
-    """Lifecycle: ``async with live`` runs the supervisor overview pusher."""
+    """Lifecycle: ``async with live`` runs the supervisor overview pusher, the receipt writer and
+    the holder lookups; ``listen(bus)`` subscribes it (one subscriber: facts in bus order)."""
 
     def __init__(self, hub: HubContext) -> None:
         self._hub = hub
-        self._sockets: dict[str, set[web.WebSocketResponse]] = {}
+        self._sockets: dict[str, set[SocketWriter]] = {}
         self._agents: dict[str, Agent] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._receipts_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         # Delivered receipts are written in batches by their own task, never on the bus path,
         # so one slow write cannot hold up the frames of every other conversation.
         self._delivered: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-        # conversation id -> agent holding it (None: nobody). Kept current by "conversation"
-        # events, filled from MongoDB on a miss, so a message costs no read.
+        # conversation id -> agent holding it (None: nobody), kept by every conversation fact.
         self._holders: dict[str, str | None] = {}
+        # conversation id -> its summary while it is offered (the offer frame's content)
+        self._offered: dict[str, Mapping[str, Any]] = {}
+        # frames waiting for the holder of a conversation this process knows nothing of
+        self._lookups: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
 
     async def __aenter__(self) -> ConsoleLive:
-        self._task = asyncio.create_task(self._push_overview(), name="console:overview")
-        self._receipts_task = asyncio.create_task(self._write_receipts(), name="console:receipts")
+        self._tasks = [asyncio.create_task(self._push_overview(), name="console:overview"),
+                       asyncio.create_task(self._write_receipts(), name="console:receipts"),
+                       asyncio.create_task(self._look_up_holders(), name="console:holders")]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for task in (self._task, self._receipts_task):
-            if task is not None:
-                await cancel_and_wait(task)
-        for sockets in list(self._sockets.values()):
-            for ws in list(sockets):
-                await ws.close(code=1001, message=b"server shutting down")
+        for task in self._tasks:
+            await cancel_and_wait(task)
+        writers = [w for sockets in self._sockets.values() for w in sockets]
+        await asyncio.gather(*(w.close(code=1001, message=b"server shutting down") for w in writers))
 
-    def add(self, agent: Agent, ws: web.WebSocketResponse) -> None:
-        self._sockets.setdefault(agent.id, set()).add(ws)
+    def listen(self, bus: EventBus) -> None:
+        """Wiring: one subscriber for every kind, so that a message follows the transition before it."""
+        bus.subscribe(ConversationChanged, self._on_conversation, subscriber=SUBSCRIBER)
+        bus.subscribe(OfferMade, self._on_offer, subscriber=SUBSCRIBER)
+        bus.subscribe(OfferWithdrawn, self._on_offer_withdrawn, subscriber=SUBSCRIBER)
+        bus.subscribe(MessageStored, self._on_message, subscriber=SUBSCRIBER)
+        bus.subscribe(StatusChanged, self._on_status, subscriber=SUBSCRIBER)
+        bus.subscribe(TypingChanged, self._on_typing, subscriber=SUBSCRIBER)
+
+    def add(self, agent: Agent, writer: SocketWriter) -> None:
+        self._sockets.setdefault(agent.id, set()).add(writer)
         self._agents[agent.id] = agent
 
-    def remove(self, agent: Agent, ws: web.WebSocketResponse) -> None:
+    def remove(self, agent: Agent, writer: SocketWriter) -> None:
         sockets = self._sockets.get(agent.id, set())
-        sockets.discard(ws)
+        sockets.discard(writer)
         if not sockets:
             self._sockets.pop(agent.id, None)
             self._agents.pop(agent.id, None)
@@ -80,63 +115,112 @@ class ConsoleLive:
 
     async def disconnect(self, agent_id: str) -> None:
         """Close the agent's sockets (her sessions were revoked); a console still logged in reconnects."""
-        for ws in list(self._sockets.get(agent_id, ())):
-            await ws.close(code=4001, message=b"sessions revoked")
+        writers = list(self._sockets.get(agent_id, ()))
+        await asyncio.gather(*(w.close(code=4001, message=b"sessions revoked") for w in writers))
 
     def is_connected(self, agent_id: str) -> bool:
         return agent_id in self._sockets
 
-    async def _send(self, agent_id: str, frame: Mapping[str, Any]) -> bool:
+    def pending_frames(self, agent_id: str) -> int:
+        """Frames queued for the agent's sockets and not yet written (a console that stopped reading)."""
+        return sum(w.pending for w in self._sockets.get(agent_id, ()))
+
+    def _send(self, agent_id: str, data: str) -> bool:
         sent = False
-        for ws in list(self._sockets.get(agent_id, ())):
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await ws.send_json(frame)
-                sent = True
+        for writer in list(self._sockets.get(agent_id, ())):
+            sent = writer.send_text(data) or sent
         return sent
 
     def _supervisors(self) -> list[str]:
         return [aid for aid, agent in self._agents.items() if agent.role in SUPERVISING]
 
-    async def on_bus(self, event: Mapping[str, Any]) -> None:
-        handler = {"conversation": self._on_conversation, "offer": self._on_offer,
-                   "offer_withdrawn": self._on_offer_withdrawn, "message": self._on_message,
-                   "status": self._on_status, "typing": self._on_typing}.get(event.get("t", ""))
-        if handler is not None and self._sockets:
-            await handler(event)
+    def _remember(self, conversation_id: str, holder: str | None) -> None:
+        self._holders.pop(conversation_id, None)  # re-inserted last: the oldest entry is forgotten first
+        self._holders[conversation_id] = holder
+        if len(self._holders) > MAX_REMEMBERED:
+            del self._holders[next(iter(self._holders))]
 
-    async def _on_conversation(self, event: Mapping[str, Any]) -> None:
-        summary = event["summary"]
-        if summary["state"] in ("resolved", "closed"):
-            self._holders.pop(summary["id"], None)
+    async def _on_conversation(self, fact: ConversationChanged) -> None:
+        cid, state, summary = fact.conversation_id, fact.state, fact.summary
+        if state in OPEN_STATES:
+            self._remember(cid, fact.agent_id if state in HOLDING_STATES else None)
         else:
-            self._holders[summary["id"]] = summary["agent_id"] if summary["state"] in HOLDING_STATES else None
-        doc = {"_id": summary["id"], "state": summary["state"], "agent_id": summary["agent_id"],
-               "skills": summary.get("skills", [])}
-        for agent_id, agent in list(self._agents.items()):
-            if ConversationService.may_view(agent, doc):
-                await self._send(agent_id, {"type": "conversation", "conversation": summary})
-            else:
-                await self._send(agent_id, {"type": "conversation_gone", "conversation_id": summary["id"]})
-
-    async def _on_offer(self, event: Mapping[str, Any]) -> None:
-        if not self.is_connected(event["agent_id"]):
+            self._holders.pop(cid, None)
+        if state is ConversationState.OFFERED:
+            self._offered[cid] = summary
+        else:
+            self._offered.pop(cid, None)
+        if not self._agents:
             return
-        doc = await self._hub.conversations.get_doc(event["conversation_id"])
-        await self._send(event["agent_id"], {"type": "offer", "conversation": summary_json(doc),
-                                             "expires_at": event["expires_at"]})
+        doc = {"_id": cid, "state": state.value, "agent_id": fact.agent_id, "skills": summary.get("skills", [])}
+        shown = frame_text({"type": "conversation", "conversation": summary})
+        gone = frame_text({"type": "conversation_gone", "conversation_id": cid})
+        for agent_id, agent in list(self._agents.items()):
+            self._send(agent_id, shown if ConversationService.may_view(agent, doc) else gone)
 
-    async def _on_offer_withdrawn(self, event: Mapping[str, Any]) -> None:
-        await self._send(event["agent_id"], {"type": "offer_withdrawn",
-                                             "conversation_id": event["conversation_id"]})
+    async def _on_offer(self, fact: OfferMade) -> None:
+        summary = self._offered.get(fact.conversation_id)
+        if summary is None or not self.is_connected(fact.agent_id):
+            return  # its summary fact was lost (at most once) or the offer is over: the inbox reload shows it
+        self._send(fact.agent_id, frame_text({"type": "offer", "conversation": summary,
+                                              "expires_at": iso(fact.expires_at)}))
 
-    async def _on_message(self, event: Mapping[str, Any]) -> None:
-        frame = {"type": "message", "conversation_id": event["conversation_id"], "message": event["message"]}
-        holder = await self._holder(event)
+    async def _on_offer_withdrawn(self, fact: OfferWithdrawn) -> None:
+        self._send(fact.agent_id, frame_text({"type": "offer_withdrawn", "conversation_id": fact.conversation_id}))
+
+    async def _on_message(self, fact: MessageStored) -> None:
+        cid = fact.conversation_id
+        if cid not in self._holders:
+            self._remember(cid, fact.holder)
+        holder = self._holders[cid]
+        data = frame_text({"type": "message", "conversation_id": cid, "message": fact.message})
         for supervisor in self._supervisors():
             if supervisor != holder:
-                await self._send(supervisor, frame)
-        if holder and await self._send(holder, frame) and event["message"]["author"] == Author.CUSTOMER:
-            self._delivered.put_nowait((event["conversation_id"], event["message"]["id"]))
+                self._send(supervisor, data)
+        if holder and self._send(holder, data) and fact.author is Author.CUSTOMER:
+            self._delivered.put_nowait((cid, str(fact.message["id"])))
+
+    async def _on_status(self, fact: StatusChanged) -> None:
+        if fact.author is not Author.AGENT:
+            return
+        data = frame_text({"type": "status", "conversation_id": fact.conversation_id,
+                           "message_id": fact.message_id, "status": fact.status.value})
+        supervisors = self._supervisors()
+        for supervisor in supervisors:
+            self._send(supervisor, data)
+        self._to_holder(fact.conversation_id, data, already=supervisors)
+
+    async def _on_typing(self, fact: TypingChanged) -> None:
+        if fact.who is Author.CUSTOMER:
+            self._to_holder(fact.conversation_id, frame_text(
+                {"type": "typing", "conversation_id": fact.conversation_id, "active": fact.active}))
+
+    def _to_holder(self, conversation_id: str, data: str, already: list[str] | None = None) -> None:
+        if conversation_id not in self._holders:
+            if self._sockets:
+                self._lookups.put_nowait((conversation_id, data))
+            return
+        holder = self._holders[conversation_id]
+        if holder and holder not in (already or ()):
+            self._send(holder, data)
+
+    async def _look_up_holders(self) -> None:
+        """Off the fan-out path: who holds a conversation this process has seen nothing of."""
+        while True:
+            conversation_id, data = await self._lookups.get()
+            if conversation_id not in self._holders:
+                try:
+                    conversation = await self._hub.service.conversation(conversation_id)
+                except Exception as err:
+                    logger.warning("console.holder.lookup_failed id=%s error=%s", conversation_id,
+                                   type(err).__name__)
+                    continue
+                if conversation.state in OPEN_STATES:
+                    self._remember(conversation_id,
+                                   conversation.agent_id if conversation.state in HOLDING_STATES else None)
+            holder = self._holders.get(conversation_id)
+            if holder and holder not in self._supervisors():
+                self._send(holder, data)
 
     async def _write_receipts(self) -> None:
         while True:
@@ -147,31 +231,6 @@ class ConsoleLive:
                 await self._hub.service.delivered_to_agents(batch)
             except Exception:
                 logger.exception("console.receipts.failed size=%d", len(batch))
-
-    async def _holder(self, event: Mapping[str, Any]) -> str | None:
-        """The agent holding the conversation now (the event's view may predate an accept)."""
-        conversation_id = event["conversation_id"]
-        if conversation_id not in self._holders:
-            doc = await self._hub.conversations.get_doc(conversation_id)
-            self._holders[conversation_id] = doc.get("agent_id") if doc["state"] in HOLDING_STATES else None
-        return self._holders[conversation_id]
-
-    async def _on_status(self, event: Mapping[str, Any]) -> None:
-        if event.get("author") != Author.AGENT:
-            return
-        frame = {"type": "status", "conversation_id": event["conversation_id"],
-                 "message_id": event["message_id"], "status": event["status"]}
-        holder = await self._holder(event)
-        for agent_id in {holder, *self._supervisors()} - {None}:
-            await self._send(str(agent_id), frame)
-
-    async def _on_typing(self, event: Mapping[str, Any]) -> None:
-        if event.get("who") != Author.CUSTOMER:
-            return
-        holder = await self._holder(event)
-        if holder:
-            await self._send(holder, {"type": "typing", "conversation_id": event["conversation_id"],
-                                      "active": bool(event.get("active"))})
 
     async def _push_overview(self) -> None:
         while True:
@@ -184,8 +243,9 @@ class ConsoleLive:
             except Exception:
                 logger.exception("console.overview.failed")
                 continue
+            data = frame_text({"type": "overview", "overview": overview})
             for agent_id in supervisors:
-                await self._send(agent_id, {"type": "overview", "overview": overview})
+                self._send(agent_id, data)
 
 
 async def overview_json(hub: HubContext) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from aiohttp import WSMsgType, web
 from console.auth import authenticate
 from console.errors import api_error
 from console.keys import HUB, LIVE
+from hub.socket_writer import SocketWriter, abort_transport
 from hub.wire import agent_json
 
 logger = logging.getLogger(__name__)
@@ -36,22 +37,27 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
     hub, live = request.app[HUB], request.app[LIVE]
     ws = web.WebSocketResponse(heartbeat=25, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
-    live.add(agent, ws)
-    await hub.acd.heartbeat(agent)
-    logger.info("console.ws.connected agent=%s", agent.id)
-    try:
-        await ws.send_json({"type": "hello", "agent": agent_json(agent)})
-        async for msg in ws:
-            if msg.type is not WSMsgType.TEXT:
-                continue
-            try:
-                frame = json.loads(msg.data)
-            except (ValueError, RecursionError):  # not JSON, 4300+ digit integers, deep nesting
-                await ws.send_json({"type": "error", "code": "bad_json", "message": "frames are JSON"})
-                continue
-            if isinstance(frame, dict) and frame.get("type") == "heartbeat":
-                await hub.acd.heartbeat(await hub.directory.agent(agent.id))
-    finally:
-        live.remove(agent, ws)
-        logger.info("console.ws.closed agent=%s", agent.id)
+    http = hub.settings.http
+    # Every write to this socket goes through its writer: a console that stops reading is
+    # disconnected (it reconnects and reloads), never waited on by the fan-out.
+    async with SocketWriter(ws, abort=lambda: abort_transport(request.transport), name=f"console:{agent.id}",
+                            max_frames=http.ws_buffer_frames, send_timeout_s=http.ws_send_timeout_s) as writer:
+        writer.send({"type": "hello", "agent": agent_json(agent)})
+        live.add(agent, writer)
+        logger.info("console.ws.connected agent=%s", agent.id)
+        try:
+            await hub.acd.heartbeat(agent)
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    continue
+                try:
+                    frame = json.loads(msg.data)
+                except (ValueError, RecursionError):  # not JSON, 4300+ digit integers, deep nesting
+                    writer.send({"type": "error", "code": "bad_json", "message": "frames are JSON"})
+                    continue
+                if isinstance(frame, dict) and frame.get("type") == "heartbeat":
+                    await hub.acd.heartbeat(await hub.directory.agent(agent.id))
+        finally:
+            live.remove(agent, writer)
+            logger.info("console.ws.closed agent=%s too_slow=%s", agent.id, writer.too_slow)
     return ws

@@ -1,14 +1,18 @@
-"""Cross-process event fan-out over Redis pub/sub.
+"""Cross-process fan-out of live facts over Redis pub/sub.
 
-Every hub process publishes what happened (a message, a state change, an offer) and every
-process, itself included, receives it and hands it to its local subscribers (the WebSockets it
-holds, the assigner). Delivery is at-most-once: anything a client must not miss is also in
-MongoDB and replayed when it reconnects.
+Every hub process publishes what happened (a message, a state change, an offer) as a typed fact
+(``hub.domain.events``) and every process, itself included, receives it and hands it to its
+local subscribers (the WebSockets it holds, the assigner). Delivery is at-most-once: anything a
+client must not miss is also in MongoDB and replayed when it reconnects.
 
-Publishing never waits on Redis: ``publish`` puts the event on this process's send queue and
-returns, and one sender task sends everything queued in one pipeline, in order. While Redis is
-away the queue keeps the newest ``MAX_PENDING`` events (older ones are dropped and counted), so a
-customer's acknowledgement never waits for Redis's reconnect attempts.
+Publishing never waits on Redis: ``publish`` encodes the fact, puts it on this process's send
+queue and returns, and one sender task sends everything queued in one pipeline, in order. While
+Redis is away the queue keeps the newest ``MAX_PENDING`` facts (older ones are dropped and
+counted), so a customer's acknowledgement never waits for Redis's reconnect attempts.
+
+Receiving: the listener decodes each fact once and puts it on the queue of every subscriber of
+its class. Each subscriber has its own bounded queue and task, so a slow or failing one never
+delays the others; a full queue drops its oldest fact (counted in ``Subscriber.dropped``).
 """
 
 from __future__ import annotations
@@ -16,14 +20,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from hub.domain.events import Fact, FactDecoder, encode
 from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -32,15 +36,62 @@ CHANNEL = "hub:bus"
 MAX_PENDING = 10_000
 SEND_BATCH = 500
 RETRY_DELAYS_S = (0.05, 0.2, 0.5, 1.0)
-Handler = Callable[[Mapping[str, Any]], Awaitable[None]]
+SUBSCRIBER_QUEUE = 10_000  # facts waiting for one subscriber before its oldest is dropped
+F = TypeVar("F", bound=Fact)
+Handler = Callable[[Any], Awaitable[None]]
+
+
+class Subscriber:
+    """One subscriber: its handlers by fact class, its queue and the task that drains it in order."""
+
+    def __init__(self, name: str, max_queue: int) -> None:
+        self.name = name
+        self.handlers: dict[type[Fact], Handler] = {}
+        self.dropped = 0  # facts lost to a full queue (at most once: its clients resync)
+        self._queue: collections.deque[tuple[Handler, Fact]] = collections.deque(maxlen=max_queue)
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def offer(self, fact: Fact, handler: Handler) -> None:
+        """Queue without waiting; never raises."""
+        if len(self._queue) == self._queue.maxlen:
+            self.dropped += 1  # the deque drops the oldest
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                logger.warning("bus.subscriber.overflow subscriber=%s dropped=%d", self.name, self.dropped)
+        self._queue.append((handler, fact))
+        self._wakeup.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"hub:bus:{self.name}")
+
+    @property
+    def backlog(self) -> int:
+        return len(self._queue)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue:
+                handler, fact = self._queue.popleft()
+                try:
+                    await handler(fact)
+                except Exception:
+                    logger.exception("bus.handler.failed subscriber=%s kind=%s", self.name, fact.KIND)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            await cancel_and_wait(self._task)
 
 
 class RedisEventBus:
     """Lifecycle: ``async with bus`` subscribes and starts the listener; leaving stops it."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, subscriber_queue: int = SUBSCRIBER_QUEUE) -> None:
         self._redis = redis
-        self._handlers: list[Handler] = []
+        self._subscriber_queue = subscriber_queue
+        self._subscribers: dict[str, Subscriber] = {}
+        self._routes: dict[type[Fact], list[tuple[Subscriber, Handler]]] = {}  # per concrete class, cached
+        self._decoder = FactDecoder()
         self._task: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -50,14 +101,29 @@ class RedisEventBus:
         self._sent.set()
         self.dropped = 0  # events lost to a full queue or a failed send (at-most-once)
 
-    def subscribe(self, handler: Handler) -> None:
-        self._handlers.append(handler)
+    def subscribe(self, kind: type[F], handler: Callable[[F], Awaitable[None]], *,
+                  subscriber: str | None = None) -> None:
+        """Deliver facts of ``kind`` (and its subclasses) to ``handler``; see ``hub.ports.EventBus``.
 
-    async def publish(self, event: Mapping[str, Any]) -> None:
-        """Queue the event for every process; returns at once (never raises for Redis)."""
+        Handlers registered under one ``subscriber`` name share its queue and its order."""
+        name = subscriber or f"{getattr(handler, '__qualname__', 'handler')}#{len(self._subscribers)}"
+        sub = self._subscribers.get(name)
+        if sub is None:
+            sub = self._subscribers[name] = Subscriber(name, self._subscriber_queue)
+        if kind in sub.handlers:
+            raise ValueError(f"subscriber {name} already handles {kind.__name__}")
+        sub.handlers[kind] = handler
+        self._routes.clear()
+
+    def subscriber(self, name: str) -> Subscriber:
+        """A subscriber by name (its backlog and drop count, for health and tests)."""
+        return self._subscribers[name]
+
+    async def publish(self, fact: Fact) -> None:
+        """Queue the fact for every process; returns at once (never raises for Redis)."""
         if len(self._pending) == MAX_PENDING:
             self.dropped += 1  # the deque drops the oldest
-        self._pending.append(json.dumps(event, separators=(",", ":"), default=str))
+        self._pending.append(encode(fact))
         self._sent.clear()
         self._wakeup.set()
 
@@ -80,6 +146,8 @@ class RedisEventBus:
             await cancel_and_wait(self._sender)
         if self._task is not None:
             await cancel_and_wait(self._task)
+        for sub in self._subscribers.values():
+            await sub.stop()
 
     async def _send_loop(self) -> None:
         failures = 0
@@ -114,7 +182,7 @@ class RedisEventBus:
                     self._ready.set()
                     delay = 0.2
                     async for raw in pubsub.listen():
-                        await self._dispatch(raw["data"])
+                        self._dispatch(raw["data"])
             except asyncio.CancelledError:
                 raise
             except RedisError as err:  # an outage: one line per attempt, not a traceback
@@ -126,10 +194,22 @@ class RedisEventBus:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _dispatch(self, data: bytes) -> None:
-        event = json.loads(data)
-        for handler in self._handlers:
-            try:
-                await handler(event)
-            except Exception:
-                logger.exception("bus.handler.failed type=%s", event.get("t"))
+    def _dispatch(self, data: bytes) -> None:
+        """Decode once, queue for every subscriber of the fact's class; never waits for a handler."""
+        fact = self._decoder.decode(data)
+        if fact is None:
+            return  # unknown kind or newer version (logged once per kind by the decoder)
+        for sub, handler in self._routes_of(type(fact)):
+            sub.offer(fact, handler)
+
+    def _routes_of(self, cls: type[Fact]) -> list[tuple[Subscriber, Handler]]:
+        routes = self._routes.get(cls)
+        if routes is None:
+            routes = []
+            for sub in self._subscribers.values():
+                # the most specific class a subscriber handles (a CallFact handler gets every call fact)
+                handler = next((sub.handlers[k] for k in cls.__mro__ if k in sub.handlers), None)
+                if handler is not None:
+                    routes.append((sub, handler))
+            self._routes[cls] = routes
+        return routes

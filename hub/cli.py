@@ -10,7 +10,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from hub.accounts import AccountDesk, Publish
 from hub.bus import CHANNEL as BUS_CHANNEL
 from hub.config import Settings, load_settings
 from hub.configdoc import render_reference
+from hub.domain.events import Fact, encode
 from hub.embedded import EmbeddedServiceError, embedded_services, keep_running
 from hub.errors import HubError, InvalidInput
 from hub.kpi import bot_kpis
@@ -276,8 +277,8 @@ async def bus_publisher(settings: Settings) -> AsyncIterator[Publish | None]:
         return
     redis = Redis.from_url(settings.redis_url.get_secret_value(), socket_connect_timeout=5, socket_timeout=5)
 
-    async def publish(event: Mapping[str, Any]) -> None:  # at once: this process does not run a bus
-        await redis.publish(BUS_CHANNEL, json.dumps(event, separators=(",", ":")))
+    async def publish(fact: Fact) -> None:  # at once: this process does not run a bus
+        await redis.publish(BUS_CHANNEL, encode(fact))
 
     try:
         yield publish

@@ -17,7 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from hub.clock import Clock
-from hub.domain.ids import ConversationId, DeliveryStatus, MessageId
+from hub.domain.events import StatusChanged
+from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId
 from hub.domain.model import Message
 from hub.domain.outbound import Outbound, SendResult, next_attempt_delay, thread_context
 from hub.errors import ChannelSendError
@@ -162,5 +163,6 @@ class Outbox:
 
     async def _status(self, doc: Mapping[str, Any], status: DeliveryStatus) -> None:
         with contextlib.suppress(Exception):  # the bus is at-most-once; consoles resync on reconnect
-            await self._bus.publish({"t": "status", "conversation_id": doc["conversation_id"],
-                                     "message_id": doc["_id"], "status": status.value, "author": doc["author"]})
+            await self._bus.publish(StatusChanged(conversation_id=ConversationId(doc["conversation_id"]),
+                                                  message_id=MessageId(doc["_id"]), status=status,
+                                                  author=Author(doc["author"])))

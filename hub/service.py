@@ -14,6 +14,7 @@ from typing import Any
 
 from hub.clock import Clock
 from hub.domain.contacts import inbound_key
+from hub.domain.events import ConversationChanged, EventType, Fact, MessageStored, StatusChanged, TypingChanged
 from hub.domain.ids import (
     AgentId,
     Author,
@@ -167,8 +168,8 @@ class ConversationService:
         )
         stored = await self._messages.add(message)
         if not stored.duplicate:
-            await self._tell({"t": "message", "conversation_id": known.id, "agent_id": known.agent_id,
-                              "message": message_json(stored.message)})
+            await self._tell(MessageStored(conversation_id=known.id, holder=known.agent_id,
+                                           message=message_json(stored.message)))
         return Received(stored.message, known, stored.duplicate)
 
     async def _store_files(self, inbound: InboundMessage, conversation_id: str,
@@ -195,7 +196,7 @@ class ConversationService:
             return winner
         conversation = await self._start(conversation_id, contact_id, contact_name, channel)
         if self._assistant is not None:
-            return await self.transition(conversation, S.BOT, "bot_started", actor="system")
+            return await self.transition(conversation, S.BOT, EventType.BOT_STARTED, actor="system")
         return await self._queue_new(conversation)
 
     async def _open_by_id(self, conversation_id: str | None) -> Conversation | None:
@@ -217,9 +218,9 @@ class ConversationService:
         return await self._conversations.create(conversation, contact_name=contact_name, actor="customer")
 
     async def _queue_new(self, conversation: Conversation) -> Conversation:
-        return await self.queue_for_humans(conversation, self._default_queue, event_type="queued")
+        return await self.queue_for_humans(conversation, self._default_queue, event_type=EventType.QUEUED)
 
-    async def queue_for_humans(self, conversation: Conversation, queue_id: str, *, event_type: str,
+    async def queue_for_humans(self, conversation: Conversation, queue_id: str, *, event_type: EventType,
                                handover: Mapping[str, Any] | None = None,
                                detail: Mapping[str, str] | None = None) -> Conversation:
         """Move a conversation (new or with the bot) into a queue; routing takes it from there."""
@@ -259,8 +260,7 @@ class ConversationService:
             author=Author.BOT, author_id="bot", author_name=BOT_NAME, text=text, sent_at=self._clock.now(),
             status=DeliveryStatus.SENT, buttons=tuple(buttons), address=address,
         ))
-        await self._tell({"t": "message", "conversation_id": conversation.id, "agent_id": None,
-                          "message": message_json(message)})
+        await self._tell(MessageStored(conversation_id=conversation.id, holder=None, message=message_json(message)))
         return message
 
     async def conversation(self, conversation_id: str) -> Conversation:
@@ -321,8 +321,8 @@ class ConversationService:
             author=Author.AGENT, author_id=agent.id, author_name=agent.display_name, text=text,
             sent_at=self._clock.now(), status=DeliveryStatus.SENT, private=private, address=address,
         ))
-        await self._tell({"t": "message", "conversation_id": conversation.id,
-                          "agent_id": conversation.agent_id, "message": message_json(message)})
+        await self._tell(MessageStored(conversation_id=conversation.id, holder=conversation.agent_id,
+                                       message=message_json(message)))
         return message
 
     async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
@@ -333,8 +333,8 @@ class ConversationService:
         authors = STAFF if author is Author.AGENT else frozenset({author})
         changed = await self._messages.advance_status(message_ids[:500], status, conversation_id, authors)
         for message_id in changed:
-            await self._tell({"t": "status", "conversation_id": conversation_id, "message_id": message_id,
-                              "status": status.value, "author": author.value})
+            await self._tell(StatusChanged(conversation_id=ConversationId(conversation_id),
+                                           message_id=MessageId(message_id), status=status, author=author))
 
     async def delivered_to_agents(self, delivered: list[tuple[str, str]]) -> None:
         """Customer messages pushed to their agent's console, as ``(conversation_id, message_id)``.
@@ -345,8 +345,9 @@ class ConversationService:
             return
         await self._messages.advance_many([mid for _, mid in delivered], DeliveryStatus.DELIVERED)
         for conversation_id, message_id in delivered:
-            await self._tell({"t": "status", "conversation_id": conversation_id, "message_id": message_id,
-                              "status": DeliveryStatus.DELIVERED.value, "author": Author.CUSTOMER.value})
+            await self._tell(StatusChanged(conversation_id=ConversationId(conversation_id),
+                                           message_id=MessageId(message_id), status=DeliveryStatus.DELIVERED,
+                                           author=Author.CUSTOMER))
 
     async def read_by_agent(self, agent: Agent, conversation_id: str) -> None:
         await self._held(agent, conversation_id)
@@ -355,13 +356,13 @@ class ConversationService:
         await self._conversations.clear_unread(conversation_id)
 
     async def typing(self, conversation_id: str, who: Author, active: bool) -> None:
-        await self._tell({"t": "typing", "conversation_id": conversation_id, "who": who.value, "active": active})
+        await self._tell(TypingChanged(conversation_id=ConversationId(conversation_id), who=who, active=active))
 
     async def transfer(self, agent: Agent, conversation_id: str, queue_id: str) -> Conversation:
         conversation = await self._held(agent, conversation_id)
         queue = await self._directory.queue(queue_id)
         moved = await self.transition(
-            conversation, S.QUEUED, "transferred", actor=agent.id,
+            conversation, S.QUEUED, EventType.TRANSFERRED, actor=agent.id,
             changes={"queue": queue.id, "skills": queue.skills, "priority": queue.priority, "agent_id": None,
                      "queued_at": self._clock.now()},
             detail={"from_queue": conversation.queue or "", "to_queue": queue.id},
@@ -374,12 +375,12 @@ class ConversationService:
         conversation = await self._held(agent, conversation_id)
         if code not in {c.code for c in await self._directory.wrap_up_codes()}:
             raise InvalidInput(f"unknown wrap-up code {code!r}")
-        return await self.transition(conversation, S.WRAP_UP, "wrapped_up", actor=agent.id,
+        return await self.transition(conversation, S.WRAP_UP, EventType.WRAPPED_UP, actor=agent.id,
                                      changes={"wrap_up_code": code})
 
     async def resolve(self, agent: Agent, conversation_id: str) -> Conversation:
         conversation = await self._held(agent, conversation_id)
-        resolved = await self.transition(conversation, S.RESOLVED, "resolved", actor=agent.id)
+        resolved = await self.transition(conversation, S.RESOLVED, EventType.RESOLVED, actor=agent.id)
         if conversation.state is S.QUEUED:  # a supervisor closing a waiting conversation
             await self._router.withdraw(conversation)
         else:
@@ -408,24 +409,26 @@ class ConversationService:
         self._outbox.dispatch(queued, entry)
         return queued
 
-    async def transition(self, conversation: Conversation, target: ConversationState, event_type: str, *,
+    async def transition(self, conversation: Conversation, target: ConversationState, event_type: EventType, *,
                          actor: str, changes: Mapping[str, Any] | None = None,
                          detail: Mapping[str, str] | None = None) -> Conversation:
-        """Store the transition (and its event), then tell every process. See the store's contract."""
+        """Store the transition (and its event), then tell every process. See the store's contract:
+        raises ``IllegalTransition`` for a move that is no edge or an ``event_type`` not bound to it."""
         doc = await self._conversations.transition(
             conversation, target, event_type=event_type, at=self._clock.now(), actor=actor, changes=changes,
             detail=detail)
-        await self._tell({"t": "conversation", "summary": summary_json(doc), "previous_agent": conversation.agent_id})
+        await self._tell(ConversationChanged(event=event_type, version=int(doc["version"]), summary=summary_json(doc),
+                                             previous_agent=conversation.agent_id))
         logger.info("conversation.%s id=%s state=%s->%s", event_type, conversation.id, conversation.state, target)
         return conversation_from_doc(doc)
 
-    async def _tell(self, event: Mapping[str, Any]) -> None:
+    async def _tell(self, fact: Fact) -> None:
         """Fan out a fact that is already stored. The bus is at-most-once (clients resync from
         MongoDB on reconnect), so a Redis hiccup here must not fail what was durably done."""
         try:
-            await self._bus.publish(event)
+            await self._bus.publish(fact)
         except Exception:
-            logger.warning("bus.publish.failed type=%s", event.get("t"), exc_info=True)
+            logger.warning("bus.publish.failed kind=%s", fact.KIND, exc_info=True)
 
 
 def _require_valid(inbound: InboundMessage) -> None:

@@ -20,7 +20,8 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 
 from hub.clock import Clock, iso, to_ms
-from hub.domain.ids import AgentStatus, ConversationId
+from hub.domain.events import EventType, Fact, OfferMade, OfferWithdrawn, PresenceChanged, RoutingKicked
+from hub.domain.ids import AgentId, AgentStatus, ConversationId
 from hub.domain.model import Agent, Conversation
 from hub.domain.states import HELD_BY_AGENT, ConversationState
 from hub.errors import ConcurrentUpdate, HubError, IllegalTransition, NotFound
@@ -38,7 +39,7 @@ SWEEP_EVERY_S = 30.0
 class Transitions(Protocol):
     """What routing needs from the conversation side (``hub.service.ConversationService``)."""
 
-    async def transition(self, conversation: Conversation, target: ConversationState, event_type: str, *,
+    async def transition(self, conversation: Conversation, target: ConversationState, event_type: EventType, *,
                          actor: str, changes: Mapping[str, Any] | None = None,
                          detail: Mapping[str, str] | None = None) -> Conversation: ...
 
@@ -97,21 +98,24 @@ class RoutingService:
         """Wake the assigner now (new work or a freed agent) instead of at the next tick."""
         self._kick.set()
 
-    async def on_bus(self, event: Mapping[str, Any]) -> None:
-        if event.get("t") == "kick":
-            self.kick()
+    def listen(self, bus: EventBus) -> None:
+        """Wiring: another process's kick wakes this assigner too."""
+        bus.subscribe(RoutingKicked, self._on_kick, subscriber="routing:kick")
+
+    async def _on_kick(self, fact: RoutingKicked) -> None:
+        self.kick()
 
     async def _announce(self) -> None:
         self.kick()
-        await self._tell({"t": "kick"})
+        await self._tell(RoutingKicked())
 
-    async def _tell(self, event: Mapping[str, Any]) -> None:
+    async def _tell(self, fact: Fact) -> None:
         """Publish a fact already stored: a Redis hiccup must not undo a claim or an offer
         (the console reloads its inbox on reconnect; an unseen offer times out and is re-offered)."""
         try:
-            await self._bus.publish(event)
+            await self._bus.publish(fact)
         except Exception:
-            logger.warning("bus.publish.failed type=%s", event.get("t"), exc_info=True)
+            logger.warning("bus.publish.failed kind=%s", fact.KIND, exc_info=True)
 
     # -- Router port ----------------------------------------------------------------------------
     async def enqueue(self, conversation: Conversation) -> None:
@@ -131,6 +135,7 @@ class RoutingService:
     async def set_presence(self, agent: Agent, status: AgentStatus) -> None:
         await self._store.put_presence(agent.id, status=status, skills=agent.skills, capacity=agent.capacity,
                                        now_ms=to_ms(self._clock.now()))
+        await self._tell(PresenceChanged(agent_id=agent.id, status=status))
         if status is AgentStatus.AVAILABLE:
             await self._announce()
 
@@ -144,7 +149,7 @@ class RoutingService:
             raise IllegalTransition("there is no offer of this conversation to you")
         if not await self._store.accept(conversation_id, agent.id):
             raise IllegalTransition("the offer expired or was withdrawn")
-        return await self._t.transition(conversation, S.ASSIGNED, "assigned", actor=agent.id)
+        return await self._t.transition(conversation, S.ASSIGNED, EventType.ASSIGNED, actor=agent.id)
 
     async def offer_of(self, conversation_id: str) -> Any:
         return await self._store.offer_of(conversation_id)
@@ -153,16 +158,15 @@ class RoutingService:
         conversation = await self._conversations.get(conversation_id)
         if conversation.state is not S.OFFERED or conversation.agent_id != agent.id:
             raise IllegalTransition("there is no offer of this conversation to you")
-        return await self._requeue_offer(conversation, agent.id, "declined")
+        return await self._requeue_offer(conversation, agent.id, EventType.DECLINED)
 
-    async def _requeue_offer(self, conversation: Conversation, expected_agent: str, reason: str) -> Conversation:
+    async def _requeue_offer(self, conversation: Conversation, expected_agent: str, reason: EventType) -> Conversation:
         released = await self._store.release_offer(conversation.id, expected_agent, now_ms=to_ms(self._clock.now()))
         if released is None:
             raise IllegalTransition("the offer was already accepted, declined or expired")
         moved = await self._t.transition(conversation, S.QUEUED, reason, actor=expected_agent or "system",
                                          changes={"agent_id": None}, detail={"agent_id": released})
-        await self._tell({"t": "offer_withdrawn", "conversation_id": conversation.id,
-                          "agent_id": released})
+        await self._tell(OfferWithdrawn(conversation_id=conversation.id, agent_id=AgentId(released)))
         await self._announce()
         return moved
 
@@ -240,7 +244,7 @@ class RoutingService:
             return False
         try:
             conversation = await self._conversations.get(waiting.conversation_id)
-            offered = await self._t.transition(conversation, S.OFFERED, "offered", actor="routing",
+            offered = await self._t.transition(conversation, S.OFFERED, EventType.OFFERED, actor="routing",
                                                changes={"agent_id": agent.agent_id})
         except (HubError, ConcurrentUpdate) as err:
             # The conversation moved on meanwhile (resolved, transferred): undo the claim.
@@ -248,8 +252,7 @@ class RoutingService:
             await self._store.release_offer(waiting.conversation_id, agent.agent_id, now_ms=to_ms(now))
             await self._store.dequeue(waiting.conversation_id)
             return False
-        await self._tell({"t": "offer", "agent_id": agent.agent_id, "conversation_id": offered.id,
-                          "expires_at": iso(expires)})
+        await self._tell(OfferMade(conversation_id=offered.id, agent_id=AgentId(agent.agent_id), expires_at=expires))
         logger.info("routing.offered id=%s agent=%s queue=%s", offered.id, agent.agent_id, queue)
         return True
 
@@ -258,7 +261,7 @@ class RoutingService:
         for conversation_id in expired:
             try:
                 conversation = await self._conversations.get(conversation_id)
-                await self._requeue_offer(conversation, conversation.agent_id or "", "offer_timed_out")
+                await self._requeue_offer(conversation, conversation.agent_id or "", EventType.OFFER_TIMED_OUT)
             except (IllegalTransition, ConcurrentUpdate):
                 continue  # another process expired it first
         return len(expired)
@@ -300,7 +303,7 @@ class RoutingService:
             return
         if conversation.state is S.OFFERED:
             # The offer's timer lived in Redis: put the conversation back in line.
-            conversation = await self._t.transition(conversation, S.QUEUED, "offer_lost", actor="routing",
+            conversation = await self._t.transition(conversation, S.QUEUED, EventType.OFFER_LOST, actor="routing",
                                                     changes={"agent_id": None})
         if conversation.queue:
             await self._store.enqueue(waiting_of(conversation), conversation.queue)

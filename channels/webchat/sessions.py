@@ -1,24 +1,31 @@
-"""The widget WebSockets this process holds, indexed by conversation, fed from the bus."""
+"""The widget WebSockets this process holds, indexed by conversation, fed by typed facts from the bus.
+
+The fan-out never waits: each frame is encoded once and queued on each session's ``SocketWriter``
+(a widget that stops reading is disconnected; it reconnects and sends ``hello`` with ``since``).
+"""
 
 from __future__ import annotations
 
-import contextlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
-
-from hub.domain.ids import AgentId, Author, ConversationId
-from hub.domain.states import OPEN_STATES, ConversationState
+from hub.domain.events import ConversationChanged, MessageStored, StatusChanged, TypingChanged
+from hub.domain.ids import Author, ConversationId
+from hub.domain.states import OPEN_STATES
+from hub.ports import EventBus
 from hub.service import ConversationRef
+from hub.socket_writer import SocketWriter
+
+SUBSCRIBER = "webchat:widgets"
 
 
 @dataclass(slots=True, eq=False)
 class WidgetSession:
-    """One connected widget (one browser tab) after its hello."""
+    """One connected widget (one browser tab) after its hello. Every write goes through ``writer``."""
 
-    ws: web.WebSocketResponse
+    writer: SocketWriter
     visitor_id: str
     contact_id: str
     contact_name: str
@@ -30,6 +37,13 @@ class WidgetSessions:
     def __init__(self) -> None:
         self._by_contact: dict[str, set[WidgetSession]] = {}
         self._by_conversation: dict[str, set[WidgetSession]] = {}
+
+    def listen(self, bus: EventBus) -> None:
+        """Wiring: one subscriber for every kind, so that frames keep the bus order."""
+        bus.subscribe(ConversationChanged, self._on_conversation, subscriber=SUBSCRIBER)
+        bus.subscribe(MessageStored, self._on_message, subscriber=SUBSCRIBER)
+        bus.subscribe(StatusChanged, self._on_status, subscriber=SUBSCRIBER)
+        bus.subscribe(TypingChanged, self._on_typing, subscriber=SUBSCRIBER)
 
     def add(self, session: WidgetSession) -> None:
         self._by_contact.setdefault(session.contact_id, set()).add(session)
@@ -47,34 +61,34 @@ class WidgetSessions:
         for conversation_id in session.attached:
             _discard(self._by_conversation, conversation_id, session)
 
-    async def on_bus(self, event: Mapping[str, Any]) -> None:
-        kind = event.get("t")
-        if kind == "conversation":
-            self._on_conversation(event["summary"])
-        elif kind == "message":
-            message = event["message"]
-            if message["author"] != Author.CUSTOMER and not message.get("private"):
-                public = {k: v for k, v in message.items() if k != "private"}
-                await self._send(event["conversation_id"], {"type": "message", "message": public})
-        elif kind == "status" and event.get("author") == Author.CUSTOMER:
-            await self._send(event["conversation_id"], {"type": "status", "message_id": event["message_id"],
-                                                        "status": event["status"]})
-        elif kind == "typing" and event.get("who") == Author.AGENT:
-            await self._send(event["conversation_id"], {"type": "typing", "active": bool(event["active"])})
+    async def _on_message(self, fact: MessageStored) -> None:
+        if fact.author is not Author.CUSTOMER and not fact.private:
+            public = {k: v for k, v in fact.message.items() if k != "private"}
+            self._send(fact.conversation_id, {"type": "message", "message": public})
 
-    def _on_conversation(self, summary: Mapping[str, Any]) -> None:
-        state = ConversationState(summary["state"])
-        ref = ConversationRef(ConversationId(summary["id"]), state,
-                              AgentId(summary["agent_id"]) if summary.get("agent_id") else None)
-        for session in list(self._by_contact.get(summary["contact"]["id"], ())):
+    async def _on_status(self, fact: StatusChanged) -> None:
+        if fact.author is Author.CUSTOMER:
+            self._send(fact.conversation_id, {"type": "status", "message_id": fact.message_id,
+                                              "status": fact.status.value})
+
+    async def _on_typing(self, fact: TypingChanged) -> None:
+        if fact.who is Author.AGENT:
+            self._send(fact.conversation_id, {"type": "typing", "active": fact.active})
+
+    async def _on_conversation(self, fact: ConversationChanged) -> None:
+        state = fact.state
+        ref = ConversationRef(ConversationId(fact.conversation_id), state, fact.agent_id)
+        for session in list(self._by_contact.get(fact.summary["contact"]["id"], ())):
             current = session.conversation
             if current is None or current.id == ref.id or state in OPEN_STATES:
                 self.attach(session, ref)
 
-    async def _send(self, conversation_id: str, frame: Mapping[str, Any]) -> None:
-        for session in list(self._by_conversation.get(conversation_id, ())):
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await session.ws.send_json(frame)
+    def _send(self, conversation_id: str, frame: Mapping[str, Any]) -> None:
+        sessions = self._by_conversation.get(conversation_id)
+        if sessions:
+            data = json.dumps(frame, separators=(",", ":"))
+            for session in list(sessions):
+                session.writer.send_text(data)
 
 
 def _discard(index: dict[str, set[WidgetSession]], key: str, session: WidgetSession) -> None:
