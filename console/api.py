@@ -32,6 +32,7 @@ from hub.kpi import bot_kpis
 from hub.wire import agent_json, event_json, message_json, summary_json
 
 routes = web.RouteTableDef()
+HOLDING = frozenset({ConversationState.OFFERED, ConversationState.ASSIGNED, ConversationState.WRAP_UP})
 T = TypeVar("T", bound=BaseModel)
 MAX_BODY = 64 * 1024
 
@@ -133,8 +134,7 @@ async def get_me(request: web.Request) -> web.Response:
 async def post_status(request: web.Request) -> web.Response:
     hub, agent = request.app[HUB], request[AGENT_KEY]
     data = await body(request, StatusBody)
-    await hub.directory.update_agent(agent.id, {"status": data.status.value})
-    updated = await hub.directory.agent(agent.id)
+    updated = await hub.directory.set_status(agent.id, data.status)
     await hub.acd.set_presence(updated, data.status)
     request.app[LIVE].update_agent(updated)
     request.app[SESSION_CACHE].forget_agent(agent.id)
@@ -144,12 +144,9 @@ async def post_status(request: web.Request) -> web.Response:
 @routes.get("/api/inbox")
 async def get_inbox(request: web.Request) -> web.Response:
     hub, agent = request.app[HUB], request[AGENT_KEY]
-    mine = await hub.conversations.find_docs({"agent_id": agent.id, "state": {"$in": ["offered", "assigned",
-                                                                                       "wrap_up"]}})
-    queued_query: dict[str, Any] = {"state": ConversationState.QUEUED.value}
-    if agent.role not in SUPERVISING:
-        queued_query["skills"] = {"$not": {"$elemMatch": {"$nin": sorted(agent.skills)}}}
-    queued = [d for d in await hub.conversations.find_docs(queued_query) if hub.service.may_view(agent, d)]
+    mine = await hub.conversations.held_by(agent.id, HOLDING)
+    within = None if agent.role in SUPERVISING else frozenset(agent.skills)
+    queued = [d for d in await hub.conversations.queued_within(within) if hub.service.may_view(agent, d)]
     offers = []
     for doc in (d for d in mine if d["state"] == "offered"):
         offer = await hub.acd.offer_of(doc["_id"])

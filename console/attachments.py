@@ -39,11 +39,11 @@ def disposition(filename: str) -> str:
 @routes.get("/api/attachments/{id}")
 async def get_attachment(request: web.Request) -> web.Response:
     hub = request.app[HUB]
-    doc = await hub.attachments.get(request.match_info["id"])
-    if doc is None:
+    stored = await hub.attachments.file(request.match_info["id"])
+    if stored is None:
         raise api_error(404, "not_found", "no such attachment")
-    await hub.service.view(request[AGENT_KEY], doc["conversation_id"])  # Forbidden -> 403
-    return web.Response(body=bytes(doc["data"]), headers={
-        "Content-Type": download_type(str(doc.get("content_type", ""))),
-        "Content-Disposition": disposition(str(doc.get("filename") or "attachment")),
+    await hub.service.view(request[AGENT_KEY], stored.conversation_id)  # Forbidden -> 403
+    return web.Response(body=stored.data, headers={
+        "Content-Type": download_type(stored.content_type),
+        "Content-Disposition": disposition(stored.filename or "attachment"),
         "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})

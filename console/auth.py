@@ -121,13 +121,13 @@ async def authenticate(request: web.Request) -> tuple[Agent, str]:
     if session is None:
         raise api_error(401, "unauthenticated", "log in first")
     try:
-        agent = await hub.directory.agent(session["agent_id"])
+        agent = await hub.directory.agent(session.agent_id)
     except NotFound:
         raise api_error(401, "unauthenticated", "this account no longer exists") from None
     if agent.disabled:  # her sessions were deleted; this covers a session created during the change
         raise api_error(401, "unauthenticated", "this account is disabled")
-    cache.put(token, agent, session["csrf_token"])
-    return agent, session["csrf_token"]
+    cache.put(token, agent, session.csrf_token)
+    return agent, session.csrf_token
 
 
 def check_csrf(request: web.Request, expected: str) -> None:

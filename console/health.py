@@ -23,7 +23,11 @@ async def live(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def ready(request: web.Request) -> web.Response:
-    """MongoDB and Redis both answer within the probe timeout; 503 names the one that does not."""
+    """MongoDB and Redis both answer within the probe timeout; 503 names the one that does not.
+
+    ``loops`` lists the supervised background loops (name, state, attempt, class of the last
+    error; never an error's message). They inform and do not decide readiness: a mailbox the
+    process cannot reach does not stop it serving agents and customers."""
     hub = request.app[HUB]
     checks = {"mongo": hub.probes.mongo, "redis": hub.probes.redis}
     results: dict[str, str] = {}
@@ -36,5 +40,6 @@ async def ready(request: web.Request) -> web.Response:
             logger.warning("health.%s.failed error=%s", name, type(err).__name__)
             results[name] = "unavailable"
     healthy = all(v == "ok" for v in results.values())
-    return web.json_response({"status": "ok" if healthy else "unavailable", "checks": results},
+    loops = [status.to_json() for status in hub.probes.loops()]
+    return web.json_response({"status": "ok" if healthy else "unavailable", "checks": results, "loops": loops},
                              status=200 if healthy else 503)

@@ -16,8 +16,7 @@ from hub.domain.ids import AgentStatus
 from hub.domain.model import Agent
 from hub.errors import NotFound
 from hub.passwords import check_password_rules
-from hub.storage.directory import MongoDirectory
-from hub.storage.sessions import MongoSessionStore
+from hub.ports import Directory, LoginSessions
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ class AccountDesk:
     ``publish`` is the bus's (None: no other process is told; they see it within the cache TTL).
     """
 
-    def __init__(self, *, directory: MongoDirectory, sessions: MongoSessionStore,
+    def __init__(self, *, directory: Directory, sessions: LoginSessions,
                  hash_password: Callable[[str], Awaitable[str]], publish: Publish | None) -> None:
         self._directory = directory
         self._sessions = sessions

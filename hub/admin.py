@@ -10,7 +10,7 @@ from hub.domain.ids import CHANNELS, AgentId, QueueId, Role, Skill, new_id
 from hub.domain.model import Agent, Queue
 from hub.errors import InvalidInput
 from hub.passwords import check_password_rules, hash_password
-from hub.storage.directory import MongoDirectory
+from hub.ports import Directory
 
 DEFAULT_CAPACITY = {"webchat": 3, "sms": 3, "email": 5, "telegram": 3, "voice": 1}
 
@@ -26,7 +26,7 @@ def parse_capacity(text: str) -> dict[str, int]:
     return capacity
 
 
-async def create_agent(directory: MongoDirectory, *, username: str, display_name: str, role: str,
+async def create_agent(directory: Directory, *, username: str, display_name: str, role: str,
                        password: str, skills: Iterable[str], capacity: Mapping[str, int]) -> Agent:
     check_password_rules(password)
     try:
@@ -40,7 +40,7 @@ async def create_agent(directory: MongoDirectory, *, username: str, display_name
     return agent
 
 
-async def set_skills(directory: MongoDirectory, username: str, add: Iterable[str], remove: Iterable[str]) -> Agent:
+async def set_skills(directory: Directory, username: str, add: Iterable[str], remove: Iterable[str]) -> Agent:
     agent = await directory.agent_by_username(username)
     if agent is None:
         raise InvalidInput(f"no agent {username!r}")
@@ -49,14 +49,14 @@ async def set_skills(directory: MongoDirectory, username: str, add: Iterable[str
     return await directory.agent(agent.id)
 
 
-async def create_queue(directory: MongoDirectory, *, queue_id: str, name: str, skills: Iterable[str],
+async def create_queue(directory: Directory, *, queue_id: str, name: str, skills: Iterable[str],
                        priority: int) -> Queue:
     queue = Queue(id=QueueId(queue_id), name=name, skills=frozenset(Skill(s) for s in skills), priority=priority)
     await directory.put_queue(queue)
     return queue
 
 
-async def load_demo(directory: MongoDirectory) -> list[str]:
+async def load_demo(directory: Directory) -> list[str]:
     """Idempotent: existing agents are kept; queues, canned replies and codes are upserted."""
     for queue in demo.QUEUES:
         await directory.put_queue(queue)

@@ -29,15 +29,10 @@ from bot.training.desk import DeskConfig, TrainingDesk
 from bot.training.rasa_cli import RasaCli
 from bot.training.store import TrainingStore, ensure_training_indexes
 from bot.training.turns import MongoTurnLog
-from channels.email.sender import SmtpSender
-from channels.email.store import MongoMailboxProgress
-from channels.email.watcher import EmailInbound
-from channels.sms.adapter import KannelSender
-from channels.sms.routes import SmsEndpoint, add_sms_routes
-from channels.telegram.adapter import TelegramChannel
-from channels.telegram.routes import add_telegram_routes
-from channels.webchat.routes import WebChatEndpoint, add_webchat_routes
-from channels.webchat.sessions import WidgetSessions
+from channels.email import channel as email_channel
+from channels.sms import channel as sms_channel
+from channels.telegram import channel as telegram_channel
+from channels.webchat import channel as webchat_channel
 from console.account_api import add_account_routes
 from console.app import init_app
 from console.contacts_api import add_contact_routes
@@ -51,6 +46,7 @@ from hub.config import Settings
 from hub.contacts import ContactService
 from hub.context import HubContext, Probes
 from hub.errors import InvalidInput
+from hub.inbound import GuardedInbox
 from hub.leases import RedisLeases
 from hub.limits import RedisRateLimiter
 from hub.login_limits import RedisLoginThrottle
@@ -58,15 +54,19 @@ from hub.outbox import Outbox
 from hub.passwords import HashingPool
 from hub.ports import ChannelSender
 from hub.redaction import install_redaction, secrets_of, sensitive_parts
+from hub.registry import ChannelDeps, ChannelFactory, ChannelRegistry
 from hub.service import ConversationService
 from hub.storage.attachments import MongoAttachmentStore
 from hub.storage.contacts import MongoContactStore
 from hub.storage.conversations import MongoConversationStore
 from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
+from hub.storage.errors import STORAGE_ERRORS
+from hub.storage.mailboxes import MongoMailboxProgress
 from hub.storage.messages import MongoMessageStore
 from hub.storage.outbox import MongoOutboxStore
 from hub.storage.sessions import MongoSessionStore
+from hub.supervisor import Supervisor
 from hub.tasks import cancel_and_wait
 from routing.service import RoutingService
 from routing.store import RedisRoutingStore
@@ -74,6 +74,10 @@ from routing.store import RedisRoutingStore
 logger = logging.getLogger(__name__)
 
 REDIS_POOL_SIZE = 64
+# Every channel the hub can speak: each package's ``channel(settings, deps)`` returns its registry
+# entry, or None when it is not configured. A new channel is a new line here (hub.registry).
+CHANNELS: tuple[ChannelFactory, ...] = (webchat_channel.channel, sms_channel.channel, email_channel.channel,
+                                        telegram_channel.channel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
 
         bus = await stack.enter_async_context(RedisEventBus(redis))
         leases = RedisLeases(redis, ttl_s=settings.lease_ttl_s)
+        supervisor = Supervisor(exclusive=leases)  # its loops start once the app can take messages
         messages = await stack.enter_async_context(MongoMessageStore(db))
         conversations = MongoConversationStore(db)
         directory = MongoDirectory(db)
@@ -135,18 +140,10 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         if settings.bot.rasa_url:
             rasa = await stack.enter_async_context(RasaBot(settings.bot.rasa_url, timeout_s=settings.bot.timeout_s))
             service.attach_assistant(build_bot_service(settings, rasa, service, desk))
-        # Store-and-forward channels: each contributes the sending half of its adapter here.
-        senders: dict[str, ChannelSender] = dict(channel_senders or {})
-        # (channel senders are added here: SMS, e-mail, Telegram)
-        if settings.email.smtp_host:
-            senders["email"] = SmtpSender(settings.email, clock)
-        if settings.sms.kannel_url:
-            senders["sms"] = await stack.enter_async_context(kannel_sender(settings))
-        telegram = (await stack.enter_async_context(TelegramChannel(
-            settings.telegram, inbox=service, clock=clock, public_url=settings.http.public_url))
-            if settings.telegram.token else None)
-        if telegram is not None:
-            senders[telegram.channel] = telegram
+        deps = ChannelDeps(inbox=GuardedInbox(service, STORAGE_ERRORS), sessions=service, history=messages,
+                           limiter=RedisRateLimiter(redis), clock=clock, mailboxes=MongoMailboxProgress(db))
+        channels = await open_channels(stack, settings, deps)
+        senders: dict[str, ChannelSender] = {**(channel_senders or {}), **channels.senders()}
         outbox = await stack.enter_async_context(Outbox(
             store=MongoOutboxStore(db), senders=senders, bus=bus, clock=clock, poll_s=settings.outbox.poll_s,
             lease_s=settings.outbox.lease_s, parallel=settings.outbox.parallel))
@@ -156,27 +153,27 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         context = HubContext(settings=settings, clock=clock, service=service, acd=routing, directory=directory,
                              conversations=conversations, messages=messages, sessions=MongoSessionStore(db),
                              attachments=attachments, outbox=outbox,
-                             probes=Probes(mongo=lambda: db.command("ping"), redis=redis.ping),
-                             hashing=hashing, logins=RedisLoginThrottle(redis, settings.login))
+                             probes=Probes(mongo=lambda: db.command("ping"), redis=redis.ping,
+                                           loops=supervisor.states),
+                             hashing=hashing, logins=RedisLoginThrottle(redis, settings.login), channels=channels)
 
         live = await stack.enter_async_context(ConsoleLive(context))
-        widgets = WidgetSessions()
-        for handler in (routing.on_bus, live.on_bus, widgets.on_bus):
-            bus.subscribe(handler)
+        routing.listen(bus)
+        live.listen(bus)
+        for entry in channels:  # channels with live clients subscribe what those need (web chat)
+            if entry.listen is not None:
+                entry.listen(bus)
         app = init_app(context, live)
-        add_webchat_routes(app, WebChatEndpoint(context, widgets, RedisRateLimiter(redis)))
         add_contact_routes(app, ContactService.over(db, clock))
         add_account_routes(app, bus)
         add_trainer_routes(app, desk)
-        # (channel inbound endpoints and mailbox watchers are added here: SMS, e-mail, Telegram)
-        if settings.email.mailboxes:
-            await stack.enter_async_context(EmailInbound(settings.email, MongoMailboxProgress(db),
-                                                         service.accept_inbound, clock, exclusive=leases))
-        if settings.sms.kannel_url:
-            add_sms_routes(app, sms_endpoint(settings, context))
-        if telegram is not None:
-            add_telegram_routes(app, telegram)
-            await stack.enter_async_context(telegram.receiving(exclusive=leases))
+        for entry in channels:  # webhooks and sockets, then the receivers (watchers, polling)
+            if entry.routes is not None:
+                entry.routes(app, outbox)
+        stack.push_async_callback(supervisor.stop)
+        for entry in channels:
+            for loop in entry.loops:
+                supervisor.start(loop.name, loop.work, lease=loop.lease, backoff=loop.backoff, quiet=loop.quiet)
 
         await routing.ensure_state()
         assigner = asyncio.create_task(routing.run(), name="routing:assigner")
@@ -194,6 +191,19 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         base_url = settings.http.public_url or f"http://{settings.http.host}:{port}"
         logger.info("hub.serving url=%s", base_url)
         yield RunningHub(context=context, app=app, routing=routing, base_url=base_url)
+
+
+async def open_channels(stack: contextlib.AsyncExitStack, settings: Settings, deps: ChannelDeps) -> ChannelRegistry:
+    """Register every configured channel and open its connections (closed when ``stack`` unwinds)."""
+    registry = ChannelRegistry()
+    for factory in CHANNELS:
+        entry = factory(settings, deps)
+        if entry is not None:
+            registry.register(entry)
+    for entry in registry:
+        if entry.resources is not None:
+            await stack.enter_async_context(entry.resources)
+    return registry
 
 
 def handover_policy(settings: Settings) -> HandoverPolicy:
@@ -249,26 +259,3 @@ async def training_desk(settings: Settings, db: Db, clock: Clock | None = None) 
     cli = RasaCli(venv=in_checkout(training.rasa_venv), project_dir=in_checkout(training.project_dir))
     return TrainingDesk(store=TrainingStore(db), turns=MongoTurnLog(db, clock), cli=cli, clock=clock,
                         policy=handover_policy(settings), config=config)
-
-
-def _sms_secret(settings: Settings) -> str:
-    if settings.sms.secret is None:
-        raise InvalidInput("HUB_SMS__SECRET is required when SMS is enabled (HUB_SMS__KANNEL_URL)")
-    return settings.sms.secret.get_secret_value()
-
-
-def kannel_sender(settings: Settings) -> KannelSender:
-    """The SMS sender; delivery reports come back to <callback_url>/channels/sms/dlr."""
-    sms, http = settings.sms, settings.http
-    base = sms.callback_url or http.public_url or (f"http://{http.host}:{http.port}" if http.port else None)
-    if base is None or sms.kannel_url is None:
-        raise InvalidInput("set HUB_SMS__CALLBACK_URL (the hub's URL as Kannel reaches it) when HUB_HTTP__PORT is 0")
-    return KannelSender(sendsms_url=sms.kannel_url, username=sms.username, password=sms.password.get_secret_value(),
-                        sender=sms.sender, dlr_url=base.rstrip("/") + "/channels/sms/dlr", secret=_sms_secret(settings),
-                        max_segments=sms.max_segments, timeout_s=sms.timeout_s)
-
-
-def sms_endpoint(settings: Settings, context: HubContext) -> SmsEndpoint:
-    return SmsEndpoint(service=context.service, outbox=context.outbox, clock=context.clock,
-                       secret=_sms_secret(settings), max_text_chars=settings.sms.max_text_chars,
-                       max_query_bytes=settings.sms.max_query_bytes)

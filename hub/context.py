@@ -1,30 +1,44 @@
-"""The typed runtime object handed to the web layers (no module-level state anywhere)."""
+"""The typed runtime object handed to the web layers (no module-level state anywhere).
+
+It holds ports (``hub.ports``), never storage classes: what the console reads and writes is
+named by the port's methods, and no query syntax crosses this seam.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from hub.clock import Clock
 from hub.config import Settings
-from hub.login_limits import RedisLoginThrottle
 from hub.outbox import Outbox
 from hub.passwords import HashingPool
-from hub.ports import Acd
+from hub.ports import (
+    Acd,
+    AttachmentFiles,
+    ConversationRecords,
+    Directory,
+    LoginSessions,
+    LoginThrottle,
+    MessageLog,
+)
+from hub.registry import ChannelRegistry
 from hub.service import ConversationService
-from hub.storage.attachments import MongoAttachmentStore
-from hub.storage.conversations import MongoConversationStore
-from hub.storage.directory import MongoDirectory
-from hub.storage.messages import MongoMessageStore
-from hub.storage.sessions import MongoSessionStore
+from hub.supervisor import LoopStatus
+
+
+def no_loops() -> Sequence[LoopStatus]:
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
 class Probes:
-    """Readiness checks of the backing services (each raises when its service does not answer)."""
+    """Readiness checks of the backing services (each raises when its service does not answer),
+    and the supervised background loops as they stand (``hub.supervisor``)."""
 
     mongo: Callable[[], Awaitable[object]]
     redis: Callable[[], Awaitable[object]]
+    loops: Callable[[], Sequence[LoopStatus]] = no_loops
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +47,13 @@ class HubContext:
     clock: Clock
     service: ConversationService
     acd: Acd
-    directory: MongoDirectory
-    conversations: MongoConversationStore
-    messages: MongoMessageStore
-    sessions: MongoSessionStore
-    attachments: MongoAttachmentStore
+    directory: Directory
+    conversations: ConversationRecords
+    messages: MessageLog
+    sessions: LoginSessions
+    attachments: AttachmentFiles
     outbox: Outbox
     probes: Probes
     hashing: HashingPool  # argon2 for the console (login, password changes)
-    logins: RedisLoginThrottle
+    logins: LoginThrottle
+    channels: ChannelRegistry

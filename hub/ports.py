@@ -3,19 +3,52 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from hub.domain.bot import BotTurn
-from hub.domain.ids import AgentStatus, ChannelName
-from hub.domain.model import Agent, Conversation, Message
+from hub.domain.events import Fact
+from hub.domain.ids import AgentStatus, Author, ChannelName, DeliveryStatus
+from hub.domain.model import (
+    Agent,
+    CannedReply,
+    Conversation,
+    InboundMessage,
+    LoginSession,
+    Message,
+    Queue,
+    StoredAttachment,
+    WrapUpCode,
+)
 from hub.domain.outbound import Outbound, SendResult
+from hub.domain.states import ConversationState
 from hub.domain.training import BotTurnRecord, Example, ImportReport, IntentSummary, ModelRecord
+
+if TYPE_CHECKING:  # values of the conversation service, until its split moves them to hub.domain
+    from hub.service import ConversationRef, Received
+
+
+F = TypeVar("F", bound=Fact)
 
 
 class EventBus(Protocol):
-    """Fan-out of facts to every hub process. At-most-once; never the only copy of anything."""
+    """Fan-out of live facts (``hub.domain.events``) to every hub process, itself included.
 
-    async def publish(self, event: Mapping[str, Any]) -> None: ...
+    At most once, never the only copy of anything: a consumer that must not miss a fact reads the
+    ``events`` collection instead (the durable consumers). ``publish`` returns at once and never
+    raises for Redis (ADR 0020).
+
+    ``subscribe`` registers ``handler`` for facts of class ``kind`` and its subclasses. Every
+    subscriber (``subscriber`` names it; handlers registered under one name share it) has its own
+    bounded queue and task: a slow or failing subscriber never delays another; within one
+    subscriber facts arrive in bus order, whatever their kinds. A full queue drops its oldest fact
+    (counted). Handlers must not block on clients: socket writes go through ``hub.socket_writer``.
+    """
+
+    async def publish(self, fact: Fact) -> None: ...
+
+    def subscribe(self, kind: type[F], handler: Callable[[F], Awaitable[None]], *,
+                  subscriber: str | None = None) -> None: ...
 
 
 class Router(Protocol):
@@ -148,3 +181,184 @@ class RateLimiter(Protocol):
     async def retry_after_s(self, key: str, *, rate_per_s: float, burst: float) -> float:
         """Spend a token: 0 when there was one, else the seconds until there is (nothing spent)."""
         ...
+
+
+# -- inbound: the one way a channel hands in what a customer sent -----------------------------------
+
+class Accepted(Protocol):
+    """What a channel learns of a customer message it handed in."""
+
+    @property
+    def message(self) -> Message: ...
+
+    @property
+    def duplicate(self) -> bool: ...
+
+
+class Inbox(Protocol):
+    """The inbound port every channel uses (``ConversationService`` implements it).
+
+    ``accept_inbound`` recognises the contact by ``(channel, sender)``, stores the message and its
+    files durably, lets the bot answer when it holds the conversation, and only then returns: the
+    channel acknowledges its provider after that (HTTP 200, the next poll offset, the stored UID).
+    Idempotent on ``(channel, external_id)``: a repeat returns the stored message, ``duplicate``.
+
+    Raises:
+        InvalidText, InvalidInput: the message can never be stored (refuse it, do not retry).
+        ServiceUnavailable: the hub cannot store it now (retry later). The inbox channels get
+            from the registry (``hub.inbound.GuardedInbox``) reports a storage outage this way
+            too, so no channel needs to know the database's exception types. Any other
+            exception: not stored; the channel's provider should deliver it again.
+    """
+
+    async def accept_inbound(self, inbound: InboundMessage) -> Accepted: ...
+
+
+class SessionInbox(Inbox, Protocol):
+    """What a channel with live sessions (web chat, later voice) needs besides ``accept_inbound``:
+    it keeps the contact and the open conversation between messages, so a message costs no lookup,
+    and it acknowledges the customer before the bot answers (``receive``, ack, then
+    ``after_customer_message``)."""
+
+    async def contact_for(self, channel: ChannelName, address: str, display_name: str) -> dict[str, Any]: ...
+
+    async def open_conversation(self, contact_id: str) -> Conversation | None: ...
+
+    async def receive(self, inbound: InboundMessage, *, contact_id: str, contact_name: str,
+                      known: ConversationRef | None) -> Received: ...
+
+    async def after_customer_message(self, received: Received, payload: str | None = None) -> None: ...
+
+    async def typing(self, conversation_id: str, who: Author, active: bool) -> None: ...
+
+    async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
+                       author: Author) -> None: ...
+
+
+class DeliveryReports(Protocol):
+    """Provider delivery reports (Kannel DLRs) for messages the outbox sent (``hub.outbox.Outbox``)."""
+
+    async def delivery_report(self, channel: str, provider_id: str, status: DeliveryStatus) -> bool:
+        """Move the message's status forward; False when no message has that provider id (yet)."""
+        ...
+
+
+class MailboxProgress(Protocol):
+    """Where reading each mailbox stands: the last UID handed to the hub, per UIDVALIDITY.
+
+    Raises ``ServiceUnavailable`` when the store cannot answer (the watcher waits and retries)."""
+
+    async def last_uid(self, mailbox: str, uidvalidity: int) -> int: ...
+
+    async def advance(self, mailbox: str, uidvalidity: int, uid: int, at: datetime) -> None:
+        """Only forward: a slower process never moves another's progress back."""
+        ...
+
+
+# -- what the console reads and writes (implemented in hub/storage) ---------------------------------
+
+class Directory(Protocol):
+    """Agents, queues, canned replies and wrap-up codes (``hub.storage.directory.MongoDirectory``).
+
+    ``agent`` and ``queue`` raise ``NotFound``; ``add_agent`` raises ``InvalidInput`` for a taken name.
+    """
+
+    async def add_agent(self, agent: Agent) -> None: ...
+
+    async def update_agent(self, agent_id: str, fields: Mapping[str, Any]) -> None: ...
+
+    async def set_status(self, agent_id: str, status: AgentStatus) -> Agent:
+        """Store the agent's presence status; returns the agent as stored after it."""
+        ...
+
+    async def agent(self, agent_id: str) -> Agent: ...
+
+    async def agent_by_username(self, username: str) -> Agent | None: ...
+
+    async def agents(self) -> list[Agent]: ...
+
+    async def put_queue(self, queue: Queue) -> None: ...
+
+    async def queue(self, queue_id: str) -> Queue: ...
+
+    async def queues(self) -> list[Queue]: ...
+
+    async def put_canned(self, reply: CannedReply) -> None: ...
+
+    async def canned(self) -> list[CannedReply]: ...
+
+    async def put_wrap_up_code(self, code: WrapUpCode) -> None: ...
+
+    async def wrap_up_codes(self) -> list[WrapUpCode]: ...
+
+
+class ConversationRecords(Protocol):
+    """Conversations and their events as the console reads them (``MongoConversationStore``).
+
+    Documents are plain dicts in the stored shape (``hub.wire.summary_json`` renders them);
+    the newest first, at most ``limit``. ``get``/``get_doc`` raise ``NotFound``.
+    """
+
+    async def get(self, conversation_id: str) -> Conversation: ...
+
+    async def get_doc(self, conversation_id: str) -> dict[str, Any]: ...
+
+    async def events_of(self, conversation_id: str) -> list[dict[str, Any]]: ...
+
+    async def events_since(self, since: datetime, limit: int = 500_000) -> list[dict[str, Any]]: ...
+
+    async def held_by(self, agent_id: str, states: frozenset[ConversationState],
+                      limit: int = 200) -> list[dict[str, Any]]:
+        """The agent's conversations in one of ``states``."""
+        ...
+
+    async def queued_within(self, skills: frozenset[str] | None, limit: int = 200) -> list[dict[str, Any]]:
+        """Queued conversations needing no skill outside ``skills``; None: every queued one."""
+        ...
+
+
+class MessageLog(Protocol):
+    """Stored messages as readers see them (``MongoMessageStore``)."""
+
+    async def get(self, message_id: str) -> Message | None: ...
+
+    async def timeline(self, conversation_id: str, *, include_private: bool,
+                       since: datetime | None = None, limit: int = 500) -> list[Message]:
+        """The conversation's messages, oldest first; ``since`` inclusive."""
+        ...
+
+
+class LoginSessions(Protocol):
+    """Console login sessions (``MongoSessionStore``); only a digest of the token is stored."""
+
+    async def create(self, token: str, agent_id: str, csrf_token: str, expires_at: datetime) -> None: ...
+
+    async def get(self, token: str, now: datetime) -> LoginSession | None:
+        """The session, unless unknown or expired at ``now``."""
+        ...
+
+    async def delete(self, token: str) -> None: ...
+
+    async def delete_for_agent(self, agent_id: str, *, keep_token: str | None = None) -> int:
+        """End the agent's sessions (but ``keep_token``'s); returns how many ended."""
+        ...
+
+
+class AttachmentFiles(Protocol):
+    """Stored attachments (``MongoAttachmentStore``)."""
+
+    async def file(self, attachment_id: str) -> StoredAttachment | None: ...
+
+
+class LoginThrottle(Protocol):
+    """Who may try a password now (``hub.login_limits.RedisLoginThrottle``): ``attempt`` before a
+    check returns the seconds to wait (0: go on); then exactly one of ``failed``, ``succeeded``
+    or ``refund`` (the check could not run)."""
+
+    async def attempt(self, username: str, address: str) -> float: ...
+
+    async def failed(self, username: str, address: str) -> None: ...
+
+    async def succeeded(self, username: str) -> None: ...
+
+    async def refund(self, username: str) -> None: ...

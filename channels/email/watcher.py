@@ -1,11 +1,12 @@
 """The receiving half of the e-mail channel: one watcher per IMAP mailbox (aioimaplib).
 
-Each watcher logs in, reads every message above the mailbox's stored UID (``store``), hands it to
-the hub and only then stores its UID; then it waits in IDLE (or sleeps, for servers without it)
-at most ``poll_s`` before it looks again. Connection trouble: reconnect with capped exponential
-backoff and jitter. A message that cannot be read (broken MIME, too large, refused by the hub, or
-failing ``MAX_ATTEMPTS`` times) is moved to the quarantine folder: it is kept, and never blocks the
-mailbox. Messages are only read (``BODY.PEEK``), never flagged or deleted otherwise.
+Each watcher logs in, reads every message above the mailbox's stored UID (``MailboxProgress``),
+hands it to the hub and only then stores its UID; then it waits in IDLE (or sleeps, for servers
+without it) at most ``poll_s`` before it looks again. A session that fails ends, and
+``hub.supervisor`` starts the next one after a capped exponential backoff with jitter
+(``channels.email.channel``). A message that cannot be read (broken MIME, too large, refused by the
+hub, or failing ``MAX_ATTEMPTS`` times) is moved to the quarantine folder: it is kept, and never
+blocks the mailbox. Messages are only read (``BODY.PEEK``), never flagged or deleted otherwise.
 """
 
 from __future__ import annotations
@@ -13,37 +14,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aioimaplib  # type: ignore[import-untyped]
-from pymongo.errors import PyMongoError
 
 from channels.email.parser import MalformedEmail, parse_email
-from channels.email.store import MongoMailboxProgress
 from hub.clock import Clock
 from hub.config import EmailSettings, MailboxSettings
 from hub.domain.model import InboundMessage
 from hub.errors import InvalidInput, ServiceUnavailable
-from hub.ports import Exclusive
-from hub.tasks import cancel_and_wait
+from hub.ports import MailboxProgress
+from hub.supervisor import Health
 
 logger = logging.getLogger(__name__)
 
 Accept = Callable[[InboundMessage], Awaitable[object]]
 MAX_ATTEMPTS = 3
-FIRST_RETRY_S = 0.5
 UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 FETCH_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 # The hub's own storage being down is nobody's message's fault: wait, never quarantine for it.
-HUB_DOWN = (PyMongoError, ServiceUnavailable)
+# (The inbox and the progress store report a storage outage as ServiceUnavailable.)
+HUB_DOWN = (ServiceUnavailable,)
 
 
 class ImapError(Exception):
     """The IMAP server answered NO/BAD (the session is restarted)."""
+
+
+# What ends a session without anyone's fault: the server went away, timed out or said NO/BAD.
+SESSION_ERRORS: tuple[type[Exception], ...] = (OSError, TimeoutError, ImapError, aioimaplib.AioImapException)
+RETRY_LATER: tuple[type[Exception], ...] = (*HUB_DOWN, *SESSION_ERRORS)  # the same message, next session
 
 
 class Quarantine(Exception):
@@ -52,16 +55,16 @@ class Quarantine(Exception):
 
 @dataclass
 class MailboxWatcher:
-    """Reads one mailbox into the hub until cancelled. ``connections`` counts successful logins."""
+    """Reads one mailbox into the hub, one IMAP session per ``run``. ``connections`` counts
+    successful logins."""
 
     mailbox: MailboxSettings
     settings: EmailSettings
-    progress: MongoMailboxProgress
+    progress: MailboxProgress
     accept: Accept
     clock: Clock
     connections: int = 0
     _failures: dict[int, int] = field(default_factory=dict)
-    _random: random.Random = field(default_factory=random.Random)
 
     @property
     def key(self) -> str:
@@ -72,23 +75,12 @@ class MailboxWatcher:
     def address(self) -> str:
         return (self.mailbox.address or self.mailbox.username).lower()
 
-    async def run(self) -> None:
-        """Forever: a session, and after it fails a wait of 0.5 s doubling up to ``reconnect_max_s``."""
-        delay = FIRST_RETRY_S
-        while True:
-            connected_before = self.connections
-            try:
-                await self._session()
-            except (OSError, TimeoutError, ImapError, aioimaplib.AioImapException, *HUB_DOWN) as err:
-                if self.connections > connected_before:
-                    delay = FIRST_RETRY_S  # it worked for a while: start over with short waits
-                wait = delay * (0.5 + self._random.random() / 2)
-                logger.warning("email.imap.disconnected mailbox=%s error=%s retry_in=%.1fs", self.mailbox.folder,
-                               type(err).__name__, wait)
-                await asyncio.sleep(wait)
-                delay = min(delay * 2, self.settings.reconnect_max_s)
+    async def run(self, health: Health) -> None:
+        """One session: log in, then read and wait for news until the connection fails (raises
+        ``SESSION_ERRORS`` or ``ServiceUnavailable``) or the task is cancelled."""
+        await self._session(health)
 
-    async def _session(self) -> None:
+    async def _session(self, health: Health) -> None:
         lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def on_lost(_: Exception | None) -> None:
@@ -102,6 +94,7 @@ class MailboxWatcher:
             uidvalidity = _uidvalidity(_ok(await client.select(_quoted(self.mailbox.folder)), "select"))
             await client.create(_quoted(self.mailbox.quarantine_folder))  # NO when it exists: fine
             self.connections += 1
+            health.up()
             logger.info("email.imap.connected mailbox=%s idle=%s", self.mailbox.folder, client.has_capability("IDLE"))
             while True:
                 await self._drain(client, uidvalidity)
@@ -145,7 +138,7 @@ class MailboxWatcher:
             await self._deliver(client, uid)
         except Quarantine as reason:
             await self._quarantine(client, uid, str(reason))
-        except (*HUB_DOWN, OSError, TimeoutError, ImapError, aioimaplib.AioImapException):
+        except RETRY_LATER:
             raise  # the hub or the connection: the same message is tried again after reconnecting
         except Exception:
             attempts = self._failures[uid] = self._failures.get(uid, 0) + 1
@@ -198,34 +191,6 @@ class MailboxWatcher:
             _ok(await client.uid("copy", str(uid), folder), "copy")
             _ok(await client.uid("store", str(uid), "+FLAGS.SILENT", r"(\Deleted)"), "store")
         logger.warning("email.quarantined mailbox=%s uid=%s reason=%s", self.mailbox.folder, uid, reason)
-
-
-class EmailInbound:
-    """Every configured mailbox watched in parallel (tasks ``channels:email:<n>``), as a context manager."""
-
-    def __init__(self, settings: EmailSettings, progress: MongoMailboxProgress, accept: Accept, clock: Clock,
-                 exclusive: Exclusive | None = None) -> None:
-        self.watchers = [MailboxWatcher(mailbox=m, settings=settings, progress=progress, accept=accept, clock=clock)
-                         for m in settings.mailboxes]
-        self._exclusive = exclusive
-        self._tasks: list[asyncio.Task[None]] = []
-
-    async def __aenter__(self) -> EmailInbound:
-        """With ``exclusive`` (several hub processes), each mailbox is read by one process at a time."""
-        self._tasks = [asyncio.create_task(self._watch(w), name=f"channels:email:{n}")
-                       for n, w in enumerate(self.watchers)]
-        return self
-
-    async def _watch(self, watcher: MailboxWatcher) -> None:
-        if self._exclusive is None:
-            await watcher.run()
-        else:
-            await self._exclusive.exclusive(f"email:{watcher.key}", watcher.run)
-
-    async def __aexit__(self, *exc: object) -> None:
-        for task in self._tasks:
-            await cancel_and_wait(task)
-        self._tasks = []
 
 
 def _ok(response: Any, what: str) -> Any:

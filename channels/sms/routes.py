@@ -14,19 +14,18 @@ from aiohttp import web
 
 from channels.sms.parser import SmsInputError, parse_dlr, parse_mo, query_fields, secret_ok
 from hub.clock import Clock
-from hub.outbox import Outbox
-from hub.service import ConversationService
+from hub.ports import DeliveryReports, Inbox
 
 logger = logging.getLogger(__name__)
 
 
 class SmsEndpoint:
-    """The two handlers, with what they need: the conversation service and the outbox."""
+    """The two handlers, with what they need: the inbound port and the outbox's delivery reports."""
 
-    def __init__(self, *, service: ConversationService, outbox: Outbox, clock: Clock, secret: str,
+    def __init__(self, *, inbox: Inbox, reports: DeliveryReports, clock: Clock, secret: str,
                  max_text_chars: int, max_query_bytes: int) -> None:
-        self._service = service
-        self._outbox = outbox
+        self._inbox = inbox
+        self._reports = reports
         self._clock = clock
         self._secret = secret.encode()
         self._max_text_chars = max_text_chars
@@ -39,7 +38,7 @@ class SmsEndpoint:
         except SmsInputError as err:
             return _refuse("mo", err)
         try:
-            received = await self._service.accept_inbound(inbound)
+            received = await self._inbox.accept_inbound(inbound)
         except Exception:
             logger.exception("sms.mo.store_failed id=%s", inbound.external_id)
             return web.Response(status=503, text="not stored; retry")
@@ -52,7 +51,7 @@ class SmsEndpoint:
             report = parse_dlr(self._verified(request))
         except SmsInputError as err:
             return _refuse("dlr", err)
-        if not await self._outbox.delivery_report("sms", report.ref, report.status):
+        if not await self._reports.delivery_report("sms", report.ref, report.status):
             # Kannel can report before the outbox stored our 202: a 404 makes it retry in a moment.
             logger.info("sms.dlr.unknown ref=%s kannel_status=%d", report.ref, report.kannel_status)
             return web.Response(status=404, text="unknown message")

@@ -1,19 +1,15 @@
 """The Telegram channel adapter: sends staff messages, receives customers' updates (webhook or polling).
 
 ``TelegramChannel`` is the outbox's ``ChannelSender`` for ``telegram`` and the one place an
-update becomes an ``InboundMessage``: parse, fetch its files, hand it to the conversation service,
-then answer the button press. Only after ``accept_inbound`` returned is an update acknowledged
-(webhook: 200; polling: the next offset), so a crash or a MongoDB outage loses nothing.
+update becomes an ``InboundMessage``: parse, fetch its files, hand it to the inbound port
+(``hub.ports.Inbox``), then answer the button press. Only after ``accept_inbound`` returned is an
+update acknowledged (webhook: 200; polling: the next offset), so a crash or a MongoDB outage loses
+nothing. Registering the webhook and polling are loops run by ``hub.supervisor`` (``loops()``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import random
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Protocol
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -28,25 +24,20 @@ from hub.domain.ids import ChannelName, ExternalId
 from hub.domain.model import Attachment, InboundMessage
 from hub.domain.outbound import Outbound, SendResult, numbered_text
 from hub.errors import ChannelSendError, ServiceUnavailable
-from hub.ports import Exclusive
-from hub.tasks import cancel_and_wait
+from hub.ports import Inbox
+from hub.registry import Loop
+from hub.supervisor import Backoff, Health
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/channels/telegram/webhook"
-MAX_BACKOFF_S = 30.0
+BACKOFF = Backoff(first_s=0.5, max_s=30.0)
 MAX_UPDATE_ATTEMPTS = 5  # polling: then an update that keeps failing is skipped
 
 
-class Inbox(Protocol):
-    """What the adapter needs of the conversation service."""
-
-    async def accept_inbound(self, inbound: InboundMessage) -> object: ...
-
-
 class TelegramChannel:
-    """Lifecycle: ``async with`` opens the Bot API connections; ``receiving()`` (entered once the
-    hub can take messages) registers the webhook or runs the long poll, as a named task."""
+    """Lifecycle: ``async with`` opens the Bot API connections; ``loops()`` (run by the supervisor
+    once the hub can take messages) registers the webhook or runs the long poll."""
 
     channel: ChannelName = "telegram"
 
@@ -59,6 +50,7 @@ class TelegramChannel:
         self.webhook_url = f"{base.rstrip('/')}{WEBHOOK_PATH}" if base else None
         self.mode: ReceiveMode = receive_mode(settings.mode, base, settings.webhook_secret is not None)
         self._failing, self._failures = -1, 0  # polling: the update that failed last, how often
+        self._offset = 0  # polling: the next update wanted (kept across restarts of the loop)
 
     @property
     def webhook_secret(self) -> bytes | None:
@@ -156,50 +148,31 @@ class TelegramChannel:
         except TelegramError as err:
             logger.info("telegram.callback.answer_failed error=%s", describe(err))
 
-    # -- lifecycle of receiving ----------------------------------------------------------------------
-    @contextlib.asynccontextmanager
-    async def receiving(self, exclusive: Exclusive | None = None) -> AsyncIterator[None]:
-        """Webhook: register it (retrying until Telegram takes it). Polling: run getUpdates, in one
-        hub process at a time when ``exclusive`` is given (Telegram allows one poller per bot)."""
+    # -- receiving: loops for hub.supervisor ------------------------------------------------------
+    def loops(self) -> tuple[Loop, ...]:
+        """Webhook: register it (retried until Telegram takes it, then done). Polling: getUpdates in
+        one hub process at a time (Telegram allows one poller per bot)."""
         if self.mode == "webhook":
-            work = self._register()
-        else:
-            work = self._poll() if exclusive is None else exclusive.exclusive("telegram:polling", self._poll)
-        task = asyncio.create_task(work, name=f"channels:telegram:{self.mode}")
-        try:
-            yield
-        finally:
-            await cancel_and_wait(task)
+            return (Loop(name="channels:telegram:webhook", work=self._register, backoff=BACKOFF,
+                         quiet=(TelegramError,)),)
+        return (Loop(name="channels:telegram:polling", work=self._poll, lease="telegram:polling", backoff=BACKOFF,
+                     quiet=(TelegramError, ServiceUnavailable)),)
 
-    async def _register(self) -> None:
+    async def _register(self, health: Health) -> None:
         assert self.webhook_url is not None and self._settings.webhook_secret is not None
-        secret = self._settings.webhook_secret.get_secret_value()
-        attempt = 0
-        while True:
-            try:
-                await self._client.set_webhook(self.webhook_url, secret)
-                logger.info("telegram.webhook.set url=%s", self.webhook_url)
-                return
-            except TelegramError as err:
-                attempt += 1
-                logger.warning("telegram.webhook.set_failed attempt=%d error=%s", attempt, describe(err))
-                await asyncio.sleep(_backoff(attempt))
+        await self._client.set_webhook(self.webhook_url, self._settings.webhook_secret.get_secret_value())
+        logger.info("telegram.webhook.set url=%s", self.webhook_url)
 
-    async def _poll(self) -> None:
-        offset, attempt = 0, 0
-        await self._until_ok(self._client.delete_webhook)  # getUpdates answers 409 while a webhook is set
+    async def _poll(self, health: Health) -> None:
+        """Until cancelled or a failure (then the supervisor starts it again; the offset is kept)."""
+        await self._client.delete_webhook()  # getUpdates answers 409 while a webhook is set
         logger.info("telegram.polling.started")
         while True:
-            try:
-                updates = await self._client.get_updates(offset)
-                for update in updates:
-                    await self._receive_polled(update)
-                    offset = update.update_id + 1
-                attempt = 0
-            except (TelegramError, ServiceUnavailable) as err:
-                attempt += 1
-                logger.warning("telegram.polling.failed attempt=%d error=%s", attempt, type(err).__name__)
-                await asyncio.sleep(_backoff(attempt))
+            updates = await self._client.get_updates(self._offset)
+            health.up()
+            for update in updates:
+                await self._receive_polled(update)
+                self._offset = update.update_id + 1
 
     async def _receive_polled(self, update: Update) -> None:
         """Failures keep the offset, so the update comes again; one that keeps failing is skipped
@@ -212,18 +185,3 @@ class TelegramChannel:
             if self._failures < MAX_UPDATE_ATTEMPTS:
                 raise ServiceUnavailable("telegram update not stored yet") from err
             logger.exception("telegram.update.skipped update_id=%s", update.update_id)
-
-    async def _until_ok(self, call: Callable[[], Awaitable[None]]) -> None:
-        attempt = 0
-        while True:
-            try:
-                await call()
-                return
-            except TelegramError as err:
-                attempt += 1
-                logger.warning("telegram.setup.failed attempt=%d error=%s", attempt, describe(err))
-                await asyncio.sleep(_backoff(attempt))
-
-
-def _backoff(attempt: int) -> float:
-    return min(MAX_BACKOFF_S, 0.5 * 2.0 ** min(attempt, 10)) * random.uniform(0.5, 1.0)

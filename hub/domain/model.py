@@ -177,3 +177,23 @@ class CannedReply:
 class WrapUpCode:
     code: str
     label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredAttachment:
+    """A stored file with the conversation it belongs to (what a download needs to check and serve)."""
+
+    id: str
+    conversation_id: str
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginSession:
+    """A console login session as stored (the token itself is never stored, only its digest)."""
+
+    agent_id: str
+    csrf_token: str = field(repr=False)
+    expires_at: datetime

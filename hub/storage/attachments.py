@@ -7,12 +7,11 @@ refuse larger files before they get here, so nothing is stored half.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bson import Binary
 
 from hub.domain.ids import new_id
-from hub.domain.model import Attachment, AttachmentRef
+from hub.domain.model import Attachment, AttachmentRef, StoredAttachment
 from hub.errors import InvalidInput
 from hub.storage.database import Db
 
@@ -20,6 +19,8 @@ MAX_BYTES = 10 * 1024 * 1024
 
 
 class MongoAttachmentStore:
+    """Implements ``hub.ports.AttachmentFiles`` (and stores what channels receive)."""
+
     def __init__(self, db: Db) -> None:
         self._attachments = db["attachments"]
 
@@ -35,5 +36,10 @@ class MongoAttachmentStore:
             "content_type": ref.content_type, "size": ref.size, "data": Binary(attachment.data), "stored_at": at})
         return ref
 
-    async def get(self, attachment_id: str) -> dict[str, Any] | None:
-        return await self._attachments.find_one({"_id": attachment_id})
+    async def file(self, attachment_id: str) -> StoredAttachment | None:
+        doc = await self._attachments.find_one({"_id": attachment_id})
+        if doc is None:
+            return None
+        return StoredAttachment(id=doc["_id"], conversation_id=doc["conversation_id"],
+                                filename=str(doc.get("filename") or "attachment"),
+                                content_type=str(doc.get("content_type", "")), data=bytes(doc["data"]))

@@ -187,7 +187,21 @@ class MongoConversationStore:
     async def events_of(self, conversation_id: str) -> list[dict[str, Any]]:
         return await self._events.find({"conversation_id": conversation_id}).sort("version", 1).to_list(None)
 
-    async def find_docs(self, query: Mapping[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+    async def held_by(self, agent_id: str, states: frozenset[ConversationState],
+                      limit: int = 200) -> list[dict[str, Any]]:
+        """The agent's conversations in one of ``states``, the latest changed first."""
+        query = {"agent_id": agent_id, "state": {"$in": sorted(s.value for s in states)}}
+        return await self._newest_first(query, limit)
+
+    async def queued_within(self, skills: frozenset[str] | None, limit: int = 200) -> list[dict[str, Any]]:
+        """Queued conversations that need no skill outside ``skills`` (None: all of them), the
+        latest changed first."""
+        query: dict[str, Any] = {"state": ConversationState.QUEUED.value}
+        if skills is not None:  # no required skill that is not among ``skills``
+            query["skills"] = {"$not": {"$elemMatch": {"$nin": sorted(skills)}}}
+        return await self._newest_first(query, limit)
+
+    async def _newest_first(self, query: Mapping[str, Any], limit: int) -> list[dict[str, Any]]:
         cursor = self._conversations.find(dict(query)).sort("updated_at", -1).limit(limit)
         return await cursor.to_list(None)
 

@@ -51,6 +51,10 @@ class MongoDirectory:
         if result.matched_count == 0:
             raise NotFound(f"no agent {agent_id}")
 
+    async def set_status(self, agent_id: str, status: AgentStatus) -> Agent:
+        await self.update_agent(agent_id, {"status": status.value})
+        return await self.agent(agent_id)
+
     async def agent(self, agent_id: str) -> Agent:
         doc = await self._agents.find_one({"_id": agent_id})
         if doc is None:

@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from hub.domain.model import LoginSession
 from hub.storage.database import Db
 
 
@@ -14,6 +15,8 @@ def token_digest(token: str) -> str:
 
 
 class MongoSessionStore:
+    """Implements ``hub.ports.LoginSessions``."""
+
     def __init__(self, db: Db) -> None:
         self._sessions = db["sessions"]
 
@@ -21,11 +24,11 @@ class MongoSessionStore:
         await self._sessions.insert_one({"_id": token_digest(token), "agent_id": agent_id,
                                          "csrf_token": csrf_token, "expires_at": expires_at})
 
-    async def get(self, token: str, now: datetime) -> dict[str, Any] | None:
+    async def get(self, token: str, now: datetime) -> LoginSession | None:
         doc = await self._sessions.find_one({"_id": token_digest(token)})
         if doc is None or doc["expires_at"] <= now:  # the TTL monitor runs only once a minute
             return None
-        return doc
+        return LoginSession(agent_id=doc["agent_id"], csrf_token=doc["csrf_token"], expires_at=doc["expires_at"])
 
     async def delete(self, token: str) -> None:
         await self._sessions.delete_one({"_id": token_digest(token)})

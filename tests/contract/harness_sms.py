@@ -8,7 +8,8 @@ import itertools
 from collections.abc import AsyncIterator
 
 from channels.sms.adapter import KannelSender
-from hub.bootstrap import RunningHub, kannel_sender
+from channels.sms.channel import kannel_sender
+from hub.bootstrap import RunningHub
 from tests.sms_env import SHORT_CODE, SmsEnv, get, sms_environment
 
 _numbers = itertools.count(1)

@@ -66,3 +66,33 @@ async def test_a_holder_that_lost_its_lease_stops_working(redis: Redis) -> None:
         await redis.delete(PREFIX + "mailbox-c")
         await eventually(lambda: worker.running == {leases.owner}, timeout=3)  # and competes again
     assert worker.runs == [leases.owner, leases.owner]
+
+
+async def test_a_supervised_leased_loop_runs_in_one_supervisor_and_stands_by_in_the_other(redis: Redis) -> None:
+    from hub.supervisor import Health, Supervisor
+
+    running: set[str] = set()
+
+    def loop_of(owner: str):  # type: ignore[no-untyped-def]
+        async def work(health: Health) -> None:
+            running.add(owner)
+            health.up()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                running.discard(owner)
+        return work
+
+    def state(supervisor: Supervisor) -> str:
+        return supervisor.states()[0].state.value
+
+    first, second = RedisLeases(redis, ttl_s=0.6), RedisLeases(redis, ttl_s=0.6)
+    async with Supervisor(exclusive=second) as standby_side:
+        async with Supervisor(exclusive=first) as working_side:
+            working_side.start("channels:test:mailbox", loop_of("first"), lease="mailbox-s")
+            await eventually(lambda: running == {"first"})
+            standby_side.start("channels:test:mailbox", loop_of("second"), lease="mailbox-s")
+            await asyncio.sleep(1.0)  # renewals pass: the second stays on standby
+            assert (state(working_side), state(standby_side)) == ("running", "standby") and running == {"first"}
+        assert state(working_side) == "stopped"
+        await eventually(lambda: running == {"second"} and state(standby_side) == "running", timeout=5)

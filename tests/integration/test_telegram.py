@@ -127,8 +127,8 @@ async def test_a_photo_arrives_as_a_stored_attachment_in_its_largest_size(
     assert message.text == "my meter" and message.address == str(user.id)
     (ref,) = message.attachments
     assert ref.content_type == "image/jpeg" and ref.size == len(JPEG)
-    stored = await tg_hub.context.attachments.get(ref.id)
-    assert stored is not None and bytes(stored["data"]) == JPEG
+    stored = await tg_hub.context.attachments.file(ref.id)
+    assert stored is not None and stored.data == JPEG
 
 
 async def test_a_document_over_the_limit_is_not_downloaded_but_the_message_is_kept(

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -171,7 +172,7 @@ def test_the_scan_covers_the_project() -> None:
     assert {rel(p) for p in py_files(*PURE_CORE)} >= {
         "hub/domain/ids.py", "hub/domain/model.py", "hub/domain/states.py", "routing/policy.py",
         "hub/ratelimit.py", "channels/webchat/parser.py", "channels/webchat/identity.py",
-        "hub/domain/visibility.py",
+        "hub/domain/visibility.py", "hub/domain/events.py",
     }
 
 
@@ -298,3 +299,98 @@ def test_transitive_scan_follows_project_imports() -> None:
     assert closure >= {
         "channels/webchat/parser.py", "hub/clock.py", "hub/__init__.py", "channels/__init__.py",
     }
+
+
+# --- (d) ports, not storage, across the seam (docs/decisions/0023) -------------------------------
+
+# Where the database driver and its query language may appear: the hub's storage adapters, and the
+# bot trainers' own stores behind their port (``hub.ports.TrainingDesk``).
+STORAGE = ("hub/storage", "bot/training/store.py", "bot/training/turns.py")
+DRIVER_LIBS = ("pymongo", "bson", "motor")
+# MongoDB operators in string literals ("$in", "$set", "$elemMatch" ...): query syntax.
+QUERY_OPERATOR = re.compile(r"^\$[a-zA-Z]+$")
+
+
+def _in_storage(path: Path) -> bool:
+    return any(rel(path) == s or rel(path).startswith(s + "/") for s in STORAGE)
+
+
+OUTSIDE_STORAGE = [p for p in py_files(*PACKAGES) if not _in_storage(p)]
+
+
+@pytest.mark.parametrize("path", OUTSIDE_STORAGE, ids=rel)
+def test_no_database_driver_outside_storage(path: Path) -> None:
+    bad = [i for i in imports_of(path) if any(within(i.module, lib) for lib in DRIVER_LIBS)]
+    assert not bad, "only hub/storage (and the bot's training stores) talk to MongoDB:\n" + describe(path, bad)
+
+
+@pytest.mark.parametrize("path", OUTSIDE_STORAGE, ids=rel)
+def test_no_query_syntax_outside_storage(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bad = [f"{rel(path)}:{node.lineno} {node.value!r}" for node in ast.walk(tree)
+           if isinstance(node, ast.Constant) and isinstance(node.value, str) and QUERY_OPERATOR.match(node.value)]
+    assert not bad, "move the query into a named storage method:\n" + "\n".join(bad)
+
+
+def test_the_query_scan_sees_operators() -> None:
+    tree = ast.parse('q = {"state": {"$in": ["a"]}, "$or": [], "price": "$5"}')
+    found = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+             and QUERY_OPERATOR.match(n.value)}
+    assert found == {"$in", "$or"}
+
+
+HUB_SEAM = ["hub/context.py", "hub/registry.py", "hub/ports.py", "hub/inbound.py"]
+
+
+@pytest.mark.parametrize("path", [ROOT / p for p in HUB_SEAM], ids=rel)
+def test_the_seam_names_ports_not_storage_classes(path: Path) -> None:
+    bad = [i for i in imports_of(path) if within(i.module, "hub.storage")]
+    assert not bad, "the web layers and channels get ports (hub.ports):\n" + describe(path, bad)
+
+
+# Channels hand messages in through ``hub.ports.Inbox``/``SessionInbox``, never the service class.
+# Until the service's split moves them to hub.domain, two value classes are still defined in
+# hub/service.py and may be imported from there, and nothing else.
+SERVICE_VALUES = frozenset({"hub.service.ConversationRef", "hub.service.Received"})
+
+
+@pytest.mark.parametrize("path", py_files("channels"), ids=rel)
+def test_channels_use_the_inbound_port_not_the_service(path: Path) -> None:
+    imported = imports_of(path)
+    service_lines = {i.line for i in imported if within(i.module, "hub.service")}
+    bad = [i for i in imported if i.line in service_lines and i.module != "hub.service"
+           and i.module not in SERVICE_VALUES]
+    bad += [i for i in imported if i.module == "hub.service"  # a bare "import hub.service" names no value
+            and not any(o.line == i.line and o.module in SERVICE_VALUES for o in imported)]
+    assert not bad, "channels depend on hub.ports.Inbox, not on ConversationService:\n" + describe(path, bad)
+    bad = [i for i in imported if within(i.module, "hub.context") or within(i.module, "hub.storage")]
+    assert not bad, "channels get their dependencies from hub.registry.ChannelDeps:\n" + describe(path, bad)
+
+
+# --- (e) channels are registry entries; the composition root has no per-channel branches -----------
+
+CHANNEL_PACKAGES = sorted(p.name for p in (ROOT / "channels").iterdir() if (p / "__init__.py").is_file())
+
+
+@pytest.mark.parametrize("name", CHANNEL_PACKAGES)
+def test_every_channel_package_has_a_registry_factory(name: str) -> None:
+    source = ROOT / "channels" / name / "channel.py"
+    assert source.is_file(), f"channels/{name}/channel.py with channel(settings, deps) -> ChannelEntry | None"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    assert any(isinstance(n, ast.FunctionDef) and n.name == "channel" for n in tree.body)
+
+
+def test_bootstrap_wires_channels_only_through_their_factories() -> None:
+    """hub/bootstrap.py imports each channel package's ``channel`` module and nothing else of it,
+    and no statement of it tests a channel's setting (``settings.sms...`` in an ``if``)."""
+    path = ROOT / COMPOSITION_ROOT
+    channel_imports = [i for i in imports_of(path) if top(i.module) == "channels"]
+    allowed = {f"channels.{n}" for n in CHANNEL_PACKAGES} | {f"channels.{n}.channel" for n in CHANNEL_PACKAGES}
+    bad = [i for i in channel_imports if i.module not in allowed]
+    assert not bad, "bootstrap reaches a channel only through its registry factory:\n" + describe(path, bad)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tests = [n.test for n in ast.walk(tree) if isinstance(n, (ast.If, ast.IfExp))]
+    branches = [f"{rel(path)}:{attr.lineno} tests settings.{attr.attr}" for test in tests for attr in ast.walk(test)
+                if isinstance(attr, ast.Attribute) and attr.attr in CHANNEL_PACKAGES
+                and isinstance(attr.value, ast.Name) and attr.value.id == "settings"]
+    assert not branches, "a channel is switched on by its factory, not by bootstrap:\n" + "\n".join(branches)

@@ -1,0 +1,128 @@
+"""The channel registry: every channel the hub can speak, as one entry each.
+
+A channel package exposes ``channel(settings, deps) -> ChannelEntry | None`` (None: not configured).
+The composition root asks each known package once, registers what it gets, and wires every entry
+the same way: its connections are opened before the outbox sends, its sender joins the outbox,
+its routes join the web app, its loops run under the supervisor. Adding a channel (voice) is a
+new package and one line in ``hub.bootstrap.CHANNELS``, not a new branch of the start-up code.
+The core asks an entry's ``capabilities``, never its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from hub.clock import Clock
+from hub.config import Settings
+from hub.domain.ids import ChannelName
+from hub.ports import (
+    ChannelSender,
+    DeliveryReports,
+    EventBus,
+    Inbox,
+    MailboxProgress,
+    MessageLog,
+    RateLimiter,
+    SessionInbox,
+)
+from hub.supervisor import Backoff, Work
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+
+class Buttons(StrEnum):
+    """How quick replies reach the customer."""
+
+    NATIVE = "native"      # the transport has buttons (Telegram inline keyboards, the widget)
+    NUMBERED = "numbered"  # numbered text lines; "2" answers the second (SMS, e-mail)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capabilities:
+    """What a channel can carry; the core and the console decide by these, never by the name."""
+
+    buttons: Buttons
+    max_text_chars: int | None  # the longest customer text accepted; None: no limit of its own
+    receipts: bool  # the provider reports delivery (Kannel DLRs, the widget's delivered/read)
+    live: bool  # the customer holds a connection: replies are pushed on the bus, not sent by the outbox
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelDeps:
+    """What the core offers a channel when it is built (ports only)."""
+
+    inbox: Inbox  # storage outages come out as ServiceUnavailable (hub.inbound.GuardedInbox)
+    sessions: SessionInbox  # for channels with live sessions (web chat)
+    history: MessageLog  # what a returning live client missed
+    limiter: RateLimiter  # token buckets shared by every hub process
+    clock: Clock
+    mailboxes: MailboxProgress  # where pollers of a mailbox stand (e-mail)
+
+
+DEFAULT_BACKOFF = Backoff()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Loop:
+    """A background receiver (an IMAP watcher, Telegram polling) for ``hub.supervisor.Supervisor``.
+
+    ``lease``: run in one hub process at a time (``hub.ports.Exclusive``); ``quiet``: expected
+    failures, logged as one line."""
+
+    name: str  # "channels:<channel>:<what>"
+    work: Work
+    lease: str | None = None
+    backoff: Backoff = DEFAULT_BACKOFF
+    quiet: tuple[type[BaseException], ...] = ()
+
+
+AddRoutes = Callable[["web.Application", DeliveryReports], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelEntry:
+    """One channel as the composition root wires it."""
+
+    name: ChannelName
+    capabilities: Capabilities
+    sender: ChannelSender | None = None  # the outbox's; None when replies are pushed live or not sent
+    resources: AbstractAsyncContextManager[object] | None = None  # opened before the sender is used
+    routes: AddRoutes | None = None  # webhooks; gets the outbox's delivery reports
+    loops: tuple[Loop, ...] = field(default=())
+    listen: Callable[[EventBus], None] | None = None  # subscribes what its live clients need (web chat)
+
+
+class DuplicateChannel(ValueError):
+    pass
+
+
+class ChannelRegistry:
+    """The configured channels, in registration order. Raises ``DuplicateChannel`` on a name twice."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, ChannelEntry] = {}
+
+    def register(self, entry: ChannelEntry) -> None:
+        if entry.name in self._entries:
+            raise DuplicateChannel(f"channel {entry.name!r} is registered already")
+        self._entries[entry.name] = entry
+
+    def __iter__(self) -> Iterator[ChannelEntry]:
+        return iter(list(self._entries.values()))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def get(self, name: str) -> ChannelEntry | None:
+        return self._entries.get(name)
+
+    def senders(self) -> dict[str, ChannelSender]:
+        return {e.name: e.sender for e in self._entries.values() if e.sender is not None}
+
+
+ChannelFactory = Callable[[Settings, ChannelDeps], ChannelEntry | None]
