@@ -1,0 +1,94 @@
+"""The bus on a real Redis: every subscriber has its own queue and task, so a failing one and a stuck
+one delay nobody; one subscriber sees its kinds in bus order; what cannot be decoded is skipped."""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis.asyncio import Redis
+
+from hub.bus import CHANNEL, RedisEventBus
+from hub.domain.events import ConversationChanged, EventType, Fact, RoutingKicked, TypingChanged
+from hub.domain.ids import Author, ConversationId
+from tests.conftest import eventually
+
+
+def typing(i: int) -> TypingChanged:
+    return TypingChanged(conversation_id=ConversationId(f"c{i}"), who=Author.CUSTOMER, active=i % 2 == 0)
+
+
+async def test_a_failing_and_a_stuck_subscriber_delay_no_other(redis: Redis) -> None:
+    release = asyncio.Event()
+    failed: list[Fact] = []
+    stuck: list[Fact] = []
+    got: list[Fact] = []
+
+    async def fails(fact: TypingChanged) -> None:
+        failed.append(fact)
+        raise RuntimeError("a subscriber with a bug")
+
+    async def hangs(fact: TypingChanged) -> None:
+        stuck.append(fact)
+        await release.wait()
+
+    async def records(fact: TypingChanged) -> None:
+        got.append(fact)
+
+    async with RedisEventBus(redis, subscriber_queue=5) as bus:
+        bus.subscribe(TypingChanged, fails, subscriber="fails")
+        bus.subscribe(TypingChanged, hangs, subscriber="hangs")
+        bus.subscribe(TypingChanged, records, subscriber="records")
+        facts = [typing(i) for i in range(50)]
+        for i, fact in enumerate(facts):  # one at a time: the healthy queues never fill
+            await bus.publish(fact)
+            # Each fact reaches the healthy subscriber while the stuck one is still stuck.
+            await eventually(lambda: len(got) == i + 1)  # noqa: B023 (awaited here, in this iteration)
+            assert len(stuck) == 1
+        assert got == facts
+        # The failing one was called for every fact: an exception does not end its task.
+        await eventually(lambda: len(failed) == 50)
+        assert failed == facts
+
+        # The stuck one's queue kept its newest 5 and counted what it dropped (at most once).
+        hung = bus.subscriber("hangs")
+        assert hung.backlog == 5 and hung.dropped == 50 - 1 - 5
+        release.set()
+        await eventually(lambda: len(stuck) == 6)
+        assert stuck[1:] == facts[-5:]
+        assert bus.subscriber("records").dropped == 0
+
+
+async def test_one_subscriber_gets_its_kinds_in_bus_order(redis: Redis) -> None:
+    seen: list[Fact] = []
+
+    async def record(fact: Fact) -> None:
+        seen.append(fact)
+
+    summary = {"id": "c1", "state": "queued", "agent_id": None, "contact": {"id": "k1"}}
+    facts: list[Fact] = []
+    for i in range(20):
+        facts.append(ConversationChanged(event=EventType.QUEUED, version=i, summary=summary, previous_agent=None))
+        facts.append(typing(i))
+        facts.append(RoutingKicked())
+    async with RedisEventBus(redis) as bus:
+        bus.subscribe(ConversationChanged, record, subscriber="both")
+        bus.subscribe(TypingChanged, record, subscriber="both")
+        for fact in facts:
+            await bus.publish(fact)
+        await eventually(lambda: len(seen) == 40)
+    assert seen == [f for f in facts if not isinstance(f, RoutingKicked)]
+
+
+async def test_what_a_newer_or_broken_process_sends_is_skipped(redis: Redis) -> None:
+    got: list[Fact] = []
+
+    async def record(fact: RoutingKicked) -> None:
+        got.append(fact)
+
+    async with RedisEventBus(redis) as bus:
+        bus.subscribe(RoutingKicked, record)
+        for raw in ('{"v":1,"kind":"call_answered","call_id":"x"}', '{"v":7,"kind":"kick"}', '{"t":"kick"}',
+                    "not json", '{"v":1,"kind":"typing"}'):
+            await redis.publish(CHANNEL, raw)
+        await bus.publish(RoutingKicked())
+        await eventually(lambda: got == [RoutingKicked()])
