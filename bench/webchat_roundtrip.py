@@ -325,7 +325,7 @@ async def tap_bus(redis_url: str, stats: Stats, ready: asyncio.Event) -> None:
             async for raw in pubsub.listen():
                 now = time.perf_counter()
                 data = raw["data"]
-                if b'"t":"message"' not in data:
+                if b'"kind":"message"' not in data:
                     continue
                 message = json.loads(data)["message"]
                 if message.get("author") == "customer":
