@@ -7,9 +7,6 @@ sockets and, for a disabled agent, takes her off routing presence.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from aiohttp import web
 from pydantic import BaseModel, Field
 
@@ -17,11 +14,12 @@ from console.api import body
 from console.auth import AGENT_KEY, COOKIE, SESSION_CACHE, check_password
 from console.errors import api_error
 from console.keys import HUB, LIVE
-from hub.accounts import REVOKED, AccountDesk
-from hub.bus import RedisEventBus
+from hub.accounts import AccountDesk
+from hub.domain.events import AgentSessionsRevoked
 from hub.domain.ids import AgentStatus, Role
 from hub.domain.model import Agent
 from hub.passwords import MAX_PASSWORD_CHARS, HashingBusy
+from hub.ports import EventBus
 from hub.wire import agent_json
 
 ACCOUNTS = web.AppKey("accounts", AccountDesk)
@@ -37,7 +35,7 @@ class PasswordBody(BaseModel):
     new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
 
 
-def add_account_routes(app: web.Application, bus: RedisEventBus) -> None:
+def add_account_routes(app: web.Application, bus: EventBus) -> None:
     """Called by the composition root, after ``init_app``; subscribes to the bus for revocations."""
     hub = app[HUB]
 
@@ -51,11 +49,10 @@ def add_account_routes(app: web.Application, bus: RedisEventBus) -> None:
                                 publish=bus.publish)
     app.add_routes(routes)
 
-    async def on_bus(event: Mapping[str, Any]) -> None:
-        if event.get("t") == REVOKED:
-            await forget_sessions(app, str(event["agent_id"]))
+    async def on_revoked(fact: AgentSessionsRevoked) -> None:
+        await forget_sessions(app, fact.agent_id)
 
-    bus.subscribe(on_bus)
+    bus.subscribe(AgentSessionsRevoked, on_revoked, subscriber="console:revocations")
 
 
 async def forget_sessions(app: web.Application, agent_id: str) -> None:

@@ -9,10 +9,11 @@ processes notice within the session cache's TTL (5 s).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hub.domain.ids import AgentStatus
+from hub.domain.events import AgentSessionsRevoked, Fact
+from hub.domain.ids import AgentId, AgentStatus
 from hub.domain.model import Agent
 from hub.errors import NotFound
 from hub.passwords import check_password_rules
@@ -20,8 +21,7 @@ from hub.ports import Directory, LoginSessions
 
 logger = logging.getLogger(__name__)
 
-REVOKED = "agent_sessions_revoked"
-Publish = Callable[[Mapping[str, Any]], Awaitable[None]]
+Publish = Callable[[Fact], Awaitable[None]]
 
 
 class AccountDesk:
@@ -67,7 +67,7 @@ class AccountDesk:
         logger.info("accounts.sessions_revoked agent=%s count=%d", agent_id, ended)
         if self._publish is not None:
             try:
-                await self._publish({"t": REVOKED, "agent_id": agent_id})
+                await self._publish(AgentSessionsRevoked(agent_id=AgentId(agent_id)))
             except Exception:  # stored already; other processes notice within the cache TTL
                 logger.warning("accounts.publish.failed agent=%s", agent_id, exc_info=True)
         return ended

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+from hub.domain.events import EventType
 from hub.domain.ids import (
     AgentId,
     AgentStatus,
@@ -130,7 +131,7 @@ class ConversationEvent:
 
     conversation_id: ConversationId
     version: int
-    type: str  # past-tense verb: "queued", "offered", "assigned", "transferred", …
+    type: EventType  # past tense, bound to its edges (hub.domain.events.EDGES)
     from_state: ConversationState | None
     to_state: ConversationState
     at: datetime
