@@ -15,9 +15,10 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from hub.domain.events import EventType, check_event
 from hub.domain.ids import AgentId, ContactId, ConversationId, QueueId, Skill
 from hub.domain.model import Conversation, ConversationEvent
-from hub.domain.states import OPEN_STATES, ConversationState, check_transition
+from hub.domain.states import OPEN_STATES, ConversationState
 from hub.errors import ConcurrentUpdate, NotFound
 from hub.storage.database import Db
 
@@ -58,7 +59,7 @@ def event_to_doc(event: ConversationEvent, changes: Mapping[str, Any]) -> dict[s
         "_id": f"{event.conversation_id}:{event.version}",
         "conversation_id": event.conversation_id,
         "version": event.version,
-        "type": event.type,
+        "type": event.type.value,
         "from_state": event.from_state.value if event.from_state else None,
         "to_state": event.to_state.value,
         "at": event.at,
@@ -90,7 +91,7 @@ class MongoConversationStore:
             "language": conversation.language, "preview": "", "unread": 0,
         }
         event = ConversationEvent(
-            conversation_id=conversation.id, version=0, type="created", from_state=None,
+            conversation_id=conversation.id, version=0, type=EventType.CREATED, from_state=None,
             to_state=conversation.state, at=conversation.created_at, channel=conversation.channel,
             queue=conversation.queue, actor=actor,
         )
@@ -115,7 +116,7 @@ class MongoConversationStore:
         conversation: Conversation,
         target: ConversationState,
         *,
-        event_type: str,
+        event_type: EventType,
         at: datetime,
         actor: str,
         changes: Mapping[str, Any] | None = None,
@@ -124,10 +125,11 @@ class MongoConversationStore:
         """Move ``conversation`` (as last read) to ``target``; returns the stored document after it.
 
         Raises:
-            IllegalTransition: the state machine has no such edge.
+            IllegalTransition: the state machine has no such edge, or ``event_type`` may not label it
+                (``hub.domain.events.EDGES``).
             ConcurrentUpdate: another writer moved the conversation since it was read.
         """
-        check_transition(conversation.state, target)
+        event_type = check_event(event_type, conversation.state, target)
         changes = dict(changes or {})
         unknown = set(changes) - MUTABLE_FIELDS
         if unknown:
