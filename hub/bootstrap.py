@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +45,10 @@ from console.trainer_api import add_trainer_routes
 from hub.bus import RedisEventBus
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
+from hub.consumers import ConsumerRegistry, DurableConsumers
 from hub.contacts import ContactService
 from hub.context import HubContext, Probes
+from hub.domain.events import ConversationChanged
 from hub.errors import InvalidInput
 from hub.inbound import GuardedInbox
 from hub.leases import RedisLeases
@@ -52,7 +56,8 @@ from hub.limits import RedisRateLimiter
 from hub.login_limits import RedisLoginThrottle
 from hub.outbox import Outbox
 from hub.passwords import HashingPool
-from hub.ports import ChannelSender
+from hub.ports import ChannelSender, Exclusive
+from hub.projections import KpiIntervals
 from hub.redaction import install_redaction, secrets_of, sensitive_parts
 from hub.registry import ChannelDeps, ChannelFactory, ChannelRegistry
 from hub.service import ConversationService
@@ -62,6 +67,8 @@ from hub.storage.conversations import MongoConversationStore
 from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
 from hub.storage.errors import STORAGE_ERRORS
+from hub.storage.eventlog import MongoCheckpoints, MongoEventStream
+from hub.storage.kpi_intervals import MongoKpiIntervals
 from hub.storage.mailboxes import MongoMailboxProgress
 from hub.storage.messages import MongoMessageStore
 from hub.storage.outbox import MongoOutboxStore
@@ -175,6 +182,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             for loop in entry.loops:
                 supervisor.start(loop.name, loop.work, lease=loop.lease, backoff=loop.backoff, quiet=loop.quiet)
 
+        consumers = await stack.enter_async_context(durable_consumers(settings, db, leases, clock))
+        bus.subscribe(ConversationChanged, consumers.on_bus, subscriber="durable:wake")  # consumers poll anyway
         await routing.ensure_state()
         assigner = asyncio.create_task(routing.run(), name="routing:assigner")
         stack.push_async_callback(cancel_and_wait, assigner)
@@ -204,6 +213,21 @@ async def open_channels(stack: contextlib.AsyncExitStack, settings: Settings, de
         if entry.resources is not None:
             await stack.enter_async_context(entry.resources)
     return registry
+
+
+def consumer_registry(settings: Settings, db: Db) -> ConsumerRegistry:
+    """The durable consumers of this hub (docs/architecture.md, "Durable consumers"): add one here."""
+    registry = ConsumerRegistry()
+    if settings.consumers.enabled:
+        registry.register(KpiIntervals(MongoEventStream(db), MongoKpiIntervals(db)))
+    return registry
+
+
+def durable_consumers(settings: Settings, db: Db, exclusive: Exclusive, clock: Clock) -> DurableConsumers:
+    return DurableConsumers(consumer_registry(settings, db), stream=MongoEventStream(db),
+                            checkpoints=MongoCheckpoints(db), exclusive=exclusive, clock=clock,
+                            holder=f"{socket.gethostname()}:{os.getpid()}", batch=settings.consumers.batch,
+                            poll_s=settings.consumers.poll_s)
 
 
 def handover_policy(settings: Settings) -> HandoverPolicy:

@@ -31,6 +31,7 @@ from hub.redaction import install_redaction, quiet_noisy_libraries, secrets_of
 from hub.storage.conversations import MongoConversationStore
 from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
+from hub.storage.eventlog import Checkpoint, MongoCheckpoints, MongoEventStream
 from hub.storage.sessions import MongoSessionStore
 from hub.tasks import cancel_and_wait
 
@@ -73,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate.add_argument("--model", help="a trained model's id (hub bot models) instead of the running server's")
     add_training_commands(bot)
+    consumers = sub.add_parser("consumers", help="durable consumers of the event table (projections)")
+    consumer_actions = consumers.add_subparsers(dest="action", required=True)
+    consumer_actions.add_parser("list", help="each consumer's checkpoint, lag and holder")
+    reset = consumer_actions.add_parser("reset", help="rebuild a projection: its holder drops it and replays "
+                                                      "every event (a running hub does it within a poll)")
+    reset.add_argument("name")
     sub.add_parser("config-doc", help="print the configuration reference (Markdown)")
     return parser
 
@@ -106,6 +113,8 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
             since = datetime.now(UTC) - timedelta(hours=args.hours)
             kpis = bot_kpis(await MongoConversationStore(db).events_since(since)).to_json()
             print(json.dumps(kpis, indent=2) if args.json else render_kpis(kpis, args.hours))
+        elif args.command == "consumers":
+            await run_consumers(args, settings, db)
         elif args.command == "demo":
             refuse_outside_development(settings, "hub demo")
             created = await admin.load_demo(directory)
@@ -134,6 +143,26 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
             for queue in await directory.queues():
                 print(f"{queue.id:<16} p{queue.priority} {','.join(sorted(queue.skills)):<30} {queue.name}")
     return 0
+
+
+async def run_consumers(args: argparse.Namespace, settings: Settings, db: Db) -> None:
+    from hub.bootstrap import consumer_registry  # the composition root knows which consumers exist
+
+    names = consumer_registry(settings, db).names
+    checkpoints, last = MongoCheckpoints(db), await MongoEventStream(db).last()
+    if args.action == "reset":
+        if args.name not in names:
+            raise InvalidInput(f"no durable consumer {args.name!r}; known: {', '.join(names) or 'none'}")
+        await checkpoints.request_reset(args.name)
+        print(f"{args.name}: reset requested; the hub holding it drops the projection and replays "
+              f"{last} events")
+        return
+    stored = {c.name: c for c in await checkpoints.all()}
+    print(f"{'name':<20} {'checkpoint':>10} {'behind':>8}  holder")
+    for name in sorted({*names, *stored}):
+        point = stored.get(name, Checkpoint(name=name))
+        state = " (reset requested)" if point.reset_requested else "" if name in names else " (not registered)"
+        print(f"{name:<20} {point.seq:>10} {max(0, last - point.seq):>8}  {point.holder or '-'}{state}")
 
 
 async def run_bot_evaluation(settings: Settings, path: Path, *, as_json: bool, model: str | None = None) -> int:

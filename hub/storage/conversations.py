@@ -21,6 +21,7 @@ from hub.domain.model import Conversation, ConversationEvent
 from hub.domain.states import OPEN_STATES, ConversationState
 from hub.errors import ConcurrentUpdate, NotFound
 from hub.storage.database import Db
+from hub.storage.eventlog import MongoEventSequence
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class MongoConversationStore:
         self._conversations = db["conversations"]
         self._events = db["events"]
         self._contacts = db["contacts"]
+        self._sequence = MongoEventSequence(db)  # every event gets ``seq`` (durable consumers' order)
 
     async def create(self, conversation: Conversation, *, contact_name: str, actor: str) -> Conversation:
         """Store a new conversation in state ``new`` with its ``created`` event (version 0)."""
@@ -95,7 +97,7 @@ class MongoConversationStore:
             to_state=conversation.state, at=conversation.created_at, channel=conversation.channel,
             queue=conversation.queue, actor=actor,
         )
-        await self._events.insert_one(event_to_doc(event, {}))
+        await self._sequence.insert(event_to_doc(event, {}))
         await self._conversations.insert_one(doc)
         return conversation
 
@@ -143,7 +145,7 @@ class MongoConversationStore:
             detail=detail or {},
         )
         try:
-            await self._events.insert_one(event_to_doc(event, changes))
+            await self._sequence.insert(event_to_doc(event, changes))
         except DuplicateKeyError as err:
             # Either another writer won, or a crash left its event without the projection: repair
             # the latter so the caller's reload-and-retry sees the true state.

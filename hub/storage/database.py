@@ -35,7 +35,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("at", ASCENDING)], name="at"),
         IndexModel([("type", ASCENDING), ("at", ASCENDING)], name="type_at"),
         IndexModel([("agent_id", ASCENDING), ("type", ASCENDING), ("at", DESCENDING)], name="agent_type_at"),
+        # The durable consumers' order (hub/storage/eventlog.py). Sparse: events of an older hub
+        # lack it until they are numbered.
+        IndexModel([("seq", ASCENDING)], unique=True, sparse=True, name="seq"),
     ],
+    # The durable KPI projection (hub/storage/kpi_intervals.py); history reads by time, queue, agent.
+    "kpi_intervals": [IndexModel([("interval", ASCENDING), ("queue", ASCENDING)], name="interval_queue"),
+                      IndexModel([("agent", ASCENDING), ("interval", ASCENDING)], name="agent_interval")],
     "conversations": [
         IndexModel([("state", ASCENDING), ("queue", ASCENDING)], name="state_queue"),
         IndexModel([("agent_id", ASCENDING), ("state", ASCENDING)], name="agent_state"),

@@ -28,6 +28,7 @@ PURE_CORE = [
     "routing/policy.py",
     "hub/ratelimit.py",
     "hub/kpi.py",
+    "hub/kpi_intervals.py",
     "bot/handover.py",
     "channels/webchat/parser.py",
     "channels/webchat/identity.py",
