@@ -233,6 +233,10 @@ async def test_polling_mode_receives_without_a_webhook(
         await standin.send_text(user, "polled hello")
         assert [m.text for m in await eventually(lambda: inbound_of(hub, user))] == ["polled hello"]
         await eventually(lambda: standin.pending_update_count() == 0 or _confirmed(standin))
+        async with aiohttp.ClientSession() as http, http.get(hub.base_url + "/readyz") as resp:
+            loops = (await resp.json())["loops"]
+        assert loops == [{"name": "channels:telegram:polling", "state": "running", "attempt": 0,
+                          "last_error": None, "restarts": 0}]
 
 
 def _confirmed(standin: BotApiStandIn) -> bool:
