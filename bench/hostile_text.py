@@ -70,13 +70,13 @@ ATTACKER = BENCH / "hostile_attacker.py"
 CUSTOMER_NET = "198.51.100"  # TEST-NET-2: each customer claims 198.51.100.<n+1>
 
 # What each attack changes in the hub's environment (on top of webchat_roundtrip.hub_env).
-SCENARIO_ENV: dict[str, dict[str, str | None]] = {
-    "surrogate": {},
-    # The shipped per-address limits (None: unset hub_env's raised bursts), and 127.0.0.1 as the
-    # trusted proxy so that every simulated client counts against its own address.
-    "hello-flood": {"HUB_WEBCHAT__IDENTITIES_BURST": None, "HUB_WEBCHAT__CONVERSATIONS_BURST": None,
-                    "HUB_HTTP__TRUSTED_PROXIES": '["127.0.0.1"]'},
-}
+# Both attacks run against the shipped limits (None: unset hub_env's raised ones), with 127.0.0.1
+# as the trusted proxy so that every simulated client counts against its own address.
+SHIPPED_LIMITS: dict[str, str | None] = {
+    "HUB_WEBCHAT__IDENTITIES_BURST": None, "HUB_WEBCHAT__CONVERSATIONS_BURST": None,
+    "HUB_WEBCHAT__CONNECTIONS_BURST": None, "HUB_WEBCHAT__FRAMES_PER_SECOND": None,
+    "HUB_HTTP__TRUSTED_PROXIES": '["127.0.0.1"]'}
+SCENARIO_ENV: dict[str, dict[str, str | None]] = {"surrogate": SHIPPED_LIMITS, "hello-flood": SHIPPED_LIMITS}
 # The shipped defaults (hub/config.py WebChatSettings) the hello flood runs against.
 ADDRESS_BURST, ADDRESS_PER_MINUTE = 20, 10.0
 
