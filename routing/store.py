@@ -20,6 +20,9 @@ P = "hub:"
 AGENTS = P + "agents"
 OFFERS = P + "offers"
 EPOCH = P + "epoch"
+# Every key routing owns (and only those): what a rebuild clears.
+ROUTING_KEY_PATTERNS = (AGENTS, OFFERS, EPOCH, P + "q:*", P + "qt:*", P + "conv:*", P + "agent:*", P + "offer:*",
+                        P + "held:*")
 PRIORITY_WEIGHT = 10**13  # one priority step outranks any difference of enqueue times (ms)
 
 
@@ -288,9 +291,10 @@ class RedisRoutingStore:
             await pipe.execute()
 
     async def clear(self) -> None:
-        """Drop every routing key (the rebuild starts from nothing)."""
-        keys = [k async for k in self._redis.scan_iter(match=P + "*", count=1000)]
-        keys = [k for k in keys if k != (P + "rebuild-lock").encode()]
+        """Drop every routing key (the rebuild starts from nothing), and nothing else: leases,
+        rate limits and login throttling share the ``hub:`` prefix and must survive a rebuild."""
+        keys: list[bytes] = [k for pattern in ROUTING_KEY_PATTERNS
+                             async for k in self._redis.scan_iter(match=pattern, count=1000)]
         if keys:
             await self._redis.delete(*keys)
 

@@ -136,6 +136,20 @@ async def test_routing_state_is_rebuilt_after_redis_loses_everything(hub: Runnin
         assert overview["agents"][alice.agent["id"]]["load"]["webchat"] == 2
 
 
+async def test_a_rebuild_clears_routing_keys_only(hub: RunningHub, redis: Redis) -> None:
+    """Leases, rate limits and login throttling share the ``hub:`` prefix: a routing rebuild used
+    to delete them too (a login backoff reset, a mailbox lease lost while its holder ran)."""
+    others = {"hub:lease:email:support@mail/INBOX": "holder", "hub:login:account:alice": "5",
+              "hub:rate:webchat:v_x": "1", "hub:consumer:checkpoint": "7"}
+    for key, value in others.items():
+        await redis.set(key, value)
+    await redis.delete("hub:epoch")
+    assert await hub.routing.ensure_state(), "this process rebuilt"
+    assert await redis.exists("hub:epoch")
+    for key, value in others.items():
+        assert await redis.get(key) == value.encode(), key
+
+
 async def test_hub_recovers_when_redis_restarts(settings: Settings, mongo_url: str, tmp_path: Path) -> None:
     service = start_redis(None, tmp_path / "redis.log")
     port = service.url.rsplit(":", 1)[1].split("/")[0]
