@@ -245,7 +245,7 @@ async def wired(mongo_url: str, redis_url: str, db_name: str) -> AsyncIterator[d
         try:
             yield {"db": client[db_name], "routing": routing, "directory": hub.context.directory,
                    "store": routing._store, "conversations": hub.context.conversations,
-                   "service": hub.context.service}
+                   "transitions": hub.transitions}
         finally:
             await client.close()
 
@@ -330,7 +330,7 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
                 # The MongoDB side of an offer: read the conversation, then the transition
                 # (event insert + versioned update + re-read + the re-read for the bus summary).
                 read = Timed(hub["conversations"], "get")
-                transition = Timed(hub["service"], "transition")
+                transition = Timed(hub["transitions"], "transition")
                 decisions: list[float] = []
                 real_select = routing_service.select_agent
 

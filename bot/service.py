@@ -1,7 +1,7 @@
 """The bot's side of a conversation: ask Rasa, then answer or hand over to a human with context.
 
 Implements ``hub.ports.Assistant``. Decisions are ``bot.handover.decide`` (pure); this module only
-gathers its inputs and carries out its answer through the conversation service.
+gathers its inputs and carries out its answer through ``hub.ports.BotConversations``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hub.domain.ids import Author
 from hub.domain.model import Conversation, Message
 from hub.domain.states import ConversationState
 from hub.errors import BotUnavailable, ConcurrentUpdate, IllegalTransition
-from hub.ports import Bot
+from hub.ports import Bot, BotConversations
 
 logger = logging.getLogger(__name__)
 
@@ -44,25 +44,6 @@ def customer_language(messages: Sequence[Message]) -> str | None:
     return None
 
 
-class Conversations(Protocol):
-    """What the bot needs of ``hub.service.ConversationService``."""
-
-    async def conversation(self, conversation_id: str) -> Conversation: ...
-
-    async def transcript(self, conversation_id: str) -> list[Message]: ...
-
-    async def bot_memory(self, conversation_id: str) -> dict[str, Any]: ...
-
-    async def remember_bot_turn(self, conversation_id: str, intent: str | None, confidence: float,
-                                fallbacks: int) -> None: ...
-
-    async def bot_reply(self, conversation_id: str, text: str, buttons: list[dict[str, str]]) -> Message | None: ...
-
-    async def queue_for_humans(self, conversation: Conversation, queue_id: str, *, event_type: EventType,
-                               handover: Mapping[str, Any] | None = None,
-                               detail: Mapping[str, str] | None = None) -> Conversation: ...
-
-
 class TurnLog(Protocol):
     """Where every turn the bot read is recorded for the trainers (``bot.training.turns``); best effort."""
 
@@ -71,7 +52,7 @@ class TurnLog(Protocol):
 
 
 class BotService:
-    def __init__(self, *, bot: Bot, conversations: Conversations, policy: HandoverPolicy,
+    def __init__(self, *, bot: Bot, conversations: BotConversations, policy: HandoverPolicy,
                  intent_queues: Mapping[str, str], default_queue: str, turns: TurnLog | None = None,
                  handover_intents: Callable[[], Awaitable[frozenset[str]]] | None = None) -> None:
         """``handover_intents``: the active model's intents that have no answer (humans take them)."""

@@ -146,7 +146,7 @@ async def get_inbox(request: web.Request) -> web.Response:
     hub, agent = request.app[HUB], request[AGENT_KEY]
     mine = await hub.conversations.held_by(agent.id, HOLDING)
     within = None if agent.role in SUPERVISING else frozenset(agent.skills)
-    queued = [d for d in await hub.conversations.queued_within(within) if hub.service.may_view(agent, d)]
+    queued = [d for d in await hub.conversations.queued_within(within) if hub.desk.may_view(agent, d)]
     offers = []
     for doc in (d for d in mine if d["state"] == "offered"):
         offer = await hub.acd.offer_of(doc["_id"])
@@ -161,12 +161,12 @@ async def get_inbox(request: web.Request) -> web.Response:
 @routes.get("/api/conversations/{id}")
 async def get_conversation(request: web.Request) -> web.Response:
     hub, agent = request.app[HUB], request[AGENT_KEY]
-    doc, sight = await hub.service.look(agent, request.match_info["id"])  # 403 unless hub.domain.visibility
+    doc, sight = await hub.desk.look(agent, request.match_info["id"])  # 403 unless hub.domain.visibility
     messages = await hub.messages.timeline(doc["_id"], include_private=sight.notes)
     events = await hub.conversations.events_of(doc["_id"])
     names: dict[str, str] = {a.id: a.display_name for a in await hub.directory.agents()}
     entries: list[tuple[datetime, dict[str, Any]]] = [
-        (m.sent_at, {"kind": "message", "message": message_json(m)}) for m in messages]
+        (m.sent_at, {"kind": "message", "message": message_json(m, live=hub.channels.live)}) for m in messages]
     entries += [(e["at"], {"kind": "event", "event": {**event_json(e), "actor_name": names.get(e.get("actor") or "")}})
                 for e in events]
     entries.sort(key=lambda entry: entry[0])
@@ -196,43 +196,43 @@ async def post_decline(request: web.Request) -> web.Response:
 @routes.post("/api/conversations/{id}/messages")
 async def post_message(request: web.Request) -> web.Response:
     data = await body(request, MessageBody)
-    message = await request.app[HUB].service.reply(request[AGENT_KEY], request.match_info["id"], data.text,
-                                                   private=data.private)
-    return web.json_response({"message": message_json(message)})
+    hub = request.app[HUB]
+    message = await hub.desk.reply(request[AGENT_KEY], request.match_info["id"], data.text, private=data.private)
+    return web.json_response({"message": message_json(message, live=hub.channels.live)})
 
 
 @routes.post("/api/conversations/{id}/transfer")
 async def post_transfer(request: web.Request) -> web.Response:
     hub, data = request.app[HUB], await body(request, QueueBody)
-    conversation = await hub.service.transfer(request[AGENT_KEY], request.match_info["id"], data.queue)
+    conversation = await hub.desk.transfer(request[AGENT_KEY], request.match_info["id"], data.queue)
     return await conversation_answer(request, conversation.id)
 
 
 @routes.post("/api/conversations/{id}/wrap_up")
 async def post_wrap_up(request: web.Request) -> web.Response:
     hub, data = request.app[HUB], await body(request, CodeBody)
-    conversation = await hub.service.wrap_up(request[AGENT_KEY], request.match_info["id"], data.code)
+    conversation = await hub.desk.wrap_up(request[AGENT_KEY], request.match_info["id"], data.code)
     return await conversation_answer(request, conversation.id)
 
 
 @routes.post("/api/conversations/{id}/resolve")
 async def post_resolve(request: web.Request) -> web.Response:
     hub = request.app[HUB]
-    conversation = await hub.service.resolve(request[AGENT_KEY], request.match_info["id"])
+    conversation = await hub.desk.resolve(request[AGENT_KEY], request.match_info["id"])
     return await conversation_answer(request, conversation.id)
 
 
 @routes.post("/api/conversations/{id}/read")
 async def post_read(request: web.Request) -> web.Response:
-    await request.app[HUB].service.read_by_agent(request[AGENT_KEY], request.match_info["id"])
+    await request.app[HUB].desk.read_by_agent(request[AGENT_KEY], request.match_info["id"])
     return web.json_response({})
 
 
 @routes.post("/api/conversations/{id}/typing")
 async def post_typing(request: web.Request) -> web.Response:
     hub, data = request.app[HUB], await body(request, TypingBody)
-    await hub.service.view(request[AGENT_KEY], request.match_info["id"])
-    await hub.service.typing(request.match_info["id"], Author.AGENT, data.active)
+    await hub.desk.view(request[AGENT_KEY], request.match_info["id"])
+    await hub.desk.typing(request.match_info["id"], Author.AGENT, data.active)
     return web.json_response({})
 
 

@@ -42,7 +42,7 @@ async def get_attachment(request: web.Request) -> web.Response:
     stored = await hub.attachments.file(request.match_info["id"])
     if stored is None:
         raise api_error(404, "not_found", "no such attachment")
-    await hub.service.view(request[AGENT_KEY], stored.conversation_id)  # Forbidden -> 403
+    await hub.desk.view(request[AGENT_KEY], stored.conversation_id)  # Forbidden -> 403
     return web.Response(body=stored.data, headers={
         "Content-Type": download_type(stored.content_type),
         "Content-Disposition": disposition(stored.filename or "attachment"),

@@ -9,7 +9,7 @@ conversations), changing one only while serving it; trainers none.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from console.api import body
 from console.auth import AGENT_KEY
 from console.errors import api_error
+from console.keys import HUB
 from hub.clock import iso
 from hub.contacts import ContactProfile, ContactService, MergeResult, TimelinePage
 from hub.domain.contacts import IdentityTaken, MergeRefused, group_by_channel
@@ -67,7 +68,7 @@ async def get_timeline(request: web.Request) -> web.Response:
         raise api_error(400, "invalid_input", "limit must be a number") from None
     page = await request.app[CONTACTS].timeline(request[AGENT_KEY], request.match_info["id"],
                                                 before=request.query.get("before") or None, limit=limit)
-    return web.json_response(timeline_json(page))
+    return web.json_response(timeline_json(page, live=request.app[HUB].channels.live))
 
 
 @routes.post("/api/contacts/{id}/identities")
@@ -136,8 +137,8 @@ def conversation_line(doc: Mapping[str, Any]) -> dict[str, Any]:
             "agent_id": doc.get("agent_id")}
 
 
-def timeline_json(page: TimelinePage) -> dict[str, Any]:
-    return {"contact_id": page.contact_id, "messages": [message_json(m) for m in page.messages],
+def timeline_json(page: TimelinePage, *, live: Container[str]) -> dict[str, Any]:
+    return {"contact_id": page.contact_id, "messages": [message_json(m, live=live) for m in page.messages],
             "conversations": [conversation_line(c) for c in page.conversations], "older": page.older}
 
 

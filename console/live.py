@@ -1,7 +1,7 @@
 """Live console: the agent WebSockets this process holds, fed by typed facts from the bus.
 
 Who gets a ``conversation`` frame is decided per frame by the one visibility rule
-(``hub.domain.visibility`` through ``ConversationService.may_view``): an agent, the conversations
+(``hub.domain.visibility`` through ``AgentDesk.may_view``): an agent, the conversations
 she holds and those queued for her skills; supervisors and admins everything; trainers nothing. A
 conversation that leaves someone's sight is announced as ``conversation_gone`` without content.
 Message, status and typing frames go only to the holding agent and to supervisors and admins,
@@ -39,7 +39,6 @@ from hub.domain.model import Agent
 from hub.domain.states import HELD_BY_AGENT, OPEN_STATES, ConversationState
 from hub.domain.visibility import SEES_EVERYTHING
 from hub.ports import EventBus
-from hub.service import ConversationService
 from hub.socket_writer import SocketWriter
 from hub.tasks import cancel_and_wait
 from hub.wire import agent_json
@@ -156,7 +155,7 @@ class ConsoleLive:
         shown = frame_text({"type": "conversation", "conversation": summary})
         gone = frame_text({"type": "conversation_gone", "conversation_id": cid})
         for agent_id, agent in list(self._agents.items()):
-            self._send(agent_id, shown if ConversationService.may_view(agent, doc) else gone)
+            self._send(agent_id, shown if self._hub.desk.may_view(agent, doc) else gone)
 
     async def _on_offer(self, fact: OfferMade) -> None:
         summary = self._offered.get(fact.conversation_id)
@@ -210,7 +209,7 @@ class ConsoleLive:
             conversation_id, data = await self._lookups.get()
             if conversation_id not in self._holders:
                 try:
-                    conversation = await self._hub.service.conversation(conversation_id)
+                    conversation = await self._hub.desk.conversation(conversation_id)
                 except Exception as err:
                     logger.warning("console.holder.lookup_failed id=%s error=%s", conversation_id,
                                    type(err).__name__)
@@ -228,7 +227,7 @@ class ConsoleLive:
             while not self._delivered.empty() and len(batch) < RECEIPT_BATCH:
                 batch.append(self._delivered.get_nowait())
             try:
-                await self._hub.service.delivered_to_agents(batch)
+                await self._hub.desk.delivered_to_agents(batch)
             except Exception:
                 logger.exception("console.receipts.failed size=%d", len(batch))
 

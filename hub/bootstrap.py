@@ -48,6 +48,12 @@ from hub.config import Settings
 from hub.consumers import ConsumerRegistry, DurableConsumers
 from hub.contacts import ContactService
 from hub.context import HubContext, Probes
+from hub.conversations.agents import AgentSide
+from hub.conversations.bot_side import BotSide
+from hub.conversations.core import ConversationCore
+from hub.conversations.customers import CustomerInbox
+from hub.conversations.outgoing import Outgoing
+from hub.conversations.transitions import Transitions
 from hub.domain.events import ConversationChanged
 from hub.errors import InvalidInput
 from hub.inbound import GuardedInbox
@@ -56,11 +62,10 @@ from hub.limits import RedisRateLimiter
 from hub.login_limits import RedisLoginThrottle
 from hub.outbox import Outbox
 from hub.passwords import HashingPool
-from hub.ports import ChannelSender, Exclusive
+from hub.ports import BotConversations, ChannelSender, Exclusive
 from hub.projections import KpiIntervals
 from hub.redaction import install_redaction, secrets_of, sensitive_parts
 from hub.registry import ChannelDeps, ChannelFactory, ChannelRegistry
-from hub.service import ConversationService
 from hub.storage.attachments import MongoAttachmentStore
 from hub.storage.contacts import MongoContactStore
 from hub.storage.conversations import MongoConversationStore
@@ -74,13 +79,13 @@ from hub.storage.messages import MongoMessageStore
 from hub.storage.outbox import MongoOutboxStore
 from hub.storage.sessions import MongoSessionStore
 from hub.supervisor import Supervisor
-from hub.tasks import cancel_and_wait
 from routing.service import RoutingService
 from routing.store import RedisRoutingStore
 
 logger = logging.getLogger(__name__)
 
 REDIS_POOL_SIZE = 64
+ASSIGNER = "routing:assigner"  # the supervised loop name (bench/assignment.py finds its task by it)
 # Every channel the hub can speak: each package's ``channel(settings, deps)`` returns its registry
 # entry, or None when it is not configured. A new channel is a new line here (hub.registry).
 CHANNELS: tuple[ChannelFactory, ...] = (webchat_channel.channel, sms_channel.channel, email_channel.channel,
@@ -92,6 +97,7 @@ class RunningHub:
     context: HubContext
     app: web.Application
     routing: RoutingService
+    transitions: Transitions
     base_url: str
 
 
@@ -126,9 +132,12 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         stack.push_async_callback(redis.aclose)
         await redis.ping()
 
-        bus = await stack.enter_async_context(RedisEventBus(redis))
         leases = RedisLeases(redis, ttl_s=settings.lease_ttl_s)
-        supervisor = Supervisor(exclusive=leases)  # its loops start once the app can take messages
+        # Every background loop, named and restarted with backoff (/readyz). Each is stopped at its
+        # place below; this stops whatever is left, last.
+        supervisor = Supervisor(exclusive=leases)
+        stack.push_async_callback(supervisor.stop)
+        bus = await stack.enter_async_context(RedisEventBus(redis, supervisor=supervisor))
         messages = await stack.enter_async_context(MongoMessageStore(db))
         conversations = MongoConversationStore(db)
         directory = MongoDirectory(db)
@@ -138,28 +147,33 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             presence_ttl_s=settings.routing.presence_ttl_s, tick_s=settings.routing.tick_s,
             reoffer_after_s=settings.routing.reoffer_after_s, sweep_s=settings.routing.sweep_s)
         attachments = MongoAttachmentStore(db)
-        service = ConversationService(
-            clock=clock, conversations=conversations, messages=messages, contacts=MongoContactStore(db),
-            directory=directory, router=routing, bus=bus, attachments=attachments,
-            default_queue=settings.webchat.default_queue)
-        routing.attach(service)
+        channels = ChannelRegistry()  # filled by open_channels; the core asks it which channels are live
+        core = ConversationCore(clock=clock, conversations=conversations, messages=messages, bus=bus,
+                                live=channels.live)
+        transitions = Transitions(core, directory=directory, router=routing)
+        outgoing = Outgoing(core)
+        customers = CustomerInbox(core, transitions, contacts=MongoContactStore(db), attachments=attachments,
+                                  default_queue=settings.webchat.default_queue)
+        agent_desk = AgentSide(core, transitions, outgoing, directory=directory, router=routing)
+        routing.attach(transitions)
         desk = await stack.enter_async_context(await training_desk(settings, db, clock))
         if settings.bot.rasa_url:
             rasa = await stack.enter_async_context(RasaBot(settings.bot.rasa_url, timeout_s=settings.bot.timeout_s))
-            service.attach_assistant(build_bot_service(settings, rasa, service, desk))
-        deps = ChannelDeps(inbox=GuardedInbox(service, STORAGE_ERRORS), sessions=service, history=messages,
-                           limiter=RedisRateLimiter(redis), clock=clock, mailboxes=MongoMailboxProgress(db))
-        channels = await open_channels(stack, settings, deps)
+            customers.attach_assistant(build_bot_service(settings, rasa, BotSide(core, transitions, outgoing), desk))
+        deps = ChannelDeps(inbox=GuardedInbox(customers, STORAGE_ERRORS), sessions=customers, history=messages,
+                           limiter=RedisRateLimiter(redis), live=channels.live, clock=clock,
+                           mailboxes=MongoMailboxProgress(db))
+        await open_channels(stack, settings, deps, channels)
         senders: dict[str, ChannelSender] = {**(channel_senders or {}), **channels.senders()}
         outbox = await stack.enter_async_context(Outbox(
             store=MongoOutboxStore(db), senders=senders, bus=bus, clock=clock, poll_s=settings.outbox.poll_s,
             lease_s=settings.outbox.lease_s, parallel=settings.outbox.parallel))
-        service.attach_outbox(outbox)
+        outgoing.attach_outbox(outbox)
         hashing = stack.enter_context(HashingPool(threads=settings.login.hash_threads,
                                                   queue=settings.login.hash_queue))
-        context = HubContext(settings=settings, clock=clock, service=service, acd=routing, directory=directory,
-                             conversations=conversations, messages=messages, sessions=MongoSessionStore(db),
-                             attachments=attachments, outbox=outbox,
+        context = HubContext(settings=settings, clock=clock, desk=agent_desk, inbox=customers, acd=routing,
+                             directory=directory, conversations=conversations, messages=messages,
+                             sessions=MongoSessionStore(db), attachments=attachments, outbox=outbox,
                              probes=Probes(mongo=lambda: db.command("ping"), redis=redis.ping,
                                            loops=supervisor.states),
                              hashing=hashing, logins=RedisLoginThrottle(redis, settings.login), channels=channels)
@@ -177,16 +191,16 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         for entry in channels:  # webhooks and sockets, then the receivers (watchers, polling)
             if entry.routes is not None:
                 entry.routes(app, outbox)
-        stack.push_async_callback(supervisor.stop)
         for entry in channels:
             for loop in entry.loops:
                 supervisor.start(loop.name, loop.work, lease=loop.lease, backoff=loop.backoff, quiet=loop.quiet)
+                stack.push_async_callback(supervisor.cancel, loop.name)
 
         consumers = await stack.enter_async_context(durable_consumers(settings, db, leases, clock))
         bus.subscribe(ConversationChanged, consumers.on_bus, subscriber="durable:wake")  # consumers poll anyway
         await routing.ensure_state()
-        assigner = asyncio.create_task(routing.run(), name="routing:assigner")
-        stack.push_async_callback(cancel_and_wait, assigner)
+        supervisor.start(ASSIGNER, routing.run, backoff=routing.backoff, quiet=routing.quiet)
+        stack.push_async_callback(supervisor.cancel, ASSIGNER)
 
         install_malformed_request_filter()
         runner = HubRunner(app, head_timeout_s=settings.http.header_timeout_s,
@@ -199,12 +213,12 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         port = runner.addresses[0][1]
         base_url = settings.http.public_url or f"http://{settings.http.host}:{port}"
         logger.info("hub.serving url=%s", base_url)
-        yield RunningHub(context=context, app=app, routing=routing, base_url=base_url)
+        yield RunningHub(context=context, app=app, routing=routing, transitions=transitions, base_url=base_url)
 
 
-async def open_channels(stack: contextlib.AsyncExitStack, settings: Settings, deps: ChannelDeps) -> ChannelRegistry:
+async def open_channels(stack: contextlib.AsyncExitStack, settings: Settings, deps: ChannelDeps,
+                        registry: ChannelRegistry) -> None:
     """Register every configured channel and open its connections (closed when ``stack`` unwinds)."""
-    registry = ChannelRegistry()
     for factory in CHANNELS:
         entry = factory(settings, deps)
         if entry is not None:
@@ -212,7 +226,6 @@ async def open_channels(stack: contextlib.AsyncExitStack, settings: Settings, de
     for entry in registry:
         if entry.resources is not None:
             await stack.enter_async_context(entry.resources)
-    return registry
 
 
 def consumer_registry(settings: Settings, db: Db) -> ConsumerRegistry:
@@ -238,9 +251,9 @@ def handover_policy(settings: Settings) -> HandoverPolicy:
                           fallback_intents=frozenset(bot.fallback_intents))
 
 
-def build_bot_service(settings: Settings, rasa: RasaBot, service: ConversationService,
+def build_bot_service(settings: Settings, rasa: RasaBot, conversations: BotConversations,
                       desk: TrainingDesk | None = None) -> BotService:
-    return BotService(bot=rasa, conversations=service, policy=handover_policy(settings),
+    return BotService(bot=rasa, conversations=conversations, policy=handover_policy(settings),
                       intent_queues=settings.bot.intent_queues, default_queue=settings.webchat.default_queue,
                       turns=desk.turn_log if desk else None, handover_intents=desk.handover_intents if desk else None)
 

@@ -25,9 +25,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from hub.domain.events import Fact, FactDecoder, encode
+from hub.supervisor import Backoff, Health, Supervisor
 from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ CHANNEL = "hub:bus"
 MAX_PENDING = 10_000
 SEND_BATCH = 500
 RETRY_DELAYS_S = (0.05, 0.2, 0.5, 1.0)
+LISTENER = "hub:bus"  # the supervised loop that subscribes and dispatches
+LISTEN_BACKOFF = Backoff(first_s=0.2, max_s=5.0)
 SUBSCRIBER_QUEUE = 10_000  # facts waiting for one subscriber before its oldest is dropped
 F = TypeVar("F", bound=Fact)
 Handler = Callable[[Any], Awaitable[None]]
@@ -84,15 +88,19 @@ class Subscriber:
 
 
 class RedisEventBus:
-    """Lifecycle: ``async with bus`` subscribes and starts the listener; leaving stops it."""
+    """Lifecycle: ``async with bus`` starts the listener and returns once it is subscribed; leaving
+    stops it. The listener runs under ``supervisor`` (``hub:bus``: restarted with backoff after
+    Redis fails, visible in ``/readyz``); without one the bus keeps a supervisor of its own."""
 
-    def __init__(self, redis: Redis, *, subscriber_queue: int = SUBSCRIBER_QUEUE) -> None:
+    def __init__(self, redis: Redis, *, subscriber_queue: int = SUBSCRIBER_QUEUE,
+                 supervisor: Supervisor | None = None) -> None:
         self._redis = redis
+        self._supervisor = supervisor or Supervisor()
+        self._own_supervisor = supervisor is None
         self._subscriber_queue = subscriber_queue
         self._subscribers: dict[str, Subscriber] = {}
         self._routes: dict[type[Fact], list[tuple[Subscriber, Handler]]] = {}  # per concrete class, cached
         self._decoder = FactDecoder()
-        self._task: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._pending: collections.deque[str] = collections.deque(maxlen=MAX_PENDING)
@@ -133,7 +141,7 @@ class RedisEventBus:
             await self._sent.wait()
 
     async def __aenter__(self) -> RedisEventBus:
-        self._task = asyncio.create_task(self._listen(), name="hub:bus")
+        self._supervisor.start(LISTENER, self._listen, backoff=LISTEN_BACKOFF, quiet=(RedisError,))
         self._sender = asyncio.create_task(self._send_loop(), name="hub:bus-sender")
         await asyncio.wait_for(self._ready.wait(), timeout=10)
         return self
@@ -144,8 +152,10 @@ class RedisEventBus:
                 async with asyncio.timeout(2):  # a clean stop sends what is queued
                     await self.flushed()
             await cancel_and_wait(self._sender)
-        if self._task is not None:
-            await cancel_and_wait(self._task)
+        if self._own_supervisor:
+            await self._supervisor.stop()
+        else:
+            await self._supervisor.cancel(LISTENER)
         for sub in self._subscribers.values():
             await sub.stop()
 
@@ -173,26 +183,16 @@ class RedisEventBus:
                     await asyncio.sleep(RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S)) - 1])
             self._sent.set()
 
-    async def _listen(self) -> None:
-        delay = 0.2
-        while True:
-            try:
-                async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(CHANNEL)
-                    self._ready.set()
-                    delay = 0.2
-                    async for raw in pubsub.listen():
-                        self._dispatch(raw["data"])
-            except asyncio.CancelledError:
-                raise
-            except RedisError as err:  # an outage: one line per attempt, not a traceback
-                logger.warning("bus.listen.failed error=%s retry_in=%.1fs", type(err).__name__, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            except Exception:
-                logger.exception("bus.listen.failed retry_in=%.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+    async def _listen(self, health: Health) -> None:
+        """Subscribe, then dispatch until cancelled; a failure goes to the supervisor, which logs
+        it (one line for Redis errors) and subscribes again after its backoff."""
+        async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+            await pubsub.subscribe(CHANNEL)
+            self._ready.set()
+            health.up()
+            async for raw in pubsub.listen():
+                self._dispatch(raw["data"])
+        raise RedisConnectionError("the bus subscription ended")  # subscribe again, never "done"
 
     def _dispatch(self, data: bytes) -> None:
         """Decode once, queue for every subscriber of the fact's class; never waits for a handler."""

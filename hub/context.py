@@ -15,15 +15,16 @@ from hub.outbox import Outbox
 from hub.passwords import HashingPool
 from hub.ports import (
     Acd,
+    AgentDesk,
     AttachmentFiles,
     ConversationRecords,
     Directory,
     LoginSessions,
     LoginThrottle,
     MessageLog,
+    SessionInbox,
 )
 from hub.registry import ChannelRegistry
-from hub.service import ConversationService
 from hub.supervisor import LoopStatus
 
 
@@ -45,7 +46,8 @@ class Probes:
 class HubContext:
     settings: Settings
     clock: Clock
-    service: ConversationService
+    desk: AgentDesk  # what the console does to conversations for an agent
+    inbox: SessionInbox  # customer messages (the console takes none; tools and tests hand them in)
     acd: Acd
     directory: Directory
     conversations: ConversationRecords

@@ -13,7 +13,7 @@ from hub.ports import Accepted, Inbox
 
 
 class GuardedInbox:
-    """``hub.ports.Inbox`` over another inbox (the conversation service); ``outages`` are the
+    """``hub.ports.Inbox`` over another inbox (the customer inbox, ``hub.conversations.customers``); ``outages`` are the
     exception classes that mean the storage is down (``hub.storage.errors.STORAGE_ERRORS``)."""
 
     def __init__(self, inbox: Inbox, outages: tuple[type[Exception], ...]) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from hub.domain.bot import BotTurn
-from hub.domain.events import Fact
+from hub.domain.events import EventType, Fact
 from hub.domain.ids import AgentStatus, Author, ChannelName, DeliveryStatus
 from hub.domain.model import (
     Agent,
@@ -21,12 +21,10 @@ from hub.domain.model import (
     WrapUpCode,
 )
 from hub.domain.outbound import Outbound, SendResult
+from hub.domain.received import ConversationRef, Received
 from hub.domain.states import ConversationState
 from hub.domain.training import BotTurnRecord, Example, ImportReport, IntentSummary, ModelRecord
-
-if TYPE_CHECKING:  # values of the conversation service, until its split moves them to hub.domain
-    from hub.service import ConversationRef, Received
-
+from hub.domain.visibility import Sight
 
 F = TypeVar("F", bound=Fact)
 
@@ -52,7 +50,7 @@ class EventBus(Protocol):
 
 
 class Router(Protocol):
-    """The ACD as the conversation service sees it. Implemented by ``routing.service``.
+    """The ACD as the conversation core sees it. Implemented by ``routing.service``.
 
     ``enqueue`` is called after a conversation moved to ``queued`` in MongoDB; ``release`` after
     it left an agent (resolved, transferred); both are idempotent.
@@ -118,7 +116,7 @@ class ChannelSender(Protocol):
 
 
 class OutboundQueue(Protocol):
-    """The outbox as the conversation service sees it (``hub.outbox.Outbox``)."""
+    """The outbox as the conversation core sees it (``hub.outbox.Outbox``)."""
 
     def claim_new(self) -> dict[str, Any]: ...
 
@@ -196,7 +194,7 @@ class Accepted(Protocol):
 
 
 class Inbox(Protocol):
-    """The inbound port every channel uses (``ConversationService`` implements it).
+    """The inbound port every channel uses (``hub.conversations.customers.CustomerInbox``).
 
     ``accept_inbound`` recognises the contact by ``(channel, sender)``, stores the message and its
     files durably, lets the bot answer when it holds the conversation, and only then returns: the
@@ -220,6 +218,8 @@ class SessionInbox(Inbox, Protocol):
     and it acknowledges the customer before the bot answers (``receive``, ack, then
     ``after_customer_message``)."""
 
+    async def accept_inbound(self, inbound: InboundMessage) -> Received: ...
+
     async def contact_for(self, channel: ChannelName, address: str, display_name: str) -> dict[str, Any]: ...
 
     async def open_conversation(self, contact_id: str) -> Conversation | None: ...
@@ -233,6 +233,73 @@ class SessionInbox(Inbox, Protocol):
 
     async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
                        author: Author) -> None: ...
+
+
+# -- the other audiences of a conversation (hub/conversations) --------------------------------------
+
+class AgentDesk(Protocol):
+    """What the console does to conversations for an agent (``hub.conversations.agents.AgentSide``).
+
+    ``view``/``look`` raise ``Forbidden`` unless ``hub.domain.visibility`` lets the agent see the
+    conversation, ``NotFound`` for an unknown id; ``may_view`` is the same rule over a summary
+    without reading anything. Changing a conversation (``reply``, ``read_by_agent``, ``transfer``,
+    ``wrap_up``, ``resolve``) needs the agent to hold it (supervisors and admins may always):
+    ``Forbidden`` otherwise; ``IllegalTransition`` for a move the state machine refuses.
+    """
+
+    async def conversation(self, conversation_id: str) -> Conversation: ...
+
+    async def view(self, agent: Agent, conversation_id: str) -> dict[str, Any]: ...
+
+    async def look(self, agent: Agent, conversation_id: str) -> tuple[dict[str, Any], Sight]: ...
+
+    def may_view(self, agent: Agent, doc: Mapping[str, Any]) -> bool: ...
+
+    async def reply(self, agent: Agent, conversation_id: str, text: str, *, private: bool) -> Message: ...
+
+    async def read_by_agent(self, agent: Agent, conversation_id: str) -> None: ...
+
+    async def delivered_to_agents(self, delivered: list[tuple[str, str]]) -> None:
+        """Customer messages pushed to their agent's console, as ``(conversation_id, message_id)``."""
+        ...
+
+    async def typing(self, conversation_id: str, who: Author, active: bool) -> None: ...
+
+    async def transfer(self, agent: Agent, conversation_id: str, queue_id: str) -> Conversation: ...
+
+    async def wrap_up(self, agent: Agent, conversation_id: str, code: str) -> Conversation: ...
+
+    async def resolve(self, agent: Agent, conversation_id: str) -> Conversation: ...
+
+
+class BotConversations(Protocol):
+    """What the bot does in a conversation (``hub.conversations.bot_side.BotSide``; used by
+    ``bot.service``). ``bot_reply`` returns None when a human holds the conversation meanwhile."""
+
+    async def conversation(self, conversation_id: str) -> Conversation: ...
+
+    async def transcript(self, conversation_id: str) -> list[Message]: ...
+
+    async def bot_memory(self, conversation_id: str) -> dict[str, Any]: ...
+
+    async def remember_bot_turn(self, conversation_id: str, intent: str | None, confidence: float,
+                                fallbacks: int) -> None: ...
+
+    async def bot_reply(self, conversation_id: str, text: str, buttons: list[dict[str, str]]) -> Message | None: ...
+
+    async def queue_for_humans(self, conversation: Conversation, queue_id: str, *, event_type: EventType,
+                               handover: Mapping[str, Any] | None = None,
+                               detail: Mapping[str, str] | None = None) -> Conversation: ...
+
+
+class ConversationTransitions(Protocol):
+    """State changes as routing makes them (``hub.conversations.transitions.Transitions``): stored
+    with their event, then told to every process. Raises ``IllegalTransition`` for a move that is no
+    edge or an ``event_type`` not bound to it, ``ConcurrentUpdate`` when another writer won."""
+
+    async def transition(self, conversation: Conversation, target: ConversationState, event_type: EventType, *,
+                         actor: str, changes: Mapping[str, Any] | None = None,
+                         detail: Mapping[str, str] | None = None) -> Conversation: ...
 
 
 class DeliveryReports(Protocol):

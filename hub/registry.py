@@ -10,7 +10,7 @@ The core asks an entry's ``capabilities``, never its name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -60,6 +60,7 @@ class ChannelDeps:
     sessions: SessionInbox  # for channels with live sessions (web chat)
     history: MessageLog  # what a returning live client missed
     limiter: RateLimiter  # token buckets shared by every hub process
+    live: Container[str]  # the live channels' names (ChannelRegistry.live), for message_json
     clock: Clock
     mailboxes: MailboxProgress  # where pollers of a mailbox stand (e-mail)
 
@@ -101,11 +102,26 @@ class DuplicateChannel(ValueError):
     pass
 
 
+class LiveChannels(Container[str]):
+    """The names of the registered channels whose capabilities say ``live``; a view, so entries
+    registered later count too (the core gets it before the channels, which need the core, exist)."""
+
+    def __init__(self, entries: Mapping[str, ChannelEntry]) -> None:
+        self._entries = entries
+
+    def __contains__(self, name: object) -> bool:
+        entry = self._entries.get(name) if isinstance(name, str) else None
+        return entry is not None and entry.capabilities.live
+
+
 class ChannelRegistry:
-    """The configured channels, in registration order. Raises ``DuplicateChannel`` on a name twice."""
+    """The configured channels, in registration order. Raises ``DuplicateChannel`` on a name twice.
+
+    ``live``: which of them hold a live connection to the customer (what the core asks, by name)."""
 
     def __init__(self) -> None:
         self._entries: dict[str, ChannelEntry] = {}
+        self.live: Container[str] = LiveChannels(self._entries)
 
     def register(self, entry: ChannelEntry) -> None:
         if entry.name in self._entries:

@@ -8,8 +8,8 @@ runs only in the process that holds the lease (``hub.ports.Exclusive``), and is 
 elsewhere. ``states()`` is what ``/readyz`` shows: the name, the state, the attempt count and the
 class of the last error, never its message (which may quote a URL, an address or a token).
 
-Lifecycle: ``async with Supervisor(...)``; ``start`` adds loops while it is open; leaving cancels
-them all and waits until each has ended (``hub.tasks.cancel_and_wait``).
+Lifecycle: ``async with Supervisor(...)``; ``start`` adds loops while it is open; ``cancel(name)``
+stops one; leaving cancels them all and waits until each has ended (``hub.tasks.cancel_and_wait``).
 """
 
 from __future__ import annotations
@@ -132,6 +132,13 @@ class Supervisor:
         """Cancel every loop, newest first, and wait until each has ended."""
         for name in reversed(list(self._tasks)):
             await cancel_and_wait(self._tasks.pop(name))
+
+    async def cancel(self, name: str) -> None:
+        """Stop one loop and wait until it has ended (its owner stops before the rest: the bus's
+        listener when the bus closes); it stays listed as ``stopped``. Nothing if it is not running."""
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            await cancel_and_wait(task)
 
     async def _leased(self, loop: _Loop, lease: str) -> None:
         assert self._exclusive is not None

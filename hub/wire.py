@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from typing import Any
 
 from hub.clock import iso
 from hub.domain.model import Agent, Message
 
 
-def message_json(message: Message, *, with_private: bool = True) -> dict[str, Any]:
+def message_json(message: Message, *, live: Container[str], with_private: bool = True) -> dict[str, Any]:
+    """``live``: the channels whose clients hold a connection (``Capabilities.live``); a customer
+    message from one carries the client's own id for it (``client_id``), which the client echoes."""
     data: dict[str, Any] = {
         "id": message.id, "conversation_id": message.conversation_id, "author": message.author.value,
         "author_name": message.author_name, "text": message.text, "sent_at": iso(message.sent_at),
@@ -26,7 +28,7 @@ def message_json(message: Message, *, with_private: bool = True) -> dict[str, An
         data["subject"] = message.meta["subject"]
     if with_private and message.meta.get("quoted"):
         data["quoted"] = message.meta["quoted"]
-    if message.external_id and message.channel == "webchat":
+    if message.external_id and message.channel in live:
         data["client_id"] = message.external_id.split(":", 1)[-1]
     return data
 

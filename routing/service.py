@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -25,7 +24,8 @@ from hub.domain.ids import AgentId, AgentStatus, ConversationId
 from hub.domain.model import Agent, Conversation
 from hub.domain.states import HELD_BY_AGENT, ConversationState
 from hub.errors import ConcurrentUpdate, HubError, IllegalTransition, NotFound
-from hub.ports import EventBus
+from hub.ports import ConversationTransitions, EventBus
+from hub.supervisor import Backoff, Health
 from routing.policy import AgentSnapshot, WaitingConversation, select_agent
 from routing.store import RedisRoutingStore
 
@@ -34,14 +34,7 @@ logger = logging.getLogger(__name__)
 S = ConversationState
 ROUND_LIMIT_PER_QUEUE = 200
 SWEEP_EVERY_S = 30.0
-
-
-class Transitions(Protocol):
-    """What routing needs from the conversation side (``hub.service.ConversationService``)."""
-
-    async def transition(self, conversation: Conversation, target: ConversationState, event_type: EventType, *,
-                         actor: str, changes: Mapping[str, Any] | None = None,
-                         detail: Mapping[str, str] | None = None) -> Conversation: ...
+ROUND_RETRY_MAX_S = 2.0  # the longest wait after failed rounds (Redis away): catch up soon after it is back
 
 
 class ConversationReader(Protocol):
@@ -66,7 +59,9 @@ def waiting_of(conversation: Conversation) -> WaitingConversation:
 
 
 class RoutingService:
-    """Implements ``hub.ports.Router``; ``run()`` is the assigner loop (cancel it to stop)."""
+    """Implements ``hub.ports.Router``; ``run(health)`` is the assigner loop, for the supervisor."""
+
+    quiet: tuple[type[BaseException], ...] = (RedisError,)  # failed rounds logged as one line
 
     def __init__(self, *, store: RedisRoutingStore, conversations: ConversationReader, directory: QueueNames,
                  bus: EventBus, clock: Clock, offer_timeout_s: float, presence_ttl_s: float,
@@ -82,15 +77,15 @@ class RoutingService:
         self._tick_s = tick_s
         self._sweep_s = sweep_s
         self._kick = asyncio.Event()
-        self._transitions: Transitions | None = None
+        self._transitions: ConversationTransitions | None = None
         self._process_id = secrets.token_hex(4)
 
-    def attach(self, transitions: Transitions) -> None:
-        """Wiring: the conversation service and the router need each other (set once at bootstrap)."""
+    def attach(self, transitions: ConversationTransitions) -> None:
+        """Wiring: the conversation core and the router need each other (set once at bootstrap)."""
         self._transitions = transitions
 
     @property
-    def _t(self) -> Transitions:
+    def _t(self) -> ConversationTransitions:
         assert self._transitions is not None, "RoutingService.attach() was not called"
         return self._transitions
 
@@ -190,24 +185,25 @@ class RoutingService:
         }
 
     # -- the assigner ---------------------------------------------------------------------------
-    async def run(self) -> None:
-        """Loop until cancelled: rebuild if Redis lost its state, expire offers, assign."""
+    @property
+    def backoff(self) -> Backoff:
+        """Between failed rounds (``hub.supervisor``): never much longer than a few ticks."""
+        return Backoff(first_s=self._tick_s, max_s=max(self._tick_s, ROUND_RETRY_MAX_S))
+
+    async def run(self, health: Health) -> None:
+        """The assigner, under ``hub.supervisor.Supervisor`` (``routing:assigner``): loop until
+        cancelled: rebuild if Redis lost its state, expire offers, assign. A failed round raises to
+        the supervisor, which logs it and starts the loop again after its backoff."""
         next_sweep = 0.0
         loop = asyncio.get_running_loop()
         while True:
-            try:
-                await self.ensure_state()
-                if loop.time() >= next_sweep:
-                    await self.sweep()
-                    next_sweep = loop.time() + self._sweep_s
-                await self.expire_offers()
-                await self.assign_round()
-            except asyncio.CancelledError:
-                raise
-            except RedisError as err:  # an outage: one line per tick, not a traceback
-                logger.warning("routing.round.failed error=%s", type(err).__name__)
-            except Exception:
-                logger.exception("routing.round.failed")
+            await self.ensure_state()
+            if loop.time() >= next_sweep:
+                await self.sweep()
+                next_sweep = loop.time() + self._sweep_s
+            await self.expire_offers()
+            await self.assign_round()
+            health.up()
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
             # arrives as its inner wait completes, and the loop would never stop.
             with contextlib.suppress(TimeoutError):

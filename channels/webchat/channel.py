@@ -15,7 +15,7 @@ def channel(settings: Settings, deps: ChannelDeps) -> ChannelEntry:
     """Always on: the widget needs no provider."""
     widgets = WidgetSessions()
     endpoint = WebChatEndpoint(settings, inbox=deps.sessions, history=deps.history, clock=deps.clock,
-                               sessions=widgets, limiter=deps.limiter)
+                               sessions=widgets, limiter=deps.limiter, live=deps.live)
 
     def routes(app: web.Application, reports: DeliveryReports) -> None:
         add_webchat_routes(app, endpoint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +19,11 @@ from hub.clock import Clock
 from hub.config import Settings
 from hub.domain.ids import Author, DeliveryStatus, ExternalId
 from hub.domain.model import InboundMessage
+from hub.domain.received import ConversationRef
 from hub.domain.states import OPEN_STATES
 from hub.errors import HubError
 from hub.ports import MessageLog, RateLimiter, SessionInbox
 from hub.ratelimit import Bucket, take
-from hub.service import ConversationRef  # a value; it moves to hub.domain with the service's split
 from hub.socket_writer import SocketWriter, abort_transport
 from hub.wire import message_json
 
@@ -86,8 +87,10 @@ class WebChatEndpoint:
     identities and new conversations per client address; per connection, a cap on both."""
 
     def __init__(self, settings: Settings, *, inbox: SessionInbox, history: MessageLog, clock: Clock,
-                 sessions: WidgetSessions, limiter: RateLimiter) -> None:
+                 sessions: WidgetSessions, limiter: RateLimiter, live: Container[str]) -> None:
+        """``live``: the live channels' names (``hub.registry.ChannelRegistry.live``), for ``message_json``."""
         self._inbox = inbox
+        self._live = live
         self._history = history
         self._clock = clock
         self._sessions = sessions
@@ -194,7 +197,7 @@ class WebChatEndpoint:
         if open_conversation is not None:
             messages = await self._history.timeline(open_conversation.id, include_private=False,
                                                          since=hello.since)
-            history = [message_json(m, with_private=False) for m in messages]
+            history = [message_json(m, live=self._live, with_private=False) for m in messages]
         ws.send({"type": "welcome", "visitor": {"id": visitor_id, "token": token},
                             "conversation_id": open_conversation.id if open_conversation else None,
                             "history": history})
@@ -240,7 +243,7 @@ class WebChatEndpoint:
                                                    contact_name=session.contact_name, known=session.conversation)
         self._sessions.attach(session, received.conversation)
         session.writer.send({"type": "ack", "client_id": frame.client_id,
-                                    "message": message_json(received.message, with_private=False)})
+                                    "message": message_json(received.message, live=self._live, with_private=False)})
         await self._inbox.after_customer_message(received, frame.payload)
 
 

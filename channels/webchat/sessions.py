@@ -13,9 +13,9 @@ from typing import Any
 
 from hub.domain.events import ConversationChanged, MessageStored, StatusChanged, TypingChanged
 from hub.domain.ids import Author, ConversationId
+from hub.domain.received import ConversationRef
 from hub.domain.states import OPEN_STATES
 from hub.ports import EventBus
-from hub.service import ConversationRef
 from hub.socket_writer import SocketWriter
 
 SUBSCRIBER = "webchat:widgets"

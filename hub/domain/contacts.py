@@ -203,3 +203,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     if not dot or not micros.isdigit() or not message_id or len(cursor) > 120:
         raise InvalidInput("bad timeline cursor")
     return EPOCH + timedelta(microseconds=int(micros)), message_id
+
+
+CONTACT_LABELS = {"sms": "SMS", "email": "E-mail", "telegram": "Telegram", "voice": "Caller"}
+
+
+def default_contact_name(channel: ChannelName, address: str) -> str:
+    """A short, recognisable name for a new contact ("SMS customer 8000"); agents see the full
+    address among the contact's identities."""
+    tail = address[-4:] if channel == "sms" else address.split("@", 1)[0][:12]
+    return f"{CONTACT_LABELS.get(channel, channel)} customer {tail}".strip()

@@ -2,8 +2,8 @@
 change a contact: the hub's one visibility rule, pure (no I/O, no clock).
 
 Every reader of conversations goes through :func:`conversation_sight`: the conversation API and the
-inbox (``console/api.py``), ``ConversationService.view``/``may_view``, the console's live fan-out
-and the contact profile, timeline and search (``hub/contacts.py``). The rule, by role:
+inbox (``console/api.py``), ``AgentDesk.view``/``may_view`` (``hub.conversations.agents``), the
+console's live fan-out and the contact profile, timeline and search (``hub/contacts.py``). The rule, by role:
 
 - **supervisor, admin**: everything, private notes included; they may change every contact.
 - **trainer**: no conversation and no contact. The trainer page needs only ``/api/trainer/*``,

@@ -57,8 +57,8 @@ class SmsHarness:
         assert status == 200
 
     async def _last_external_id(self, sender: str) -> str:
-        contact = await self.hub.context.service.contact_for("sms", sender, sender)
-        conversation = await self.hub.context.service.open_conversation(contact["_id"])
+        contact = await self.hub.context.inbox.contact_for("sms", sender, sender)
+        conversation = await self.hub.context.inbox.open_conversation(contact["_id"])
         assert conversation is not None
         timeline = await self.hub.context.messages.timeline(conversation.id, include_private=True)
         return next(m.external_id for m in reversed(timeline) if m.address == sender and m.external_id)

@@ -44,7 +44,7 @@ async def test_inbound_is_parsed_and_stored_in_a_conversation(channel: Any, db: 
     assert CHINESE in [m["text"].strip() for m in messages]
     stored = next(m for m in messages if m["text"].strip() == CHINESE)
     assert stored["channel"] == channel.channel and stored["author"] == "customer"
-    conversation = await channel.hub.context.service.conversation(stored["conversation_id"])
+    conversation = await channel.hub.context.desk.conversation(stored["conversation_id"])
     assert conversation.state.value in {"bot", "queued", "offered", "assigned"}
 
 

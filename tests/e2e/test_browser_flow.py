@@ -82,8 +82,8 @@ async def test_widget_identity_survives_reload(hub: RunningHub, browser: Browser
     await expect(page.get_by_test_id("hubchat-message").filter(has_text="Riverside")).to_have_count(1)
     assert await page.evaluate("window.HubChat.state().visitor_id") == visitor
     # The hub agrees: one contact, one conversation, one message.
-    contact = await hub.context.service.contact_for("webchat", visitor, "x")
-    conversation = await hub.context.service.open_conversation(contact["_id"])
+    contact = await hub.context.inbox.contact_for("webchat", visitor, "x")
+    conversation = await hub.context.inbox.open_conversation(contact["_id"])
     assert conversation is not None
     stored = await hub.context.messages.timeline(conversation.id, include_private=True)
     assert [m.text for m in stored] == ["Is there an outage in Riverside?"]

@@ -18,7 +18,7 @@ async def test_agent_sees_an_sms_conversation_and_the_segment_counter(
     alice = await login(browser, hub.base_url, "alice")
     errors: list[str] = []
     alice.on("pageerror", lambda exc: errors.append(str(exc)))
-    await hub.context.service.accept_inbound(InboundMessage(
+    await hub.context.inbox.accept_inbound(InboundMessage(
         channel="sms", external_id=ExternalId("kannel-e2e-1"), sender="+8613800138000",
         text="我家停电了，什么时候恢复？", received_at=datetime.now(UTC)))  # noqa: RUF001
 

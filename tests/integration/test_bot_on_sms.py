@@ -35,7 +35,7 @@ async def test_sms_customer_chooses_a_numbered_quick_reply_and_reaches_a_human(
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url,
                            channel_senders={"sms": sender}) as hub:
         await load_demo(hub.context.directory)
-        service = hub.context.service
+        service = hub.context.inbox
         first = await service.accept_inbound(sms("你好", "k-greet"))
         assert first.conversation.state.value == "bot"
         await eventually(lambda: sender.sent, timeout=15)

@@ -16,8 +16,8 @@ from hub.contacts import ContactService
 from hub.domain.contacts import MergeRefused
 from hub.domain.ids import ChannelName, ExternalId
 from hub.domain.model import Agent, InboundMessage
+from hub.domain.received import Received
 from hub.errors import ConcurrentUpdate
-from hub.service import Received
 from tests.clients import AgentClient, WidgetClient
 
 PHONE = "+8613800138000"
@@ -25,7 +25,7 @@ PHONE = "+8613800138000"
 
 async def inbound(hub: RunningHub, channel: ChannelName, sender: str, text: str) -> Received:
     """A customer message on any channel, as its adapter would hand it over (no provider needed)."""
-    return await hub.context.service.accept_inbound(InboundMessage(
+    return await hub.context.inbox.accept_inbound(InboundMessage(
         channel=channel, external_id=ExternalId(f"test:{uuid.uuid4().hex}"), sender=sender, text=text,
         received_at=datetime.now(UTC)))
 
@@ -53,7 +53,7 @@ async def sara(hub: RunningHub) -> AsyncIterator[AgentClient]:
 
 
 async def resolve(hub: RunningHub, conversation_id: str) -> None:
-    await hub.context.service.resolve(await staff(hub, "sara"), conversation_id)
+    await hub.context.desk.resolve(await staff(hub, "sara"), conversation_id)
 
 
 async def test_web_visitor_and_linked_sms_number_are_one_contact(hub: RunningHub, sara: AgentClient) -> None:

@@ -128,6 +128,6 @@ async def test_service_refuses_invalid_text_before_storing_anything(hub: Running
     inbound = InboundMessage(channel="sms", external_id=ExternalId("kannel:1"), sender="+8613800000000",
                              received_at=datetime.now(UTC), **values)  # type: ignore[arg-type]
     with pytest.raises(InvalidText):
-        await hub.context.service.accept_inbound(inbound)
+        await hub.context.inbox.accept_inbound(inbound)
     for collection in ("contacts", "conversations", "messages"):
         assert await db[collection].count_documents({}) == 0, collection

@@ -68,7 +68,7 @@ def sms(text: str, external_id: str, sender: str = "+8613800138000") -> InboundM
 
 async def agent_holding(hub: RunningHub, text: str, external_id: str) -> tuple[AgentClient, str]:
     agent = await AgentClient.online(hub.base_url, "alice")
-    received = await hub.context.service.accept_inbound(sms(text, external_id))
+    received = await hub.context.inbox.accept_inbound(sms(text, external_id))
     conversation_id = await agent.take_offer()
     assert conversation_id == received.conversation.id
     return agent, conversation_id
@@ -203,7 +203,7 @@ async def test_replies_follow_the_customer_from_web_chat_to_sms_and_back(
         await agent.call("POST", f"/api/contacts/{contact_id}/identities",
                          {"channel": "sms", "address": "+8613800138000"})
 
-        by_sms = await hub.context.service.accept_inbound(sms("I am outside now, text me", "kannel-x"))
+        by_sms = await hub.context.inbox.accept_inbound(sms("I am outside now, text me", "kannel-x"))
         assert by_sms.conversation.id == sent["conversation_id"], "the linked number joins the open conversation"
         reply = await agent.reply(conversation_id, "Sure, by SMS then.")
         assert reply["channel"] == "sms" and reply["status"] == "queued"

@@ -235,8 +235,8 @@ async def test_polling_mode_receives_without_a_webhook(
         await eventually(lambda: standin.pending_update_count() == 0 or _confirmed(standin))
         async with aiohttp.ClientSession() as http, http.get(hub.base_url + "/readyz") as resp:
             loops = (await resp.json())["loops"]
-        assert loops == [{"name": "channels:telegram:polling", "state": "running", "attempt": 0,
-                          "last_error": None, "restarts": 0}]
+        assert loops == [{"name": name, "state": "running", "attempt": 0, "last_error": None, "restarts": 0}
+                         for name in ("hub:bus", "channels:telegram:polling", "routing:assigner")]
 
 
 def _confirmed(standin: BotApiStandIn) -> bool:

@@ -349,23 +349,78 @@ def test_the_seam_names_ports_not_storage_classes(path: Path) -> None:
     assert not bad, "the web layers and channels get ports (hub.ports):\n" + describe(path, bad)
 
 
-# Channels hand messages in through ``hub.ports.Inbox``/``SessionInbox``, never the service class.
-# Until the service's split moves them to hub.domain, two value classes are still defined in
-# hub/service.py and may be imported from there, and nothing else.
-SERVICE_VALUES = frozenset({"hub.service.ConversationRef", "hub.service.Received"})
-
-
+# Channels hand messages in through ``hub.ports.Inbox``/``SessionInbox``; the values they keep
+# (``ConversationRef``, ``Received``) are in ``hub.domain.received``. No channel imports the
+# conversation core (``hub.conversations``), nor the service module it replaced.
 @pytest.mark.parametrize("path", py_files("channels"), ids=rel)
 def test_channels_use_the_inbound_port_not_the_service(path: Path) -> None:
     imported = imports_of(path)
-    service_lines = {i.line for i in imported if within(i.module, "hub.service")}
-    bad = [i for i in imported if i.line in service_lines and i.module != "hub.service"
-           and i.module not in SERVICE_VALUES]
-    bad += [i for i in imported if i.module == "hub.service"  # a bare "import hub.service" names no value
-            and not any(o.line == i.line and o.module in SERVICE_VALUES for o in imported)]
-    assert not bad, "channels depend on hub.ports.Inbox, not on ConversationService:\n" + describe(path, bad)
+    bad = [i for i in imported if within(i.module, "hub.service") or within(i.module, "hub.conversations")]
+    assert not bad, "channels depend on hub.ports.Inbox, not on the conversation core:\n" + describe(path, bad)
     bad = [i for i in imported if within(i.module, "hub.context") or within(i.module, "hub.storage")]
     assert not bad, "channels get their dependencies from hub.registry.ChannelDeps:\n" + describe(path, bad)
+
+
+# --- (d2) the conversation core: split by audience, small modules, no channel names ---------------
+
+CONVERSATION_CORE = "hub/conversations"
+CORE_MODULE_MAX_LINES = 200
+CORE_AUDIENCES = {"customers.py", "agents.py", "bot_side.py", "transitions.py", "core.py"}
+
+
+def test_the_service_is_split_by_audience() -> None:
+    assert not (ROOT / "hub/service.py").exists(), "ConversationService was split into hub/conversations"
+    assert {p.name for p in py_files(CONVERSATION_CORE)} >= CORE_AUDIENCES
+
+
+@pytest.mark.parametrize("path", py_files(CONVERSATION_CORE), ids=rel)
+def test_each_module_of_the_conversation_core_is_readable_at_once(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= CORE_MODULE_MAX_LINES, f"{rel(path)} has {lines} lines; split it by what it serves"
+
+
+@pytest.mark.parametrize("path", py_files(CONVERSATION_CORE), ids=rel)
+def test_the_conversation_core_takes_its_ports(path: Path) -> None:
+    """The adapters reach the core through hub.ports and the composition root, never by importing it."""
+    bad = [i for i in imports_of(path) if top(i.module) in ADAPTER_PACKAGES or within(i.module, "hub.context")]
+    assert not bad, describe(path, bad)
+
+
+ADAPTERS_OF_THE_CORE = [p for p in py_files("console", "bot", "routing")]
+
+
+@pytest.mark.parametrize("path", ADAPTERS_OF_THE_CORE, ids=rel)
+def test_console_bot_and_routing_use_the_ports_of_their_audience(path: Path) -> None:
+    bad = [i for i in imports_of(path) if within(i.module, "hub.conversations") or within(i.module, "hub.service")]
+    assert not bad, "depend on hub.ports (AgentDesk, BotConversations, ConversationTransitions):\n" + describe(
+        path, bad)
+
+
+# The core decides by capabilities (hub.registry.Capabilities, e.g. ``live``), never by a channel's
+# name: no channel name as a string literal in these modules (docstrings aside).
+NAME_FREE = [*py_files(CONVERSATION_CORE), ROOT / "hub/wire.py", ROOT / "hub/ports.py", ROOT / "hub/registry.py"]
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    ids: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                ids.add(id(first.value))
+    return ids
+
+
+@pytest.mark.parametrize("path", NAME_FREE, ids=rel)
+def test_the_core_names_no_channel(path: Path) -> None:
+    from hub.domain.ids import CHANNELS
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = _docstrings(tree)
+    bad = [f"{rel(path)}:{node.lineno} {node.value!r}" for node in ast.walk(tree)
+           if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+           and node.value in CHANNELS]
+    assert not bad, "ask the channel's capabilities (hub.registry), not its name:\n" + "\n".join(bad)
 
 
 # --- (e) channels are registry entries; the composition root has no per-channel branches -----------

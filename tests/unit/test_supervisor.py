@@ -95,3 +95,16 @@ async def test_names_are_unique_and_a_lease_needs_exclusive() -> None:
         with pytest.raises(ValueError, match="exclusive"):
             supervisor.start("b", idle, lease="b")
     assert [t.get_name() for t in asyncio.all_tasks() if t.get_name() == "a"] == []
+
+
+async def test_cancel_stops_one_loop_and_leaves_the_others_running() -> None:
+    async with Supervisor() as supervisor:
+        supervisor.start("hub:bus", Flaky(failures=0), backoff=FAST)
+        supervisor.start("routing:assigner", Flaky(failures=0), backoff=FAST)
+        await eventually(lambda: all(s.state is LoopState.RUNNING for s in supervisor.states()))
+        await supervisor.cancel("hub:bus")
+        await supervisor.cancel("hub:bus")  # twice, or a name never started: nothing
+        await supervisor.cancel("no:such:loop")
+        assert {s.name: s.state for s in supervisor.states()} == {
+            "hub:bus": LoopState.STOPPED, "routing:assigner": LoopState.RUNNING}
+    assert all(s.state is LoopState.STOPPED for s in supervisor.states())

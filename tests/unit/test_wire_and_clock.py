@@ -114,6 +114,7 @@ def test_property_from_ms_is_exact(ms: int) -> None:
 # --- wire -----------------------------------------------------------------------------------------
 
 SENT_AT = datetime(2024, 5, 1, 12, 34, 56, 789000, tzinfo=UTC)
+LIVE = frozenset({"webchat"})  # the live channels (hub.registry.ChannelRegistry.live with the shipped channels)
 
 
 def message(*, channel: ChannelName = "webchat", private: bool = False,
@@ -141,20 +142,20 @@ BASE = {
 
 @pytest.mark.parametrize("private", [False, True])
 def test_message_json_without_private_never_has_the_key(private: bool) -> None:
-    assert message_json(message(private=private), with_private=False) == BASE
+    assert message_json(message(private=private), live=LIVE, with_private=False) == BASE
 
 
 @pytest.mark.parametrize("private", [False, True])
 def test_message_json_with_private(private: bool) -> None:
-    assert message_json(message(private=private), with_private=True) == {**BASE, "private": private}
+    assert message_json(message(private=private), live=LIVE, with_private=True) == {**BASE, "private": private}
 
 
 def test_message_json_includes_private_by_default() -> None:
-    assert message_json(message(private=True))["private"] is True
+    assert message_json(message(private=True), live=LIVE)["private"] is True
 
 
 def test_message_json_does_not_leak_author_id() -> None:
-    assert "author_id" not in message_json(message(author=Author.AGENT), with_private=False)
+    assert "author_id" not in message_json(message(author=Author.AGENT), live=LIVE, with_private=False)
 
 
 @pytest.mark.parametrize(("external_id", "client_id"), [
@@ -163,19 +164,19 @@ def test_message_json_does_not_leak_author_id() -> None:
     ("cl_no_visitor", "cl_no_visitor"),
 ])
 def test_message_json_derives_client_id_for_webchat(external_id: str, client_id: str) -> None:
-    data = message_json(message(external_id=external_id), with_private=False)
+    data = message_json(message(external_id=external_id), live=LIVE, with_private=False)
     assert data == {**BASE, "client_id": client_id}
 
 
 @pytest.mark.parametrize("channel", ["sms", "email", "telegram", "voice"])
 def test_message_json_has_no_client_id_outside_webchat(channel: ChannelName) -> None:
-    data = message_json(message(channel=channel, external_id="v_abc:cl_12345"), with_private=False)
+    data = message_json(message(channel=channel, external_id="v_abc:cl_12345"), live=LIVE, with_private=False)
     assert data == {**BASE, "channel": channel}
 
 
 @pytest.mark.parametrize("external_id", [None, ""])
 def test_message_json_has_no_client_id_without_external_id(external_id: str | None) -> None:
-    assert "client_id" not in message_json(message(external_id=external_id), with_private=False)
+    assert "client_id" not in message_json(message(external_id=external_id), live=LIVE, with_private=False)
 
 
 @settings(max_examples=200, database=None, deadline=None)
@@ -185,6 +186,6 @@ def test_property_private_never_leaves_without_with_private(
     private: bool, channel: ChannelName, external_id: str | None
 ) -> None:
     stored = message(channel=channel, private=private, external_id=external_id)
-    data = message_json(stored, with_private=False)
+    data = message_json(stored, live=LIVE, with_private=False)
     assert "private" not in data
     assert set(data) - {"client_id"} == set(BASE)
