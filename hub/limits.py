@@ -66,8 +66,11 @@ class RedisRateLimiter:
         can only refuse what the shared bucket would refuse as well (this process's spending is part
         of everyone's), and when Redis does not answer in time (down, or this process's event loop
         running late under load) the fallback starts from what was really spent, not from a full
-        bucket: an attack that slows the hub must not earn itself extra quota."""
+        bucket: an attack that slows the hub must not earn itself extra quota. A refusal by this
+        process's own bucket costs no Redis round trip (a flood's refused attempts stay cheap)."""
         local_wait = self._locally(key, rate_per_s=rate_per_s, burst=burst)
+        if local_wait > 0:
+            return local_wait  # this process alone spent the bucket: the shared one is empty too; no round trip
         recovering = self._redis_paused_until > 0
         if time.monotonic() >= self._redis_paused_until and not (recovering and self._probing):
             self._probing = recovering
