@@ -40,10 +40,13 @@ def attack_checks(scenario: str, attack: dict[str, Any] | None, limits: dict[str
     if attack is None:
         return [{"check": "the attacker ran", "ok": False}]
     if scenario == "surrogate" or limits is None:
-        refused = attack["answers"].get("invalid_text", 0)
-        bad_frames = attack["frames_sent"] - attack["hellos"]
-        return [{"check": "every lone-surrogate frame refused invalid_text", "value": refused,
-                 "expected": bad_frames, "ok": refused == bad_frames and attack["conversations"] == 0}]
+        # Refused as invalid text, or for the connection's frame budget once it is spent (the
+        # socket is closed); never acknowledged, and the attacker opened no conversation.
+        answers = attack["answers"]
+        acked = answers.get("ack", 0)
+        refused = answers.get("invalid_text", 0) + answers.get("too_many_frames", 0)
+        return [{"check": "no lone-surrogate frame acknowledged", "value": acked, "expected": 0,
+                 "refused": refused, "ok": acked == 0 and attack["conversations"] == 0}]
     # A token bucket: the burst at once, then per_minute; +1 for a token that refills as the phase ends.
     allowed = int(limits["address_burst"] + limits["address_per_minute"] * attack["seconds"] / 60) + 1
     return [{"check": f"attacker {kind} within the address limit", "value": attack[kind], "allowed": allowed,
