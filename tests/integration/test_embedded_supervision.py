@@ -17,6 +17,7 @@ import pytest
 from hub.embedded import free_port
 from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually
+from tests.integration.test_redis_outage import _heartbeats
 from tests.integration.test_stopping import ROOT, Process, alive, descendants, log_text, serving
 
 
@@ -66,9 +67,15 @@ async def test_a_dead_embedded_service_is_started_again_and_the_hub_serves_on(tm
             widget = WidgetClient(base_url, http)
             await widget.connect()
             asked = await widget.say("is the hub back?")
-            offer = await alice.next("offer", timeout=30, conversation__id=asked["conversation_id"])
+            # A rebuild after the restart may clear her presence again: the console's heartbeats
+            # (every 10 s; here every second) bring it back.
+            heartbeats = asyncio.create_task(_heartbeats(alice))
+            try:
+                offer = await alice.next("offer", timeout=30, conversation__id=asked["conversation_id"])
+            finally:
+                heartbeats.cancel()
+                await alice.close()
             assert offer["type"] == "offer"
-        await alice.close()
     finally:
         started = descendants(process.pid)
         with contextlib.suppress(ProcessLookupError):
