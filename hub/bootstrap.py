@@ -50,6 +50,7 @@ from hub.contacts import ContactService
 from hub.context import HubContext, Probes
 from hub.conversations.agents import AgentSide
 from hub.conversations.bot_side import BotSide
+from hub.conversations.calls import CallSide
 from hub.conversations.core import ConversationCore
 from hub.conversations.customers import CustomerInbox
 from hub.conversations.outgoing import Outgoing
@@ -67,6 +68,7 @@ from hub.projections import KpiIntervals
 from hub.redaction import install_redaction, secrets_of, sensitive_parts
 from hub.registry import ChannelDeps, ChannelFactory, ChannelRegistry
 from hub.storage.attachments import MongoAttachmentStore
+from hub.storage.calls import MongoCallStore
 from hub.storage.contacts import MongoContactStore
 from hub.storage.conversations import MongoConversationStore
 from hub.storage.database import Db, connect, ensure_indexes
@@ -81,6 +83,7 @@ from hub.storage.sessions import MongoSessionStore
 from hub.supervisor import Supervisor
 from routing.service import RoutingService
 from routing.store import RedisRoutingStore
+from voice import channel as voice_channel
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +92,7 @@ ASSIGNER = "routing:assigner"  # the supervised loop name (bench/assignment.py f
 # Every channel the hub can speak: each package's ``channel(settings, deps)`` returns its registry
 # entry, or None when it is not configured. A new channel is a new line here (hub.registry).
 CHANNELS: tuple[ChannelFactory, ...] = (webchat_channel.channel, sms_channel.channel, email_channel.channel,
-                                        telegram_channel.channel)
+                                        telegram_channel.channel, voice_channel.channel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         customers = CustomerInbox(core, transitions, contacts=MongoContactStore(db), attachments=attachments,
                                   default_queue=settings.webchat.default_queue)
         agent_desk = AgentSide(core, transitions, outgoing, directory=directory, router=routing)
+        calls = CallSide(core, transitions, agent_desk, calls=MongoCallStore(db), contacts=MongoContactStore(db),
+                         directory=directory, router=routing, short_abandon_s=settings.voice.short_abandon_s)
         routing.attach(transitions)
         desk = await stack.enter_async_context(await training_desk(settings, db, clock))
         if settings.bot.rasa_url:
@@ -162,7 +167,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             customers.attach_assistant(build_bot_service(settings, rasa, BotSide(core, transitions, outgoing), desk))
         deps = ChannelDeps(inbox=GuardedInbox(customers, STORAGE_ERRORS), sessions=customers, history=messages,
                            limiter=RedisRateLimiter(redis), live=channels.live, clock=clock,
-                           mailboxes=MongoMailboxProgress(db))
+                           mailboxes=MongoMailboxProgress(db), calls=calls, directory=directory)
         await open_channels(stack, settings, deps, channels)
         senders: dict[str, ChannelSender] = {**(channel_senders or {}), **channels.senders()}
         outbox = await stack.enter_async_context(Outbox(
@@ -176,7 +181,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                              sessions=MongoSessionStore(db), attachments=attachments, outbox=outbox,
                              probes=Probes(mongo=lambda: db.command("ping"), redis=redis.ping,
                                            loops=supervisor.states),
-                             hashing=hashing, logins=RedisLoginThrottle(redis, settings.login), channels=channels)
+                             hashing=hashing, logins=RedisLoginThrottle(redis, settings.login), channels=channels,
+                             calls=calls)
 
         live = await stack.enter_async_context(ConsoleLive(context))
         routing.listen(bus)

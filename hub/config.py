@@ -262,6 +262,46 @@ class EmailSettings(BaseModel):
     max_message_bytes: int = Field(25 * 1024 * 1024, gt=0, description="Larger messages are quarantined unread.")
 
 
+class VoiceSettings(BaseModel):
+    """Phone calls through Asterisk (off while ``ami_port`` is unset; scripts/asterisk.sh runs one).
+
+    The hub logs into the AMI and serves FastAGI; Asterisk's dialplan (voice/dialplan.py) sends each
+    inbound call to the hub's menu, waits it with music on hold, and our ACD rings the agent's phone."""
+
+    ami_host: str = Field("127.0.0.1", description="Asterisk manager interface host.")
+    ami_port: int | None = Field(None, ge=1, le=65535, description="AMI port; setting it enables voice.")
+    ami_user: str = Field("hub", description="AMI user (manager.conf).")
+    ami_secret: SecretStr = Field(SecretStr(""), description="AMI secret (manager.conf).")
+    ami_timeout_s: float = Field(5.0, gt=0, description="An AMI action unanswered this long means the PBX is lost.")
+    ami_ping_s: float = Field(5.0, gt=0, description="How often the connection is checked with a Ping.")
+    agi_host: str = Field("127.0.0.1", description="Where the hub's FastAGI server listens (the dialplan's AGI URL).")
+    agi_port: int = Field(4573, ge=0, le=65535, description="FastAGI port (0 picks a free one, tests).")
+    agi_timeout_s: float = Field(10.0, gt=0, description="An AGI request or answer slower than this ends the request.")
+    agent_endpoint: str = Field("PJSIP/agent-{username}",
+                                description="The dial string of an agent's phone; {username} and {agent_id} filled.")
+    menu: dict[str, str] = Field(
+        default_factory=lambda: {"1": "billing", "2": "outages", "3": "outages", "4": "complaints", "0": "general"},
+        description="Menu digit -> queue id (JSON). Unknown digits re-prompt; no choice goes to default_queue.")
+    callback_digit: str | None = Field("9", description="The digit that asks for a call back instead of waiting.")
+    default_queue: str = Field("general", description="Queue of callers who choose nothing or fail the menu.")
+    menu_attempts: int = Field(3, ge=1, le=9, description="Menu prompts before the caller goes to default_queue.")
+    menu_timeout_s: float = Field(5.0, gt=0, description="How long the menu waits for a digit after its prompt.")
+    greeting_prompt: str = Field("hello-world", description="Sound played first (a name Asterisk's Playback knows).")
+    menu_prompt: str = Field("vm-enter-num-to-call", description="Sound asking for the menu digit.")
+    invalid_prompt: str = Field("invalid", description="Sound after an unknown digit.")
+    wait_prompt: str = Field("pls-hold-while-try", description="Sound before the caller waits for an agent.")
+    callback_prompt: str = Field("auth-thankyou", description="Sound confirming a call back, before hanging up.")
+    ring_timeout_s: float | None = Field(
+        None, gt=0, description="How long an agent's phone rings (default: the routing offer timeout less 1 s).")
+    short_abandon_s: float = Field(5.0, ge=0, description="Hanging up sooner after queueing: a short abandon.")
+    recordings_dir: Path = Field(Path("/var/lib/hub/recordings"),
+                                 description="Where Asterisk writes the recordings, as the hub reads them.")
+    recordings_dir_pbx: str | None = Field(
+        None, description="The same directory as Asterisk sees it (inside its chroot); default: recordings_dir.")
+    dial_out: str = Field("PJSIP/{number}@callers",
+                          description="Dial string of an outbound call to a customer (call backs); {number} filled.")
+
+
 class Settings(BaseSettings):
     """The whole configuration. ``HUB_MONGO_URL`` and ``HUB_REDIS_URL`` unset = embedded services."""
 
@@ -290,6 +330,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     sms: SmsSettings = SmsSettings()
     email: EmailSettings = EmailSettings()
+    voice: VoiceSettings = VoiceSettings()
 
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from hub.call_ports import CallLine
 from hub.clock import Clock
 from hub.config import Settings
 from hub.outbox import Outbox
@@ -59,3 +60,4 @@ class HubContext:
     hashing: HashingPool  # argon2 for the console (login, password changes)
     logins: LoginThrottle
     channels: ChannelRegistry
+    calls: CallLine  # call records (the console's call panel); controls: ``channels.call_control()``

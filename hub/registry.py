@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from hub.call_ports import CallControl, CallLine
 from hub.clock import Clock
 from hub.config import Settings
 from hub.domain.ids import ChannelName
 from hub.ports import (
     ChannelSender,
     DeliveryReports,
+    Directory,
     EventBus,
     Inbox,
     MailboxProgress,
@@ -63,6 +65,8 @@ class ChannelDeps:
     live: Container[str]  # the live channels' names (ChannelRegistry.live), for message_json
     clock: Clock
     mailboxes: MailboxProgress  # where pollers of a mailbox stand (e-mail)
+    calls: CallLine  # what a phone line reports (voice)
+    directory: Directory  # agents and queues (voice rings an agent's phone)
 
 
 DEFAULT_BACKOFF = Backoff()
@@ -96,6 +100,7 @@ class ChannelEntry:
     routes: AddRoutes | None = None  # webhooks; gets the outbox's delivery reports
     loops: tuple[Loop, ...] = field(default=())
     listen: Callable[[EventBus], None] | None = None  # subscribes what its live clients need (web chat)
+    calls: CallControl | None = None  # hold, resume, transfer, hang up (voice): the console's call buttons
 
 
 class DuplicateChannel(ValueError):
@@ -136,6 +141,10 @@ class ChannelRegistry:
 
     def get(self, name: str) -> ChannelEntry | None:
         return self._entries.get(name)
+
+    def call_control(self) -> CallControl | None:
+        """The registered phone line's controls, if a channel carries calls."""
+        return next((e.calls for e in self._entries.values() if e.calls is not None), None)
 
     def senders(self) -> dict[str, ChannelSender]:
         return {e.name: e.sender for e in self._entries.values() if e.sender is not None}

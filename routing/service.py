@@ -155,6 +155,24 @@ class RoutingService:
             raise IllegalTransition("there is no offer of this conversation to you")
         return await self._requeue_offer(conversation, agent.id, EventType.DECLINED)
 
+    async def not_answered(self, agent: Agent, conversation_id: str) -> Conversation:
+        """The agent's phone rang out or refused the call: back in line for the next agent, as an
+        offer that timed out (her seat is skipped for ``reoffer_after_s``)."""
+        conversation = await self._conversations.get(conversation_id)
+        if conversation.state is not S.OFFERED or conversation.agent_id != agent.id:
+            raise IllegalTransition("there is no offer of this conversation to you")
+        return await self._requeue_offer(conversation, agent.id, EventType.OFFER_TIMED_OUT)
+
+    async def abandon(self, conversation: Conversation) -> None:
+        """The customer left while waiting (``abandoned``): forget the conversation's place and any
+        offer of it, so its agent's seat is free again. Idempotent."""
+        if conversation.state is S.OFFERED:
+            agent = await self._store.release_offer(conversation.id, "", now_ms=to_ms(self._clock.now()))
+            if agent is not None:
+                await self._tell(OfferWithdrawn(conversation_id=conversation.id, agent_id=agent))
+        await self._store.dequeue(conversation.id)
+        await self._announce()
+
     async def _requeue_offer(self, conversation: Conversation, expected_agent: str, reason: EventType) -> Conversation:
         released = await self._store.release_offer(conversation.id, expected_agent, now_ms=to_ms(self._clock.now()))
         if released is None:

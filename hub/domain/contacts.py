@@ -18,6 +18,7 @@ from hub.domain.ids import CHANNELS, ChannelName, ContactId, ConversationId
 from hub.errors import HubError, InvalidInput
 
 PHONE_CHANNELS: frozenset[str] = frozenset({"sms", "voice"})
+PHONE_IDENTITY_CHANNEL: ChannelName = "sms"  # the key under which every phone number is stored
 # Channels an agent may link by hand: a web visitor id is issued by the widget, never typed.
 LINKABLE: frozenset[str] = frozenset({"sms", "email", "telegram", "voice"})
 _PHONE_PUNCTUATION = re.compile(r"[\s\-.()/]")
@@ -73,8 +74,11 @@ def normalise(channel: str, address: str) -> Identity:
     if channel not in CHANNELS:
         raise InvalidInput(f"unknown channel {channel[:20]!r}")
     if channel in PHONE_CHANNELS:
-        value = normalise_phone(address)
-    elif channel == "email":
+        # One phone number is one identity, whether it texted or called: stored under ``sms:``
+        # (the first phone channel; existing contacts keep their keys), so a caller who sent an
+        # SMS from that number is the same contact.
+        return Identity(channel=PHONE_IDENTITY_CHANNEL, address=normalise_phone(address))
+    if channel == "email":
         value = normalise_email(address)
     elif channel == "telegram":
         value = address.strip()

@@ -49,6 +49,8 @@ class EventType(enum.StrEnum):
     TRANSFERRED = "transferred"
     WRAPPED_UP = "wrapped_up"
     RESOLVED = "resolved"
+    ABANDONED = "abandoned"  # the customer left while waiting (detail: wait_s, short)
+    CALL_ENDED = "call_ended"  # the call of an assigned conversation ended: after-call work begins
     CLOSED = "closed"  # reserved for surveys: nothing writes it yet
 
 
@@ -72,6 +74,8 @@ EDGES: Mapping[EventType, frozenset[Edge]] = {
     EventType.WRAPPED_UP: frozenset({(S.ASSIGNED, S.WRAP_UP)}),
     EventType.RESOLVED: frozenset({(S.BOT, S.RESOLVED), (S.QUEUED, S.RESOLVED), (S.ASSIGNED, S.RESOLVED),
                                    (S.WRAP_UP, S.RESOLVED)}),
+    EventType.ABANDONED: frozenset({(S.QUEUED, S.ABANDONED), (S.OFFERED, S.ABANDONED)}),
+    EventType.CALL_ENDED: frozenset({(S.ASSIGNED, S.WRAP_UP)}),
     EventType.CLOSED: frozenset({(S.RESOLVED, S.CLOSED)}),
 }
 
@@ -228,6 +232,50 @@ class CallFact(Fact):
     conversation_id: ConversationId | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRinging(CallFact):
+    """An agent's phone rings for the call (the ACD offered it to her)."""
+
+    KIND: ClassVar[str] = "call_ringing"
+    agent_id: AgentId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallAnswered(CallFact):
+    KIND: ClassVar[str] = "call_answered"
+    agent_id: AgentId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallHeld(CallFact):
+    """The agent put the caller on hold (``held``) or took the caller back."""
+
+    KIND: ClassVar[str] = "call_held"
+    agent_id: AgentId | None
+    held: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallEnded(CallFact):
+    """The call is over; ``by`` is ``caller``, ``agent`` or ``system`` (hub.domain.calls.Party)."""
+
+    KIND: ClassVar[str] = "call_ended"
+    agent_id: AgentId | None
+    by: str
+    talk_s: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallCommand(CallFact):
+    """A console asks the process that holds the PBX connection to act on a call: ``hold``,
+    ``resume``, ``hangup`` or ``transfer`` (``target``: ``queue:<id>`` or ``agent:<id>``)."""
+
+    KIND: ClassVar[str] = "call_command"
+    action: str
+    agent_id: AgentId
+    target: str | None = None
+
+
 def _registry(classes: Iterable[type[Fact]]) -> Mapping[str, type[Fact]]:
     kinds: dict[str, type[Fact]] = {}
     for cls in classes:
@@ -239,7 +287,7 @@ def _registry(classes: Iterable[type[Fact]]) -> Mapping[str, type[Fact]]:
 
 KINDS: Mapping[str, type[Fact]] = _registry([
     MessageStored, StatusChanged, TypingChanged, PresenceChanged, ConversationChanged, OfferMade, OfferWithdrawn,
-    RoutingKicked, AgentSessionsRevoked,
+    RoutingKicked, AgentSessionsRevoked, CallRinging, CallAnswered, CallHeld, CallEnded, CallCommand,
 ])
 
 # -- the wire -----------------------------------------------------------------------------------------

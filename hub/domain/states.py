@@ -15,6 +15,7 @@ class ConversationState(enum.StrEnum):
     ASSIGNED = "assigned"
     WRAP_UP = "wrap_up"
     RESOLVED = "resolved"
+    ABANDONED = "abandoned"  # the customer left while waiting (a caller hung up in the queue)
     CLOSED = "closed"
 
 
@@ -23,19 +24,20 @@ S = ConversationState
 # Each edge is a fact of the flow diagram:
 #   new -> bot (a bot is in front) | queued (no bot, or channel without bot)
 #   bot -> resolved (contained) | queued (handover)
-#   queued -> offered (ACD found an agent)
-#   offered -> assigned (accepted) | queued (declined / timed out / agent went away)
+#   queued -> offered (ACD found an agent) | abandoned (the caller hung up while waiting)
+#   offered -> assigned (accepted) | queued (declined / timed out / agent went away) | abandoned
 #   assigned -> wrap_up | resolved | queued (transfer)
 #   wrap_up -> resolved ; resolved -> closed (after the survey). A customer who writes after
 #   resolution starts a new conversation: resolved conversations are never reopened.
 TRANSITIONS: dict[ConversationState, frozenset[ConversationState]] = {
     S.NEW: frozenset({S.BOT, S.QUEUED}),
     S.BOT: frozenset({S.QUEUED, S.RESOLVED}),
-    S.QUEUED: frozenset({S.OFFERED, S.RESOLVED}),
-    S.OFFERED: frozenset({S.ASSIGNED, S.QUEUED}),
+    S.QUEUED: frozenset({S.OFFERED, S.RESOLVED, S.ABANDONED}),
+    S.OFFERED: frozenset({S.ASSIGNED, S.QUEUED, S.ABANDONED}),
     S.ASSIGNED: frozenset({S.WRAP_UP, S.RESOLVED, S.QUEUED}),
     S.WRAP_UP: frozenset({S.RESOLVED}),
     S.RESOLVED: frozenset({S.CLOSED}),
+    S.ABANDONED: frozenset(),
     S.CLOSED: frozenset(),
 }
 

@@ -48,7 +48,7 @@ from hub.domain.states import HELD_BY_AGENT, ConversationState
 S = ConversationState
 SEES_EVERYTHING = frozenset({Role.SUPERVISOR, Role.ADMIN})
 HOLDING = frozenset({S.OFFERED, S.ASSIGNED, S.WRAP_UP})  # the conversation names its agent
-FINISHED = frozenset({S.RESOLVED, S.CLOSED})
+FINISHED = frozenset({S.RESOLVED, S.ABANDONED, S.CLOSED})
 
 
 class Sight(enum.Enum):

@@ -52,6 +52,9 @@ INDEXES: dict[str, list[IndexModel]] = {
                  IndexModel([("merged_identities", ASCENDING)], sparse=True, name="merged_identities"),
                  IndexModel([("merged_into", ASCENDING)], sparse=True, name="merged_into")],
     "agents": [IndexModel([("username", ASCENDING)], unique=True, name="username")],
+    # Phone calls (hub/storage/calls.py): by conversation, and the live ones for reconciliation.
+    "calls": [IndexModel([("conversation_id", ASCENDING)], name="conversation"),
+              IndexModel([("ended_at", ASCENDING)], name="ended_at")],
     "sessions": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
                  IndexModel([("agent_id", ASCENDING)], name="agent")],  # revoking an agent's sessions
 }

@@ -26,7 +26,7 @@ from hub.errors import InvalidInput
 @pytest.mark.parametrize(("channel", "raw", "key"), [
     ("sms", "+86 138-0013-8000", "sms:+8613800138000"),
     ("sms", "0086 (138) 0013.8000", "sms:+8613800138000"),
-    ("voice", "+44 20 7946 0958", "voice:+442079460958"),
+    ("voice", "+44 20 7946 0958", "sms:+442079460958"),
     ("email", "  Ann.Lee@Example.ORG ", "email:ann.lee@example.org"),
     ("telegram", " 123456789 ", "telegram:123456789"),
     ("webchat", "v_AbCdEf0123456789_-xy", "webchat:v_AbCdEf0123456789_-xy"),

@@ -13,6 +13,11 @@ import pytest
 from hub.domain.events import (
     KINDS,
     AgentSessionsRevoked,
+    CallAnswered,
+    CallCommand,
+    CallEnded,
+    CallHeld,
+    CallRinging,
     ConversationChanged,
     EventType,
     Fact,
@@ -51,6 +56,9 @@ ALLOWED: frozenset[tuple[str, str | None, str]] = frozenset({
     ("resolved", "queued", "resolved"),
     ("resolved", "assigned", "resolved"),
     ("resolved", "wrap_up", "resolved"),
+    ("abandoned", "queued", "abandoned"),
+    ("abandoned", "offered", "abandoned"),
+    ("call_ended", "assigned", "wrap_up"),
     ("closed", "resolved", "closed"),
 })
 
@@ -109,6 +117,12 @@ EXAMPLES: list[Fact] = [
     OfferWithdrawn(conversation_id=ConversationId("c_1"), agent_id=AgentId("a_1")),
     RoutingKicked(),
     AgentSessionsRevoked(agent_id=AgentId("a_1")),
+    CallRinging(call_id="1733.7", conversation_id=ConversationId("c_1"), agent_id=AgentId("a_1")),
+    CallAnswered(call_id="1733.7", conversation_id=ConversationId("c_1"), agent_id=AgentId("a_1")),
+    CallHeld(call_id="1733.7", conversation_id=ConversationId("c_1"), agent_id=None, held=True),
+    CallEnded(call_id="1733.7", conversation_id=None, agent_id=AgentId("a_1"), by="caller", talk_s=12.5),
+    CallCommand(call_id="1733.7", conversation_id=ConversationId("c_1"), action="transfer", agent_id=AgentId("a_1"),
+                target="queue:billing"),
 ]
 
 

@@ -20,8 +20,10 @@ LEGAL: frozenset[tuple[str, str]] = frozenset({
     ("bot", "resolved"),        # contained by the bot
     ("queued", "offered"),
     ("queued", "resolved"),
+    ("queued", "abandoned"),    # the caller hung up while waiting
     ("offered", "assigned"),    # accepted
     ("offered", "queued"),      # declined, timed out, agent went away
+    ("offered", "abandoned"),   # the caller hung up while the agent's phone rang
     ("assigned", "wrap_up"),
     ("assigned", "resolved"),
     ("assigned", "queued"),     # transfer
@@ -40,14 +42,14 @@ def _ids(pair: tuple[ConversationState, ConversationState]) -> str:
 
 def test_the_state_vocabulary_is_the_designed_one() -> None:
     assert {s.value for s in ConversationState} == {
-        "new", "bot", "queued", "offered", "assigned", "wrap_up", "resolved", "closed",
+        "new", "bot", "queued", "offered", "assigned", "wrap_up", "resolved", "abandoned", "closed",
     }
 
 
 def test_expected_edges_only_name_real_states() -> None:
     values = {s.value for s in ConversationState}
     assert {state for edge in LEGAL for state in edge} <= values
-    assert len(LEGAL_PAIRS) == len(LEGAL) == 13
+    assert len(LEGAL_PAIRS) == len(LEGAL) == 15
 
 
 def test_transition_table_has_exactly_the_designed_edges() -> None:
@@ -81,7 +83,7 @@ def test_closed_is_final_and_says_so() -> None:
 def test_refusal_lists_the_allowed_targets() -> None:
     with pytest.raises(IllegalTransition) as caught:
         check_transition(S.OFFERED, S.RESOLVED)
-    assert str(caught.value) == "cannot go from offered to resolved; allowed: assigned, queued"
+    assert str(caught.value) == "cannot go from offered to resolved; allowed: abandoned, assigned, queued"
 
 
 @pytest.mark.parametrize("state", list(ConversationState), ids=lambda s: s.value)

@@ -57,6 +57,8 @@ SITUATIONS: dict[str, ConversationFacts] = {
     "resolved, she served it before another": conv(S.RESOLVED, OTHER, served=True),
     "resolved, never hers": conv(S.RESOLVED, OTHER),
     "resolved from the queue by a supervisor": conv(S.RESOLVED),
+    "abandoned while her phone rang": conv(S.ABANDONED, ME),
+    "abandoned in the queue": conv(S.ABANDONED),
     "closed, hers": conv(S.CLOSED, ME),
     "closed, never hers": conv(S.CLOSED, OTHER),
 }
@@ -79,6 +81,8 @@ EXPECTED: dict[str, tuple[Sight, Sight, Sight, Sight]] = {
     "resolved, she served it before another":     (F, F, N, F),
     "resolved, never hers":                       (N, F, N, F),
     "resolved from the queue by a supervisor":    (N, F, N, F),
+    "abandoned while her phone rang":             (F, F, N, F),
+    "abandoned in the queue":                     (N, F, N, F),
     "closed, hers":                               (F, F, N, F),
     "closed, never hers":                         (N, F, N, F),
 }

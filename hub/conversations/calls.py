@@ -1,0 +1,185 @@
+"""Phone calls in the conversation core (``hub.call_ports.CallLine``): what the voice line reports
+becomes call steps and conversation transitions. Every call starts its own conversation on the
+voice channel, queued by the caller's menu choice; its record (``calls``) keeps the call's steps."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any
+
+from hub.call_ports import CallRecords, CallRouting
+from hub.conversations.agents import AgentSide
+from hub.conversations.core import ConversationCore
+from hub.conversations.transitions import Transitions
+from hub.domain.calls import VOICE, AfterHangup, CallRecord, CallStep, Party, Step, after_hangup, is_short_abandon
+from hub.domain.contacts import default_contact_name, inbound_key
+from hub.domain.events import CallAnswered, CallEnded, CallHeld, CallRinging, EventType
+from hub.domain.ids import AgentId, ContactId, ConversationId, new_id
+from hub.domain.model import Agent, Conversation
+from hub.domain.states import ConversationState
+from hub.errors import ConcurrentUpdate, IllegalTransition, NotFound
+from hub.ports import Directory
+from hub.storage.contacts import MongoContactStore
+
+logger = logging.getLogger(__name__)
+S = ConversationState
+
+
+class CallSide:
+    """Implements ``hub.call_ports.CallLine``. Every step is idempotent: the PBX may report twice."""
+
+    def __init__(self, core: ConversationCore, transitions: Transitions, agents: AgentSide, *,
+                 calls: CallRecords, contacts: MongoContactStore, directory: Directory, router: CallRouting,
+                 short_abandon_s: float) -> None:
+        self._core = core
+        self._transitions = transitions
+        self._agents = agents
+        self._calls = calls
+        self._contacts = contacts
+        self._directory = directory
+        self._router = router
+        self._short_abandon_s = short_abandon_s
+
+    def _now(self) -> datetime:
+        return self._core.clock.now()
+
+    async def arrived(self, *, call_id: str, caller: str, caller_channel: str, choice: str | None,
+                      queue_id: str, callback: bool = False) -> Conversation:
+        """The caller chose at the menu: a new conversation, queued. A repeat returns the first."""
+        earlier = await self._calls.get(call_id)
+        if earlier is not None:
+            return await self._core.conversations.get(earlier.conversation_id)
+        now = self._now()
+        contact = await self._contacts.ensure(inbound_key(VOICE, caller), default_contact_name(VOICE, caller), now)
+        conversation = await self._core.conversations.create(Conversation(
+            id=ConversationId(new_id("c")), contact_id=ContactId(contact["_id"]), channel=VOICE, state=S.NEW,
+            version=0, queue=None, priority=0, skills=frozenset(), agent_id=None, created_at=now, updated_at=now,
+        ), contact_name=contact["display_name"], actor="customer")
+        steps: tuple[CallStep, ...] = (CallStep(at=now, step=Step.ARRIVED),
+                 CallStep(at=now, step=Step.MENU, detail={"choice": choice or "", "queue": queue_id}))
+        if callback:
+            steps += (CallStep(at=now, step=Step.CALLBACK),)
+        await self._calls.open(CallRecord(call_id=call_id, conversation_id=conversation.id, caller=caller,
+                                          caller_channel=caller_channel, started_at=now, choice=choice,
+                                          callback=callback, steps=steps))
+        detail = {"call_id": call_id, "choice": choice or "", "callback": "yes" if callback else "no"}
+        return await self._transitions.queue_for_humans(conversation, queue_id, event_type=EventType.QUEUED,
+                                                        detail=detail)
+
+    async def ringing(self, call_id: str, agent_id: str, agent_leg: str | None) -> None:
+        record = await self._calls.note(call_id, CallStep(at=self._now(), step=Step.RINGING,
+                                                          detail={"agent_id": agent_id}),
+                                        {"agent_leg": agent_leg}, unless_ended=True)
+        if record is not None:
+            await self._core.tell(CallRinging(call_id=call_id, conversation_id=record.conversation_id,
+                                              agent_id=AgentId(agent_id)))
+
+    async def answered(self, call_id: str, agent_id: str, agent_leg: str | None,
+                       recording: str | None = None) -> Conversation:
+        """The agent's phone answered: the offer is accepted (raises ``IllegalTransition`` when the
+        offer is gone meanwhile: the caller hung up, or it timed out; the line then drops her leg)."""
+        record = await self._known(call_id)
+        agent = await self._directory.agent(agent_id)
+        current = await self._core.conversations.get(record.conversation_id)
+        if current.state is S.ASSIGNED and current.agent_id == agent.id:
+            assigned = current  # she accepted the offer in the console while her phone rang
+        else:
+            assigned = await self._router.accept(agent, record.conversation_id)
+        now = self._now()
+        await self._calls.note(call_id, CallStep(at=now, step=Step.ANSWERED, detail={"agent_id": agent_id}),
+                               {"agent_id": agent_id, "agent_leg": agent_leg, "answered_at": now},
+                               recording=recording)
+        await self._core.tell(CallAnswered(call_id=call_id, conversation_id=record.conversation_id,
+                                           agent_id=AgentId(agent_id)))
+        return assigned
+
+    async def not_answered(self, call_id: str, agent_id: str, reason: str) -> None:
+        """Her phone rang out, was busy or refused: the next agent's turn (unless routing already
+        took the offer back when it expired, or the caller is gone)."""
+        record = await self._known(call_id)
+        await self._calls.note(call_id, CallStep(at=self._now(), step=Step.NO_ANSWER,
+                                                 detail={"agent_id": agent_id, "reason": reason}),
+                               {"agent_leg": None}, unless_ended=True)
+        with contextlib.suppress(IllegalTransition, ConcurrentUpdate):
+            await self._router.not_answered(await self._directory.agent(agent_id), record.conversation_id)
+
+    async def held(self, call_id: str, held: bool) -> CallRecord | None:
+        record = await self._known(call_id)
+        if (record.held_since is not None) == held or not record.live:  # nothing changes
+            return record
+        now = self._now()
+        changes: dict[str, Any] = {"held_since": now if held else None}
+        if not held and record.held_since is not None:
+            changes["hold_s"] = record.hold_s + (now - record.held_since).total_seconds()
+        noted = await self._calls.note(call_id, CallStep(at=now, step=Step.HELD if held else Step.RESUMED),
+                                       changes, unless_ended=True)
+        await self._core.tell(CallHeld(call_id=call_id, conversation_id=record.conversation_id,
+                                       agent_id=record.agent_id, held=held))
+        return noted
+
+    async def transferred(self, call_id: str, agent: Agent, queue_id: str) -> Conversation:
+        """Blind transfer: the conversation goes back in line for ``queue_id``; her leg is let go."""
+        record = await self._known(call_id)
+        moved = await self._agents.transfer(agent, record.conversation_id, queue_id)
+        await self._calls.note(call_id, CallStep(at=self._now(), step=Step.TRANSFERRED,
+                                                 detail={"agent_id": agent.id, "queue": queue_id}),
+                               {"agent_id": None, "agent_leg": None, "answered_at": None,
+                                "held_since": None})
+        return moved
+
+    async def hung_up(self, call_id: str, by: Party, *, lost: bool = False) -> CallRecord | None:
+        """The call is over (``lost``: found gone on reconciliation). Waiting → ``abandoned`` with its
+        wait; talking → after-call work. Only the first report counts."""
+        now = self._now()
+        record = await self._calls.get(call_id)
+        if record is None or not record.live:
+            return record
+        conversation = await self._core.conversations.get(record.conversation_id)
+        changes: dict[str, Any] = {"ended_at": now, "ended_by": by}
+        if record.held_since is not None:
+            changes.update(held_since=None, hold_s=record.hold_s + (now - record.held_since).total_seconds())
+        ended = await self._calls.note(call_id, CallStep(at=now, step=Step.LOST if lost else Step.HUNG_UP,
+                                                         detail={"by": by.value}), changes, unless_ended=True)
+        if ended is None:
+            return await self._calls.get(call_id)  # another report ended it first
+        await self._settle(conversation, ended, by, now)
+        await self._core.tell(CallEnded(call_id=call_id, conversation_id=ended.conversation_id,
+                                        agent_id=ended.agent_id, by=by.value, talk_s=ended.talk_s(now)))
+        return ended
+
+    async def _settle(self, conversation: Conversation, call: CallRecord, by: Party, now: datetime) -> None:
+        outcome = after_hangup(conversation.state, callback=call.callback)
+        try:
+            if outcome is AfterHangup.ABANDONED:
+                wait_s = (now - (conversation.queued_at or call.started_at)).total_seconds()
+                short = is_short_abandon(wait_s, self._short_abandon_s)
+                await self._transitions.transition(conversation, S.ABANDONED, EventType.ABANDONED, actor="customer",
+                                                   detail={"call_id": call.call_id, "wait_s": f"{wait_s:.3f}",
+                                                                 "short": "yes" if short else "no"})
+                await self._router.abandon(conversation)
+            elif outcome is AfterHangup.WRAP_UP:
+                talk = call.talk_s(now)
+                await self._transitions.transition(conversation, S.WRAP_UP, EventType.CALL_ENDED, actor=by.value,
+                                                   detail={"call_id": call.call_id, "ended_by": by.value,
+                                                                 "talk_s": f"{talk or 0.0:.3f}",
+                                                                 "hold_s": f"{call.hold_s:.3f}"})
+        except (IllegalTransition, ConcurrentUpdate) as err:  # moved on meanwhile (another process saw it)
+            logger.info("call.hangup.settled_elsewhere conv=%s reason=%s", conversation.id, err.code)
+
+    async def call(self, call_id: str) -> CallRecord | None:
+        return await self._calls.get(call_id)
+
+    async def call_of(self, conversation_id: str) -> CallRecord | None:
+        return await self._calls.of_conversation(conversation_id)
+
+    async def live_calls(self) -> list[CallRecord]:
+        return await self._calls.live()
+
+    async def _known(self, call_id: str) -> CallRecord:
+        record = await self._calls.get(call_id)
+        if record is None:
+            raise NotFound(f"no call {call_id}")
+        return record
+

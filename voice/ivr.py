@@ -1,0 +1,84 @@
+"""The inbound call's menu, as a FastAGI script: greeting, menu digit, then queued (or a call back).
+
+The caller waits with music on hold in the dialplan (``HUB_NEXT=wait`` sends the channel to
+``hub-wait``) until our ACD rings an agent. Queueing happens before the AGI ends, so the call is
+in line the moment the caller hears the music.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hub.call_ports import CallLine
+from voice.agi import AgiSession
+from voice.menu import AskAgain, Chosen, Menu, decide
+
+logger = logging.getLogger(__name__)
+
+CallQueued = Callable[[str, str], None]  # (conversation id, call id): the line learns the call at once
+ANONYMOUS = frozenset({"", "unknown", "anonymous", "restricted", "private"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prompts:
+    greeting: str
+    menu: str
+    invalid: str
+    wait: str
+    callback: str
+
+
+class InboundMenu:
+    """``await menu(session)`` serves one inbound call (the AGI script ``inbound``)."""
+
+    def __init__(self, *, line: CallLine, menu: Menu, prompts: Prompts, digit_timeout_s: float,
+                 on_queued: CallQueued) -> None:
+        self._line = line
+        self._menu = menu
+        self._prompts = prompts
+        self._digit_timeout_ms = int(digit_timeout_s * 1000)
+        self._on_queued = on_queued
+
+    async def __call__(self, session: AgiSession) -> None:
+        call_id = session.head.get("uniqueid", "").strip()
+        channel = session.head.get("channel", "").strip()
+        if not call_id or not channel:
+            logger.warning("voice.ivr.refused reason=no_channel")
+            return
+        caller = caller_number(session.head.get("callerid", ""), call_id)
+        await session.command(f'STREAM FILE {self._prompts.greeting} ""', timeout_s=30)
+        chosen = await self._choose(session)
+        if chosen.callback:
+            await self._line.arrived(call_id=call_id, caller=caller, caller_channel=channel, choice=chosen.choice,
+                                     queue_id=chosen.queue, callback=True)
+            await session.command(f'STREAM FILE {self._prompts.callback} ""', timeout_s=30)
+            logger.info("voice.ivr.callback call=%s queue=%s", call_id, chosen.queue)
+            return  # the dialplan hangs up: the hub calls back when an agent is free
+        await session.command(f'STREAM FILE {self._prompts.wait} ""', timeout_s=30)
+        conversation = await self._line.arrived(call_id=call_id, caller=caller, caller_channel=channel,
+                                                choice=chosen.choice, queue_id=chosen.queue)
+        self._on_queued(conversation.id, call_id)
+        await session.command("SET VARIABLE HUB_NEXT wait")
+        logger.info("voice.ivr.queued call=%s conv=%s queue=%s", call_id, conversation.id, chosen.queue)
+
+    async def _choose(self, session: AgiSession) -> Chosen:
+        attempt = 1
+        while True:
+            reply = await session.command(f"GET DATA {self._prompts.menu} {self._digit_timeout_ms} 1", timeout_s=60)
+            outcome = decide(self._menu, reply.result if reply.data != "timeout" or reply.result else "", attempt)
+            if not isinstance(outcome, AskAgain):
+                return outcome
+            if outcome.invalid:
+                await session.command(f'STREAM FILE {self._prompts.invalid} ""', timeout_s=30)
+            attempt += 1
+
+
+def caller_number(callerid: str, call_id: str) -> str:
+    """The caller's number as the PBX gave it; a withheld number gets an address of its own per call
+    (anonymous callers are not one contact)."""
+    number = callerid.strip()
+    if number.lower() in ANONYMOUS:
+        return f"anonymous-{call_id}"
+    return number[:64]
