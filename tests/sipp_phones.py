@@ -1,0 +1,206 @@
+"""Phones for PBX tests: sipp (Debian ``sip-tester``) as agents' phones (UAS) and as callers (UAC).
+
+Scenarios are the templates in ``tests/pbx/sipp/`` filled in with ``str.format``. Audio is RTP
+from a pcap (``play_pcap_audio``): a sine tone written here (PCMA, 20 ms packets), so that each
+leg of a recording can be told apart by its frequency. DTMF is RFC 2833 (telephone-event, payload
+101) from sipp's own pcaps, ``/usr/share/sip-tester/dtmf_2833_<digit>.pcap``, which exist for 0-9,
+``*`` (star) and ``#`` (pound); they are played while the tone goes on. Every sipp runs as an
+asyncio subprocess on free loopback ports; ``SippPhones.close`` kills whatever still runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import socket
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCENARIOS = Path(__file__).resolve().parent / "pbx" / "sipp"
+SIPP_PCAPS = Path("/usr/share/sip-tester")
+DTMF_NAMES = {**{d: d for d in "0123456789"}, "*": "star", "#": "pound"}
+RATE = 8000
+PACKET_SAMPLES = 160  # 20 ms
+
+
+def free_udp_ports(count: int = 1, *, low: int = 16384, high: int = 32000) -> int:
+    """The first of ``count`` consecutive free UDP ports on 127.0.0.1 (below Linux's ephemeral range)."""
+    for _ in range(200):
+        start = random.randrange(low, high - count) & ~1  # even: RTP takes even ports, RTCP the next
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(start, start + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return start
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free UDP ports in {low}-{high}")
+
+
+def _udp_port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def alaw(sample: int) -> int:
+    """One 16-bit linear sample to G.711 A-law (ITU-T G.711, as in Sun's g711.c)."""
+    value = sample >> 3
+    mask = 0xD5
+    if value < 0:
+        mask, value = 0x55, -value - 1
+    for segment, end in enumerate((0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF)):
+        if value <= end:
+            low = (value >> 1) if segment < 2 else (value >> segment)
+            return ((segment << 4) | (low & 0x0F)) ^ mask
+    return 0x7F ^ mask
+
+
+def write_tone_pcap(path: Path, frequency: float, seconds: float, amplitude: int = 8000) -> Path:
+    """A pcap of RTP (PCMA, payload type 8) carrying a sine tone; sipp replaces addresses and ports."""
+    packets = int(seconds * RATE / PACKET_SAMPLES)
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # pcap header, Ethernet
+    for n in range(packets):
+        payload = bytes(alaw(int(amplitude * math.sin(2 * math.pi * frequency * (n * PACKET_SAMPLES + i) / RATE)))
+                        for i in range(PACKET_SAMPLES))
+        rtp = struct.pack(">BBHII", 0x80, 8 | (0x80 if n == 0 else 0), n & 0xFFFF, n * PACKET_SAMPLES,
+                          0x4E47) + payload
+        udp = struct.pack(">HHHH", 40000, 40002, 8 + len(rtp), 0) + rtp
+        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), n & 0xFFFF, 0, 64, 17, 0,
+                         bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])) + udp
+        frame = b"\0" * 12 + b"\x08\x00" + ip
+        micros = n * 20_000
+        out.append(struct.pack("<IIII", micros // 1_000_000, micros % 1_000_000, len(frame), len(frame)) + frame)
+    path.write_bytes(b"".join(out))
+    return path
+
+
+@dataclass
+class Sipp:
+    """One running sipp; ``returncode`` is 0 when its one call went through the whole scenario."""
+
+    name: str
+    process: asyncio.subprocess.Process
+    directory: Path
+    port: int
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+    async def listening(self, timeout: float = 10.0) -> Sipp:
+        """Return once sipp holds its SIP port (a UAS must, before the PBX calls it)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while _udp_port_free(self.port):
+            if self.process.returncode is not None:
+                raise RuntimeError(f"sipp {self.name} exited with {self.process.returncode}: {self.output()}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"sipp {self.name} did not bind 127.0.0.1:{self.port}")
+            await asyncio.sleep(0.02)
+        return self
+
+    def output(self) -> str:
+        path = self.directory / "sipp.out"
+        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
+
+    async def wait(self, timeout: float = 60.0) -> int:
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await self.process.wait()
+
+    def stats(self) -> dict[str, str]:
+        """The last row of sipp's statistics file (``SuccessfulCall(C)``, ``FailedCall(C)``, ...)."""
+        files = sorted(self.directory.glob("*_.csv")) or sorted(self.directory.glob("*.csv"))
+        if not files:
+            return {}
+        rows = [line.split(";") for line in files[-1].read_text().splitlines() if line.strip()]
+        return dict(zip(rows[0], rows[-1], strict=False)) if len(rows) > 1 else {}
+
+    def messages(self) -> str:
+        """The SIP messages sipp sent and received (for failure messages)."""
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.directory.glob("*_messages.log")))
+
+
+@dataclass
+class SippPhones:
+    """Starts sipp phones against one PBX (SIP on 127.0.0.1:``pbx_port``); ``close`` kills them all."""
+
+    pbx_port: int
+    work: Path
+    running: list[Sipp] = field(default_factory=list)
+    _tones: dict[tuple[float, float], Path] = field(default_factory=dict)
+
+    def tone(self, frequency: float, seconds: float = 60.0) -> Path:
+        key = (frequency, seconds)
+        if key not in self._tones:
+            self._tones[key] = write_tone_pcap(self.work / f"tone-{frequency:g}-{seconds:g}.pcap", frequency, seconds)
+        return self._tones[key]
+
+    async def agent(self, name: str, port: int, *, answer_ms: int | None = 300, hangup_ms: int | None = None,
+                    audio: Path | None = None) -> Sipp:
+        """An agent's phone listening on ``port``: answers after ``answer_ms`` (None: rings until
+        CANCEL) and sends ``audio`` (default a 1 kHz tone) until BYE, or hangs up after ``hangup_ms``."""
+        audio = audio or self.tone(1000)
+        if answer_ms is None:
+            template, values = "agent_rings.xml", {}
+        elif hangup_ms is None:
+            template, values = "agent_answers.xml", {"answer_ms": answer_ms, "audio": audio}
+        else:
+            template, values = "agent_hangs_up.xml", {"answer_ms": answer_ms, "audio": audio, "hangup_ms": hangup_ms}
+        scenario = (SCENARIOS / template).read_text().format(**values)
+        return await self._start(name, scenario, port, [])
+
+    async def caller(self, name: str, user: str, number: str = "100", *, dtmf: Sequence[tuple[int, str]] = (),
+                     hangup_ms: int | None = 10_000, audio: Path | None = None) -> Sipp:
+        """A caller with From user ``user`` dialing ``number``; after the answer it sends ``audio``
+        (default a 440 Hz tone) and each DTMF digit at its time (ms after the answer), then hangs up
+        at ``hangup_ms`` or, with None, waits for the PBX's BYE."""
+        steps, at = [], 0
+        for when, digit in sorted(dtmf):
+            steps.append(f'  <pause milliseconds="{max(0, when - at)}"/>\n'
+                         f'  <nop><action><exec play_pcap_audio="{SIPP_PCAPS}/dtmf_2833_{DTMF_NAMES[digit]}.pcap"/>'
+                         "</action></nop>")
+            at = max(at, when)
+        if hangup_ms is None:
+            ending = (SCENARIOS / "caller_waits.xml").read_text().format(user=user)
+        else:
+            ending = (SCENARIOS / "caller_hangs_up.xml").read_text().format(user=user, rest_ms=max(0, hangup_ms - at))
+        scenario = (SCENARIOS / "caller.xml").read_text().format(
+            user=user, number=number, audio=audio or self.tone(440), steps="\n".join(steps), ending=ending)
+        return await self._start(name, scenario, free_udp_ports(), [f"127.0.0.1:{self.pbx_port}"])
+
+    async def _start(self, name: str, scenario: str, port: int, target: list[str]) -> Sipp:
+        directory = self.work / name
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "scenario.xml").write_text(scenario)
+        media = free_udp_ports(4)  # sipp takes the media port and the one two above (video)
+        args = [*target, "-sf", "scenario.xml", "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1",
+                "-mp", str(media), "-cp", str(free_udp_ports()), "-m", "1", "-nostdin", "-timeout", "120s",
+                "-trace_stat", "-fd", "1", "-trace_msg", "-trace_err"]
+        with (directory / "sipp.out").open("wb") as out:
+            process = await asyncio.create_subprocess_exec(
+                "sipp", *args, cwd=directory, stdin=asyncio.subprocess.DEVNULL, stdout=out,
+                stderr=asyncio.subprocess.STDOUT)
+        sipp = Sipp(name, process, directory, port)
+        self.running.append(sipp)
+        return sipp
+
+    async def close(self) -> None:
+        for sipp in self.running:
+            await sipp.kill()
