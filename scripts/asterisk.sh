@@ -100,7 +100,7 @@ cmd_setup() {
   if [ -f "$READY" ] && command -v sipp >/dev/null && [ -x "$ROOT/usr/sbin/asterisk" ]; then
     echo "asterisk: ready, Asterisk $(version) in $ROOT"; return
   fi
-  [ "$(id -u)" = 0 ] || die "setup needs root (debootstrap, chroot, mount)"
+  [ "$(id -u)" = 0 ] || exec sudo HUB_ASTERISK_ROOT="$ROOT" HUB_ASTERISK_STATE="$STATE" "$0" setup  # debootstrap, chroot
   mkdir -p "$STATE"
   exec 9>"$STATE/setup.lock"
   flock 9   # two setups at once: the second waits, then finds everything done

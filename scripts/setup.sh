@@ -35,10 +35,12 @@ if [ ! -f "$stamp" ]; then
   echo "setup: installing the hub and its test/embedded extras"
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,embedded]' 2>&1 \
     | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c "import hub, aiohttp, pymongo, redis, playwright" 
+  .venv/bin/python -c "import hub, aiohttp, pymongo, redis, playwright, panoramisk"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
 scripts/kannel.sh install  # SMS gateway (Kannel) for the SMS tests and benchmark; fast when installed
 scripts/mail.sh  # Dovecot + Postfix binaries for the e-mail tests (never started as services); fast when installed
+# Asterisk 22 in its chroot and sipp, for voice and its tests (~2.5 min the first time; HUB_SETUP_ASTERISK=0 skips)
+if [ "${HUB_SETUP_ASTERISK:-1}" = 1 ]; then scripts/asterisk.sh setup; fi
 echo "setup: ready"
