@@ -5,7 +5,8 @@ Who gets a ``conversation`` frame is decided per frame by the one visibility rul
 she holds and those queued for her skills; supervisors and admins everything; trainers nothing. A
 conversation that leaves someone's sight is announced as ``conversation_gone`` without content.
 Message, status and typing frames go only to the holding agent and to supervisors and admins,
-who may all see private notes.
+who may all see private notes. Call frames (``call``: ringing, answered, held, resumed, ended) go
+the same way: to the agent holding the call's conversation and to supervisors and admins.
 
 The fan-out path never waits: each frame is encoded once and queued on each socket's
 ``SocketWriter`` (a client that stops reading is disconnected, never waited on), and it reads
@@ -27,6 +28,11 @@ from typing import Any
 from hub.clock import iso
 from hub.context import HubContext
 from hub.domain.events import (
+    CallAnswered,
+    CallEnded,
+    CallFact,
+    CallHeld,
+    CallRinging,
     ConversationChanged,
     MessageStored,
     OfferMade,
@@ -96,6 +102,8 @@ class ConsoleLive:
         bus.subscribe(MessageStored, self._on_message, subscriber=SUBSCRIBER)
         bus.subscribe(StatusChanged, self._on_status, subscriber=SUBSCRIBER)
         bus.subscribe(TypingChanged, self._on_typing, subscriber=SUBSCRIBER)
+        for kind in (CallRinging, CallAnswered, CallHeld, CallEnded):
+            bus.subscribe(kind, self._on_call, subscriber=SUBSCRIBER)
 
     def add(self, agent: Agent, writer: SocketWriter) -> None:
         self._sockets.setdefault(agent.id, set()).add(writer)
@@ -194,6 +202,18 @@ class ConsoleLive:
             self._to_holder(fact.conversation_id, frame_text(
                 {"type": "typing", "conversation_id": fact.conversation_id, "active": fact.active}))
 
+    async def _on_call(self, fact: CallFact) -> None:
+        """A call's live status: to supervisors and admins and to the agent holding its conversation
+        (offered to her: her phone rings; assigned or in wrap-up). A call that is only waiting is
+        nobody else's to follow live: the conversation frames show its place in line."""
+        if fact.conversation_id is None:
+            return
+        data = frame_text(call_frame(fact))
+        supervisors = self._supervisors()
+        for supervisor in supervisors:
+            self._send(supervisor, data)
+        self._to_holder(fact.conversation_id, data, already=supervisors)
+
     def _to_holder(self, conversation_id: str, data: str, already: list[str] | None = None) -> None:
         if conversation_id not in self._holders:
             if self._sockets:
@@ -245,6 +265,23 @@ class ConsoleLive:
             data = frame_text({"type": "overview", "overview": overview})
             for agent_id in supervisors:
                 self._send(agent_id, data)
+
+
+def call_frame(fact: CallFact) -> dict[str, Any]:
+    """docs/api.md, "Console WebSocket": ``{"type": "call", "event", "conversation_id", "call_id",
+    "agent_id", ...}``; ``event`` is ``ringing``, ``answered``, ``held``, ``resumed`` or ``ended``
+    (with ``by`` and ``talk_s``). No caller number: the panel reads the call with its GET."""
+    frame: dict[str, Any] = {"type": "call", "conversation_id": fact.conversation_id, "call_id": fact.call_id,
+                             "agent_id": getattr(fact, "agent_id", None)}
+    if isinstance(fact, CallRinging):
+        frame["event"] = "ringing"
+    elif isinstance(fact, CallAnswered):
+        frame["event"] = "answered"
+    elif isinstance(fact, CallHeld):
+        frame["event"] = "held" if fact.held else "resumed"
+    elif isinstance(fact, CallEnded):
+        frame.update(event="ended", by=fact.by, talk_s=fact.talk_s)
+    return frame
 
 
 async def overview_json(hub: HubContext) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from channels.telegram import channel as telegram_channel
 from channels.webchat import channel as webchat_channel
 from console.account_api import add_account_routes
 from console.app import init_app
+from console.calls_api import add_call_routes
 from console.contacts_api import add_contact_routes
 from console.httpserver import HubRunner
 from console.live import ConsoleLive
@@ -192,6 +193,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                 entry.listen(bus)
         app = init_app(context, live)
         add_contact_routes(app, ContactService.over(db, clock))
+        add_call_routes(app)
         add_account_routes(app, bus)
         add_trainer_routes(app, desk)
         for entry in channels:  # webhooks and sockets, then the receivers (watchers, polling)
