@@ -24,6 +24,7 @@ SCENARIOS = Path(__file__).resolve().parent / "pbx" / "sipp"
 SIPP_PCAPS = Path("/usr/share/sip-tester")
 DTMF_NAMES = {**{d: d for d in "0123456789"}, "*": "star", "#": "pound"}
 RATE = 8000
+_TONES: dict[tuple[float, float], Path] = {}  # (frequency, seconds) -> pcap, shared by the tests of a run
 PACKET_SAMPLES = 160  # 20 ms
 
 
@@ -144,19 +145,20 @@ class SippPhones:
     pbx_port: int
     work: Path
     running: list[Sipp] = field(default_factory=list)
-    _tones: dict[tuple[float, float], Path] = field(default_factory=dict)
 
-    def tone(self, frequency: float, seconds: float = 60.0) -> Path:
+    async def tone(self, frequency: float, seconds: float = 60.0) -> Path:
+        """A tone pcap, written once per process (encoding a minute of A-law takes about half a second)."""
         key = (frequency, seconds)
-        if key not in self._tones:
-            self._tones[key] = write_tone_pcap(self.work / f"tone-{frequency:g}-{seconds:g}.pcap", frequency, seconds)
-        return self._tones[key]
+        if key not in _TONES or not _TONES[key].exists():
+            path = self.work / f"tone-{frequency:g}-{seconds:g}.pcap"
+            _TONES[key] = await asyncio.to_thread(write_tone_pcap, path, frequency, seconds)
+        return _TONES[key]
 
     async def agent(self, name: str, port: int, *, answer_ms: int | None = 300, hangup_ms: int | None = None,
                     audio: Path | None = None) -> Sipp:
         """An agent's phone listening on ``port``: answers after ``answer_ms`` (None: rings until
         CANCEL) and sends ``audio`` (default a 1 kHz tone) until BYE, or hangs up after ``hangup_ms``."""
-        audio = audio or self.tone(1000)
+        audio = audio or await self.tone(1000)
         if answer_ms is None:
             template, values = "agent_rings.xml", {}
         elif hangup_ms is None:
@@ -182,7 +184,7 @@ class SippPhones:
         else:
             ending = (SCENARIOS / "caller_hangs_up.xml").read_text().format(user=user, rest_ms=max(0, hangup_ms - at))
         scenario = (SCENARIOS / "caller.xml").read_text().format(
-            user=user, number=number, audio=audio or self.tone(440), steps="\n".join(steps), ending=ending)
+            user=user, number=number, audio=audio or await self.tone(440), steps="\n".join(steps), ending=ending)
         return await self._start(name, scenario, free_udp_ports(), [f"127.0.0.1:{self.pbx_port}"])
 
     async def _start(self, name: str, scenario: str, port: int, target: list[str]) -> Sipp:

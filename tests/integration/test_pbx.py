@@ -29,7 +29,7 @@ from tests.pbx_rig import (
     wait_until,
     wav_complete,
 )
-from tests.sipp_phones import _udp_port_free, free_udp_ports
+from tests.sipp_phones import Sipp, _udp_port_free, free_udp_ports
 from voice.pbx_config import AgentPhone
 
 
@@ -154,23 +154,26 @@ def originate_response(replies: Any) -> Event:
     return event
 
 
-async def _caller_on_hold(rig: PbxRig, ami: AmiSession, agi: FakeAgi) -> str:
-    """A caller whose AGI said HUB_NEXT=wait: music on hold in hub-wait. Its channel name."""
+async def _caller_on_hold(rig: PbxRig, ami: AmiSession, agi: FakeAgi) -> tuple[Sipp, str]:
+    """A caller whose AGI said HUB_NEXT=wait: music on hold in hub-wait. Its phone and channel name."""
     agi.commands = ["SET VARIABLE HUB_NEXT wait"]
-    await rig.phones.caller("caller", "customer", "100", hangup_ms=None)
+    caller = await rig.phones.caller("caller", "customer", "100", hangup_ms=None)
     hold = await ami.wait_for(lambda e: named(e, "MusicOnHoldStart", "PJSIP/customer-"))
     assert agi.replies == ["200 result=1"]
-    return str(hold["Channel"])
+    return caller, str(hold["Channel"])
 
 
+@pytest.mark.parametrize("who_hangs_up", ["caller", "agent"])
 async def test_an_originated_agent_call_bridges_the_waiting_caller_and_records_both_legs(
-        agi: FakeAgi, tmp_path: Path) -> None:
+        agi: FakeAgi, tmp_path: Path, who_hangs_up: str) -> None:
     port = free_udp_ports()
     plan = test_plan(agi_port=agi.port, agents=(AgentPhone("agent-ann", contact=f"sip:agent-ann@127.0.0.1:{port}"),))
     call = uuid.uuid4().hex
     async with running_pbx(plan, tmp_path) as rig, ami_session(rig.plan) as ami:
-        caller_channel = await _caller_on_hold(rig, ami, agi)
-        agent = await (await rig.phones.agent("agent", port, answer_ms=300)).listening()
+        caller, caller_channel = await _caller_on_hold(rig, ami, agi)
+        # the agent's phone sends BYE itself 2 s after the answer, or stays until the PBX hangs up
+        agent = await (await rig.phones.agent("agent", port, answer_ms=300,
+                                              hangup_ms=2000 if who_hangs_up == "agent" else None)).listening()
         replies = await ami.action(Action="Originate", Channel="PJSIP/agent-ann", Context="hub-agent",
                                    Exten="bridge", Priority="1", Timeout="10000", Async="true",
                                    Variable=[f"HUB_CALL={call}", f"HUB_CALLER={caller_channel}"])
@@ -179,12 +182,20 @@ async def test_an_originated_agent_call_bridges_the_waiting_caller_and_records_b
                    await ami.wait_for(lambda e: named(e, "BridgeEnter", "PJSIP/agent-ann-"))]
         assert entered[0]["BridgeUniqueid"] == entered[1]["BridgeUniqueid"]
         recordings = rig.instance.recordings_dir_host
-        # about 1.5 s of talk on both legs (16-bit, 8 kHz), then the caller's leg is hung up
+        # about 1.5 s of talk on both legs (16-bit, 8 kHz)
         await wait_until(lambda: _size(recordings / f"{call}-caller.wav") > 24_000, what="the caller's audio")
         await wait_until(lambda: _size(recordings / f"{call}-agent.wav") > 24_000, what="the agent's audio")
-        await ami.action(Action="Hangup", Channel=caller_channel)
-        await ami.wait_for(lambda e: named(e, "Hangup", "PJSIP/agent-ann-"))
+        if who_hangs_up == "caller":
+            await ami.action(Action="Hangup", Channel=caller_channel)
+        agent_gone = await ami.wait_for(lambda e: named(e, "Hangup", "PJSIP/agent-ann-"))
+        assert agent_gone["Cause"] == "16"
         assert await agent.wait(20) == 0, agent.messages()
+        if who_hangs_up == "agent":
+            # Bridge() without x/F sends the caller back to the dialplan after the agent hangs up (here: on
+            # hold again); the test ends the call
+            await ami.action(Action="Hangup", Channel=caller_channel)
+        await ami.wait_for(lambda e: named(e, "Hangup", caller_channel))
+        assert await caller.wait(20) == 0, caller.messages()
         for leg in ("", "-agent", "-caller"):
             await wait_until(functools.partial(wav_complete, recordings / f"{call}{leg}.wav"), what=f"{call}{leg}.wav")
         agent_leg, caller_leg = read_wav(recordings / f"{call}-agent.wav"), read_wav(recordings / f"{call}-caller.wav")
