@@ -2,10 +2,11 @@
 
 Scenarios are the templates in ``tests/pbx/sipp/`` filled in with ``str.format``. Audio is RTP
 from a pcap (``play_pcap_audio``): a sine tone written here (PCMA, 20 ms packets), so that each
-leg of a recording can be told apart by its frequency. DTMF is RFC 2833 (telephone-event, payload
-101) from sipp's own pcaps, ``/usr/share/sip-tester/dtmf_2833_<digit>.pcap``, which exist for 0-9,
-``*`` (star) and ``#`` (pound); they are played while the tone goes on. Every sipp runs as an
-asyncio subprocess on free loopback ports; ``SippPhones.close`` kills whatever still runs.
+leg of a recording can be told apart by its frequency. A caller's DTMF is RFC 4733/2833
+(telephone-event, payload 101) written into the same pcap, in the same RTP stream, at the digits'
+times: sipp plays one pcap per call at a time (a second ``play_pcap_audio`` stops the first, so
+its own ``dtmf_2833_<digit>.pcap`` files would cut the audio off). Every sipp runs as an asyncio
+subprocess on free loopback ports; ``SippPhones.close`` kills whatever still runs.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCENARIOS = Path(__file__).resolve().parent / "pbx" / "sipp"
-SIPP_PCAPS = Path("/usr/share/sip-tester")
-DTMF_NAMES = {**{d: d for d in "0123456789"}, "*": "star", "#": "pound"}
+DTMF_EVENTS = {**{d: int(d) for d in "0123456789"}, "*": 10, "#": 11}  # RFC 4733 event codes
+DTMF_UPDATES = 5  # 100 ms per digit
 RATE = 8000
+PACKET_MS = 20
+PACKET_SAMPLES = RATE * PACKET_MS // 1000
 _TONES: dict[tuple[float, float], Path] = {}  # (frequency, seconds) -> pcap, shared by the tests of a run
-PACKET_SAMPLES = 160  # 20 ms
 
 
 def free_udp_ports(count: int = 1, *, low: int = 16384, high: int = 32000) -> int:
@@ -69,20 +71,41 @@ def alaw(sample: int) -> int:
     return 0x7F ^ mask
 
 
-def write_tone_pcap(path: Path, frequency: float, seconds: float, amplitude: int = 8000) -> Path:
-    """A pcap of RTP (PCMA, payload type 8) carrying a sine tone; sipp replaces addresses and ports."""
-    packets = int(seconds * RATE / PACKET_SAMPLES)
+def tone_alaw(frequency: float, samples: int, amplitude: int = 8000) -> bytes:
+    """``samples`` of a sine tone in A-law, one period computed and repeated."""
+    period = RATE // math.gcd(int(frequency), RATE) if frequency == int(frequency) else RATE
+    one = bytes(alaw(int(amplitude * math.sin(2 * math.pi * frequency * i / RATE))) for i in range(period))
+    return (one * (samples // period + 1))[:samples]
+
+
+def write_call_pcap(path: Path, frequency: float, seconds: float, dtmf: Sequence[tuple[int, str]] = ()) -> Path:
+    """RTP of one source as a pcap: a PCMA tone (payload type 8, 20 ms packets) with RFC 4733
+    telephone-events (payload type 101) replacing it at the given times (ms from the start).
+    sipp replaces the addresses and ports when it plays the file."""
+    slots = int(seconds * 1000) // PACKET_MS
+    audio = tone_alaw(frequency, slots * PACKET_SAMPLES)
+    digits = {when // PACKET_MS: DTMF_EVENTS[digit] for when, digit in dtmf}
+    packets: list[tuple[int, bool, int, bytes]] = []  # payload type, marker, timestamp, payload: one per slot
+    while len(packets) < slots:
+        slot = len(packets)
+        if slot in digits:
+            # 100 ms of updates, then the end packet three times (RFC 4733 2.5.1.4), one timestamp
+            for k in range(DTMF_UPDATES + 3):
+                duration = min(k + 1, DTMF_UPDATES) * PACKET_SAMPLES
+                flags = (0x80 if k >= DTMF_UPDATES else 0) | 10  # E bit, volume -10 dBm0
+                packets.append((101, k == 0, slot * PACKET_SAMPLES, struct.pack(">BBH", digits[slot], flags, duration)))
+            continue
+        packets.append((8, slot == 0, slot * PACKET_SAMPLES,
+                        audio[slot * PACKET_SAMPLES:(slot + 1) * PACKET_SAMPLES]))
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # pcap header, Ethernet
-    for n in range(packets):
-        payload = bytes(alaw(int(amplitude * math.sin(2 * math.pi * frequency * (n * PACKET_SAMPLES + i) / RATE)))
-                        for i in range(PACKET_SAMPLES))
-        rtp = struct.pack(">BBHII", 0x80, 8 | (0x80 if n == 0 else 0), n & 0xFFFF, n * PACKET_SAMPLES,
+    for n, (payload_type, marker, timestamp, payload) in enumerate(packets[:slots]):
+        rtp = struct.pack(">BBHII", 0x80, payload_type | (0x80 if marker else 0), n & 0xFFFF, timestamp,
                           0x4E47) + payload
         udp = struct.pack(">HHHH", 40000, 40002, 8 + len(rtp), 0) + rtp
         ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), n & 0xFFFF, 0, 64, 17, 0,
                          bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])) + udp
         frame = b"\0" * 12 + b"\x08\x00" + ip
-        micros = n * 20_000
+        micros = n * PACKET_MS * 1000
         out.append(struct.pack("<IIII", micros // 1_000_000, micros % 1_000_000, len(frame), len(frame)) + frame)
     path.write_bytes(b"".join(out))
     return path
@@ -147,11 +170,11 @@ class SippPhones:
     running: list[Sipp] = field(default_factory=list)
 
     async def tone(self, frequency: float, seconds: float = 60.0) -> Path:
-        """A tone pcap, written once per process (encoding a minute of A-law takes about half a second)."""
+        """A tone pcap without DTMF, written once per run."""
         key = (frequency, seconds)
         if key not in _TONES or not _TONES[key].exists():
             path = self.work / f"tone-{frequency:g}-{seconds:g}.pcap"
-            _TONES[key] = await asyncio.to_thread(write_tone_pcap, path, frequency, seconds)
+            _TONES[key] = await asyncio.to_thread(write_call_pcap, path, frequency, seconds)
         return _TONES[key]
 
     async def agent(self, name: str, port: int, *, answer_ms: int | None = 300, hangup_ms: int | None = None,
@@ -169,22 +192,17 @@ class SippPhones:
         return await self._start(name, scenario, port, [])
 
     async def caller(self, name: str, user: str, number: str = "100", *, dtmf: Sequence[tuple[int, str]] = (),
-                     hangup_ms: int | None = 10_000, audio: Path | None = None) -> Sipp:
-        """A caller with From user ``user`` dialing ``number``; after the answer it sends ``audio``
-        (default a 440 Hz tone) and each DTMF digit at its time (ms after the answer), then hangs up
-        at ``hangup_ms`` or, with None, waits for the PBX's BYE."""
-        steps, at = [], 0
-        for when, digit in sorted(dtmf):
-            steps.append(f'  <pause milliseconds="{max(0, when - at)}"/>\n'
-                         f'  <nop><action><exec play_pcap_audio="{SIPP_PCAPS}/dtmf_2833_{DTMF_NAMES[digit]}.pcap"/>'
-                         "</action></nop>")
-            at = max(at, when)
+                     hangup_ms: int | None = 10_000, tone_hz: float = 440.0, seconds: float = 120.0) -> Sipp:
+        """A caller with From user ``user`` dialing ``number``; once answered it sends a ``tone_hz``
+        tone for ``seconds`` with each DTMF digit (0-9, * or #) at its time in ms after the answer,
+        all in one RTP stream, then hangs up at ``hangup_ms`` or, with None, waits for the PBX's BYE."""
+        audio = await asyncio.to_thread(write_call_pcap, self.work / f"{name}-call.pcap", tone_hz, seconds, dtmf)
         if hangup_ms is None:
             ending = (SCENARIOS / "caller_waits.xml").read_text().format(user=user)
         else:
-            ending = (SCENARIOS / "caller_hangs_up.xml").read_text().format(user=user, rest_ms=max(0, hangup_ms - at))
-        scenario = (SCENARIOS / "caller.xml").read_text().format(
-            user=user, number=number, audio=audio or await self.tone(440), steps="\n".join(steps), ending=ending)
+            ending = (SCENARIOS / "caller_hangs_up.xml").read_text().format(user=user, rest_ms=hangup_ms)
+        scenario = (SCENARIOS / "caller.xml").read_text().format(user=user, number=number, audio=audio,
+                                                                 ending=ending)
         return await self._start(name, scenario, free_udp_ports(), [f"127.0.0.1:{self.pbx_port}"])
 
     async def _start(self, name: str, scenario: str, port: int, target: list[str]) -> Sipp:

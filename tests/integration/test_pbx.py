@@ -116,16 +116,17 @@ async def test_apply_reloads_the_agents_endpoints(agi: FakeAgi, tmp_path: Path) 
 
 
 async def test_a_caller_reaches_the_agi_with_dtmf_and_the_call_ends_cleanly(agi: FakeAgi, tmp_path: Path) -> None:
-    agi.commands = ["WAIT FOR DIGIT 10000"]
+    agi.commands = ["WAIT FOR DIGIT 10000"] * 3
     async with running_pbx(test_plan(agi_port=agi.port), tmp_path) as rig, ami_session(rig.plan) as ami:
-        caller = await rig.phones.caller("caller", "customer", "100", dtmf=[(800, "4")], hangup_ms=None)
+        caller = await rig.phones.caller("caller", "customer", "100", dtmf=[(800, "4"), (1300, "*"), (1800, "#")],
+                                         hangup_ms=None)
         async with asyncio.timeout(30):
             await agi.finished.wait()
         request = agi.requests[0]
         assert request["agi_network_script"] == "inbound"
         assert request["agi_channel"].startswith("PJSIP/customer-")
         assert request["agi_context"] == "hub-inbound"
-        assert agi.replies == [f"200 result={ord('4')}"], "RFC 2833 '4' reached the AGI"
+        assert agi.replies == [f"200 result={ord(d)}" for d in "4*#"], "the RFC 4733 digits reached the AGI"
         # the AGI closed without HUB_NEXT: the dialplan hangs up, the caller gets BYE
         hangup = await ami.wait_for(lambda e: named(e, "Hangup", "PJSIP/customer-"))
         assert hangup["Cause"] == "16"  # normal clearing
@@ -176,7 +177,7 @@ async def test_an_originated_agent_call_bridges_the_waiting_caller_and_records_b
                                               hangup_ms=2000 if who_hangs_up == "agent" else None)).listening()
         replies = await ami.action(Action="Originate", Channel="PJSIP/agent-ann", Context="hub-agent",
                                    Exten="bridge", Priority="1", Timeout="10000", Async="true",
-                                   Variable=[f"HUB_CALL={call}", f"HUB_CALLER={caller_channel}"])
+                                   Variable=[f"HUB_CALL={call}", f"HUB_REC={call}", f"HUB_CALLER={caller_channel}"])
         assert originate_response(replies)["Response"] == "Success"
         entered = [await ami.wait_for(lambda e: named(e, "BridgeEnter", caller_channel)),
                    await ami.wait_for(lambda e: named(e, "BridgeEnter", "PJSIP/agent-ann-"))]
