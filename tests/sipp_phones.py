@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hub.embedded import _die_with_parent
+
 SCENARIOS = Path(__file__).resolve().parent / "pbx" / "sipp"
 DTMF_EVENTS = {**{d: int(d) for d in "0123456789"}, "*": 10, "#": 11}  # RFC 4733 event codes
 DTMF_UPDATES = 5  # 100 ms per digit
@@ -216,7 +218,7 @@ class SippPhones:
         with (directory / "sipp.out").open("wb") as out:
             process = await asyncio.create_subprocess_exec(
                 "sipp", *args, cwd=directory, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                stderr=asyncio.subprocess.STDOUT)
+                stderr=asyncio.subprocess.STDOUT, preexec_fn=_die_with_parent)
         sipp = Sipp(name, process, directory, port)
         self.running.append(sipp)
         return sipp
