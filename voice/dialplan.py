@@ -29,14 +29,25 @@ exten => s,1,Answer()
 exten => s,1,MusicOnHold({moh_class})
  same => n,Goto(s,1)
 
-; Originated on the agent's phone (AMI Originate Context=hub-agent Exten=bridge, variables HUB_CALL
-; and HUB_CALLER = the waiting caller's channel). MixMonitor(file,options,command): b records only
-; while bridged, r() is what the agent's phone sends (the agent), t() what it is sent (the caller).
+; Originated on the agent's phone (AMI Originate Context=hub-agent Exten=bridge, variables HUB_CALL,
+; HUB_CALLER = the waiting caller's channel, HUB_REC = the recording's base name, one per answered leg).
+; MixMonitor(file,options,command): b records only while bridged, r() is what the agent's phone sends
+; (the agent), t() what it is sent (the caller).
 [hub-agent]
-exten => bridge,1,Set(REC={recordings_dir}/${{HUB_CALL}})
+exten => bridge,1,Set(REC={recordings_dir}/${{HUB_REC}})
  same => n,MixMonitor(${{REC}}.wav,br(${{REC}}-agent.wav)t(${{REC}}-caller.wav))
  same => n,Bridge(${{HUB_CALLER}})
  same => n,Hangup()
+
+; Hold (AMI Redirect of both legs out of their bridge): the caller hears music, the agent silence;
+; resuming bridges them again (AMI Bridge). The hub hangs up the other leg when one hangs up.
+[hub-hold]
+exten => s,1,MusicOnHold({moh_class})
+ same => n,Goto(s,1)
+
+[hub-held]
+exten => s,1,Wait(3600)
+ same => n,Goto(s,1)
 
 [hub-agents]
 exten => _X.,1,Hangup()

@@ -1,0 +1,176 @@
+"""Phone calls end to end: a real Asterisk (tests/pbx_rig.py), sipp as the caller and as the agents'
+phones, the hub with voice on. The call goes through the menu into our ACD, which rings the agents'
+phones; what happens on the phones becomes call steps and conversation transitions."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from hub.admin import load_demo
+from hub.bootstrap import RunningHub, running_hub
+from hub.config import VoiceSettings
+from hub.domain.calls import Party, Step
+from hub.embedded import free_port
+from hub.storage.database import Db
+from hub.supervisor import LoopState
+from tests.clients import AgentClient, WidgetClient
+from tests.conftest import eventually, make_settings
+from tests.pbx_rig import PbxRig, read_wav, running_pbx, test_plan, tone_level, wait_until, wav_complete
+from voice.pbx_config import AgentPhone
+
+CALLER_TONE, AGENT_TONE = 440.0, 1000.0
+
+
+@dataclass
+class VoiceRig:
+    pbx: PbxRig
+    hub: RunningHub
+    phones: dict[str, int]  # agent username -> the UDP port her (sipp) phone listens on
+    db_name: str
+    mongo_url: str
+    redis_url: str
+
+
+def voice_settings(rig: PbxRig, agi_port: int, **overrides: Any) -> VoiceSettings:
+    plan = rig.plan
+    return VoiceSettings(ami_port=plan.ports.ami, ami_user=plan.ami_user, ami_secret=plan.ami_secret,
+                         agi_port=agi_port, recordings_dir=rig.instance.recordings_dir_host,
+                         menu_timeout_s=3.0, ami_ping_s=1.0, **overrides)
+
+
+@contextlib.asynccontextmanager
+async def hub_on(rig: PbxRig, agi_port: int, db_name: str, mongo_url: str, redis_url: str,
+                 **voice: Any) -> AsyncIterator[RunningHub]:
+    settings = make_settings(db_name, offer_timeout_s=8.0, reoffer_after_s=30.0)
+    settings = settings.model_copy(update={"voice": voice_settings(rig, agi_port, **voice)})
+    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub:
+        await load_demo(hub.context.directory)
+        await eventually(lambda: _line_up(hub), timeout=20)
+        yield hub
+
+
+def _line_up(hub: RunningHub) -> bool:
+    return any(s.name == "channels:voice:line" and s.state == LoopState.RUNNING for s in hub.context.probes.loops())
+
+
+@pytest.fixture
+async def voice(tmp_path: Path, db_name: str, mongo_url: str, redis_url: str, redis: Redis) -> AsyncIterator[VoiceRig]:
+    agi_port = free_port()
+    phones = {"alice": free_port(), "chen": free_port()}
+    agents = tuple(AgentPhone(endpoint=f"agent-{name}", password=None, contact=f"sip:{name}@127.0.0.1:{port}")
+                   for name, port in phones.items())
+    async with (running_pbx(test_plan(agi_port=agi_port, agents=agents), tmp_path / "pbx") as pbx,
+                hub_on(pbx, agi_port, db_name, mongo_url, redis_url, ring_timeout_s=3.0,
+                       short_abandon_s=2.0) as hub):
+        yield VoiceRig(pbx, hub, phones, db_name, mongo_url, redis_url)
+
+
+async def _conversation_of_call(db: Db) -> dict[str, Any]:
+    call = await eventually(lambda: db["calls"].find_one({}), timeout=30)
+    return await db["conversations"].find_one({"_id": call["conversation_id"]})  # type: ignore[no-any-return]
+
+
+async def _events(db: Db, conversation_id: str) -> list[dict[str, Any]]:
+    return await db["events"].find({"conversation_id": conversation_id}).sort("version", 1).to_list(100)
+
+
+async def test_a_call_through_the_menu_rings_the_next_agent_when_the_first_does_not_answer(
+        voice: VoiceRig, db: Db) -> None:
+    phones = voice.pbx.phones
+    alice_phone = await phones.agent("alice-phone", voice.phones["alice"], answer_ms=None)  # rings, never answers
+    chen_phone = await phones.agent("chen-phone", voice.phones["chen"], answer_ms=400, hangup_ms=5000)
+    alice = await AgentClient.online(voice.hub.base_url, "alice")
+    chen = await AgentClient(voice.hub.base_url).login("chen")
+    try:
+        await chen.connect()
+        # "1" is billing: alice and chen have the skill; only alice is available at first.
+        caller = await phones.caller("caller", "customer", "100", dtmf=[(2500, "1")], hangup_ms=None)
+        offer = await alice.next("offer", timeout=30)
+        conversation_id = offer["conversation"]["id"]
+        assert offer["conversation"]["channel"] == "voice"
+        await chen.available()  # alice's phone rings out (3 s): the next agent is chen
+        await chen.next("offer", timeout=30, conversation__id=conversation_id)
+        await eventually(lambda: _state(db, conversation_id, "wrap_up"), timeout=40)
+        assert await caller.wait(timeout=30) == 0, caller.output()
+
+        events = [(e["type"], e["to_state"]) for e in await _events(db, conversation_id)]
+        assert events[:4] == [("created", "new"), ("queued", "queued"), ("offered", "offered"),
+                              ("offer_timed_out", "queued")]
+        assert events[4:] == [("offered", "offered"), ("assigned", "assigned"), ("call_ended", "wrap_up")]
+        ended = (await _events(db, conversation_id))[-1]
+        assert ended["detail"]["ended_by"] == Party.AGENT.value and ended["actor"] == "agent"
+        assert float(ended["detail"]["talk_s"]) > 3.0
+
+        call = await db["calls"].find_one({"conversation_id": conversation_id})
+        steps = [(s["step"], s["detail"].get("agent_id")) for s in call["steps"]]
+        alice_id, chen_id = alice.agent["id"], chen.agent["id"]
+        assert steps[0][0] == Step.ARRIVED and call["choice"] == "1"
+        assert (Step.RINGING.value, alice_id) in steps and (Step.NO_ANSWER.value, alice_id) in steps
+        assert steps[-2:] == [(Step.ANSWERED.value, chen_id), (Step.HUNG_UP.value, None)]
+        assert call["ended_by"] == "agent" and call["agent_id"] == chen_id
+        assert (await db["conversations"].find_one({"_id": conversation_id}))["queue"] == "billing"
+
+        # Both directions of the audio are on the recording, each leg on its own file.
+        base = voice.pbx.instance.recordings_dir_host / call["recordings"][0]
+        legs = {leg: Path(f"{base}-{leg}.wav") for leg in ("caller", "agent")}
+        await wait_until(lambda: all(wav_complete(p) for p in legs.values()), what="the recordings")
+        caller_leg, agent_leg = read_wav(legs["caller"]), read_wav(legs["agent"])
+        assert tone_level(caller_leg, CALLER_TONE) > 5 * tone_level(caller_leg, AGENT_TONE)
+        assert tone_level(agent_leg, AGENT_TONE) > 5 * tone_level(agent_leg, CALLER_TONE)
+
+        await chen.call("POST", f"/api/conversations/{conversation_id}/resolve")
+        await chen_phone.wait(timeout=30)
+    finally:
+        await alice_phone.kill()
+        await alice.close()
+        await chen.close()
+
+
+async def test_a_caller_who_hangs_up_while_waiting_has_abandoned_with_the_wait(voice: VoiceRig, db: Db) -> None:
+    # Nobody is available: the caller chooses outages ("2"), waits and hangs up 6 s after answering.
+    caller = await voice.pbx.phones.caller("caller", "customer", "100", dtmf=[(2500, "2")], hangup_ms=9000)
+    conversation = await _conversation_of_call(db)
+    assert await caller.wait(timeout=30) == 0, caller.output()
+    await eventually(lambda: _state(db, conversation["_id"], "abandoned"), timeout=20)
+    last = (await _events(db, conversation["_id"]))[-1]
+    assert last["type"] == "abandoned" and last["from_state"] == "queued"
+    wait_s = float(last["detail"]["wait_s"])
+    assert 2.0 < wait_s < 9.0, wait_s  # from queueing (after the menu) to the hang-up
+    assert last["detail"]["short"] == "no"  # the short-abandon threshold is 2 s here
+    call = await db["calls"].find_one({"conversation_id": conversation["_id"]})
+    assert call["ended_by"] == "caller" and call["answered_at"] is None
+
+
+async def test_an_agent_on_a_call_gets_no_chat_until_the_call_is_resolved(voice: VoiceRig, db: Db) -> None:
+    chen_phone = await voice.pbx.phones.agent("chen-phone", voice.phones["chen"], answer_ms=300)
+    chen = await AgentClient.online(voice.hub.base_url, "chen")
+    customer = WidgetClient(voice.hub.base_url, chen.session)
+    try:
+        caller = await voice.pbx.phones.caller("caller", "customer", "100", dtmf=[(2500, "1")], hangup_ms=8000)
+        offer = await chen.next("offer", timeout=30)
+        call_conversation = offer["conversation"]["id"]
+        await eventually(lambda: _state(db, call_conversation, "assigned"), timeout=20)
+        await customer.connect()
+        chat = (await customer.say("my bill is wrong"))["conversation_id"]
+        await eventually(lambda: _state(db, chat, "queued"), timeout=10)
+        await eventually(lambda: _state(db, call_conversation, "wrap_up"), timeout=30)  # the caller hung up
+        assert await caller.wait(timeout=30) == 0
+        assert (await db["conversations"].find_one({"_id": chat}))["state"] == "queued"  # still no offer
+        await chen.call("POST", f"/api/conversations/{call_conversation}/resolve")
+        await chen.next("offer", timeout=15, conversation__id=chat)  # chats flow again
+    finally:
+        await chen_phone.kill()
+        await customer.close()
+        await chen.close()
+
+
+async def _state(db: Db, conversation_id: str, state: str) -> bool:
+    doc = await db["conversations"].find_one({"_id": conversation_id}, {"state": 1})
+    return doc is not None and doc["state"] == state
