@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from hub.embedded import _die_with_parent
 from hub.errors import HubError
-from voice.pbx_config import PbxPlan, config_path, instance_dirs, render
+from voice.pbx_config import TRANSPORT, PbxPlan, config_path, instance_dirs, render
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ class AsteriskInstance:
         self.pid_file.write_text(f"{self._pid}\n")
         try:
             await self._wait_booted(timeout_s)
+            await self._check_listeners()
         except BaseException:
             await self.stop()
             raise
@@ -129,6 +130,25 @@ class AsteriskInstance:
             if time.monotonic() > deadline:
                 raise PbxError(f"asterisk {self.plan.name} did not boot in {timeout_s} s:\n{self._tail()}")
             await asyncio.sleep(0.05)
+
+    async def _check_listeners(self) -> None:
+        """Asterisk boots even when its SIP or AMI port is taken (it only logs an error): refuse that."""
+        ports = self.plan.ports
+        if TRANSPORT not in await self.cli("pjsip show transports"):
+            raise PbxError(f"asterisk {self.plan.name}: no SIP transport on 127.0.0.1:{ports.sip} (port taken?)\n"
+                           f"{self._tail()}")
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", ports.ami), 5.0)
+            try:
+                banner = await asyncio.wait_for(reader.readline(), 5.0)
+            finally:
+                writer.close()
+                await writer.wait_closed()
+        except (OSError, TimeoutError) as err:
+            raise PbxError(f"asterisk {self.plan.name}: AMI on 127.0.0.1:{ports.ami} unreachable: {err}") from err
+        if not banner.startswith(b"Asterisk Call Manager/"):
+            raise PbxError(f"asterisk {self.plan.name}: 127.0.0.1:{ports.ami} is not its AMI (port taken?)\n"
+                           f"{self._tail()}")
 
     async def apply(self, plan: PbxPlan) -> list[str]:
         """Rewrite the configuration for ``plan`` and reload what changed; returns the reload commands.

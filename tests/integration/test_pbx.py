@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import shutil
+import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.pbx_rig import (
+    ASTERISK_ROOT,
     AmiSession,
     Event,
     PbxRig,
@@ -24,12 +27,14 @@ from tests.pbx_rig import (
     read_wav,
     rms,
     running_pbx,
+    setup,
     test_plan,
     tone_level,
     wait_until,
     wav_complete,
 )
 from tests.sipp_phones import Sipp, _udp_port_free, free_udp_ports
+from voice.pbx import AsteriskInstance, PbxError
 from voice.pbx_config import AgentPhone
 
 
@@ -85,6 +90,34 @@ async def test_an_instance_starts_on_free_ports_and_ami_logs_in(agi: FakeAgi, tm
             assert str(settings.get("AsteriskVersion", "")).startswith("22.")
         assert "hub-inbound" in await rig.instance.cli("dialplan show hub-inbound")
     assert rig.instance.pid is None and not rig.instance.directory.exists()
+
+
+async def test_a_taken_sip_port_fails_the_start_and_leaves_nothing_running(agi: FakeAgi, tmp_path: Path) -> None:
+    await asyncio.to_thread(setup)
+    plan = test_plan(agi_port=agi.port)
+    instance = AsteriskInstance(ASTERISK_ROOT, plan)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+            taken.bind(("127.0.0.1", plan.ports.sip))
+            with pytest.raises(PbxError, match="no SIP transport"):  # Asterisk itself would boot without SIP
+                await instance.start()
+        assert instance.pid is None
+        assert not await asyncio.to_thread(_processes_with, f"/srv/hub/{plan.name}/"), "the failed one was stopped"
+    finally:
+        await instance.stop()
+        shutil.rmtree(instance.directory, ignore_errors=True)
+
+
+def _processes_with(text: str) -> list[Path]:
+    """The /proc/PID of every process whose command line contains ``text``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text.encode() in cmdline.read_bytes():
+                found.append(cmdline.parent)
+        except OSError:  # the process ended meanwhile
+            pass
+    return found
 
 
 async def test_two_instances_run_at_once_without_colliding(agi: FakeAgi, tmp_path: Path) -> None:
