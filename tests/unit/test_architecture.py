@@ -452,3 +452,20 @@ def test_bootstrap_wires_channels_only_through_their_factories() -> None:
                 if isinstance(attr, ast.Attribute) and attr.attr in CHANNEL_PACKAGES
                 and isinstance(attr.value, ast.Name) and attr.value.id == "settings"]
     assert not branches, "a channel is switched on by its factory, not by bootstrap:\n" + "\n".join(branches)
+
+
+# --- (f) the PBX modules stay a small, separate piece (voice/pbx*.py, voice/dialplan.py) -----------
+
+PBX_MODULES = ["voice/pbx.py", "voice/pbx_cli.py", "voice/pbx_config.py", "voice/dialplan.py"]
+PBX_MAY_IMPORT_FROM_HUB = {"hub", "hub.errors", "hub.embedded"}
+
+
+@pytest.mark.parametrize("path", [ROOT / p for p in PBX_MODULES], ids=rel)
+def test_the_pbx_modules_import_no_conversation_core_or_storage(path: Path) -> None:
+    """Running Asterisk needs no hub settings, storage or conversations: only errors and process helpers."""
+    imported = imports_of(path)
+    bad = [i for i in imported if top(i.module) == "hub"
+           and not any(i.module == m or (m != "hub" and within(i.module, m)) for m in PBX_MAY_IMPORT_FROM_HUB)]
+    bad += [i for i in imported if top(i.module) == "voice" and not any(
+        within(i.module, m.removesuffix(".py").replace("/", ".")) for m in PBX_MODULES)]
+    assert not bad, "the PBX modules import only each other, hub.errors and hub.embedded:\n" + describe(path, bad)
