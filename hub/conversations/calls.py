@@ -144,12 +144,13 @@ class CallSide:
                                                          detail={"by": by.value}), changes, unless_ended=True)
         if ended is None:
             return await self._calls.get(call_id)  # another report ended it first
-        await self._settle(conversation, ended, by, now)
+        await self._settle(conversation, ended, by, now, lost=lost)
         await self._core.tell(CallEnded(call_id=call_id, conversation_id=ended.conversation_id,
                                         agent_id=ended.agent_id, by=by.value, talk_s=ended.talk_s(now)))
         return ended
 
-    async def _settle(self, conversation: Conversation, call: CallRecord, by: Party, now: datetime) -> None:
+    async def _settle(self, conversation: Conversation, call: CallRecord, by: Party, now: datetime, *,
+                      lost: bool) -> None:
         outcome = after_hangup(conversation.state, callback=call.callback)
         try:
             if outcome is AfterHangup.ABANDONED:
@@ -157,14 +158,16 @@ class CallSide:
                 short = is_short_abandon(wait_s, self._short_abandon_s)
                 await self._transitions.transition(conversation, S.ABANDONED, EventType.ABANDONED, actor="customer",
                                                    detail={"call_id": call.call_id, "wait_s": f"{wait_s:.3f}",
-                                                                 "short": "yes" if short else "no"})
+                                                           "short": "yes" if short else "no",
+                                                           "lost": "yes" if lost else "no"})
                 await self._router.abandon(conversation)
             elif outcome is AfterHangup.WRAP_UP:
                 talk = call.talk_s(now)
                 await self._transitions.transition(conversation, S.WRAP_UP, EventType.CALL_ENDED, actor=by.value,
                                                    detail={"call_id": call.call_id, "ended_by": by.value,
-                                                                 "talk_s": f"{talk or 0.0:.3f}",
-                                                                 "hold_s": f"{call.hold_s:.3f}"})
+                                                           "talk_s": f"{talk or 0.0:.3f}",
+                                                           "hold_s": f"{call.hold_s:.3f}",
+                                                           "lost": "yes" if lost else "no"})
         except (IllegalTransition, ConcurrentUpdate) as err:  # moved on meanwhile (another process saw it)
             logger.info("call.hangup.settled_elsewhere conv=%s reason=%s", conversation.id, err.code)
 

@@ -5,6 +5,8 @@ phones; what happens on the phones becomes call steps and conversation transitio
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,3 +176,112 @@ async def test_an_agent_on_a_call_gets_no_chat_until_the_call_is_resolved(voice:
 async def _state(db: Db, conversation_id: str, state: str) -> bool:
     doc = await db["conversations"].find_one({"_id": conversation_id}, {"state": 1})
     return doc is not None and doc["state"] == state
+
+
+async def test_the_agent_holds_resumes_and_transfers_the_call_from_the_console(voice: VoiceRig, db: Db) -> None:
+    phones = voice.pbx.phones
+    alice_phone = await phones.agent("alice-phone", voice.phones["alice"], answer_ms=300)
+    chen_phone = await phones.agent("chen-phone", voice.phones["chen"], answer_ms=300)
+    alice = await AgentClient.online(voice.hub.base_url, "alice")
+    chen = await AgentClient(voice.hub.base_url).login("chen")
+    try:
+        await chen.connect()
+        caller = await phones.caller("caller", "customer", "100", dtmf=[(2500, "1")], hangup_ms=None)
+        conversation_id = (await alice.next("offer", timeout=30))["conversation"]["id"]
+        await eventually(lambda: _state(db, conversation_id, "assigned"), timeout=20)
+        path = f"/api/conversations/{conversation_id}/call"
+        await chen.call("POST", f"{path}/hold", expect=403)  # not hers to see, let alone hold
+        await alice.call("POST", f"{path}/hold")
+        await eventually(lambda: _call_field(db, conversation_id, "held_since"), timeout=10)
+        await alice.call("POST", f"{path}/hold", expect=200)  # holding a held call changes nothing
+        await alice.call("POST", f"{path}/resume")
+        held = await eventually(lambda: _call_field(db, conversation_id, "hold_s"), timeout=10)
+        assert held > 0
+        # Blind transfer to billing: back in line, and chen (available now) gets her phone rung.
+        await chen.available()
+        await alice.call("POST", f"{path}/transfer", {"queue": "billing"})
+        await chen.next("offer", timeout=30, conversation__id=conversation_id)
+        await eventually(lambda: _assigned_to(db, conversation_id, chen.agent["id"]), timeout=20)
+        await chen.call("POST", f"{path}/hangup")
+        await eventually(lambda: _state(db, conversation_id, "wrap_up"), timeout=20)
+        assert await caller.wait(timeout=30) == 0, caller.output()
+        types = [e["type"] for e in await _events(db, conversation_id)]
+        assert types[-5:] == ["assigned", "transferred", "offered", "assigned", "call_ended"]
+        call = await db["calls"].find_one({"conversation_id": conversation_id})
+        steps = [s["step"] for s in call["steps"]]
+        assert [s for s in steps if s in ("held", "resumed", "transferred")] == ["held", "resumed", "transferred"]
+        assert call["ended_by"] == "agent" and len(call["recordings"]) == 2  # one per answered leg
+        assert await alice_phone.wait(timeout=30) == 0  # her leg was let go at the transfer
+    finally:
+        await chen_phone.kill()
+        await alice.close()
+        await chen.close()
+
+
+async def test_a_hub_restart_mid_call_keeps_the_waiting_caller_in_line_and_the_talking_one_assigned(
+        tmp_path: Path, db_name: str, mongo_url: str, redis_url: str, redis: Redis, db: Db) -> None:
+    agi_port = free_port()
+    phones = {"alice": free_port(), "bob": free_port()}
+    agents = tuple(AgentPhone(endpoint=f"agent-{name}", password=None, contact=f"sip:{name}@127.0.0.1:{port}")
+                   for name, port in phones.items())
+    plan = test_plan(agi_port=agi_port, agents=agents, callers=("customer", "customer2"))
+    async with running_pbx(plan, tmp_path / "pbx") as pbx:
+        alice_phone = await pbx.phones.agent("alice-phone", phones["alice"], answer_ms=300)
+        bob_phone = await pbx.phones.agent("bob-phone", phones["bob"], answer_ms=300, hangup_ms=3000)
+        async with hub_on(pbx, agi_port, db_name, mongo_url, redis_url) as first:
+            alice = await AgentClient.online(first.base_url, "alice")
+            talking = await pbx.phones.caller("talking", "customer", "100", dtmf=[(2500, "1")], hangup_ms=None)
+            talking_id = (await alice.next("offer", timeout=30))["conversation"]["id"]
+            await eventually(lambda: _state(db, talking_id, "assigned"), timeout=20)
+            # Outages: nobody online has the skill; this caller waits with music on hold.
+            waiting = await pbx.phones.caller("waiting", "customer2", "100", dtmf=[(2500, "2")], hangup_ms=None)
+            waiting_call = await eventually(lambda: db["calls"].find_one({"caller": "customer2"}), timeout=30)
+            waiting_id = waiting_call["conversation_id"]
+            await eventually(lambda: _state(db, waiting_id, "queued"), timeout=20)
+            await alice.close()
+        # The hub is gone (its AMI session and FastAGI server with it); both calls go on in Asterisk.
+        async with hub_on(pbx, agi_port, db_name, mongo_url, redis_url) as second:
+            assert await _state(db, talking_id, "assigned") and await _state(db, waiting_id, "queued")
+            alice = await AgentClient(second.base_url).login("alice")
+            bob = await AgentClient.online(second.base_url, "bob")
+            try:
+                await alice.call("POST", f"/api/conversations/{talking_id}/call/hangup")
+                await eventually(lambda: _state(db, talking_id, "wrap_up"), timeout=20)
+                assert await talking.wait(timeout=30) == 0, talking.output()
+                await bob.next("offer", timeout=30, conversation__id=waiting_id)  # it kept its place
+                await eventually(lambda: _state(db, waiting_id, "wrap_up"), timeout=30)  # bob hangs up at 3 s
+                assert await waiting.wait(timeout=30) == 0, waiting.output()
+            finally:
+                await alice_phone.kill()
+                await bob_phone.kill()
+                await alice.close()
+                await bob.close()
+
+
+async def test_an_asterisk_crash_mid_call_ends_the_calls_it_lost(voice: VoiceRig, db: Db) -> None:
+    caller = await voice.pbx.phones.caller("caller", "customer", "100", dtmf=[(2500, "2")], hangup_ms=None)
+    conversation = await _conversation_of_call(db)
+    await eventually(lambda: _state(db, conversation["_id"], "queued"), timeout=20)
+    pid = voice.pbx.instance.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # no Hangup event reaches the hub: it learns of the loss on reconnection
+    await voice.pbx.instance.stop()
+    await voice.pbx.instance.start()
+    await caller.kill()
+    # The line reconnects (supervised, with backoff) and finds the caller's channel gone.
+    await eventually(lambda: _state(db, conversation["_id"], "abandoned"), timeout=30)
+    last = (await _events(db, conversation["_id"]))[-1]
+    assert last["detail"]["lost"] == "yes"
+    call = await db["calls"].find_one({"conversation_id": conversation["_id"]})
+    assert call["ended_by"] == "system" and call["steps"][-1]["step"] == "lost"
+    await eventually(lambda: _line_up(voice.hub), timeout=20)
+
+
+async def _call_field(db: Db, conversation_id: str, name: str) -> Any:
+    doc = await db["calls"].find_one({"conversation_id": conversation_id}, {name: 1})
+    return doc.get(name) if doc else None
+
+
+async def _assigned_to(db: Db, conversation_id: str, agent_id: str) -> bool:
+    doc = await db["conversations"].find_one({"_id": conversation_id}, {"state": 1, "agent_id": 1})
+    return doc is not None and doc["state"] == "assigned" and doc["agent_id"] == agent_id
