@@ -72,12 +72,21 @@ async function decline(summary) {
   }
 }
 
+/** A voice offer rings the agent's phone: show who calls and what they chose beside Accept. */
+function ringDetails(summary) {
+  if (!summary || summary.channel !== 'voice') return;
+  api.get(convPath(summary.id, 'call'))
+    .then((data) => state.inbox.setCall(summary.id, data.call))
+    .catch(() => { /* the offer is gone meanwhile, or the call: the line shows the offer alone */ });
+}
+
 async function loadInbox() {
   const { inbox } = state;
   inbox.beginSnapshot();
   try {
     const data = await api.get('/api/inbox');
     inbox.applySnapshot(data);
+    for (const s of data.offers || []) ringDetails(s);
   } catch (err) {
     inbox.snapshotLoading = false;
     toastError(err);
@@ -98,6 +107,7 @@ function handleFrame(frame) {
     case 'offer':
       if (frame.conversation) {
         inbox.addOffer(frame.conversation, frame.expires_at);
+        ringDetails(frame.conversation);
         if (!isVisible()) flashTitle();
       }
       break;
@@ -124,6 +134,10 @@ function handleFrame(frame) {
       break;
     case 'typing':
       if (view.id === frame.conversation_id) view.showTyping(!!frame.active);
+      break;
+    case 'call':
+      view.onCallFrame(frame);
+      if (inbox.offers.has(frame.conversation_id)) ringDetails(inbox.get(frame.conversation_id));
       break;
     case 'error':
       toast(frame.message || frame.code || 'Server error');

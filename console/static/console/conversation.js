@@ -1,5 +1,7 @@
-// Right pane: conversation header + actions, timeline, typing indicator, composer.
+// Right pane: conversation header + actions, the call panel (voice), timeline, typing indicator,
+// composer (none for voice: a call carries no text).
 import { api, convPath } from './api.js';
+import { CallPanel } from './call.js';
 import { mailExtras, subjectNode } from './email.js';
 import {
   h, clear, setText, channelBadge, channelName, clockTime, fullTime, plain, stateName, slug, toast, toastError,
@@ -63,11 +65,18 @@ export class ConversationView {
     this.remoteTypingTimer = null;
     this.readTimer = null;
 
+    this.call = new CallPanel($('call-panel'), { me: this.me, queueName: this.queueName });
+
     this.bind();
     this.renderEmpty();
   }
 
-  setMe(me) { this.me = { ...this.me, ...me }; }
+  setMe(me) { this.me = { ...this.me, ...me }; this.call.setMe(this.me); }
+
+  /** A `call` frame (console/live.py): the open conversation's call panel follows it. */
+  onCallFrame(frame) {
+    if (frame && frame.conversation_id === this.id) this.call.onFrame(frame);
+  }
 
   // ------------------------------------------------------------ lookups
 
@@ -76,6 +85,7 @@ export class ConversationView {
     clear(sel);
     sel.appendChild(h('option', { value: '', text: 'Transfer to…' }));
     for (const q of queues) sel.appendChild(h('option', { value: q.id, text: q.name || q.id }));
+    this.call.setQueues(queues);
     this.updateHeader();
   }
 
@@ -104,13 +114,18 @@ export class ConversationView {
       && (s.agent_id == null || !this.me || s.agent_id === this.me.id);
   }
 
+  isVoice(s = this.summary) {
+    return !!s && s.channel === 'voice';
+  }
+
   canCompose() {
-    return !!this.id && !this.opening && this.isMine();
+    return !!this.id && !this.opening && this.isMine() && !this.isVoice();
   }
 
   // ------------------------------------------------------------ open / close
 
   renderEmpty() {
+    this.call.hide();
     this.root.hidden = true;
     this.root.removeAttribute('data-conversation-id');
     this.emptyState.hidden = false;
@@ -136,6 +151,7 @@ export class ConversationView {
     }
     this.stopTyping();
     this.saveDraft();
+    this.call.hide();
     this.id = id;
     this.summary = hint || { id };
     this.root.dataset.conversationId = id;
@@ -382,6 +398,7 @@ export class ConversationView {
     if (prevState && summary.state && summary.state !== prevState && !this.loading) {
       // Pull the server's event entries for the transition.
       this.load();
+      if (this.isVoice()) this.call.refresh();
     }
   }
 
@@ -403,6 +420,10 @@ export class ConversationView {
     this.el.state.className = `state-pill state-${slug(s.state)}`;
     this.el.state.dataset.state = s.state || '';
     this.root.dataset.state = s.state || '';
+    const voice = this.isVoice(s);
+    this.el.composer.hidden = voice; // a call carries no text: the call panel instead
+    if (voice && this.id) this.call.follow(this.id);
+    else if (s.channel) this.call.hide();
     const extra = [];
     if (Number(s.priority) > 0) extra.push(`Priority ${s.priority}`);
     if (s.wrap_up_code) extra.push(`Wrap-up: ${this.codeLabel(s.wrap_up_code)}`);
@@ -410,7 +431,8 @@ export class ConversationView {
 
     const busy = this.actionBusy || this.opening;
     const mine = this.isMine(s);
-    this.el.transferSelect.disabled = busy || !(mine && s.state === 'assigned');
+    // A call moves with its own Transfer (the call panel), which takes the caller along.
+    this.el.transferSelect.disabled = busy || !(mine && s.state === 'assigned') || voice;
     this.el.transferSubmit.disabled = this.el.transferSelect.disabled;
     this.el.wrapupSelect.disabled = busy || !(mine && s.state === 'assigned');
     this.el.wrapupSubmit.disabled = this.el.wrapupSelect.disabled;

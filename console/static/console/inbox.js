@@ -1,4 +1,5 @@
 // Left column: Offers / My conversations / Queued, kept live from WebSocket frames.
+import { menuText } from './call.js';
 import {
   h, reconcile, setText, channelBadge, mmss, secondsSince, relTime, parseTs, fullTime, stateName,
 } from './render.js';
@@ -22,6 +23,7 @@ export class Inbox {
     this.offers = new Map();  // id → expires_at (string | null)
     this.unread = new Set();
     this.busy = new Set();    // ids with an accept/decline in flight
+    this.calls = new Map();   // id → Call of a voice offer (docs/api.md, "Calls")
     this.selectedId = null;
     this.snapshotLoading = false;
     this.touched = new Set(); // ids changed by frames while a snapshot was loading
@@ -106,9 +108,17 @@ export class Inbox {
     this.render();
   }
 
+  /** The call of a voice offer: who calls and their menu choice, shown beside Accept. */
+  setCall(id, call) {
+    if (!call || !this.offers.has(id)) return;
+    this.calls.set(id, call);
+    this.render();
+  }
+
   withdrawOffer(id) {
     this.touch(id);
     this.offers.delete(id);
+    this.calls.delete(id);
     this.busy.delete(id);
     this.prune();
     this.render();
@@ -118,6 +128,7 @@ export class Inbox {
   forget(id) {
     this.touch(id);
     this.offers.delete(id);
+    this.calls.delete(id);
     this.busy.delete(id);
     this.unread.delete(id);
     this.convs.delete(id);
@@ -154,6 +165,7 @@ export class Inbox {
 
   /** Forget conversations that belong to no list (resolved, closed, someone else's). */
   prune() {
+    for (const id of this.calls.keys()) if (!this.offers.has(id)) this.calls.delete(id);
     for (const [id, s] of this.convs) {
       if (!this.listOf(s)) {
         this.convs.delete(id);
@@ -235,6 +247,11 @@ export class Inbox {
         if (cur) this.onDecline(cur);
       });
       node.appendChild(h('div', { class: 'offer-actions' }, refs.countdown, refs.accept, refs.decline));
+      if (s.channel === 'voice') {
+        refs.ringDetails = h('span', { class: 'offer-ring-details', 'data-testid': 'offer-call-details' });
+        node.appendChild(h('div', { class: 'offer-ring', role: 'status', 'data-testid': 'offer-ringing' },
+          '📞 Your phone is ringing', refs.ringDetails));
+      }
     }
 
     const open = () => {
@@ -276,6 +293,10 @@ export class Inbox {
     r.state.hidden = s.state !== 'wrap_up';
     setText(r.state, s.state === 'wrap_up' ? stateName(s.state) : '');
 
+    if (r.ringDetails) {
+      const call = this.calls.get(s.id);
+      setText(r.ringDetails, call ? `${call.caller || 'Unknown number'} · ${menuText(call, this.queueName)}` : '');
+    }
     if (r.accept) {
       const busy = this.busy.has(s.id);
       r.accept.disabled = busy;

@@ -145,7 +145,7 @@ export function channelBadge(channel) {
 
 const STATE_NAMES = {
   new: 'New', bot: 'Bot', queued: 'Queued', offered: 'Offered', assigned: 'Assigned',
-  wrap_up: 'Wrap-up', resolved: 'Resolved', closed: 'Closed',
+  wrap_up: 'Wrap-up', resolved: 'Resolved', abandoned: 'Abandoned', closed: 'Closed',
 };
 
 export function stateName(state) {

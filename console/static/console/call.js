@@ -1,0 +1,281 @@
+// The call panel of a voice conversation (docs/api.md, "Calls"): caller, menu choice, a live status
+// with a running timer, the call's steps, the agent's controls and a player per recording leg.
+// Server data reaches the DOM only through render.js's h()/setText (textContent, setAttribute).
+import { api, convPath } from './api.js';
+import { h, clear, setText, clockTime, fullTime, mmss, toast, toastError } from './render.js';
+
+const LEG_NAMES = { mix: 'Both sides', caller: 'Caller only', agent: 'Agent only' };
+const PARTY_NAMES = { caller: 'the caller', agent: 'the agent', system: 'the system' };
+const STEP_NAMES = {
+  arrived: 'Call arrived', menu: 'Menu choice', queued: 'Queued', ringing: 'Ringing', no_answer: 'Not answered',
+  answered: 'Answered', held: 'On hold', resumed: 'Taken off hold', transferred: 'Transferred',
+  callback: 'Asked for a call back', hung_up: 'Hung up', lost: 'Lost by the phone system',
+};
+// What a live frame means for the status at once, before the call is read again.
+const FRAME_STATES = { ringing: 'ringing', answered: 'talking', held: 'held', resumed: 'talking', ended: 'ended' };
+
+/** "Menu 1 · Billing" from a call's choice and queue. */
+export function menuText(call, queueName = (id) => id) {
+  const parts = [];
+  if (call.choice) parts.push(`Menu ${call.choice}`);
+  if (call.queue) parts.push(queueName(call.queue));
+  if (call.callback) parts.push('call back requested');
+  return parts.join(' · ') || 'No menu choice';
+}
+
+function stepText(step, queueName) {
+  const d = step.detail || {};
+  const name = STEP_NAMES[step.step] || String(step.step || '');
+  const who = step.agent_name || d.agent_id || '';
+  switch (step.step) {
+    case 'menu': return `${name}: ${d.choice ? `${d.choice} → ` : ''}${d.queue ? queueName(d.queue) : 'none'}`;
+    case 'ringing': case 'answered': return who ? `${name} (${who})` : name;
+    case 'no_answer': return `${name}${who ? ` by ${who}` : ''}${d.reason ? ` · ${String(d.reason).replace(/_/g, ' ')}` : ''}`;
+    case 'transferred': return `${name}${d.queue ? ` to ${queueName(d.queue)}` : ''}${who ? ` by ${who}` : ''}`;
+    case 'hung_up': case 'lost': return d.by ? `${name} by ${PARTY_NAMES[d.by] || d.by}` : name;
+    default: return name;
+  }
+}
+
+export class CallPanel {
+  /** opts: me, queueName(id) */
+  constructor(root, opts) {
+    this.root = root;
+    this.me = opts.me || {};
+    this.queueName = opts.queueName || ((id) => id);
+    this.id = null;
+    this.call = null;
+    this.loadedAt = 0;     // Date.now() when `call` was read: the timer counts on from there
+    this.seq = 0;
+    this.busy = false;
+    this.queues = [];
+    this.timer = null;
+    this.build();
+  }
+
+  setMe(me) { this.me = { ...this.me, ...me }; this.paint(); }
+
+  setQueues(queues) {
+    this.queues = queues;
+    const sel = this.el.transferSelect;
+    clear(sel);
+    sel.appendChild(h('option', { value: '', text: 'Transfer the call to…' }));
+    for (const q of queues) sel.appendChild(h('option', { value: q.id, text: q.name || q.id }));
+  }
+
+  build() {
+    const el = {};
+    el.status = h('p', { class: 'call-status', 'data-testid': 'call-status', role: 'status', 'aria-live': 'polite' });
+    el.caller = h('dd', { 'data-testid': 'call-caller' });
+    el.menu = h('dd', { 'data-testid': 'call-menu' });
+    el.agent = h('dd', { 'data-testid': 'call-agent' });
+    el.times = h('dd', { 'data-testid': 'call-durations' });
+    el.hold = h('button', { type: 'button', class: 'btn', 'data-testid': 'call-hold', 'aria-label': 'Put the caller on hold', text: 'Hold' });
+    el.transferSelect = h('select', { 'data-testid': 'call-transfer-select', 'aria-label': 'Queue to transfer the call to' });
+    el.transfer = h('button', { type: 'button', class: 'btn', 'data-testid': 'call-transfer', 'aria-label': 'Transfer the call to the chosen queue', text: 'Transfer' });
+    el.hangup = h('button', { type: 'button', class: 'btn btn-danger', 'data-testid': 'call-hangup', 'aria-label': 'Hang up the call', text: 'Hang up' });
+    el.steps = h('ol', { class: 'call-steps', 'data-testid': 'call-steps', 'aria-label': 'Call timeline' });
+    el.recordings = h('div', { class: 'call-recordings', 'data-testid': 'call-recordings' });
+    el.note = h('p', { class: 'call-note', hidden: true });
+    el.body = h('div', { class: 'call-body' },
+      h('dl', { class: 'call-facts' },
+        h('dt', { text: 'Caller' }), el.caller, h('dt', { text: 'Menu' }), el.menu,
+        h('dt', { text: 'Agent' }), el.agent, h('dt', { text: 'Times' }), el.times),
+      h('div', { class: 'call-controls', role: 'group', 'aria-label': 'Call controls' },
+        el.hold, el.transferSelect, el.transfer, el.hangup),
+      h('details', { class: 'call-timeline', open: true }, h('summary', { text: 'Call timeline' }), el.steps),
+      el.recordings);
+    this.root.replaceChildren(h('h2', { class: 'call-title', text: 'Phone call' }), el.status, el.note, el.body);
+    this.el = el;
+    this.setQueues([]);
+    el.hold.addEventListener('click', () => this.act(this.call && this.call.state === 'held' ? 'resume' : 'hold', {}, el.hold));
+    el.hangup.addEventListener('click', () => this.act('hangup', {}, el.hangup));
+    el.transfer.addEventListener('click', async () => {
+      const queue = el.transferSelect.value;
+      if (!queue) { toast('Choose a queue to transfer the call to.'); el.transferSelect.focus(); return; }
+      if (await this.act('transfer', { queue }, el.transfer)) el.transferSelect.value = '';
+    });
+  }
+
+  // ------------------------------------------------------------ open / close
+
+  /** Show the call of conversation `id` (read once per conversation; `refresh` reads again). */
+  follow(id) {
+    if (this.id === id) return;
+    this.hide();
+    this.id = id;
+    this.root.hidden = false;
+    this.root.dataset.conversationId = id;
+    this.showNote('Loading the call…');
+    this.refresh();
+  }
+
+  hide() {
+    this.id = null;
+    this.call = null;
+    this.seq += 1;
+    this.root.hidden = true;
+    this.root.removeAttribute('data-state');
+    clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  async refresh() {
+    const id = this.id;
+    if (!id) return;
+    const seq = ++this.seq;
+    try {
+      const data = await api.get(convPath(id, 'call'));
+      if (seq !== this.seq) return;
+      this.show(data.call);
+    } catch (err) {
+      if (seq !== this.seq) return;
+      this.call = null;
+      if (err.status === 404) this.showNote('No call is recorded for this conversation.');
+      else if (err.status === 403) this.showNote('This call is not yours to see.');
+      else { this.showNote('Could not load the call.'); toastError(err); }
+      this.paint();
+    }
+  }
+
+  showNote(text) {
+    setText(this.el.note, text);
+    this.el.note.hidden = !text;
+    this.el.body.hidden = !!text;
+  }
+
+  /** A `call` frame of this conversation: the status at once, then the call as stored. */
+  onFrame(frame) {
+    if (!frame || frame.conversation_id !== this.id) return;
+    const state = FRAME_STATES[frame.event];
+    if (this.call && state) {
+      this.call = { ...this.call, state, ended_by: frame.by || this.call.ended_by };
+      this.paint();
+    }
+    this.refresh();
+  }
+
+  show(call) {
+    if (!call || typeof call !== 'object') return;
+    this.call = call;
+    this.loadedAt = Date.now();
+    this.showNote('');
+    this.renderFacts();
+    this.renderSteps();
+    this.renderRecordings();
+    this.paint();
+  }
+
+  // ------------------------------------------------------------ rendering
+
+  renderFacts() {
+    const c = this.call;
+    setText(this.el.caller, c.caller || 'Unknown number');
+    setText(this.el.menu, menuText(c, this.queueName));
+    setText(this.el.agent, c.agent ? (c.agent.display_name || c.agent.id) : '—');
+  }
+
+  renderSteps() {
+    const items = (this.call.steps || []).map((s) => h('li', { class: `call-step call-step-${String(s.step).replace(/[^a-z_]/g, '')}`,
+      'data-testid': 'call-step', 'data-step': s.step || '' },
+    h('time', { datetime: s.at || '', title: fullTime(s.at), text: clockTime(s.at) }), ' ',
+    h('span', { text: stepText(s, this.queueName) })));
+    this.el.steps.replaceChildren(...items);
+  }
+
+  renderRecordings() {
+    const el = this.el.recordings;
+    const recordings = Array.isArray(this.call.recordings) ? this.call.recordings : [];
+    const shown = el.dataset.shown || '';
+    const key = JSON.stringify(recordings);
+    if (shown === key) return; // keep the players (and where they are) when nothing changed
+    el.dataset.shown = key;
+    const nodes = [];
+    recordings.forEach((rec, i) => {
+      for (const leg of rec.legs || []) {
+        if (!LEG_NAMES[leg]) continue;
+        const label = `Recording ${i + 1} · ${LEG_NAMES[leg]}`;
+        const src = `${convPath(this.id, 'recordings')}/${encodeURIComponent(rec.name)}/${encodeURIComponent(leg)}`;
+        nodes.push(h('figure', { class: 'call-recording', 'data-testid': 'call-recording', 'data-leg': leg },
+          h('figcaption', { text: label }),
+          h('audio', { controls: true, preload: 'metadata', src, 'aria-label': label })));
+      }
+    });
+    el.replaceChildren(...(nodes.length ? [h('h3', { text: 'Recordings' }), ...nodes] : []));
+  }
+
+  /** Status line, timer and buttons; every second while the call is live. */
+  paint() {
+    const c = this.call;
+    const on = !!c && !this.busy;
+    const mine = !!c && !!c.agent && c.agent.id === this.me.id;
+    const talking = !!c && (c.state === 'talking' || c.state === 'held');
+    this.el.hold.disabled = !(on && mine && talking);
+    setText(this.el.hold, c && c.state === 'held' ? 'Resume' : 'Hold');
+    this.el.hold.setAttribute('aria-label', c && c.state === 'held' ? 'Take the caller off hold' : 'Put the caller on hold');
+    this.el.transferSelect.disabled = !(on && mine && talking);
+    this.el.transfer.disabled = this.el.transferSelect.disabled;
+    this.el.hangup.disabled = !(on && mine && talking);
+    if (!c) { this.root.removeAttribute('data-state'); return; }
+    this.root.dataset.state = c.state || '';
+    setText(this.el.status, this.statusText(c));
+    const d = this.durations(c);
+    const parts = [`waited ${mmss(d.wait)}`];
+    if (d.talk !== null) parts.push(`talked ${mmss(d.talk)}`);
+    if (d.hold > 0) parts.push(`on hold ${mmss(d.hold)}`);
+    setText(this.el.times, parts.join(' · '));
+    const live = c.state !== 'ended';
+    if (live && !this.timer) this.timer = setInterval(() => this.paint(), 1000);
+    if (!live && this.timer) { clearInterval(this.timer); this.timer = null; }
+  }
+
+  /** The stored durations, counted on since they were read while the call is live. */
+  durations(c) {
+    const d = c.durations || {};
+    const since = c.state === 'ended' ? 0 : Math.max(0, (Date.now() - this.loadedAt) / 1000);
+    const talking = c.state === 'talking' || c.state === 'held';
+    return {
+      wait: Number(d.wait_s || 0) + (c.state === 'waiting' || c.state === 'ringing' ? since : 0),
+      talk: d.talk_s == null ? null : Number(d.talk_s) + (talking ? since : 0),
+      hold: Number(d.hold_s || 0) + (c.state === 'held' && c.held_since ? since : 0),
+    };
+  }
+
+  statusText(c) {
+    const d = this.durations(c);
+    const agent = c.agent ? (c.agent.display_name || c.agent.id) : '';
+    switch (c.state) {
+      case 'waiting': return `Waiting in line · ${mmss(d.wait)}`;
+      case 'ringing': return c.agent && c.agent.id === this.me.id ? 'Your phone is ringing' : `Ringing${agent ? ` at ${agent}` : ''}`;
+      case 'talking': return `Talking · ${mmss(d.talk)}`;
+      case 'held': return `On hold · talking ${mmss(d.talk)} · held ${mmss(d.hold)} in all`;
+      case 'ended': {
+        const by = c.ended_by ? ` by ${PARTY_NAMES[c.ended_by] || c.ended_by}` : '';
+        return `Ended${by}${c.ended_at ? ` at ${clockTime(c.ended_at)}` : ''}`;
+      }
+      default: return String(c.state || '');
+    }
+  }
+
+  // ------------------------------------------------------------ controls
+
+  async act(action, body, button) {
+    if (!this.id || this.busy) return false;
+    const id = this.id;
+    this.busy = true;
+    this.paint();
+    button.classList.add('is-busy');
+    try {
+      const data = await api.post(convPath(id, `call/${action}`), body);
+      if (this.id === id && data.call) this.show(data.call);
+      return true;
+    } catch (err) {
+      toastError(err);
+      return false;
+    } finally {
+      this.busy = false;
+      button.classList.remove('is-busy');
+      this.paint();
+    }
+  }
+}
