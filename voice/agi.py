@@ -104,6 +104,8 @@ class AgiSession:
                         return reply
         except (ConnectionError, asyncio.IncompleteReadError) as err:
             raise CallGone("the AGI connection closed") from err
+        except asyncio.LimitOverrunError as err:
+            raise AgiError("an AGI answer line is too long") from err
         except TimeoutError as err:
             raise AgiError("no AGI answer in time") from err
 
@@ -149,7 +151,8 @@ class AgiServer:
         try:
             async with asyncio.timeout(self._timeout_s):
                 head = parse_head(await _head_lines(reader))
-        except (AgiError, TimeoutError, ConnectionError, asyncio.IncompleteReadError, ValueError) as err:
+        except (AgiError, TimeoutError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                ValueError) as err:
             logger.warning("agi.request.refused reason=%s", type(err).__name__ if not isinstance(err, AgiError)
                            else str(err))
             return

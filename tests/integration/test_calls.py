@@ -42,9 +42,9 @@ class VoiceRig:
 
 def voice_settings(rig: PbxRig, agi_port: int, **overrides: Any) -> VoiceSettings:
     plan = rig.plan
+    values: dict[str, Any] = {"menu_timeout_s": 3.0, "ami_ping_s": 1.0, **overrides}
     return VoiceSettings(ami_port=plan.ports.ami, ami_user=plan.ami_user, ami_secret=plan.ami_secret,
-                         agi_port=agi_port, recordings_dir=rig.instance.recordings_dir_host,
-                         menu_timeout_s=3.0, ami_ping_s=1.0, **overrides)
+                         agi_port=agi_port, recordings_dir=rig.instance.recordings_dir_host, **values)
 
 
 @contextlib.asynccontextmanager
