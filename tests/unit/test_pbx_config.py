@@ -49,7 +49,7 @@ def test_agent_phones_static_contact_or_registration_with_auth() -> None:
 def test_the_dialplan_is_filled_from_the_plan() -> None:
     extensions = render(plan())["extensions.conf"]
     assert "AGI(agi://127.0.0.1:4573/inbound)" in extensions
-    assert "Set(REC=/srv/hub/t1/recordings/${HUB_CALL})" in extensions
+    assert "Set(REC=/srv/hub/t1/recordings/${HUB_REC})" in extensions
     assert "MixMonitor(${REC}.wav,br(${REC}-agent.wav)t(${REC}-caller.wav))" in extensions
     assert "MusicOnHold(default)" in extensions
 
