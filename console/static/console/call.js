@@ -9,7 +9,8 @@ const PARTY_NAMES = { caller: 'the caller', agent: 'the agent', system: 'the sys
 const STEP_NAMES = {
   arrived: 'Call arrived', menu: 'Menu choice', queued: 'Queued', ringing: 'Ringing', no_answer: 'Not answered',
   answered: 'Answered', held: 'On hold', resumed: 'Taken off hold', transferred: 'Transferred',
-  callback: 'Asked for a call back', hung_up: 'Hung up', lost: 'Lost by the phone system',
+  callback: 'Asked for a call back', dialing: 'Dialling the customer', connected: 'The customer answered',
+  hung_up: 'Hung up', lost: 'Lost by the phone system',
 };
 // What a live frame means for the status at once, before the call is read again.
 const FRAME_STATES = { ringing: 'ringing', answered: 'talking', held: 'held', resumed: 'talking', ended: 'ended' };
