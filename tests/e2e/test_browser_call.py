@@ -76,6 +76,7 @@ async def test_the_call_panel_follows_the_call_live(hub: RunningHub, browser: Br
     await expect(panel.get_by_test_id("call-status")).to_contain_text("Talking · 00:02", timeout=8000)  # it runs
     await expect(panel.get_by_test_id("call-hold")).to_be_enabled()
     await expect(panel.get_by_test_id("call-hold")).to_have_accessible_name("Put the caller on hold")
+    await expect(alice.get_by_test_id("resolve")).to_be_disabled()  # the call ends first
 
     # Voice is off on this hub: the button asks, the hub answers 503 and the console says why.
     await panel.get_by_test_id("call-hold").click()
@@ -92,6 +93,7 @@ async def test_the_call_panel_follows_the_call_live(hub: RunningHub, browser: Br
     await calls.hung_up(CALL_ID, Party.AGENT)
     await expect(panel.get_by_test_id("call-status")).to_contain_text("Ended by the agent")
     await expect(panel.get_by_test_id("call-hangup")).to_be_disabled()
+    await expect(alice.get_by_test_id("resolve")).to_be_enabled()
     steps = panel.get_by_test_id("call-step")
     await expect(steps).to_have_count(7)
     await expect(steps.nth(2)).to_contain_text("Ringing (Alice Wang)")

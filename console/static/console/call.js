@@ -39,9 +39,10 @@ function stepText(step, queueName) {
 }
 
 export class CallPanel {
-  /** opts: me, queueName(id) */
+  /** opts: me, queueName(id), onChange() (the call's state changed: the header's buttons follow) */
   constructor(root, opts) {
     this.root = root;
+    this.onChange = opts.onChange || (() => {});
     this.me = opts.me || {};
     this.queueName = opts.queueName || ((id) => id);
     this.id = null;
@@ -150,14 +151,22 @@ export class CallPanel {
     if (!frame || frame.conversation_id !== this.id) return;
     const state = FRAME_STATES[frame.event];
     if (this.call && state) {
+      const was = this.call.state;
       this.call = { ...this.call, state, ended_by: frame.by || this.call.ended_by };
       this.paint();
+      if (was !== state) this.onChange();
     }
     this.refresh();
   }
 
+  /** Talking, on hold or ringing: the caller is on the line. */
+  isLive() {
+    return !!this.call && ['ringing', 'talking', 'held'].includes(this.call.state);
+  }
+
   show(call) {
     if (!call || typeof call !== 'object') return;
+    const was = this.call && this.call.state;
     this.call = call;
     this.loadedAt = Date.now();
     this.showNote('');
@@ -165,6 +174,7 @@ export class CallPanel {
     this.renderSteps();
     this.renderRecordings();
     this.paint();
+    if (was !== call.state) this.onChange();
   }
 
   // ------------------------------------------------------------ rendering

@@ -65,7 +65,9 @@ export class ConversationView {
     this.remoteTypingTimer = null;
     this.readTimer = null;
 
-    this.call = new CallPanel($('call-panel'), { me: this.me, queueName: this.queueName });
+    this.call = new CallPanel($('call-panel'), {
+      me: this.me, queueName: this.queueName, onChange: () => this.updateHeader(),
+    });
 
     this.bind();
     this.renderEmpty();
@@ -434,9 +436,12 @@ export class ConversationView {
     // A call moves with its own Transfer (the call panel), which takes the caller along.
     this.el.transferSelect.disabled = busy || !(mine && s.state === 'assigned') || voice;
     this.el.transferSubmit.disabled = this.el.transferSelect.disabled;
-    this.el.wrapupSelect.disabled = busy || !(mine && s.state === 'assigned');
+    // While the caller is on the line the call ends first (Hang up): wrap-up follows on its own.
+    const onCall = voice && this.call.isLive();
+    this.el.wrapupSelect.disabled = busy || !(mine && s.state === 'assigned') || onCall;
     this.el.wrapupSubmit.disabled = this.el.wrapupSelect.disabled;
-    this.el.resolve.disabled = busy || !mine;
+    this.el.resolve.disabled = busy || !mine || onCall;
+    this.el.resolve.title = onCall ? 'Hang up the call first' : '';
   }
 
   codeLabel(code) {
