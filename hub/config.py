@@ -298,7 +298,7 @@ class VoiceSettings(BaseModel):
                                  description="Where Asterisk writes the recordings, as the hub reads them.")
     recordings_dir_pbx: str | None = Field(
         None, description="The same directory as Asterisk sees it (inside its chroot); default: recordings_dir.")
-    dial_out: str = Field("PJSIP/{number}@callers",
+    dial_out: str = Field("PJSIP/{number}@trunk",
                           description="Dial string of an outbound call to a customer (call backs); {number} filled.")
 
 

@@ -41,6 +41,6 @@ def voice_line(settings: Settings, deps: ChannelDeps) -> VoiceLine | None:
     config = LineConfig(ami_host=voice.ami_host, ami_port=voice.ami_port, ami_user=voice.ami_user,
                         ami_secret=voice.ami_secret.get_secret_value(), ami_timeout_s=voice.ami_timeout_s,
                         ami_ping_s=voice.ami_ping_s, agi_host=voice.agi_host, agi_port=voice.agi_port,
-                        agi_timeout_s=voice.agi_timeout_s, agent_endpoint=voice.agent_endpoint,
+                        agi_timeout_s=voice.agi_timeout_s, agent_endpoint=voice.agent_endpoint, dial_out=voice.dial_out,
                         ring_timeout_s=ring_s, menu=menu, prompts=prompts, digit_timeout_s=voice.menu_timeout_s)
     return VoiceLine(config, calls=deps.calls, directory=deps.directory)

@@ -38,6 +38,11 @@ exten => bridge,1,Set(REC={recordings_dir}/${{HUB_REC}})
  same => n,MixMonitor(${{REC}}.wav,br(${{REC}}-agent.wav)t(${{REC}}-caller.wav))
  same => n,Bridge(${{HUB_CALLER}})
  same => n,Hangup()
+; A call back: the agent answered; her leg dials the customer (HUB_DIAL) and is bridged on answer.
+exten => callback,1,Set(REC={recordings_dir}/${{HUB_REC}})
+ same => n,MixMonitor(${{REC}}.wav,br(${{REC}}-agent.wav)t(${{REC}}-caller.wav))
+ same => n,Dial(${{HUB_DIAL}},30)
+ same => n,Hangup()
 
 ; Hold (AMI Redirect of both legs out of their bridge): the caller hears music, the agent silence;
 ; resuming bridges them again (AMI Bridge). The hub hangs up the other leg when one hangs up.

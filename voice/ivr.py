@@ -51,8 +51,9 @@ class InboundMenu:
         await session.command(f'STREAM FILE {self._prompts.greeting} ""', timeout_s=30)
         chosen = await self._choose(session)
         if chosen.callback:
-            await self._line.arrived(call_id=call_id, caller=caller, caller_channel=channel, choice=chosen.choice,
-                                     queue_id=chosen.queue, callback=True)
+            conversation = await self._line.arrived(call_id=call_id, caller=caller, caller_channel=channel,
+                                                    choice=chosen.choice, queue_id=chosen.queue, callback=True)
+            self._on_queued(conversation.id, call_id)
             await session.command(f'STREAM FILE {self._prompts.callback} ""', timeout_s=30)
             logger.info("voice.ivr.callback call=%s queue=%s", call_id, chosen.queue)
             return  # the dialplan hangs up: the hub calls back when an agent is free

@@ -43,7 +43,7 @@ from voice.menu import Menu
 logger = logging.getLogger(__name__)
 S = ConversationState
 
-EVENTS = ("Newchannel", "Hangup")
+EVENTS = ("Newchannel", "Hangup", "DialBegin", "DialEnd")
 ORIGINATE_REASONS = {"0": "failed", "1": "no_such_number", "3": "no_answer", "4": "answered", "5": "busy",
                      "8": "congestion"}
 
@@ -60,6 +60,7 @@ class LineConfig:
     agi_port: int
     agi_timeout_s: float
     agent_endpoint: str  # "PJSIP/agent-{username}"
+    dial_out: str  # "PJSIP/{number}@trunk": a call back to the customer
     ring_timeout_s: float
     menu: Menu
     prompts: Prompts
@@ -85,7 +86,8 @@ class LineState:
     calls_of: dict[str, str] = field(default_factory=dict)  # conversation id -> call id
     legs: dict[str, Leg] = field(default_factory=dict)  # agent leg unique id -> leg
     leg_of_call: dict[str, str] = field(default_factory=dict)  # call id -> its current agent leg
-    hangups: dict[str, Party] = field(default_factory=dict)  # call id -> who asked the hub to hang up
+    hangups: dict[str, Party] = field(default_factory=dict)  # customer leg id -> who asked the hub to hang up
+    customer_legs: dict[str, str] = field(default_factory=dict)  # a call back's customer leg id -> call id
 
 
 class VoiceLine:
@@ -169,19 +171,38 @@ class VoiceLine:
         unique_id, name = event.get("Uniqueid", ""), event.get("Event")
         if name == "Newchannel":
             self._state.channels[unique_id] = event.get("Channel", "")
+        elif name in ("DialBegin", "DialEnd"):
+            await self._on_dial(event)
+        elif name == "Hangup":
+            await self._on_hangup(unique_id)
+
+    async def _on_dial(self, event: AmiEvent) -> None:
+        """A call back: the agent's leg (ours) dials the customer (``DialBegin``), who answers or not."""
+        leg = self._state.legs.get(event.get("Uniqueid", ""))
+        customer = event.get("DestUniqueid", "")
+        if leg is None or not customer:
             return
-        if name != "Hangup":
-            return
+        if event.get("Event") == "DialBegin":
+            self._state.customer_legs[customer] = leg.call_id
+            self._state.channels[customer] = event.get("DestChannel", "")
+            await self._calls.dialing(leg.call_id)
+        elif event.get("DialStatus") == "ANSWER":
+            await self._calls.connected(leg.call_id, event.get("DestChannel", ""))
+        else:
+            logger.info("voice.callback.not_answered call=%s status=%s", leg.call_id, event.get("DialStatus"))
+
+    async def _on_hangup(self, unique_id: str) -> None:
         self._state.channels.pop(unique_id, None)
         leg = self._state.legs.get(unique_id)
         if leg is not None:
             await self._agent_leg_gone(leg)
             return
+        call_id = self._state.customer_legs.pop(unique_id, unique_id)
         party = self._state.hangups.pop(unique_id, Party.CALLER)
-        record = await self._calls.hung_up(unique_id, party)
-        if record is None:
-            return  # not a call of ours
-        leg_id = self._state.leg_of_call.pop(unique_id, None)
+        record = await self._calls.hung_up(call_id, party)
+        if record is None or record.live:
+            return  # not a call of ours, or a call back that keeps its place
+        leg_id = self._state.leg_of_call.pop(call_id, None)
         if leg_id is not None:
             self._state.legs.pop(leg_id, None)
             await self._hang_up_channel(leg_id)
@@ -197,8 +218,7 @@ class VoiceLine:
         record = await self._calls.hung_up(leg.call_id, Party.AGENT)
         if record is not None:
             self._state.calls_of.pop(record.conversation_id, None)
-            self._state.hangups[leg.call_id] = Party.AGENT
-            await self._hang_up_channel(leg.call_id)
+            await self._hang_up_customer(record)
 
     # -- offers: ring the agent's phone -------------------------------------------------------------
     async def _on_offer(self, fact: Fact) -> None:
@@ -229,12 +249,18 @@ class VoiceLine:
         self._state.leg_of_call[call_id] = leg.unique_id
         await self._calls.ringing(call_id, agent.id, leg.unique_id)
         timeout_s = self._config.ring_timeout_s
+        variables = [f"HUB_CALL={call_id}", f"HUB_REC={recording}"]
+        if record.caller_channel is None:  # a call back: once she answers, her leg dials the customer
+            exten = "callback"
+            variables.append(f"HUB_DIAL={self._config.dial_out.format(number=_dialable(record.caller))}")
+        else:  # the caller waits with music on hold: her leg bridges to it
+            exten = "bridge"
+            variables.append(f"HUB_CALLER={record.caller_channel}")
         try:
             answer = await ami.action({
-                "Action": "Originate", "Channel": self._endpoint(agent), "Context": "hub-agent", "Exten": "bridge",
+                "Action": "Originate", "Channel": self._endpoint(agent), "Context": "hub-agent", "Exten": exten,
                 "Priority": "1", "Timeout": str(int(timeout_s * 1000)), "Async": "true", "ChannelId": leg.unique_id,
-                "CallerID": f"Hub <{conversation_id}>",
-                "Variable": [f"HUB_CALL={call_id}", f"HUB_CALLER={record.caller_channel}", f"HUB_REC={recording}"],
+                "CallerID": f"Hub <{conversation_id}>", "Variable": variables,
             }, timeout_s=timeout_s + self._config.ami_timeout_s)
         except AmiLost:
             answer = None
@@ -310,9 +336,13 @@ class VoiceLine:
             raise NotFound("this call is over")
         agent_channel = self._state.channels.get(record.agent_leg)
         if command.action == "hangup":
-            self._state.hangups[record.call_id] = Party.AGENT
-            await self._hang_up_channel(record.call_id)
-        elif command.action == "hold":
+            await self._hang_up_customer(record)
+            if record.caller_channel is None:  # a call back still dialling: her own leg ends the call
+                await self._hang_up_channel(record.agent_leg)
+            return
+        if record.caller_channel is None:
+            raise IllegalTransition("the customer is not on the line yet")
+        if command.action == "hold":
             if agent_channel is None:
                 raise NotFound("the agent's leg is gone")
             await self._require(ami, {"Action": "Redirect", "Channel": record.caller_channel, "Context": "hub-hold",
@@ -340,6 +370,13 @@ class VoiceLine:
         if not succeeded(await ami.action(action)):
             raise IllegalTransition(f"the phone system refused {action['Action']}")
 
+    async def _hang_up_customer(self, record: CallRecord) -> None:
+        """Hang up the customer's current leg; its Hangup event then reads as the agent's doing."""
+        customer = next((uid for uid, name in self._state.channels.items() if name == record.caller_channel), None)
+        if customer is not None:
+            self._state.hangups[customer] = Party.AGENT
+            await self._hang_up_channel(customer)
+
     async def _hang_up_channel(self, unique_id: str) -> None:
         """Hang up the channel with this unique id, if it is still there."""
         ami, channel = self._ami, self._state.channels.get(unique_id)
@@ -356,7 +393,11 @@ class VoiceLine:
                 self._state.channels[str(item["Uniqueid"])] = str(item.get("Channel", ""))
         live = self._state.channels
         for record in await self._calls.live_calls():
-            if record.call_id not in live:
+            if record.awaiting_callback and record.caller_channel is None:
+                self._state.calls_of[record.conversation_id] = record.call_id  # waits for an agent, no line
+                continue
+            customer = next((uid for uid, name in live.items() if name == record.caller_channel), None)
+            if customer is None:
                 await self._calls.hung_up(record.call_id, Party.SYSTEM, lost=True)
                 if record.agent_leg:
                     await self._hang_up_channel(record.agent_leg)
@@ -369,10 +410,11 @@ class VoiceLine:
                 with contextlib.suppress(HubError, ConcurrentUpdate):
                     await self._calls.not_answered(record.call_id, _ringing_agent(record), "reconnected")
                 continue
+            if customer != record.call_id:
+                self._state.customer_legs[customer] = record.call_id  # a call back's customer leg
             if record.agent_leg not in live:
-                self._state.hangups[record.call_id] = Party.AGENT
                 await self._calls.hung_up(record.call_id, Party.AGENT, lost=True)
-                await self._hang_up_channel(record.call_id)
+                await self._hang_up_customer(record)
                 continue
             leg = Leg(call_id=record.call_id, conversation_id=record.conversation_id,
                       agent_id=record.agent_id or "", unique_id=record.agent_leg, answered=True)
@@ -387,6 +429,12 @@ def _ringing_agent(record: CallRecord) -> str:
         if step.step is Step.RINGING:
             return str(step.detail.get("agent_id", ""))
     return ""
+
+
+def _dialable(number: str) -> str:
+    """The caller's number as a dial string part: digits, ``+`` and ``*#`` only (it came from the PBX,
+    but a dial string must never carry ``,``, ``&`` or ``/`` that would change what is dialled)."""
+    return "".join(ch for ch in number if ch.isalnum() or ch in "+*#")
 
 
 def _originate_reason(answer: Any) -> str:

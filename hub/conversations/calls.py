@@ -11,9 +11,10 @@ from typing import Any
 
 from hub.call_ports import CallRecords, CallRouting
 from hub.conversations.agents import AgentSide
+from hub.conversations.call_endings import settle_ended_call
 from hub.conversations.core import ConversationCore
 from hub.conversations.transitions import Transitions
-from hub.domain.calls import VOICE, AfterHangup, CallRecord, CallStep, Party, Step, after_hangup, is_short_abandon
+from hub.domain.calls import VOICE, CallRecord, CallStep, Party, Step
 from hub.domain.contacts import default_contact_name, inbound_key
 from hub.domain.events import CallAnswered, CallEnded, CallHeld, CallRinging, EventType
 from hub.domain.ids import AgentId, ContactId, ConversationId, new_id
@@ -25,6 +26,7 @@ from hub.storage.contacts import MongoContactStore
 
 logger = logging.getLogger(__name__)
 S = ConversationState
+WAITING = frozenset({S.QUEUED, S.OFFERED})
 
 
 class CallSide:
@@ -105,6 +107,15 @@ class CallSide:
         with contextlib.suppress(IllegalTransition, ConcurrentUpdate):
             await self._router.not_answered(await self._directory.agent(agent_id), record.conversation_id)
 
+    async def dialing(self, call_id: str) -> None:
+        """A call back: the agent answered and the customer's phone is being dialled."""
+        await self._calls.note(call_id, CallStep(at=self._now(), step=Step.DIALING), unless_ended=True)
+
+    async def connected(self, call_id: str, caller_channel: str) -> CallRecord | None:
+        """The customer answered the call back: their new leg is the call's customer leg."""
+        return await self._calls.note(call_id, CallStep(at=self._now(), step=Step.CONNECTED),
+                                      {"caller_channel": caller_channel}, unless_ended=True)
+
     async def held(self, call_id: str, held: bool) -> CallRecord | None:
         record = await self._known(call_id)
         if (record.held_since is not None) == held or not record.live:  # nothing changes
@@ -137,6 +148,11 @@ class CallSide:
         if record is None or not record.live:
             return record
         conversation = await self._core.conversations.get(record.conversation_id)
+        if record.awaiting_callback and by is Party.CALLER and conversation.state in WAITING and not lost:
+            # Asked to be called back: the customer's line goes, the place in the queue stays.
+            return await self._calls.note(call_id, CallStep(at=now, step=Step.HUNG_UP,
+                                                            detail={"by": by.value, "callback": "waiting"}),
+                                          {"caller_channel": None}, unless_ended=True)
         changes: dict[str, Any] = {"ended_at": now, "ended_by": by}
         if record.held_since is not None:
             changes.update(held_since=None, hold_s=record.hold_s + (now - record.held_since).total_seconds())
@@ -144,32 +160,11 @@ class CallSide:
                                                          detail={"by": by.value}), changes, unless_ended=True)
         if ended is None:
             return await self._calls.get(call_id)  # another report ended it first
-        await self._settle(conversation, ended, by, now, lost=lost)
+        await settle_ended_call(self._transitions, self._router, conversation, ended, by, now, lost=lost,
+                                short_abandon_s=self._short_abandon_s)
         await self._core.tell(CallEnded(call_id=call_id, conversation_id=ended.conversation_id,
                                         agent_id=ended.agent_id, by=by.value, talk_s=ended.talk_s(now)))
         return ended
-
-    async def _settle(self, conversation: Conversation, call: CallRecord, by: Party, now: datetime, *,
-                      lost: bool) -> None:
-        outcome = after_hangup(conversation.state, callback=call.callback)
-        try:
-            if outcome is AfterHangup.ABANDONED:
-                wait_s = (now - (conversation.queued_at or call.started_at)).total_seconds()
-                short = is_short_abandon(wait_s, self._short_abandon_s)
-                await self._transitions.transition(conversation, S.ABANDONED, EventType.ABANDONED, actor="customer",
-                                                   detail={"call_id": call.call_id, "wait_s": f"{wait_s:.3f}",
-                                                           "short": "yes" if short else "no",
-                                                           "lost": "yes" if lost else "no"})
-                await self._router.abandon(conversation)
-            elif outcome is AfterHangup.WRAP_UP:
-                talk = call.talk_s(now)
-                await self._transitions.transition(conversation, S.WRAP_UP, EventType.CALL_ENDED, actor=by.value,
-                                                   detail={"call_id": call.call_id, "ended_by": by.value,
-                                                           "talk_s": f"{talk or 0.0:.3f}",
-                                                           "hold_s": f"{call.hold_s:.3f}",
-                                                           "lost": "yes" if lost else "no"})
-        except (IllegalTransition, ConcurrentUpdate) as err:  # moved on meanwhile (another process saw it)
-            logger.info("call.hangup.settled_elsewhere conv=%s reason=%s", conversation.id, err.code)
 
     async def call(self, call_id: str) -> CallRecord | None:
         return await self._calls.get(call_id)

@@ -42,6 +42,8 @@ class Step(enum.StrEnum):
     RESUMED = "resumed"
     TRANSFERRED = "transferred"  # blind transfer to a queue or an agent
     CALLBACK = "callback"      # the caller asked to be called back and hung up, keeping the place
+    DIALING = "dialing"        # a call back: the agent answered, the customer's phone is dialled
+    CONNECTED = "connected"    # the customer answered the call back
     HUNG_UP = "hung_up"        # detail: by
     LOST = "lost"              # the PBX lost the call while the hub was away (reconciliation)
 
@@ -55,13 +57,14 @@ class CallStep:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallRecord:
-    """One call. ``call_id`` is the caller channel's unique id in the PBX; ``caller_channel`` the
-    channel name the PBX acts on (redirect, hang up, bridge)."""
+    """One call. ``call_id`` is the first customer channel's unique id in the PBX; ``caller_channel``
+    the channel name of the customer's current leg that the PBX acts on (redirect, hang up, bridge),
+    None while a call back waits for an agent (the customer hung up and will be dialled)."""
 
     call_id: str
     conversation_id: ConversationId
     caller: str  # the caller's number as the PBX gave it (personal data: never logged)
-    caller_channel: str
+    caller_channel: str | None
     started_at: datetime
     choice: str | None = None
     agent_id: AgentId | None = None
@@ -79,6 +82,11 @@ class CallRecord:
     def live(self) -> bool:
         return self.ended_at is None
 
+    @property
+    def awaiting_callback(self) -> bool:
+        """The customer asked to be called back and no agent has answered yet."""
+        return self.callback and self.answered_at is None and self.live
+
     def talk_s(self, now: datetime) -> float | None:
         """From answer to hang-up (or ``now``), hold included (AHT adds after-call work)."""
         if self.answered_at is None:
@@ -87,17 +95,18 @@ class CallRecord:
 
 
 class AfterHangup(enum.Enum):
-    """What the caller's hang-up means for the conversation."""
+    """What the end of a call means for its conversation."""
 
-    ABANDONED = "abandoned"  # waiting (queued, or an agent's phone ringing): the caller gave up
+    ABANDONED = "abandoned"  # waiting (queued, or an agent's phone ringing): the customer gave up
     WRAP_UP = "wrap_up"      # talking with an agent: after-call work begins
-    NOTHING = "nothing"      # already finished, or a callback keeps its place in the queue
+    NOTHING = "nothing"      # already finished
 
 
-def after_hangup(state: ConversationState, *, callback: bool) -> AfterHangup:
-    """Pure: the conversation's next step when its call ends in ``state``."""
+def after_hangup(state: ConversationState) -> AfterHangup:
+    """Pure: the conversation's next step when its call ends in ``state`` (a call back waiting for
+    an agent does not end when the customer hangs up: ``CallSide.hung_up`` keeps it)."""
     if state in (S.QUEUED, S.OFFERED):
-        return AfterHangup.NOTHING if callback else AfterHangup.ABANDONED
+        return AfterHangup.ABANDONED
     if state is S.ASSIGNED:
         return AfterHangup.WRAP_UP
     return AfterHangup.NOTHING

@@ -285,3 +285,44 @@ async def _call_field(db: Db, conversation_id: str, name: str) -> Any:
 async def _assigned_to(db: Db, conversation_id: str, agent_id: str) -> bool:
     doc = await db["conversations"].find_one({"_id": conversation_id}, {"state": 1, "agent_id": 1})
     return doc is not None and doc["state"] == "assigned" and doc["agent_id"] == agent_id
+
+
+async def test_a_caller_who_asks_for_a_call_back_keeps_the_place_and_is_called_when_an_agent_answers(
+        tmp_path: Path, db_name: str, mongo_url: str, redis_url: str, redis: Redis, db: Db) -> None:
+    agi_port = free_port()
+    alice_port, customer_port = free_port(), free_port()
+    phones = (AgentPhone(endpoint="agent-alice", password=None, contact=f"sip:alice@127.0.0.1:{alice_port}"),
+              # Where the PBX sends outbound calls (PJSIP/<number>@trunk): here the customer's phone.
+              AgentPhone(endpoint="trunk", password=None, contact=f"sip:trunk@127.0.0.1:{customer_port}"))
+    async with running_pbx(test_plan(agi_port=agi_port, agents=phones), tmp_path / "pbx") as pbx, \
+            hub_on(pbx, agi_port, db_name, mongo_url, redis_url) as hub:
+        # "9": call me back. The caller hears the confirmation and the PBX hangs up.
+        caller = await pbx.phones.caller("caller", "customer", "100", dtmf=[(2500, "9")], hangup_ms=None)
+        assert await caller.wait(timeout=40) == 0, caller.output()
+        call = await eventually(lambda: db["calls"].find_one({"callback": True}), timeout=10)
+        conversation_id = call["conversation_id"]
+        assert await _state(db, conversation_id, "queued")  # no abandon: the place is kept
+        assert call["ended_at"] is None and call["caller_channel"] is None
+
+        customer_phone = await pbx.phones.agent("customer-phone", customer_port, answer_ms=300, hangup_ms=4000)
+        alice_phone = await pbx.phones.agent("alice-phone", alice_port, answer_ms=300)
+        alice = await AgentClient.online(hub.base_url, "alice")
+        try:
+            await alice.next("offer", timeout=30, conversation__id=conversation_id)
+            # Her phone rings and she answers; then the customer's phone rings and answers; the
+            # customer hangs up 4 s later.
+            await eventually(lambda: _state(db, conversation_id, "wrap_up"), timeout=40)
+            assert await customer_phone.wait(timeout=30) == 0, customer_phone.output()
+            done = await db["calls"].find_one({"_id": call["_id"]})
+            steps = [s["step"] for s in done["steps"]]
+            assert steps[:3] == ["arrived", "menu", "callback"]
+            # Her leg dials as soon as she answers: "dialing" may be stored before "answered".
+            assert steps[3:5] == ["hung_up", "ringing"] and steps[-1] == "hung_up", steps
+            assert sorted(steps[5:-1]) == ["answered", "connected", "dialing"], steps
+            assert steps.index("dialing") < steps.index("connected"), steps
+            assert done["ended_by"] == "caller" and done["agent_id"] == alice.agent["id"]
+            last = (await _events(db, conversation_id))[-1]
+            assert last["type"] == "call_ended" and float(last["detail"]["talk_s"]) > 3.0
+        finally:
+            await alice_phone.kill()
+            await alice.close()
