@@ -85,6 +85,8 @@ from hub.supervisor import Supervisor
 from routing.service import RoutingService
 from routing.store import RedisRoutingStore
 from voice import channel as voice_channel
+from voice.embedded import embedded_pbx
+from voice.phones import endpoint_of, phone_password
 
 logger = logging.getLogger(__name__)
 
@@ -234,6 +236,21 @@ async def open_channels(stack: contextlib.AsyncExitStack, settings: Settings, de
     for entry in registry:
         if entry.resources is not None:
             await stack.enter_async_context(entry.resources)
+
+
+@contextlib.asynccontextmanager
+async def embedded_voice(settings: Settings) -> AsyncIterator[Settings]:
+    """``hub serve`` with ``HUB_VOICE__EMBEDDED``: its own Asterisk; yields the settings that point at it."""
+    if not settings.voice.embedded or settings.voice.ami_port is not None:
+        yield settings
+        return
+    async with embedded_pbx(settings.voice) as voice:
+        yield settings.model_copy(update={"voice": voice})
+
+
+def agent_phone_account(settings: Settings, username: str) -> tuple[str, str]:
+    """``hub voice phone``: the SIP endpoint and password of an agent's phone (voice/phones.py)."""
+    return endpoint_of(username), phone_password(settings.secret_key.get_secret_value().encode(), username)
 
 
 def consumer_registry(settings: Settings, db: Db) -> ConsumerRegistry:

@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     reset = consumer_actions.add_parser("reset", help="rebuild a projection: its holder drops it and replays "
                                                       "every event (a running hub does it within a poll)")
     reset.add_argument("name")
+    voice = sub.add_parser("voice", help="phone calls").add_subparsers(dest="action", required=True)
+    voice.add_parser("phone", help="an agent's SIP phone account (endpoint and password) for her softphone"
+                     ).add_argument("username")
     sub.add_parser("config-doc", help="print the configuration reference (Markdown)")
     return parser
 
@@ -209,7 +212,7 @@ def render_kpis(kpis: dict[str, Any], hours: float) -> str:
 
 
 async def serve(settings: Settings, *, with_demo: bool) -> int:
-    from hub.bootstrap import running_hub  # the composition root, imported only to run
+    from hub.bootstrap import embedded_voice, running_hub  # the composition root, imported only to run
 
     if with_demo:
         refuse_outside_development(settings, "hub serve --demo")
@@ -230,6 +233,7 @@ async def serve(settings: Settings, *, with_demo: bool) -> int:
             stack.push_async_callback(cancel_and_wait, keeper)
         mongo_url = settings.mongo_url.get_secret_value() if settings.mongo_url else mongo_service.url
         redis_url = settings.redis_url.get_secret_value() if settings.redis_url else redis_service.url
+        settings = await stack.enter_async_context(embedded_voice(settings))
         async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub:
             if with_demo:
                 created = await admin.load_demo(hub.context.directory)
@@ -271,6 +275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_training(args, settings))
         if args.command == "serve":
             return asyncio.run(serve(settings, with_demo=args.demo))
+        if args.command == "voice":
+            from hub.bootstrap import agent_phone_account  # the composition root knows the voice package
+
+            endpoint, password = agent_phone_account(settings, args.username)
+            print(f"endpoint (SIP user): {endpoint}\npassword: {password}")
+            return 0
         return asyncio.run(run_admin(args, settings))
     except (HubError, EmbeddedServiceError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -298,6 +298,12 @@ class VoiceSettings(BaseModel):
                                  description="Where Asterisk writes the recordings, as the hub reads them.")
     recordings_dir_pbx: str | None = Field(
         None, description="The same directory as Asterisk sees it (inside its chroot); default: recordings_dir.")
+    phones_file: Path | None = Field(
+        None, description="Asterisk's pjsip_agents.conf: the hub writes the agents' phones there and reloads PJSIP "
+                          "when the agent directory changes (unset: the phones are configured in Asterisk).")
+    phones_sync_s: float = Field(10.0, gt=0, description="How often the agent directory is compared with the phones.")
+    embedded: bool = Field(False, description="`hub serve` starts its own Asterisk (scripts/asterisk.sh setup first) "
+                                              "on free loopback ports, with the agents' phones from the directory.")
     dial_out: str = Field("PJSIP/{number}@trunk",
                           description="Dial string of an outbound call to a customer (call backs); {number} filled.")
 

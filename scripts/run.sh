@@ -6,6 +6,8 @@
 # installs Rasa in its own venv and trains the model (several minutes), in the background. Until
 # the bot answers, every conversation is handed straight to a human with reason bot_unavailable.
 #
+# HUB_WITH_VOICE=1 adds phone calls: the hub starts its own Asterisk (see below).
+#
 # Stop it with Ctrl-C or `kill <pid of this script>` (SIGINT or SIGTERM): the hub stops its embedded
 # SecantusDB and redis-server, and the Rasa set-up and server started here are stopped too.
 set -euo pipefail
@@ -48,6 +50,13 @@ if [ -z "${HUB_BOT__RASA_URL:-}" ] && [ "${HUB_NO_BOT:-0}" != 1 ]; then
     >> "$logs/rasa-setup.log" 2>&1 < /dev/null &
   rasa_pid=$!
   export HUB_BOT__RASA_URL="http://127.0.0.1:$rasa_port"
+fi
+
+# Phone calls: HUB_WITH_VOICE=1 builds Asterisk's chroot once (scripts/asterisk.sh setup, about 2.5 min the first
+# time) and the hub starts its own Asterisk on loopback, with a SIP phone per agent (docs/operations.md).
+if [ "${HUB_WITH_VOICE:-0}" = 1 ] && [ -z "${HUB_VOICE__AMI_PORT:-}" ]; then
+  scripts/asterisk.sh setup
+  export HUB_VOICE__EMBEDDED=true
 fi
 
 # In the background so that this script's traps run at once on a signal (bash runs them only after

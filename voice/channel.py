@@ -42,5 +42,7 @@ def voice_line(settings: Settings, deps: ChannelDeps) -> VoiceLine | None:
                         ami_secret=voice.ami_secret.get_secret_value(), ami_timeout_s=voice.ami_timeout_s,
                         ami_ping_s=voice.ami_ping_s, agi_host=voice.agi_host, agi_port=voice.agi_port,
                         agi_timeout_s=voice.agi_timeout_s, agent_endpoint=voice.agent_endpoint, dial_out=voice.dial_out,
-                        ring_timeout_s=ring_s, menu=menu, prompts=prompts, digit_timeout_s=voice.menu_timeout_s)
+                        ring_timeout_s=ring_s, menu=menu, prompts=prompts, digit_timeout_s=voice.menu_timeout_s,
+                        phones_file=voice.phones_file, phone_secret=settings.secret_key.get_secret_value().encode(),
+                        phones_sync_s=voice.phones_sync_s)
     return VoiceLine(config, calls=deps.calls, directory=deps.directory)

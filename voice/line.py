@@ -24,6 +24,7 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hub.call_ports import CallLine
@@ -39,6 +40,7 @@ from voice.agi import AgiServer
 from voice.ami import AmiEvent, AmiLost, AmiSession, succeeded
 from voice.ivr import InboundMenu, Prompts
 from voice.menu import Menu
+from voice.phones import phones_conf
 
 logger = logging.getLogger(__name__)
 S = ConversationState
@@ -65,6 +67,9 @@ class LineConfig:
     menu: Menu
     prompts: Prompts
     digit_timeout_s: float
+    phones_file: Path | None = None  # where the agents' endpoints go (pjsip_agents.conf); None: not ours
+    phone_secret: bytes = b""  # derives the agents' SIP passwords (voice/phones.py)
+    phones_sync_s: float = 10.0
 
 
 @dataclass(slots=True)
@@ -136,6 +141,8 @@ class VoiceLine:
                 async with asyncio.TaskGroup() as group:
                     group.create_task(ami.watch())
                     group.create_task(self._consume())
+                    if config.phones_file is not None:
+                        group.create_task(self._sync_phones(ami, config.phones_file))
         except* AmiLost as lost:
             raise lost.exceptions[0] from None
         finally:
@@ -152,6 +159,22 @@ class VoiceLine:
                 await self._on_event(event)
             except (HubError, ConcurrentUpdate) as err:
                 logger.warning("voice.event.refused event=%s reason=%s", event.get("Event"), err.code)
+
+    async def _sync_phones(self, ami: AmiSession, path: Path) -> None:
+        """Keep Asterisk's agent endpoints equal to the agent directory: written (atomically) and
+        PJSIP reloaded when they differ, checked every ``phones_sync_s`` (and at once after login)."""
+        written: str | None = None
+        while True:
+            text = phones_conf(await self._directory.agents(), self._config.phone_secret)
+            if text != written:
+                await asyncio.to_thread(_replace_file, path, text)
+                answer = await ami.action({"Action": "Command", "Command": "pjsip reload"})
+                if succeeded(answer):
+                    written = text
+                    logger.info("voice.phones.applied endpoints=%d", text.count("type = endpoint"))
+                else:
+                    logger.warning("voice.phones.reload_failed")
+            await asyncio.sleep(self._config.phones_sync_s)
 
     def _queued(self, conversation_id: str, call_id: str) -> None:
         self._state.calls_of[conversation_id] = call_id
@@ -429,6 +452,14 @@ def _ringing_agent(record: CallRecord) -> str:
         if step.step is Step.RINGING:
             return str(step.detail.get("agent_id", ""))
     return ""
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (mode 600: it holds the phones' passwords)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    temporary.chmod(0o600)
+    temporary.replace(path)
 
 
 def _dialable(number: str) -> str:

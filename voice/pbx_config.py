@@ -18,6 +18,7 @@ INSTANCES_DIR = PurePosixPath("/srv/hub")  # inside the chroot
 AGENTS_CONTEXT = "hub-agents"
 CALLERS_CONTEXT = "hub-callers"
 TRANSPORT = "hub-transport"
+AGENT_PHONES_FILE = "pjsip_agents.conf"  # in the instance's etc directory, beside pjsip.conf
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _ENDPOINT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,79}")
@@ -193,7 +194,16 @@ def _pjsip_conf(plan: PbxPlan) -> str:
     for caller in plan.callers:
         parts.append(f"[{caller}]\ntype = endpoint\ncontext = {CALLERS_CONTEXT}\naors = {caller}\n{_ENDPOINT_MEDIA}\n"
                      f"[{caller}]\ntype = aor\nmax_contacts = 1\n")
+    # The agents' phones from the hub's agent directory: written by the hub's voice line
+    # (voice/phones.py), re-read on "pjsip reload"; missing until the hub first writes it.
+    parts.append(f"#tryinclude {AGENT_PHONES_FILE}\n")
     return "\n".join(parts)
+
+
+def agent_phones_conf(agents: tuple[AgentPhone, ...]) -> str:
+    """The agents' endpoints as ``pjsip.conf`` sections (the file ``AGENT_PHONES_FILE``)."""
+    return "; the hub's agents' phones, written by the hub (voice/phones.py); do not edit\n" + "\n".join(
+        _agent_sections(agent) for agent in agents)
 
 
 def _agent_sections(agent: AgentPhone) -> str:
