@@ -30,11 +30,13 @@ from aiohttp import web
 
 from console.api import QueueBody, body
 from console.auth import AGENT_KEY
+from console.contacts_api import CONTACTS
 from console.errors import api_error
 from console.keys import HUB
 from hub.call_ports import CallControl
 from hub.clock import iso
 from hub.domain.calls import CallRecord, Step
+from hub.domain.ids import Role
 from hub.domain.model import Agent
 from hub.domain.visibility import Sight
 
@@ -119,6 +121,21 @@ async def post_transfer(request: web.Request) -> web.Response:
     line, agent, conversation_id = await control(request)
     await line.transfer(agent, conversation_id, data.queue)
     return await after_control(request)
+
+
+@routes.post("/api/contacts/{id}/call")
+async def post_call_contact(request: web.Request) -> web.Response:
+    """An agent calls a customer: her phone rings, then the contact's number (201 with the new
+    conversation). Only staff who take calls, and only contacts they may see."""
+    hub, agent = request.app[HUB], request[AGENT_KEY]
+    if agent.role not in (Role.AGENT, Role.SUPERVISOR):
+        raise api_error(403, "forbidden", "only agents and supervisors make calls")
+    await request.app[CONTACTS].profile(agent, request.match_info["id"])  # 403/404 as the contact page
+    line = hub.channels.call_control()
+    if line is None:
+        raise api_error(503, "unavailable", "phone calls are not enabled on this hub")
+    conversation_id = await line.call_customer(agent, request.match_info["id"])
+    return web.json_response({"conversation_id": conversation_id}, status=201)
 
 
 # -- recordings ------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from hub.domain.states import HELD_BY_AGENT, ConversationState
 from hub.errors import ConcurrentUpdate, HubError, IllegalTransition, NotFound
 from hub.ports import ConversationTransitions, EventBus
 from hub.supervisor import Backoff, Health
-from routing.policy import AgentSnapshot, WaitingConversation, select_agent
+from routing.policy import VOICE, AgentSnapshot, WaitingConversation, select_agent
 from routing.store import RedisRoutingStore
 
 logger = logging.getLogger(__name__)
@@ -172,6 +172,18 @@ class RoutingService:
                 await self._tell(OfferWithdrawn(conversation_id=conversation.id, agent_id=agent))
         await self._store.dequeue(conversation.id)
         await self._announce()
+
+    async def on_a_call(self, agent: Agent) -> bool:
+        """Whether the agent holds a call now (her voice load), as routing counts it."""
+        mine = next((a for a in await self._store.agents() if a.agent_id == agent.id), None)
+        return mine is not None and mine.load_on(VOICE) > 0
+
+    async def hold_outbound(self, conversation: Conversation) -> None:
+        """An agent's own outbound call counts in her load (no chat is offered to her meanwhile) until
+        it is resolved or transferred, like assigned work."""
+        if conversation.agent_id is None:
+            raise IllegalTransition("an outbound call needs its agent")
+        await self._store.hold(conversation.id, conversation.agent_id, conversation.channel)
 
     async def _requeue_offer(self, conversation: Conversation, expected_agent: str, reason: EventType) -> Conversation:
         released = await self._store.release_offer(conversation.id, expected_agent, now_ms=to_ms(self._clock.now()))

@@ -326,6 +326,19 @@ class VoiceLine:
         await self._directory.queue(queue_id)  # NotFound before anything moves
         await self._command("transfer", agent, conversation_id, f"queue:{queue_id}")
 
+    async def call_customer(self, agent: Agent, contact_id: str) -> str:
+        """An outbound call: the conversation and call record first (any process), then the process
+        holding the PBX rings her phone and, once she answers, dials the customer."""
+        record = await self._calls.outbound(agent, contact_id)
+        command = CallCommand(call_id=record.call_id, conversation_id=record.conversation_id, action="ring",
+                              agent_id=agent.id)
+        if self._ami is not None:
+            await self._execute(command)
+        elif self._bus is not None:
+            await self._bus.publish(command)
+        logger.info("voice.outbound.started call=%s agent=%s", record.call_id, agent.id)
+        return record.conversation_id
+
     async def _command(self, action: str, agent: Agent, conversation_id: str, target: str | None = None) -> None:
         record = await self._calls.call_of(conversation_id)
         if record is None or not record.live:
@@ -352,9 +365,13 @@ class VoiceLine:
 
     async def _execute(self, command: CallCommand) -> None:
         ami = self._ami
-        record = await self._calls.call(command.call_id)
         if ami is None:
             raise ServiceUnavailable("the phone system is not connected")
+        if command.action == "ring" and command.conversation_id is not None:  # an outbound call
+            self._spawn(self._ring(command.call_id, command.conversation_id, command.agent_id),
+                        f"voice:ring:{command.call_id}")
+            return
+        record = await self._calls.call(command.call_id)
         if record is None or not record.live or record.agent_leg is None:
             raise NotFound("this call is over")
         agent_channel = self._state.channels.get(record.agent_leg)

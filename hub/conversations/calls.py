@@ -12,6 +12,7 @@ from typing import Any
 from hub.call_ports import CallRecords, CallRouting
 from hub.conversations.agents import AgentSide
 from hub.conversations.call_endings import settle_ended_call
+from hub.conversations.call_outbound import start_outbound_call
 from hub.conversations.core import ConversationCore
 from hub.conversations.transitions import Transitions
 from hub.domain.calls import VOICE, CallRecord, CallStep, Party, Step
@@ -70,6 +71,10 @@ class CallSide:
         return await self._transitions.queue_for_humans(conversation, queue_id, event_type=EventType.QUEUED,
                                                         detail=detail)
 
+    async def outbound(self, agent: Agent, contact_id: str) -> CallRecord:
+        return await start_outbound_call(self._core, self._transitions, self._contacts, self._router, self._calls,
+                                         agent, contact_id)
+
     async def ringing(self, call_id: str, agent_id: str, agent_leg: str | None) -> None:
         record = await self._calls.note(call_id, CallStep(at=self._now(), step=Step.RINGING,
                                                           detail={"agent_id": agent_id}),
@@ -104,6 +109,9 @@ class CallSide:
         await self._calls.note(call_id, CallStep(at=self._now(), step=Step.NO_ANSWER,
                                                  detail={"agent_id": agent_id, "reason": reason}),
                                {"agent_leg": None}, unless_ended=True)
+        if record.outbound:  # her own call: it ends here (after-call work; she may call again)
+            await self.hung_up(call_id, Party.AGENT)
+            return
         with contextlib.suppress(IllegalTransition, ConcurrentUpdate):
             await self._router.not_answered(await self._directory.agent(agent_id), record.conversation_id)
 

@@ -33,6 +33,7 @@ class Step(enum.StrEnum):
     """What happened on a call: the call's timeline in the console."""
 
     ARRIVED = "arrived"        # the PBX handed the call to the hub's menu
+    OUTBOUND = "outbound"      # an agent called the customer from the console (detail: agent_id)
     MENU = "menu"              # the caller's choice (detail: choice, queue)
     QUEUED = "queued"
     RINGING = "ringing"        # an agent's phone rings (detail: agent_id)
@@ -74,7 +75,8 @@ class CallRecord:
     hold_s: float = 0.0
     ended_at: datetime | None = None
     ended_by: Party | None = None
-    callback: bool = False
+    callback: bool = False  # the customer is dialled once an agent answered (a call back, an outbound call)
+    outbound: bool = False  # an agent started it from the console
     recordings: tuple[str, ...] = ()  # base names, one per answered leg (``<name>.wav``, ``-caller``, ``-agent``)
     steps: tuple[CallStep, ...] = ()
 

@@ -51,6 +51,7 @@ class EventType(enum.StrEnum):
     RESOLVED = "resolved"
     ABANDONED = "abandoned"  # the customer left while waiting (detail: wait_s, short)
     CALL_ENDED = "call_ended"  # the call of an assigned conversation ended: after-call work begins
+    CALLED_OUT = "called_out"  # an agent called the customer (an outbound call): hers from the start
     CLOSED = "closed"  # reserved for surveys: nothing writes it yet
 
 
@@ -76,6 +77,7 @@ EDGES: Mapping[EventType, frozenset[Edge]] = {
                                    (S.WRAP_UP, S.RESOLVED)}),
     EventType.ABANDONED: frozenset({(S.QUEUED, S.ABANDONED), (S.OFFERED, S.ABANDONED)}),
     EventType.CALL_ENDED: frozenset({(S.ASSIGNED, S.WRAP_UP)}),
+    EventType.CALLED_OUT: frozenset({(S.NEW, S.ASSIGNED)}),
     EventType.CLOSED: frozenset({(S.RESOLVED, S.CLOSED)}),
 }
 

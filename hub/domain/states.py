@@ -23,6 +23,7 @@ S = ConversationState
 
 # Each edge is a fact of the flow diagram:
 #   new -> bot (a bot is in front) | queued (no bot, or channel without bot)
+#        | assigned (an agent called the customer: the conversation is hers from the start)
 #   bot -> resolved (contained) | queued (handover)
 #   queued -> offered (ACD found an agent) | abandoned (the caller hung up while waiting)
 #   offered -> assigned (accepted) | queued (declined / timed out / agent went away) | abandoned
@@ -30,7 +31,7 @@ S = ConversationState
 #   wrap_up -> resolved ; resolved -> closed (after the survey). A customer who writes after
 #   resolution starts a new conversation: resolved conversations are never reopened.
 TRANSITIONS: dict[ConversationState, frozenset[ConversationState]] = {
-    S.NEW: frozenset({S.BOT, S.QUEUED}),
+    S.NEW: frozenset({S.BOT, S.QUEUED, S.ASSIGNED}),
     S.BOT: frozenset({S.QUEUED, S.RESOLVED}),
     S.QUEUED: frozenset({S.OFFERED, S.RESOLVED, S.ABANDONED}),
     S.OFFERED: frozenset({S.ASSIGNED, S.QUEUED, S.ABANDONED}),

@@ -84,7 +84,8 @@ def _doc_of(call: CallRecord) -> Document:
             "agent_id": call.agent_id, "agent_leg": call.agent_leg, "answered_at": call.answered_at,
             "held_since": call.held_since, "hold_s": call.hold_s, "ended_at": call.ended_at,
             "ended_by": _value(call.ended_by) if call.ended_by else None, "callback": call.callback,
-            "recordings": list(call.recordings), "steps": [_step_doc(s) for s in call.steps]}
+            "outbound": call.outbound, "recordings": list(call.recordings),
+            "steps": [_step_doc(s) for s in call.steps]}
 
 
 def _record_of(doc: Document) -> CallRecord:
@@ -95,6 +96,7 @@ def _record_of(doc: Document) -> CallRecord:
         answered_at=doc.get("answered_at"), held_since=doc.get("held_since"),
         hold_s=float(doc.get("hold_s") or 0.0), ended_at=doc.get("ended_at"),
         ended_by=Party(doc["ended_by"]) if doc.get("ended_by") else None, callback=bool(doc.get("callback")),
+        outbound=bool(doc.get("outbound")),
         recordings=tuple(doc.get("recordings") or ()),
         steps=tuple(CallStep(at=s["at"], step=Step(s["step"]), detail=s.get("detail") or {})
                     for s in doc.get("steps", [])))

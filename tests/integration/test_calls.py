@@ -20,6 +20,7 @@ from hub.bootstrap import RunningHub, running_hub
 from hub.config import VoiceSettings
 from hub.domain.calls import Party, Step
 from hub.embedded import free_port
+from hub.storage.contacts import MongoContactStore
 from hub.storage.database import Db
 from hub.supervisor import LoopState
 from tests.clients import AgentClient, WidgetClient
@@ -326,3 +327,40 @@ async def test_a_caller_who_asks_for_a_call_back_keeps_the_place_and_is_called_w
         finally:
             await alice_phone.kill()
             await alice.close()
+
+
+async def test_staff_call_a_customer_from_the_contact_panel(
+        tmp_path: Path, db_name: str, mongo_url: str, redis_url: str, redis: Redis, db: Db) -> None:
+    agi_port, alice_port, customer_port = free_port(), free_port(), free_port()
+    phones = (AgentPhone(endpoint="agent-sara", password=None, contact=f"sip:sara@127.0.0.1:{alice_port}"),
+              AgentPhone(endpoint="trunk", password=None, contact=f"sip:trunk@127.0.0.1:{customer_port}"))
+    async with running_pbx(test_plan(agi_port=agi_port, agents=phones), tmp_path / "pbx") as pbx, \
+            hub_on(pbx, agi_port, db_name, mongo_url, redis_url) as hub:
+        contact = await MongoContactStore(db).ensure("sms:+8613800138000", "Ann", hub.context.clock.now())
+        customer_phone = await pbx.phones.agent("customer-phone", customer_port, answer_ms=300, hangup_ms=3000)
+        alice_phone = await pbx.phones.agent("sara-phone", alice_port, answer_ms=300)
+        # A supervisor sees every contact; an agent may call the contacts she may see (those she served).
+        alice = await AgentClient.online(hub.base_url, "sara")
+        tom = await AgentClient(hub.base_url).login("tom")
+        try:
+            path = f"/api/contacts/{contact['_id']}/call"
+            await tom.call("POST", path, {}, expect=403)  # trainers make no calls
+            bob = await AgentClient(hub.base_url).login("bob")
+            await bob.call("POST", path, {}, expect=403)  # a contact bob never served is not his to see
+            await bob.close()
+            conversation_id = (await alice.call("POST", path, {}, expect=201))["conversation_id"]
+            assert await _assigned_to(db, conversation_id, alice.agent["id"])  # hers from the start
+            await alice.call("POST", path, {}, expect=409)  # one call at a time
+            await eventually(lambda: _state(db, conversation_id, "wrap_up"), timeout=40)
+            assert await customer_phone.wait(timeout=30) == 0, customer_phone.output()
+            types = [e["type"] for e in await _events(db, conversation_id)]
+            assert types == ["created", "called_out", "call_ended"]
+            call = await db["calls"].find_one({"conversation_id": conversation_id})
+            steps = [s["step"] for s in call["steps"]]
+            assert steps[0] == "outbound" and "connected" in steps and steps[-1] == "hung_up"
+            assert call["caller"] == "+8613800138000" and call["ended_by"] == "caller" and call["outbound"]
+            await alice.call("POST", f"/api/conversations/{conversation_id}/resolve")
+        finally:
+            await alice_phone.kill()
+            await alice.close()
+            await tom.close()

@@ -59,6 +59,7 @@ ALLOWED: frozenset[tuple[str, str | None, str]] = frozenset({
     ("abandoned", "queued", "abandoned"),
     ("abandoned", "offered", "abandoned"),
     ("call_ended", "assigned", "wrap_up"),
+    ("called_out", "new", "assigned"),
     ("closed", "resolved", "closed"),
 })
 

@@ -16,6 +16,7 @@ S = ConversationState
 LEGAL: frozenset[tuple[str, str]] = frozenset({
     ("new", "bot"),
     ("new", "queued"),
+    ("new", "assigned"),        # an agent called the customer
     ("bot", "queued"),          # handover
     ("bot", "resolved"),        # contained by the bot
     ("queued", "offered"),
@@ -49,7 +50,7 @@ def test_the_state_vocabulary_is_the_designed_one() -> None:
 def test_expected_edges_only_name_real_states() -> None:
     values = {s.value for s in ConversationState}
     assert {state for edge in LEGAL for state in edge} <= values
-    assert len(LEGAL_PAIRS) == len(LEGAL) == 15
+    assert len(LEGAL_PAIRS) == len(LEGAL) == 16
 
 
 def test_transition_table_has_exactly_the_designed_edges() -> None:

@@ -82,11 +82,27 @@ export class ContactPanel {
     const list = h('ul', { class: 'contact-identities', 'data-testid': 'contact-identities' });
     for (const [channel, addresses] of Object.entries(this.contact.identities || {})) {
       for (const address of addresses) {
-        list.appendChild(h('li', { class: 'contact-identity', 'data-testid': 'contact-identity', 'data-channel': channel },
-          channelBadge(channel), h('span', { class: 'identity-address', text: address })));
+        const item = h('li', { class: 'contact-identity', 'data-testid': 'contact-identity', 'data-channel': channel },
+          channelBadge(channel), h('span', { class: 'identity-address', text: address }));
+        if (channel === 'sms') item.appendChild(this.callButton(address));  // a phone number: call it
+        list.appendChild(item);
       }
     }
     return h('section', { class: 'contact-section' }, h('h3', { text: 'Identities' }), list);
+  }
+
+  /** Call the customer: the agent's phone rings first, then the customer's (POST …/call). */
+  callButton(address) {
+    const button = h('button', { type: 'button', class: 'btn btn-ghost', text: 'Call',
+      'aria-label': `Call ${address}`, 'data-testid': 'contact-call' });
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        await api.post(contactPath(this.contactId, '/call'), {});
+        toast('Your phone is ringing: answer it to call the customer.');
+      } catch (err) { toastError(err); } finally { button.disabled = false; }
+    });
+    return button;
   }
 
   renameForm() {
