@@ -107,6 +107,14 @@ def contributions(event: StoredEvent, prior: Sequence[StoredEvent]) -> list[tupl
         return out
     if target == "offered":
         return at_agent(event.agent_id, {"offers": 1})
+    if kind == "called_out":  # an agent's own outbound call: never offered, never answered from a queue
+        return at_agent(event.agent_id, {"outbound": 1})
+    if target == "abandoned":  # the caller hung up while waiting (detail short: under the threshold)
+        entered = _entered_queue(prior)
+        counts = _waited("abandoned", _ms(event.at, entered.at) if entered else 0)
+        if event.detail.get("short") == "yes":
+            counts["abandoned_short"] = 1
+        return [at_queue(counts)]
     if target == "queued" and source == "offered":  # declined, offer_timed_out, offer_lost
         agent = event.detail.get("agent_id") or (previous.agent_id if previous else None)
         return at_agent(agent, {kind: 1})

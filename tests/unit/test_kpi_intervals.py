@@ -80,6 +80,29 @@ def test_transfers_abandons_and_the_bot() -> None:
     assert projection[Bucket(at, "", "webchat")] == {"created": 2, "with_bot": 1, "resolved_by_bot": 1}
 
 
+def test_calls_abandoned_while_waiting_or_ringing_and_outbound_calls() -> None:
+    short = (Script("v1", "voice").add("created", "new", 0).add("queued", "queued", 10, queue="outages")
+             .add("abandoned", "abandoned", 13, detail={"short": "yes", "wait_s": "3.000"}))
+    ringing = (Script("v2", "voice").add("created", "new", 0).add("queued", "queued", 10, queue="outages")
+               .add("offered", "offered", 40, agent="bob").add("abandoned", "abandoned", 55,
+                                                             detail={"short": "no"}))
+    talked = (Script("v3", "voice").add("created", "new", 0).add("queued", "queued", 0, queue="outages")
+              .add("offered", "offered", 5, agent="bob").add("assigned", "assigned", 8)
+              .add("call_ended", "wrap_up", 68).add("resolved", "resolved", 98))
+    outbound = (Script("v4", "voice").add("created", "new", 0).add("called_out", "assigned", 0, agent="alice")
+                .add("call_ended", "wrap_up", 30).add("resolved", "resolved", 40))
+    projection = replay(short.events + ringing.events + talked.events + outbound.events)
+    at = interval_of(T0)
+    outages = projection[Bucket(at, "outages", "voice")]
+    assert outages["offered"] == 3 and outages["abandoned"] == 2 and outages["abandoned_short"] == 1
+    assert outages["abandoned_wait_ms"] == 3_000 + 45_000 and outages["max_wait_ms"] == 45_000
+    assert outages["answered"] == 1 and outages["answered_wait_ms"] == 8_000
+    assert outages["resolved"] == 1 and outages["handle_ms"] == 90_000 and outages["after_work_ms"] == 30_000
+    alice = projection[Bucket(at, "", "voice", "alice")]
+    assert alice["outbound"] == 1 and "answered" not in alice and alice["handle_ms"] == 40_000
+    assert "answered" not in projection[Bucket(at, "", "voice")]
+
+
 def test_quarter_hours_in_utc_and_unknown_types() -> None:
     assert interval_of(datetime(2026, 3, 29, 2, 14, 59, 999_999, tzinfo=UTC)).minute == 0
     assert interval_of(datetime(2026, 3, 29, 2, 15, tzinfo=UTC)).minute == 15
