@@ -2,7 +2,7 @@
 // with a running timer, the call's steps, the agent's controls and a player per recording leg.
 // Server data reaches the DOM only through render.js's h()/setText (textContent, setAttribute).
 import { api, convPath } from './api.js';
-import { h, clear, setText, clockTime, fullTime, mmss, toast, toastError } from './render.js';
+import { h, clear, setText, clockTime, fullTime, mmss, parseTs, toast, toastError } from './render.js';
 
 const LEG_NAMES = { mix: 'Both sides', caller: 'Caller only', agent: 'Agent only' };
 const PARTY_NAMES = { caller: 'the caller', agent: 'the agent', system: 'the system' };
@@ -36,6 +36,39 @@ function stepText(step, queueName) {
     case 'hung_up': case 'lost': return d.by ? `${name} by ${PARTY_NAMES[d.by] || d.by}` : name;
     default: return name;
   }
+}
+
+/** How long the part of the call that `steps[i]` closes lasted: "rang 00:04" (answered or not
+ *  answered, since the ringing; a call back's customer, since the dialling), "held 00:12" (taken
+ *  off hold), "talked 03:10" (hung up, since the answer, holds included) or "after 00:40" (hung up
+ *  unanswered, since the call arrived); '' for the other steps. */
+export function stepDuration(steps, i) {
+  const since = (names) => {
+    for (let j = i - 1; j >= 0; j -= 1) if (names.includes(steps[j].step)) return steps[j];
+    return null;
+  };
+  const span = (from) => {
+    const a = from ? parseTs(from.at) : null;
+    const b = parseTs(steps[i].at);
+    return a === null || b === null ? null : Math.max(0, (b - a) / 1000);
+  };
+  let label = '';
+  let seconds = null;
+  switch (steps[i].step) {
+    case 'answered': case 'no_answer': label = 'rang'; seconds = span(since(['ringing'])); break;
+    case 'connected': label = 'rang'; seconds = span(since(['dialing'])); break;
+    case 'resumed': label = 'held'; seconds = span(since(['held'])); break;
+    case 'hung_up': {
+      // The answer of this leg (a call back's customer: connected); none after an earlier hang-up
+      // (a call back starts again after the caller's).
+      const answered = since(['answered', 'connected', 'hung_up']);
+      if (answered && answered.step !== 'hung_up') { label = 'talked'; seconds = span(answered); }
+      else { label = 'after'; seconds = span(since(['hung_up', 'arrived']) || steps[0]); }
+      break;
+    }
+    default: break;
+  }
+  return seconds === null ? '' : `${label} ${mmss(seconds)}`;
 }
 
 export class CallPanel {
@@ -187,10 +220,15 @@ export class CallPanel {
   }
 
   renderSteps() {
-    const items = (this.call.steps || []).map((s) => h('li', { class: `call-step call-step-${String(s.step).replace(/[^a-z_]/g, '')}`,
-      'data-testid': 'call-step', 'data-step': s.step || '' },
-    h('time', { datetime: s.at || '', title: fullTime(s.at), text: clockTime(s.at) }), ' ',
-    h('span', { text: stepText(s, this.queueName) })));
+    const steps = Array.isArray(this.call.steps) ? this.call.steps : [];
+    const items = steps.map((s, i) => {
+      const lasted = stepDuration(steps, i);
+      return h('li', { class: `call-step call-step-${String(s.step).replace(/[^a-z_]/g, '')}`,
+        'data-testid': 'call-step', 'data-step': s.step || '' },
+      h('time', { datetime: s.at || '', title: fullTime(s.at), text: clockTime(s.at) }), ' ',
+      h('span', { text: stepText(s, this.queueName) }),
+      lasted ? h('span', { class: 'call-step-duration', 'data-testid': 'call-step-duration', text: ` · ${lasted}` }) : null);
+    });
     this.el.steps.replaceChildren(...items);
   }
 
