@@ -7,6 +7,7 @@ in line the moment the caller hears the music.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,18 +49,21 @@ class InboundMenu:
             logger.warning("voice.ivr.refused reason=no_channel")
             return
         caller = caller_number(session.head.get("callerid", ""), call_id)
+        started = asyncio.get_running_loop().time()
         await session.command(f'STREAM FILE {self._prompts.greeting} ""', timeout_s=30)
         chosen = await self._choose(session)
         if chosen.callback:
             conversation = await self._line.arrived(call_id=call_id, caller=caller, caller_channel=channel,
-                                                    choice=chosen.choice, queue_id=chosen.queue, callback=True)
+                                                    choice=chosen.choice, queue_id=chosen.queue, callback=True,
+                                                    menu_s=asyncio.get_running_loop().time() - started)
             self._on_queued(conversation.id, call_id)
             await session.command(f'STREAM FILE {self._prompts.callback} ""', timeout_s=30)
             logger.info("voice.ivr.callback call=%s queue=%s", call_id, chosen.queue)
             return  # the dialplan hangs up: the hub calls back when an agent is free
         await session.command(f'STREAM FILE {self._prompts.wait} ""', timeout_s=30)
         conversation = await self._line.arrived(call_id=call_id, caller=caller, caller_channel=channel,
-                                                choice=chosen.choice, queue_id=chosen.queue)
+                                                choice=chosen.choice, queue_id=chosen.queue,
+                                                menu_s=asyncio.get_running_loop().time() - started)
         self._on_queued(conversation.id, call_id)
         await session.command("SET VARIABLE HUB_NEXT wait")
         logger.info("voice.ivr.queued call=%s conv=%s queue=%s", call_id, conversation.id, chosen.queue)

@@ -125,6 +125,8 @@ class AgentSide:
         conversation = await self._held(agent, conversation_id)
         if code not in {c.code for c in await self._directory.wrap_up_codes()}:
             raise InvalidInput(f"unknown wrap-up code {code!r}")
+        if conversation.state is S.WRAP_UP:  # a call's end put it there: the code comes afterwards
+            return await self._core.conversations.set_wrap_up_code(conversation.id, code)
         return await self._transitions.transition(conversation, S.WRAP_UP, EventType.WRAPPED_UP, actor=agent.id,
                                                   changes={"wrap_up_code": code})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from hub.call_ports import CallRecords, CallRouting
@@ -49,8 +49,9 @@ class CallSide:
         return self._core.clock.now()
 
     async def arrived(self, *, call_id: str, caller: str, caller_channel: str, choice: str | None,
-                      queue_id: str, callback: bool = False) -> Conversation:
-        """The caller chose at the menu: a new conversation, queued. A repeat returns the first."""
+                      queue_id: str, callback: bool = False, menu_s: float = 0.0) -> Conversation:
+        """The caller chose at the menu (after ``menu_s`` in it): a new conversation, queued. A repeat
+        returns the first."""
         earlier = await self._calls.get(call_id)
         if earlier is not None:
             return await self._core.conversations.get(earlier.conversation_id)
@@ -60,12 +61,13 @@ class CallSide:
             id=ConversationId(new_id("c")), contact_id=ContactId(contact["_id"]), channel=VOICE, state=S.NEW,
             version=0, queue=None, priority=0, skills=frozenset(), agent_id=None, created_at=now, updated_at=now,
         ), contact_name=contact["display_name"], actor="customer")
-        steps: tuple[CallStep, ...] = (CallStep(at=now, step=Step.ARRIVED),
+        came = now - timedelta(seconds=max(0.0, menu_s))
+        steps: tuple[CallStep, ...] = (CallStep(at=came, step=Step.ARRIVED),
                  CallStep(at=now, step=Step.MENU, detail={"choice": choice or "", "queue": queue_id}))
         if callback:
             steps += (CallStep(at=now, step=Step.CALLBACK),)
         await self._calls.open(CallRecord(call_id=call_id, conversation_id=conversation.id, caller=caller,
-                                          caller_channel=caller_channel, started_at=now, choice=choice,
+                                          caller_channel=caller_channel, started_at=came, choice=choice,
                                           callback=callback, steps=steps))
         detail = {"call_id": call_id, "choice": choice or "", "callback": "yes" if callback else "no"}
         return await self._transitions.queue_for_humans(conversation, queue_id, event_type=EventType.QUEUED,

@@ -215,5 +215,5 @@ CONTACT_LABELS = {"sms": "SMS", "email": "E-mail", "telegram": "Telegram", "voic
 def default_contact_name(channel: ChannelName, address: str) -> str:
     """A short, recognisable name for a new contact ("SMS customer 8000"); agents see the full
     address among the contact's identities."""
-    tail = address[-4:] if channel == "sms" else address.split("@", 1)[0][:12]
+    tail = address[-4:] if channel in PHONE_CHANNELS else address.split("@", 1)[0][:12]
     return f"{CONTACT_LABELS.get(channel, channel)} customer {tail}".strip()

@@ -128,6 +128,11 @@ async def test_a_call_through_the_menu_rings_the_next_agent_when_the_first_does_
         assert tone_level(caller_leg, CALLER_TONE) > 5 * tone_level(caller_leg, AGENT_TONE)
         assert tone_level(agent_leg, AGENT_TONE) > 5 * tone_level(agent_leg, CALLER_TONE)
 
+        # The call's end put it in wrap-up by itself: she picks the code there, then resolves.
+        code = (await chen.call("GET", "/api/wrap_up_codes"))["codes"][0]["code"]
+        await chen.call("POST", f"/api/conversations/{conversation_id}/wrap_up", {"code": code})
+        coded = await db["conversations"].find_one({"_id": conversation_id})
+        assert coded["state"] == "wrap_up" and coded["wrap_up_code"] == code
         await chen.call("POST", f"/api/conversations/{conversation_id}/resolve")
         await chen_phone.wait(timeout=30)
     finally:

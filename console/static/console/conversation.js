@@ -438,7 +438,9 @@ export class ConversationView {
     this.el.transferSubmit.disabled = this.el.transferSelect.disabled;
     // While the caller is on the line the call ends first (Hang up): wrap-up follows on its own.
     const onCall = voice && this.call.isLive();
-    this.el.wrapupSelect.disabled = busy || !(mine && s.state === 'assigned') || onCall;
+    // A call's end puts it in wrap-up by itself: its code is chosen there (while none is set yet).
+    const codeAfterCall = voice && s.state === 'wrap_up' && !s.wrap_up_code;
+    this.el.wrapupSelect.disabled = busy || !(mine && (s.state === 'assigned' || codeAfterCall)) || onCall;
     this.el.wrapupSubmit.disabled = this.el.wrapupSelect.disabled;
     this.el.resolve.disabled = busy || !mine || onCall;
     this.el.resolve.title = onCall ? 'Hang up the call first' : '';
