@@ -117,10 +117,6 @@ class VoiceLine:
         bus.subscribe(OfferWithdrawn, self._on_withdrawn, subscriber="voice:withdrawn")
         bus.subscribe(CallCommand, self._on_command, subscriber="voice:commands")
 
-    @property
-    def active(self) -> bool:
-        return self._ami is not None
-
     # -- the supervised loop ----------------------------------------------------------------------
     async def run(self, health: Health) -> None:
         config = self._config
