@@ -26,6 +26,7 @@ from hub.supervisor import LoopState
 from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually, make_settings
 from tests.pbx_rig import PbxRig, read_wav, running_pbx, test_plan, tone_level, wait_until, wav_complete
+from tests.sipp_phones import free_udp_ports
 from voice.pbx_config import AgentPhone
 
 CALLER_TONE, AGENT_TONE = 440.0, 1000.0
@@ -66,7 +67,7 @@ def _line_up(hub: RunningHub) -> bool:
 @pytest.fixture
 async def voice(tmp_path: Path, db_name: str, mongo_url: str, redis_url: str, redis: Redis) -> AsyncIterator[VoiceRig]:
     agi_port = free_port()
-    phones = {"alice": free_port(), "chen": free_port()}
+    phones = {"alice": free_udp_ports(), "chen": free_udp_ports()}  # SIP phones listen on UDP
     agents = tuple(AgentPhone(endpoint=f"agent-{name}", password=None, contact=f"sip:{name}@127.0.0.1:{port}")
                    for name, port in phones.items())
     async with (running_pbx(test_plan(agi_port=agi_port, agents=agents), tmp_path / "pbx") as pbx,
@@ -227,7 +228,7 @@ async def test_the_agent_holds_resumes_and_transfers_the_call_from_the_console(v
 async def test_a_hub_restart_mid_call_keeps_the_waiting_caller_in_line_and_the_talking_one_assigned(
         tmp_path: Path, db_name: str, mongo_url: str, redis_url: str, redis: Redis, db: Db) -> None:
     agi_port = free_port()
-    phones = {"alice": free_port(), "bob": free_port()}
+    phones = {"alice": free_udp_ports(), "bob": free_udp_ports()}
     agents = tuple(AgentPhone(endpoint=f"agent-{name}", password=None, contact=f"sip:{name}@127.0.0.1:{port}")
                    for name, port in phones.items())
     plan = test_plan(agi_port=agi_port, agents=agents, callers=("customer", "customer2"))
@@ -296,7 +297,7 @@ async def _assigned_to(db: Db, conversation_id: str, agent_id: str) -> bool:
 async def test_a_caller_who_asks_for_a_call_back_keeps_the_place_and_is_called_when_an_agent_answers(
         tmp_path: Path, db_name: str, mongo_url: str, redis_url: str, redis: Redis, db: Db) -> None:
     agi_port = free_port()
-    alice_port, customer_port = free_port(), free_port()
+    alice_port, customer_port = free_udp_ports(), free_udp_ports()
     phones = (AgentPhone(endpoint="agent-alice", password=None, contact=f"sip:alice@127.0.0.1:{alice_port}"),
               # Where the PBX sends outbound calls (PJSIP/<number>@trunk): here the customer's phone.
               AgentPhone(endpoint="trunk", password=None, contact=f"sip:trunk@127.0.0.1:{customer_port}"))
@@ -336,7 +337,7 @@ async def test_a_caller_who_asks_for_a_call_back_keeps_the_place_and_is_called_w
 
 async def test_staff_call_a_customer_from_the_contact_panel(
         tmp_path: Path, db_name: str, mongo_url: str, redis_url: str, redis: Redis, db: Db) -> None:
-    agi_port, alice_port, customer_port = free_port(), free_port(), free_port()
+    agi_port, alice_port, customer_port = free_port(), free_udp_ports(), free_udp_ports()
     phones = (AgentPhone(endpoint="agent-sara", password=None, contact=f"sip:sara@127.0.0.1:{alice_port}"),
               AgentPhone(endpoint="trunk", password=None, contact=f"sip:trunk@127.0.0.1:{customer_port}"))
     async with running_pbx(test_plan(agi_port=agi_port, agents=phones), tmp_path / "pbx") as pbx, \
