@@ -9,12 +9,13 @@ of them. A batch applied again after a crash (at-least-once) or an event seen at
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from hub.forecast import QuarterLoad
 from hub.kpi_intervals import MAXIMA, Bucket, Counts, add
 from hub.storage.database import Db
 
@@ -87,3 +88,23 @@ class MongoKpiIntervals:
             bucket = Bucket(doc["interval"].astimezone(UTC), doc["queue"], doc["channel"], doc["agent"])
             out[bucket] = dict(doc.get("c", {}))
         return out
+
+    async def load_by_quarter(self, start: datetime, end: datetime, *, queue: str | None = None,
+                              channel: str | None = None) -> list[QuarterLoad]:
+        """Offered, handled (resolved by an agent) and handle time per UTC quarter hour in ``[start, end)``,
+        summed over the queues' buckets (the agents' buckets repeat them), of one queue or channel when given;
+        quarter hours without any document are left out. Oldest first."""
+        match: dict[str, Any] = {"interval": {"$gte": start, "$lt": end}, "agent": ""}
+        if queue is not None:
+            match["queue"] = queue
+        if channel is not None:
+            match["channel"] = channel
+        pipeline: list[dict[str, Any]] = [
+            {"$match": match},
+            {"$group": {"_id": "$interval", "offered": {"$sum": "$c.offered"}, "handled": {"$sum": "$c.resolved"},
+                        "handle_ms": {"$sum": "$c.handle_ms"}}},
+            {"$sort": {"_id": 1}},
+        ]
+        return [QuarterLoad(interval=row["_id"].astimezone(UTC), offered=int(row["offered"]),
+                            handled=int(row["handled"]), handle_ms=int(row["handle_ms"]))
+                async for row in await self._intervals.aggregate(pipeline)]

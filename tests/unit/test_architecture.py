@@ -29,6 +29,8 @@ PURE_CORE = [
     "hub/ratelimit.py",
     "hub/kpi.py",
     "hub/kpi_intervals.py",
+    "hub/staffing.py",
+    "hub/forecast.py",
     "bot/handover.py",
     "channels/webchat/parser.py",
     "channels/webchat/identity.py",
