@@ -178,11 +178,15 @@ async def bench_config(instance: Any, with_baselines: bool, first_agent: str = "
 
 @dataclass
 class AmiMonitor:
-    """Our own AMI login, filtered on the PBX side to the four events we time."""
+    """Our own AMI login, filtered on the PBX side to the four events we time. With ``count_all``, a
+    second, unfiltered login (like the hub's: it sets no filter) counts every event by name."""
 
     plan: PbxPlan
+    count_all: bool = False
     events: list[dict[str, str]] = field(default_factory=list)
     manager: Any = None
+    unfiltered: Any = None
+    all_events: dict[str, int] = field(default_factory=dict)
 
     async def __aenter__(self) -> AmiMonitor:
         from panoramisk import Manager  # type: ignore[import-untyped]
@@ -194,6 +198,14 @@ class AmiMonitor:
         self.manager.register_event("*", self._on_event)
         await self.manager.connect()
         await asyncio.wait_for(logged_in.wait(), 10)
+        if self.count_all:
+            counted = asyncio.Event()
+            self.unfiltered = Manager(loop=asyncio.get_running_loop(), host="127.0.0.1", port=self.plan.ports.ami,
+                                      username=self.plan.ami_user, secret=self.plan.ami_secret, ping_delay=3600,
+                                      reconnect_timeout=0.5, on_login=lambda _m: counted.set())
+            self.unfiltered.register_event("*", self._count)
+            await self.unfiltered.connect()
+            await asyncio.wait_for(counted.wait(), 10)
         for name in ("Newchannel", "Newstate", "DialBegin", "Hangup"):
             answer = await self.manager.send_action({"Action": "Filter", "Operation": "Add",
                                                      "Filter": f"Event: {name}"})
@@ -202,8 +214,13 @@ class AmiMonitor:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.manager is not None:
-            self.manager.close()
+        for manager in (self.manager, self.unfiltered):
+            if manager is not None:
+                manager.close()
+
+    def _count(self, _manager: Any, event: Any) -> None:
+        name = str(event.get("Event"))
+        self.all_events[name] = self.all_events.get(name, 0) + 1
 
     def _on_event(self, _manager: Any, event: Any) -> None:
         name = event.get("Event")
@@ -373,7 +390,7 @@ class Console:
         async with self.session.request(method, self.base_url + path, json=body, headers=headers) as resp:
             return resp.status, await resp.json(content_type=None)
 
-    async def start(self) -> None:
+    async def start(self, available: bool = True) -> None:
         status, data = await self.call("POST", "/api/login", {"username": self.username, "password": self.password})
         if status != 200:
             raise RuntimeError(f"login {self.username}: {status} {data}")
@@ -383,6 +400,8 @@ class Console:
                                                 origin=self.base_url, max_msg_size=0)
         self._spawn(self._read())
         self._spawn(self._heartbeat())
+        if not available:
+            return
         status, data = await self.call("POST", "/api/me/status", {"status": "available"})
         if status != 200:
             raise RuntimeError(f"status {self.username}: {status} {data}")
@@ -462,8 +481,9 @@ def children_cpu_s() -> float:
 def cpu_and_rss(meter: CpuMeter, pids: dict[str, int], uac_cpu_s: float | None = None) -> dict[str, Any]:
     """The meter's per-process CPU; ``uac_cpu_s``: the sipp caller's CPU, read from this process's reaped
     children (sipp exits at the end of its calls and its /proc entry goes with it)."""
-    out: dict[str, Any] = meter.stop()
     wall = time.perf_counter() - meter._t0
+    out: dict[str, Any] = meter.stop()
+    out["wall_s"] = round(wall, 2)
     if uac_cpu_s is not None and wall > 0:
         pct_uac = round(100 * uac_cpu_s / wall, 1)
         out["sipp_callers_pct_of_1_core"] = pct_uac
@@ -509,7 +529,7 @@ async def baseline(opts: Options) -> dict[str, Any]:
                         name = f"{kind}-{k}"
                         if kind == "echo":
                             uac = await callers(work, name, plan.ports.sip, ECHO_NUMBER, rate, total,
-                                                hangup_ms=int((4.5 + opts.talk_s) * 1000))
+                                                hangup_ms=int((5.5 + opts.talk_s) * 1000))
                         else:
                             uac = await callers(work, name, plan.ports.sip, IVR_DIAL_NUMBER, rate, total,
                                                 hangup_ms=None, recv_timeout_s=60)
@@ -571,6 +591,7 @@ class HubSystem:
     log: Path
     log_offset: int
     uas: SippRun
+    setup: dict[str, float]
 
 
 async def create_agents(mongo_url: str, count: int) -> list[str]:
@@ -600,13 +621,24 @@ async def hub_system(opts: Options, label: str, rtp_ports: int) -> AsyncIterator
 
     work = opts.work / label
     work.mkdir(parents=True, exist_ok=True)
+    setup: dict[str, float] = {}
+    t = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        setup[name] = round(time.monotonic() - t, 1)
+        t = time.monotonic()
+
     async with services() as (mongo, redis):
+        lap("services_s")
         bench_names = await create_agents(mongo.url, opts.bench_agents)
+        lap("agents_created_s")
         names = [u for u, *_ in AGENTS if u in DEMO_AGENTS] + bench_names
         agi_port, http_port, uas_port = free_port(), free_port(), free_udp_range(1)
         plan = make_plan(agi_port, [u for u, *_ in AGENTS] + bench_names, uas_port, rtp_ports)
         async with running_pbx(plan, work) as rig:
             await bench_config(rig.instance, False)
+            lap("asterisk_s")
             uas = await agent_phones(work, uas_port, opts.talk_s)
             env = hub_env(mongo.url, redis.url, http_port)
             env.update({"HUB_VOICE__AMI_PORT": str(plan.ports.ami), "HUB_VOICE__AMI_USER": plan.ami_user,
@@ -620,9 +652,11 @@ async def hub_system(opts: Options, label: str, rtp_ports: int) -> AsyncIterator
                 with child([sys.executable, "-m", "hub", "serve"], env, log) as process:
                     base_url = f"http://127.0.0.1:{http_port}"
                     await wait_http(base_url + "/healthz", process)
+                    lap("hub_http_s")
                     await wait_line_up(base_url, process)
+                    lap("voice_line_up_s")
                     yield HubSystem(rig=rig, base_url=base_url, mongo_url=mongo.url, names=names, log=log,
-                                    log_offset=0, uas=uas,
+                                    log_offset=0, uas=uas, setup=setup,
                                     pids={"hub": process.pid, "asterisk": rig.instance.pid or 0,
                                           "secantus": mongo.process.pid, "redis": redis.process.pid,
                                           "sipp_agents": uas.process.pid})
@@ -689,12 +723,14 @@ async def hub_level(opts: Options, k: int, rate: float) -> dict[str, Any]:
         consoles = [Console(system.base_url, n, PASSWORD if n.startswith("bench") else DEMO_PASSWORD, desk)
                     for n in system.names]
         try:
+            t_login = time.monotonic()
             for i in range(0, len(consoles), 10):
                 await asyncio.gather(*(c.start() for c in consoles[i:i + 10]))
+            system.setup["agents_logged_in_s"] = round(time.monotonic() - t_login, 1)
             setup_s = round(time.monotonic() - t_setup, 1)
             await asyncio.sleep(1.0)
             speed = calibrate()
-            async with AmiMonitor(system.rig.plan) as ami:
+            async with AmiMonitor(system.rig.plan, count_all=True) as ami:
                 pids = dict(system.pids)
                 meter = CpuMeter(pids)
                 uac = await callers(opts.work / f"hub-{k}", "callers", system.rig.plan.ports.sip, HUB_NUMBER, rate,
@@ -709,12 +745,20 @@ async def hub_level(opts: Options, k: int, rate: float) -> dict[str, Any]:
                 await uac.stop()
                 await asyncio.sleep(1.0)  # the last resolves
                 timeline = ami.timeline()
+                all_events = dict(ami.all_events)
             calls, events = await mongo_calls(system.mongo_url)
         finally:
             await asyncio.gather(*(c.close() for c in consoles), return_exceptions=True)
     result = analyse_hub(timeline, calls, events, desk, rate, total, counts)
+    top = sorted(all_events.items(), key=lambda kv: -kv[1])
+    result["ami_events_unfiltered"] = {"total": sum(all_events.values()),
+                                       "per_call": _r(sum(all_events.values()) / max(total, 1)),
+                                       "used_by_the_line": sum(all_events.get(n, 0) for n in (
+                                           "Newchannel", "Hangup", "DialBegin", "DialEnd")),
+                                       "top": dict(top[:12])}
     result.update(cpu=cpu, sipp_finished=finished, background_before=background, setup_s=setup_s,
                   calibration_loop_s=speed, wall_s=round(time.time() - t0, 1), agents=len(system.names),
+                  setup_phases=system.setup,
                   hub_log=scan_log(system.log), desk_errors=desk.errors, resolved=desk.resolved,
                   offer_frames=desk.offer_frames)
     print_level(result)
@@ -806,6 +850,7 @@ async def held_calls(opts: Options) -> dict[str, Any]:
                     samples.append(sample)
                     print(f"  held: t={sample['t_s']:>5}s created={counts['created']:>5} queued={queued:>5} "
                           f"failed={counts['failed']} hub cpu={sample['cpu'].get('hub_pct_of_1_core')}% "
+                          f"db cpu={sample['cpu'].get('secantus_pct_of_1_core')}% "
                           f"asterisk cpu={sample['cpu'].get('asterisk_pct_of_1_core')}% "
                           f"other={sample['cpu'].get('other_processes_pct_of_1_core')}%", flush=True)
                     behind = counts["created"] - queued - opts.held_rate * 8  # ~8 s of menu in flight
@@ -836,7 +881,7 @@ async def held_calls(opts: Options) -> dict[str, Any]:
                 probe = Console(system.base_url, "alice", DEMO_PASSWORD, Desk())
                 t = time.perf_counter()
                 try:
-                    await probe.start()
+                    await probe.start(available=False)
                     login_ms: float | None = round((time.perf_counter() - t) * 1000, 1)
                 except Exception as err:  # reported, not raised
                     login_ms = None
@@ -844,17 +889,39 @@ async def held_calls(opts: Options) -> dict[str, Any]:
                 finally:
                     await probe.close()
                 await uac.stop()
+                timeline = ami.timeline()
+            calls, events = await mongo_calls(system.mongo_url)
         finally:
             await client.close()
-    result = {"offered_per_s": opts.held_rate, "max_calls": opts.held_max, "stop_reason": stop_reason,
+    menu = analyse_menu(timeline, calls, events)
+    result = {"arrival_to_queued_ms": menu, "offered_per_s": opts.held_rate, "max_calls": opts.held_max,
+              "stop_reason": stop_reason,
               "held_queued": queued, "asterisk_channels": channels, "sipp_at_end": counts,
               "ramp_s": round(held_at - t0, 1), "hold_cpu": hold_cpu, "ready_probe": ready,
               "agent_login_ms_while_holding": login_ms, "samples": samples, "background_before": background,
               "hub_log": scan_log(system.log)}
     print(f"held: {queued} queued calls ({channels} Asterisk channels), stop: {stop_reason}; while holding: "
           f"hub {hold_cpu.get('hub_pct_of_1_core')}% CPU, RSS {hold_cpu['rss_mb'].get('hub')} MB; asterisk "
-          f"{hold_cpu.get('asterisk_pct_of_1_core')}% RSS {hold_cpu['rss_mb'].get('asterisk')} MB", flush=True)
+          f"{hold_cpu.get('asterisk_pct_of_1_core')}% RSS {hold_cpu['rss_mb'].get('asterisk')} MB; arrival->queued "
+          f"p50/p99 {menu['all']['p50']}/{menu['all']['p99']} ms (first third {menu['first_third']['p50']}, last "
+          f"third {menu['last_third']['p50']} ms p50)", flush=True)
     return result
+
+
+def analyse_menu(timeline: dict[str, dict[str, Any]], calls: list[dict[str, Any]],
+                 events: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Arrival (AMI) -> queued (MongoDB) of every call, all of them and by arrival order (first and
+    last third): the menu's prompts take about 5 s; the rest is waiting for CPU, the AGI or the hub."""
+    pairs = []
+    for call in calls:
+        caller = timeline.get(call["_id"], {})
+        queued = [epoch(e["at"]) for e in events.get(call["conversation_id"], []) if e["type"] == "queued"]
+        if "new" in caller and queued and queued[0] is not None:
+            pairs.append((caller["new"], queued[0] - caller["new"]))
+    pairs.sort()
+    third = max(1, len(pairs) // 3)
+    return {"all": summary_ms([d for _, d in pairs]), "first_third": summary_ms([d for _, d in pairs[:third]]),
+            "last_third": summary_ms([d for _, d in pairs[-third:]])}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -882,7 +949,25 @@ def print_level(r: dict[str, Any]) -> None:
     print("  " + "; ".join(parts), flush=True)
 
 
+SERVER = {"hub": ("hub", "asterisk", "secantus", "redis"), "echo": ("asterisk",), "ivr-dial": ("asterisk",)}
+
+
+def cpu_ms_per_call(level: dict[str, Any]) -> dict[str, float | None]:
+    """CPU milliseconds per offered call of each process, and of the system under test together."""
+    cpu, calls = level.get("cpu", {}), max(level.get("calls", 0), 1)
+    wall = cpu.get("wall_s") or 0.0
+    out: dict[str, float | None] = {}
+    for key, value in cpu.items():
+        if key.endswith("_pct_of_1_core") and key != "other_processes_pct_of_1_core":
+            out[key.removesuffix("_pct_of_1_core")] = _r(value / 100 * wall / calls * 1000)
+    out["server"] = _r(sum(v or 0.0 for k, v in out.items() if k in SERVER[level["system"]]))
+    return out
+
+
 def compare(base: list[dict[str, Any]], hub: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Hub / Asterisk alone at the same offered rate. Against ``echo`` only throughput and CPU compare
+    (an echo has no menu); against ``ivr-dial`` (the same prompts, digit and agent phone) the time
+    from arrival to the agent's answer compares too, as a ratio and as the milliseconds the hub adds."""
     rows = []
     for h in hub:
         row: dict[str, Any] = {"offered_per_s": h["offered_per_s"]}
@@ -891,14 +976,48 @@ def compare(base: list[dict[str, Any]], hub: list[dict[str, Any]]) -> list[dict[
                 continue
             key = b["system"]
             row[f"answered_per_s_hub_over_{key}"] = _ratio(h.get("answered_per_s"), b.get("answered_per_s"))
-            row[f"arrival_to_answer_p50_hub_over_{key}"] = _ratio(h["arrival_to_answer_ms"]["p50"],
-                                                                  b["arrival_to_answer_ms"]["p50"])
-            row[f"arrival_to_answer_p99_hub_over_{key}"] = _ratio(h["arrival_to_answer_ms"]["p99"],
-                                                                  b["arrival_to_answer_ms"]["p99"])
-            server = sum(v for k, v in b["cpu"].items() if k.startswith("asterisk"))
-            row[f"asterisk_cpu_hub_over_{key}"] = _ratio(h["cpu"].get("asterisk_pct_of_1_core"), server)
+            row[f"server_cpu_per_call_hub_over_{key}"] = _ratio(cpu_ms_per_call(h)["server"],
+                                                                cpu_ms_per_call(b)["server"])
+            row[f"asterisk_cpu_per_call_hub_over_{key}"] = _ratio(cpu_ms_per_call(h).get("asterisk"),
+                                                                  cpu_ms_per_call(b).get("asterisk"))
+            if key == "ivr-dial":
+                for q in ("p50", "p99"):
+                    hv, bv = h["arrival_to_answer_ms"][q], b["arrival_to_answer_ms"][q]
+                    row[f"arrival_to_answer_{q}_hub_over_ivr-dial"] = _ratio(hv, bv)
+                    row[f"arrival_to_answer_{q}_hub_minus_ivr-dial_ms"] = _r(hv - bv) if hv and bv else None
         rows.append(row)
     return rows
+
+
+def print_summary(result: dict[str, Any]) -> None:
+    levels = result.get("baseline", {}).get("levels", []) + result.get("hub", {}).get("levels", [])
+    if levels:
+        print("\nsystem   | offered/s | answered/s | sipp ok/failed | arrival->answer p50/p99 ms | offered->offer "
+              "frame | ring->offer frame | queued->offered | CPU ms/call server (hub/ast/db) | other %")
+    for r in levels:
+        per = cpu_ms_per_call(r)
+        lat = r["arrival_to_answer_ms"]
+        hub = r["system"] == "hub"
+
+        def pair(key: str, r: dict[str, Any] = r, hub: bool = hub) -> str:
+            v = r.get(key) or {}
+            return f"{_f(v.get('p50'))} / {_f(v.get('p99'))}" if hub else ""
+
+        detail = f"{per['server']} ({per.get('hub')}/{per.get('asterisk')}/{per.get('secantus')})" if hub else \
+            f"{per['server']}"
+        print(f"{r['system']:<8} | {r['offered_per_s']:>9} | {_f(r.get('answered_per_s')):>10} | "
+              f"{r['sipp']['successful']}/{r['sipp']['failed']} of {r['calls']} | "
+              f"{_f(lat['p50'])} / {_f(lat['p99'])} | "
+              f"{pair('offered_to_frame_ms')} | {pair('ring_to_frame_ms')} | {pair('queued_to_offered_ms')} | "
+              f"{detail} | {r['cpu'].get('other_processes_pct_of_1_core')}")
+    held = result.get("held")
+    if held:
+        c = held["hold_cpu"]
+        print(f"held: {held['held_queued']} waiting calls ({held['stop_reason']}); while holding, "
+              "% of a core / RSS MB: "
+              f"hub {c.get('hub_pct_of_1_core')} / {c['rss_mb'].get('hub')}, asterisk {c.get('asterisk_pct_of_1_core')}"
+              f" / {c['rss_mb'].get('asterisk')}, secantus {c.get('secantus_pct_of_1_core')} / "
+              f"{c['rss_mb'].get('secantus')}, other {c.get('other_processes_pct_of_1_core')}")
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -906,13 +1025,13 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    rates = [float(r) for r in args.rates.split(",") if r] or ([3.0, 8.0] if args.quick else [2.0, 5.0, 10.0, 15.0])
+    rates = [float(r) for r in args.rates.split(",") if r] or ([4.0, 12.0] if args.quick else [2.0, 5.0, 10.0, 15.0])
     LOGS.mkdir(parents=True, exist_ok=True)
     work = Path(args.work) if args.work else LOGS / f"voice-work-{datetime.now(UTC):%H%M%S}"
     work.mkdir(parents=True, exist_ok=True)
-    opts = Options(rates=rates, seconds=args.seconds or (8.0 if args.quick else 12.0), talk_s=args.talk_s,
-                   bench_agents=args.bench_agents or (25 if args.quick else 40),
-                   held_max=args.held_max or (300 if args.quick else 1000),
+    opts = Options(rates=rates, seconds=args.seconds or (6.0 if args.quick else 12.0), talk_s=args.talk_s,
+                   bench_agents=args.bench_agents or (40 if args.quick else 60),
+                   held_max=args.held_max or (250 if args.quick else 1200),
                    held_rate=args.held_rate or 25.0, quiet_wait_s=args.quiet_wait,
                    work=work)
     started = time.monotonic()
@@ -924,17 +1043,22 @@ async def main_async(args: argparse.Namespace) -> int:
     }
     out = Path(args.out) if args.out else RESULTS / "voice.json"
     try:
-        if not args.hub_only:
+        if not args.hub_only and not args.held_only:
             print("Asterisk alone (echo; Asterisk's own menu + Dial):", flush=True)
             result["baseline"] = await baseline(opts)
             out.write_text(json.dumps(result, indent=2, default=str))
         if not args.baseline_only:
-            print("Hub (menu -> our ACD -> agent's phone):", flush=True)
-            result["hub"] = {"levels": [await hub_level(opts, k, rate) for k, rate in enumerate(rates)]}
-            out.write_text(json.dumps(result, indent=2, default=str))
+            if not args.held_only:
+                print("Hub (menu -> our ACD -> agent's phone):", flush=True)
+                result["hub"] = {"levels": [await hub_level(opts, k, rate) for k, rate in enumerate(rates)]}
+                out.write_text(json.dumps(result, indent=2, default=str))
             if not args.no_held:
                 print("Held calls (nobody available):", flush=True)
                 result["held"] = await held_calls(opts)
+        for part in ("baseline", "hub"):
+            for level in result.get(part, {}).get("levels", []):
+                level["cpu_ms_per_call"] = cpu_ms_per_call(level)
+        print_summary(result)
         if "baseline" in result and "hub" in result:
             result["ratios"] = compare(result["baseline"]["levels"], result["hub"]["levels"])
             for row in result["ratios"]:
@@ -970,6 +1094,7 @@ def main() -> int:
     parser.add_argument("--hub-only", action="store_true")
     parser.add_argument("--baseline-only", action="store_true")
     parser.add_argument("--no-held", action="store_true")
+    parser.add_argument("--held-only", action="store_true")
     parser.add_argument("--out", default="")
     parser.add_argument("--work", default="", help="sipp's and Asterisk's files (default under bench/results/logs)")
     parser.add_argument("--keep-work", action="store_true")
