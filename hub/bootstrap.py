@@ -40,6 +40,7 @@ from console.app import init_app
 from console.calls_api import add_call_routes
 from console.contacts_api import add_contact_routes
 from console.httpserver import HubRunner
+from console.kpi_api import add_kpi_routes
 from console.live import ConsoleLive
 from console.logsafety import PathOnlyAccessLogger, install_malformed_request_filter
 from console.trainer_api import add_trainer_routes
@@ -59,6 +60,7 @@ from hub.conversations.transitions import Transitions
 from hub.domain.events import ConversationChanged
 from hub.errors import InvalidInput
 from hub.inbound import GuardedInbox
+from hub.kpi_reports import KpiReports
 from hub.leases import RedisLeases
 from hub.limits import RedisRateLimiter
 from hub.login_limits import RedisLoginThrottle
@@ -76,6 +78,7 @@ from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
 from hub.storage.errors import STORAGE_ERRORS
 from hub.storage.eventlog import MongoCheckpoints, MongoEventStream
+from hub.storage.kpi_history import MongoKpiRecords
 from hub.storage.kpi_intervals import MongoKpiIntervals
 from hub.storage.mailboxes import MongoMailboxProgress
 from hub.storage.messages import MongoMessageStore
@@ -198,6 +201,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         add_call_routes(app)
         add_account_routes(app, bus)
         add_trainer_routes(app, desk)
+        add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
         for entry in channels:  # webhooks and sockets, then the receivers (watchers, polling)
             if entry.routes is not None:
                 entry.routes(app, outbox)

@@ -8,11 +8,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.client_address import parse_networks
+from hub.kpi_intervals import WAIT_EDGES_S
 
 DEV_SECRET = "dev-only-change-me"
 MIN_SECRET_CHARS = 32
@@ -170,6 +172,48 @@ class ConsumersSettings(BaseModel):
     enabled: bool = Field(True, description="Run the durable projections (kpi_intervals) in this hub.")
     poll_s: float = Field(1.0, gt=0, description="How often a consumer looks for new events it was not woken for.")
     batch: int = Field(200, ge=1, description="Events a consumer reads and applies at once.")
+
+
+class ServiceLevelGoal(BaseModel):
+    """A service-level goal: answered within ``seconds`` for ``target`` of the calls and chats."""
+
+    seconds: int = Field(20, description="The answer-time threshold; one of the projection's wait edges "
+                         "(5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300).")
+    target: float = Field(0.8, gt=0, le=1, description="The share to reach (0.8 = 80 %).")
+
+    @field_validator("seconds")
+    @classmethod
+    def _on_an_edge(cls, value: int) -> int:
+        if value not in WAIT_EDGES_S:
+            raise ValueError(f"must be one of {', '.join(map(str, WAIT_EDGES_S))} (the kpi_intervals wait edges)")
+        return value
+
+
+class KpiSettings(BaseModel):
+    """Supervisors' figures (docs/kpis.md): the centre's time zone and the service-level goals."""
+
+    time_zone: str = Field("Asia/Shanghai", description="The centre's IANA time zone: local days and weeks of "
+                           "the history and of /api/kpi/today (intervals are stored in UTC).")
+    service_level_s: int = Field(20, description="Default answer-time threshold of the service level (s); one "
+                                 "of 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300.")
+    service_level_target: float = Field(0.8, gt=0, le=1, description="Default service-level target (0.8 = 80 %).")
+    queue_service_levels: dict[str, ServiceLevelGoal] = Field(
+        default_factory=dict, description='Per queue goals (JSON), e.g. {"outages": {"seconds": 10, '
+                                          '"target": 0.9}}; other queues use the defaults.')
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name like Asia/Shanghai)") from None
+        return value
+
+    @field_validator("service_level_s")
+    @classmethod
+    def _default_on_an_edge(cls, value: int) -> int:
+        return ServiceLevelGoal._on_an_edge(value)
 
 
 class TelegramSettings(BaseModel):
@@ -332,6 +376,7 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     outbox: OutboxSettings = OutboxSettings()
     consumers: ConsumersSettings = ConsumersSettings()
+    kpi: KpiSettings = KpiSettings()
     training: TrainingSettings = TrainingSettings()
     telegram: TelegramSettings = TelegramSettings()
     sms: SmsSettings = SmsSettings()

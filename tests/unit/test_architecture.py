@@ -29,6 +29,7 @@ PURE_CORE = [
     "hub/ratelimit.py",
     "hub/kpi.py",
     "hub/kpi_intervals.py",
+    "hub/kpi_figures.py",
     "hub/staffing.py",
     "hub/forecast.py",
     "bot/handover.py",
