@@ -17,13 +17,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 
 from hub.bootstrap import RunningHub
 from hub.kpi_figures import local_midnight
 from hub.storage.database import Db
 from hub.storage.eventlog import MongoCheckpoints, MongoEventSequence, MongoEventStream
-from tests.clients import AgentClient
+from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -326,3 +327,44 @@ async def test_today_is_the_local_day_so_far_from_local_midnight(hub: RunningHub
 
 def test_the_script_is_the_days_it_claims() -> None:
     assert DAY.astimezone(UTC).date() == date(2026, 3, 9) and NEXT_DAY.astimezone(UTC).date() == date(2026, 3, 10)
+
+
+async def test_a_chat_through_the_real_core_is_counted_as_its_events_say(hub: RunningHub, db: Db) -> None:
+    """Web chat end to end (widget, offer, accept, wrap-up, resolve): the figures are the times of
+    its stored events, worked out here, in /api/kpi/today, the history and the drill-down."""
+    alice = await AgentClient.online(hub.base_url, "alice")
+    sara = await AgentClient(hub.base_url).login("sara")
+    try:
+        async with aiohttp.ClientSession() as http:
+            widget = WidgetClient(hub.base_url, http)
+            await widget.connect(name="Ann Lee")
+            await widget.say("my meter shows zero")
+            conversation_id = await alice.take_offer()
+            await alice.call("POST", f"/api/conversations/{conversation_id}/wrap_up",
+                             {"code": "resolved_first_contact"})
+            await alice.call("POST", f"/api/conversations/{conversation_id}/resolve")
+            await widget.close()
+        await eventually(lambda: projected(db), timeout=20)
+        at = {e["type"]: e["at"] for e in await hub.context.conversations.events_of(conversation_id)}
+        wait_s = (at["assigned"] - at["queued"]).total_seconds()
+        handle_s = (at["resolved"] - at["assigned"]).total_seconds()
+        after_s = (at["resolved"] - at["wrapped_up"]).total_seconds()
+        day = at["assigned"].astimezone(SHANGHAI).date().isoformat()
+
+        query = {"from": day, "to": day, "group": "agent"}
+        (row,) = await history(sara, **query)
+        assert row["agent"] == alice.agent["id"]
+        close(row, {"answered": 1, "asa_s": wait_s, "handled": 1, "aht_s": handle_s, "after_work_s": after_s})
+        (total,) = await history(sara, **{"from": day, "to": day})
+        close(total, {"offered": 1, "answered": 1, "abandoned": 0, "answered_in_sl": int(wait_s <= 20),
+                      "service_level": float(wait_s <= 20), "longest_wait_s": wait_s})
+        (line,) = await drill(sara, "answered", day, day, agent=alice.agent["id"])
+        assert (line["conversation_id"], line["contact_name"], line["state"]) == (conversation_id, "Ann Lee",
+                                                                                   "resolved")
+        today = await sara.call("GET", "/api/kpi/today")
+        if today["day"] == day:  # not across local midnight
+            assert today["total"]["answered"] == 1 and today["total"]["asa_s"] == pytest.approx(wait_s)
+            assert [c["channel"] for c in today["channels"]] == ["webchat"]
+    finally:
+        await alice.close()
+        await sara.close()
