@@ -5,13 +5,15 @@ a running hub: its durable projection, ``/api/kpi/history`` (JSON and CSV), the 
 The day's events are written into the real event table through the real numbering
 (``MongoEventSequence``), as the conversation core writes them; the hub's own durable consumer
 projects them into ``kpi_intervals``. The centre is in Asia/Shanghai (UTC+8, the default): the
-day 2026-03-10 starts at 2026-03-09 16:00 UTC, so its morning is on the UTC day before.
+day 2026-03-10 starts at 2026-03-09 16:00 UTC, so its morning is on the UTC day before. A hub
+set to Europe/Berlin shows the autumn DST day with 25 hours through the API.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,13 +21,16 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
-from hub.bootstrap import RunningHub
+from hub.admin import load_demo
+from hub.bootstrap import RunningHub, running_hub
+from hub.config import KpiSettings
 from hub.kpi_figures import local_midnight
 from hub.storage.database import Db
 from hub.storage.eventlog import MongoCheckpoints, MongoEventSequence, MongoEventStream
 from tests.clients import AgentClient, WidgetClient
-from tests.conftest import eventually
+from tests.conftest import eventually, make_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2026, 3, 10, 7, 0, tzinfo=SHANGHAI)  # 2026-03-09 23:00 UTC
@@ -368,3 +373,46 @@ async def test_a_chat_through_the_real_core_is_counted_as_its_events_say(hub: Ru
     finally:
         await alice.close()
         await sara.close()
+
+
+@pytest.fixture
+async def berlin_hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str) -> AsyncIterator[RunningHub]:
+    settings = make_settings(db_name).model_copy(update={"kpi": KpiSettings(time_zone="Europe/Berlin")})
+    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
+        await load_demo(running.context.directory)
+        yield running
+
+
+def abandoned_call(cid: str, at: datetime) -> Script:
+    return Script(cid, "voice", "Ada", at).step("created", "new", 0).step("queued", "queued", 0, queue="general") \
+        .step("abandoned", "abandoned", 30, wait_s="30", short="no")
+
+
+async def test_the_autumn_dst_day_has_25_hours_and_its_repeated_hour_twice(berlin_hub: RunningHub, db: Db) -> None:
+    utc = UTC
+    await write(db, [
+        abandoned_call("early", datetime(2026, 10, 24, 22, 30, tzinfo=utc)),  # 00:30 CEST on the 25th
+        abandoned_call("first-2am", datetime(2026, 10, 25, 0, 10, tzinfo=utc)),  # 02:10 CEST
+        abandoned_call("second-2am", datetime(2026, 10, 25, 1, 10, tzinfo=utc)),  # 02:10 CET, an hour later
+        abandoned_call("late", datetime(2026, 10, 25, 22, 50, tzinfo=utc)),  # 23:50 CET on the 25th
+        abandoned_call("next", datetime(2026, 10, 25, 23, 10, tzinfo=utc)),  # 00:10 CET on the 26th
+    ])
+    await eventually(lambda: projected(db), timeout=20)
+    sara = await AgentClient(berlin_hub.base_url).login("sara")
+    try:
+        data = await sara.call("GET", "/api/kpi/history?from=2026-10-25&to=2026-10-26&by=day")
+        assert data["time_zone"] == "Europe/Berlin"
+        days = data["rows"]
+        assert [(r["period"], r["abandoned"]) for r in days] == [("2026-10-25", 4), ("2026-10-26", 1)]
+        assert (days[0]["start"], days[0]["end"]) == ("2026-10-24T22:00:00.000Z", "2026-10-25T23:00:00.000Z")
+        quarters = await history_in(sara, "2026-10-25", "interval")
+        assert [r["period"] for r in quarters] == ["2026-10-25T00:30+02:00", "2026-10-25T02:00+02:00",
+                                                   "2026-10-25T02:00+01:00", "2026-10-25T23:45+01:00"]
+        assert [r["period"] for r in await history_in(sara, "2026-03-29", "day")] == []
+    finally:
+        await sara.close()
+
+
+async def history_in(client: AgentClient, day: str, by: str) -> list[dict[str, Any]]:
+    data = await client.call("GET", f"/api/kpi/history?from={day}&to={day}&by={by}")
+    return data["rows"]  # type: ignore[no-any-return]
