@@ -7,6 +7,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from console.auth import authenticate
+from hub.domain.visibility import SEES_EVERYTHING
+
 STATIC = Path(__file__).parent / "static"
 CONSOLE_PAGES = {"/console/login": "login.html", "/console/": "index.html", "/console/supervisor": "supervisor.html"}
 
@@ -36,6 +39,22 @@ def page(path: Path) -> Handler:
     return handler
 
 
+def supervisors_page(path: Path) -> Handler:
+    """A page for supervisors and admins only, checked here as well as by its script: without a
+    session the browser goes to the login page, any other role gets 403 (the wallboard hangs
+    unattended on a wall, so it must not show even its empty frame to the wrong login)."""
+    async def handler(request: web.Request) -> web.StreamResponse:
+        try:
+            agent, _ = await authenticate(request)
+        except web.HTTPUnauthorized:
+            raise web.HTTPFound("/console/login") from None
+        if agent.role not in SEES_EVERYTHING:
+            raise web.HTTPForbidden(text="The wallboard is for supervisors and admins.\n")
+        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+    return handler
+
+
 async def redirect_to_console(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/console/")
 
@@ -53,6 +72,8 @@ def add_page_routes(app: web.Application) -> None:
     app.router.add_get("/console", redirect_to_console)
     for path, name in CONSOLE_PAGES.items():
         app.router.add_get(path, page(STATIC / "console" / name))
+    app.router.add_get("/console/wallboard", supervisors_page(STATIC / "console" / "wallboard.html"))
     app.router.add_static("/console/static/", STATIC / "console", append_version=False)
+    app.router.add_static("/console/vendor/", STATIC / "vendor", append_version=False)
     app.router.add_get("/webchat/demo", page(STATIC / "webchat" / "demo.html"))
     app.router.add_get(r"/webchat/{name:[a-z]+\.(?:js|css)}", widget_asset)
