@@ -59,7 +59,7 @@ async def get_history(request: web.Request) -> web.StreamResponse:
     as_csv = _choice(request, "format", ("json", "csv"), "json") == "csv"
     reports = request.app[REPORTS]
     try:
-        found = await reports.history(first, last, by, group)
+        found = await reports.history(first, last, by, group, request.app[HUB].clock.now())
     except ValueError as err:
         raise api_error(400, "invalid_input", str(err)) from None
     table = [row_json(reports, row, group) for row in found]

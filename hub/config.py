@@ -197,6 +197,8 @@ class KpiSettings(BaseModel):
     service_level_s: int = Field(20, description="Default answer-time threshold of the service level (s); one "
                                  "of 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300.")
     service_level_target: float = Field(0.8, gt=0, le=1, description="Default service-level target (0.8 = 80 %).")
+    fcr_days: int = Field(7, ge=1, le=90, description="First-contact resolution: a resolved conversation whose "
+                          "contact opens no new one in the same queue within this many days (decided after them).")
     queue_service_levels: dict[str, ServiceLevelGoal] = Field(
         default_factory=dict, description='Per queue goals (JSON), e.g. {"outages": {"seconds": 10, '
                                           '"target": 0.9}}; other queues use the defaults.')

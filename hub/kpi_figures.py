@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from hub.kpi_intervals import INTERVAL_MINUTES, WAIT_EDGES_S, Bucket, Counts, add
+from hub.kpi_intervals import INTERVAL_MINUTES, WAIT_EDGES_S, Bucket, Counts, add, interval_of
 
 By = Literal["interval", "day", "week"]
 Group = Literal["none", "queue", "channel", "agent"]
@@ -71,13 +71,16 @@ class Figures:
     resolved_by_bot: int
     bot_containment: float | None
     outbound: int
+    fcr: float | None  # first-contact resolution: first_contact / decided
+    fcr_decided: int
+    fcr_pending: int  # handled, but the repeat window has not passed yet
 
     def to_json(self) -> dict[str, int | float | None]:
         return {name: getattr(self, name) for name in FIGURE_NAMES}
 
 
 FIGURE_NAMES = tuple(Figures.__dataclass_fields__)
-RATIOS = frozenset({"service_level", "answer_rate", "abandon_rate", "transfer_rate", "bot_containment"})
+RATIOS = frozenset({"service_level", "answer_rate", "abandon_rate", "transfer_rate", "bot_containment", "fcr"})
 SECONDS = frozenset({"asa_s", "longest_wait_s", "aht_s", "after_work_s"})
 
 
@@ -116,7 +119,61 @@ def figures(c: Mapping[str, int], *, per_agent: bool = False) -> Figures:
         transferred_out=c.get("transferred_out", 0), transfer_rate=ratio(c.get("transferred_out", 0), answered),
         with_bot=c.get("with_bot", 0), resolved_by_bot=c.get("resolved_by_bot", 0),
         bot_containment=ratio(c.get("resolved_by_bot", 0), c.get("with_bot", 0)), outbound=c.get("outbound", 0),
+        fcr=ratio(c.get("fcr_first", 0), c.get("fcr_decided", 0)), fcr_decided=c.get("fcr_decided", 0),
+        fcr_pending=c.get("fcr_pending", 0),
     )
+
+
+# -- first-contact resolution --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resolution:
+    """A conversation an agent resolved (handled): where, by whom, when, and whose it was."""
+
+    conversation_id: str
+    contact_id: str
+    queue: str
+    channel: str
+    agent: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Opened:
+    """A conversation a contact opened, and the queue it is in (its topic); "" before any queue."""
+
+    conversation_id: str
+    contact_id: str
+    queue: str
+    created_at: datetime
+
+
+def first_contact(resolution: Resolution, opened: Iterable[Opened], window: timedelta, now: datetime) -> bool | None:
+    """Resolved at first contact: no new conversation of the same contact in the same queue within
+    ``window`` after the resolution. ``None`` until the window has passed (then it is decided)."""
+    if now < resolution.at + window:
+        return None
+    return not any(o.contact_id == resolution.contact_id and o.conversation_id != resolution.conversation_id
+                   and o.queue == resolution.queue and resolution.at < o.created_at <= resolution.at + window
+                   for o in opened)
+
+
+def fcr_buckets(resolutions: Iterable[Resolution], opened: Iterable[Opened], window: timedelta,
+                now: datetime) -> list[tuple[Bucket, Counts]]:
+    """Counters to add to the buckets (the queue's and the agent's, where the resolution was counted):
+    ``fcr_decided`` and ``fcr_first``, or ``fcr_pending``."""
+    by_contact: dict[str, list[Opened]] = defaultdict(list)
+    for o in opened:
+        by_contact[o.contact_id].append(o)
+    out: list[tuple[Bucket, Counts]] = []
+    for r in resolutions:
+        verdict = first_contact(r, by_contact.get(r.contact_id, ()), window, now)
+        counts = {"fcr_pending": 1} if verdict is None else {"fcr_decided": 1, "fcr_first": int(verdict)}
+        interval = interval_of(r.at)
+        out.append((Bucket(interval, r.queue, r.channel), counts))
+        if r.agent:
+            out.append((Bucket(interval, r.queue, r.channel, r.agent), counts))
+    return out
 
 
 # -- local time --------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from hub.domain.stream import StoredEvent
+from hub.kpi_figures import Opened
 from hub.kpi_intervals import Bucket, Counts
 
 
@@ -19,6 +20,7 @@ class ConversationLine:
     """A conversation as a drill-down lists it (its contact's display name, not the address)."""
 
     id: str
+    contact_id: str
     channel: str
     state: str
     contact_name: str
@@ -38,6 +40,9 @@ class KpiRecords(Protocol):
 
     async def histories(self, conversation_ids: Iterable[str]) -> dict[str, list[StoredEvent]]:
         """Every event of these conversations, by version."""
+
+    async def opened_by(self, contact_ids: Iterable[str], start: datetime, end: datetime) -> list[Opened]:
+        """The conversations of these contacts created with ``start < created_at <= end``."""
 
     async def lines(self, conversation_ids: Iterable[str]) -> dict[str, ConversationLine]:
         """The conversations' current lines (missing ids left out)."""

@@ -14,12 +14,25 @@ from zoneinfo import ZoneInfo
 
 from hub.config import KpiSettings
 from hub.domain.stream import StoredEvent
-from hub.kpi_figures import By, Group, Period, Row, ServiceLevelRule, ServiceLevels, local_midnight, periods, rows
-from hub.kpi_intervals import Bucket, contributions
+from hub.kpi_figures import (
+    By,
+    Group,
+    Period,
+    Resolution,
+    Row,
+    ServiceLevelRule,
+    ServiceLevels,
+    fcr_buckets,
+    local_midnight,
+    periods,
+    rows,
+)
+from hub.kpi_intervals import Bucket, Counts, contributions
 from hub.kpi_ports import ConversationLine, KpiRecords
 
 MAX_DAYS = 366
 DRILL_LIMIT = 1000
+FCR_LIMIT = 100_000  # resolutions read for first-contact resolution per request; more: not computed
 # A figure that can be drilled into: the counter that counts it, and the event types that can add to it.
 DRILLS: Mapping[str, tuple[str, frozenset[str]]] = {
     "offered": ("offered", frozenset({"queued", "handed_over", "transferred"})),
@@ -77,10 +90,12 @@ class Today:
 class KpiReports:
     """Read-only; every method is one or a few reads of the port. Times are passed in."""
 
-    def __init__(self, records: KpiRecords, *, zone: ZoneInfo, levels: ServiceLevels) -> None:
+    def __init__(self, records: KpiRecords, *, zone: ZoneInfo, levels: ServiceLevels,
+                 fcr_window: timedelta = timedelta(days=7)) -> None:
         self._records = records
         self.zone = zone
         self.levels = levels
+        self.fcr_window = fcr_window
 
     @classmethod
     def configured(cls, records: KpiRecords, settings: KpiSettings) -> KpiReports:
@@ -88,7 +103,8 @@ class KpiReports:
         queues = {q: ServiceLevelRule(seconds=g.seconds, target=g.target)
                   for q, g in settings.queue_service_levels.items()}
         default = ServiceLevelRule(seconds=settings.service_level_s, target=settings.service_level_target)
-        return cls(records, zone=ZoneInfo(settings.time_zone), levels=ServiceLevels(default=default, queues=queues))
+        return cls(records, zone=ZoneInfo(settings.time_zone), levels=ServiceLevels(default=default, queues=queues),
+                   fcr_window=timedelta(days=settings.fcr_days))
 
     def rule(self, queue: str | None = None) -> ServiceLevelRule:
         return self.levels.of(queue) if queue else self.levels.default
@@ -101,10 +117,25 @@ class KpiReports:
     def bounds(self, first: date, last: date) -> tuple[datetime, datetime]:
         return local_midnight(first, self.zone), local_midnight(last + timedelta(days=1), self.zone)
 
-    async def history(self, first: date, last: date, by: By, group: Group) -> list[Row]:
+    async def history(self, first: date, last: date, by: By, group: Group, now: datetime) -> list[Row]:
+        """Rows of figures; first-contact resolution is decided as of ``now``."""
         spans = self.spans(first, last, by)
-        buckets = await self._records.intervals(*self.bounds(first, last))
-        return rows(buckets, spans, group, self.levels)
+        start, end = self.bounds(first, last)
+        buckets = await self._records.intervals(start, end)
+        return rows([*buckets, *await self.fcr(start, end, now)], spans, group, self.levels)
+
+    async def fcr(self, start: datetime, end: datetime, now: datetime) -> list[tuple[Bucket, Counts]]:
+        """First-contact resolution counters of the conversations agents resolved in ``[start, end)``."""
+        events = await self._records.events(start, end, {"resolved"}, channel=None, limit=FCR_LIMIT)
+        if len(events) >= FCR_LIMIT:
+            return []  # too many to read at once: left out (docs/kpis.md)
+        handled = [e for e in events if e.from_state in ("assigned", "wrap_up")]
+        lines = await self._records.lines({e.conversation_id for e in handled})
+        resolutions = [Resolution(conversation_id=e.conversation_id, contact_id=lines[e.conversation_id].contact_id,
+                                  queue=e.queue or "", channel=e.channel, agent=e.agent_id or "", at=e.at)
+                       for e in handled if e.conversation_id in lines]
+        opened = await self._records.opened_by({r.contact_id for r in resolutions}, start, end + self.fcr_window)
+        return fcr_buckets(resolutions, opened, self.fcr_window, now)
 
     async def today(self, now: datetime) -> Today:
         """The local day of ``now`` so far: in total, per queue and per channel."""

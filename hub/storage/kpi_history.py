@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hub.domain.stream import StoredEvent, event_from_doc
+from hub.kpi_figures import Opened
 from hub.kpi_intervals import Bucket, Counts
 from hub.kpi_ports import ConversationLine
 from hub.storage.database import Db
@@ -38,10 +39,17 @@ class MongoKpiRecords:
     async def histories(self, conversation_ids: Iterable[str]) -> dict[str, list[StoredEvent]]:
         return await self._stream.histories(conversation_ids)
 
+    async def opened_by(self, contact_ids: Iterable[str], start: datetime, end: datetime) -> list[Opened]:
+        query = {"contact_id": {"$in": sorted(set(contact_ids))}, "created_at": {"$gt": start, "$lte": end}}
+        cursor = self._conversations.find(query, {"contact_id": 1, "queue": 1, "created_at": 1})
+        return [Opened(conversation_id=doc["_id"], contact_id=str(doc["contact_id"]), queue=str(doc.get("queue") or ""),
+                       created_at=doc["created_at"]) async for doc in cursor]
+
     async def lines(self, conversation_ids: Iterable[str]) -> dict[str, ConversationLine]:
-        fields = {"channel": 1, "state": 1, "contact_name": 1, "created_at": 1}
+        fields = {"contact_id": 1, "channel": 1, "state": 1, "contact_name": 1, "created_at": 1}
         cursor = self._conversations.find({"_id": {"$in": sorted(set(conversation_ids))}}, fields)
-        return {doc["_id"]: ConversationLine(id=doc["_id"], channel=str(doc.get("channel", "")),
+        return {doc["_id"]: ConversationLine(id=doc["_id"], contact_id=str(doc.get("contact_id") or ""),
+                                             channel=str(doc.get("channel", "")),
                                              state=str(doc.get("state", "")),
                                              contact_name=str(doc.get("contact_name") or ""),
                                              created_at=doc.get("created_at")) async for doc in cursor}

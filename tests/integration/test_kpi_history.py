@@ -50,6 +50,7 @@ class Script:
     state: str | None = None
     queue: str | None = None
     agent: str | None = None
+    contact_id: str = ""
 
     def step(self, kind: str, target: str, after_s: float, *, queue: Any = KEEP, agent: Any = KEEP,
              **detail: str) -> Script:
@@ -65,7 +66,7 @@ class Script:
         return self
 
     def document(self) -> dict[str, Any]:
-        return {"_id": self.cid, "contact_id": f"contact-{self.cid}", "contact_name": self.contact,
+        return {"_id": self.cid, "contact_id": self.contact_id or f"contact-{self.cid}", "contact_name": self.contact,
                 "channel": self.channel, "state": self.state, "version": len(self.events) - 1, "queue": self.queue,
                 "priority": 0, "skills": [], "agent_id": self.agent, "created_at": self.start,
                 "updated_at": self.events[-1]["at"], "language": "en", "preview": "", "unread": 0}
@@ -114,6 +115,23 @@ def the_day() -> list[Script]:
     ]
 
 
+def answered(cid: str, channel: str, of: str, at: datetime, queue: str = "general") -> Script:
+    """A later conversation of ``of``'s contact, answered and resolved (a repeat contact or not)."""
+    return Script(cid, channel, "Repeat", at, contact_id=f"contact-{of}").step("created", "new", 0) \
+        .step("queued", "queued", 0, queue=queue).step("offered", "offered", 2, agent="alice") \
+        .step("assigned", "assigned", 5).step("resolved", "resolved", 65)
+
+
+def the_repeats() -> list[Script]:
+    """First-contact resolution (7 days, the same queue): W1's contact comes back to general two days
+    later (not resolved at first contact), S1's comes back but to billing (another topic: S1 was
+    resolved in general), V1's after 8 days (outside the window), V4's the next day to general."""
+    return [answered("R1", "webchat", "W1", DAY + timedelta(days=2)),
+            answered("R2", "sms", "S1", DAY + timedelta(days=3), queue="billing"),
+            answered("R3", "voice", "V1", DAY + timedelta(days=8)),
+            answered("R4", "voice", "V4", NEXT_DAY + timedelta(days=1))]
+
+
 # By hand. Day 2026-03-10, all queues (the queue buckets; agents' buckets are apart):
 #   offered   W1, W2, S1 (handed over to billing), S1 (transferred into general), V1, V2, V3 = 7
 #   answered  W1 12 s, S1 45 s (billing), S1 15 s (general), V1 10 s = 4; within 20 s: 3
@@ -123,47 +141,51 @@ def the_day() -> list[Script]:
 #   handled W1 360 s, S1 300 s (its last assignment to resolved), V1 240 s (150 talk incl. 30 hold
 #   + 60 after-work): AHT 900 / 3 = 300 s; after-work (60 + 0 + 60) / 3 = 40 s
 #   transfers out 1 of 4 answered = 0.25; with the bot S1, S2, resolved by it S2: containment 0.5
+#   first-contact resolution: of W1, S1, V1 (all decided: their 7 days have passed) W1 came back: 2/3
 DAY_TOTAL = {
     "offered": 7, "answered": 4, "abandoned": 3, "abandoned_short": 1, "answered_in_sl": 3, "service_level": 0.5,
     "answer_rate": 4 / 6, "abandon_rate": 2 / 6, "asa_s": 20.5, "longest_wait_s": 45.0, "handled": 3,
     "aht_s": 300.0, "after_work_s": 40.0, "transferred_out": 1, "transfer_rate": 0.25, "with_bot": 2,
-    "resolved_by_bot": 1, "bot_containment": 0.5, "outbound": 0,
+    "resolved_by_bot": 1, "bot_containment": 0.5, "outbound": 0, "fcr": 2 / 3, "fcr_decided": 3, "fcr_pending": 0,
 }
 # 2026-03-11: V4 alone: answered in 8 s, handled 90 s of which 30 s after-work.
 NEXT_TOTAL = {
     "offered": 1, "answered": 1, "abandoned": 0, "abandoned_short": 0, "answered_in_sl": 1, "service_level": 1.0,
     "answer_rate": 1.0, "abandon_rate": 0.0, "asa_s": 8.0, "longest_wait_s": 8.0, "handled": 1, "aht_s": 90.0,
     "after_work_s": 30.0, "transferred_out": 0, "transfer_rate": 0.0, "with_bot": 0, "resolved_by_bot": 0,
-    "bot_containment": None, "outbound": 0,
+    "bot_containment": None, "outbound": 0, "fcr": 0.0, "fcr_decided": 1,  # V4's contact came back
 }
 # The ISO week (cut to the two days): the sums, then the same formulas.
 WEEK_TOTAL = {**DAY_TOTAL, "offered": 8, "answered": 5, "answered_in_sl": 4, "service_level": 4 / 7,
               "answer_rate": 5 / 7, "abandon_rate": 2 / 7, "asa_s": 90 / 5, "handled": 4, "aht_s": 990 / 4,
-              "after_work_s": 150 / 4, "transfer_rate": 1 / 5}
+              "after_work_s": 150 / 4, "transfer_rate": 1 / 5, "fcr": 2 / 4, "fcr_decided": 4}
 BY_QUEUE = {  # day 2026-03-10
     "general": {"offered": 6, "answered": 3, "abandoned": 3, "abandoned_short": 1, "answered_in_sl": 3,
                 "service_level": 3 / 5, "asa_s": 37 / 3, "longest_wait_s": 40.0, "handled": 3, "aht_s": 300.0,
-                "transferred_out": 0},
+                "transferred_out": 0, "fcr": 2 / 3},
     "billing": {"offered": 1, "answered": 1, "abandoned": 0, "answered_in_sl": 0, "service_level": 0.0,
                 "asa_s": 45.0, "longest_wait_s": 45.0, "handled": 0, "aht_s": None, "transferred_out": 1,
-                "transfer_rate": 1.0},
+                "transfer_rate": 1.0, "fcr": None},
     "": {"offered": 0, "answered": 0, "service_level": None, "with_bot": 2, "resolved_by_bot": 1,
          "bot_containment": 0.5},
 }
 BY_CHANNEL = {
     "webchat": {"offered": 2, "answered": 1, "abandoned": 1, "abandoned_short": 0, "service_level": 0.5,
-                "asa_s": 12.0, "longest_wait_s": 30.0, "handled": 1, "aht_s": 360.0, "after_work_s": 60.0},
+                "asa_s": 12.0, "longest_wait_s": 30.0, "handled": 1, "aht_s": 360.0, "after_work_s": 60.0,
+                "fcr": 0.0},
     "sms": {"offered": 2, "answered": 2, "abandoned": 0, "service_level": 0.5, "asa_s": 30.0, "longest_wait_s": 45.0,
-            "handled": 1, "aht_s": 300.0, "after_work_s": 0.0, "transfer_rate": 0.5, "bot_containment": 0.5},
+            "handled": 1, "aht_s": 300.0, "after_work_s": 0.0, "transfer_rate": 0.5, "bot_containment": 0.5,
+            "fcr": 1.0},
     "voice": {"offered": 3, "answered": 1, "abandoned": 2, "abandoned_short": 1, "service_level": 0.5,
               "answer_rate": 0.5, "asa_s": 10.0, "longest_wait_s": 40.0, "handled": 1, "aht_s": 240.0,
-              "after_work_s": 60.0},
+              "after_work_s": 60.0, "fcr": 1.0},
 }
 BY_AGENT = {
     "alice": {"answered": 3, "asa_s": 67 / 3, "handled": 2, "aht_s": 300.0, "after_work_s": 60.0,
               "transferred_out": 1, "transfer_rate": 1 / 3, "offered": 0, "service_level": None,
-              "longest_wait_s": None},
-    "bob": {"answered": 1, "asa_s": 15.0, "handled": 1, "aht_s": 300.0, "after_work_s": 0.0, "transferred_out": 0},
+              "longest_wait_s": None, "fcr": 1 / 2},
+    "bob": {"answered": 1, "asa_s": 15.0, "handled": 1, "aht_s": 300.0, "after_work_s": 0.0, "transferred_out": 0,
+            "fcr": 1.0},
 }
 
 
@@ -186,7 +208,7 @@ def close(row: dict[str, Any], expected: dict[str, Any]) -> None:
 
 @pytest.fixture
 async def day(hub: RunningHub, db: Db) -> RunningHub:
-    await write(db, the_day())
+    await write(db, the_day() + the_repeats())
     await eventually(lambda: projected(db), timeout=20)
     return hub
 
@@ -359,7 +381,8 @@ async def test_a_chat_through_the_real_core_is_counted_as_its_events_say(hub: Ru
         query = {"from": day, "to": day, "group": "agent"}
         (row,) = await history(sara, **query)
         assert row["agent"] == alice.agent["id"]
-        close(row, {"answered": 1, "asa_s": wait_s, "handled": 1, "aht_s": handle_s, "after_work_s": after_s})
+        close(row, {"answered": 1, "asa_s": wait_s, "handled": 1, "aht_s": handle_s, "after_work_s": after_s,
+                    "fcr": None, "fcr_decided": 0, "fcr_pending": 1})  # its 7 days have not passed
         (total,) = await history(sara, **{"from": day, "to": day})
         close(total, {"offered": 1, "answered": 1, "abandoned": 0, "answered_in_sl": int(wait_s <= 20),
                       "service_level": float(wait_s <= 20), "longest_wait_s": wait_s})

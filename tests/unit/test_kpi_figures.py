@@ -14,9 +14,13 @@ from hypothesis import strategies as st
 from console.kpi_api import csv_cell
 from hub.kpi_figures import (
     RATIOS,
+    Opened,
+    Resolution,
     ServiceLevelRule,
     ServiceLevels,
+    fcr_buckets,
     figures,
+    first_contact,
     local_midnight,
     periods,
     rows,
@@ -156,3 +160,27 @@ def test_local_days_tile_the_utc_quarter_hours(day: date, zone_name: str) -> Non
 
 def test_every_default_edge_is_a_projection_edge() -> None:
     assert ServiceLevelRule().seconds in WAIT_EDGES_S
+
+
+def test_first_contact_resolution_is_decided_when_the_window_has_passed() -> None:
+    at = datetime(2026, 3, 10, 8, tzinfo=UTC)
+    week = timedelta(days=7)
+    resolved = Resolution(conversation_id="c1", contact_id="k", queue="general", channel="sms", agent="alice", at=at)
+
+    def came_back(after: timedelta, queue: str = "general", contact: str = "k", cid: str = "c2") -> Opened:
+        return Opened(conversation_id=cid, contact_id=contact, queue=queue, created_at=at + after)
+
+    later = at + week + timedelta(seconds=1)
+    assert first_contact(resolved, [], week, at + timedelta(days=6)) is None  # not yet decided
+    assert first_contact(resolved, [came_back(timedelta(days=1))], week, at + timedelta(days=6)) is None
+    assert first_contact(resolved, [], week, at + week) is True
+    assert first_contact(resolved, [came_back(week)], week, later) is False  # within 7 days, to the second
+    assert first_contact(resolved, [came_back(week + timedelta(seconds=1))], week, later) is True
+    assert first_contact(resolved, [came_back(timedelta(days=1), queue="billing")], week, later) is True
+    assert first_contact(resolved, [came_back(timedelta(days=1), contact="other")], week, later) is True
+    assert first_contact(resolved, [came_back(-timedelta(hours=1))], week, later) is True  # opened before
+    assert first_contact(resolved, [came_back(timedelta(days=1), cid="c1")], week, later) is True
+    counted = fcr_buckets([resolved], [came_back(timedelta(days=2))], week, later)
+    assert [(b.agent, c) for b, c in counted] == [("", {"fcr_decided": 1, "fcr_first": 0}),
+                                                  ("alice", {"fcr_decided": 1, "fcr_first": 0})]
+    assert figures({"fcr_decided": 4, "fcr_first": 3}).fcr == 0.75 and figures({"fcr_pending": 2}).fcr is None
