@@ -72,11 +72,16 @@ async function decline(summary) {
   }
 }
 
-/** A voice offer rings the agent's phone: show who calls and what they chose beside Accept. */
+/** A voice offer rings the agent's phone: show who calls, what they chose and their history
+ *  with us (earlier conversations on any channel) beside Accept. */
 function ringDetails(summary) {
   if (!summary || summary.channel !== 'voice') return;
-  api.get(convPath(summary.id, 'call'))
-    .then((data) => state.inbox.setCall(summary.id, data.call))
+  const contactId = summary.contact && summary.contact.id;
+  const history = contactId
+    ? api.get(`/api/contacts/${encodeURIComponent(contactId)}`).then((d) => d.contact.conversations || [], () => null)
+    : Promise.resolve(null);
+  Promise.all([api.get(convPath(summary.id, 'call')), history])
+    .then(([data, conversations]) => state.inbox.setCall(summary.id, { ...data.call, history: conversations }))
     .catch(() => { /* the offer is gone meanwhile, or the call: the line shows the offer alone */ });
 }
 

@@ -295,7 +295,10 @@ export class Inbox {
 
     if (r.ringDetails) {
       const call = this.calls.get(s.id);
-      setText(r.ringDetails, call ? `${call.caller || 'Unknown number'} · ${menuText(call, this.queueName)}` : '');
+      setText(r.ringDetails, call
+        ? [call.caller || 'Unknown number', menuText(call, this.queueName), historyText(call.history, s.id)]
+          .filter(Boolean).join(' · ')
+        : '');
     }
     if (r.accept) {
       const busy = this.busy.has(s.id);
@@ -343,4 +346,15 @@ export class Inbox {
       }
     }
   }
+}
+
+/** "first contact" or "3 earlier contacts, last by sms on 2 Dec (resolved)": the caller's history. */
+export function historyText(conversations, currentId) {
+  if (!Array.isArray(conversations)) return '';
+  const earlier = conversations.filter((c) => c && c.id !== currentId);
+  if (!earlier.length) return 'first contact';
+  const last = earlier.reduce((a, b) => (String(a.updated_at || '') > String(b.updated_at || '') ? a : b));
+  const day = last.updated_at ? new Date(last.updated_at).toLocaleDateString(undefined, { day: 'numeric', month: 'short' }) : '';
+  const count = `${earlier.length} earlier contact${earlier.length === 1 ? '' : 's'}`;
+  return `${count}, last by ${last.channel}${day ? ` on ${day}` : ''} (${stateName(last.state)})`;
 }
