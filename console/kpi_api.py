@@ -64,9 +64,7 @@ async def get_history(request: web.Request) -> web.StreamResponse:
         raise api_error(400, "invalid_input", str(err)) from None
     table = [row_json(reports, row, group) for row in found]
     if as_csv:
-        filename = f"kpi-{first.isoformat()}-{last.isoformat()}-{by}-{group}.csv"
-        return web.Response(text=to_csv(table, group), content_type="text/csv", charset="utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return csv_response(to_csv(table, group), f"kpi-{first.isoformat()}-{last.isoformat()}-{by}-{group}.csv")
     return web.json_response({"from": first.isoformat(), "to": last.isoformat(), "by": by, "group": group,
                               "time_zone": reports.zone.key, "rows": table})
 
@@ -91,13 +89,18 @@ async def get_conversations(request: web.Request) -> web.Response:
     require_supervisor(request[AGENT_KEY])
     first, last = _day(request, "from"), _day(request, "to")
     figure = _choice(request, "figure", tuple(DRILLS), "answered")
+    as_csv = _choice(request, "format", ("json", "csv"), "json") == "csv"
     where = DrillFilter(queue=request.query.get("queue") or None, channel=request.query.get("channel") or None,
                         agent=request.query.get("agent") or None)
     try:
         drill = await request.app[REPORTS].drill(first, last, figure, where)
     except ValueError as err:
         raise api_error(400, "invalid_input", str(err)) from None
-    return web.json_response(drill_json(request.app[REPORTS], drill))
+    shown = drill_json(request.app[REPORTS], drill)
+    if as_csv:
+        filename = f"kpi-{figure}-{first.isoformat()}-{last.isoformat()}.csv"
+        return csv_response(table_csv(DRILL_COLUMNS, shown["conversations"]), filename)
+    return web.json_response(shown)
 
 
 # -- JSON and CSV shapes (docs/api.md "KPIs") ---------------------------------------------------------
@@ -144,10 +147,24 @@ def csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(CSV_UNSAFE) else text
 
 
+DRILL_COLUMNS = ("conversation_id", "event", "at", "local_time", "channel", "queue", "agent", "contact_name", "state",
+                 "created_at")
+
+
+def csv_response(text: str, filename: str) -> web.Response:
+    return web.Response(text=text, content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 def to_csv(table: list[dict[str, Any]], group: Group) -> str:
     column = GROUP_COLUMN[group]
-    header = ["period", "start", *([column] if column else []), *FIGURE_NAMES, "service_level_s",
-              "service_level_target"]
+    header = ("period", "start", *([column] if column else []), *FIGURE_NAMES, "service_level_s",
+              "service_level_target")
+    return table_csv(header, table)
+
+
+def table_csv(header: tuple[str, ...], table: list[dict[str, Any]]) -> str:
+    """``table``'s ``header`` columns as CSV (CRLF), ratios in percent, every cell made inert."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([f"{name} %" if name in RATIOS or name == "service_level_target" else name for name in header])

@@ -115,9 +115,9 @@ def the_day() -> list[Script]:
     ]
 
 
-def answered(cid: str, channel: str, of: str, at: datetime, queue: str = "general") -> Script:
+def answered(cid: str, channel: str, of: str, at: datetime, queue: str = "general", name: str = "Repeat") -> Script:
     """A later conversation of ``of``'s contact, answered and resolved (a repeat contact or not)."""
-    return Script(cid, channel, "Repeat", at, contact_id=f"contact-{of}").step("created", "new", 0) \
+    return Script(cid, channel, name, at, contact_id=f"contact-{of}").step("created", "new", 0) \
         .step("queued", "queued", 0, queue=queue).step("offered", "offered", 2, agent="alice") \
         .step("assigned", "assigned", 5).step("resolved", "resolved", 65)
 
@@ -126,7 +126,7 @@ def the_repeats() -> list[Script]:
     """First-contact resolution (7 days, the same queue): W1's contact comes back to general two days
     later (not resolved at first contact), S1's comes back but to billing (another topic: S1 was
     resolved in general), V1's after 8 days (outside the window), V4's the next day to general."""
-    return [answered("R1", "webchat", "W1", DAY + timedelta(days=2)),
+    return [answered("R1", "webchat", "W1", DAY + timedelta(days=2), name="=HYPERLINK(\"http://x\";\"pay\")"),
             answered("R2", "sms", "S1", DAY + timedelta(days=3), queue="billing"),
             answered("R3", "voice", "V1", DAY + timedelta(days=8)),
             answered("R4", "voice", "V4", NEXT_DAY + timedelta(days=1))]
@@ -439,3 +439,23 @@ async def test_the_autumn_dst_day_has_25_hours_and_its_repeated_hour_twice(berli
 async def history_in(client: AgentClient, day: str, by: str) -> list[dict[str, Any]]:
     data = await client.call("GET", f"/api/kpi/history?from={day}&to={day}&by={by}")
     return data["rows"]  # type: ignore[no-any-return]
+
+
+async def test_a_drill_down_as_csv_cannot_run_a_formula(day: RunningHub) -> None:
+    """A contact named like a spreadsheet formula (R1, 2026-03-12) stays text in the export."""
+    sara = await AgentClient(day.base_url).login("sara")
+    try:
+        (line,) = await drill(sara, "answered", "2026-03-12", "2026-03-12", channel="webchat")
+        url = day.base_url + "/api/kpi/conversations?from=2026-03-12&to=2026-03-12&figure=answered&channel=webchat"
+        async with sara.session.get(url + "&format=csv") as resp:
+            assert resp.status == 200 and resp.content_type == "text/csv"
+            disposition = resp.headers["Content-Disposition"]
+            assert disposition == 'attachment; filename="kpi-answered-2026-03-12-2026-03-12.csv"'
+            (row,) = list(csv.DictReader(io.StringIO(await resp.text())))
+    finally:
+        await sara.close()
+    assert line["contact_name"] == '=HYPERLINK("http://x";"pay")'
+    assert row["contact_name"] == "'" + line["contact_name"]
+    assert (row["conversation_id"], row["event"], row["queue"], row["agent"], row["state"]) == (
+        "R1", "assigned", "general", "", "resolved")
+    assert row["local_time"] == "2026-03-12T07:00:05+08:00"
