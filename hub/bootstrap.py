@@ -43,6 +43,7 @@ from console.httpserver import HubRunner
 from console.kpi_api import add_kpi_routes
 from console.live import ConsoleLive
 from console.logsafety import PathOnlyAccessLogger, install_malformed_request_filter
+from console.staffing_api import add_staffing_routes
 from console.trainer_api import add_trainer_routes
 from hub.bus import RedisEventBus
 from hub.clock import Clock, SystemClock
@@ -201,6 +202,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         add_call_routes(app)
         add_account_routes(app, bus)
         add_trainer_routes(app, desk)
+        add_staffing_routes(app, MongoKpiIntervals(db), settings.kpi.time_zone)
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
         for entry in channels:  # webhooks and sockets, then the receivers (watchers, polling)
             if entry.routes is not None:
