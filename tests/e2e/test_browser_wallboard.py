@@ -1,16 +1,28 @@
 """The wallboard in Chromium: a waiting web-chat customer appears live, is counted answered once an
-agent accepts, the charts draw, the page fits a 1920x1080 wall screen, and agents are kept out."""
+agent accepts, the charts draw, the page fits a 1920x1080 wall screen, and agents are kept out.
+
+The general queue's service level here is answered within 5 s (80 %); the customer waits longer, so
+the wall shows the wait over the threshold and the service level under target, both in red."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
 
 from hub.bootstrap import RunningHub
+from hub.config import KpiSettings, ServiceLevelGoal, Settings
 
 WALL: ViewportSize = {"width": 1920, "height": 1080}
 SECRET_TEXT = "Nobody is answering, my meter 4471?"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    goals = {"general": ServiceLevelGoal(seconds=5, target=0.8)}
+    return settings.model_copy(update={"kpi": KpiSettings(queue_service_levels=goals)})
 
 
 async def login(browser: Browser, base_url: str, username: str, *, available: bool = False) -> Page:
@@ -84,6 +96,9 @@ async def test_wallboard_follows_a_customer_live(hub: RunningHub, browser: Brows
     await expect(webchat.get_by_test_id("longest")).not_to_have_text("00:00")
     await expect(sara.get_by_test_id("total-longest")).not_to_have_text("00:00")
 
+    await expect(longest).to_have_class(re.compile(r"\bis-over\b"), timeout=10_000)  # past the 5 s threshold
+    await expect(sara.get_by_test_id("tile-longest")).to_have_class(re.compile(r"\bis-over\b"))
+
     alice = await login(browser, hub.base_url, "alice", available=True)
     await alice.get_by_test_id("offers").get_by_test_id("offer-accept").click()
     await expect(alice.get_by_test_id("assigned").get_by_test_id("conv-item")).to_have_count(1)
@@ -95,7 +110,10 @@ async def test_wallboard_follows_a_customer_live(hub: RunningHub, browser: Brows
     await expect(webchat.get_by_test_id("answered")).to_have_text("1")
     await expect(sara.get_by_test_id("total-answered")).to_have_text("1")
     await expect(general.get_by_test_id("abandoned")).to_have_text("0")
-    await expect(general.get_by_test_id("sl")).to_have_text("100 %")  # answered within 20 s
+    await expect(general.get_by_test_id("sl")).to_have_text("0 %")  # answered, but not within 5 s
+    await expect(general.get_by_test_id("sl")).to_have_attribute("data-under", "true")
+    await expect(sara.get_by_test_id("tile-sl")).to_have_class(re.compile(r"\bis-under\b"))
+    await expect(webchat.get_by_test_id("sl")).to_have_text("0 %")
     await expect(chip(general, "chat")).to_have_attribute("data-count", "1")  # Alice, busy on chat
     await expect(sara.get_by_test_id("total-agents-chat")).to_contain_text("1")
 
@@ -103,7 +121,17 @@ async def test_wallboard_follows_a_customer_live(hub: RunningHub, browser: Brows
     assert await painted_pixels(sara, "chart-intervals") > 1000
     assert await painted_pixels(sara, "chart-sl") > 1000
     await expect(sara.get_by_test_id("chart-sl-table").locator("tbody tr")).not_to_have_count(0)
+    await expect(sara.locator("#chart-sl-summary")).to_have_text("Under target: General enquiries.")
     await expect(sara.get_by_test_id("chart-intervals-table").locator("tbody tr")).to_have_count(1)
+
+    # The wall states the page gives agents, by its own module (a call needs Asterisk: test_browser_call_live).
+    states = await sara.evaluate("""async () => {
+        const m = await import('/console/static/wallboard_model.js');
+        const agent = (status, load, online = true) => ({ status, load, online });
+        return [agent('available', { voice: 1 }), agent('away', { webchat: 2 }), agent('available', {}),
+                agent('paused', {}), agent('available', { voice: 1 }, false)].map(m.agentState);
+    }""")
+    assert states == ["call", "chat", "available", "away", "offline"]
 
     # One wall screen, no scrolling, and nothing about the customer on it.
     await sara.screenshot(path=str(artifacts / "wallboard.png"))

@@ -78,6 +78,7 @@ function totals(queues, agents) {
     sl: total.service_level ?? null, target: kpi.service_level_target, threshold_s: kpi.service_level_s,
     waiting: queues.reduce((n, q) => n + q.waiting, 0),
     longest_s: queues.reduce((m, q) => Math.max(m, q.longest_s), 0),
+    over: queues.some((q) => q.longest_s > (q.threshold_s ?? Infinity)),  // each queue by its own threshold
     answered: state.kpi ? total.answered ?? 0 : null, abandoned: state.kpi ? total.abandoned ?? 0 : null,
     offered: state.kpi ? total.offered ?? 0 : null, asa_s: total.asa_s ?? null,
     agents: countStates(agents),

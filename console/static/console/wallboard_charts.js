@@ -77,7 +77,7 @@ export class WallboardCharts {
     const fill = queues.map((q) => (typeof q.sl === 'number' && q.sl < q.target ? colors.under : colors.met));
     const ticks = { color: colors.text, font: { size: 18 } };
     this.levels = this.upsert(this.levels, 'chart-sl', 'bar', labels, [
-      { label: 'Service level', data: levels, backgroundColor: fill, order: 2 },
+      { label: 'Service level', data: levels, backgroundColor: fill, order: 2, minBarLength: 8 },  // 0 % still shows red
       { label: 'Target', type: 'line', data: targets, showLine: false, pointStyle: 'line', pointRadius: 18,
         pointRotation: 90, pointBorderWidth: 5, borderColor: colors.target, backgroundColor: colors.target, order: 1 },
     ], {

@@ -82,7 +82,7 @@ export function renderTiles(total) {
   setText($('tile-waiting'), total.waiting);
   setText($('tile-longest-value'), mmss(total.longest_s));
   setText($('tile-longest-note'), typeof total.threshold_s === 'number' ? `answer within ${total.threshold_s} s` : '');
-  $('tile-longest').classList.toggle('is-over', total.longest_s > (total.threshold_s ?? Infinity));
+  $('tile-longest').classList.toggle('is-over', total.over);
   setText($('tile-answered'), total.answered ?? '–');
   setText($('tile-asa'), typeof total.asa_s === 'number' ? `ASA ${mmss(total.asa_s)}` : '');
   setText($('tile-abandoned'), total.abandoned ?? '–');
