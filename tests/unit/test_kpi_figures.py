@@ -147,7 +147,7 @@ def test_ratios_of_consistent_counters_are_shares(counts: dict[str, int]) -> Non
 
 @given(st.dates(date(2000, 1, 1), date(2040, 1, 1)),
        st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Shanghai", "Asia/Kathmandu",
-                        "Australia/Lord_Howe"]))
+                        "Australia/Lord_Howe", "America/Santiago", "America/Havana"]))
 def test_local_days_tile_the_utc_quarter_hours(day: date, zone_name: str) -> None:
     zone = ZoneInfo(zone_name)
     days = periods(day, day + timedelta(days=2), "day", zone)
@@ -184,3 +184,10 @@ def test_first_contact_resolution_is_decided_when_the_window_has_passed() -> Non
     assert [(b.agent, c) for b, c in counted] == [("", {"fcr_decided": 1, "fcr_first": 0}),
                                                   ("alice", {"fcr_decided": 1, "fcr_first": 0})]
     assert figures({"fcr_decided": 4, "fcr_first": 3}).fcr == 0.75 and figures({"fcr_pending": 2}).fcr is None
+
+
+def test_a_day_whose_midnight_never_happens_starts_at_its_first_instant() -> None:
+    # Santiago skips from 00:00 to 01:00 on 2026-09-06: the day starts at 01:00 -03 and has 23 hours.
+    (day,) = periods(date(2026, 9, 6), date(2026, 9, 6), "day", ZoneInfo("America/Santiago"))
+    assert day.start == datetime(2026, 9, 6, 4, tzinfo=UTC) and day.end - day.start == timedelta(hours=23)
+    assert day.start.astimezone(ZoneInfo("America/Santiago")).isoformat() == "2026-09-06T01:00:00-03:00"
