@@ -8,6 +8,11 @@ function css(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
+/** Chart text follows the page's type, which follows the screen's width (wallboard.css). */
+function fontSize() {
+  return Math.max(12, Math.round(parseFloat(getComputedStyle(document.body).fontSize) * 0.75));
+}
+
 function palette() {
   return {
     text: css('--wb-text'), muted: css('--wb-muted'), grid: css('--wb-grid'),
@@ -23,7 +28,7 @@ function shortLabel(value) {
 }
 
 function axes(colors, y = {}) {
-  const ticks = { color: colors.text, font: { size: 18 } };
+  const ticks = { color: colors.text, font: { size: fontSize() } };
   return {
     x: { ticks: { ...ticks, maxRotation: 0, autoSkip: true, autoSkipPadding: 16 }, grid: { color: colors.grid }, stacked: true },
     y: { ticks: { ...ticks, precision: 0 }, grid: { color: colors.grid }, beginAtZero: true, stacked: true, ...y },
@@ -35,12 +40,13 @@ export class WallboardCharts {
     this.Chart = Chart;
     this.intervals = null;
     this.levels = null;
-    Chart.defaults.font.size = 18;
     Chart.defaults.animation = false; // a wall screen redraws every few seconds; no motion
-    window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.recolor());
+    window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.redraw());
+    let resized = null;  // a new screen size: new type sizes, so draw the charts again
+    window.addEventListener('resize', () => { clearTimeout(resized); resized = setTimeout(() => this.redraw(), 300); });
   }
 
-  recolor() {
+  redraw() {
     for (const chart of [this.intervals, this.levels]) {
       if (chart) { chart.destroy(); }
     }
@@ -75,10 +81,10 @@ export class WallboardCharts {
     const levels = queues.map((q) => (typeof q.sl === 'number' ? Math.round(q.sl * 1000) / 10 : null));
     const targets = queues.map((q) => (typeof q.target === 'number' ? q.target * 100 : null));
     const fill = queues.map((q) => (typeof q.sl === 'number' && q.sl < q.target ? colors.under : colors.met));
-    const ticks = { color: colors.text, font: { size: 18 } };
+    const ticks = { color: colors.text, font: { size: fontSize() } };
     this.levels = this.upsert(this.levels, 'chart-sl', 'bar', labels, [
       { label: 'Service level', data: levels, backgroundColor: fill, order: 2, minBarLength: 8 },  // 0 % still shows red
-      { label: 'Target', type: 'line', data: targets, showLine: false, pointStyle: 'line', pointRadius: 18,
+      { label: 'Target', type: 'line', data: targets, showLine: false, pointStyle: 'line', pointRadius: fontSize(),
         pointRotation: 90, pointBorderWidth: 5, borderColor: colors.target, backgroundColor: colors.target, order: 1 },
     ], {
       x: { min: 0, max: 100, ticks: { ...ticks, stepSize: 25, maxRotation: 0, callback: (v) => `${v} %` },
@@ -102,7 +108,7 @@ export class WallboardCharts {
       options: {
         responsive: true, maintainAspectRatio: false,
         scales, ...extra,
-        plugins: { legend: { labels: { color: colors.text, font: { size: 18 } } }, tooltip: { enabled: false } },
+        plugins: { legend: { labels: { color: colors.text, font: { size: fontSize() } } }, tooltip: { enabled: false } },
       },
     });
   }
