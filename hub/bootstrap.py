@@ -271,7 +271,7 @@ def durable_consumers(settings: Settings, db: Db, exclusive: Exclusive, clock: C
     return DurableConsumers(consumer_registry(settings, db), stream=MongoEventStream(db),
                             checkpoints=MongoCheckpoints(db), exclusive=exclusive, clock=clock,
                             holder=f"{socket.gethostname()}:{os.getpid()}", batch=settings.consumers.batch,
-                            poll_s=settings.consumers.poll_s)
+                            poll_s=settings.consumers.poll_s, gather_s=settings.consumers.gather_s)
 
 
 def handover_policy(settings: Settings) -> HandoverPolicy:

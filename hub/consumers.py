@@ -5,7 +5,8 @@ live with that. A ``DurableConsumer`` gets every stored event, in ``seq`` order,
 ``DurableConsumers`` (one per process) runs each registered consumer in one process at a time (a
 Redis lease ``hub:lease:consumer:<name>``), reads a batch after the consumer's checkpoint, hands it
 to ``handle`` and only then moves the checkpoint. A crash between the two repeats the batch, so
-handlers are idempotent, keyed by the event's ``id``. A ``ConversationChanged`` bus fact only wakes the loop early;
+handlers are idempotent, keyed by the event's ``id``. A ``ConversationChanged`` bus fact only
+wakes the loop early (after ``gather_s``, so that a burst of transitions is read as one batch);
 without one it polls every ``poll_s``. The ordering rules (holes, the seal) are in
 ``hub/domain/stream.py``; the reasons in docs/decisions/0022-durable-consumers.md.
 
@@ -116,7 +117,7 @@ class DurableConsumers:
 
     def __init__(self, registry: ConsumerRegistry, *, stream: EventStream, checkpoints: Checkpoints,
                  exclusive: Exclusive, clock: Clock, holder: str, batch: int = 500, poll_s: float = 1.0,
-                 gap_timeout_s: float = GAP_TIMEOUT_S) -> None:
+                 gather_s: float = 0.0, gap_timeout_s: float = GAP_TIMEOUT_S) -> None:
         self._registry = registry
         self._stream = stream
         self._checkpoints = checkpoints
@@ -125,6 +126,7 @@ class DurableConsumers:
         self._holder = holder
         self._batch = batch
         self._poll_s = poll_s
+        self._gather_s = gather_s  # after a wake-up, let the burst it belongs to arrive first
         self._gap_timeout_s = gap_timeout_s  # only ever lowered in tests, with writers' confirm_after_s
         self._wake = {consumer.name: asyncio.Event() for consumer in registry}
         self._tasks: list[asyncio.Task[None]] = []
@@ -200,3 +202,7 @@ class DurableConsumers:
                 continue  # more waiting
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), self._poll_s)
+                # Woken by a transition: others usually follow (an assignment round, customers
+                # arriving together). Reading them as one batch costs one read of the table, one
+                # write of the projection and one of the checkpoint, instead of those per event.
+                await asyncio.sleep(self._gather_s)

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import itertools
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,44 @@ async def runner(db: Db, redis: Redis, *, gap_timeout_s: float) -> AsyncIterator
                                 exclusive=RedisLeases(redis, ttl_s=2), clock=SystemClock(), holder="test",
                                 batch=4, poll_s=0.1, gap_timeout_s=gap_timeout_s) as running:
         yield running
+
+
+class BatchLog:
+    """A durable consumer that keeps the batches it was handed (their event ids)."""
+
+    name = "batch_log"
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    async def handle(self, batch: Sequence[StoredEvent]) -> None:
+        self.batches.append([event.id for event in batch])
+
+    async def reset(self) -> None:
+        self.batches.clear()
+
+
+async def test_a_burst_of_transitions_is_read_as_one_batch_not_one_per_wake_up(fresh_db: Db, redis: Redis) -> None:
+    """Every transition wakes the consumers (the bus); with ``gather_s`` they let the burst arrive
+    and read it at once: one read of the table and one checkpoint write, not one per event."""
+    sequence, stream, log = MongoEventSequence(fresh_db), MongoEventStream(fresh_db), BatchLog()
+    registry = ConsumerRegistry()
+    registry.register(log)
+    async with DurableConsumers(registry, stream=stream, checkpoints=MongoCheckpoints(fresh_db),
+                                exclusive=RedisLeases(redis, ttl_s=2), clock=SystemClock(), holder="test",
+                                batch=500, poll_s=30, gather_s=1.0) as running:
+        await eventually(lambda: _holds(fresh_db, "batch_log"), timeout=5)
+        docs = [d for i in range(5) for d in lifecycle(f"burst{i}", i)]
+        for doc in docs:  # 25 transitions, each announced on the bus as it is stored
+            await sequence.insert(doc)
+            running.wake()
+        await eventually(lambda: _equals(checkpoint(fresh_db, "batch_log"), len(docs)), timeout=5)
+    assert [event_id for batch in log.batches for event_id in batch] == [d["_id"] for d in docs]
+    assert len(log.batches) <= 3, [len(b) for b in log.batches]
+
+
+async def _holds(db: Db, name: str) -> bool:
+    return (await MongoCheckpoints(db).load(name)).holder == "test"
 
 
 async def checkpoint(db: Db, name: str = "kpi_intervals") -> int:
