@@ -33,6 +33,9 @@ pytestmark = pytest.mark.e2e
 
 LONG = 30_000  # ms: other test runs share this machine's two cores
 
+# The ringing offer of a new caller: who calls, the menu choice, and the caller's history with us.
+RINGING = r"Your phone is ringing\s*customer · Menu 1 · Billing and payments · first contact$"
+
 # Notes every new text of the ringing offers, of the call panel's status, and of its steps, with
 # Date.now(): window.__seen = {offers: [{text, at}], statuses: [...], steps: [...]}.
 RECORDER = """() => {
@@ -119,7 +122,7 @@ async def test_a_call_rings_is_answered_and_hung_up_by_the_agent_live_in_the_con
     caller = await rig.pbx.phones.caller("caller", "customer", "100", dtmf=[(2500, "1")], hangup_ms=None)
     try:
         # Her phone rings: the offer shows who calls and what they chose at the menu.
-        rang = await first_seen(alice, "offers", r"Your phone is ringing\s*customer · Menu 1 · Billing and payments · first contact$")
+        rang = await first_seen(alice, "offers", RINGING)
         # She answers on the phone (no Accept click): the call is hers; she opens it while it goes on.
         item = alice.get_by_test_id("assigned").get_by_test_id("conv-item")
         await expect(item).to_have_count(1, timeout=LONG)
@@ -194,7 +197,7 @@ async def test_hold_and_resume_clicked_in_the_console_hold_the_real_call(
     alice = await console(browser, rig, errors)
     caller = await rig.pbx.phones.caller("caller", "customer", "100", dtmf=[(2500, "1")], hangup_ms=None)
     try:
-        await first_seen(alice, "offers", r"Your phone is ringing\s*customer · Menu 1 · Billing and payments · first contact$")
+        await first_seen(alice, "offers", RINGING)
         item = alice.get_by_test_id("assigned").get_by_test_id("conv-item")
         await expect(item).to_have_count(1, timeout=LONG)
         await item.click()
