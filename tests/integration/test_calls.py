@@ -370,3 +370,18 @@ async def test_staff_call_a_customer_from_the_contact_panel(
             await alice_phone.kill()
             await alice.close()
             await tom.close()
+
+
+async def test_a_caller_who_sent_an_sms_from_that_number_is_the_same_contact(
+        tmp_path: Path, db_name: str, mongo_url: str, redis_url: str, redis: Redis, db: Db) -> None:
+    agi_port = free_port()
+    # The PBX names a SIP caller by its From user: here the bare international number, as SMSCs send it.
+    plan = test_plan(agi_port=agi_port, callers=("8613800138000",))
+    async with running_pbx(plan, tmp_path / "pbx") as pbx, hub_on(pbx, agi_port, db_name, mongo_url, redis_url) as hub:
+        texted = await MongoContactStore(db).ensure("sms:+8613800138000", "Ann Lee", hub.context.clock.now())
+        caller = await pbx.phones.caller("caller", "8613800138000", "100", dtmf=[(2500, "1")], hangup_ms=6000)
+        call = await eventually(lambda: db["calls"].find_one({}), timeout=40)
+        conversation = await db["conversations"].find_one({"_id": call["conversation_id"]})
+        assert conversation["contact_id"] == texted["_id"] and conversation["channel"] == "voice"
+        assert await db["contacts"].count_documents({}) == 1  # no second contact for the call
+        assert await caller.wait(timeout=30) == 0, caller.output()
