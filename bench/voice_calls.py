@@ -378,7 +378,8 @@ class Console:
 
     def __init__(self, base_url: str, username: str, password: str, desk: Desk) -> None:
         self.base_url, self.username, self.password, self.desk = base_url, username, password, desk
-        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                             timeout=aiohttp.ClientTimeout(total=120))
         self.csrf = ""
         self.me = ""
         self.ws: aiohttp.ClientWebSocketResponse | None = None
@@ -691,6 +692,9 @@ def scan_log(path: Path) -> dict[str, Any]:
     return {"error_lines": sum(" ERROR " in line for line in lines),
             "warning_lines": sum(" WARNING " in line for line in lines),
             "ring_not_answered": text.count("voice.ring.not_answered"),
+            "enqueue_deferred": text.count("routing.enqueue.deferred"),
+            "asyncio_callback_errors": text.count("ERROR asyncio Exception in callback"),
+            "after_stopping_error_lines": text.partition("hub.stopping")[2].count(" ERROR "),
             "answered_too_late": text.count("voice.ring.answered_too_late"),
             "first_notable_lines": [line[:400] for line in notable[:12]]}
 
@@ -830,7 +834,8 @@ async def held_calls(opts: Options) -> dict[str, Any]:
         samples: list[dict[str, Any]] = []
         stop_reason = "reached --held-max"
         try:
-            async with AmiMonitor(system.rig.plan) as ami, aiohttp.ClientSession() as http:
+            async with AmiMonitor(system.rig.plan) as ami, aiohttp.ClientSession(
+                    timeout=aiohttp.ClientTimeout(total=120)) as http:
                 pids = dict(system.pids)
                 uac = await callers(opts.work / "held", "callers", system.rig.plan.ports.sip, HUB_NUMBER,
                                     opts.held_rate, opts.held_max, hangup_ms=None, recv_timeout_s=3600)
