@@ -3,9 +3,11 @@ waiting calls one hub process holds, beside Asterisk alone (sipp straight to an 
 menu + Dial to the agent's phone) measured in the same run.
 
 Run:  .venv/bin/python bench/voice_calls.py [--quick] [--rates 2,5,10] [--seconds 10] [--talk-s 2]
-      [--bench-agents 40] [--held-max 1000] [--held-rate 20] [--quiet-wait 60] [--out FILE]
+      [--bench-agents 60] [--held-max 1200] [--held-rate 25] [--quiet-wait 60] [--out FILE]
+      [--hub-only | --baseline-only | --held-only] [--no-held] [--count-ami-events] [--keep-work]
 
-What happens (about 8 minutes; ``--quick`` about 3):
+What happens (about 10 minutes on a quiet machine, 16 with other jobs and ``--quiet-wait 30``;
+``--quick`` about 3):
 
 1. **Asterisk alone** (one instance, no hub): the same sipp caller (UAC, a fixed call rate ``-r``, open
    loop: sipp starts calls on its own schedule whatever happened to earlier ones) dials
@@ -472,6 +474,7 @@ class Options:
     held_rate: float
     quiet_wait_s: float
     work: Path
+    count_ami_events: bool = False
 
 
 def children_cpu_s() -> float:
@@ -734,7 +737,7 @@ async def hub_level(opts: Options, k: int, rate: float) -> dict[str, Any]:
             setup_s = round(time.monotonic() - t_setup, 1)
             await asyncio.sleep(1.0)
             speed = calibrate()
-            async with AmiMonitor(system.rig.plan, count_all=True) as ami:
+            async with AmiMonitor(system.rig.plan, count_all=opts.count_ami_events) as ami:
                 pids = dict(system.pids)
                 meter = CpuMeter(pids)
                 uac = await callers(opts.work / f"hub-{k}", "callers", system.rig.plan.ports.sip, HUB_NUMBER, rate,
@@ -755,7 +758,7 @@ async def hub_level(opts: Options, k: int, rate: float) -> dict[str, Any]:
             await asyncio.gather(*(c.close() for c in consoles), return_exceptions=True)
     result = analyse_hub(timeline, calls, events, desk, rate, total, counts)
     top = sorted(all_events.items(), key=lambda kv: -kv[1])
-    result["ami_events_unfiltered"] = {"total": sum(all_events.values()),
+    result["ami_events_unfiltered"] = {} if not all_events else {"total": sum(all_events.values()),
                                        "per_call": _r(sum(all_events.values()) / max(total, 1)),
                                        "used_by_the_line": sum(all_events.get(n, 0) for n in (
                                            "Newchannel", "Hangup", "DialBegin", "DialEnd")),
@@ -1038,7 +1041,7 @@ async def main_async(args: argparse.Namespace) -> int:
                    bench_agents=args.bench_agents or (40 if args.quick else 60),
                    held_max=args.held_max or (250 if args.quick else 1200),
                    held_rate=args.held_rate or 25.0, quiet_wait_s=args.quiet_wait,
-                   work=work)
+                   work=work, count_ami_events=args.count_ami_events)
     started = time.monotonic()
     result: dict[str, Any] = {
         "bench": "voice_calls", "started": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -1096,6 +1099,9 @@ def main() -> int:
     parser.add_argument("--held-rate", type=float, default=0.0, help="arrivals per second in the ramp")
     parser.add_argument("--quiet-wait", type=float, default=0.0,
                         help="wait up to S seconds before each level for other processes to drop below 1/4 core")
+    parser.add_argument("--count-ami-events", action="store_true",
+                        help="hub levels: a second, unfiltered AMI login counts every event (as the hub gets "
+                             "them); it costs Asterisk CPU, so it is off by default")
     parser.add_argument("--hub-only", action="store_true")
     parser.add_argument("--baseline-only", action="store_true")
     parser.add_argument("--no-held", action="store_true")
