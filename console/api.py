@@ -21,14 +21,15 @@ from console.auth import (
     set_session_cookie,
 )
 from console.errors import api_error
-from console.keys import HUB, LIVE
+from console.keys import HUB
 from console.live import SUPERVISING, overview_json
 from hub.clock import from_ms, iso
-from hub.domain.ids import AgentStatus, Author
+from hub.domain.ids import Author
 from hub.domain.model import Agent
 from hub.domain.states import ConversationState
 from hub.domain.text import invalid_text_path
 from hub.kpi import bot_kpis
+from hub.teams import team_only
 from hub.wire import agent_json, event_json, message_json, summary_json
 
 routes = web.RouteTableDef()
@@ -40,10 +41,6 @@ MAX_BODY = 64 * 1024
 class LoginBody(BaseModel):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
-
-
-class StatusBody(BaseModel):
-    status: AgentStatus
 
 
 class MessageBody(BaseModel):
@@ -128,17 +125,6 @@ async def post_logout(request: web.Request) -> web.Response:
 async def get_me(request: web.Request) -> web.Response:
     return web.json_response({"agent": agent_json(request[AGENT_KEY]), "csrf_token": request[CSRF_KEY],
                               "session_ttl_s": int(SESSION_TTL.total_seconds())})
-
-
-@routes.post("/api/me/status")
-async def post_status(request: web.Request) -> web.Response:
-    hub, agent = request.app[HUB], request[AGENT_KEY]
-    data = await body(request, StatusBody)
-    updated = await hub.directory.set_status(agent.id, data.status)
-    await hub.acd.set_presence(updated, data.status)
-    request.app[LIVE].update_agent(updated)
-    request.app[SESSION_CACHE].forget_agent(agent.id)
-    return web.json_response({"agent": agent_json(updated)})
 
 
 @routes.get("/api/inbox")
@@ -257,8 +243,10 @@ async def get_wrap_up_codes(request: web.Request) -> web.Response:
 
 @routes.get("/api/supervisor/overview")
 async def get_overview(request: web.Request) -> web.Response:
-    require_supervisor(request[AGENT_KEY])
-    return web.json_response(await overview_json(request.app[HUB]))
+    """Supervisors and admins see every agent; a team leader her team's members (hub.teams)."""
+    agent = request[AGENT_KEY]
+    overview = await overview_json(request.app[HUB])
+    return web.json_response({**overview, "agents": team_only(agent, overview["agents"])})
 
 
 @routes.get("/api/supervisor/kpis")

@@ -128,7 +128,7 @@ async def post_call_contact(request: web.Request) -> web.Response:
     """An agent calls a customer: her phone rings, then the contact's number (201 with the new
     conversation). Only staff who take calls, and only contacts they may see."""
     hub, agent = request.app[HUB], request[AGENT_KEY]
-    if agent.role not in (Role.AGENT, Role.SUPERVISOR):
+    if agent.role not in (Role.AGENT, Role.TEAM_LEADER, Role.SUPERVISOR):
         raise api_error(403, "forbidden", "only agents and supervisors make calls")
     await request.app[CONTACTS].profile(agent, request.match_info["id"])  # 403/404 as the contact page
     line = hub.channels.call_control()

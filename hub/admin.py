@@ -11,6 +11,7 @@ from hub.domain.model import Agent, Queue
 from hub.errors import InvalidInput
 from hub.passwords import check_password_rules, hash_password
 from hub.ports import Directory
+from hub.teams import TeamDesk
 
 DEFAULT_CAPACITY = {"webchat": 3, "sms": 3, "email": 5, "telegram": 3, "voice": 1}
 
@@ -57,7 +58,7 @@ async def create_queue(directory: Directory, *, queue_id: str, name: str, skills
 
 
 async def load_demo(directory: Directory) -> list[str]:
-    """Idempotent: existing agents are kept; queues, canned replies and codes are upserted."""
+    """Idempotent: existing agents are kept; queues, canned replies, codes and teams are upserted."""
     for queue in demo.QUEUES:
         await directory.put_queue(queue)
     for reply in demo.CANNED:
@@ -70,4 +71,7 @@ async def load_demo(directory: Directory) -> list[str]:
             await create_agent(directory, username=username, display_name=name, role=role,
                                password=demo.DEMO_PASSWORD, skills=skills, capacity=demo.CAPACITY)
             created.append(username)
+    teams = TeamDesk(directory)
+    for team_id, name, leader, members in demo.TEAMS:
+        await teams.save(team_id, name=name, leader=leader, members=members)
     return created

@@ -44,7 +44,9 @@ from console.kpi_api import add_kpi_routes
 from console.live import ConsoleLive
 from console.logsafety import PathOnlyAccessLogger, install_malformed_request_filter
 from console.staffing_api import add_staffing_routes
+from console.teams_api import add_team_routes
 from console.trainer_api import add_trainer_routes
+from hub.agent_states import AgentStates
 from hub.bus import RedisEventBus
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
@@ -71,6 +73,7 @@ from hub.ports import BotConversations, ChannelSender, Exclusive
 from hub.projections import KpiIntervals
 from hub.redaction import install_redaction, secrets_of, sensitive_parts
 from hub.registry import ChannelDeps, ChannelFactory, ChannelRegistry
+from hub.storage.agent_states import MongoAgentStateLog
 from hub.storage.attachments import MongoAttachmentStore
 from hub.storage.calls import MongoCallStore
 from hub.storage.contacts import MongoContactStore
@@ -86,6 +89,7 @@ from hub.storage.messages import MongoMessageStore
 from hub.storage.outbox import MongoOutboxStore
 from hub.storage.sessions import MongoSessionStore
 from hub.supervisor import Supervisor
+from hub.teams import TeamDesk
 from routing.service import RoutingService
 from routing.store import RedisRoutingStore
 from voice import channel as voice_channel
@@ -202,6 +206,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         add_call_routes(app)
         add_account_routes(app, bus)
         add_trainer_routes(app, desk)
+        add_team_routes(app, TeamDesk(directory), AgentStates(
+            directory=directory, log=MongoAgentStateLog(db), acd=routing, clock=clock,
+            reasons=settings.agent_states.pause_reasons))
         add_staffing_routes(app, MongoKpiIntervals(db), settings.kpi.time_zone)
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
         for entry in channels:  # webhooks and sockets, then the receivers (watchers, polling)

@@ -23,6 +23,7 @@ from hub.bus import CHANNEL as BUS_CHANNEL
 from hub.config import Settings, load_settings
 from hub.configdoc import render_reference
 from hub.domain.events import Fact, encode
+from hub.domain.ids import Role
 from hub.embedded import EmbeddedServiceError, embedded_services, keep_running
 from hub.errors import HubError, InvalidInput
 from hub.kpi import bot_kpis
@@ -34,6 +35,7 @@ from hub.storage.directory import MongoDirectory
 from hub.storage.eventlog import Checkpoint, MongoCheckpoints, MongoEventStream
 from hub.storage.sessions import MongoSessionStore
 from hub.tasks import cancel_and_wait
+from hub.teams import TeamDesk
 
 logger = logging.getLogger("hub")
 
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     create = agent.add_parser("create", help="create an agent (password read from stdin or prompted)")
     create.add_argument("username")
     create.add_argument("--name", required=True, help="display name")
-    create.add_argument("--role", default="agent", choices=["agent", "supervisor", "trainer", "admin"])
+    create.add_argument("--role", default="agent", choices=[r.value for r in Role])
     create.add_argument("--skills", default="", help="comma-separated skills, e.g. billing,outages")
     create.add_argument("--capacity", default="", help="per channel, e.g. webchat=3,voice=1")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     skills.add_argument("--remove", default="", help="comma-separated")
     agent.add_parser("list", help="list agents")
     add_account_commands(agent)
+    add_team_commands(sub)
     queue = sub.add_parser("queue", help="manage queues").add_subparsers(dest="action", required=True)
     qcreate = queue.add_parser("create", help="create or update a queue")
     qcreate.add_argument("queue_id")
@@ -138,6 +141,8 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
             for agent in await directory.agents():
                 state = "  (disabled)" if agent.disabled else ""
                 print(f"{agent.username:<16} {agent.role.value:<11} {','.join(sorted(agent.skills))}{state}")
+        elif args.command == "team":
+            await run_team(args, directory)
         elif args.command == "queue" and args.action == "create":
             queue = await admin.create_queue(directory, queue_id=args.queue_id, name=args.name,
                                              skills=split(args.skills), priority=args.priority)
@@ -299,6 +304,30 @@ def add_account_commands(agent: Any) -> None:
                          ("enable", "enable a disabled agent"),
                          ("revoke-sessions", "end every console session of an agent")):
         agent.add_parser(action, help=text).add_argument("username")
+
+
+def add_team_commands(sub: Any) -> None:
+    """``hub team create|update|list`` (docs/operations.md)."""
+    team = sub.add_parser("team", help="teams: agents under a team leader").add_subparsers(dest="action",
+                                                                                          required=True)
+    create = team.add_parser("create", help="create or replace a team")
+    create.add_argument("team_id")
+    create.add_argument("--name", required=True)
+    create.add_argument("--leader", required=True, help="a team leader's username (role team_leader)")
+    create.add_argument("--members", default="", help="comma-separated usernames, e.g. alice,bob")
+    team.add_parser("list", help="list teams with their leader and members")
+
+
+async def run_team(args: argparse.Namespace, directory: MongoDirectory) -> None:
+    desk = TeamDesk(directory)
+    if args.action == "create":
+        await desk.save(args.team_id, name=args.name, leader=args.leader, members=split(args.members))
+    for team in await desk.listing():
+        if args.action == "create" and team["id"] != args.team_id:
+            continue
+        members = ",".join(m["username"] or m["id"] for m in team["members"]) or "(no members)"
+        print(f"{team['id']:<16} {team['leader']['username'] or team['leader']['id']:<16} {members:<30} "
+              f"{team['name']}")
 
 
 def refuse_outside_development(settings: Settings, command: str) -> None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.client_address import parse_networks
+from hub.domain.agent_states import DEFAULT_PAUSE_REASONS, PauseKind
 from hub.kpi_intervals import WAIT_EDGES_S
 
 DEV_SECRET = "dev-only-change-me"
@@ -85,6 +86,16 @@ class RoutingSettings(BaseModel):
     sweep_s: float = Field(
         30.0, gt=0, description="How often each process puts back in line what MongoDB says is queued but Redis "
                                 "lost (an enqueue that failed while Redis was away).")
+
+
+class AgentStatesSettings(BaseModel):
+    """Agent states: the reason codes of a pause (hub.domain.agent_states, ADR 0026)."""
+
+    pause_reasons: dict[str, PauseKind] = Field(
+        default_factory=lambda: {code: kind.value for code, kind in DEFAULT_PAUSE_REASONS.items()},
+        validate_default=True,
+        description='The reason codes an agent may pause with, each "productive" or "rest" (JSON), e.g. '
+                    '{"training": "productive", "lunch": "rest"}. Every pause keeps her out of routing.')
 
 
 class WebChatSettings(BaseModel):
@@ -375,6 +386,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     login: LoginSettings = LoginSettings()
     routing: RoutingSettings = RoutingSettings()
+    agent_states: AgentStatesSettings = AgentStatesSettings()
     webchat: WebChatSettings = WebChatSettings()
     bot: BotSettings = BotSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()

@@ -20,9 +20,13 @@ AGENTS = (
     ("bob", "Bob Li", "agent", ("general", "outages")),
     ("chen", "Chen Jing", "agent", ("general", "billing", "complaints")),
     ("sara", "Sara Okafor", "supervisor", ("general", "billing", "outages", "complaints")),
+    ("lena", "Lena Fischer", "team_leader", ("general",)),
     ("tom", "Tom Berger", "trainer", ()),
     ("admin", "Hub Admin", "admin", ()),
 )
+
+# team id, name, leader, members (usernames): Lena leads Alice and Bob; Chen is in no team.
+TEAMS = (("north", "Team North", "lena", ("alice", "bob")),)
 
 CAPACITY = {"webchat": 3, "sms": 3, "email": 5, "telegram": 3, "voice": 1}
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from hub.domain.agent_states import StateSpan
 from hub.domain.bot import BotTurn
 from hub.domain.events import EventType, Fact
 from hub.domain.ids import AgentStatus, Author, ChannelName, DeliveryStatus
@@ -18,6 +19,7 @@ from hub.domain.model import (
     Message,
     Queue,
     StoredAttachment,
+    Team,
     WrapUpCode,
 )
 from hub.domain.outbound import Outbound, SendResult
@@ -325,17 +327,21 @@ class MailboxProgress(Protocol):
 # -- what the console reads and writes (implemented in hub/storage) ---------------------------------
 
 class Directory(Protocol):
-    """Agents, queues, canned replies and wrap-up codes (``hub.storage.directory.MongoDirectory``).
+    """Agents, teams, queues, canned replies and wrap-up codes (``hub.storage.directory.MongoDirectory``).
 
-    ``agent`` and ``queue`` raise ``NotFound``; ``add_agent`` raises ``InvalidInput`` for a taken name.
+    ``agent``, ``queue`` and ``team`` raise ``NotFound``; ``add_agent`` raises ``InvalidInput`` for a
+    taken name. A team leader read through ``agent``, ``agent_by_username`` or ``agents`` carries
+    the members of the teams she leads in ``Agent.leads``.
     """
 
     async def add_agent(self, agent: Agent) -> None: ...
 
     async def update_agent(self, agent_id: str, fields: Mapping[str, Any]) -> None: ...
 
-    async def set_status(self, agent_id: str, status: AgentStatus) -> Agent:
-        """Store the agent's presence status; returns the agent as stored after it."""
+    async def set_status(self, agent_id: str, status: AgentStatus, *, reason: str | None = None,
+                         at: datetime | None = None) -> Agent:
+        """Store the agent's presence status (and a pause's reason; ``at``: since when); returns the
+        agent as stored after it."""
         ...
 
     async def agent(self, agent_id: str) -> Agent: ...
@@ -357,6 +363,27 @@ class Directory(Protocol):
     async def put_wrap_up_code(self, code: WrapUpCode) -> None: ...
 
     async def wrap_up_codes(self) -> list[WrapUpCode]: ...
+
+    async def put_team(self, team: Team) -> None:
+        """Create or replace a team (``hub.teams`` checks leader and members first)."""
+        ...
+
+    async def team(self, team_id: str) -> Team: ...
+
+    async def teams(self) -> list[Team]: ...
+
+
+class AgentStateLog(Protocol):
+    """The agents' state spans (``hub.storage.agent_states.MongoAgentStateLog``; ADR 0026).
+
+    ``record`` opens the agent's new span and closes her open one at its start; ``spans`` returns
+    those overlapping ``[since, until)``, oldest first, of some agents or all.
+    """
+
+    async def record(self, span: StateSpan) -> None: ...
+
+    async def spans(self, *, since: datetime, until: datetime,
+                    agent_ids: Collection[str] | None = None) -> list[StateSpan]: ...
 
 
 class ConversationRecords(Protocol):

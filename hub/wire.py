@@ -52,6 +52,7 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "id": agent.id, "username": agent.username, "display_name": agent.display_name,
         "role": agent.role.value, "skills": sorted(agent.skills), "capacity": dict(agent.capacity),
         "status": agent.status.value, "disabled": agent.disabled,
+        "pause_reason": agent.pause_reason, "status_since": iso(agent.status_since),
     }
 
 

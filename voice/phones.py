@@ -19,7 +19,7 @@ from hub.domain.ids import Role
 from hub.domain.model import Agent
 from voice.pbx_config import AgentPhone, agent_phones_conf
 
-TAKES_CALLS = frozenset({Role.AGENT, Role.SUPERVISOR})
+TAKES_CALLS = frozenset({Role.AGENT, Role.TEAM_LEADER, Role.SUPERVISOR})
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,70}")
 
 

@@ -14,7 +14,7 @@ from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId, Ro
 from hub.domain.model import Agent, Conversation, Message
 from hub.domain.states import HELD_BY_AGENT, ConversationState
 from hub.domain.text import require_valid_text
-from hub.domain.visibility import FINISHED, ConversationFacts, Sight, conversation_sight
+from hub.domain.visibility import FINISHED, SERVES, ConversationFacts, Sight, conversation_sight
 from hub.errors import Forbidden, InvalidInput
 from hub.ports import Directory, Router
 from hub.wire import message_json
@@ -48,7 +48,7 @@ class AgentSide:
         conversations = self._core.conversations
         doc = await conversations.get_doc(conversation_id)
         served = False
-        if agent.role is Role.AGENT and S(doc["state"]) in FINISHED and doc.get("agent_id") != agent.id:
+        if agent.role in SERVES and S(doc["state"]) in FINISHED and doc.get("agent_id") != agent.id:
             served = any(e["type"] == "assigned" and e.get("agent_id") == agent.id
                          for e in await conversations.events_of(doc["_id"]))
         sight = conversation_sight(agent, ConversationFacts.of(doc, served_by_viewer=served))

@@ -23,12 +23,14 @@ class Role(enum.StrEnum):
     SUPERVISOR = "supervisor"
     TRAINER = "trainer"
     ADMIN = "admin"
+    TEAM_LEADER = "team_leader"  # an agent who also sees her team's members and their conversations
 
 
 class AgentStatus(enum.StrEnum):
     AVAILABLE = "available"
     AWAY = "away"
     OFFLINE = "offline"
+    PAUSED = "paused"  # with a reason code (hub.domain.agent_states); never routed to, like away
 
 
 class Author(enum.StrEnum):

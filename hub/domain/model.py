@@ -155,6 +155,23 @@ class Agent:
     password_hash: str = field(repr=False)
     status: AgentStatus = AgentStatus.OFFLINE
     disabled: bool = False  # cannot log in; an admin's or the CLI's decision
+    pause_reason: str | None = None  # the reason code while ``status`` is paused
+    status_since: datetime | None = None  # when she entered her current status (and reason)
+    # A team leader's team: the members of the teams she leads (the directory fills it in when it
+    # reads her; hub.domain.visibility lets her see their conversations). Empty for other roles.
+    leads: frozenset[AgentId] = frozenset()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Team:
+    """A group of agents under a team leader (role ``team_leader``), who sees them live.
+
+    An agent is a member of at most one team (``hub.teams`` checks it)."""
+
+    id: str
+    name: str
+    leader_id: AgentId
+    member_ids: frozenset[AgentId]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,6 +6,10 @@ inbox (``console/api.py``), ``AgentDesk.view``/``may_view`` (``hub.conversations
 console's live fan-out and the contact profile, timeline and search (``hub/contacts.py``). The rule, by role:
 
 - **supervisor, admin**: everything, private notes included; they may change every contact.
+- **team leader**: what an agent sees (she may take conversations herself), and besides every
+  conversation offered, assigned, in wrap-up, resolved or closed *held by a member of her team*
+  (``Agent.leads``), private notes included: she coaches them. Not another team's, and no more of
+  the queue than her skills show. She may change a contact only as an agent may.
 - **trainer**: no conversation and no contact. The trainer page needs only ``/api/trainer/*``,
   whose turns carry the customer's text they review.
 - **agent**:
@@ -47,6 +51,7 @@ from hub.domain.states import HELD_BY_AGENT, ConversationState
 
 S = ConversationState
 SEES_EVERYTHING = frozenset({Role.SUPERVISOR, Role.ADMIN})
+SERVES = frozenset({Role.AGENT, Role.TEAM_LEADER})  # take conversations themselves; the agent's rule
 HOLDING = frozenset({S.OFFERED, S.ASSIGNED, S.WRAP_UP})  # the conversation names its agent
 FINISHED = frozenset({S.RESOLVED, S.ABANDONED, S.CLOSED})
 
@@ -87,9 +92,12 @@ def conversation_sight(viewer: Agent, conversation: ConversationFacts) -> Sight:
     """The rule of the module docstring for one conversation."""
     if viewer.role in SEES_EVERYTHING:
         return Sight.FULL
-    if viewer.role is not Role.AGENT:
+    if viewer.role not in SERVES:
         return Sight.NONE
     state = conversation.state
+    if (viewer.role is Role.TEAM_LEADER and conversation.agent_id in viewer.leads
+            and (state in HOLDING or state in FINISHED)):
+        return Sight.FULL  # held (or held last) by a member of her team
     if state in HOLDING:
         return Sight.FULL if conversation.agent_id == viewer.id else Sight.NONE
     if state is S.QUEUED:
@@ -101,7 +109,7 @@ def conversation_sight(viewer: Agent, conversation: ConversationFacts) -> Sight:
 
 def sees_contacts(viewer: Agent) -> bool:
     """Contacts (search, profiles, timelines) are for agents, supervisors and admins."""
-    return viewer.role in SEES_EVERYTHING or viewer.role is Role.AGENT
+    return viewer.role in SEES_EVERYTHING or viewer.role in SERVES
 
 
 def serving(viewer: Agent, conversation: ConversationFacts) -> bool:
@@ -120,7 +128,7 @@ def may_edit_contact(viewer: Agent, conversations: Iterable[ConversationFacts]) 
     """Rename it or link identities to it: supervisors and admins, or the agent serving it now."""
     if viewer.role in SEES_EVERYTHING:
         return True
-    return viewer.role is Role.AGENT and any(serving(viewer, c) for c in conversations)
+    return viewer.role in SERVES and any(serving(viewer, c) for c in conversations)
 
 
 def may_merge_contacts(viewer: Agent, survivor: Iterable[ConversationFacts],

@@ -52,6 +52,10 @@ INDEXES: dict[str, list[IndexModel]] = {
                  IndexModel([("merged_identities", ASCENDING)], sparse=True, name="merged_identities"),
                  IndexModel([("merged_into", ASCENDING)], sparse=True, name="merged_into")],
     "agents": [IndexModel([("username", ASCENDING)], unique=True, name="username")],
+    "teams": [IndexModel([("leader_id", ASCENDING)], name="leader")],
+    # Agent state spans (hub/storage/agent_states.py): the open one per agent, and reads by time.
+    "agent_states": [IndexModel([("agent_id", ASCENDING), ("to", ASCENDING)], name="agent_to"),
+                     IndexModel([("from", ASCENDING)], name="from")],
     # Phone calls (hub/storage/calls.py): by conversation, and the live ones for reconciliation.
     "calls": [IndexModel([("conversation_id", ASCENDING)], name="conversation"),
               IndexModel([("ended_at", ASCENDING)], name="ended_at")],

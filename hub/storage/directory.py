@@ -1,14 +1,16 @@
-"""Agents, queues, canned replies and wrap-up codes: the hub's configuration data in MongoDB."""
+"""Agents, teams, queues, canned replies and wrap-up codes: the hub's configuration data in MongoDB."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain.ids import AgentId, AgentStatus, QueueId, Role, Skill
-from hub.domain.model import Agent, CannedReply, Queue, WrapUpCode
+from hub.domain.model import Agent, CannedReply, Queue, Team, WrapUpCode
 from hub.errors import InvalidInput, NotFound
 from hub.storage.database import Db
 
@@ -19,7 +21,13 @@ def agent_from_doc(doc: Mapping[str, Any]) -> Agent:
         role=Role(doc["role"]), skills=frozenset(Skill(s) for s in doc.get("skills", ())),
         capacity=dict(doc.get("capacity", {})), password_hash=doc["password_hash"],
         status=AgentStatus(doc.get("status", "offline")), disabled=bool(doc.get("disabled", False)),
+        pause_reason=doc.get("pause_reason"), status_since=doc.get("status_since"),
     )
+
+
+def team_from_doc(doc: Mapping[str, Any]) -> Team:
+    return Team(id=doc["_id"], name=doc["name"], leader_id=AgentId(doc["leader_id"]),
+                member_ids=frozenset(AgentId(m) for m in doc.get("member_ids", ())))
 
 
 def queue_from_doc(doc: Mapping[str, Any]) -> Queue:
@@ -35,6 +43,7 @@ class MongoDirectory:
         self._queues = db["queues"]
         self._canned = db["canned_replies"]
         self._codes = db["wrap_up_codes"]
+        self._teams = db["teams"]
 
     async def add_agent(self, agent: Agent) -> None:
         try:
@@ -51,22 +60,51 @@ class MongoDirectory:
         if result.matched_count == 0:
             raise NotFound(f"no agent {agent_id}")
 
-    async def set_status(self, agent_id: str, status: AgentStatus) -> Agent:
-        await self.update_agent(agent_id, {"status": status.value})
+    async def set_status(self, agent_id: str, status: AgentStatus, *, reason: str | None = None,
+                         at: datetime | None = None) -> Agent:
+        fields: dict[str, Any] = {"status": status.value, "pause_reason": reason}
+        if at is not None:
+            fields["status_since"] = at
+        await self.update_agent(agent_id, fields)
         return await self.agent(agent_id)
 
     async def agent(self, agent_id: str) -> Agent:
         doc = await self._agents.find_one({"_id": agent_id})
         if doc is None:
             raise NotFound(f"no agent {agent_id}")
-        return agent_from_doc(doc)
+        return await self._with_team(agent_from_doc(doc))
 
     async def agent_by_username(self, username: str) -> Agent | None:
         doc = await self._agents.find_one({"username": username})
-        return agent_from_doc(doc) if doc else None
+        return await self._with_team(agent_from_doc(doc)) if doc else None
 
     async def agents(self) -> list[Agent]:
-        return [agent_from_doc(doc) async for doc in self._agents.find().sort("username", 1)]
+        agents = [agent_from_doc(doc) async for doc in self._agents.find().sort("username", 1)]
+        led: dict[str, set[AgentId]] = {}
+        async for doc in self._teams.find():
+            led.setdefault(doc["leader_id"], set()).update(doc.get("member_ids", ()))
+        return [replace(a, leads=frozenset(led.get(a.id, ()))) if a.role is Role.TEAM_LEADER else a for a in agents]
+
+    async def _with_team(self, agent: Agent) -> Agent:
+        """A team leader comes with the members of the teams she leads (``Agent.leads``)."""
+        if agent.role is not Role.TEAM_LEADER:
+            return agent
+        members = {m async for doc in self._teams.find({"leader_id": agent.id}) for m in doc.get("member_ids", ())}
+        return replace(agent, leads=frozenset(AgentId(m) for m in members))
+
+    async def put_team(self, team: Team) -> None:
+        await self._teams.replace_one(
+            {"_id": team.id},
+            {"name": team.name, "leader_id": team.leader_id, "member_ids": sorted(team.member_ids)}, upsert=True)
+
+    async def team(self, team_id: str) -> Team:
+        doc = await self._teams.find_one({"_id": team_id})
+        if doc is None:
+            raise NotFound(f"no team {team_id}")
+        return team_from_doc(doc)
+
+    async def teams(self) -> list[Team]:
+        return [team_from_doc(doc) async for doc in self._teams.find().sort("_id", 1)]
 
     async def put_queue(self, queue: Queue) -> None:
         await self._queues.replace_one(

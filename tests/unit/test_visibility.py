@@ -24,12 +24,14 @@ from hub.domain.visibility import (
 S = ConversationState
 N, T, F = Sight.NONE, Sight.TRANSCRIPT, Sight.FULL
 ME = "a_me"
-OTHER = "a_other"
+OTHER = "a_other"  # another agent, in no team of hers
+MEMBER = "a_member"  # an agent of the team she leads when she is a team leader
 
 
 def staff(role: Role, skills: tuple[str, ...] = ("general",), agent_id: str = ME) -> Agent:
+    leads = frozenset({AgentId(MEMBER)}) if role is Role.TEAM_LEADER else frozenset()
     return Agent(id=AgentId(agent_id), username="me", display_name="Me", role=role,
-                 skills=frozenset(Skill(s) for s in skills), capacity={}, password_hash="")
+                 skills=frozenset(Skill(s) for s in skills), capacity={}, password_hash="", leads=leads)
 
 
 def conv(state: ConversationState, agent: str | None = None, *, served: bool = False,
@@ -38,7 +40,8 @@ def conv(state: ConversationState, agent: str | None = None, *, served: bool = F
                              served_by_viewer=served)
 
 
-# situation -> the conversation; then the sight of agent, supervisor, trainer, admin.
+# situation -> the conversation; then the sight of agent, supervisor, trainer, admin, team leader
+# (who leads MEMBER; OTHER is in no team of hers).
 SITUATIONS: dict[str, ConversationFacts] = {
     "new": conv(S.NEW),
     "with the bot": conv(S.BOT),
@@ -61,32 +64,44 @@ SITUATIONS: dict[str, ConversationFacts] = {
     "abandoned in the queue": conv(S.ABANDONED),
     "closed, hers": conv(S.CLOSED, ME),
     "closed, never hers": conv(S.CLOSED, OTHER),
+    "offered to her team's member": conv(S.OFFERED, MEMBER),
+    "assigned to her team's member": conv(S.ASSIGNED, MEMBER),
+    "wrap-up, her team's member's": conv(S.WRAP_UP, MEMBER),
+    "resolved, her team's member held it last": conv(S.RESOLVED, MEMBER),
+    "abandoned while her member's phone rang": conv(S.ABANDONED, MEMBER),
+    "closed, her team's member's": conv(S.CLOSED, MEMBER),
 }
-EXPECTED: dict[str, tuple[Sight, Sight, Sight, Sight]] = {
-    #                                             agent supervisor trainer admin
-    "new":                                        (N, F, N, F),
-    "with the bot":                               (N, F, N, F),
-    "queued, her skills":                         (T, F, N, F),
-    "queued, no skills needed":                   (T, F, N, F),
-    "queued, a skill she lacks":                  (N, F, N, F),
-    "queued, she served it before (transferred)": (N, F, N, F),
-    "offered to her":                             (F, F, N, F),
-    "offered to another":                         (N, F, N, F),
-    "assigned to her":                            (F, F, N, F),
-    "assigned to another":                        (N, F, N, F),
-    "assigned to another, she served it before":  (N, F, N, F),
-    "wrap-up, hers":                              (F, F, N, F),
-    "wrap-up, another's":                         (N, F, N, F),
-    "resolved, she held it last":                 (F, F, N, F),
-    "resolved, she served it before another":     (F, F, N, F),
-    "resolved, never hers":                       (N, F, N, F),
-    "resolved from the queue by a supervisor":    (N, F, N, F),
-    "abandoned while her phone rang":             (F, F, N, F),
-    "abandoned in the queue":                     (N, F, N, F),
-    "closed, hers":                               (F, F, N, F),
-    "closed, never hers":                         (N, F, N, F),
+EXPECTED: dict[str, tuple[Sight, Sight, Sight, Sight, Sight]] = {
+    #                                             agent supervisor trainer admin leader
+    "new":                                        (N, F, N, F, N),
+    "with the bot":                               (N, F, N, F, N),
+    "queued, her skills":                         (T, F, N, F, T),
+    "queued, no skills needed":                   (T, F, N, F, T),
+    "queued, a skill she lacks":                  (N, F, N, F, N),
+    "queued, she served it before (transferred)": (N, F, N, F, N),
+    "offered to her":                             (F, F, N, F, F),
+    "offered to another":                         (N, F, N, F, N),
+    "assigned to her":                            (F, F, N, F, F),
+    "assigned to another":                        (N, F, N, F, N),
+    "assigned to another, she served it before":  (N, F, N, F, N),
+    "wrap-up, hers":                              (F, F, N, F, F),
+    "wrap-up, another's":                         (N, F, N, F, N),
+    "resolved, she held it last":                 (F, F, N, F, F),
+    "resolved, she served it before another":     (F, F, N, F, F),
+    "resolved, never hers":                       (N, F, N, F, N),
+    "resolved from the queue by a supervisor":    (N, F, N, F, N),
+    "abandoned while her phone rang":             (F, F, N, F, F),
+    "abandoned in the queue":                     (N, F, N, F, N),
+    "closed, hers":                               (F, F, N, F, F),
+    "closed, never hers":                         (N, F, N, F, N),
+    "offered to her team's member":               (N, F, N, F, F),
+    "assigned to her team's member":              (N, F, N, F, F),
+    "wrap-up, her team's member's":               (N, F, N, F, F),
+    "resolved, her team's member held it last":   (N, F, N, F, F),
+    "abandoned while her member's phone rang":    (N, F, N, F, F),
+    "closed, her team's member's":                (N, F, N, F, F),
 }
-ROLES = (Role.AGENT, Role.SUPERVISOR, Role.TRAINER, Role.ADMIN)
+ROLES = (Role.AGENT, Role.SUPERVISOR, Role.TRAINER, Role.ADMIN, Role.TEAM_LEADER)
 
 
 def test_the_table_covers_every_state_and_role() -> None:
@@ -111,7 +126,7 @@ def test_a_contact_with_one_conversation(role: Role, situation: str) -> None:
     assert may_see_contact(viewer, facts) is sight.visible
     serving_now = situation in ("assigned to her", "wrap-up, hers")
     assert may_edit_contact(viewer, facts) is (role in (Role.SUPERVISOR, Role.ADMIN) or
-                                               (role is Role.AGENT and serving_now))
+                                               (role in (Role.AGENT, Role.TEAM_LEADER) and serving_now))
 
 
 def test_the_reported_case_one_old_conversation_does_not_open_another_agents_live_one() -> None:
@@ -141,7 +156,7 @@ def test_a_contact_shows_each_viewer_only_her_conversations_and_notes() -> None:
 
 
 def test_contacts_are_not_for_trainers() -> None:
-    assert [sees_contacts(staff(r)) for r in ROLES] == [True, True, False, True]
+    assert [sees_contacts(staff(r)) for r in ROLES] == [True, True, False, True, True]
     assert may_see_contact(staff(Role.SUPERVISOR), []) and not may_see_contact(staff(Role.AGENT), [])
 
 
@@ -171,3 +186,18 @@ def test_facts_from_a_stored_document() -> None:
     assert ConversationFacts.of(doc) == conv(S.QUEUED, skills=("billing",))
     assert ConversationFacts.of({"state": "resolved", "agent_id": OTHER}, served_by_viewer=True) == conv(
         S.RESOLVED, OTHER, served=True, skills=())
+
+
+def test_a_team_leader_sees_her_members_conversations_not_another_teams() -> None:
+    lena = staff(Role.TEAM_LEADER)
+    assert conversation_sight(lena, conv(S.ASSIGNED, MEMBER)) is F
+    assert conversation_sight(lena, conv(S.ASSIGNED, OTHER)) is N
+    assert conversation_sight(lena, conv(S.ASSIGNED, ME)) is F  # she takes conversations herself too
+    # Seeing a member's conversation is not serving it: she may not change its contact.
+    assert may_see_contact(lena, [conv(S.ASSIGNED, MEMBER)])
+    assert not may_edit_contact(lena, [conv(S.ASSIGNED, MEMBER)])
+    # A team leader of no team is an agent.
+    alone = Agent(id=AgentId(ME), username="me", display_name="Me", role=Role.TEAM_LEADER,
+                  skills=frozenset({Skill("general")}), capacity={}, password_hash="")
+    assert [conversation_sight(alone, c) for c in SITUATIONS.values()] == [
+        conversation_sight(staff(Role.AGENT), c) for c in SITUATIONS.values()]

@@ -19,7 +19,7 @@ function showError(message) {
 function destinationFor(agent) {
   const role = agent && agent.role;
   if (role === 'trainer' || (role === 'admin' && dest.value === 'trainer')) return TRAINER_URL;
-  const mayChoose = role === 'supervisor' || role === 'admin';
+  const mayChoose = role === 'supervisor' || role === 'admin' || role === 'team_leader';
   return mayChoose && dest.value === 'supervisor' ? SUPERVISOR_URL : AGENT_URL;
 }
 

@@ -1,13 +1,15 @@
 // Supervisor page (/console/supervisor): live queue and agent tables from `overview` frames.
+// A team leader gets the same page over her team's members only (the server filters the agents),
+// without the socket's overview frames: she polls the overview every TEAM_POLL_MS instead.
 import { api } from './api.js';
 import { ConsoleSocket } from './ws.js';
-import { bootPage } from './topbar.js';
-import { h, reconcile, setText, mmss, slug, toastError } from './render.js';
+import { bootPage, stateLabel } from './topbar.js';
+import { h, reconcile, setText, mmss, secondsSince, slug, toastError } from './render.js';
 
 const SLA_SECONDS = 60;
 const POLL_MS = 5000;
-const STATUS_ORDER = { available: 0, away: 1, offline: 2 };
-const STATUS_LABELS = { available: 'Available', away: 'Away', offline: 'Offline' };
+const TEAM_POLL_MS = 2000;
+const STATUS_ORDER = { available: 0, paused: 1, away: 2, offline: 3 };
 
 const $ = (id) => document.getElementById(id);
 let lastOverviewAt = 0;
@@ -74,13 +76,14 @@ function renderAgents(agents) {
     tr._cells = {
       name: cell('agent-name-cell', 'cell-name'),
       status: cell('status', 'cell-status'),
+      since: cell('in-state', 'num cell-in-state'),
       online: cell('online', 'cell-online'),
       load: cell('load', 'cell-load'),
     };
     tr._cells.status.append(dot, label);
     tr._dot = dot;
     tr._label = label;
-    tr.append(tr._cells.name, tr._cells.status, tr._cells.online, tr._cells.load);
+    tr.append(tr._cells.name, tr._cells.status, tr._cells.since, tr._cells.online, tr._cells.load);
     return tr;
   }, (tr, a) => {
     const c = tr._cells;
@@ -88,8 +91,11 @@ function renderAgents(agents) {
     tr.dataset.status = a.status || '';
     setText(c.name, a.display_name || a.username || a.id);
     tr._dot.className = `status-dot status-${slug(a.status)}`;
-    setText(tr._label, STATUS_LABELS[a.status] || a.status || '');
+    setText(tr._label, stateLabel(a.status, a.pause_reason));
     c.status.dataset.status = a.status || '';
+    c.status.dataset.reason = a.pause_reason || '';
+    c.since.dataset.since = a.status_since || '';
+    setText(c.since, a.status_since ? mmss(secondsSince(a.status_since)) : '');
     setText(c.online, a.online ? 'Online' : 'Offline');
     c.online.classList.toggle('is-online', !!a.online);
     const key = JSON.stringify([a.load || {}, a.capacity || {}]);
@@ -121,6 +127,24 @@ function render(overview) {
   setText($('board-updated'), `Updated ${new Date().toLocaleTimeString()}`);
 }
 
+/** Time in state ticks every second between overviews. */
+function tickInState() {
+  for (const td of document.querySelectorAll('[data-testid="in-state"]')) {
+    if (td.dataset.since) setText(td, mmss(secondsSince(td.dataset.since)));
+  }
+}
+
+async function showTeam() {
+  try {
+    const { teams } = await api.get('/api/teams');
+    const names = (teams || []).map((t) => t.name).join(', ');
+    setText($('board-team'), names ? `Team: ${names}` : 'No team yet');
+    $('board-team').hidden = false;
+  } catch (err) {
+    toastError(err);
+  }
+}
+
 function showDenied() {
   denied = true;
   $('board-body').hidden = true;
@@ -138,11 +162,14 @@ async function fetchOverview() {
 }
 
 async function main() {
-  const page = await bootPage(['supervisor', 'admin'], showDenied);
+  const page = await bootPage(['supervisor', 'admin', 'team_leader'], showDenied);
   if (!page) return;
-  const { topbar } = page;
+  const { topbar, me } = page;
+  const teamLeader = me.agent && me.agent.role === 'team_leader';
+  if (teamLeader) showTeam();
   await fetchOverview();
   if (denied) return;
+  setInterval(tickInState, 1000);
 
   const socket = new ConsoleSocket({
     onFrame: (frame) => {
@@ -155,10 +182,11 @@ async function main() {
   });
   socket.start();
 
-  // Fallback while the socket is down or quiet.
+  // Fallback while the socket is down or quiet; a team leader's page polls (no overview frames).
+  const every = teamLeader ? TEAM_POLL_MS : POLL_MS;
   setInterval(() => {
-    if (!denied && Date.now() - lastOverviewAt > POLL_MS) fetchOverview();
-  }, POLL_MS);
+    if (!denied && Date.now() - lastOverviewAt >= every - 100) fetchOverview();
+  }, every);
 }
 
 main();

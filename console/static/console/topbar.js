@@ -1,9 +1,28 @@
 // Top bar shared by the agent inbox and the supervisor page.
 import { api, clearCsrf, setCsrf, LOGIN_URL } from './api.js';
-import { setText, slug, toastError } from './render.js';
+import { h, mmss, secondsSince, setText, slug, toastError } from './render.js';
 
-const STATUS_LABELS = { available: 'Available', away: 'Away', offline: 'Offline' };
-const ROLE_LABELS = { agent: 'Agent', supervisor: 'Supervisor', trainer: 'Bot trainer', admin: 'Admin' };
+const STATUS_LABELS = { available: 'Available', away: 'Away', offline: 'Offline', paused: 'Paused' };
+const ROLE_LABELS = {
+  agent: 'Agent', team_leader: 'Team leader', supervisor: 'Supervisor', trainer: 'Bot trainer', admin: 'Admin',
+};
+
+/** "lunch" -> "Lunch", "after_call_work" -> "After call work". */
+export function reasonLabel(code) {
+  const text = String(code || '').replace(/_/g, ' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** How an agent's state reads: "Available", "Paused · Lunch". */
+export function stateLabel(status, reason) {
+  const base = STATUS_LABELS[status] || status || '';
+  return status === 'paused' && reason ? `${base} · ${reasonLabel(reason)}` : base;
+}
+
+/** The status picker's value: the status, or "paused:<reason>" for a pause. */
+function pickerValue(status, reason) {
+  return status === 'paused' && reason ? `paused:${reason}` : status;
+}
 
 /**
  * Start a page that only some roles may use: load the session, arm CSRF, show the top bar.
@@ -32,6 +51,11 @@ export function isSupervisor(agent) {
   return !!agent && (agent.role === 'supervisor' || agent.role === 'admin');
 }
 
+/** Who opens the supervisor page: supervisors and admins (everyone), team leaders (their team). */
+export function watchesAgents(agent) {
+  return isSupervisor(agent) || (!!agent && agent.role === 'team_leader');
+}
+
 export function initTopbar(agent) {
   const nameEl = document.getElementById('agent-name');
   const roleEl = document.getElementById('agent-role');
@@ -42,21 +66,38 @@ export function initTopbar(agent) {
   const logout = document.getElementById('logout');
   const conn = document.getElementById('conn-status');
   let current = agent;
+  // Time in the current state, ticking beside the picker (from the agent's status_since).
+  const since = h('span', { class: 'status-since', 'data-testid': 'status-since', title: 'Time in this state' });
+  select.closest('.status-control')?.after(since);
 
-  function ensureOption(status) {
-    if (!status || Array.from(select.options).some((o) => o.value === status)) return;
+  function ensureOption(value, label) {
+    if (!value || Array.from(select.options).some((o) => o.value === value)) return;
     const opt = document.createElement('option');
-    opt.value = status;
-    opt.textContent = STATUS_LABELS[status] || status;
+    opt.value = value;
+    opt.textContent = label || STATUS_LABELS[value] || value;
     select.appendChild(opt);
   }
 
-  function showStatus(status) {
-    ensureOption(status);
-    if (status) select.value = status;
+  function showStatus(status, reason) {
+    const value = pickerValue(status, reason);
+    ensureOption(value, stateLabel(status, reason));
+    if (value) select.value = value;
     if (dot) dot.className = `status-dot status-${slug(status)}`;
     select.className = `status-select status-${slug(status)}`;
   }
+
+  function tick() {
+    setText(since, current.status_since ? mmss(secondsSince(current.status_since)) : '');
+  }
+
+  // The configured pause reasons, productive ones first (GET /api/agent_states/reasons).
+  api.get('/api/agent_states/reasons').then((data) => {
+    const reasons = Array.isArray(data.reasons) ? data.reasons : [];
+    reasons.sort((a, b) => String(a.kind).localeCompare(String(b.kind)) || String(a.code).localeCompare(b.code));
+    for (const r of reasons) ensureOption(`paused:${r.code}`, `Paused · ${reasonLabel(r.code)} (${r.kind})`);
+    showStatus(current.status, current.pause_reason);
+  }).catch(() => { /* the picker keeps available/away/offline */ });
+  setInterval(tick, 1000);
 
   function update(next) {
     if (!next) return;
@@ -65,21 +106,22 @@ export function initTopbar(agent) {
     if (nameEl) nameEl.title = current.username ? `Signed in as ${current.username}` : '';
     setText(roleEl, ROLE_LABELS[current.role] || current.role || '');
     if (roleEl) roleEl.className = `role-badge role-${slug(current.role)}`;
-    showStatus(current.status);
-    if (supLink) supLink.hidden = !isSupervisor(current);
+    showStatus(current.status, current.pause_reason);
+    tick();
+    if (supLink) supLink.hidden = !watchesAgents(current);
     if (trainerLink) trainerLink.hidden = current.role !== 'trainer' && current.role !== 'admin';
   }
 
   select.addEventListener('change', async () => {
-    const wanted = select.value;
-    const previous = current.status;
-    showStatus(wanted);
+    const [wanted, reason] = select.value.split(':');
+    const previous = current;
+    showStatus(wanted, reason);
     select.disabled = true;
     try {
-      const data = await api.post('/api/me/status', { status: wanted });
-      update(data.agent || { status: wanted });
+      const data = await api.post('/api/me/status', reason ? { status: wanted, reason } : { status: wanted });
+      update(data.agent || { status: wanted, pause_reason: reason || null });
     } catch (err) {
-      showStatus(previous);
+      showStatus(previous.status, previous.pause_reason);
       toastError(err);
     } finally {
       select.disabled = false;
