@@ -2,7 +2,9 @@
 
 Who gets a ``conversation`` frame is decided per frame by the one visibility rule
 (``hub.domain.visibility`` through ``AgentDesk.may_view``): an agent, the conversations
-she holds and those queued for her skills; supervisors and admins everything; trainers nothing. A
+she holds and those queued for her skills (a team leader also her members'); supervisors and
+admins everything; trainers nothing. Overview frames go to supervisors and admins, and to team
+leaders with their team's agents only. A
 conversation that leaves someone's sight is announced as ``conversation_gone`` without content.
 Message, status and typing frames go only to the holding agent and to supervisors and admins,
 who may all see private notes. Call frames (``call``: ringing, answered, held, resumed, ended) go
@@ -40,13 +42,14 @@ from hub.domain.events import (
     StatusChanged,
     TypingChanged,
 )
-from hub.domain.ids import Author
+from hub.domain.ids import Author, Role
 from hub.domain.model import Agent
 from hub.domain.states import HELD_BY_AGENT, OPEN_STATES, ConversationState
 from hub.domain.visibility import SEES_EVERYTHING
 from hub.ports import EventBus
 from hub.socket_writer import SocketWriter
 from hub.tasks import cancel_and_wait
+from hub.teams import team_only
 from hub.wire import agent_json
 
 logger = logging.getLogger(__name__)
@@ -259,7 +262,8 @@ class ConsoleLive:
         while True:
             await asyncio.sleep(OVERVIEW_PERIOD_S)
             supervisors = self._supervisors()
-            if not supervisors:
+            leaders = [a for a in self._agents.values() if a.role is Role.TEAM_LEADER]
+            if not supervisors and not leaders:
                 continue
             try:
                 overview = await overview_json(self._hub)
@@ -269,6 +273,9 @@ class ConsoleLive:
             data = frame_text({"type": "overview", "overview": overview})
             for agent_id in supervisors:
                 self._send(agent_id, data)
+            for leader in leaders:  # her team's members only (hub.teams)
+                self._send(leader.id, frame_text({"type": "overview", "overview": {
+                    **overview, "agents": team_only(leader, overview["agents"])}}))
 
 
 def call_frame(fact: CallFact) -> dict[str, Any]:

@@ -80,6 +80,9 @@ async def test_a_team_leader_sees_her_members_conversations_and_no_other_teams(
     assert {r["username"] for r in (await staff["sara"].call("GET", "/api/supervisor/overview"))["agents"]} >= {
         "alice", "bob", "chen", "lena", "sara"}
     await staff["alice"].call("GET", "/api/supervisor/overview", expect=403)
+    await lena.connect()  # her socket's overview frames: her team too
+    frame = await lena.next("overview")
+    assert {r["username"] for r in frame["overview"]["agents"]} == {"alice", "bob"}
     teams = (await lena.call("GET", "/api/teams"))["teams"]
     assert [(t["id"], t["leader"]["id"], sorted(m["username"] for m in t["members"])) for t in teams] == [
         ("north", who["lena"], ["alice", "bob"])]

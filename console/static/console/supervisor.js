@@ -1,6 +1,6 @@
 // Supervisor page (/console/supervisor): live queue and agent tables from `overview` frames.
-// A team leader gets the same page over her team's members only (the server filters the agents),
-// without the socket's overview frames: she polls the overview every TEAM_POLL_MS instead.
+// A team leader gets the same page over her team's members only (the server filters the agents,
+// in the overview API and in her socket's overview frames).
 import { api } from './api.js';
 import { ConsoleSocket } from './ws.js';
 import { bootPage, stateLabel } from './topbar.js';
@@ -8,7 +8,6 @@ import { h, reconcile, setText, mmss, secondsSince, slug, toastError } from './r
 
 const SLA_SECONDS = 60;
 const POLL_MS = 5000;
-const TEAM_POLL_MS = 2000;
 const STATUS_ORDER = { available: 0, paused: 1, away: 2, offline: 3 };
 
 const $ = (id) => document.getElementById(id);
@@ -182,11 +181,10 @@ async function main() {
   });
   socket.start();
 
-  // Fallback while the socket is down or quiet; a team leader's page polls (no overview frames).
-  const every = teamLeader ? TEAM_POLL_MS : POLL_MS;
+  // Fallback while the socket is down or quiet.
   setInterval(() => {
-    if (!denied && Date.now() - lastOverviewAt >= every - 100) fetchOverview();
-  }, every);
+    if (!denied && Date.now() - lastOverviewAt > POLL_MS) fetchOverview();
+  }, POLL_MS);
 }
 
 main();
