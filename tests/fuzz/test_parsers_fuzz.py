@@ -17,7 +17,8 @@ from channels.email.parser import MalformedEmail, parse_email
 from channels.sms.parser import DeliveryReport, SmsInputError, parse_dlr, parse_mo, query_fields
 from channels.telegram.parser import ParsedUpdate, UpdateError, decode_update, parse_update, to_update
 from channels.webchat.parser import CustomerText, FrameError, Hello, Receipt, Typing, parse_frame
-from console.api import LoginBody, MessageBody, StatusBody, parse_body
+from console.api import LoginBody, MessageBody, parse_body
+from console.teams_api import StatusBody
 from hub.domain.model import InboundMessage
 from hub.domain.text import is_valid_unicode
 from tests.fuzz.profile import fuzz
@@ -120,7 +121,8 @@ def test_telegram_updates(raw: bytes) -> None:
 
 @pytest.mark.parametrize(("model", "fields"), [
     (LoginBody, {"username": hostile_text(), "password": hostile_text()}),
-    (StatusBody, {"status": st.sampled_from(["available", "away", "offline", "busy"])}),
+    (StatusBody, {"status": st.sampled_from(["available", "away", "offline", "busy", "paused"]),
+                  "reason": hostile_text()}),
     (MessageBody, {"text": hostile_text(), "private": st.booleans()}),
 ], ids=["login", "status", "message"])
 @fuzz(120)
