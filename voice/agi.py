@@ -141,6 +141,8 @@ class AgiServer:
         self._sessions.add(task)
         try:
             await self._serve(reader, writer)
+        except asyncio.CancelledError:
+            return  # only ``close`` cancels a session: the call is reconciled at the next start
         finally:
             self._sessions.discard(task)
             writer.close()

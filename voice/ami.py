@@ -21,6 +21,8 @@ from panoramisk import Manager  # type: ignore[import-untyped]
 logger = logging.getLogger(__name__)
 
 NEVER_S = 10**9  # panoramisk's reconnect and ping timers: ours run instead
+# Events that complete an action's answer (an asynchronous Originate, a list): never filtered out.
+ANSWER_EVENTS = ("OriginateResponse", "CoreShowChannel", "CoreShowChannelsComplete")
 AmiEvent = Mapping[str, str]
 
 
@@ -33,11 +35,13 @@ class AmiSession:
     (synchronously, in the order received; keep the callback short: queue the work)."""
 
     def __init__(self, *, host: str, port: int, user: str, secret: str, timeout_s: float, ping_s: float,
-                 events: Iterable[str], on_event: Callable[[AmiEvent], None]) -> None:
+                 events: Iterable[str], on_event: Callable[[AmiEvent], None],
+                 answer_events: Iterable[str] = ANSWER_EVENTS) -> None:
         self._host, self._port, self._user, self._secret = host, port, user, secret
         self._timeout_s = timeout_s
         self._ping_s = ping_s
         self._events = tuple(events)
+        self._answer_events = tuple(answer_events)
         self._on_event = on_event
         self._manager: Manager | None = None
         self._logged_in = asyncio.Event()
@@ -58,8 +62,19 @@ class AmiSession:
         except (OSError, TimeoutError) as err:
             self._close()
             raise AmiLost(f"AMI {self._host}:{self._port} unreachable or login refused") from err
+        await self._filter_events()
         logger.info("voice.ami.logged_in host=%s port=%d", self._host, self._port)
         return self
+
+    async def _filter_events(self) -> None:
+        """Ask Asterisk for the events we handle only (about 100 per call otherwise: VarSet, Newexten,
+        ...; each parsed in this event loop), and those that are parts of actions' answers
+        (``answer_events``: OriginateResponse, the CoreShowChannel list)."""
+        for name in (*self._events, *self._answer_events):
+            answer = await self.action({"Action": "Filter", "Operation": "Add", "Filter": f"Event: {name}"})
+            if not succeeded(answer):
+                logger.warning("voice.ami.filter_refused event=%s (every event will be received)", name)
+                return
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:

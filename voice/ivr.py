@@ -29,6 +29,7 @@ class Prompts:
     invalid: str
     wait: str
     callback: str
+    moh_class: str = "default"
 
 
 class InboundMenu:
@@ -61,6 +62,9 @@ class InboundMenu:
             logger.info("voice.ivr.callback call=%s queue=%s", call_id, chosen.queue)
             return  # the dialplan hangs up: the hub calls back when an agent is free
         await session.command(f'STREAM FILE {self._prompts.wait} ""', timeout_s=30)
+        # Music while the call is stored and queued (a loaded hub takes seconds: never dead air);
+        # it goes on in the dialplan's hub-wait after the script ends.
+        await session.command(f"SET MUSIC ON {self._prompts.moh_class}")
         conversation = await self._line.arrived(call_id=call_id, caller=caller, caller_channel=channel,
                                                 choice=chosen.choice, queue_id=chosen.queue,
                                                 menu_s=asyncio.get_running_loop().time() - started)
