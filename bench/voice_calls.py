@@ -54,6 +54,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import resource
 import secrets
 import shutil
@@ -753,10 +754,12 @@ async def hub_level(opts: Options, k: int, rate: float) -> dict[str, Any]:
                 await asyncio.sleep(1.0)  # the last resolves
                 timeline = ami.timeline()
                 all_events = dict(ami.all_events)
+            gaps = music_gaps(system.rig.instance.log_path)
             calls, events = await mongo_calls(system.mongo_url)
         finally:
             await asyncio.gather(*(c.close() for c in consoles), return_exceptions=True)
     result = analyse_hub(timeline, calls, events, desk, rate, total, counts)
+    result["wait_prompt_to_music"] = gaps
     top = sorted(all_events.items(), key=lambda kv: -kv[1])
     result["ami_events_unfiltered"] = {} if not all_events else {"total": sum(all_events.values()),
                                        "per_call": _r(sum(all_events.values()) / max(total, 1)),
@@ -896,14 +899,15 @@ async def held_calls(opts: Options) -> dict[str, Any]:
                     ready["login_error"] = repr(err)[:300]
                 finally:
                     await probe.close()
+                gaps = music_gaps(system.rig.instance.log_path)
                 await uac.stop()
                 timeline = ami.timeline()
             calls, events = await mongo_calls(system.mongo_url)
         finally:
             await client.close()
     menu = analyse_menu(timeline, calls, events)
-    result = {"arrival_to_queued_ms": menu, "offered_per_s": opts.held_rate, "max_calls": opts.held_max,
-              "stop_reason": stop_reason,
+    result = {"arrival_to_queued_ms": menu, "wait_prompt_to_music": gaps, "offered_per_s": opts.held_rate,
+              "max_calls": opts.held_max, "stop_reason": stop_reason,
               "held_queued": queued, "asterisk_channels": channels, "sipp_at_end": counts,
               "ramp_s": round(held_at - t0, 1), "hold_cpu": hold_cpu, "ready_probe": ready,
               "agent_login_ms_while_holding": login_ms, "samples": samples, "background_before": background,
@@ -912,8 +916,33 @@ async def held_calls(opts: Options) -> dict[str, Any]:
           f"hub {hold_cpu.get('hub_pct_of_1_core')}% CPU, RSS {hold_cpu['rss_mb'].get('hub')} MB; asterisk "
           f"{hold_cpu.get('asterisk_pct_of_1_core')}% RSS {hold_cpu['rss_mb'].get('asterisk')} MB; arrival->queued "
           f"p50/p99 {menu['all']['p50']}/{menu['all']['p99']} ms (first third {menu['first_third']['p50']}, last "
-          f"third {menu['last_third']['p50']} ms p50)", flush=True)
+          f"third {menu['last_third']['p50']} ms p50); wait prompt -> music p50/p99 "
+          f"{gaps['prompt_to_music_ms']['p50']}/{gaps['prompt_to_music_ms']['p99']} ms", flush=True)
     return result
+
+
+_AST_LINE = re.compile(r"\[(\S+ \S+)\] \w+\[\d+\]\[(C-[0-9a-f]+)\] (.*)")
+
+
+def music_gaps(log_path: Path, prompt: str = "pls-hold-while-try") -> dict[str, Any]:
+    """From Asterisk's own log: per caller, the wait prompt starting (``Playing '<prompt>``, 2.4 s) ->
+    music on hold starting. Up to 9ae6625 the music started only once the hub had stored and queued the
+    call (``HUB_NEXT=wait``), so the gap less the prompt was the silence the caller heard; since then
+    the menu sets ``SET MUSIC ON`` right after the prompt and the gap should stay at the prompt's length."""
+    played: dict[str, float] = {}
+    music: dict[str, float] = {}
+    with contextlib.suppress(OSError), log_path.open(errors="replace") as log:
+        for line in log:
+            match = _AST_LINE.match(line)
+            if match is None:
+                continue
+            when = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp()
+            if f"Playing '{prompt}" in match.group(3):
+                played.setdefault(match.group(2), when)
+            elif "Started music on hold" in match.group(3):
+                music.setdefault(match.group(2), when)
+    gaps = [music[c] - t for c, t in played.items() if c in music]
+    return {"prompt_to_music_ms": summary_ms(gaps), "prompt_played_no_music_yet": sum(c not in music for c in played)}
 
 
 def analyse_menu(timeline: dict[str, dict[str, Any]], calls: list[dict[str, Any]],
