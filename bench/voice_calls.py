@@ -1067,8 +1067,8 @@ async def main_async(args: argparse.Namespace) -> int:
     work = Path(args.work) if args.work else LOGS / f"voice-work-{datetime.now(UTC):%H%M%S}"
     work.mkdir(parents=True, exist_ok=True)
     opts = Options(rates=rates, seconds=args.seconds or (6.0 if args.quick else 12.0), talk_s=args.talk_s,
-                   bench_agents=args.bench_agents or (40 if args.quick else 60),
-                   held_max=args.held_max or (250 if args.quick else 1200),
+                   bench_agents=args.bench_agents or (32 if args.quick else 60),
+                   held_max=args.held_max or (200 if args.quick else 1200),
                    held_rate=args.held_rate or 25.0, quiet_wait_s=args.quiet_wait,
                    work=work, count_ami_events=args.count_ami_events)
     started = time.monotonic()
@@ -1119,7 +1119,8 @@ def dirty_voice() -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="two rates, 8 s each, 300 held calls (~3 min)")
+    parser.add_argument("--quick", action="store_true",
+                        help="4 and 12 calls/s, 6 s each, 35 agents, 200 held calls (~3 min)")
     parser.add_argument("--rates", default="", help="calls per second offered, comma-separated")
     parser.add_argument("--seconds", type=float, default=0.0, help="seconds of calls per level")
     parser.add_argument("--talk-s", type=float, default=2.0, help="how long the agent's phone talks")
