@@ -242,7 +242,8 @@ _NOLOAD = (
     "res_pjsip_phoneprov_provider", "res_calendar", "res_calendar_icalendar", "res_calendar_ews",
     "res_calendar_caldav", "res_calendar_exchange", "res_config_ldap", "res_config_pgsql", "cdr_pgsql",
     "cel_pgsql", "cdr_tds", "cel_tds", "cdr_radius", "cel_radius", "cel_sqlite3_custom", "cdr_sqlite3_custom",
-    "app_voicemail_odbc", "app_voicemail_imap", "app_festival")
+    "app_voicemail_odbc", "app_voicemail_imap", "app_festival",
+    "cdr_csv")  # the hub keeps its own call records: cdr_csv only logged an error per call (no cdr-csv dir)
 
 MODULES_CONF = (
     "[modules]\nautoload = yes\n"
