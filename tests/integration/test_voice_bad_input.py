@@ -157,6 +157,9 @@ async def test_callers_who_press_nothing_or_everything_still_reach_a_queue(
                                         dtmf=[(2000 + 150 * i, d) for i, d in enumerate("4#*9123")])
         silent_call = await eventually(lambda: db["calls"].find_one({"caller": "silent"}), timeout=40)
         eager_call = await eventually(lambda: db["calls"].find_one({"caller": "eager"}), timeout=40)
+        # The call record is stored just before the conversation is queued: wait for the queueing.
+        for call in (silent_call, eager_call):
+            await eventually(lambda call=call: _state(db, call["conversation_id"], "queued"), timeout=20)
         # Nothing pressed: after the last prompt, the default queue; everything: the first key ("4").
         assert (await db["conversations"].find_one({"_id": silent_call["conversation_id"]}))["queue"] == "general"
         assert silent_call["choice"] is None
