@@ -96,7 +96,7 @@ async def test_a_signal_stops_the_hub_and_everything_it_started(
     env.update(HUB_NO_BOT="1", HUB_HTTP__PORT=str(port), HUB_EMBEDDED__DATA_DIR=str(tmp_path / "data"))
     with log.open("ab") as out:
         process = subprocess.Popen(COMMANDS[command], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_as_a_terminal)
     started: dict[Process, str] = {}
     try:
         await eventually(lambda: serving(port, process, log), timeout=180, interval=0.2)
@@ -124,3 +124,10 @@ async def test_a_signal_stops_the_hub_and_everything_it_started(
                 os.kill(left[0], signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             await asyncio.to_thread(process.wait, 10)
+
+
+def _as_a_terminal() -> None:
+    """SIGINT as a terminal's shell has it. A test run started in the background of a shell without
+    job control inherits SIGINT *ignored*, and a shell cannot trap a signal ignored on entry (POSIX):
+    run.sh would then never see the SIGINT this test sends, whatever run.sh does."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
