@@ -33,15 +33,25 @@ exten => s,1,MusicOnHold({moh_class})
 ; HUB_CALLER = the waiting caller's channel, HUB_REC = the recording's base name, one per answered leg).
 ; MixMonitor(file,options,command): b records only while bridged, r() is what the agent's phone sends
 ; (the agent), t() what it is sent (the caller).
+; The agent's leg runs on past Bridge/Dial only when the customer left (an agent who hangs up ends her
+; own leg there): it says so (UserEvent HubCustomerLeft) before it hangs up, so who ended the call does
+; not depend on which of the two legs' Hangup events the PBX publishes first.
 [hub-agent]
 exten => bridge,1,Set(REC={recordings_dir}/${{HUB_REC}})
  same => n,MixMonitor(${{REC}}.wav,br(${{REC}}-agent.wav)t(${{REC}}-caller.wav))
  same => n,Bridge(${{HUB_CALLER}})
+ same => n,GotoIf($["${{BRIDGERESULT}}" = "SUCCESS"]?left)
  same => n,Hangup()
-; A call back: the agent answered; her leg dials the customer (HUB_DIAL) and is bridged on answer.
+ same => n(left),UserEvent(HubCustomerLeft)
+ same => n,Hangup()
+; A call back: the agent answered; her leg dials the customer (HUB_DIAL) and is bridged on answer
+; (g: go on here when the customer hangs up).
 exten => callback,1,Set(REC={recordings_dir}/${{HUB_REC}})
  same => n,MixMonitor(${{REC}}.wav,br(${{REC}}-agent.wav)t(${{REC}}-caller.wav))
- same => n,Dial(${{HUB_DIAL}},30)
+ same => n,Dial(${{HUB_DIAL}},30,g)
+ same => n,GotoIf($["${{DIALSTATUS}}" = "ANSWER"]?left)
+ same => n,Hangup()
+ same => n(left),UserEvent(HubCustomerLeft)
  same => n,Hangup()
 
 ; Hold (AMI Redirect of both legs out of their bridge): the caller hears music, the agent silence;

@@ -45,7 +45,8 @@ from voice.phones import phones_conf
 logger = logging.getLogger(__name__)
 S = ConversationState
 
-EVENTS = ("Newchannel", "Hangup", "DialBegin", "DialEnd")
+EVENTS = ("Newchannel", "Hangup", "DialBegin", "DialEnd", "UserEvent")
+CUSTOMER_LEFT = "HubCustomerLeft"  # the dialplan: the agent's leg goes on because the customer left
 ORIGINATE_REASONS = {"0": "failed", "1": "no_such_number", "3": "no_answer", "4": "answered", "5": "busy",
                      "8": "congestion"}
 
@@ -93,6 +94,7 @@ class LineState:
     leg_of_call: dict[str, str] = field(default_factory=dict)  # call id -> its current agent leg
     hangups: dict[str, Party] = field(default_factory=dict)  # customer leg id -> who asked the hub to hang up
     customer_legs: dict[str, str] = field(default_factory=dict)  # a call back's customer leg id -> call id
+    left_by_customer: set[str] = field(default_factory=set)  # agent legs whose customer hung up
 
 
 class VoiceLine:
@@ -194,6 +196,8 @@ class VoiceLine:
             await self._on_dial(event)
         elif name == "Hangup":
             await self._on_hangup(unique_id)
+        elif name == "UserEvent" and event.get("UserEvent") == CUSTOMER_LEFT and unique_id in self._state.legs:
+            self._state.left_by_customer.add(unique_id)
 
     async def _on_dial(self, event: AmiEvent) -> None:
         """A call back: the agent's leg (ours) dials the customer (``DialBegin``), who answers or not."""
@@ -229,15 +233,23 @@ class VoiceLine:
 
     async def _agent_leg_gone(self, leg: Leg) -> None:
         self._state.legs.pop(leg.unique_id, None)
+        customer_left = leg.unique_id in self._state.left_by_customer
+        self._state.left_by_customer.discard(leg.unique_id)
         if self._state.leg_of_call.get(leg.call_id) != leg.unique_id:
             return  # a leg let go (transfer): its end is not the call's
         if not leg.answered:
             return  # ringing ended: the Originate's answer says why (``_ring``)
         self._state.leg_of_call.pop(leg.call_id, None)
-        record = await self._calls.hung_up(leg.call_id, Party.AGENT)
+        party = self._customer_hangup(leg.call_id) if customer_left else Party.AGENT
+        record = await self._calls.hung_up(leg.call_id, party)
         if record is not None:
             self._state.calls_of.pop(record.conversation_id, None)
             await self._hang_up_customer(record)
+
+    def _customer_hangup(self, call_id: str) -> Party:
+        """Who ended the customer's leg of ``call_id``: the agent when the hub hung it up for her."""
+        customer = next((uid for uid, call in self._state.customer_legs.items() if call == call_id), call_id)
+        return self._state.hangups.get(customer, Party.CALLER)
 
     # -- offers: ring the agent's phone -------------------------------------------------------------
     async def _on_offer(self, fact: Fact) -> None:
