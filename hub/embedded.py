@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import functools
 import logging
+import random
 import shutil
 import signal
 import socket
@@ -52,6 +53,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def udp_port_free(port: int) -> bool:
+    """Whether 127.0.0.1:``port`` can be bound for UDP right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_udp_ports(count: int = 1, *, low: int = 16384, high: int = 32000) -> int:
+    """The first of ``count`` consecutive free UDP ports on 127.0.0.1, even (RTP takes even ports,
+    RTCP the next), below Linux's ephemeral range so that no client socket takes them meanwhile."""
+    for _ in range(200):
+        start = random.randrange(low, high - count) & ~1
+        if all(udp_port_free(port) for port in range(start, start + count)):
+            return start
+    raise RuntimeError(f"no {count} consecutive free UDP ports in {low}-{high}")
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, timeout_s: float = 30.0) -> None:

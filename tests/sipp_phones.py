@@ -14,14 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import random
-import socket
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hub.embedded import _die_with_parent
+from hub.embedded import _die_with_parent, free_udp_ports, udp_port_free
 
 SCENARIOS = Path(__file__).resolve().parent / "pbx" / "sipp"
 DTMF_EVENTS = {**{d: int(d) for d in "0123456789"}, "*": 10, "#": 11}  # RFC 4733 event codes
@@ -30,34 +28,6 @@ RATE = 8000
 PACKET_MS = 20
 PACKET_SAMPLES = RATE * PACKET_MS // 1000
 _TONES: dict[tuple[float, float], Path] = {}  # (frequency, seconds) -> pcap, shared by the tests of a run
-
-
-def free_udp_ports(count: int = 1, *, low: int = 16384, high: int = 32000) -> int:
-    """The first of ``count`` consecutive free UDP ports on 127.0.0.1 (below Linux's ephemeral range)."""
-    for _ in range(200):
-        start = random.randrange(low, high - count) & ~1  # even: RTP takes even ports, RTCP the next
-        sockets: list[socket.socket] = []
-        try:
-            for port in range(start, start + count):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return start
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError(f"no {count} consecutive free UDP ports in {low}-{high}")
-
-
-def _udp_port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def alaw(sample: int) -> int:
@@ -129,7 +99,7 @@ class Sipp:
     async def listening(self, timeout: float = 10.0) -> Sipp:
         """Return once sipp holds its SIP port (a UAS must, before the PBX calls it)."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while _udp_port_free(self.port):
+        while udp_port_free(self.port):
             if self.process.returncode is not None:
                 raise RuntimeError(f"sipp {self.name} exited with {self.process.returncode}: {self.output()}")
             if asyncio.get_running_loop().time() > deadline:

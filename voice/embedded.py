@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import secrets
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from hub.config import VoiceSettings
+from hub.embedded import free_port, free_udp_ports, udp_port_free
 from voice.pbx import DEFAULT_ROOT, AsteriskInstance
 from voice.pbx_config import AGENT_PHONES_FILE, PbxPlan, PbxPorts
 
@@ -32,13 +31,13 @@ async def embedded_pbx(voice: VoiceSettings, root: Path = DEFAULT_ROOT, name: st
     """Start the instance; yields ``voice`` completed with its AMI port and secret, the recordings
     directory and the phones file. Raises ``voice.pbx.PbxError`` (with the way out) when it cannot.
     The instance keeps its directory (``/srv/hub/<name>`` in the chroot): the recordings stay."""
-    agi_port = voice.agi_port or _free_tcp()
-    sip = PREFERRED_SIP if _udp_free(PREFERRED_SIP) else _free_udp(1)
+    agi_port = voice.agi_port or free_port()
+    sip = PREFERRED_SIP if udp_port_free(PREFERRED_SIP) else free_udp_ports(1)
     low, high = PREFERRED_RTP
-    if not all(_udp_free(p) for p in range(low, high + 1)):
-        low = _free_udp(high - low + 1)
+    if not all(udp_port_free(p) for p in range(low, high + 1)):
+        low = free_udp_ports(high - low + 1)
         high = low + (PREFERRED_RTP[1] - PREFERRED_RTP[0])
-    plan = PbxPlan(name=name, ports=PbxPorts(sip, _free_tcp(), low, high), ami_user=voice.ami_user,
+    plan = PbxPlan(name=name, ports=PbxPorts(sip, free_port(), low, high), ami_user=voice.ami_user,
                    ami_secret=secrets.token_urlsafe(24), agi_host=voice.agi_host, agi_port=agi_port,
                    callers=(TEST_CALLER,))
     instance = AsteriskInstance(root, plan)
@@ -53,26 +52,3 @@ async def embedded_pbx(voice: VoiceSettings, root: Path = DEFAULT_ROOT, name: st
             "phones_file": instance.directory / "etc" / AGENT_PHONES_FILE})
     finally:
         await instance.stop()
-
-
-def _udp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def _free_udp(count: int) -> int:
-    for _ in range(200):
-        start = random.randrange(20000, 30000 - count) & ~1  # even: RTP takes even ports, RTCP the next
-        if all(_udp_free(p) for p in range(start, start + count)):
-            return start
-    raise RuntimeError(f"no {count} consecutive free UDP ports")
-
-
-def _free_tcp() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

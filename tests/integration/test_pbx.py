@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from hub.embedded import free_udp_ports, udp_port_free
 from tests.pbx_rig import (
     ASTERISK_ROOT,
     AmiSession,
@@ -33,7 +34,7 @@ from tests.pbx_rig import (
     wait_until,
     wav_complete,
 )
-from tests.sipp_phones import Sipp, _udp_port_free, free_udp_ports
+from tests.sipp_phones import Sipp
 from voice.pbx import AsteriskInstance, PbxError
 from voice.pbx_config import AgentPhone
 
@@ -84,7 +85,7 @@ def named(event: Event, name: str, channel_prefix: str = "") -> bool:
 async def test_an_instance_starts_on_free_ports_and_ami_logs_in(agi: FakeAgi, tmp_path: Path) -> None:
     async with running_pbx(test_plan(agi_port=agi.port), tmp_path) as rig:
         assert rig.instance.pid is not None
-        assert not _udp_port_free(rig.plan.ports.sip), "Asterisk holds its SIP port"
+        assert not udp_port_free(rig.plan.ports.sip), "Asterisk holds its SIP port"
         async with ami_session(rig.plan) as ami:
             settings = await ami.action(Action="CoreSettings")
             assert str(settings.get("AsteriskVersion", "")).startswith("22.")
