@@ -164,11 +164,14 @@ class SippPhones:
         return await self._start(name, scenario, port, [])
 
     async def caller(self, name: str, user: str, number: str = "100", *, dtmf: Sequence[tuple[int, str]] = (),
-                     hangup_ms: int | None = 10_000, tone_hz: float = 440.0, seconds: float = 120.0) -> Sipp:
+                     hangup_ms: int | None = 10_000, tone_hz: float = 440.0, seconds: float = 120.0,
+                     audio: Path | None = None) -> Sipp:
         """A caller with From user ``user`` dialing ``number``; once answered it sends a ``tone_hz``
         tone for ``seconds`` with each DTMF digit (0-9, * or #) at its time in ms after the answer,
-        all in one RTP stream, then hangs up at ``hangup_ms`` or, with None, waits for the PBX's BYE."""
-        audio = await asyncio.to_thread(write_call_pcap, self.work / f"{name}-call.pcap", tone_hz, seconds, dtmf)
+        all in one RTP stream, then hangs up at ``hangup_ms`` or, with None, waits for the PBX's BYE.
+        ``audio``: a pcap of its own to send instead (tests/speech_audio.py: speech)."""
+        if audio is None:
+            audio = await asyncio.to_thread(write_call_pcap, self.work / f"{name}-call.pcap", tone_hz, seconds, dtmf)
         if hangup_ms is None:
             ending = (SCENARIOS / "caller_waits.xml").read_text().format(user=user)
         else:
