@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -94,24 +94,15 @@ async def after_control(request: web.Request) -> web.Response:
     return web.json_response({"call": await answer(request, await call_of(request), sight)})
 
 
-@routes.post("/api/conversations/{id}/call/hold")
-async def post_hold(request: web.Request) -> web.Response:
+# The controls without a body: action on the wire -> the line's method.
+CONTROLS: Mapping[str, Callable[[CallControl], Callable[[Agent, str], Awaitable[None]]]] = {
+    "hold": lambda line: line.hold, "resume": lambda line: line.resume, "hangup": lambda line: line.hang_up}
+
+
+@routes.post("/api/conversations/{id}/call/{action:hold|resume|hangup}")
+async def post_control(request: web.Request) -> web.Response:
     line, agent, conversation_id = await control(request)
-    await line.hold(agent, conversation_id)
-    return await after_control(request)
-
-
-@routes.post("/api/conversations/{id}/call/resume")
-async def post_resume(request: web.Request) -> web.Response:
-    line, agent, conversation_id = await control(request)
-    await line.resume(agent, conversation_id)
-    return await after_control(request)
-
-
-@routes.post("/api/conversations/{id}/call/hangup")
-async def post_hangup(request: web.Request) -> web.Response:
-    line, agent, conversation_id = await control(request)
-    await line.hang_up(agent, conversation_id)
+    await CONTROLS[request.match_info["action"]](line)(agent, conversation_id)
     return await after_control(request)
 
 
