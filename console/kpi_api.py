@@ -1,6 +1,7 @@
 """Supervisors' KPI history (``/api/kpi/*``, docs/api.md "KPIs"; definitions in docs/kpis.md).
 
-Supervisors and admins only (403 for agents and trainers). Days are the centre's local days
+Supervisors and admins read every figure; a team leader her members' work only (the one rule's
+``figures_sight``; docs/kpis.md "Team leaders"); agents and trainers get 403. Days are the centre's local days
 (``HUB_KPI__TIME_ZONE``); the figures come from the ``kpi_intervals`` projection, which follows
 the event table within ``HUB_CONSUMERS__POLL_S``.
 """
@@ -14,17 +15,18 @@ from typing import Any, get_args
 
 from aiohttp import web
 
-from console.api import require_supervisor
 from console.auth import AGENT_KEY
 from console.errors import api_error
 from console.keys import HUB
 from hub.clock import iso
+from hub.domain.model import Agent
+from hub.domain.visibility import figures_sight
 from hub.kpi_figures import FIGURE_NAMES, RATIOS, SECONDS, By, Group, Row
 from hub.kpi_reports import DRILLS, Drill, DrillFilter, KpiReports
 
 REPORTS = web.AppKey("kpi_reports", KpiReports)
 routes = web.RouteTableDef()
-GROUP_COLUMN = {"none": None, "queue": "queue", "channel": "channel", "agent": "agent"}
+GROUP_COLUMN = {"none": None, "queue": "queue", "channel": "channel", "agent": "agent", "team": "team"}
 CSV_UNSAFE = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
 
@@ -32,6 +34,14 @@ def add_kpi_routes(app: web.Application, reports: KpiReports) -> None:
     """Called by the composition root, next to the console's own routes."""
     app[REPORTS] = reports
     app.add_routes(routes)
+
+
+def _sight(agent: Agent) -> frozenset[str] | None:
+    """Whose work ``agent`` may read: None for everyone's (403 for agents and trainers)."""
+    sight = figures_sight(agent)
+    if not sight.visible:
+        raise api_error(403, "forbidden", "supervisors, team leaders and admins only")
+    return sight.agents
 
 
 def _day(request: web.Request, name: str) -> date:
@@ -52,31 +62,32 @@ def _choice(request: web.Request, name: str, choices: tuple[str, ...], default: 
 
 @routes.get("/api/kpi/history")
 async def get_history(request: web.Request) -> web.StreamResponse:
-    require_supervisor(request[AGENT_KEY])
+    agents = _sight(request[AGENT_KEY])
     first, last = _day(request, "from"), _day(request, "to")
     by: By = _choice(request, "by", get_args(By), "day")  # type: ignore[assignment]
     group: Group = _choice(request, "group", get_args(Group), "none")  # type: ignore[assignment]
     as_csv = _choice(request, "format", ("json", "csv"), "json") == "csv"
     reports = request.app[REPORTS]
     try:
-        found = await reports.history(first, last, by, group, request.app[HUB].clock.now())
+        found = await reports.history(first, last, by, group, request.app[HUB].clock.now(), agents)
     except ValueError as err:
         raise api_error(400, "invalid_input", str(err)) from None
     table = [row_json(reports, row, group) for row in found]
     if as_csv:
         return csv_response(to_csv(table, group), f"kpi-{first.isoformat()}-{last.isoformat()}-{by}-{group}.csv")
     return web.json_response({"from": first.isoformat(), "to": last.isoformat(), "by": by, "group": group,
-                              "time_zone": reports.zone.key, "rows": table})
+                              "time_zone": reports.zone.key, "scope": scope_json(agents), "rows": table})
 
 
 @routes.get("/api/kpi/today")
 async def get_today(request: web.Request) -> web.Response:
-    require_supervisor(request[AGENT_KEY])
+    agents = _sight(request[AGENT_KEY])
     reports, hub = request.app[REPORTS], request.app[HUB]
-    today = await reports.today(hub.clock.now())
+    today = await reports.today(hub.clock.now(), agents)
     rule = reports.rule()
     return web.json_response({
         "day": today.day.isoformat(), "time_zone": reports.zone.key, "from": iso(today.start), "now": iso(today.now),
+        "scope": scope_json(agents),
         "service_level_s": rule.seconds, "service_level_target": rule.target,
         "total": live_json(reports, today.total[0] if today.total else None, None),
         "queues": [{"queue": r.key, **live_json(reports, r, r.key)} for r in today.queues],
@@ -86,16 +97,20 @@ async def get_today(request: web.Request) -> web.Response:
 
 @routes.get("/api/kpi/conversations")
 async def get_conversations(request: web.Request) -> web.Response:
-    require_supervisor(request[AGENT_KEY])
+    agents = _sight(request[AGENT_KEY])
     first, last = _day(request, "from"), _day(request, "to")
     figure = _choice(request, "figure", tuple(DRILLS), "answered")
     as_csv = _choice(request, "format", ("json", "csv"), "json") == "csv"
     where = DrillFilter(queue=request.query.get("queue") or None, channel=request.query.get("channel") or None,
-                        agent=request.query.get("agent") or None)
+                        agent=request.query.get("agent") or None, agents=agents)
+    if agents is not None and where.agent is not None and where.agent not in agents:
+        raise api_error(403, "forbidden", "not a member of your team")
     try:
         drill = await request.app[REPORTS].drill(first, last, figure, where)
     except ValueError as err:
         raise api_error(400, "invalid_input", str(err)) from None
+    except PermissionError as err:
+        raise api_error(403, "forbidden", str(err)) from None
     shown = drill_json(request.app[REPORTS], drill)
     if as_csv:
         filename = f"kpi-{figure}-{first.isoformat()}-{last.isoformat()}.csv"
@@ -113,11 +128,17 @@ def row_json(reports: KpiReports, row: Row, group: Group) -> dict[str, Any]:
             "service_level_s": rule.seconds, "service_level_target": rule.target}
 
 
-LIVE_FIGURES = ("offered", "answered", "abandoned", "abandoned_short", "service_level", "asa_s", "longest_wait_s")
+LIVE_FIGURES = ("offered", "answered", "abandoned", "abandoned_short", "service_level", "asa_s", "longest_wait_s",
+                "handled", "aht_s", "occupancy")
+
+
+def scope_json(agents: frozenset[str] | None) -> dict[str, Any]:
+    """``team``: the figures are the listed agents' work only; queue figures are null."""
+    return {"kind": "all"} if agents is None else {"kind": "team", "agents": sorted(agents)}
 
 
 def live_json(reports: KpiReports, row: Row | None, queue: str | None) -> dict[str, Any]:
-    figures = row.figures("none").to_json() if row else {}
+    figures = row.figures("none").to_json() if row else {}  # a scoped row knows it is agents' work
     rule = reports.rule(queue)
     return {**{name: figures.get(name, 0 if name not in RATIOS | SECONDS else None) for name in LIVE_FIGURES},
             **({"service_level_s": rule.seconds, "service_level_target": rule.target} if queue else {})}

@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from console.auth import authenticate
-from hub.domain.visibility import SEES_EVERYTHING
+from hub.domain.visibility import figures_sight
 
 STATIC = Path(__file__).parent / "static"
 CONSOLE_PAGES = {"/console/login": "login.html", "/console/": "index.html", "/console/supervisor": "supervisor.html"}
@@ -40,7 +40,8 @@ def page(path: Path) -> Handler:
 
 
 def supervisors_page(path: Path) -> Handler:
-    """A page for supervisors and admins only, checked here as well as by its script: without a
+    """A page for those who may read figures (supervisors, admins, team leaders: ``figures_sight``),
+    checked here as well as by its script: without a
     session the browser goes to the login page, any other role gets 403 (the wallboard hangs
     unattended on a wall, so it must not show even its empty frame to the wrong login)."""
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -48,8 +49,8 @@ def supervisors_page(path: Path) -> Handler:
             agent, _ = await authenticate(request)
         except web.HTTPUnauthorized:
             raise web.HTTPFound("/console/login") from None
-        if agent.role not in SEES_EVERYTHING:
-            raise web.HTTPForbidden(text="The wallboard is for supervisors and admins.\n")
+        if not figures_sight(agent).visible:  # a team leader's board shows her team (docs/kpis.md)
+            raise web.HTTPForbidden(text="The wallboard is for supervisors, team leaders and admins.\n")
         return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
 
     return handler

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from hub.kpi_intervals import INTERVAL_MINUTES, WAIT_EDGES_S, Bucket, Counts, add, interval_of
 
 By = Literal["interval", "day", "week"]
-Group = Literal["none", "queue", "channel", "agent"]
+Group = Literal["none", "queue", "channel", "agent", "team"]
 IN_SERVICE_LEVEL = "answered_in_sl"  # derived per bucket with its queue's threshold, then summed
 QUARTER = timedelta(minutes=INTERVAL_MINUTES)
 
@@ -65,6 +65,9 @@ class Figures:
     handled: int
     aht_s: float | None
     after_work_s: float | None
+    occupancy: float | None  # busy / staffed: agents' rows and their sums only
+    busy_s: float | None
+    staffed_s: float | None
     transferred_out: int
     transfer_rate: float | None
     with_bot: int
@@ -80,8 +83,9 @@ class Figures:
 
 
 FIGURE_NAMES = tuple(Figures.__dataclass_fields__)
-RATIOS = frozenset({"service_level", "answer_rate", "abandon_rate", "transfer_rate", "bot_containment", "fcr"})
-SECONDS = frozenset({"asa_s", "longest_wait_s", "aht_s", "after_work_s"})
+RATIOS = frozenset({"service_level", "answer_rate", "abandon_rate", "transfer_rate", "bot_containment", "fcr",
+                    "occupancy"})
+SECONDS = frozenset({"asa_s", "longest_wait_s", "aht_s", "after_work_s", "busy_s", "staffed_s"})
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -106,7 +110,9 @@ def figures(c: Mapping[str, int], *, per_agent: bool = False) -> Figures:
     """
     answered, abandoned, short = c.get("answered", 0), c.get("abandoned", 0), c.get("abandoned_short", 0)
     ended_waits = 0 if per_agent else answered + abandoned - short  # Genesys: short abandons left out
-    handled = c.get("resolved", 0)
+    # An agent's handled parts: resolved by her, or transferred on after she answered (docs/kpis.md).
+    handled = c.get("resolved", 0) + (c.get("transferred_out", 0) if per_agent else 0)
+    staffed = c.get("staffed_ms")
     return Figures(
         offered=c.get("offered", 0), answered=answered, abandoned=abandoned, abandoned_short=short,
         answered_in_sl=c.get(IN_SERVICE_LEVEL, 0),
@@ -116,6 +122,8 @@ def figures(c: Mapping[str, int], *, per_agent: bool = False) -> Figures:
         longest_wait_s=None if per_agent or "max_wait_ms" not in c else c["max_wait_ms"] / 1000,
         handled=handled, aht_s=per(c.get("handle_ms", 0), handled),
         after_work_s=per(c.get("after_work_ms", 0), handled),
+        occupancy=ratio(c.get("busy_ms", 0), staffed or 0), busy_s=per(c["busy_ms"], 1) if "busy_ms" in c else None,
+        staffed_s=per(staffed, 1) if staffed is not None else None,
         transferred_out=c.get("transferred_out", 0), transfer_rate=ratio(c.get("transferred_out", 0), answered),
         with_bot=c.get("with_bot", 0), resolved_by_bot=c.get("resolved_by_bot", 0),
         bot_containment=ratio(c.get("resolved_by_bot", 0), c.get("with_bot", 0)), outbound=c.get("outbound", 0),
@@ -220,43 +228,78 @@ def periods(first: date, last: date, by: By, zone: ZoneInfo) -> list[Period]:
     return out
 
 
-def group_key(bucket: Bucket, group: Group) -> str:
+AGENT_GROUPS = frozenset({"agent", "team"})  # rows of agents' work: queue figures left out
+OCCUPANCY = frozenset({"busy_ms", "staffed_ms"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """Whose work a table sums: every bucket (``agents`` None), or these agents' buckets only (a
+    team leader's view: docs/kpis.md "Team leaders"). ``teams``: agent -> team, for group team."""
+
+    agents: frozenset[str] | None = None
+    teams: Mapping[str, str] | None = None
+
+
+EVERYONE = Scope()
+
+
+def group_key(bucket: Bucket, group: Group, scope: Scope = EVERYONE) -> str:
     if group == "queue":
         return bucket.queue
     if group == "channel":
         return bucket.channel
     if group == "agent":
         return bucket.agent
+    if group == "team":
+        return (scope.teams or {}).get(bucket.agent, "")
     return ""
 
 
-def wanted(bucket: Bucket, group: Group) -> bool:
-    """Agent rows sum the agents' buckets; every other row the queues' (never both: no double count)."""
-    return bool(bucket.agent) == (group == "agent")
+def wanted(bucket: Bucket, counts: Mapping[str, int], group: Group, scope: Scope = EVERYONE) -> Mapping[str, int]:
+    """What of a bucket a row sums. Agent and team rows sum the agents' buckets, the other rows the
+    queues' (never both: no double count), plus the agents' busy and staffed time in the total.
+    A scoped table sums its agents' buckets only. Staffed time has no queue or channel."""
+    if scope.agents is not None:
+        if bucket.agent not in scope.agents:
+            return {}
+        agents_row = True
+    else:
+        agents_row = group in AGENT_GROUPS
+    if agents_row and group in ("queue", "channel"):
+        return {k: v for k, v in counts.items() if k != "staffed_ms"}
+    if bool(bucket.agent) == agents_row:
+        return counts
+    if group == "none" and bucket.agent:
+        return {k: v for k, v in counts.items() if k in OCCUPANCY}
+    return {}
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
     period: Period
-    key: str  # the queue, channel or agent ("" for group none)
+    key: str  # the queue, channel, agent or team ("" for group none)
     counts: Counts
+    of_agents: bool = False  # summed from agents' buckets (a scoped table): queue figures left out
 
     def figures(self, group: Group) -> Figures:
-        return figures(self.counts, per_agent=group == "agent")
+        return figures(self.counts, per_agent=self.of_agents or group in AGENT_GROUPS)
 
 
 def rows(buckets: Iterable[tuple[Bucket, Mapping[str, int]]], spans: list[Period], group: Group,
-         levels: ServiceLevels) -> list[Row]:
+         levels: ServiceLevels, scope: Scope = EVERYONE) -> list[Row]:
     """Sum the buckets into ``spans`` x group; rows with no counter at all are left out."""
     starts = sorted(spans)
     totals: dict[tuple[Period, str], Counts] = defaultdict(dict)
     for bucket, counts in buckets:
-        if not wanted(bucket, group):
+        kept = wanted(bucket, counts, group, scope)
+        if not kept:
             continue
         span = find(starts, bucket.interval)
         if span is not None:
-            add(totals[(span, group_key(bucket, group))], with_service_level(bucket, counts, levels))
-    return [Row(span, key, counts) for (span, key), counts in sorted(totals.items()) if counts]
+            add(totals[(span, group_key(bucket, group, scope))], with_service_level(bucket, kept, levels))
+    return [Row(span, key, counts, scope.agents is not None) for (span, key), counts in sorted(totals.items())
+            if counts]
 
 
 def find(spans: list[Period], at: datetime) -> Period | None:

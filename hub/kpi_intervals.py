@@ -11,6 +11,9 @@ Intervals are UTC quarter hours: every time zone's offset is a multiple of 15 mi
 local day, hour or DST day is a union of these intervals.
 
 Buckets with ``agent == ""`` are the queue's; a bucket with an agent holds what that agent did.
+A transferred conversation's handle time is split: each agent's bucket gets her own part (from
+her ``assigned`` to the transfer or the resolve), the queue's bucket the sum of the parts once, at
+the resolve. ``busy_ms`` (occupancy's numerator) is each part cut into the quarter hours it ran in.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hub.domain.stream import StoredEvent
 
 INTERVAL_MINUTES = 15
+QUARTER = timedelta(minutes=INTERVAL_MINUTES)
 # Answered and abandoned counts by wait, so a service level for any of these thresholds can be read.
 WAIT_EDGES_S = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300)
 # Counters whose value is a maximum, not a sum.
@@ -65,6 +69,36 @@ def _last(prior: Sequence[StoredEvent], to_state: str) -> StoredEvent | None:
     return next((e for e in reversed(prior) if e.to_state == to_state), None)
 
 
+HELD = ("assigned", "wrap_up")  # an agent holds the conversation: her part runs
+
+
+def _parts_ms(prior: Sequence[StoredEvent], end: StoredEvent) -> int:
+    """The handle time of every agent's part: each ``assigned`` to the transfer or resolve that ended it."""
+    total, since = 0, None
+    for event in [*prior, end]:
+        if event.to_state == "assigned":
+            since = event.at
+        elif since is not None and event.from_state in HELD and event.to_state != "wrap_up":
+            total, since = total + _ms(event.at, since), None
+    return total
+
+
+def _busy(agent: str | None, queue: str, channel: str, start: datetime, end: datetime,
+          ) -> list[tuple[Bucket, Counts]]:
+    """``busy_ms``: an agent's part cut into the quarter hours it ran in (occupancy's numerator)."""
+    out: list[tuple[Bucket, Counts]] = []
+    if not agent:
+        return out
+    quarter = interval_of(start)
+    while quarter < end:
+        stop = quarter + QUARTER
+        spent = _ms(min(end, stop), max(start, quarter))
+        if spent:
+            out.append((Bucket(quarter, queue, channel, agent), {"busy_ms": spent}))
+        quarter = stop
+    return out
+
+
 def _waited(prefix: str, wait_ms: int) -> Counts:
     counts = {prefix: 1, f"{prefix}_wait_ms": wait_ms, "max_wait_ms": wait_ms}
     for edge in WAIT_EDGES_S:
@@ -100,10 +134,14 @@ def contributions(event: StoredEvent, prior: Sequence[StoredEvent]) -> list[tupl
         if kind == "transferred":
             counts["transferred_in"] = 1
         out: list[tuple[Bucket, Counts]] = [at_queue(counts)]
-        if kind == "transferred" and previous is not None and source in ("assigned", "wrap_up"):
+        if kind == "transferred" and previous is not None and source in HELD:
             from_queue = previous.queue or ""
             out.append(at_queue({"transferred_out": 1}, from_queue))
-            out += at_agent(previous.agent_id, {"transferred_out": 1}, from_queue)
+            assigned = _last(prior, "assigned")  # the transferring agent's part is hers (docs/kpis.md)
+            part = {"transferred_out": 1, "handle_ms": _ms(event.at, assigned.at) if assigned else 0}
+            out += at_agent(previous.agent_id, part, from_queue)
+            if assigned is not None:
+                out += _busy(previous.agent_id, from_queue, channel, assigned.at, event.at)
         return out
     if target == "offered":
         return at_agent(event.agent_id, {"offers": 1})
@@ -131,11 +169,14 @@ def contributions(event: StoredEvent, prior: Sequence[StoredEvent]) -> list[tupl
         if source == "bot":
             return [at_queue({"resolved_by_bot": 1})]
         assigned = _last(prior, "assigned")
-        counts = {"resolved": 1, "handle_ms": _ms(event.at, assigned.at) if assigned else 0}
+        # The queue counts the conversation once with every agent's part; the agent her own part.
+        counts = {"resolved": 1, "handle_ms": _parts_ms(prior, event)}
+        mine = {"resolved": 1, "handle_ms": _ms(event.at, assigned.at) if assigned else 0}
         wrapped = _last(prior, "wrap_up") if source == "wrap_up" else None
         if wrapped is not None:
-            counts["after_work_ms"] = _ms(event.at, wrapped.at)
-        return [at_queue(counts), *at_agent(event.agent_id, counts)]
+            counts["after_work_ms"] = mine["after_work_ms"] = _ms(event.at, wrapped.at)
+        busy = _busy(event.agent_id, queue, channel, assigned.at, event.at) if assigned else []
+        return [at_queue(counts), *at_agent(event.agent_id, mine), *busy]
     return []
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from hub.domain.agent_states import StateSpan
+from hub.domain.model import Team
 from hub.domain.stream import StoredEvent
 from hub.kpi_figures import Opened
 from hub.kpi_intervals import Bucket, Counts
@@ -46,3 +48,9 @@ class KpiRecords(Protocol):
 
     async def lines(self, conversation_ids: Iterable[str]) -> dict[str, ConversationLine]:
         """The conversations' current lines (missing ids left out)."""
+
+    async def state_spans(self, start: datetime, end: datetime) -> list[StateSpan]:
+        """The agents' state spans overlapping ``[start, end)`` (occupancy's staffed time)."""
+
+    async def teams(self) -> list[Team]:
+        """The teams as they are now."""

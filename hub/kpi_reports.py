@@ -20,6 +20,7 @@ from hub.kpi_figures import (
     Period,
     Resolution,
     Row,
+    Scope,
     ServiceLevelRule,
     ServiceLevels,
     fcr_buckets,
@@ -28,6 +29,7 @@ from hub.kpi_figures import (
     rows,
 )
 from hub.kpi_intervals import Bucket, Counts, contributions
+from hub.kpi_occupancy import staffed_buckets, team_of
 from hub.kpi_ports import ConversationLine, KpiRecords
 
 MAX_DAYS = 366
@@ -47,6 +49,9 @@ DRILLS: Mapping[str, tuple[str, frozenset[str]]] = {
     "resolved_by_bot": ("resolved_by_bot", frozenset({"resolved"})),
     "outbound": ("outbound", frozenset({"called_out"})),
 }
+# Counted only in the queues' buckets: not any agent's work, so not a team leader's (403).
+QUEUE_ONLY_DRILLS = frozenset({"offered", "abandoned", "abandoned_short", "transferred_in", "with_bot",
+                               "resolved_by_bot"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,11 +59,14 @@ class DrillFilter:
     queue: str | None = None
     channel: str | None = None
     agent: str | None = None  # set: that agent's buckets; unset: the queues' buckets
+    agents: frozenset[str] | None = None  # set: any of these agents' buckets (a team leader's scope)
 
     def matches(self, bucket: Bucket) -> bool:
+        if self.agents is not None and (bucket.agent not in self.agents or self.agent not in (None, bucket.agent)):
+            return False
         return ((self.queue is None or bucket.queue == self.queue)
                 and (self.channel is None or bucket.channel == self.channel)
-                and bucket.agent == (self.agent or ""))
+                and (self.agents is not None or bucket.agent == (self.agent or "")))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,12 +125,20 @@ class KpiReports:
     def bounds(self, first: date, last: date) -> tuple[datetime, datetime]:
         return local_midnight(first, self.zone), local_midnight(last + timedelta(days=1), self.zone)
 
-    async def history(self, first: date, last: date, by: By, group: Group, now: datetime) -> list[Row]:
-        """Rows of figures; first-contact resolution is decided as of ``now``."""
+    async def history(self, first: date, last: date, by: By, group: Group, now: datetime,
+                      agents: frozenset[str] | None = None) -> list[Row]:
+        """Rows of figures; first-contact resolution is decided as of ``now``. ``agents``: these
+        agents' work only (a team leader's scope)."""
         spans = self.spans(first, last, by)
         start, end = self.bounds(first, last)
         buckets = await self._records.intervals(start, end)
-        return rows([*buckets, *await self.fcr(start, end, now)], spans, group, self.levels)
+        staffed = await self.staffed(start, min(end, now))
+        scope = Scope(agents=agents, teams=team_of(await self._records.teams()) if group == "team" else None)
+        return rows([*buckets, *staffed, *await self.fcr(start, end, now)], spans, group, self.levels, scope)
+
+    async def staffed(self, start: datetime, end: datetime) -> list[tuple[Bucket, Counts]]:
+        """Occupancy's staffed time per quarter hour and agent, up to ``end`` (now, for today)."""
+        return staffed_buckets(await self._records.state_spans(start, end), start, end) if start < end else []
 
     async def fcr(self, start: datetime, end: datetime, now: datetime) -> list[tuple[Bucket, Counts]]:
         """First-contact resolution counters of the conversations agents resolved in ``[start, end)``."""
@@ -137,23 +153,27 @@ class KpiReports:
         opened = await self._records.opened_by({r.contact_id for r in resolutions}, start, end + self.fcr_window)
         return fcr_buckets(resolutions, opened, self.fcr_window, now)
 
-    async def today(self, now: datetime) -> Today:
-        """The local day of ``now`` so far: in total, per queue and per channel."""
+    async def today(self, now: datetime, agents: frozenset[str] | None = None) -> Today:
+        """The local day of ``now`` so far: in total, per queue and per channel (``agents``: as in ``history``)."""
         day = now.astimezone(self.zone).date()
         start = local_midnight(day, self.zone)
-        buckets = await self._records.intervals(start, now)
+        buckets = [*await self._records.intervals(start, now), *await self.staffed(start, now)]
         span = [Period(start, local_midnight(day + timedelta(days=1), self.zone), day.isoformat())]
-        return Today(day=day, start=start, now=now, total=rows(buckets, span, "none", self.levels),
-                     queues=[r for r in rows(buckets, span, "queue", self.levels) if r.key],  # not the bot's
-                     channels=rows(buckets, span, "channel", self.levels))
+        scope = Scope(agents=agents)
+        return Today(day=day, start=start, now=now, total=rows(buckets, span, "none", self.levels, scope),
+                     queues=[r for r in rows(buckets, span, "queue", self.levels, scope) if r.key],  # not the bot's
+                     channels=rows(buckets, span, "channel", self.levels, scope))
 
     async def drill(self, first: date, last: date, figure: str, where: DrillFilter,
                     limit: int = DRILL_LIMIT) -> Drill:
         """The conversations behind ``figure`` in the local days ``first`` to ``last``.
 
-        Raises ``KeyError`` for a figure that cannot be drilled into (``DRILLS``).
+        Raises ``KeyError`` for a figure that cannot be drilled into (``DRILLS``), ``PermissionError``
+        for a queue figure in a team leader's scope (``where.agents``: no agent's work).
         """
         counter, types = DRILLS[figure]
+        if where.agents is not None and figure in QUEUE_ONLY_DRILLS:
+            raise PermissionError(f"{figure} is a queue's figure, not a team's")
         self.spans(first, last, "day")
         start, end = self.bounds(first, last)
         events = await self._records.events(start, end, types, channel=where.channel, limit=limit)

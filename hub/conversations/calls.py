@@ -92,9 +92,9 @@ class CallSide:
         record = await self._known(call_id)
         agent = await self._directory.agent(agent_id)
         current = await self._core.conversations.get(record.conversation_id)
-        if current.state is S.ASSIGNED and current.agent_id == agent.id:
-            assigned = current  # she accepted the offer in the console while her phone rang
-        else:
+        if record.outbound and current.state is S.ASSIGNED and current.agent_id == agent.id:
+            assigned = current  # her own call to a customer: hers from the start (``called_out``)
+        else:  # a voice offer is taken by answering the phone, never in the console
             assigned = await self._router.accept(agent, record.conversation_id)
         now = self._now()
         await self._calls.note(call_id, CallStep(at=now, step=Step.ANSWERED, detail={"agent_id": agent_id}),

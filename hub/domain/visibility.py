@@ -31,6 +31,10 @@ console's live fan-out and the contact profile, timeline and search (``hub/conta
   (a transferring agent's, a supervisor's) are for whoever the conversation is routed to, and
   reach her once it is offered to her.
 
+Supervisors' figures (``figures_sight``): supervisors and admins read all of them; a team leader
+the figures of her members' work only (their answers, handle time, occupancy, in any breakdown);
+agents and trainers none.
+
 A contact is visible to an agent when one of its conversations is, and its profile and timeline
 list only those conversations (the others are left out, not blanked). An agent may change a
 contact (rename, link identities) only while she is serving one of its conversations (assigned
@@ -105,6 +109,25 @@ def conversation_sight(viewer: Agent, conversation: ConversationFacts) -> Sight:
     if state in FINISHED and (conversation.served_by_viewer or conversation.agent_id == viewer.id):
         return Sight.FULL
     return Sight.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class FiguresSight:
+    """Whose supervisors' figures (``/api/kpi/*``, the wallboard) one staff member may read."""
+
+    visible: bool
+    agents: frozenset[str] | None = None  # None: everyone's, queues included; a set: these agents' work only
+
+
+def figures_sight(viewer: Agent) -> FiguresSight:
+    """Supervisors and admins: every figure. A team leader: her members' work only (``Agent.leads``,
+    the same members as her conversations' clause above; docs/kpis.md "Team leaders"). Agents and
+    trainers: none."""
+    if viewer.role in SEES_EVERYTHING:
+        return FiguresSight(visible=True)
+    if viewer.role is Role.TEAM_LEADER:
+        return FiguresSight(visible=True, agents=frozenset(viewer.leads))
+    return FiguresSight(visible=False)
 
 
 def sees_contacts(viewer: Agent) -> bool:

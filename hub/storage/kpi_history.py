@@ -7,11 +7,15 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from hub.domain.agent_states import StateSpan
+from hub.domain.model import Team
 from hub.domain.stream import StoredEvent, event_from_doc
 from hub.kpi_figures import Opened
 from hub.kpi_intervals import Bucket, Counts
 from hub.kpi_ports import ConversationLine
+from hub.storage.agent_states import MongoAgentStateLog
 from hub.storage.database import Db
+from hub.storage.directory import team_from_doc
 from hub.storage.eventlog import MongoEventStream
 from hub.storage.kpi_intervals import COLLECTION
 
@@ -22,6 +26,8 @@ class MongoKpiRecords:
         self._events = db["events"]
         self._conversations = db["conversations"]
         self._stream = MongoEventStream(db)
+        self._states = MongoAgentStateLog(db)
+        self._teams = db["teams"]
 
     async def intervals(self, start: datetime, end: datetime) -> list[tuple[Bucket, Counts]]:
         cursor = self._intervals.find({"interval": {"$gte": start, "$lt": end}}, {"applied": 0})
@@ -53,3 +59,9 @@ class MongoKpiRecords:
                                              state=str(doc.get("state", "")),
                                              contact_name=str(doc.get("contact_name") or ""),
                                              created_at=doc.get("created_at")) async for doc in cursor}
+
+    async def state_spans(self, start: datetime, end: datetime) -> list[StateSpan]:
+        return await self._states.spans(since=start, until=end)
+
+    async def teams(self) -> list[Team]:
+        return [team_from_doc(doc) async for doc in self._teams.find().sort("_id", 1)]

@@ -138,14 +138,14 @@ def the_repeats() -> list[Script]:
 #   abandoned W2 30 s, V2 3 s (short), V3 40 s = 3
 #   service level = 3 / (4 + 3 - 1) = 0.5; answer rate 4/6; abandon rate (3 - 1)/6
 #   ASA = (12 + 45 + 15 + 10) / 4 = 20.5 s; longest wait 45 s
-#   handled W1 360 s, S1 300 s (its last assignment to resolved), V1 240 s (150 talk incl. 30 hold
-#   + 60 after-work): AHT 900 / 3 = 300 s; after-work (60 + 0 + 60) / 3 = 40 s
+#   handled W1 360 s, S1 360 s (alice's 60 s before her transfer + bob's 300 s: one conversation),
+#   V1 240 s (150 talk incl. 30 hold + 60 after-work): AHT 960 / 3 = 320 s; after-work (60 + 0 + 60) / 3 = 40 s
 #   transfers out 1 of 4 answered = 0.25; with the bot S1, S2, resolved by it S2: containment 0.5
 #   first-contact resolution: of W1, S1, V1 (all decided: their 7 days have passed) W1 came back: 2/3
 DAY_TOTAL = {
     "offered": 7, "answered": 4, "abandoned": 3, "abandoned_short": 1, "answered_in_sl": 3, "service_level": 0.5,
     "answer_rate": 4 / 6, "abandon_rate": 2 / 6, "asa_s": 20.5, "longest_wait_s": 45.0, "handled": 3,
-    "aht_s": 300.0, "after_work_s": 40.0, "transferred_out": 1, "transfer_rate": 0.25, "with_bot": 2,
+    "aht_s": 320.0, "after_work_s": 40.0, "transferred_out": 1, "transfer_rate": 0.25, "with_bot": 2,
     "resolved_by_bot": 1, "bot_containment": 0.5, "outbound": 0, "fcr": 2 / 3, "fcr_decided": 3, "fcr_pending": 0,
 }
 # 2026-03-11: V4 alone: answered in 8 s, handled 90 s of which 30 s after-work.
@@ -157,11 +157,11 @@ NEXT_TOTAL = {
 }
 # The ISO week (cut to the two days): the sums, then the same formulas.
 WEEK_TOTAL = {**DAY_TOTAL, "offered": 8, "answered": 5, "answered_in_sl": 4, "service_level": 4 / 7,
-              "answer_rate": 5 / 7, "abandon_rate": 2 / 7, "asa_s": 90 / 5, "handled": 4, "aht_s": 990 / 4,
+              "answer_rate": 5 / 7, "abandon_rate": 2 / 7, "asa_s": 90 / 5, "handled": 4, "aht_s": 1050 / 4,
               "after_work_s": 150 / 4, "transfer_rate": 1 / 5, "fcr": 2 / 4, "fcr_decided": 4}
 BY_QUEUE = {  # day 2026-03-10
     "general": {"offered": 6, "answered": 3, "abandoned": 3, "abandoned_short": 1, "answered_in_sl": 3,
-                "service_level": 3 / 5, "asa_s": 37 / 3, "longest_wait_s": 40.0, "handled": 3, "aht_s": 300.0,
+                "service_level": 3 / 5, "asa_s": 37 / 3, "longest_wait_s": 40.0, "handled": 3, "aht_s": 320.0,
                 "transferred_out": 0, "fcr": 2 / 3},
     "billing": {"offered": 1, "answered": 1, "abandoned": 0, "answered_in_sl": 0, "service_level": 0.0,
                 "asa_s": 45.0, "longest_wait_s": 45.0, "handled": 0, "aht_s": None, "transferred_out": 1,
@@ -174,14 +174,15 @@ BY_CHANNEL = {
                 "asa_s": 12.0, "longest_wait_s": 30.0, "handled": 1, "aht_s": 360.0, "after_work_s": 60.0,
                 "fcr": 0.0},
     "sms": {"offered": 2, "answered": 2, "abandoned": 0, "service_level": 0.5, "asa_s": 30.0, "longest_wait_s": 45.0,
-            "handled": 1, "aht_s": 300.0, "after_work_s": 0.0, "transfer_rate": 0.5, "bot_containment": 0.5,
+            "handled": 1, "aht_s": 360.0, "after_work_s": 0.0, "transfer_rate": 0.5, "bot_containment": 0.5,
             "fcr": 1.0},
     "voice": {"offered": 3, "answered": 1, "abandoned": 2, "abandoned_short": 1, "service_level": 0.5,
               "answer_rate": 0.5, "asa_s": 10.0, "longest_wait_s": 40.0, "handled": 1, "aht_s": 240.0,
               "after_work_s": 60.0, "fcr": 1.0},
 }
+# An agent's handled are her parts: alice resolved W1 (360 s) and V1 (240 s) and handed S1 on after 60 s.
 BY_AGENT = {
-    "alice": {"answered": 3, "asa_s": 67 / 3, "handled": 2, "aht_s": 300.0, "after_work_s": 60.0,
+    "alice": {"answered": 3, "asa_s": 67 / 3, "handled": 3, "aht_s": 660 / 3, "after_work_s": 40.0,
               "transferred_out": 1, "transfer_rate": 1 / 3, "offered": 0, "service_level": None,
               "longest_wait_s": None, "fcr": 1 / 2},
     "bob": {"answered": 1, "asa_s": 15.0, "handled": 1, "aht_s": 300.0, "after_work_s": 0.0, "transferred_out": 0,
@@ -264,7 +265,7 @@ async def test_the_csv_is_the_same_table_with_figures_formatted(day: RunningHub)
     sms = next(r for r in table if r["channel"] == "sms")
     assert sms["offered"] == "2" and sms["answered"] == "2" and sms["abandoned"] == "0"
     assert sms["service_level %"] == "50.0" and sms["bot_containment %"] == "50.0" and sms["asa_s"] == "30.0"
-    assert sms["longest_wait_s"] == "45.0" and sms["aht_s"] == "300.0" and sms["service_level_target %"] == "80.0"
+    assert sms["longest_wait_s"] == "45.0" and sms["aht_s"] == "360.0" and sms["service_level_target %"] == "80.0"
     voice = next(r for r in table if r["channel"] == "voice")
     assert voice["abandoned_short"] == "1" and voice["aht_s"] == "240.0" and voice["bot_containment %"] == ""
 
@@ -342,7 +343,8 @@ async def test_today_is_the_local_day_so_far_from_local_midnight(hub: RunningHub
     assert today["from"] == start.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     # Answered after 25 s (not within 20 s) and after 6 s; yesterday's abandoned call is not today's.
     assert today["total"] == pytest.approx({"offered": 2, "answered": 2, "abandoned": 0, "abandoned_short": 0,
-                                            "service_level": 0.5, "asa_s": 15.5, "longest_wait_s": 25.0})
+                                            "service_level": 0.5, "asa_s": 15.5, "longest_wait_s": 25.0,
+                                            "handled": 0, "aht_s": None, "occupancy": None})
     assert today["service_level_s"] == 20 and today["service_level_target"] == 0.8
     queues = {q["queue"]: q for q in today["queues"]}
     assert queues["general"]["service_level"] == 0.0 and queues["billing"]["service_level"] == 1.0
