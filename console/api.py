@@ -24,6 +24,7 @@ from console.errors import api_error
 from console.keys import HUB
 from console.live import SUPERVISING, overview_json
 from hub.clock import from_ms, iso
+from hub.domain.calls import VOICE
 from hub.domain.ids import Author
 from hub.domain.model import Agent
 from hub.domain.states import ConversationState
@@ -167,8 +168,11 @@ async def conversation_answer(request: web.Request, conversation_id: str) -> web
 
 @routes.post("/api/conversations/{id}/accept")
 async def post_accept(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
-    conversation = await hub.acd.accept(request[AGENT_KEY], request.match_info["id"])
+    hub, agent = request.app[HUB], request[AGENT_KEY]
+    offered = await hub.conversations.get(request.match_info["id"])
+    if offered.channel == VOICE and offered.state is ConversationState.OFFERED and offered.agent_id == agent.id:
+        raise api_error(409, "answer_the_phone", "a call is taken by answering your phone")
+    conversation = await hub.acd.accept(agent, offered.id)
     return await conversation_answer(request, conversation.id)
 
 

@@ -66,6 +66,9 @@ async def call_answered_by_alice(hub: RunningHub, staff: dict[str, AgentClient])
     assert conversation.channel == "voice"
     offer = await alice.next("offer", conversation__id=conversation.id)
     assert offer["conversation"]["channel"] == "voice"
+    # A call is taken by answering the phone, not in the console (her phone is about to ring).
+    refused = await alice.call("POST", f"/api/conversations/{conversation.id}/accept", expect=409)
+    assert refused["error"]["code"] == "answer_the_phone", refused
     await calls.ringing(CALL_ID, alice.agent["id"], "hub-leg-1")
     ringing = await alice.next("call", conversation_id=conversation.id)
     assert ringing["event"] == "ringing" and "caller" not in ringing

@@ -246,11 +246,14 @@ export class Inbox {
         const cur = this.convs.get(node.dataset.conversationId);
         if (cur) this.onDecline(cur);
       });
-      node.appendChild(h('div', { class: 'offer-actions' }, refs.countdown, refs.accept, refs.decline));
       if (s.channel === 'voice') {
+        // A call is taken by answering the phone; Decline passes it to the next agent.
+        node.appendChild(h('div', { class: 'offer-actions' }, refs.countdown, refs.decline));
         refs.ringDetails = h('span', { class: 'offer-ring-details', 'data-testid': 'offer-call-details' });
         node.appendChild(h('div', { class: 'offer-ring', role: 'status', 'data-testid': 'offer-ringing' },
           '📞 Your phone is ringing', refs.ringDetails));
+      } else {
+        node.appendChild(h('div', { class: 'offer-actions' }, refs.countdown, refs.accept, refs.decline));
       }
     }
 
