@@ -61,7 +61,7 @@ async def test_agents_are_kept_out(hub: RunningHub, browser: Browser) -> None:
     alice = await login(browser, hub.base_url, "alice")
     answer = await alice.goto(f"{hub.base_url}/console/wallboard")
     assert answer is not None and answer.status == 403
-    assert "supervisors and admins" in await answer.text()
+    assert "supervisors, team leaders and admins" in await answer.text()
     assert (await alice.request.get(f"{hub.base_url}/api/kpi/today")).status == 403
 
 

@@ -9,11 +9,12 @@ import {
 } from './wallboard_model.js';
 import { channelLabel, renderRows, renderTiles } from './wallboard_view.js';
 import { WallboardCharts } from './wallboard_charts.js';
+import { agentRows, renderAgents } from './wallboard_agents.js';
 
 const REFRESH_MS = 10000;  // the day's figures; the projection follows the events within a second or two
 const DEBOUNCE_MS = 1500;  // after a conversation frame, wait for the projection and for more frames
 const STALE_MS = 5000;     // no overview frame for this long: the board says its data is stale
-const SUPERVISING = new Set(['supervisor', 'admin']);
+const WATCHING = new Set(['supervisor', 'admin', 'team_leader']);  // a team leader: her team's work only
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -24,6 +25,8 @@ const state = {
   kpi: null,            // /api/kpi/today
   kpiError: null,
   intervals: [],        // /api/kpi/history rows of today, by quarter hour
+  agentFigures: [],     // /api/kpi/history rows of today, by agent
+  team: null,           // a team leader's team (/api/teams), shown in the title
   clockOffsetMs: 0,     // server clock minus ours, from /api/kpi/today's "now"
 };
 let charts = null;
@@ -81,6 +84,7 @@ function totals(queues, agents) {
     over: queues.some((q) => q.longest_s > (q.threshold_s ?? Infinity)),  // each queue by its own threshold
     answered: state.kpi ? total.answered ?? 0 : null, abandoned: state.kpi ? total.abandoned ?? 0 : null,
     offered: state.kpi ? total.offered ?? 0 : null, asa_s: total.asa_s ?? null,
+    occupancy: total.occupancy ?? null, aht_s: total.aht_s ?? null,
     agents: countStates(agents),
   };
 }
@@ -94,6 +98,7 @@ function render() {
   renderRows($('queues-body'), queues, 'wb-queue-row');
   renderRows($('channels-body'), channelRows(agents, now), 'wb-channel-row');
   renderTiles(totals(queues, agents));
+  renderAgents($('agents-body'), agentRows(agents, state.agentFigures));
   renderClock(now);
   const stale = !state.overviewAt || Date.now() - state.overviewAt > STALE_MS;
   document.body.classList.toggle('is-stale', stale);
@@ -137,9 +142,11 @@ async function refreshFigures() {
     const today = await api.get('/api/kpi/today');
     state.clockOffsetMs = Date.parse(today.now) - (sent + Date.now()) / 2 || 0;
     const query = new URLSearchParams({ from: today.day, to: today.day, by: 'interval' });
-    const history = await api.get(`/api/kpi/history?${query}`);
+    const [history, byAgent] = await Promise.all([
+      api.get(`/api/kpi/history?${query}`), api.get(`/api/kpi/history?${query}&group=agent`)]);
     state.kpi = today;
     state.intervals = Array.isArray(history.rows) ? history.rows : [];
+    state.agentFigures = Array.isArray(byAgent.rows) ? byAgent.rows : [];
     state.kpiError = null;
     renderCharts();
   } catch (err) {
@@ -179,6 +186,16 @@ function onFrame(frame) {
   }
 }
 
+/** A team leader's board: her team's name in the title; queue figures are the queues', not hers. */
+async function showTeam() {
+  document.body.classList.add('is-team');
+  const teams = await api.get('/api/teams').catch(() => ({ teams: [] }));
+  state.team = (teams.teams || [])[0] || null;
+  setText($('wb-scope'), ` · ${state.team ? state.team.name : 'Your team'}`);
+  setText($('wb-legend'), 'Team view: answered, handled, AHT and occupancy are your team members\' work; '
+    + 'waiting and service level belong to the queues and are shown on the supervisors\' board.');
+}
+
 function showDenied() {
   $('wb-main').hidden = true;
   $('wb-denied').hidden = false;
@@ -194,7 +211,8 @@ async function main() {
   let me;
   try { me = await api.get('/api/me'); } catch { return; }  // 401: api.js went to the login page
   document.body.classList.remove('is-booting');
-  if (!SUPERVISING.has(me.agent && me.agent.role)) { showDenied(); return; }
+  if (!WATCHING.has(me.agent && me.agent.role)) { showDenied(); return; }
+  if (me.agent.role === 'team_leader') await showTeam();
   if (window.Chart) charts = new WallboardCharts(window.Chart);
   else setText($('wb-updated'), 'Charts unavailable (Chart.js did not load)');
   const [queues, overview] = await Promise.all([api.get('/api/queues'), api.get('/api/supervisor/overview')]);

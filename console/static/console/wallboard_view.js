@@ -87,6 +87,8 @@ export function renderTiles(total) {
   setText($('tile-asa'), typeof total.asa_s === 'number' ? `ASA ${mmss(total.asa_s)}` : '');
   setText($('tile-abandoned'), total.abandoned ?? '–');
   setText($('tile-offered'), typeof total.offered === 'number' ? `of ${total.offered} offered` : '');
+  setText($('tile-occupancy'), percent(total.occupancy));
+  setText($('tile-aht'), typeof total.aht_s === 'number' ? `AHT ${mmss(total.aht_s)}` : '');
   const agents = $('tile-agents');
   const sig = AGENT_STATES.map((s) => total.agents[s]).join(',');
   if (agents.dataset.sig !== sig) {
