@@ -43,6 +43,7 @@ from console.httpserver import HubRunner
 from console.kpi_api import add_kpi_routes
 from console.live import ConsoleLive
 from console.logsafety import PathOnlyAccessLogger, install_malformed_request_filter
+from console.qa_api import add_quality_routes
 from console.staffing_api import add_staffing_routes
 from console.teams_api import add_team_routes
 from console.trainer_api import add_trainer_routes
@@ -71,6 +72,8 @@ from hub.outbox import Outbox
 from hub.passwords import HashingPool
 from hub.ports import BotConversations, ChannelSender, Exclusive
 from hub.projections import KpiIntervals
+from hub.quality import QualityDesk
+from hub.quality_jobs import QualityJobsConsumer
 from hub.redaction import install_redaction, secrets_of, sensitive_parts
 from hub.registry import ChannelDeps, ChannelFactory, ChannelRegistry
 from hub.storage.agent_states import MongoAgentStateLog
@@ -87,6 +90,7 @@ from hub.storage.kpi_intervals import MongoKpiIntervals
 from hub.storage.mailboxes import MongoMailboxProgress
 from hub.storage.messages import MongoMessageStore
 from hub.storage.outbox import MongoOutboxStore
+from hub.storage.quality import MongoQualityStore
 from hub.storage.sessions import MongoSessionStore
 from hub.supervisor import Supervisor
 from hub.teams import TeamDesk
@@ -95,11 +99,13 @@ from routing.store import RedisRoutingStore
 from voice import channel as voice_channel
 from voice.embedded import embedded_pbx
 from voice.phones import endpoint_of, phone_password
+from voice.qa_worker import QualityWorker
 
 logger = logging.getLogger(__name__)
 
 REDIS_POOL_SIZE = 64
 ASSIGNER = "routing:assigner"  # the supervised loop name (bench/assignment.py finds its task by it)
+QUALITY_WORKER = "voice:quality"  # the call quality worker (voice/qa_worker.py)
 # Every channel the hub can speak: each package's ``channel(settings, deps)`` returns its registry
 # entry, or None when it is not configured. A new channel is a new line here (hub.registry).
 CHANNELS: tuple[ChannelFactory, ...] = (webchat_channel.channel, sms_channel.channel, email_channel.channel,
@@ -204,6 +210,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         app = init_app(context, live)
         add_contact_routes(app, ContactService.over(db, clock))
         add_call_routes(app)
+        await start_call_quality(settings, db, app, supervisor, stack, clock)
         add_account_routes(app, bus)
         add_trainer_routes(app, desk)
         add_team_routes(app, TeamDesk(directory), AgentStates(
@@ -261,6 +268,20 @@ async def embedded_voice(settings: Settings) -> AsyncIterator[Settings]:
         yield settings.model_copy(update={"voice": voice})
 
 
+async def start_call_quality(settings: Settings, db: Db, app: web.Application, supervisor: Supervisor,
+                             stack: contextlib.AsyncExitStack, clock: Clock) -> None:
+    """Call quality (docs/architecture.md, "Call quality"): the supervisors' API always; with
+    ``HUB_QUALITY__ENABLED`` the worker and its process pool (stopped when ``stack`` unwinds)."""
+    store = MongoQualityStore(db)
+    await store.ensure_indexes()
+    add_quality_routes(app, QualityDesk(store, clock))
+    if settings.quality.enabled:
+        worker = await stack.enter_async_context(
+            QualityWorker(settings.quality, store, settings.voice.recordings_dir, clock))
+        supervisor.start(QUALITY_WORKER, worker.run)
+        stack.push_async_callback(supervisor.cancel, QUALITY_WORKER)
+
+
 def agent_phone_account(settings: Settings, username: str) -> tuple[str, str]:
     """``hub voice phone``: the SIP endpoint and password of an agent's phone (voice/phones.py)."""
     return endpoint_of(username), phone_password(settings.secret_key.get_secret_value().encode(), username)
@@ -271,6 +292,8 @@ def consumer_registry(settings: Settings, db: Db) -> ConsumerRegistry:
     registry = ConsumerRegistry()
     if settings.consumers.enabled:
         registry.register(KpiIntervals(MongoEventStream(db), MongoKpiIntervals(db)))
+        if settings.quality.enabled:  # every recorded call becomes a quality job (hub/quality_jobs.py)
+            registry.register(QualityJobsConsumer(MongoCallStore(db), MongoQualityStore(db), SystemClock()))
     return registry
 
 

