@@ -51,11 +51,20 @@ class TurnLog(Protocol):
                      handed_over: bool, reason: str | None) -> None: ...
 
 
+class IntentAnswers(Protocol):
+    """Answers the hub keeps for some intents (a knowledge article linked to an FAQ intent, the
+    outage table for the outage question): None when it has none for this turn."""
+
+    async def answer(self, *, intent: str, conversation: Conversation, text: str, language: str) -> str | None: ...
+
+
 class BotService:
     def __init__(self, *, bot: Bot, conversations: BotConversations, policy: HandoverPolicy,
                  intent_queues: Mapping[str, str], default_queue: str, turns: TurnLog | None = None,
-                 handover_intents: Callable[[], Awaitable[frozenset[str]]] | None = None) -> None:
-        """``handover_intents``: the active model's intents that have no answer (humans take them)."""
+                 handover_intents: Callable[[], Awaitable[frozenset[str]]] | None = None,
+                 answers: Sequence[IntentAnswers] = ()) -> None:
+        """``handover_intents``: the active model's intents that have no answer (humans take them).
+        ``answers``: asked in order before Rasa's own reply; the first answer is sent instead."""
         self._bot = bot
         self._conversations = conversations
         self._policy = policy
@@ -63,6 +72,7 @@ class BotService:
         self._default_queue = default_queue
         self._turns = turns
         self._handover_intents = handover_intents
+        self._answers = tuple(answers)
 
     async def handle(self, conversation_id: str, message: Message, payload: str | None) -> None:
         memory = await self._conversations.bot_memory(conversation_id)
@@ -73,6 +83,8 @@ class BotService:
                                                         reply_language(message.text))
         except BotUnavailable:
             turn = None
+        if turn is not None and await self._answered(conversation_id, message, turn):
+            return
         reading = Reading(intent=turn.intent, confidence=turn.confidence) if turn else None
         decision = decide(reading, previous_fallbacks=int(memory.get("fallbacks", 0)), policy=await self._policy_now())
         if turn is not None:
@@ -90,6 +102,29 @@ class BotService:
                     return  # a human took over while the bot was thinking
             return
         await self._hand_over(conversation_id, turn, decision, memory)
+
+    async def _answered(self, conversation_id: str, message: Message, turn: BotTurn) -> bool:
+        """Answer from the hub's own answers when one has this confident intent (a linked article
+        answers even an intent the model has no response for); False: Rasa's turn goes on."""
+        intent = turn.intent
+        if (not self._answers or not intent or turn.confidence < self._policy.confidence_threshold
+                or intent in self._policy.human_intents):
+            return False
+        conversation = await self._conversations.conversation(conversation_id)
+        language = reply_language(message.text) or conversation.language
+        for source in self._answers:
+            text = await source.answer(intent=intent, conversation=conversation, text=message.text,
+                                       language=language)
+            if text:
+                break
+        else:
+            return False
+        await self._conversations.remember_bot_turn(conversation_id, intent, turn.confidence, 0)
+        if self._turns is not None:
+            await self._turns.record(conversation_id=conversation_id, text=message.text, intent=intent,
+                                     confidence=turn.confidence, handed_over=False, reason=None)
+        await self._conversations.bot_reply(conversation_id, text, [])
+        return True
 
     async def _policy_now(self) -> HandoverPolicy:
         if self._handover_intents is None:

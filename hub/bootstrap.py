@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from bot.evaluation import Labelled, Prediction, evaluate, read_csv
 from bot.handover import HandoverPolicy
 from bot.rasa import RasaBot
-from bot.service import BotService
+from bot.service import BotService, IntentAnswers
 from bot.training.desk import DeskConfig, TrainingDesk
 from bot.training.rasa_cli import RasaCli
 from bot.training.store import TrainingStore, ensure_training_indexes
@@ -40,9 +40,11 @@ from console.app import init_app
 from console.calls_api import add_call_routes
 from console.contacts_api import add_contact_routes
 from console.httpserver import HubRunner
+from console.knowledge_api import add_knowledge_routes
 from console.kpi_api import add_kpi_routes
 from console.live import ConsoleLive
 from console.logsafety import PathOnlyAccessLogger, install_malformed_request_filter
+from console.outages_api import add_outage_routes
 from console.qa_api import add_quality_routes
 from console.staffing_api import add_staffing_routes
 from console.teams_api import add_team_routes
@@ -64,10 +66,13 @@ from hub.conversations.transitions import Transitions
 from hub.domain.events import ConversationChanged
 from hub.errors import InvalidInput
 from hub.inbound import GuardedInbox
+from hub.knowledge import KnowledgeBase
 from hub.kpi_reports import KpiReports
 from hub.leases import RedisLeases
 from hub.limits import RedisRateLimiter
 from hub.login_limits import RedisLoginThrottle
+from hub.outage_notices import DeliveryRouter, NoticeSender
+from hub.outages import OutageDesk
 from hub.outbox import Outbox
 from hub.passwords import HashingPool
 from hub.ports import BotConversations, ChannelSender, Exclusive
@@ -85,10 +90,12 @@ from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
 from hub.storage.errors import STORAGE_ERRORS
 from hub.storage.eventlog import MongoCheckpoints, MongoEventStream
+from hub.storage.knowledge import MongoKnowledgeStore, ensure_knowledge_indexes
 from hub.storage.kpi_history import MongoKpiRecords
 from hub.storage.kpi_intervals import MongoKpiIntervals
 from hub.storage.mailboxes import MongoMailboxProgress
 from hub.storage.messages import MongoMessageStore
+from hub.storage.outages import MongoOutageStore, ensure_outage_indexes
 from hub.storage.outbox import MongoOutboxStore
 from hub.storage.quality import MongoQualityStore
 from hub.storage.sessions import MongoSessionStore
@@ -104,6 +111,7 @@ from voice.qa_worker import QualityWorker
 logger = logging.getLogger(__name__)
 
 REDIS_POOL_SIZE = 64
+NOTICES = "outages:notices"  # the outage notice sender: one process at a time (a lease)
 ASSIGNER = "routing:assigner"  # the supervised loop name (bench/assignment.py finds its task by it)
 QUALITY_WORKER = "voice:quality"  # the call quality worker (voice/qa_worker.py)
 # Every channel the hub can speak: each package's ``channel(settings, deps)`` returns its registry
@@ -179,9 +187,13 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                          directory=directory, router=routing, short_abandon_s=settings.voice.short_abandon_s)
         routing.attach(transitions)
         desk = await stack.enter_async_context(await training_desk(settings, db, clock))
+        knowledge, outage_store = await knowledge_and_outages(db, clock)
+        outages = OutageDesk(store=outage_store, clock=clock, time_zone=settings.kpi.time_zone,
+                             intent=settings.outages.intent, sms_enabled=bool(settings.sms.kannel_url))
         if settings.bot.rasa_url:
             rasa = await stack.enter_async_context(RasaBot(settings.bot.rasa_url, timeout_s=settings.bot.timeout_s))
-            customers.attach_assistant(build_bot_service(settings, rasa, BotSide(core, transitions, outgoing), desk))
+            customers.attach_assistant(build_bot_service(settings, rasa, BotSide(core, transitions, outgoing), desk,
+                                                         answers=(outages, knowledge)))
         deps = ChannelDeps(inbox=GuardedInbox(customers, STORAGE_ERRORS), sessions=customers, history=messages,
                            limiter=RedisRateLimiter(redis), live=channels.live, clock=clock,
                            mailboxes=MongoMailboxProgress(db), calls=calls, directory=directory)
@@ -191,6 +203,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             store=MongoOutboxStore(db), senders=senders, bus=bus, clock=clock, poll_s=settings.outbox.poll_s,
             lease_s=settings.outbox.lease_s, parallel=settings.outbox.parallel))
         outgoing.attach_outbox(outbox)
+        notices = NoticeSender(store=outage_store, sender=senders["sms"], clock=clock,
+                               rate_per_s=settings.outages.sms_per_s, reconcile_s=settings.outages.reconcile_s,
+                               poll_s=settings.outages.poll_s) if "sms" in senders else None
         hashing = stack.enter_context(HashingPool(threads=settings.login.hash_threads,
                                                   queue=settings.login.hash_queue))
         context = HubContext(settings=settings, clock=clock, desk=agent_desk, inbox=customers, acd=routing,
@@ -218,9 +233,14 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             reasons=settings.agent_states.pause_reasons))
         add_staffing_routes(app, MongoKpiIntervals(db), settings.kpi.time_zone)
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
+        add_knowledge_routes(app, knowledge)
+        add_outage_routes(app, outages, notices.wake if notices else lambda: None)
+        if notices is not None:
+            supervisor.start(NOTICES, notices.run, lease=NOTICES)
+            stack.push_async_callback(supervisor.cancel, NOTICES)
         for entry in channels:  # webhooks and sockets, then the receivers (watchers, polling)
             if entry.routes is not None:
-                entry.routes(app, outbox)
+                entry.routes(app, DeliveryRouter(outbox, notices))
         for entry in channels:
             for loop in entry.loops:
                 supervisor.start(loop.name, loop.work, lease=loop.lease, backoff=loop.backoff, quiet=loop.quiet)
@@ -313,10 +333,18 @@ def handover_policy(settings: Settings) -> HandoverPolicy:
 
 
 def build_bot_service(settings: Settings, rasa: RasaBot, conversations: BotConversations,
-                      desk: TrainingDesk | None = None) -> BotService:
+                      desk: TrainingDesk | None = None, answers: Sequence[IntentAnswers] = ()) -> BotService:
     return BotService(bot=rasa, conversations=conversations, policy=handover_policy(settings),
                       intent_queues=settings.bot.intent_queues, default_queue=settings.webchat.default_queue,
-                      turns=desk.turn_log if desk else None, handover_intents=desk.handover_intents if desk else None)
+                      turns=desk.turn_log if desk else None, handover_intents=desk.handover_intents if desk else None,
+                      answers=answers)
+
+
+async def knowledge_and_outages(db: Db, clock: Clock) -> tuple[KnowledgeBase, MongoOutageStore]:
+    """The knowledge base (the bot's FAQ answers) and the outage table, their indexes made."""
+    await ensure_knowledge_indexes(db)
+    await ensure_outage_indexes(db)
+    return KnowledgeBase(MongoKnowledgeStore(db), clock), MongoOutageStore(db)
 
 
 async def evaluate_bot(settings: Settings, csv_text: str, *, concurrency: int = 8) -> dict[str, Any]:

@@ -395,6 +395,17 @@ class QualitySettings(BaseModel):
                                                                   "(silence and talk-over rules).")
 
 
+class OutagesSettings(BaseModel):
+    """Outage notices by SMS and the bot's outage answers (docs/operations.md, "Outage notices")."""
+
+    sms_per_s: float = Field(20.0, gt=0, le=10_000, description="Notice SMS handed to Kannel per second, all "
+                                                              "notices together (the operator's contracted rate).")
+    reconcile_s: float = Field(60.0, gt=0, description="A notice SMS a dead process left half-sent, with no "
+                                                      "delivery report this long after, is sent again.")
+    poll_s: float = Field(1.0, gt=0, description="How often the notice sender looks for notices to send.")
+    intent: str = Field("outage_status", description="The bot intent answered from the outage table.")
+
+
 class Settings(BaseSettings):
     """The whole configuration. ``HUB_MONGO_URL`` and ``HUB_REDIS_URL`` unset = embedded services."""
 
@@ -426,6 +437,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     email: EmailSettings = EmailSettings()
     voice: VoiceSettings = VoiceSettings()
+    outages: OutagesSettings = OutagesSettings()
     quality: QualitySettings = QualitySettings()
 
 
