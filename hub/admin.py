@@ -28,15 +28,20 @@ def parse_capacity(text: str) -> dict[str, int]:
 
 
 async def create_agent(directory: Directory, *, username: str, display_name: str, role: str,
-                       password: str, skills: Iterable[str], capacity: Mapping[str, int]) -> Agent:
+                       password: str, skills: Iterable[str], capacity: Mapping[str, int],
+                       department: str | None = None) -> Agent:
     check_password_rules(password)
     try:
         parsed_role = Role(role)
     except ValueError:
         raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}") from None
+    if (parsed_role is Role.DEPARTMENT) != bool(department):
+        raise InvalidInput("a department user needs --department, and only a department user has one")
+    if department:
+        await directory.department(department)  # NotFound for an unknown one
     agent = Agent(id=AgentId(new_id("a")), username=username, display_name=display_name, role=parsed_role,
                   skills=frozenset(Skill(s) for s in skills), capacity=dict(capacity),
-                  password_hash=await asyncio.to_thread(hash_password, password))
+                  password_hash=await asyncio.to_thread(hash_password, password), department=department)
     await directory.add_agent(agent)
     return agent
 
@@ -65,7 +70,14 @@ async def load_demo(directory: Directory) -> list[str]:
         await directory.put_canned(reply)
     for code in demo.WRAP_UP_CODES:
         await directory.put_wrap_up_code(code)
+    for department in demo.DEPARTMENTS:
+        await directory.put_department(department)
     created = []
+    for username, name, department_id in demo.DEPARTMENT_USERS:
+        if await directory.agent_by_username(username) is None:
+            await create_agent(directory, username=username, display_name=name, role="department",
+                               password=demo.DEMO_PASSWORD, skills=(), capacity={}, department=department_id)
+            created.append(username)
     for username, name, role, skills in demo.AGENTS:
         if await directory.agent_by_username(username) is None:
             await create_agent(directory, username=username, display_name=name, role=role,

@@ -49,6 +49,7 @@ from console.qa_api import add_quality_routes
 from console.staffing_api import add_staffing_routes
 from console.teams_api import add_team_routes
 from console.trainer_api import add_trainer_routes
+from console.work_orders_api import add_work_order_routes
 from hub.agent_states import AgentStates
 from hub.bus import RedisEventBus
 from hub.clock import Clock, SystemClock
@@ -63,7 +64,7 @@ from hub.conversations.core import ConversationCore
 from hub.conversations.customers import CustomerInbox
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
-from hub.domain.events import ConversationChanged
+from hub.domain.events import ConversationChanged, MessageStored, WorkOrderChanged
 from hub.errors import InvalidInput
 from hub.inbound import GuardedInbox
 from hub.knowledge import KnowledgeBase
@@ -99,8 +100,13 @@ from hub.storage.outages import MongoOutageStore, ensure_outage_indexes
 from hub.storage.outbox import MongoOutboxStore
 from hub.storage.quality import MongoQualityStore
 from hub.storage.sessions import MongoSessionStore
+from hub.storage.work_orders import MongoWorkOrderStore
 from hub.supervisor import Supervisor
 from hub.teams import TeamDesk
+from hub.work_orders.callback import SurveyReplies
+from hub.work_orders.notify import ConversationNotices
+from hub.work_orders.service import WorkOrderDesk
+from hub.work_orders.sweep import WorkOrderSweep, configured_policy
 from routing.service import RoutingService
 from routing.store import RedisRoutingStore
 from voice import channel as voice_channel
@@ -231,6 +237,10 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         add_team_routes(app, TeamDesk(directory), AgentStates(
             directory=directory, log=MongoAgentStateLog(db), acd=routing, clock=clock,
             reasons=settings.agent_states.pause_reasons))
+        if settings.work_orders.enabled:
+            await start_work_orders(settings, db, app, bus, supervisor, stack, WorkOrderParts(
+                core=core, outgoing=outgoing, desk=agent_desk, directory=directory, conversations=conversations,
+                sms="sms" in senders))
         add_staffing_routes(app, MongoKpiIntervals(db), settings.kpi.time_zone)
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
         add_knowledge_routes(app, knowledge)
@@ -385,3 +395,37 @@ async def training_desk(settings: Settings, db: Db, clock: Clock | None = None) 
     cli = RasaCli(venv=in_checkout(training.rasa_venv), project_dir=in_checkout(training.project_dir))
     return TrainingDesk(store=TrainingStore(db), turns=MongoTurnLog(db, clock), cli=cli, clock=clock,
                         policy=handover_policy(settings), config=config)
+WORK_ORDERS = "work_orders:sweep"  # SLA timers, surveys, pending notices: one process at a time (a lease)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkOrderParts:
+    """What the work orders borrow from the conversations' side."""
+
+    core: ConversationCore
+    outgoing: Outgoing
+    desk: AgentSide
+    directory: MongoDirectory
+    conversations: MongoConversationStore
+    sms: bool
+
+
+async def start_work_orders(settings: Settings, db: Db, app: web.Application, bus: RedisEventBus,
+                            supervisor: Supervisor, stack: contextlib.AsyncExitStack, parts: WorkOrderParts) -> None:
+    """Work orders (hub/work_orders): the desk and its API, the survey replies, the SLA sweep."""
+    store = MongoWorkOrderStore(db)
+    await store.ensure_indexes()
+    desk = WorkOrderDesk(store=store, directory=parts.directory, desk=parts.desk, conversations=parts.conversations,
+                         notices=ConversationNotices(parts.core, parts.outgoing, sms=parts.sms), bus=bus,
+                         clock=parts.core.clock)
+    policy = configured_policy(settings.work_orders, settings.kpi.time_zone)
+    sweep = WorkOrderSweep(desk, policy, poll_s=settings.work_orders.sweep_s)
+    add_work_order_routes(app, desk, policy, parts.directory)
+    bus.subscribe(MessageStored, SurveyReplies(desk, parts.conversations).on_message, subscriber="work_orders:survey")
+
+    async def wake(fact: object) -> None:  # a change elsewhere: a closed order's survey goes out sooner
+        sweep.wake()
+
+    bus.subscribe(WorkOrderChanged, wake, subscriber="work_orders:wake")
+    supervisor.start(WORK_ORDERS, sweep.run, lease=WORK_ORDERS)
+    stack.push_async_callback(supervisor.cancel, WORK_ORDERS)

@@ -231,6 +231,50 @@ class KpiSettings(BaseModel):
         return ServiceLevelGoal._on_an_edge(value)
 
 
+class WorkOrdersSettings(BaseModel):
+    """Work orders (docs/operations.md, "Work orders"): SLA timers, the working calendar, the sweep.
+
+    Templates default to the utility's public commitments (hub/work_orders/sla.py): a repair crew on
+    site in 45 / 90 / 120 min (urban / rural / remote, 24/7), complaints contacted within 1 working day
+    and answered within 7. The working calendar runs in ``HUB_KPI__TIME_ZONE``."""
+
+    enabled: bool = Field(True, description="Work orders in this hub (API, SLA sweep, survey replies).")
+    sweep_s: float = Field(30.0, gt=0, description="How often the SLA sweep reads the open orders (one process "
+                                                   "at a time, under a lease); a change wakes it sooner.")
+    warn_at_pct: float = Field(80.0, gt=0, lt=100, description="An SLA timer warns when this share of its budget "
+                                                               "is used.")
+    day_start: str = Field("08:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                           description="Working hours start (local time) for timers in working days.")
+    day_end: str = Field("17:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                         description="Working hours end (local time).")
+    workdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4],
+                                description="Working weekdays as JSON, Monday = 0.")
+    holidays: list[str] = Field(default_factory=list, description='Public holidays (JSON list of YYYY-MM-DD), e.g. '
+                                '["2026-10-01", "2026-10-02"]: no working time on them.')
+    extra_workdays: list[str] = Field(default_factory=list, description="Weekend days worked instead of a holiday "
+                                      "(调休), JSON list of YYYY-MM-DD.")
+    repair_arrival_min: dict[str, float] = Field(
+        default_factory=lambda: {"urban": 45.0, "rural": 90.0, "remote": 120.0},
+        description="A repair's first response (crew on site), minutes on a 24/7 clock, per area.")
+    repair_resolution_h: float = Field(24.0, gt=0, description="A repair's resolution, hours on a 24/7 clock.")
+    first_response_days: float = Field(1.0, gt=0, description="Other types' first response, in working days.")
+    resolution_days: dict[str, float] = Field(
+        default_factory=lambda: {"complaint": 7.0, "consultation": 5.0, "meter": 5.0, "billing_dispute": 7.0},
+        description="Other types' resolution (the department's reply), in working days, per type.")
+
+    @field_validator("holidays", "extra_workdays")
+    @classmethod
+    def _dates(cls, values: list[str]) -> list[str]:
+        from datetime import date  # only this validator needs it
+
+        for value in values:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a date like 2026-10-01") from None
+        return values
+
+
 class TelegramSettings(BaseModel):
     """The Telegram channel through the Bot API (off while ``token`` is unset)."""
 
@@ -432,6 +476,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     consumers: ConsumersSettings = ConsumersSettings()
     kpi: KpiSettings = KpiSettings()
+    work_orders: WorkOrdersSettings = WorkOrdersSettings()
     training: TrainingSettings = TrainingSettings()
     telegram: TelegramSettings = TelegramSettings()
     sms: SmsSettings = SmsSettings()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub.domain.ids import QueueId, Skill
-from hub.domain.model import CannedReply, Queue, WrapUpCode
+from hub.domain.model import CannedReply, Department, Queue, WrapUpCode
 
 DEMO_PASSWORD = "northgrid-demo"
 
@@ -24,6 +24,15 @@ AGENTS = (
     ("tom", "Tom Berger", "trainer", ()),
     ("admin", "Hub Admin", "admin", ()),
 )
+
+# Where work orders go (hub/work_orders), and one user of each of two departments.
+DEPARTMENTS = (
+    Department(id="repair_north", name="North district repair crew"),
+    Department(id="customer_relations", name="Customer relations"),
+    Department(id="metering", name="Metering"),
+    Department(id="billing_office", name="Billing office"),
+)
+DEPARTMENT_USERS = (("dora", "Dora Zhao", "repair_north"), ("max", "Max Sun", "metering"))
 
 # team id, name, leader, members (usernames): Lena leads Alice and Bob; Chen is in no team.
 TEAMS = (("north", "Team North", "lena", ("alice", "bob")),)

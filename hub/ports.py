@@ -14,6 +14,7 @@ from hub.domain.model import (
     Agent,
     CannedReply,
     Conversation,
+    Department,
     InboundMessage,
     LoginSession,
     Message,
@@ -353,6 +354,14 @@ class Directory(Protocol):
     async def put_queue(self, queue: Queue) -> None: ...
 
     async def queue(self, queue_id: str) -> Queue: ...
+
+    async def put_department(self, department: Department) -> None: ...
+
+    async def department(self, department_id: str) -> Department:
+        """A work orders' department; ``NotFound`` for an unknown id."""
+        ...
+
+    async def departments(self) -> list[Department]: ...
 
     async def queues(self) -> list[Queue]: ...
 

@@ -278,6 +278,21 @@ class CallCommand(CallFact):
     target: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkOrderChanged(Fact):
+    """A work order moved (``hub.work_orders``): an action, an SLA warning or breach, a survey fact.
+    The order's document is the durable record; this only tells consoles and wakes the sweep."""
+
+    KIND: ClassVar[str] = "work_order"
+    order_id: str
+    number: str
+    action: str
+    state: str
+    version: int
+    department: str | None
+    conversation_id: ConversationId | None
+
+
 def _registry(classes: Iterable[type[Fact]]) -> Mapping[str, type[Fact]]:
     kinds: dict[str, type[Fact]] = {}
     for cls in classes:
@@ -290,6 +305,7 @@ def _registry(classes: Iterable[type[Fact]]) -> Mapping[str, type[Fact]]:
 KINDS: Mapping[str, type[Fact]] = _registry([
     MessageStored, StatusChanged, TypingChanged, PresenceChanged, ConversationChanged, OfferMade, OfferWithdrawn,
     RoutingKicked, AgentSessionsRevoked, CallRinging, CallAnswered, CallHeld, CallEnded, CallCommand,
+    WorkOrderChanged,
 ])
 
 # -- the wire -----------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ class Role(enum.StrEnum):
     TRAINER = "trainer"
     ADMIN = "admin"
     TEAM_LEADER = "team_leader"  # an agent who also sees her team's members and their conversations
+    DEPARTMENT = "department"  # a department's user: its work orders only (Agent.department), no conversations
 
 
 class AgentStatus(enum.StrEnum):

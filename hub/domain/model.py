@@ -160,6 +160,7 @@ class Agent:
     # A team leader's team: the members of the teams she leads (the directory fills it in when it
     # reads her; hub.domain.visibility lets her see their conversations). Empty for other roles.
     leads: frozenset[AgentId] = frozenset()
+    department: str | None = None  # a department user's department (role ``department``): its work orders
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -172,6 +173,15 @@ class Team:
     name: str
     leader_id: AgentId
     member_ids: frozenset[AgentId]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Department:
+    """Where work orders are dispatched (a repair crew, customer relations, metering, billing);
+    users of role ``department`` belong to one and see its orders only."""
+
+    id: str
+    name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -130,6 +130,29 @@ def figures_sight(viewer: Agent) -> FiguresSight:
     return FiguresSight(visible=False)
 
 
+class OrderSight(enum.Enum):
+    """What one staff member may do with one work order (``hub.work_orders``)."""
+
+    NONE = "none"
+    READ = "read"  # look it up (a hotline agent answering the customer's follow-up)
+    HANDLE = "handle"  # the department's side: acknowledge, wait on the customer, reply
+    MANAGE = "manage"  # the centre's side: dispatch, re-dispatch, close, reopen
+
+
+def work_order_sight(viewer: Agent, department: str | None) -> frozenset[OrderSight]:
+    """Work orders, by role: supervisors and admins manage and handle every order; agents and team
+    leaders read every order and manage them (they open, dispatch and close orders for their
+    customers); a department user reads and handles only the orders dispatched to her department
+    and never sees a conversation; trainers nothing."""
+    if viewer.role in SEES_EVERYTHING:
+        return frozenset({OrderSight.READ, OrderSight.MANAGE, OrderSight.HANDLE})
+    if viewer.role in SERVES:
+        return frozenset({OrderSight.READ, OrderSight.MANAGE})
+    if viewer.role is Role.DEPARTMENT and viewer.department is not None and department == viewer.department:
+        return frozenset({OrderSight.READ, OrderSight.HANDLE})
+    return frozenset()
+
+
 def sees_contacts(viewer: Agent) -> bool:
     """Contacts (search, profiles, timelines) are for agents, supervisors and admins."""
     return viewer.role in SEES_EVERYTHING or viewer.role in SERVES

@@ -10,7 +10,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain.ids import AgentId, AgentStatus, QueueId, Role, Skill
-from hub.domain.model import Agent, CannedReply, Queue, Team, WrapUpCode
+from hub.domain.model import Agent, CannedReply, Department, Queue, Team, WrapUpCode
 from hub.errors import InvalidInput, NotFound
 from hub.storage.database import Db
 
@@ -22,6 +22,7 @@ def agent_from_doc(doc: Mapping[str, Any]) -> Agent:
         capacity=dict(doc.get("capacity", {})), password_hash=doc["password_hash"],
         status=AgentStatus(doc.get("status", "offline")), disabled=bool(doc.get("disabled", False)),
         pause_reason=doc.get("pause_reason"), status_since=doc.get("status_since"),
+        department=doc.get("department"),
     )
 
 
@@ -44,6 +45,7 @@ class MongoDirectory:
         self._canned = db["canned_replies"]
         self._codes = db["wrap_up_codes"]
         self._teams = db["teams"]
+        self._departments = db["departments"]
 
     async def add_agent(self, agent: Agent) -> None:
         try:
@@ -51,6 +53,7 @@ class MongoDirectory:
                 "_id": agent.id, "username": agent.username, "display_name": agent.display_name,
                 "role": agent.role.value, "skills": sorted(agent.skills), "capacity": dict(agent.capacity),
                 "password_hash": agent.password_hash, "status": agent.status.value, "disabled": agent.disabled,
+                **({"department": agent.department} if agent.department else {}),
             })
         except DuplicateKeyError as err:
             raise InvalidInput(f"agent {agent.username!r} already exists") from err
@@ -105,6 +108,18 @@ class MongoDirectory:
 
     async def teams(self) -> list[Team]:
         return [team_from_doc(doc) async for doc in self._teams.find().sort("_id", 1)]
+
+    async def put_department(self, department: Department) -> None:
+        await self._departments.replace_one({"_id": department.id}, {"name": department.name}, upsert=True)
+
+    async def department(self, department_id: str) -> Department:
+        doc = await self._departments.find_one({"_id": department_id})
+        if doc is None:
+            raise NotFound(f"no department {department_id}")
+        return Department(id=doc["_id"], name=doc["name"])
+
+    async def departments(self) -> list[Department]:
+        return [Department(id=d["_id"], name=d["name"]) async for d in self._departments.find().sort("_id", 1)]
 
     async def put_queue(self, queue: Queue) -> None:
         await self._queues.replace_one(

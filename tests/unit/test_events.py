@@ -29,6 +29,7 @@ from hub.domain.events import (
     RoutingKicked,
     StatusChanged,
     TypingChanged,
+    WorkOrderChanged,
     check_event,
     encode,
 )
@@ -124,6 +125,8 @@ EXAMPLES: list[Fact] = [
     CallEnded(call_id="1733.7", conversation_id=None, agent_id=AgentId("a_1"), by="caller", talk_s=12.5),
     CallCommand(call_id="1733.7", conversation_id=ConversationId("c_1"), action="transfer", agent_id=AgentId("a_1"),
                 target="queue:billing"),
+    WorkOrderChanged(order_id="wo_1", number="WO000001", action="dispatch", state="dispatched", version=2,
+                     department="repair_north", conversation_id=ConversationId("c_1")),
 ]
 
 

@@ -71,37 +71,37 @@ SITUATIONS: dict[str, ConversationFacts] = {
     "abandoned while her member's phone rang": conv(S.ABANDONED, MEMBER),
     "closed, her team's member's": conv(S.CLOSED, MEMBER),
 }
-EXPECTED: dict[str, tuple[Sight, Sight, Sight, Sight, Sight]] = {
-    #                                             agent supervisor trainer admin leader
-    "new":                                        (N, F, N, F, N),
-    "with the bot":                               (N, F, N, F, N),
-    "queued, her skills":                         (T, F, N, F, T),
-    "queued, no skills needed":                   (T, F, N, F, T),
-    "queued, a skill she lacks":                  (N, F, N, F, N),
-    "queued, she served it before (transferred)": (N, F, N, F, N),
-    "offered to her":                             (F, F, N, F, F),
-    "offered to another":                         (N, F, N, F, N),
-    "assigned to her":                            (F, F, N, F, F),
-    "assigned to another":                        (N, F, N, F, N),
-    "assigned to another, she served it before":  (N, F, N, F, N),
-    "wrap-up, hers":                              (F, F, N, F, F),
-    "wrap-up, another's":                         (N, F, N, F, N),
-    "resolved, she held it last":                 (F, F, N, F, F),
-    "resolved, she served it before another":     (F, F, N, F, F),
-    "resolved, never hers":                       (N, F, N, F, N),
-    "resolved from the queue by a supervisor":    (N, F, N, F, N),
-    "abandoned while her phone rang":             (F, F, N, F, F),
-    "abandoned in the queue":                     (N, F, N, F, N),
-    "closed, hers":                               (F, F, N, F, F),
-    "closed, never hers":                         (N, F, N, F, N),
-    "offered to her team's member":               (N, F, N, F, F),
-    "assigned to her team's member":              (N, F, N, F, F),
-    "wrap-up, her team's member's":               (N, F, N, F, F),
-    "resolved, her team's member held it last":   (N, F, N, F, F),
-    "abandoned while her member's phone rang":    (N, F, N, F, F),
-    "closed, her team's member's":                (N, F, N, F, F),
+EXPECTED: dict[str, tuple[Sight, Sight, Sight, Sight, Sight, Sight]] = {
+    #                                             agent supervisor trainer admin leader department
+    "new":                                        (N, F, N, F, N, N),
+    "with the bot":                               (N, F, N, F, N, N),
+    "queued, her skills":                         (T, F, N, F, T, N),
+    "queued, no skills needed":                   (T, F, N, F, T, N),
+    "queued, a skill she lacks":                  (N, F, N, F, N, N),
+    "queued, she served it before (transferred)": (N, F, N, F, N, N),
+    "offered to her":                             (F, F, N, F, F, N),
+    "offered to another":                         (N, F, N, F, N, N),
+    "assigned to her":                            (F, F, N, F, F, N),
+    "assigned to another":                        (N, F, N, F, N, N),
+    "assigned to another, she served it before":  (N, F, N, F, N, N),
+    "wrap-up, hers":                              (F, F, N, F, F, N),
+    "wrap-up, another's":                         (N, F, N, F, N, N),
+    "resolved, she held it last":                 (F, F, N, F, F, N),
+    "resolved, she served it before another":     (F, F, N, F, F, N),
+    "resolved, never hers":                       (N, F, N, F, N, N),
+    "resolved from the queue by a supervisor":    (N, F, N, F, N, N),
+    "abandoned while her phone rang":             (F, F, N, F, F, N),
+    "abandoned in the queue":                     (N, F, N, F, N, N),
+    "closed, hers":                               (F, F, N, F, F, N),
+    "closed, never hers":                         (N, F, N, F, N, N),
+    "offered to her team's member":               (N, F, N, F, F, N),
+    "assigned to her team's member":              (N, F, N, F, F, N),
+    "wrap-up, her team's member's":               (N, F, N, F, F, N),
+    "resolved, her team's member held it last":   (N, F, N, F, F, N),
+    "abandoned while her member's phone rang":    (N, F, N, F, F, N),
+    "closed, her team's member's":                (N, F, N, F, F, N),
 }
-ROLES = (Role.AGENT, Role.SUPERVISOR, Role.TRAINER, Role.ADMIN, Role.TEAM_LEADER)
+ROLES = (Role.AGENT, Role.SUPERVISOR, Role.TRAINER, Role.ADMIN, Role.TEAM_LEADER, Role.DEPARTMENT)
 
 
 def test_the_table_covers_every_state_and_role() -> None:
@@ -156,7 +156,7 @@ def test_a_contact_shows_each_viewer_only_her_conversations_and_notes() -> None:
 
 
 def test_contacts_are_not_for_trainers() -> None:
-    assert [sees_contacts(staff(r)) for r in ROLES] == [True, True, False, True, True]
+    assert [sees_contacts(staff(r)) for r in ROLES] == [True, True, False, True, True, False]
     assert may_see_contact(staff(Role.SUPERVISOR), []) and not may_see_contact(staff(Role.AGENT), [])
 
 
