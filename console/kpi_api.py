@@ -129,7 +129,8 @@ def row_json(reports: KpiReports, row: Row, group: Group) -> dict[str, Any]:
 
 
 LIVE_FIGURES = ("offered", "answered", "abandoned", "abandoned_short", "service_level", "asa_s", "longest_wait_s",
-                "handled", "aht_s", "occupancy")
+                "handled", "aht_s", "occupancy", "surveys_answered", "csat", "csat_mean")
+NOT_ZERO = RATIOS | SECONDS | {"csat_mean"}  # undefined without a denominator: null, never 0
 
 
 def scope_json(agents: frozenset[str] | None) -> dict[str, Any]:
@@ -140,7 +141,7 @@ def scope_json(agents: frozenset[str] | None) -> dict[str, Any]:
 def live_json(reports: KpiReports, row: Row | None, queue: str | None) -> dict[str, Any]:
     figures = row.figures("none").to_json() if row else {}  # a scoped row knows it is agents' work
     rule = reports.rule(queue)
-    return {**{name: figures.get(name, 0 if name not in RATIOS | SECONDS else None) for name in LIVE_FIGURES},
+    return {**{name: figures.get(name, None if name in NOT_ZERO else 0) for name in LIVE_FIGURES},
             **({"service_level_s": rule.seconds, "service_level_target": rule.target} if queue else {})}
 
 
@@ -154,7 +155,8 @@ def drill_json(reports: KpiReports, drill: Drill) -> dict[str, Any]:
                     "agent": line.bucket.agent or None,
                     "contact_name": conversation.contact_name if conversation else None,
                     "state": conversation.state if conversation else None,
-                    "created_at": iso(conversation.created_at) if conversation else None})
+                    "created_at": iso(conversation.created_at) if conversation else None,
+                    "score": int(line.event.detail["score"]) if "score" in line.event.detail else None})
     return {"figure": drill.figure, "conversations": out, "truncated": drill.truncated}
 
 
@@ -169,7 +171,7 @@ def csv_cell(value: Any) -> str:
 
 
 DRILL_COLUMNS = ("conversation_id", "event", "at", "local_time", "channel", "queue", "agent", "contact_name", "state",
-                 "created_at")
+                 "created_at", "score")
 
 
 def csv_response(text: str, filename: str) -> web.Response:

@@ -13,6 +13,7 @@ import os
 import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from console.logsafety import PathOnlyAccessLogger, install_malformed_request_fi
 from console.outages_api import add_outage_routes
 from console.qa_api import add_quality_routes
 from console.staffing_api import add_staffing_routes
+from console.survey_page import add_survey_routes
 from console.teams_api import add_team_routes
 from console.trainer_api import add_trainer_routes
 from console.work_orders_api import add_work_order_routes
@@ -54,7 +56,7 @@ from hub.agent_states import AgentStates
 from hub.bus import RedisEventBus
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
-from hub.consumers import ConsumerRegistry, DurableConsumers
+from hub.consumers import ConsumerRegistry, DurableConsumer, DurableConsumers
 from hub.contacts import ContactService
 from hub.context import HubContext, Probes
 from hub.conversations.agents import AgentSide
@@ -64,6 +66,7 @@ from hub.conversations.core import ConversationCore
 from hub.conversations.customers import CustomerInbox
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
+from hub.domain import survey_links
 from hub.domain.events import ConversationChanged, MessageStored, WorkOrderChanged
 from hub.errors import InvalidInput
 from hub.inbound import GuardedInbox
@@ -81,7 +84,7 @@ from hub.projections import KpiIntervals
 from hub.quality import QualityDesk
 from hub.quality_jobs import QualityJobsConsumer
 from hub.redaction import install_redaction, secrets_of, sensitive_parts
-from hub.registry import ChannelDeps, ChannelFactory, ChannelRegistry
+from hub.registry import Buttons, ChannelDeps, ChannelFactory, ChannelRegistry
 from hub.storage.agent_states import MongoAgentStateLog
 from hub.storage.attachments import MongoAttachmentStore
 from hub.storage.calls import MongoCallStore
@@ -100,8 +103,12 @@ from hub.storage.outages import MongoOutageStore, ensure_outage_indexes
 from hub.storage.outbox import MongoOutboxStore
 from hub.storage.quality import MongoQualityStore
 from hub.storage.sessions import MongoSessionStore
+from hub.storage.surveys import MongoSurveyStore
 from hub.storage.work_orders import MongoWorkOrderStore
 from hub.supervisor import Supervisor
+from hub.surveys.inbox import SurveyInbox
+from hub.surveys.service import SurveyConfig, SurveyService
+from hub.surveys.trigger import SurveyTrigger
 from hub.teams import TeamDesk
 from hub.work_orders.callback import SurveyReplies
 from hub.work_orders.notify import ConversationNotices
@@ -200,7 +207,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             rasa = await stack.enter_async_context(RasaBot(settings.bot.rasa_url, timeout_s=settings.bot.timeout_s))
             customers.attach_assistant(build_bot_service(settings, rasa, BotSide(core, transitions, outgoing), desk,
                                                          answers=(outages, knowledge)))
-        deps = ChannelDeps(inbox=GuardedInbox(customers, STORAGE_ERRORS), sessions=customers, history=messages,
+        surveys = await survey_service(settings, db, core, outgoing, transitions, channels)
+        inbox = SurveyInbox(customers, surveys)  # a customer's answer to an open survey goes no further
+        deps = ChannelDeps(inbox=GuardedInbox(inbox, STORAGE_ERRORS), sessions=inbox, history=messages,
                            limiter=RedisRateLimiter(redis), live=channels.live, clock=clock,
                            mailboxes=MongoMailboxProgress(db), calls=calls, directory=directory)
         await open_channels(stack, settings, deps, channels)
@@ -243,6 +252,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                 sms="sms" in senders))
         add_staffing_routes(app, MongoKpiIntervals(db), settings.kpi.time_zone)
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
+        add_survey_routes(app, surveys, RedisRateLimiter(redis), settings.surveys.page_per_minute)
         add_knowledge_routes(app, knowledge)
         add_outage_routes(app, outages, notices.wake if notices else lambda: None)
         if notices is not None:
@@ -256,7 +266,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                 supervisor.start(loop.name, loop.work, lease=loop.lease, backoff=loop.backoff, quiet=loop.quiet)
                 stack.push_async_callback(supervisor.cancel, loop.name)
 
-        consumers = await stack.enter_async_context(durable_consumers(settings, db, leases, clock))
+        trigger = SurveyTrigger(surveys, enabled=settings.surveys.enabled, channels=settings.surveys.channels(),
+                                max_age=timedelta(hours=settings.surveys.max_age_h))
+        consumers = await stack.enter_async_context(durable_consumers(settings, db, leases, clock, extra=(trigger,)))
         bus.subscribe(ConversationChanged, consumers.on_bus, subscriber="durable:wake")  # consumers poll anyway
         await routing.ensure_state()
         supervisor.start(ASSIGNER, routing.run, backoff=routing.backoff, quiet=routing.quiet)
@@ -272,6 +284,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         await site.start()
         port = runner.addresses[0][1]
         base_url = settings.http.public_url or f"http://{settings.http.host}:{port}"
+        surveys.attach_base_url(base_url)
         logger.info("hub.serving url=%s", base_url)
         yield RunningHub(context=context, app=app, routing=routing, transitions=transitions, base_url=base_url)
 
@@ -317,21 +330,44 @@ def agent_phone_account(settings: Settings, username: str) -> tuple[str, str]:
     return endpoint_of(username), phone_password(settings.secret_key.get_secret_value().encode(), username)
 
 
-def consumer_registry(settings: Settings, db: Db) -> ConsumerRegistry:
-    """The durable consumers of this hub (docs/architecture.md, "Durable consumers"): add one here."""
+def consumer_registry(settings: Settings, db: Db, extra: Sequence[DurableConsumer] = ()) -> ConsumerRegistry:
+    """The durable consumers of this hub (docs/architecture.md, "Durable consumers"): add one here.
+    ``extra``: those built with the running hub's parts (the survey trigger)."""
     registry = ConsumerRegistry()
     if settings.consumers.enabled:
         registry.register(KpiIntervals(MongoEventStream(db), MongoKpiIntervals(db)))
         if settings.quality.enabled:  # every recorded call becomes a quality job (hub/quality_jobs.py)
             registry.register(QualityJobsConsumer(MongoCallStore(db), MongoQualityStore(db), SystemClock()))
+        for consumer in extra:
+            registry.register(consumer)
     return registry
 
 
-def durable_consumers(settings: Settings, db: Db, exclusive: Exclusive, clock: Clock) -> DurableConsumers:
-    return DurableConsumers(consumer_registry(settings, db), stream=MongoEventStream(db),
+def durable_consumers(settings: Settings, db: Db, exclusive: Exclusive, clock: Clock,
+                      extra: Sequence[DurableConsumer] = ()) -> DurableConsumers:
+    return DurableConsumers(consumer_registry(settings, db, extra), stream=MongoEventStream(db),
                             checkpoints=MongoCheckpoints(db), exclusive=exclusive, clock=clock,
                             holder=f"{socket.gethostname()}:{os.getpid()}", batch=settings.consumers.batch,
                             poll_s=settings.consumers.poll_s, gather_s=settings.consumers.gather_s)
+
+
+async def survey_service(settings: Settings, db: Db, core: ConversationCore, outgoing: Outgoing,
+                         transitions: Transitions, channels: ChannelRegistry) -> SurveyService:
+    """The satisfaction surveys (hub/surveys): asked after resolve, answered on the customer's channel."""
+    store = MongoSurveyStore(db)
+    await store.ensure_indexes()
+
+    def has_buttons(name: str) -> bool:
+        entry = channels.get(name)
+        return entry is not None and entry.capabilities.buttons is Buttons.NATIVE
+
+    config = SurveyConfig(expiry=timedelta(hours=settings.surveys.expiry_h),
+                          link_expiry=timedelta(hours=settings.surveys.link_expiry_h),
+                          questions=dict(settings.surveys.questions), has_buttons=has_buttons,
+                          links=frozenset({"email"}))
+    return SurveyService(store=store, core=core, outgoing=outgoing, transitions=transitions, config=config,
+                         link_key=survey_links.link_key(settings.secret_key.get_secret_value().encode()),
+                         base_url=settings.http.public_url)
 
 
 def handover_policy(settings: Settings) -> HandoverPolicy:

@@ -450,6 +450,30 @@ class OutagesSettings(BaseModel):
     intent: str = Field("outage_status", description="The bot intent answered from the outage table.")
 
 
+class SurveySettings(BaseModel):
+    """Satisfaction surveys after resolve (docs/operations.md, "Surveys")."""
+
+    enabled: bool = Field(True, description="Ask customers to score a conversation an agent resolved (1-5).")
+    webchat: bool = Field(True, description="Survey web chats (stars in the widget).")
+    sms: bool = Field(True, description="Survey SMS conversations (the reply is read as the score).")
+    telegram: bool = Field(True, description="Survey Telegram conversations (buttons 1-5).")
+    email: bool = Field(True, description="Survey e-mail conversations (a signed link to a one-question page).")
+    voice: bool = Field(True, description="Close a call's conversation with the score its caller gave (the call's "
+                        "survey step is not built yet: nothing asks callers).")
+    expiry_h: float = Field(24.0, gt=0, description="An unanswered survey ends this many hours after it was asked; "
+                            "later messages are ordinary ones.")
+    link_expiry_h: float = Field(72.0, gt=0, description="How long the e-mail survey link stays valid.")
+    max_age_h: float = Field(24.0, gt=0, description="Resolves older than this are not surveyed (a new hub or a "
+                             "rebuilt consumer does not ask the whole history).")
+    questions: dict[str, str] = Field(default_factory=dict, description='The question per language (JSON), e.g. '
+                                      '{"en": "Rate us 1-5", "zh": "请评价1-5"}; others use the built-in text.')
+    page_per_minute: float = Field(20.0, gt=0, description="Survey page requests per minute per client address.")
+
+    def channels(self) -> dict[str, bool]:
+        return {"webchat": self.webchat, "sms": self.sms, "telegram": self.telegram, "email": self.email,
+                "voice": self.voice}
+
+
 class Settings(BaseSettings):
     """The whole configuration. ``HUB_MONGO_URL`` and ``HUB_REDIS_URL`` unset = embedded services."""
 
@@ -476,6 +500,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     consumers: ConsumersSettings = ConsumersSettings()
     kpi: KpiSettings = KpiSettings()
+    surveys: SurveySettings = SurveySettings()
     work_orders: WorkOrdersSettings = WorkOrdersSettings()
     training: TrainingSettings = TrainingSettings()
     telegram: TelegramSettings = TelegramSettings()

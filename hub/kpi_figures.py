@@ -77,6 +77,10 @@ class Figures:
     fcr: float | None  # first-contact resolution: first_contact / decided
     fcr_decided: int
     fcr_pending: int  # handled, but the repeat window has not passed yet
+    surveys_answered: int
+    surveys_satisfied: int  # scored 4 or 5
+    csat: float | None  # satisfaction: surveys_satisfied / surveys_answered
+    csat_mean: float | None  # the mean score, 1-5
 
     def to_json(self) -> dict[str, int | float | None]:
         return {name: getattr(self, name) for name in FIGURE_NAMES}
@@ -84,7 +88,7 @@ class Figures:
 
 FIGURE_NAMES = tuple(Figures.__dataclass_fields__)
 RATIOS = frozenset({"service_level", "answer_rate", "abandon_rate", "transfer_rate", "bot_containment", "fcr",
-                    "occupancy"})
+                    "occupancy", "csat"})
 SECONDS = frozenset({"asa_s", "longest_wait_s", "aht_s", "after_work_s", "busy_s", "staffed_s"})
 
 
@@ -94,6 +98,10 @@ def ratio(part: int, whole: int) -> float | None:
 
 def per(total_ms: int, count: int) -> float | None:
     return total_ms / count / 1000 if count > 0 else None
+
+
+def mean(total: int, count: int) -> float | None:
+    return total / count if count > 0 else None
 
 
 def with_service_level(bucket: Bucket, counts: Mapping[str, int], levels: ServiceLevels) -> Counts:
@@ -129,6 +137,9 @@ def figures(c: Mapping[str, int], *, per_agent: bool = False) -> Figures:
         bot_containment=ratio(c.get("resolved_by_bot", 0), c.get("with_bot", 0)), outbound=c.get("outbound", 0),
         fcr=ratio(c.get("fcr_first", 0), c.get("fcr_decided", 0)), fcr_decided=c.get("fcr_decided", 0),
         fcr_pending=c.get("fcr_pending", 0),
+        surveys_answered=c.get("surveys_answered", 0), surveys_satisfied=c.get("survey_satisfied", 0),
+        csat=ratio(c.get("survey_satisfied", 0), c.get("surveys_answered", 0)),
+        csat_mean=mean(c.get("survey_score_sum", 0), c.get("surveys_answered", 0)),
     )
 
 

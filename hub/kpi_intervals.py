@@ -177,7 +177,17 @@ def contributions(event: StoredEvent, prior: Sequence[StoredEvent]) -> list[tupl
             counts["after_work_ms"] = mine["after_work_ms"] = _ms(event.at, wrapped.at)
         busy = _busy(event.agent_id, queue, channel, assigned.at, event.at) if assigned else []
         return [at_queue(counts), *at_agent(event.agent_id, mine), *busy]
+    if kind == "survey_answered":  # CSAT: counted when the customer answered, for the agent who resolved
+        survey = _survey_counts(event.detail.get("score", ""))
+        return [at_queue(survey), *at_agent(event.agent_id, survey)] if survey else []
     return []
+
+
+def _survey_counts(score: str) -> Counts:
+    """``surveys_answered``, ``survey_score_sum`` and ``survey_satisfied`` (4 or 5); nothing for a bad score."""
+    if not (score.isascii() and score.isdigit() and 1 <= int(score) <= 5):
+        return {}
+    return {"surveys_answered": 1, "survey_score_sum": int(score), "survey_satisfied": int(int(score) >= 4)}
 
 
 def add(total: Counts, counts: Mapping[str, int]) -> None:

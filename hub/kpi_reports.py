@@ -48,6 +48,8 @@ DRILLS: Mapping[str, tuple[str, frozenset[str]]] = {
     "with_bot": ("with_bot", frozenset({"bot_started"})),
     "resolved_by_bot": ("resolved_by_bot", frozenset({"resolved"})),
     "outbound": ("outbound", frozenset({"called_out"})),
+    "surveys_answered": ("surveys_answered", frozenset({"survey_answered"})),  # each with its score
+    "surveys_satisfied": ("survey_satisfied", frozenset({"survey_answered"})),
 }
 # Counted only in the queues' buckets: not any agent's work, so not a team leader's (403).
 QUEUE_ONLY_DRILLS = frozenset({"offered", "abandoned", "abandoned_short", "transferred_in", "with_bot",

@@ -20,7 +20,15 @@ from redis.asyncio import Redis
 
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
-from hub.config import BotSettings, EmbeddedSettings, HttpSettings, RoutingSettings, Settings, WebChatSettings
+from hub.config import (
+    BotSettings,
+    EmbeddedSettings,
+    HttpSettings,
+    RoutingSettings,
+    Settings,
+    SurveySettings,
+    WebChatSettings,
+)
 from hub.embedded import RunningService, free_port, start_redis, start_secantus, stop
 from hub.storage.database import Db, connect
 from hub.storage.directory import MongoDirectory
@@ -120,6 +128,9 @@ def make_settings(db_name: str, **routing: float) -> Settings:
         # (tests/integration/test_webchat_limits.py checks the per-address limits themselves).
         webchat=WebChatSettings(identities_burst=100_000, conversations_burst=100_000, connections_burst=100_000),
         embedded=EmbeddedSettings(),
+        # Surveys ask a resolved conversation's customer once more: off unless a test is about them
+        # (tests/integration/test_surveys*.py), so other tests' customers get only what they expect.
+        surveys=SurveySettings(enabled=False),
     )
 
 

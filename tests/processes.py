@@ -17,7 +17,8 @@ TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 # Every test customer connects from 127.0.0.1: one address for hundreds of visitors.
 MANY_CUSTOMERS_ON_LOOPBACK = {"HUB_WEBCHAT__IDENTITIES_BURST": "100000",
                               "HUB_WEBCHAT__CONVERSATIONS_BURST": "100000",
-                              "HUB_WEBCHAT__CONNECTIONS_BURST": "100000"}
+                              "HUB_WEBCHAT__CONNECTIONS_BURST": "100000",
+                              "HUB_SURVEYS__ENABLED": "false"}  # as tests/conftest.py:make_settings
 
 
 class HubProcess:

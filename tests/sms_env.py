@@ -14,9 +14,10 @@ import contextlib
 import secrets
 import tempfile
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from pydantic import SecretStr
@@ -115,7 +116,7 @@ def sms_settings(db_name: str, port: int, rig: KannelRig, secret: str, **sms: ob
 
 @contextlib.asynccontextmanager
 async def sms_environment(*, mongo_url: str, redis_url: str, db_name: str, directory: Path | None = None,
-                          **sms: object) -> AsyncIterator[SmsEnv]:
+                          settings_update: Mapping[str, Any] | None = None, **sms: object) -> AsyncIterator[SmsEnv]:
     """Kannel + hub (demo data loaded) + connected fake SMSC; everything stopped on exit."""
     with contextlib.ExitStack() as temp:
         if directory is None:
@@ -126,7 +127,7 @@ async def sms_environment(*, mongo_url: str, redis_url: str, db_name: str, direc
         kannel = running_kannel(directory / "kannel", mo_url)
         rig = await asyncio.to_thread(kannel.__enter__)
         try:
-            settings = sms_settings(db_name, port, rig, secret, **sms)
+            settings = sms_settings(db_name, port, rig, secret, **sms).model_copy(update=dict(settings_update or {}))
             async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub:
                 await load_demo(hub.context.directory)
                 env = SmsEnv(hub=hub, rig=rig, secret=secret, smsc=await FakeSMSC(rig.smsc_port).__aenter__())

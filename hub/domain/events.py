@@ -52,7 +52,8 @@ class EventType(enum.StrEnum):
     ABANDONED = "abandoned"  # the customer left while waiting (detail: wait_s, short)
     CALL_ENDED = "call_ended"  # the call of an assigned conversation ended: after-call work begins
     CALLED_OUT = "called_out"  # an agent called the customer (an outbound call): hers from the start
-    CLOSED = "closed"  # reserved for surveys: nothing writes it yet
+    CLOSED = "closed"  # reserved: closing a resolved conversation without a survey answer
+    SURVEY_ANSWERED = "survey_answered"  # the customer scored the resolved conversation (detail: score 1-5)
 
 
 Edge = tuple[ConversationState | None, ConversationState]  # (from, to); from None: the conversation's creation
@@ -79,6 +80,7 @@ EDGES: Mapping[EventType, frozenset[Edge]] = {
     EventType.CALL_ENDED: frozenset({(S.ASSIGNED, S.WRAP_UP)}),
     EventType.CALLED_OUT: frozenset({(S.NEW, S.ASSIGNED)}),
     EventType.CLOSED: frozenset({(S.RESOLVED, S.CLOSED)}),
+    EventType.SURVEY_ANSWERED: frozenset({(S.RESOLVED, S.CLOSED)}),
 }
 
 

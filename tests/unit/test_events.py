@@ -62,6 +62,7 @@ ALLOWED: frozenset[tuple[str, str | None, str]] = frozenset({
     ("call_ended", "assigned", "wrap_up"),
     ("called_out", "new", "assigned"),
     ("closed", "resolved", "closed"),
+    ("survey_answered", "resolved", "closed"),
 })
 
 EDGE_PAIRS = [(None, S.NEW), *itertools.product(ConversationState, repeat=2)]

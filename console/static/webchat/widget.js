@@ -395,8 +395,38 @@
   /** Agent and bot messages: they carry a name and get delivered/read receipts. */
   function fromStaff(m) { return m.author === 'agent' || m.author === 'bot'; }
 
+  /** The satisfaction survey's score buttons (payloads survey:1..5) as five stars; a click sends
+   *  the digit, which the hub reads as the score (hub/surveys), and the stars stay as chosen. */
+  function isSurvey(buttons) {
+    return buttons.length === 5 && buttons.every(function (b) {
+      return b && typeof b.payload === 'string' && b.payload.indexOf('survey:') === 0;
+    });
+  }
+
+  function surveyStars(buttons) {
+    var box = el('div', 'hc-stars', { role: 'group', 'aria-label': 'Rate 1 to 5', 'data-testid': 'hubchat-stars' });
+    var stars = [];
+    buttons.forEach(function (b, i) {
+      var star = text('button', 'hc-star', '\u2605');
+      star.setAttribute('type', 'button');
+      star.setAttribute('aria-label', String(i + 1));
+      star.setAttribute('data-testid', 'hubchat-star');
+      star.setAttribute('data-score', String(i + 1));
+      star.addEventListener('click', function () {
+        if (box.getAttribute('data-chosen')) return;
+        box.setAttribute('data-chosen', String(i + 1));
+        stars.forEach(function (s, j) { if (j <= i) s.classList.add('hc-star-on'); s.disabled = true; });
+        sendText(String(i + 1), b.payload);
+      });
+      stars.push(star);
+      box.appendChild(star);
+    });
+    return box;
+  }
+
   /** A bot's quick-reply buttons: a click sends the title as text and the payload for the bot. */
   function quickReplies(buttons) {
+    if (isSurvey(buttons)) return surveyStars(buttons);
     var box = el('div', 'hc-buttons');
     buttons.forEach(function (b) {
       if (!b || typeof b.title !== 'string') return;

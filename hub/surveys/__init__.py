@@ -1,0 +1,1 @@
+"""Satisfaction surveys after resolve on every channel (docs/architecture.md, "Surveys")."""
