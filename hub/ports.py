@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -23,6 +23,7 @@ from hub.domain.model import (
     Team,
     WrapUpCode,
 )
+from hub.domain.moves import Move, MoveOutcome
 from hub.domain.outbound import Outbound, SendResult
 from hub.domain.received import ConversationRef, Received
 from hub.domain.states import ConversationState
@@ -303,6 +304,10 @@ class ConversationTransitions(Protocol):
     async def transition(self, conversation: Conversation, target: ConversationState, event_type: EventType, *,
                          actor: str, changes: Mapping[str, Any] | None = None,
                          detail: Mapping[str, str] | None = None) -> Conversation: ...
+
+    async def transition_many(self, moves: Sequence[Move]) -> list[MoveOutcome]:
+        """Many transitions stored together (one round's offers); each refused alone, never the batch."""
+        ...
 
 
 class DeliveryReports(Protocol):

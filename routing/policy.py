@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hub.domain.ids import AgentId, AgentStatus, ChannelName, Skill
 
@@ -80,3 +80,48 @@ def select_agent(
     if not eligible:
         return None
     return min(eligible, key=lambda a: rank(a, work.channel)).agent_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedOffer:
+    """One decision of a round: offer ``work`` (waiting in ``queue``) to ``agent_id``."""
+
+    work: WaitingConversation
+    queue: str
+    agent_id: AgentId
+
+
+def plan_round(
+    agents: Iterable[AgentSnapshot],
+    work: Iterable[tuple[WaitingConversation, str]],
+    *,
+    now_ms: int,
+    presence_ttl_ms: int,
+    reoffer_after_ms: int = 0,
+) -> list[PlannedOffer]:
+    """Every offer one snapshot allows, decided in one pass (the claim re-checks each in Redis).
+
+    Fairness: the waiting work is taken by priority, then longest waiting first (enqueue time,
+    then id); each piece goes to ``select_agent``'s choice, whose load and ``last_assigned`` are
+    then counted in the snapshot, so the next piece sees her one busier and no longer the longest
+    idle, and nobody is planned over capacity.
+    """
+    snapshot = {a.agent_id: a for a in agents}
+    ordered = sorted(work, key=lambda item: (-item[0].priority, item[0].queued_ms, item[0].conversation_id))
+    planned: list[PlannedOffer] = []
+    for waiting, queue in ordered:
+        chosen = select_agent(snapshot.values(), waiting, now_ms=now_ms, presence_ttl_ms=presence_ttl_ms,
+                              reoffer_after_ms=reoffer_after_ms)
+        if chosen is None:
+            continue
+        planned.append(PlannedOffer(work=waiting, queue=queue, agent_id=chosen))
+        snapshot[chosen] = with_one_more(snapshot[chosen], waiting.channel, now_ms)
+    return planned
+
+
+def with_one_more(agent: AgentSnapshot, channel: str, now_ms: int) -> AgentSnapshot:
+    """The agent as she is once one more piece of work on ``channel`` was offered to her at ``now_ms``."""
+    load = dict(agent.load)
+    load[channel] = load.get(channel, 0) + 1
+    return replace(agent, load=load, last_assigned_ms=now_ms)
+

@@ -1,9 +1,11 @@
 """The ACD at work: assignment rounds, offers and their timeouts, presence, and the Redis rebuild.
 
-Each hub process runs one ``RoutingService``. Rounds in several processes may overlap: every
-decision is taken on a snapshot by ``routing.policy.select_agent`` and committed by one Lua
-script (``RedisRoutingStore.claim``), so a conversation is offered once and no agent goes over
-capacity whoever decides. MongoDB records each step as a conversation event.
+Each hub process runs one ``RoutingService``. Rounds in several processes may overlap: a round
+takes one snapshot, decides every offer it allows with ``routing.policy.plan_round`` and commits
+them with one Lua script (``RedisRoutingStore.claim_many``), which re-checks each claim inside
+Redis, so a conversation is offered once and no agent goes over capacity whoever decides. MongoDB
+records the claimed offers as conversation events, in one batch per round
+(``ConversationTransitions.transition_many``), and their ``OfferMade`` facts go out together.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -22,17 +23,19 @@ from hub.clock import Clock, iso, to_ms
 from hub.domain.events import EventType, Fact, OfferMade, OfferWithdrawn, PresenceChanged, RoutingKicked
 from hub.domain.ids import AgentId, AgentStatus, ConversationId
 from hub.domain.model import Agent, Conversation
+from hub.domain.moves import Move
 from hub.domain.states import HELD_BY_AGENT, ConversationState
-from hub.errors import ConcurrentUpdate, HubError, IllegalTransition, NotFound
+from hub.errors import ConcurrentUpdate, IllegalTransition, NotFound
 from hub.ports import ConversationTransitions, EventBus
 from hub.supervisor import Backoff, Health
-from routing.policy import VOICE, AgentSnapshot, WaitingConversation, select_agent
-from routing.store import RedisRoutingStore
+from routing.policy import VOICE, PlannedOffer, WaitingConversation, plan_round
+from routing.store import Claim, RedisRoutingStore
 
 logger = logging.getLogger(__name__)
 
 S = ConversationState
 ROUND_LIMIT_PER_QUEUE = 200
+ROUND_PASSES = 3  # decisions of one round taken again after another process changed an agent
 SWEEP_EVERY_S = 30.0
 ROUND_RETRY_MAX_S = 2.0  # the longest wait after failed rounds (Redis away): catch up soon after it is back
 
@@ -242,45 +245,63 @@ class RoutingService:
             self._kick.clear()
 
     async def assign_round(self) -> int:
-        """Offer as much waiting work as agents can take now; returns the number of offers made."""
-        agents = {a.agent_id: a for a in await self._store.agents()}
-        if not any(a.status is AgentStatus.AVAILABLE for a in agents.values()):
-            return 0
+        """Offer as much waiting work as agents can take now; returns the number of offers made.
+
+        One snapshot, every decision (``plan_round``), one claim script for them all, one batch of
+        MongoDB writes for the claimed ones, then their facts. When a claim fails because another
+        process changed an agent meanwhile, the round decides again on a fresh snapshot (at most
+        ``ROUND_PASSES`` times)."""
+        offers = 0
+        for _ in range(ROUND_PASSES):
+            made, contested = await self._one_pass()
+            offers += made
+            if not contested:
+                break
+        return offers
+
+    async def _one_pass(self) -> tuple[int, bool]:
+        """One snapshot's offers; returns how many were made and whether an agent was contested."""
+        agents = await self._store.agents()
+        if not any(a.status is AgentStatus.AVAILABLE for a in agents):
+            return 0, False
         work: list[tuple[WaitingConversation, str]] = []
         for queue in await self._directory.queues():
             work.extend((w, queue.id) for w in await self._store.waiting(queue.id, ROUND_LIMIT_PER_QUEUE))
-        work.sort(key=lambda item: (-item[0].priority, item[0].queued_ms))
-        offers = 0
-        for waiting, queue in work:
-            now = self._clock.now()
-            agent_id = select_agent(agents.values(), waiting, now_ms=to_ms(now),
-                                    presence_ttl_ms=self._presence_ttl_ms, reoffer_after_ms=self._reoffer_after_ms)
-            if agent_id is None:
-                continue
-            if await self._offer(waiting, queue, agents[agent_id], now):
-                offers += 1
-                agents[agent_id] = _with_one_more(agents[agent_id], waiting.channel, to_ms(now))
-        return offers
-
-    async def _offer(self, waiting: WaitingConversation, queue: str, agent: AgentSnapshot, now: datetime) -> bool:
+        now = self._clock.now()
+        planned = plan_round(agents, work, now_ms=to_ms(now), presence_ttl_ms=self._presence_ttl_ms,
+                             reoffer_after_ms=self._reoffer_after_ms)
+        if not planned:
+            return 0, False
         expires = now + self._offer_timeout
-        outcome = await self._store.claim(waiting, queue, agent.agent_id, now_ms=to_ms(now),
-                                          expires_ms=to_ms(expires), presence_ttl_ms=self._presence_ttl_ms)
-        if outcome != "ok":
-            return False
-        try:
-            conversation = await self._conversations.get(waiting.conversation_id)
-            offered = await self._t.transition(conversation, S.OFFERED, EventType.OFFERED, actor="routing",
-                                               changes={"agent_id": agent.agent_id})
-        except (HubError, ConcurrentUpdate) as err:
-            # The conversation moved on meanwhile (resolved, transferred): undo the claim.
-            logger.warning("routing.offer.stale id=%s reason=%s", waiting.conversation_id, err.code)
-            await self._store.release_offer(waiting.conversation_id, agent.agent_id, now_ms=to_ms(now))
-            await self._store.dequeue(waiting.conversation_id)
-            return False
-        await self._tell(OfferMade(conversation_id=offered.id, agent_id=AgentId(agent.agent_id), expires_at=expires))
-        logger.info("routing.offered id=%s agent=%s queue=%s", offered.id, agent.agent_id, queue)
-        return True
+        outcomes = await self._store.claim_many(
+            [Claim(conversation_id=p.work.conversation_id, queue=p.queue, agent_id=p.agent_id,
+                   channel=p.work.channel, expires_ms=to_ms(expires)) for p in planned],
+            now_ms=to_ms(now), presence_ttl_ms=self._presence_ttl_ms)
+        claimed = [p for p, outcome in zip(planned, outcomes, strict=True) if outcome == "ok"]
+        contested = any(outcome.startswith("agent_") for outcome in outcomes)
+        made = await self._record_offers(claimed, expires, now) if claimed else 0
+        return made, contested
+
+    async def _record_offers(self, claimed: list[PlannedOffer], expires: datetime, now: datetime) -> int:
+        """Store the claimed offers' transitions in one batch, then publish their facts together; a
+        conversation that moved on meanwhile (resolved, transferred) gets its claim undone alone."""
+        moves = [Move(conversation_id=ConversationId(p.work.conversation_id), source=S.QUEUED, target=S.OFFERED,
+                      event_type=EventType.OFFERED, actor="routing", changes={"agent_id": p.agent_id})
+                 for p in claimed]
+        outcomes = await self._t.transition_many(moves)
+        made = 0
+        for planned, outcome in zip(claimed, outcomes, strict=True):
+            cid = planned.work.conversation_id
+            if outcome.moved is None:
+                logger.warning("routing.offer.stale id=%s reason=%s", cid, outcome.refused)
+                await self._store.release_offer(cid, planned.agent_id, now_ms=to_ms(now))
+                await self._store.dequeue(cid)
+                continue
+            await self._tell(OfferMade(conversation_id=outcome.moved.id, agent_id=AgentId(planned.agent_id),
+                                       expires_at=expires))
+            logger.info("routing.offered id=%s agent=%s queue=%s", cid, planned.agent_id, planned.queue)
+            made += 1
+        return made
 
     async def expire_offers(self) -> int:
         expired = await self._store.expired_offers(to_ms(self._clock.now()))
@@ -333,10 +354,4 @@ class RoutingService:
                                                     changes={"agent_id": None})
         if conversation.queue:
             await self._store.enqueue(waiting_of(conversation), conversation.queue)
-
-
-def _with_one_more(agent: AgentSnapshot, channel: str, now_ms: int) -> AgentSnapshot:
-    load = dict(agent.load)
-    load[channel] = load.get(channel, 0) + 1
-    return replace(agent, load=load, last_assigned_ms=now_ms)
 

@@ -8,7 +8,7 @@ Redis restart (the ``epoch`` key is gone) ``routing.service`` rebuilds this stat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -23,6 +23,7 @@ EPOCH = P + "epoch"
 # Every key routing owns (and only those): what a rebuild clears.
 ROUTING_KEY_PATTERNS = (AGENTS, OFFERS, EPOCH, P + "q:*", P + "qt:*", P + "conv:*", P + "agent:*", P + "offer:*",
                         P + "held:*")
+CLAIM_BATCH = 100  # claims per script call: Redis runs nothing else meanwhile (about a millisecond)
 PRIORITY_WEIGHT = 10**13  # one priority step outranks any difference of enqueue times (ms)
 
 
@@ -55,21 +56,46 @@ def queue_score(priority: int, queued_ms: int) -> int:
     return -priority * PRIORITY_WEIGHT + queued_ms
 
 
-# KEYS: queue, conv, agent, offer, offers
-# ARGV: conv_id, agent_id, channel, now, expires, presence_ttl, age key of the queue
-CLAIM = """
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score then return 'gone' end
-local a = redis.call('HMGET', KEYS[3], 'status', 'heartbeat', 'cap:' .. ARGV[3], 'load:' .. ARGV[3], 'load:voice')
-if a[1] ~= 'available' or tonumber(a[2] or 0) < tonumber(ARGV[4]) - tonumber(ARGV[6]) then return 'agent_unfit' end
-if tonumber(a[4] or 0) >= tonumber(a[3] or 0) or tonumber(a[5] or 0) > 0 then return 'agent_full' end
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREM', ARGV[7], ARGV[1])
-redis.call('HINCRBY', KEYS[3], 'load:' .. ARGV[3], 1)
-redis.call('HSET', KEYS[3], 'last_assigned', ARGV[4])
-redis.call('HSET', KEYS[4], 'agent', ARGV[2], 'channel', ARGV[3], 'expires', ARGV[5], 'score', score)
-redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
-return 'ok'
+# A round's offers in one atomic call. Each claim is checked against Redis as it is when its turn
+# comes (earlier claims of the same call included): the conversation still waits in its queue, the
+# agent is available, seen within the presence TTL, under capacity on the channel, on no call, and
+# free of any work for a call. A claim that fails is skipped; the others go on.
+# KEYS: offers, then per claim: queue, age key of the queue, agent, offer
+# ARGV: now, presence_ttl, then per claim: conv_id, agent_id, channel, expires
+CLAIM_MANY = """
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i = 0, (#ARGV - 2) / 4 - 1 do
+  local queue, age, akey, okey = KEYS[2 + 4 * i], KEYS[3 + 4 * i], KEYS[4 + 4 * i], KEYS[5 + 4 * i]
+  local cid, agent, channel, expires = ARGV[3 + 4 * i], ARGV[4 + 4 * i], ARGV[5 + 4 * i], ARGV[6 + 4 * i]
+  local outcome = 'ok'
+  local score = redis.call('ZSCORE', queue, cid)
+  if not score then
+    outcome = 'gone'
+  else
+    local a = redis.call('HMGET', akey, 'status', 'heartbeat', 'cap:' .. channel, 'load:' .. channel, 'load:voice')
+    if a[1] ~= 'available' or tonumber(a[2] or 0) < now - ttl then
+      outcome = 'agent_unfit'
+    elseif tonumber(a[4] or 0) >= tonumber(a[3] or 0) or tonumber(a[5] or 0) > 0 then
+      outcome = 'agent_full'
+    elseif channel == 'voice' then
+      local fields = redis.call('HGETALL', akey)
+      for f = 1, #fields, 2 do
+        if string.sub(fields[f], 1, 5) == 'load:' and tonumber(fields[f + 1]) > 0 then outcome = 'agent_full' end
+      end
+    end
+  end
+  if outcome == 'ok' then
+    redis.call('ZREM', queue, cid)
+    redis.call('ZREM', age, cid)
+    redis.call('HINCRBY', akey, 'load:' .. channel, 1)
+    redis.call('HSET', akey, 'last_assigned', now)
+    redis.call('HSET', okey, 'agent', agent, 'channel', channel, 'expires', expires, 'score', score)
+    redis.call('ZADD', KEYS[1], expires, cid)
+  end
+  out[#out + 1] = outcome
+end
+return out
 """
 
 # KEYS: offer, offers, held, conv   ARGV: conv_id, agent_id
@@ -118,6 +144,17 @@ return agent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Claim:
+    """One offer a round decided, as ``claim_many`` commits it."""
+
+    conversation_id: str
+    queue: str
+    agent_id: str
+    channel: str
+    expires_ms: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Offer:
     conversation_id: str
     agent_id: AgentId
@@ -129,7 +166,7 @@ class RedisRoutingStore:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._claim = redis.register_script(CLAIM)
+        self._claim_many = redis.register_script(CLAIM_MANY)
         self._accept = redis.register_script(ACCEPT)
         self._release_offer = redis.register_script(RELEASE_OFFER)
         self._release_held = redis.register_script(RELEASE_HELD)
@@ -220,18 +257,22 @@ class RedisRoutingStore:
         await self._redis.hset(agent_key(agent_id), f"load:{channel}", load)
 
     # -- offers ---------------------------------------------------------------------------------
-    async def claim(self, work: WaitingConversation, queue: str, agent_id: str, *, now_ms: int,
-                    expires_ms: int, presence_ttl_ms: int) -> str:
-        """Atomically take ``work`` off its queue and offer it to ``agent_id``.
+    async def claim_many(self, claims: Sequence[Claim], *, now_ms: int, presence_ttl_ms: int) -> list[str]:
+        """Atomically take each claim's conversation off its queue and offer it to its agent, in
+        order, in one script call per ``CLAIM_BATCH`` claims.
 
-        Returns ``ok``, ``gone`` (someone else took it) or ``agent_unfit``/``agent_full``.
+        Returns one outcome per claim: ``ok``, ``gone`` (someone else took it) or
+        ``agent_unfit``/``agent_full`` (the agent changed since the snapshot).
         """
-        keys = [queue_key(queue), conv_key(work.conversation_id), agent_key(agent_id),
-                offer_key(work.conversation_id), OFFERS]
-        args: list[str | int] = [work.conversation_id, agent_id, work.channel, now_ms, expires_ms, presence_ttl_ms,
-                age_key(queue)]
-        result = await self._claim(keys=keys, args=args)
-        return text(result)
+        outcomes: list[str] = []
+        for first in range(0, len(claims), CLAIM_BATCH):
+            keys: list[str] = [OFFERS]
+            args: list[str | int] = [now_ms, presence_ttl_ms]
+            for c in claims[first:first + CLAIM_BATCH]:
+                keys += [queue_key(c.queue), age_key(c.queue), agent_key(c.agent_id), offer_key(c.conversation_id)]
+                args += [c.conversation_id, c.agent_id, c.channel, c.expires_ms]
+            outcomes += [text(r) for r in await self._claim_many(keys=keys, args=args)]
+        return outcomes
 
     async def accept(self, conversation_id: str, agent_id: str) -> bool:
         keys = [offer_key(conversation_id), OFFERS, held_key(conversation_id), conv_key(conversation_id)]

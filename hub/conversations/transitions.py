@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 from hub.conversations.core import ConversationCore
 from hub.domain.events import ConversationChanged, EventType
 from hub.domain.ids import QueueId
 from hub.domain.model import Conversation
+from hub.domain.moves import Move, MoveOutcome
 from hub.domain.states import ConversationState
 from hub.errors import NotFound
 from hub.ports import Directory, Router
 from hub.storage.conversations import conversation_from_doc
+from hub.storage.transition_batch import StoredMove
 from hub.wire import summary_json
 
 logger = logging.getLogger(__name__)
@@ -22,13 +25,21 @@ logger = logging.getLogger(__name__)
 ENQUEUE_BUDGET_S = 1.0  # a first message waits no longer for Redis; routing's sweep enqueues it later
 
 
+class TransitionBatch(Protocol):
+    """``hub.storage.transition_batch.MongoTransitionBatch``."""
+
+    async def apply(self, moves: Sequence[Move], *, at: datetime) -> list[StoredMove]: ...
+
+
 class Transitions:
     """Implements ``hub.ports.ConversationTransitions`` (routing) and the queueing the other sides share."""
 
-    def __init__(self, core: ConversationCore, *, directory: Directory, router: Router) -> None:
+    def __init__(self, core: ConversationCore, *, directory: Directory, router: Router,
+                 batch: TransitionBatch) -> None:
         self._core = core
         self._directory = directory
         self._router = router
+        self._batch = batch
 
     async def transition(self, conversation: Conversation, target: ConversationState, event_type: EventType, *,
                          actor: str, changes: Mapping[str, Any] | None = None,
@@ -42,6 +53,21 @@ class Transitions:
                                                   summary=summary_json(doc), previous_agent=conversation.agent_id))
         logger.info("conversation.%s id=%s state=%s->%s", event_type, conversation.id, conversation.state, target)
         return conversation_from_doc(doc)
+
+    async def transition_many(self, moves: Sequence[Move]) -> list[MoveOutcome]:
+        """Store many transitions in a few round trips (``MongoTransitionBatch``), then tell every
+        process of each stored one; a refused move fails alone (``MoveOutcome.refused``)."""
+        outcomes: list[MoveOutcome] = []
+        for stored in await self._batch.apply(moves, at=self._core.clock.now()):
+            move = stored.move
+            if stored.refused is not None or stored.after is None:
+                outcomes.append(MoveOutcome(move=move, refused=stored.refused or "conflict"))
+                continue
+            previous = stored.before.get("agent_id") if stored.before else None
+            await self._core.tell(ConversationChanged(event=move.event_type, version=int(stored.after["version"]),
+                                                      summary=summary_json(stored.after), previous_agent=previous))
+            outcomes.append(MoveOutcome(move=move, moved=conversation_from_doc(stored.after)))
+        return outcomes
 
     async def queue_for_humans(self, conversation: Conversation, queue_id: str, *, event_type: EventType,
                                handover: Mapping[str, Any] | None = None,
