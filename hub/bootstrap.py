@@ -103,6 +103,7 @@ from hub.storage.outages import MongoOutageStore, ensure_outage_indexes
 from hub.storage.outbox import MongoOutboxStore
 from hub.storage.quality import MongoQualityStore
 from hub.storage.sessions import MongoSessionStore
+from hub.storage.transition_batch import MongoTransitionBatch
 from hub.storage.surveys import MongoSurveyStore
 from hub.storage.work_orders import MongoWorkOrderStore
 from hub.supervisor import Supervisor
@@ -191,7 +192,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         channels = ChannelRegistry()  # filled by open_channels; the core asks it which channels are live
         core = ConversationCore(clock=clock, conversations=conversations, messages=messages, bus=bus,
                                 live=channels.live)
-        transitions = Transitions(core, directory=directory, router=routing)
+        transitions = Transitions(core, directory=directory, router=routing, batch=MongoTransitionBatch(db))
         outgoing = Outgoing(core)
         customers = CustomerInbox(core, transitions, contacts=MongoContactStore(db), attachments=attachments,
                                   default_queue=settings.webchat.default_queue)
