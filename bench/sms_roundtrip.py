@@ -47,7 +47,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from runinfo import calibrate, child, git_state, machine, pct  # noqa: E402  (bench/ is the script's folder)
+from counters import ProcessCpu, ServerCounters  # noqa: E402  (bench/ is the script's folder)
+from runinfo import calibrate, child, git_state, machine, pct  # noqa: E402
 
 from tests.fake_smsc import FakeSMSC  # noqa: E402
 from tests.kannel_rig import KannelRig, running_kannel  # noqa: E402
@@ -182,7 +183,12 @@ async def kannel_rates(rig: KannelRig, smsc: FakeSMSC, clock: Clock, n: int, bas
 # ---------------------------------------------------------------------------------------------
 
 async def run_level(smsc: FakeSMSC, clock: Clock, rate: int, seconds: float, base: int,
-                    customers: int) -> dict[str, Any]:
+                    customers: int, servers: tuple[ServerCounters, ProcessCpu] | None = None) -> dict[str, Any]:
+    """``servers``: the hub's counters, read around the level (per round trip: CPU ms, MongoDB reads
+    and writes, Redis commands)."""
+    if servers is not None:
+        await servers[0].start()
+        servers[1].start()
     n = int(rate * seconds)
     ids = range(base, base + n)
     start = time.perf_counter() + 0.2
@@ -196,7 +202,12 @@ async def run_level(smsc: FakeSMSC, clock: Clock, rate: int, seconds: float, bas
     complete = await wait_all(clock.back, ids, clock, 30 + seconds)
     done = [clock.back[i] for i in ids if i in clock.back]
     span = (max(done) - start) if done else 0.0
-    return {"offered_per_s": rate, "n": n, "returned": len(done), "complete": complete,
+    per: dict[str, Any] = {}
+    if servers is not None:
+        cpu_ms = servers[1].stop(len(done))
+        await servers[0].stop()
+        per = {"per_round_trip": {"cpu_ms": cpu_ms, **servers[0].summary(len(done), span or seconds)}}
+    return {**per, "offered_per_s": rate, "n": n, "returned": len(done), "complete": complete,
             "achieved_per_s": round(len(done) / span, 1) if span else 0.0,
             "to_inbox_ms": summary_ms([clock.agent[i] - clock.sent[i] for i in ids if i in clock.agent]),
             "round_trip_ms": summary_ms([clock.back[i] - clock.sent[i] for i in ids if i in clock.back])}
@@ -324,8 +335,11 @@ async def hub_levels(work: Path, args: argparse.Namespace, rates: list[int]) -> 
                     try:
                         warm = await run_level(smsc, clock, max(rates[0], 10), args.customers / max(rates[0], 10),
                                                1_000_000, args.customers)
+                        pids = {"hub": process.pid, "secantus": mongo.process.pid, "redis": redis.process.pid}
                         levels = [await run_level(smsc, clock, rate, args.seconds, 2_000_000 + k * 100_000,
-                                                  args.customers) for k, rate in enumerate(rates)]
+                                                  args.customers, (ServerCounters(mongo.url, redis.url),
+                                                                   ProcessCpu(pids)))
+                                  for k, rate in enumerate(rates)]
                     finally:
                         collector.cancel()
                         for agent in agents:
@@ -370,6 +384,12 @@ def print_table(result: dict[str, Any]) -> None:
               f"{echo['round_trip_ms']['p99']:>7} | {hub['achieved_per_s']:>15} {hub['to_inbox_ms']['p50']:>9} "
               f"{hub['to_inbox_ms']['p99']:>9} {hub['round_trip_ms']['p50']:>7} {hub['round_trip_ms']['p99']:>7} "
               f"{hub['n'] - hub['returned']:>4}")
+    for hub in result["hub"]["levels"]:
+        per = hub.get("per_round_trip", {})
+        mongo, redis = per.get("mongo", {}), per.get("redis", {})
+        print(f"  hub at {hub['offered_per_s']}/s, per round trip: CPU ms {per.get('cpu_ms')}; MongoDB "
+              f"{mongo.get('reads_per_round_trip')} reads + {mongo.get('writes_per_round_trip')} writes "
+              f"({mongo.get('by_kind')}); Redis {redis.get('per_round_trip')} commands")
 
 
 async def main() -> None:

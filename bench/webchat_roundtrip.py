@@ -53,7 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from runinfo import calibrate, child, git_state, machine, pct  # noqa: E402  (bench/ is the script's folder)
+from counters import ServerCounters, cpu_ms_per_round_trip  # noqa: E402  (bench/ is the script's folder)
+from runinfo import calibrate, child, git_state, machine, pct  # noqa: E402
 
 THIS_FILE = Path(__file__).resolve()
 RESULTS = ROOT / "bench" / "results"
@@ -368,6 +369,7 @@ class Plan:
     customers: int
     agents: int
     quiet_wait_s: float = 0.0
+    processes: int = 1  # hub processes behind the same SecantusDB and redis (widgets and agents spread)
 
 
 @dataclass(frozen=True)
@@ -382,6 +384,12 @@ class Server:
     log_path: Path | None = None  # the server's log; what it wrote during the level is scanned
     log_offset: int = 0
     setup: dict[str, Any] = field(default_factory=dict)
+    more_urls: tuple[str, ...] = ()  # further hub processes: agents and widgets go round-robin
+    log_paths: tuple[Path, ...] = ()
+
+    def url(self, index: int) -> str:
+        urls = (self.base_url, *self.more_urls)
+        return urls[index % len(urls)]
 
 
 def scan_log(server: Server) -> dict[str, int]:
@@ -391,6 +399,9 @@ def scan_log(server: Server) -> dict[str, int]:
     with server.log_path.open("rb") as log:
         log.seek(server.log_offset)
         text = log.read().decode("utf-8", "replace")
+    for extra in server.log_paths:
+        if extra.exists():
+            text += extra.read_text("utf-8", "replace")
     return {"error_lines": text.count(" ERROR "), "warning_lines": text.count(" WARNING "),
             "bus_publish_failed": text.count("bus.publish.failed"),
             "redis_pool_exhausted": text.count("MaxConnectionsError: Too many connections")}
@@ -404,9 +415,9 @@ async def run_load(server: Server, plan: Plan, level_no: int, rate: int, label: 
         ready = asyncio.Event()
         tap = asyncio.create_task(tap_bus(server.bus_redis_url, stats, ready))
         await asyncio.wait_for(ready.wait(), 10)
-    agents = [Agent(server.base_url, name, stats) for name in server.agent_names]
+    agents = [Agent(server.url(i), name, stats) for i, name in enumerate(server.agent_names)]
     widget_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-    customers = [Customer(server.base_url, widget_http, i, stats) for i in range(plan.customers)]
+    customers = [Customer(server.url(i), widget_http, i, stats) for i in range(plan.customers)]
     setup = dict(server.setup)
     try:
         t = time.perf_counter()
@@ -428,7 +439,7 @@ async def run_load(server: Server, plan: Plan, level_no: int, rate: int, label: 
         await asyncio.sleep(1.0)
         speed = calibrate()  # the VM's single-core speed right now (it varies; see README)
         result = await run_level(level_no, rate, customers, stats, plan, CpuMeter(server.pids),
-                                 server.mongo_url)
+                                 ServerCounters(server.mongo_url, server.bus_redis_url))
         result["setup"] = setup
         result["calibration_loop_s"] = speed
         result["http_errors"] = dict(stats.http_errors)
@@ -441,24 +452,8 @@ async def run_load(server: Server, plan: Plan, level_no: int, rate: int, label: 
         await asyncio.gather(*(a.close() for a in agents), return_exceptions=True)
 
 
-async def opcounters(mongo_url: str | None) -> dict[str, int]:
-    """MongoDB's serverStatus opcounters (an insert_many of n documents counts n inserts)."""
-    if not mongo_url:
-        return {}
-    from hub.storage.database import connect
-
-    client = connect(mongo_url)
-    try:
-        status = await client.admin.command("serverStatus")
-        return {k: int(v) for k, v in status.get("opcounters", {}).items()}
-    except Exception:  # an engine without serverStatus: no op counts, the rest still stands
-        return {}
-    finally:
-        await client.close()
-
-
 async def run_level(level_no: int, rate: int, customers: list[Customer], stats: Stats, plan: Plan,
-                    cpu: CpuMeter, mongo_url: str | None = None) -> dict[str, Any]:
+                    cpu: CpuMeter, counters: ServerCounters) -> dict[str, Any]:
     """Offer ``rate`` messages/s for ``plan.duration_s``; measure the part after the level's warm-up.
 
     Open loop: message k is due at t0 + k/rate whatever happened to earlier ones; latencies count
@@ -472,7 +467,7 @@ async def run_level(level_no: int, rate: int, customers: list[Customer], stats: 
     window = (t0 + plan.level_warmup_s, end)
     robin = itertools.cycle(customers)
     sequence = 0
-    ops0 = await opcounters(mongo_url)
+    await counters.start()
     cpu.start()
     while True:
         now = time.perf_counter()
@@ -498,7 +493,7 @@ async def run_level(level_no: int, rate: int, customers: list[Customer], stats: 
             sequence += 1
         await asyncio.sleep(0.002)
     cpu_load = cpu.stop()
-    ops1 = await opcounters(mongo_url)
+    await counters.stop()
     measured = [s for s in mine if window[0] <= s.intended < window[1]]
     # Drain: outstanding messages may still finish (they count for latency, not for throughput).
     await wait_until(lambda: all(s.round_trip for s in measured), within_s=plan.drain_s, interval=0.1)
@@ -525,16 +520,17 @@ async def run_level(level_no: int, rate: int, customers: list[Customer], stats: 
         "cpu": cpu_load,
         "errors": dict(stats.errors),
     }
-    if ops0 and ops1:
-        delta = {k: ops1[k] - ops0.get(k, 0) for k in ops1}
-        data_ops = sum(v for k, v in delta.items() if k != "command")
-        result["mongo_ops"] = {
-            "during_send_by_kind": delta,
-            "data_ops_per_s": round(data_ops / plan.duration_s, 1),
-            # Under saturation the backlog is not worked off by the end of sending, so this
-            # undercounts there; below saturation it is the cost of one round trip.
-            "data_ops_per_message_sent": round(data_ops / max(len(mine), 1), 2),
-        }
+    # Per round trip = per round trip completed while the counters ran (the whole sending time):
+    # below saturation that is every message sent; past it, what the servers got done for their work.
+    completed = sum(1 for t in stats.rt_times if t0 <= t < end)
+    result["per_round_trip"] = {"round_trips": completed,
+                                "cpu_ms": cpu_ms_per_round_trip(cpu_load, plan.duration_s, completed),
+                                **counters.summary(completed, plan.duration_s)}
+    if counters.ops:  # the older field, kept for comparison with earlier results
+        data_ops = sum(v for k, v in counters.ops.items() if k != "command")
+        result["mongo_ops"] = {"during_send_by_kind": counters.ops,
+                               "data_ops_per_s": round(data_ops / plan.duration_s, 1),
+                               "data_ops_per_message_sent": round(data_ops / max(len(mine), 1), 2)}
     if any(s.bus_in for s in measured):  # the hub only: where the time goes (see tap_bus)
         result["breakdown_ms"] = {
             "send_to_published": summary_ms([s.bus_in - s.intended for s in measured if s.bus_in]),
@@ -567,10 +563,17 @@ def print_level(label: str, r: dict[str, Any]) -> None:
           f"errors {r['errors'] or 'none'}", flush=True)
     if r.get("server_log"):
         print(f"  [{label}]    hub log during the level: {r['server_log']}", flush=True)
-    if r.get("mongo_ops"):
-        m = r["mongo_ops"]
-        print(f"  [{label}]    MongoDB: {m['data_ops_per_s']:.0f} data ops/s, {m['data_ops_per_message_sent']:.1f} per "
-              f"message sent ({m['during_send_by_kind']})", flush=True)
+    per = r.get("per_round_trip", {})
+    if per:
+        cpu_ms = ", ".join(f"{k} {v:.2f}" for k, v in per["cpu_ms"].items())
+        line = f"  [{label}]    per round trip: CPU ms {cpu_ms}"
+        if per.get("mongo"):
+            m = per["mongo"]
+            line += (f"; MongoDB {m['reads_per_round_trip']:.2f} reads + {m['writes_per_round_trip']:.2f} writes "
+                     f"({m['data_ops_per_s']:.0f} data ops/s; {m['by_kind']})")
+        if per.get("redis"):
+            line += f"; Redis {per['redis']['per_round_trip']:.2f} commands ({per['redis']['top']})"
+        print(line, flush=True)
     parts = r.get("breakdown_ms", {})
     if parts and parts["send_to_published"]["n"]:
         print(f"  [{label}]    split p50/p99 ms: send->published {_fmt(parts['send_to_published']['p50'])}/"
@@ -734,9 +737,10 @@ async def create_bench_agents(mongo_url: str, count: int, capacity: int) -> list
     try:
         directory = MongoDirectory(client["bench"])
         names = [f"bench{i:03d}" for i in range(count)]
-        await asyncio.gather(*(create_agent(directory, username=n, display_name=f"Bench Agent {n[5:]}",
-                                            role="agent", password=PASSWORD, skills=["general"],
-                                            capacity={"webchat": capacity}) for n in names))
+        for n in names:  # one at a time: each hashes its password on this loop (argon2id), and 20 at
+            # once kept the driver from selecting the server within its 5 s on a loaded machine
+            await create_agent(directory, username=n, display_name=f"Bench Agent {n[5:]}", role="agent",
+                               password=PASSWORD, skills=["general"], capacity={"webchat": capacity})
         return names
     finally:
         await client.close()
@@ -794,16 +798,28 @@ async def hub_server(plan: Plan, hub_cmd: list[str] | None) -> AsyncIterator[Ser
         setup = {"data_loaded_s": round(time.perf_counter() - t, 2), "agent_webchat_capacity": capacity}
         command = hub_cmd or [sys.executable, "-m", "hub", "serve"]
         log_offset = (LOGS / "hub.log").stat().st_size if (LOGS / "hub.log").exists() else 0
-        with child(command, env, LOGS / "hub.log") as process:
+        with contextlib.ExitStack() as stack:
             t = time.perf_counter()
-            base_url = f"http://127.0.0.1:{port}"
-            await wait_http(base_url + "/api/queues", process)
+            processes, urls, extra_logs = [], [], []
+            for n in range(plan.processes):  # the second and later hubs: their own port and log
+                hub_port = port if n == 0 else free_port()
+                log = LOGS / ("hub.log" if n == 0 else f"hub{n + 1}.log")
+                if n:
+                    log.unlink(missing_ok=True)
+                    extra_logs.append(log)
+                processes.append(stack.enter_context(child(command, {**env, "HUB_HTTP__PORT": str(hub_port)}, log)))
+                urls.append(f"http://127.0.0.1:{hub_port}")
+            for url, process in zip(urls, processes, strict=True):
+                await wait_http(url + "/api/queues", process)
             setup["hub_started_s"] = round(time.perf_counter() - t, 2)
-            yield Server(base_url=base_url, agent_names=names, bus_redis_url=redis.url, setup=setup,
-                         mongo_url=mongo.url, log_path=LOGS / "hub.log", log_offset=log_offset,
-                         pids={"hub": process.pid, "secantus": mongo.process.pid, "redis": redis.process.pid})
-            if process.poll() is not None:
-                raise RuntimeError(f"the hub exited with {process.returncode} during the run (see hub.log)")
+            pids = {("hub" if n == 0 else f"hub{n + 1}"): p.pid for n, p in enumerate(processes)}
+            yield Server(base_url=urls[0], more_urls=tuple(urls[1:]), agent_names=names, bus_redis_url=redis.url,
+                         setup=setup, mongo_url=mongo.url, log_path=LOGS / "hub.log", log_offset=log_offset,
+                         log_paths=tuple(extra_logs),
+                         pids={**pids, "secantus": mongo.process.pid, "redis": redis.process.pid})
+            for process in processes:
+                if process.poll() is not None:
+                    raise RuntimeError(f"a hub exited with {process.returncode} during the run (see its log)")
 
 
 @contextlib.asynccontextmanager
@@ -876,8 +892,36 @@ def compare(hub: dict[str, Any], base: dict[str, Any]) -> list[dict[str, Any]]:
             for q in ("p50", "p99"):
                 row[f"{metric}_{q}_hub_over_baseline"] = ratio(lv["latency_ms"][metric][q],
                                                                b["latency_ms"][metric][q])
+        row["hub_cpu_ms_per_round_trip"] = hub_cpu_ms(lv)
+        row["relay_cpu_ms_per_round_trip"] = b.get("per_round_trip", {}).get("cpu_ms", {}).get("relay")
+        row["hub_cpu_over_relay_cpu"] = ratio(row["hub_cpu_ms_per_round_trip"], row["relay_cpu_ms_per_round_trip"])
         rows.append(row)
     return rows
+
+
+def hub_cpu_ms(level: dict[str, Any]) -> float | None:
+    """CPU ms per round trip of every hub process together (not SecantusDB, not redis)."""
+    cpu = level.get("per_round_trip", {}).get("cpu_ms", {})
+    hubs = [v for k, v in cpu.items() if k.startswith("hub")]
+    return round(sum(hubs), 3) if hubs else None
+
+
+def print_costs(results: dict[str, Any]) -> None:
+    """Per round trip: CPU ms of the hub(s), SecantusDB and the relay; MongoDB reads and writes; Redis."""
+    print("\nPer round trip (completed while sending; CPU ms; MongoDB commands; Redis commands)")
+    print(f"{'system':<9}{'offered/s':>10}{'hub ms':>8}{'db ms':>7}{'redis ms':>9}{'relay ms':>9}"
+          f"{'reads':>7}{'writes':>7}{'redis':>7}")
+    for system in ("hub", "baseline"):
+        for lv in results["systems"].get(system, {}).get("levels", []):
+            per = lv.get("per_round_trip", {})
+            cpu, mongo, redis = per.get("cpu_ms", {}), per.get("mongo", {}), per.get("redis", {})
+            cells = [hub_cpu_ms(lv), cpu.get("secantus"), cpu.get("redis"), cpu.get("relay"),
+                     mongo.get("reads_per_round_trip"), mongo.get("writes_per_round_trip"), redis.get("per_round_trip")]
+            widths = [8, 7, 9, 9, 7, 7, 7]
+            print(f"{system:<9}{lv['offered_rate']:>10}" + "".join(
+                f"{('-' if c is None else f'{c:.2f}'):>{w}}" for c, w in zip(cells, widths, strict=True)))
+    for row in results.get("ratios", []):
+        print(f"  at {row['offered_rate']}/s: hub CPU per round trip / relay's = {row['hub_cpu_over_relay_cpu']}")
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -940,7 +984,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 duration_s=args.duration or (5.0 if quick else 12.0),
                 level_warmup_s=1.0 if quick else 2.0,
                 drain_s=args.drain or (5.0 if quick else 8.0),
-                customers=args.customers, agents=args.agents, quiet_wait_s=args.quiet_wait)
+                customers=args.customers, agents=args.agents, quiet_wait_s=args.quiet_wait,
+                processes=args.processes)
     started = time.perf_counter()
     idle = CpuMeter({})
     idle.start()
@@ -959,6 +1004,7 @@ async def main_async(args: argparse.Namespace) -> int:
         "git": git_state(),
         "config": {"rates": plan.rates, "duration_s": plan.duration_s, "level_warmup_s": plan.level_warmup_s,
                    "drain_s": plan.drain_s, "customers": plan.customers, "agents": plan.agents, "quick": quick,
+                   "hub_processes": plan.processes,
                    "hub_env": {"HUB_WEBCHAT__RATE_PER_MINUTE": "100000", "HUB_ROUTING__OFFER_TIMEOUT_S": "60",
                                "log_level": "INFO (default, includes the aiohttp access log)"}},
         "notes": [
@@ -982,6 +1028,7 @@ async def main_async(args: argparse.Namespace) -> int:
         results["ratios"] = compare(results["systems"]["hub"], results["systems"]["baseline"])
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     print_table(results)
+    print_costs(results)
     write_json(Path(args.out), results)
     print(f"\nwrote {args.out} (total {results['elapsed_s']:.0f}s)")
     return 0
@@ -997,6 +1044,8 @@ def main() -> int:
     parser.add_argument("--quiet-wait", type=float, default=0.0,
                         help="before each level wait up to this long for other processes to calm down")
     parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument("--processes", type=int, default=1,
+                        help="hub processes behind one SecantusDB and redis (widgets and agents spread)")
     parser.add_argument("--hub-only", action="store_true")
     parser.add_argument("--baseline-only", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "webchat.json"))

@@ -25,9 +25,10 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from hub.clock import iso
+from hub.clock import iso, parse_iso
 from hub.context import HubContext
 from hub.domain.events import (
     CallAnswered,
@@ -80,7 +81,7 @@ class ConsoleLive:
         self._tasks: list[asyncio.Task[None]] = []
         # Delivered receipts are written in batches by their own task, never on the bus path,
         # so one slow write cannot hold up the frames of every other conversation.
-        self._delivered: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._delivered: asyncio.Queue[tuple[str, str, datetime]] = asyncio.Queue()
         # conversation id -> agent holding it (None: nobody), kept by every conversation fact.
         self._holders: dict[str, str | None] = {}
         # conversation id -> its summary while it is offered (the offer frame's content)
@@ -121,6 +122,10 @@ class ConsoleLive:
         if not sockets:
             self._sockets.pop(agent.id, None)
             self._agents.pop(agent.id, None)
+
+    def agent(self, agent_id: str) -> Agent | None:
+        """The connected agent as this process last saw her (status changes included)."""
+        return self._agents.get(agent_id)
 
     def update_agent(self, agent: Agent) -> None:
         if agent.id in self._agents:
@@ -191,7 +196,7 @@ class ConsoleLive:
             if supervisor != holder:
                 self._send(supervisor, data)
         if holder and self._send(holder, data) and fact.author is Author.CUSTOMER:
-            self._delivered.put_nowait((cid, str(fact.message["id"])))
+            self._delivered.put_nowait((cid, str(fact.message["id"]), parse_iso(str(fact.message["sent_at"]))))
 
     async def _on_status(self, fact: StatusChanged) -> None:
         if fact.author is not Author.AGENT:

@@ -56,7 +56,10 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
                     writer.send({"type": "error", "code": "bad_json", "message": "frames are JSON"})
                     continue
                 if isinstance(frame, dict) and frame.get("type") == "heartbeat":
-                    await hub.acd.heartbeat(await hub.directory.agent(agent.id))
+                    # Presence lives in Redis; the agent as this process knows her (kept current by
+                    # her status changes) is used only when her presence has to be made again. A
+                    # read per heartbeat was the quiet console's one cost in MongoDB (ADR 0032).
+                    await hub.acd.heartbeat(live.agent(agent.id) or agent)
         finally:
             live.remove(agent, writer)
             logger.info("console.ws.closed agent=%s too_slow=%s", agent.id, writer.too_slow)

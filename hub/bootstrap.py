@@ -63,6 +63,7 @@ from hub.conversations.agents import AgentSide
 from hub.conversations.bot_side import BotSide
 from hub.conversations.calls import CallSide
 from hub.conversations.core import ConversationCore
+from hub.conversations.current import CurrentConversations
 from hub.conversations.customers import CustomerInbox
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
@@ -180,7 +181,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         supervisor = Supervisor(exclusive=leases)
         stack.push_async_callback(supervisor.stop)
         bus = await stack.enter_async_context(RedisEventBus(redis, supervisor=supervisor))
-        messages = await stack.enter_async_context(MongoMessageStore(db))
+        messages = await stack.enter_async_context(MongoMessageStore(
+            db, gather_s=settings.messages.gather_ms / 1000, max_batch=settings.messages.max_batch,
+            summary_flush_s=settings.messages.summary_flush_ms / 1000))
         conversations = MongoConversationStore(db)
         directory = MongoDirectory(db)
         routing = RoutingService(
@@ -190,8 +193,10 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             reoffer_after_s=settings.routing.reoffer_after_s, sweep_s=settings.routing.sweep_s)
         attachments = MongoAttachmentStore(db)
         channels = ChannelRegistry()  # filled by open_channels; the core asks it which channels are live
+        current = CurrentConversations(conversations, ttl_s=settings.messages.cache_ttl_s)
+        current.listen(bus)
         core = ConversationCore(clock=clock, conversations=conversations, messages=messages, bus=bus,
-                                live=channels.live)
+                                live=channels.live, current=current)
         transitions = Transitions(core, directory=directory, router=routing, batch=MongoTransitionBatch(db))
         outgoing = Outgoing(core)
         customers = CustomerInbox(core, transitions, contacts=MongoContactStore(db), attachments=attachments,

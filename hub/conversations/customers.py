@@ -58,6 +58,7 @@ class CustomerInbox:
         started_on = received.conversation.channel
         if started_on is not None and started_on != inbound.channel and not received.duplicate:
             await conversations.mark_multichannel(received.conversation.id)
+            self._core.current.forget(received.conversation.id)
         payload = inbound.payload
         if payload is None and received.conversation.state is S.BOT and not received.duplicate:
             payload = await self._numbered_choice(received.conversation.id, inbound.text)

@@ -49,10 +49,12 @@ class Transitions:
         doc = await self._core.conversations.transition(
             conversation, target, event_type=event_type, at=self._core.clock.now(), actor=actor, changes=changes,
             detail=detail)
+        moved = conversation_from_doc(doc)
+        self._core.current.remember(moved)  # before anyone is answered: this process never serves it stale
         await self._core.tell(ConversationChanged(event=event_type, version=int(doc["version"]),
                                                   summary=summary_json(doc), previous_agent=conversation.agent_id))
         logger.info("conversation.%s id=%s state=%s->%s", event_type, conversation.id, conversation.state, target)
-        return conversation_from_doc(doc)
+        return moved
 
     async def transition_many(self, moves: Sequence[Move]) -> list[MoveOutcome]:
         """Store many transitions in a few round trips (``MongoTransitionBatch``), then tell every

@@ -1,9 +1,12 @@
 """Messages in MongoDB, written through a group-commit writer.
 
 Inbound messages must be durable before the channel is acknowledged, and single inserts cost a
-round trip each; the writer therefore gathers whatever is pending while the previous batch is in
-flight and stores it with one unordered ``insert_many``. A duplicate ``(channel, external_id)``
-resolves to the message already stored (idempotent inbound).
+round trip each; the writer therefore gathers whatever arrives within ``gather_s`` and while the
+previous batch is in flight, customers' messages, staff replies and outbox entries alike, and
+stores it with one unordered ``insert_many`` (at most ``max_batch``). A duplicate
+``(channel, external_id)`` resolves to the message already stored (idempotent inbound). What the
+messages change on their conversations (the inbox line, delivered receipts) is coalesced and
+written by ``hub.storage.summaries`` (ADR 0032).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +27,7 @@ from hub.domain.model import AttachmentRef, Message
 from hub.domain.text import is_valid_unicode
 from hub.errors import InvalidInput, InvalidText
 from hub.storage.database import Db
+from hub.storage.summaries import ConversationSummaries
 from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -73,6 +77,20 @@ def message_from_doc(doc: Mapping[str, Any]) -> Message:
     )
 
 
+def with_watermark(message: Message, delivered_until: datetime | None) -> Message:
+    """A customer message still ``sent`` on its document is ``delivered`` when its conversation's
+    watermark (``hub.storage.summaries``) has passed it: receipts are one field per conversation."""
+    if (delivered_until is None or message.author is not Author.CUSTOMER or message.status is not DeliveryStatus.SENT
+            or _naive(message.sent_at) > _naive(delivered_until)):
+        return message
+    return replace(message, status=DeliveryStatus.DELIVERED)
+
+
+def _naive(at: datetime) -> datetime:
+    """MongoDB hands datetimes back naive (UTC) unless the client is tz-aware: compare like with like."""
+    return at.replace(tzinfo=None) if at.tzinfo is not None else at
+
+
 @dataclass(frozen=True, slots=True)
 class Stored:
     """Result of a write: the message as stored, and whether it was already there."""
@@ -81,7 +99,16 @@ class Stored:
     duplicate: bool
 
 
-Batch = list[tuple[Message, asyncio.Future[Stored]]]
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One message waiting for the writer; ``extra`` fields go into its document (an outbox entry)."""
+
+    message: Message
+    future: asyncio.Future[Stored]
+    extra: Mapping[str, Any] | None = None
+
+
+Batch = list[Item]
 
 
 def _fail(future: asyncio.Future[Stored], err: Exception) -> None:
@@ -100,37 +127,58 @@ def _fail(future: asyncio.Future[Stored], err: Exception) -> None:
 
 
 class MongoMessageStore:
-    """Owns a background writer task between ``start()`` and ``stop()`` (or ``async with``)."""
+    """Owns the writer task and the summary writer between ``async with`` and its exit.
 
-    def __init__(self, db: Db) -> None:
+    ``gather_s``: how long a woken writer lets further messages join before it writes;
+    ``summary_flush_s``: how often the conversations' inbox lines and receipts are written."""
+
+    def __init__(self, db: Db, *, gather_s: float = 0.0, max_batch: int = MAX_BATCH,
+                 summary_flush_s: float = 0.0) -> None:
         self._messages = db["messages"]
         self._conversations = db["conversations"]
+        self._gather_s = gather_s
+        self._max_batch = max_batch
+        self.summaries = ConversationSummaries(db, flush_s=summary_flush_s)
         self._pending: Batch = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.batches = 0  # insert commands sent (tests and diagnostics)
 
     async def __aenter__(self) -> MongoMessageStore:
+        await self.summaries.__aenter__()
         self._task = asyncio.create_task(self._run(), name="hub:message-writer")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:
             await cancel_and_wait(self._task)
-        for _, future in self._pending:
-            if not future.done():
-                future.set_exception(RuntimeError("message store stopped"))
+        for item in self._pending:
+            if not item.future.done():
+                item.future.set_exception(RuntimeError("message store stopped"))
+        await self.summaries.__aexit__(*exc)
 
     async def add(self, message: Message) -> Stored:
         """Store durably; returns once MongoDB acknowledged the write (or found the duplicate)."""
+        return await self._add(message, None)
+
+    async def add_outbound(self, message: Message, outbox: Mapping[str, Any]) -> None:
+        """Store a staff message together with its outbox entry (one document: nothing to lose between),
+        in the same group commit as every other message."""
+        await self._add(message, {"outbox": dict(outbox)})
+
+    async def _add(self, message: Message, extra: Mapping[str, Any] | None) -> Stored:
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._pending.append((message, future))
+        self._pending.append(Item(message, future, extra))
         self._wakeup.set()
         return await future
 
-    async def add_outbound(self, message: Message, outbox: Mapping[str, Any]) -> None:
-        """Store a staff message together with its outbox entry (one write: nothing to lose between)."""
-        await self._messages.insert_one({**message_to_doc(message), "outbox": dict(outbox)})
-        await self._update_previews([message])
+    async def delivered(self, conversation_id: str, until: datetime) -> None:
+        """The conversation's customer messages up to ``until`` reached the agent (one watermark, stored
+        before this returns); ``timeline`` shows them delivered."""
+        await self.summaries.delivered(conversation_id, until)
+
+    async def clear_unread(self, conversation_id: str) -> None:
+        await self.summaries.clear_unread(conversation_id)
 
     async def last_inbound(self, conversation_id: str) -> Message | None:
         """The customer's latest message: replies go back where the customer last wrote."""
@@ -149,8 +197,11 @@ class MongoMessageStore:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
+            if self._gather_s and len(self._pending) < self._max_batch:
+                await asyncio.sleep(self._gather_s)
             while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                size = self._max_batch
+                batch, self._pending = self._pending[:size], self._pending[size:]
                 await self._write_isolating(batch)
 
     async def _write_isolating(self, batch: Batch) -> None:
@@ -161,25 +212,27 @@ class MongoMessageStore:
             return
         except Exception as err:  # the writer must survive; each caller gets its own outcome
             if len(batch) == 1:
-                _fail(batch[0][1], err)
+                _fail(batch[0].future, err)
                 return
             logger.warning("storage.messages.batch_split size=%d error=%s", len(batch), type(err).__name__)
-        await asyncio.gather(*(self._write_isolating([item]) for item in batch if not item[1].done()))
+        await asyncio.gather(*(self._write_isolating([item]) for item in batch if not item.future.done()))
 
     async def _write(self, batch: Batch) -> None:
-        for message, future in batch:  # refused before the batch is sent: it cannot be stored at all
-            if not is_valid_unicode(message.text):
-                future.set_exception(InvalidText("the message text is not valid Unicode"))
-        batch = [(m, f) for m, f in batch if not f.done()]
+        for item in batch:  # refused before the batch is sent: it cannot be stored at all
+            if not is_valid_unicode(item.message.text):
+                item.future.set_exception(InvalidText("the message text is not valid Unicode"))
+        batch = [item for item in batch if not item.future.done()]
         if not batch:
             return
         failed: dict[int, int] = {}
         try:
-            await self._messages.insert_many([message_to_doc(m) for m, _ in batch], ordered=False)
+            self.batches += 1
+            await self._messages.insert_many([{**message_to_doc(item.message), **(item.extra or {})}
+                                              for item in batch], ordered=False)
         except BulkWriteError as err:
             failed = {e["index"]: e["code"] for e in err.details.get("writeErrors", [])}
-        await self._update_previews([m for i, (m, _) in enumerate(batch) if i not in failed])
-        for index, (message, future) in enumerate(batch):
+        self.summaries.note(item.message for i, item in enumerate(batch) if i not in failed)
+        for index, (message, future) in enumerate((item.message, item.future) for item in batch):
             code = failed.get(index)
             if code is None:
                 future.set_result(Stored(message, duplicate=False))
@@ -189,22 +242,6 @@ class MongoMessageStore:
                 future.set_result(Stored(existing, duplicate=existing.id != message.id))
             else:
                 future.set_exception(RuntimeError(f"message write failed with code {code}"))
-
-    async def _update_previews(self, stored: list[Message]) -> None:
-        """The inbox line (last text, unread count) moves in the same group commit."""
-        latest: dict[str, Message] = {}
-        unread: dict[str, int] = {}
-        for message in stored:
-            if message.private:
-                continue
-            latest[message.conversation_id] = message
-            if message.author is Author.CUSTOMER:
-                unread[message.conversation_id] = unread.get(message.conversation_id, 0) + 1
-        if latest:
-            await self._conversations.bulk_write([
-                UpdateOne({"_id": cid}, {"$set": {"preview": m.text[:140], "last_message_at": m.sent_at},
-                                         "$inc": {"unread": unread.get(cid, 0)}})
-                for cid, m in latest.items()], ordered=False)
 
     async def _existing(self, message: Message) -> Message:
         doc = await self._messages.find_one({"inbound_key": inbound_key(message.channel, message.external_id or "")})
@@ -229,7 +266,11 @@ class MongoMessageStore:
         if since is not None:
             query["sent_at"] = {"$gte": since}
         cursor = self._messages.find(query).sort("sent_at", 1).limit(limit)
-        return [message_from_doc(doc) async for doc in cursor]
+        messages = [message_from_doc(doc) async for doc in cursor]
+        if not any(m.author is Author.CUSTOMER and m.status is DeliveryStatus.SENT for m in messages):
+            return messages
+        doc = await self._conversations.find_one({"_id": conversation_id}, {"delivered_until": 1})
+        return [with_watermark(m, (doc or {}).get("delivered_until")) for m in messages]
 
     async def advance_status(self, message_ids: list[str], status: DeliveryStatus,
                              conversation_id: str, authors: frozenset[Author]) -> list[str]:
@@ -247,12 +288,6 @@ class MongoMessageStore:
                 [UpdateOne({"_id": mid, "status": {"$in": lower}}, {"$set": {"status": status.value}})
                  for mid in changed], ordered=False)
         return changed
-
-    async def advance_many(self, message_ids: list[str], status: DeliveryStatus) -> None:
-        """Batch form for the hub's own receipts: one write for many messages, forward only."""
-        lower = [s.value for s in DeliveryStatus if s.rank() < status.rank()]
-        await self._messages.update_many({"_id": {"$in": message_ids}, "status": {"$in": lower}},
-                                         {"$set": {"status": status.value}})
 
     async def unread_from(self, conversation_id: str, author: Author) -> list[str]:
         query = {"conversation_id": conversation_id, "author": author.value, "status": {"$ne": "read"}}

@@ -1,0 +1,123 @@
+"""What one round trip costs the servers: MongoDB data operations (reads and writes apart, from
+``serverStatus`` opcounters), Redis commands (``INFO commandstats``) and CPU milliseconds per
+process, taken as differences between two snapshots around a measured window.
+
+SecantusDB counts one operation per command (an ``insert_many`` of n documents is one insert, a
+``bulk_write`` of n updates one update); mongod counts documents and statements. Both are what the
+benchmarks report, with the engine named in the results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+READS = ("query", "getmore")
+WRITES = ("insert", "update", "delete")
+
+
+async def mongo_opcounters(mongo_url: str | None) -> dict[str, int]:
+    """``serverStatus().opcounters`` (empty when the engine has none)."""
+    if not mongo_url:
+        return {}
+    from hub.storage.database import connect
+
+    client = connect(mongo_url)
+    try:
+        status = await client.admin.command("serverStatus")
+        return {k: int(v) for k, v in status.get("opcounters", {}).items()}
+    except Exception:  # an engine without serverStatus: no op counts, the rest still stands
+        return {}
+    finally:
+        await client.close()
+
+
+async def redis_commands(redis_url: str | None) -> dict[str, int]:
+    """Calls per command from ``INFO commandstats`` (the INFO call itself is subtracted by the caller)."""
+    if not redis_url:
+        return {}
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        stats = await redis.info("commandstats")
+    finally:
+        await redis.aclose()
+    return {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()
+            if isinstance(value, dict) and "calls" in value}
+
+
+class ServerCounters:
+    """Snapshot before, snapshot after; ``per(n)`` divides what happened in between by ``n`` round trips."""
+
+    def __init__(self, mongo_url: str | None, redis_url: str | None) -> None:
+        self._mongo_url = mongo_url
+        self._redis_url = redis_url
+        self._ops0: dict[str, int] = {}
+        self._redis0: dict[str, int] = {}
+        self.ops: dict[str, int] = {}
+        self.redis: dict[str, int] = {}
+
+    async def start(self) -> None:
+        self._ops0 = await mongo_opcounters(self._mongo_url)
+        self._redis0 = await redis_commands(self._redis_url)
+
+    async def stop(self) -> None:
+        ops1 = await mongo_opcounters(self._mongo_url)
+        redis1 = await redis_commands(self._redis_url)
+        self.ops = {k: v - self._ops0.get(k, 0) for k, v in ops1.items()} if self._ops0 and ops1 else {}
+        self.redis = {k: v - self._redis0.get(k, 0) for k, v in redis1.items() if v != self._redis0.get(k, 0)}
+        if self.redis.get("info"):  # our own snapshot
+            self.redis["info"] -= 1
+            if not self.redis["info"]:
+                del self.redis["info"]
+
+    def summary(self, round_trips: int, seconds: float) -> dict[str, Any]:
+        n = max(round_trips, 1)
+        out: dict[str, Any] = {}
+        if self.ops:
+            reads = sum(self.ops.get(k, 0) for k in READS)
+            writes = sum(self.ops.get(k, 0) for k in WRITES)
+            out["mongo"] = {"by_kind": self.ops, "reads": reads, "writes": writes,
+                            "reads_per_round_trip": round(reads / n, 3), "writes_per_round_trip": round(writes / n, 3),
+                            "data_ops_per_round_trip": round((reads + writes) / n, 3),
+                            "data_ops_per_s": round((reads + writes) / max(seconds, 1e-9), 1)}
+        if self._redis_url:
+            total = sum(self.redis.values())
+            top = dict(sorted(self.redis.items(), key=lambda kv: -kv[1])[:8])
+            out["redis"] = {"commands": total, "per_round_trip": round(total / n, 2), "top": top}
+        return out
+
+
+def cpu_ms_per_round_trip(cpu_pct: dict[str, float], seconds: float, round_trips: int) -> dict[str, float]:
+    """``{process}_pct_of_1_core`` over ``seconds`` -> CPU milliseconds per round trip per process."""
+    n = max(round_trips, 1)
+    return {name.removesuffix("_pct_of_1_core"): round(pct / 100 * seconds * 1000 / n, 3)
+            for name, pct in cpu_pct.items()
+            if name.endswith("_pct_of_1_core") and not name.startswith("other")}
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process so far (its threads included), from /proc."""
+    import os
+    from pathlib import Path
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ProcessCpu:
+    """CPU milliseconds of named processes between ``start()`` and ``stop()``."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+        self._cpu0: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._cpu0 = {name: process_cpu_s(pid) for name, pid in self._pids.items()}
+
+    def stop(self, round_trips: int) -> dict[str, float]:
+        n = max(round_trips, 1)
+        return {name: round((process_cpu_s(pid) - self._cpu0[name]) * 1000 / n, 3) for name, pid in self._pids.items()}

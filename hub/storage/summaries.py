@@ -1,0 +1,172 @@
+"""The conversation document's message-driven fields, coalesced per conversation and written in
+one ``bulk_write`` every few tens of milliseconds (ADR 0032).
+
+What a stored message changes on its conversation (the inbox line: ``preview``,
+``last_message_at``, ``unread``) and the delivered receipts of customer messages (one watermark,
+``delivered_until``: every customer message sent up to then reached its agent's console) are
+gathered here instead of one update per message. Messages themselves are stored (and
+acknowledged) by the message writer first; these fields follow within ``flush_s``. Who must know
+a field is stored before telling anyone (the delivered receipt, the agent's read clearing
+``unread``) awaits its flush. One conversation the database refuses fails only its own waiters;
+a write that fails as a whole keeps everything for the next flush.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
+
+from hub.domain.ids import Author
+from hub.domain.model import Message
+from hub.storage.database import Db
+from hub.tasks import cancel_and_wait
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_CHARS = 140
+
+
+@dataclass(slots=True)
+class Pending:
+    """What one conversation's document waits for; merged until the next flush."""
+
+    preview: str | None = None
+    last_message_at: datetime | None = None
+    unread: int = 0
+    reset_unread: bool = False  # the agent read everything: ``unread`` counts only what came after
+    delivered_until: datetime | None = None
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+
+    def merge(self, later: Pending) -> None:
+        """``later`` happened after ``self`` (a failed flush put ``self`` back)."""
+        if later.last_message_at is not None and (self.last_message_at is None
+                                                  or later.last_message_at >= self.last_message_at):
+            self.preview, self.last_message_at = later.preview, later.last_message_at
+        self.unread = later.unread if later.reset_unread else self.unread + later.unread
+        self.reset_unread = self.reset_unread or later.reset_unread
+        if later.delivered_until is not None:
+            self.delivered_until = max(later.delivered_until, self.delivered_until or later.delivered_until)
+        self.waiters.extend(later.waiters)
+
+    def update(self) -> dict[str, Any]:
+        change: dict[str, Any] = {}
+        if self.last_message_at is not None:
+            change["$set"] = {"preview": self.preview, "last_message_at": self.last_message_at}
+        if self.reset_unread:
+            change.setdefault("$set", {})["unread"] = self.unread
+        elif self.unread:
+            change["$inc"] = {"unread": self.unread}
+        if self.delivered_until is not None:
+            change["$max"] = {"delivered_until": self.delivered_until}
+        return change
+
+
+class ConversationSummaries:
+    """Owns its flushing task between ``start()``/``stop()`` (or ``async with``); ``flush_s`` 0 = at once."""
+
+    def __init__(self, db: Db, *, flush_s: float) -> None:
+        self._conversations = db["conversations"]
+        self._flush_s = flush_s
+        self._pending: dict[str, Pending] = {}
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.flushes = 0  # bulk writes sent (tests and diagnostics)
+
+    async def __aenter__(self) -> ConversationSummaries:
+        self._task = asyncio.create_task(self._run(), name="hub:summary-writer")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            await cancel_and_wait(self._task)
+        if self._pending:  # what was gathered is written before the process goes
+            try:
+                await self.flush()
+            except Exception as err:
+                logger.warning("storage.summaries.final_flush_failed error=%s", type(err).__name__)
+        for pending in self._pending.values():
+            for waiter in pending.waiters:
+                if not waiter.done():
+                    waiter.set_exception(RuntimeError("summary writer stopped"))
+
+    def note(self, stored: Iterable[Message]) -> None:
+        """Messages just stored: their conversations' inbox lines (private notes change none)."""
+        for message in stored:
+            if message.private:
+                continue
+            pending = self._pending.setdefault(message.conversation_id, Pending())
+            if pending.last_message_at is None or message.sent_at >= pending.last_message_at:
+                pending.preview, pending.last_message_at = message.text[:PREVIEW_CHARS], message.sent_at
+            if message.author is Author.CUSTOMER:
+                pending.unread += 1
+        self._wakeup.set()
+
+    async def delivered(self, conversation_id: str, until: datetime) -> None:
+        """Every customer message of the conversation sent up to ``until`` reached its agent; returns once stored."""
+        pending = self._pending.setdefault(conversation_id, Pending())
+        pending.delivered_until = max(until, pending.delivered_until or until)
+        await self._wait(pending)
+
+    async def clear_unread(self, conversation_id: str) -> None:
+        """The agent read the conversation; returns once stored (later messages count again)."""
+        pending = self._pending.setdefault(conversation_id, Pending())
+        pending.unread, pending.reset_unread = 0, True
+        await self._wait(pending)
+
+    async def _wait(self, pending: Pending) -> None:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        pending.waiters.append(waiter)
+        self._wakeup.set()
+        await waiter
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            if self._flush_s:
+                await asyncio.sleep(self._flush_s)
+            try:
+                await self.flush()
+            except Exception as err:  # kept for the next flush; the writer must survive
+                logger.warning("storage.summaries.flush_failed error=%s", type(err).__name__)
+                await asyncio.sleep(max(self._flush_s, 0.05))
+                self._wakeup.set()
+
+    async def flush(self) -> None:
+        """Write everything gathered so far in one unordered bulk write."""
+        batch, self._pending = self._pending, {}
+        ids = [cid for cid, pending in batch.items() if pending.update()]
+        failed: dict[int, int] = {}
+        if ids:
+            try:
+                self.flushes += 1
+                await self._conversations.bulk_write(
+                    [UpdateOne({"_id": cid}, batch[cid].update()) for cid in ids], ordered=False)
+            except BulkWriteError as err:
+                failed = {e["index"]: e["code"] for e in err.details.get("writeErrors", [])}
+            except Exception:
+                for cid, pending in batch.items():  # nothing was written: all of it goes again, first
+                    later = self._pending.pop(cid, None)
+                    if later is not None:
+                        pending.merge(later)
+                    self._pending[cid] = pending
+                raise
+        refused = {ids[index]: code for index, code in failed.items()}
+        for cid, pending in batch.items():
+            code = refused.get(cid)
+            if code is not None:  # the error's code only: the document may hold personal data
+                logger.warning("storage.summaries.refused id=%s code=%s", cid, code)
+            for waiter in pending.waiters:
+                if waiter.done():
+                    continue
+                if code is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(RuntimeError(f"conversation summary write failed with code {code}"))

@@ -1,0 +1,86 @@
+"""A quiet hub: connected widgets and consoles cost MongoDB nothing while nobody writes.
+
+Heartbeats and presence live in Redis (ADR 0032): with the periodic loops (outbox, durable
+consumers, routing's sweep) set far apart and no agent available (the ACD's round reads the queues
+each tick then), consoles sending their heartbeats and widgets holding their sockets make no
+MongoDB operation at all, counted with the server's own opcounters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+
+from hub.admin import load_demo
+from hub.bootstrap import RunningHub, running_hub
+from hub.config import ConsumersSettings, OutboxSettings
+from hub.storage.database import Db
+from routing.store import agent_key
+from tests.clients import AgentClient, WidgetClient
+from tests.conftest import eventually, make_settings
+
+AGENTS = ("alice", "bob")
+WIDGETS = 20
+FAR_APART_S = 3600.0
+
+
+@pytest.fixture
+async def quiet_hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str) -> AsyncIterator[RunningHub]:
+    settings = make_settings(db_name, sweep_s=FAR_APART_S).model_copy(update={
+        "outbox": OutboxSettings(poll_s=FAR_APART_S), "consumers": ConsumersSettings(poll_s=FAR_APART_S)})
+    async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
+        await load_demo(running.context.directory)
+        yield running
+
+
+async def _data_ops(db: Db) -> int:
+    counters = (await db.client.admin.command("serverStatus"))["opcounters"]
+    return sum(int(counters[k]) for k in ("insert", "query", "update", "delete", "getmore"))
+
+
+async def _heartbeat_round(agents: list[AgentClient], redis: Redis) -> None:
+    """Every console sends a heartbeat; returns once each reached the hub and refreshed presence in Redis."""
+    beats = {a.agent["id"]: await redis.hget(agent_key(a.agent["id"]), "heartbeat") for a in agents}
+    for agent in agents:
+        assert agent.ws is not None
+        await agent.ws.send_json({"type": "heartbeat"})
+
+    async def all_beat() -> bool:
+        now = {aid: await redis.hget(agent_key(aid), "heartbeat") for aid in beats}
+        return all(now[aid] != beats[aid] for aid in beats)
+
+    await eventually(all_beat)
+
+
+async def test_heartbeats_of_connected_consoles_and_widgets_cost_no_mongodb_operation(
+        quiet_hub: RunningHub, db: Db, redis: Redis) -> None:
+    # Logged in and connected, not available: an available agent makes the ACD read the queues from
+    # MongoDB on every tick (routing's assigner, not the connections; bench/README.md, quiet hub).
+    agents = [await AgentClient(quiet_hub.base_url).login(name) for name in AGENTS]
+    for agent in agents:
+        await agent.connect()
+    async with aiohttp.ClientSession() as http:
+        widgets = [WidgetClient(quiet_hub.base_url, http) for _ in range(WIDGETS)]
+        try:
+            for widget in widgets:
+                await widget.connect()
+            # The log-ins and hellos leave a little work behind (a durable consumer woken by the
+            # agents' presence reads the event table once): heartbeat rounds until one costs nothing.
+            for _ in range(10):
+                before = await _data_ops(db)
+                await _heartbeat_round(agents, redis)
+                if await _data_ops(db) == before:
+                    break
+            before = await _data_ops(db)
+            for _ in range(5):
+                await _heartbeat_round(agents, redis)
+            after = await _data_ops(db)
+        finally:
+            for widget in widgets:
+                await widget.close()
+            for agent in agents:
+                await agent.close()
+    assert after - before == 0, f"{after - before} MongoDB operations in 5 heartbeat rounds of a quiet hub"
