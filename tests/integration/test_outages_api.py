@@ -1,0 +1,115 @@
+"""Outages over HTTP with SMS through a real Kannel: the notice and then the restoration notice reach
+the area's contacts once each, delivery reports are recorded, roles hold and bad input gets a clear 4xx."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.bootstrap import RunningHub
+from hub.storage.database import Db
+from tests.clients import AgentClient
+from tests.conftest import eventually
+from tests.sms_env import SmsEnv, sms_environment
+
+AREA_PHONES = ["+8613900000001", "+8613900000002", "+8613900000003"]
+START = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def sms(mongo_url: str, redis_url: str, db_name: str, redis: Any, tmp_path: Path) -> AsyncIterator[SmsEnv]:
+    async with sms_environment(mongo_url=mongo_url, redis_url=redis_url, db_name=db_name, directory=tmp_path) as env:
+        yield env
+
+
+async def contacts(db: Db) -> list[str]:
+    ids = []
+    for i, phone in enumerate([*AREA_PHONES, "+8613700000009"]):
+        ids.append(f"k_t{i}")
+        await db["contacts"].insert_one({"_id": f"k_t{i}", "display_name": f"T{i}", "identities": [f"sms:{phone}"],
+                                         "created_at": START, "open_conversation_id": None})
+    return ids
+
+
+async def test_notice_and_restoration_through_kannel(sms: SmsEnv, db: Db) -> None:
+    ids = await contacts(db)
+    sara = await AgentClient(sms.hub.base_url).login("sara")
+    alice = await AgentClient(sms.hub.base_url).login("alice")
+    try:
+        for contact_id in ids[:3]:
+            await sara.call("PUT", f"/api/contacts/{contact_id}/area", {"area": "Lakeside"})
+        await sara.call("PUT", f"/api/contacts/{ids[3]}/area", {"area": "Hillside"})
+        outage = (await sara.call("POST", "/api/outages", {
+            "area": "Lakeside", "cause": "storm", "start": START.isoformat(),
+            "expected_restoration": (START + timedelta(hours=2)).isoformat()}, expect=201))["outage"]
+        active = (await alice.call("GET", "/api/outages?active=1"))["outages"]
+        assert [o["id"] for o in active] == [outage["id"]]
+
+        await sara.call("POST", f"/api/outages/{outage['id']}/notices", {"kind": "restored"}, expect=409)
+        await sara.call("POST", f"/api/outages/{outage['id']}/notices", {"kind": "outage"}, expect=202)
+        for phone in AREA_PHONES:
+            [text] = await sms.received(phone, timeout_s=30)
+            assert text == "【停电通知】Lakeside自12-03 16:00停电（storm），预计12-03 18:00恢复。"  # noqa: RUF001
+
+        async def progress(kind: str) -> dict[str, Any] | None:
+            notice = (await alice.call("GET", f"/api/outages/{outage['id']}/notices/{kind}"))["notice"]
+            return notice if notice["state"] == "done" and notice["counts"]["delivered"] == 3 else None
+
+        notice = await eventually(lambda: progress("outage"), timeout=30)
+        assert notice["total"] == 3 and notice["counts"]["reports"] >= 3
+
+        restored = (await sara.call("POST", f"/api/outages/{outage['id']}/restore",
+                                    {"restored_at": (START + timedelta(hours=1)).isoformat()}))["outage"]
+        assert restored["restored_at"].startswith("2026-12-03T09:00")
+        await sara.call("POST", f"/api/outages/{outage['id']}/restore", {}, expect=409)
+        await sara.call("POST", f"/api/outages/{outage['id']}/notices",
+                        {"kind": "restored", "text": "Lakeside: power is back. 已恢复供电。"}, expect=202)
+        for phone in AREA_PHONES:
+            texts = await sms.received(phone, timeout_s=30, count=2)
+            assert texts[1] == "Lakeside: power is back. 已恢复供电。"
+        await eventually(lambda: progress("restored"), timeout=30)
+        assert sms.texts["+8613700000009"] == []  # Hillside heard nothing
+        assert (await alice.call("GET", "/api/outages?active=1"))["outages"] == []
+
+        # Agents read only.
+        await alice.call("POST", "/api/outages", {"area": "x", "cause": "y", "start": START.isoformat(),
+                                                  "expected_restoration": START.isoformat()}, expect=403)
+        await alice.call("POST", f"/api/outages/{outage['id']}/notices", {"kind": "outage"}, expect=403)
+        await alice.call("PUT", f"/api/contacts/{ids[0]}/area", {"area": "x"}, expect=403)
+    finally:
+        await sara.close()
+        await alice.close()
+
+
+async def test_bad_input_gets_a_clear_4xx(hub: RunningHub) -> None:
+    sara = await AgentClient(hub.base_url).login("sara")
+    try:
+        good = {"area": "Lakeside", "cause": "storm", "start": START.isoformat(),
+                "expected_restoration": (START + timedelta(hours=2)).isoformat()}
+        for change in [{"area": ""}, {"area": "x" * 81}, {"cause": ""}, {"start": "yesterday"},
+                       {"start": "2026-12-03T08:00:00"}, {"expected_restoration": START.isoformat()},
+                       {"cause": "\ud800"}]:
+            answer = await sara.call("POST", "/api/outages", {**good, **change}, expect=400)
+            assert answer["error"]["message"], change
+        outage = (await sara.call("POST", "/api/outages", good, expect=201))["outage"]
+        await sara.call("GET", "/api/outages?active=maybe", expect=400)
+        await sara.call("GET", "/api/outages/out_missing", expect=404)
+        await sara.call("POST", f"/api/outages/{outage['id']}/notices", {"kind": "everyone"}, expect=400)
+        await sara.call("POST", f"/api/outages/{outage['id']}/notices", {"kind": "outage", "text": "x" * 481},
+                        expect=400)
+        # No SMS configured on this hub: a clear 503, nothing queued.
+        await sara.call("POST", f"/api/outages/{outage['id']}/notices", {"kind": "outage"}, expect=503)
+        await sara.call("GET", f"/api/outages/{outage['id']}/notices/outage", expect=404)
+        await sara.call("GET", f"/api/outages/{outage['id']}/notices/other", expect=400)
+        await sara.call("POST", f"/api/outages/{outage['id']}/restore",
+                        {"restored_at": (START - timedelta(hours=1)).isoformat()}, expect=400)
+        await sara.call("POST", "/api/outages/out_missing/restore", {}, expect=404)
+        await sara.call("PUT", "/api/contacts/k_missing/area", {"area": "Lakeside"}, expect=404)
+        await sara.call("PUT", "/api/contacts/k_missing/area", {"area": ""}, expect=400)
+        await sara.call("PUT", "/api/contacts/k_missing/area", {}, expect=400)
+    finally:
+        await sara.close()
