@@ -52,6 +52,7 @@ function queueRows(agents, now, frameAgeS) {
       threshold_s: figures.service_level_s ?? kpi.service_level_s,
       waiting: waiting.count, longest_s: waiting.longest_s,
       answered: state.kpi ? figures.answered ?? 0 : null, abandoned: state.kpi ? figures.abandoned ?? 0 : null,
+      csat: figures.csat ?? null, surveys: figures.surveys_answered ?? 0, csat_mean: figures.csat_mean ?? null,
       agents: countStates(qualifiedFor(known.get(q.id), agents)),
     };
   });
@@ -69,6 +70,7 @@ function channelRows(agents, now) {
       target: kpi.service_level_target, threshold_s: kpi.service_level_s,
       waiting: waiting.count, longest_s: waiting.longest_s,
       answered: state.kpi ? figures.answered ?? 0 : null, abandoned: state.kpi ? figures.abandoned ?? 0 : null,
+      csat: figures.csat ?? null, surveys: figures.surveys_answered ?? 0, csat_mean: figures.csat_mean ?? null,
       agents: countStates(servingChannel(channel, agents)),
     };
   });

@@ -36,7 +36,7 @@ function setWait(cell, seconds, thresholdS) {
   cell.classList.toggle('is-over', typeof thresholdS === 'number' && seconds > thresholdS);
 }
 
-const CELLS = ['name', 'sl', 'waiting', 'longest', 'answered', 'abandoned', 'agents'];
+const CELLS = ['name', 'sl', 'waiting', 'longest', 'answered', 'abandoned', 'csat', 'agents'];
 const CELL_CLASS = { name: 'cell-name', agents: 'cell-agents' };
 
 function makeRow(testid) {
@@ -50,7 +50,14 @@ function makeRow(testid) {
   return tr;
 }
 
-/** rows: [{key, label, sl, target, waiting, longest_s, threshold_s, answered, abandoned, agents}] */
+/** CSAT "80 % (5)": the share of 4-5 among today's answered surveys and how many answered; the mean as title. */
+function setCsat(cell, csat, answered, mean) {
+  setText(cell, typeof csat === 'number' ? `${percent(csat)} (${answered})` : '–');
+  cell.title = typeof mean === 'number' ? `Mean score ${mean.toFixed(1)} of 5` : 'No survey answered today';
+}
+
+/** rows: [{key, label, sl, target, waiting, longest_s, threshold_s, answered, abandoned, csat, surveys,
+ *          csat_mean, agents}] */
 export function renderRows(tbody, rows, testid) {
   reconcile(tbody, rows, (r) => r.key, () => makeRow(testid), (tr, r) => {
     const c = tr._cells;
@@ -62,6 +69,7 @@ export function renderRows(tbody, rows, testid) {
     setWait(c.longest, r.longest_s, r.threshold_s);
     setText(c.answered, r.answered ?? '–');
     setText(c.abandoned, r.abandoned ?? '–');
+    setCsat(c.csat, r.csat, r.surveys, r.csat_mean);
     setChips(c.agents, r.agents);
   });
 }
