@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from console.api import body
 from console.auth import AGENT_KEY
 from console.errors import api_error
+from console.pages import STATIC, page
 from hub.clock import iso
 from hub.domain.ids import Role
 from hub.domain.model import Department
@@ -52,6 +53,7 @@ class DepartmentBody(BaseModel):
 def add_work_order_routes(app: web.Application, desk: WorkOrderDesk, policy: SlaPolicy, directory: Directory) -> None:
     app[ORDERS], app[POLICY], app[DIRECTORY] = desk, policy, directory
     app.add_routes(routes)
+    app.router.add_get("/console/work_orders", page(STATIC / "console" / "work_orders.html"))
 
 
 @routes.get("/api/work_orders/types")

@@ -112,6 +112,7 @@ from hub.surveys.inbox import SurveyInbox
 from hub.surveys.service import SurveyConfig, SurveyService
 from hub.surveys.trigger import SurveyTrigger
 from hub.teams import TeamDesk
+from hub.work_orders.bot_reports import RepairReports
 from hub.work_orders.callback import SurveyReplies
 from hub.work_orders.notify import ConversationNotices
 from hub.work_orders.service import WorkOrderDesk
@@ -207,12 +208,13 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         routing.attach(transitions)
         desk = await stack.enter_async_context(await training_desk(settings, db, clock))
         knowledge, outage_store = await knowledge_and_outages(db, clock)
+        repairs = RepairReports()  # the bot opens repair orders; attached to the work-order desk below
         outages = OutageDesk(store=outage_store, clock=clock, time_zone=settings.kpi.time_zone,
                              intent=settings.outages.intent, sms_enabled=bool(settings.sms.kannel_url))
         if settings.bot.rasa_url:
             rasa = await stack.enter_async_context(RasaBot(settings.bot.rasa_url, timeout_s=settings.bot.timeout_s))
             customers.attach_assistant(build_bot_service(settings, rasa, BotSide(core, transitions, outgoing), desk,
-                                                         answers=(outages, knowledge)))
+                                                         answers=(outages, knowledge, repairs)))
         surveys = await survey_service(settings, db, core, outgoing, transitions, channels)
         inbox = SurveyInbox(customers, surveys)  # a customer's answer to an open survey goes no further
         deps = ChannelDeps(inbox=GuardedInbox(inbox, STORAGE_ERRORS), sessions=inbox, history=messages,
@@ -255,7 +257,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         if settings.work_orders.enabled:
             await start_work_orders(settings, db, app, bus, supervisor, stack, WorkOrderParts(
                 core=core, outgoing=outgoing, desk=agent_desk, directory=directory, conversations=conversations,
-                sms="sms" in senders))
+                sms="sms" in senders, repairs=repairs))
         add_staffing_routes(app, MongoKpiIntervals(db), settings.kpi.time_zone)
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
         add_survey_routes(app, surveys, RedisRateLimiter(redis), settings.surveys.page_per_minute)
@@ -450,6 +452,7 @@ class WorkOrderParts:
     directory: MongoDirectory
     conversations: MongoConversationStore
     sms: bool
+    repairs: RepairReports
 
 
 async def start_work_orders(settings: Settings, db: Db, app: web.Application, bus: RedisEventBus,
@@ -463,6 +466,7 @@ async def start_work_orders(settings: Settings, db: Db, app: web.Application, bu
     policy = configured_policy(settings.work_orders, settings.kpi.time_zone)
     sweep = WorkOrderSweep(desk, policy, poll_s=settings.work_orders.sweep_s)
     add_work_order_routes(app, desk, policy, parts.directory)
+    parts.repairs.attach(desk, parts.core.messages, policy)
     bus.subscribe(MessageStored, SurveyReplies(desk, parts.conversations).on_message, subscriber="work_orders:survey")
 
     async def wake(fact: object) -> None:  # a change elsewhere: a closed order's survey goes out sooner

@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--skills", default="", help="comma-separated skills, e.g. billing,outages")
     create.add_argument("--capacity", default="", help="per channel, e.g. webchat=3,voice=1")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.add_argument("--department", default=None, help="a department user's department (role department)")
     skills = agent.add_parser("skills", help="add or remove an agent's skills")
     skills.add_argument("username")
     skills.add_argument("--add", default="", help="comma-separated")
@@ -130,7 +131,7 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
             password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
             agent = await admin.create_agent(
                 directory, username=args.username, display_name=args.name, role=args.role, password=password,
-                skills=split(args.skills), capacity=admin.parse_capacity(args.capacity))
+                skills=split(args.skills), capacity=admin.parse_capacity(args.capacity), department=args.department)
             print(f"created {agent.role} {agent.username} ({agent.id})")
         elif args.command == "agent" and args.action in ACCOUNT_ACTIONS:
             await run_account(args, settings, db)

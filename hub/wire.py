@@ -53,6 +53,7 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "role": agent.role.value, "skills": sorted(agent.skills), "capacity": dict(agent.capacity),
         "status": agent.status.value, "disabled": agent.disabled,
         "pause_reason": agent.pause_reason, "status_since": iso(agent.status_since),
+        **({"department": agent.department} if agent.department else {}),  # a department user's
     }
 
 

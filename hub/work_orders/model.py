@@ -77,11 +77,12 @@ class WorkOrder:
 
 def new_order(*, order_id: str, number: str, kind: OrderType, fields: Mapping[str, str], actor: str, at: datetime,
               conversation_id: ConversationId | None, contact_id: ContactId | None, language: str,
-              text: str = "") -> WorkOrder:
-    """A created order: both timers start now, the customer is to be told its number."""
+              text: str = "", notify: bool = True) -> WorkOrder:
+    """A created order: both timers start now, the customer is to be told its number (unless
+    ``notify`` is False: the bot that opened it tells them in its answer)."""
     state = next_state(Action.CREATE, None)
     entry = HistoryEntry(n=1, action=Action.CREATE, at=at, actor=actor, state=state, text=text,
-                         notice=NOTICE_PENDING if conversation_id else None)
+                         notice=NOTICE_PENDING if conversation_id and notify else None)
     return WorkOrder(id=order_id, number=number, type=kind, fields=MappingProxyType(dict(fields)), state=state,
                      version=1, conversation_id=conversation_id, contact_id=contact_id, language=language,
                      created_by=actor, created_at=at,

@@ -66,7 +66,7 @@ class WorkOrderDesk:
         self.clock = clock
 
     async def create(self, viewer: Agent | None, conversation_id: str, kind: OrderType,
-                     fields: Mapping[str, object], text: str = "") -> WorkOrder:
+                     fields: Mapping[str, object], text: str = "", *, notify: bool = True) -> WorkOrder:
         """Open an order from a conversation: by ``viewer`` (who must manage orders and see the
         conversation) or, with ``viewer`` None, by the bot. The customer is told its number."""
         cleaned = validated_fields(kind, fields)
@@ -79,7 +79,7 @@ class WorkOrderDesk:
         order = new_order(order_id=new_id("wo"), number=await self.store.next_number(), kind=kind, fields=cleaned,
                           actor=viewer.id if viewer else BOT, at=self.clock.now(),
                           conversation_id=ConversationId(doc["_id"]), contact_id=ContactId(doc["contact_id"]),
-                          language=str(doc.get("language") or "en"), text=text.strip())
+                          language=str(doc.get("language") or "en"), text=text.strip(), notify=notify)
         await self.store.insert(order)
         logger.info("work_orders.created number=%s type=%s by=%s", order.number, kind, order.created_by)
         await self.after_change(order)

@@ -18,6 +18,7 @@ function showError(message) {
 
 function destinationFor(agent) {
   const role = agent && agent.role;
+  if (role === 'department') return '/console/work_orders';
   if (role === 'trainer' || (role === 'admin' && dest.value === 'trainer')) return TRAINER_URL;
   const mayChoose = role === 'supervisor' || role === 'admin' || role === 'team_leader';
   return mayChoose && dest.value === 'supervisor' ? SUPERVISOR_URL : AGENT_URL;
