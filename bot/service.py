@@ -108,8 +108,8 @@ class BotService:
         answers even an intent the model has no response for); False: Rasa's turn goes on."""
         intent = turn.intent
         if (not self._answers or not intent or turn.confidence < self._policy.confidence_threshold
-                or intent in self._policy.human_intents):
-            return False
+                or intent in self._policy.human_intents or intent in self._policy.human_only_intents):
+            return False  # configured for humans (an article linked to it is the agent's suggestion)
         conversation = await self._conversations.conversation(conversation_id)
         language = reply_language(message.text) or conversation.language
         for source in self._answers:

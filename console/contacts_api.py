@@ -127,6 +127,7 @@ def profile_json(profile: ContactProfile) -> dict[str, Any]:
         "open_conversation": summary_json(profile.open_conversation) if profile.open_conversation else None,
         "conversations": [conversation_line(c) for c in profile.conversations],
         "counts": profile.counts, "merged_from": profile.merged_from, "may_edit": profile.may_edit,
+        "area": profile.area,
         **({"redirected_from": profile.requested_id} if profile.requested_id != profile.id else {}),
     }
 

@@ -15,7 +15,7 @@ from console.auth import AGENT_KEY
 from console.errors import api_error
 from hub.domain.ids import Role
 from hub.domain.knowledge import ArticleDraft, used_variables
-from hub.knowledge import KnowledgeBase, article_line, known_variables
+from hub.knowledge import KnowledgeBase, article_line, known_variables, plain_text
 
 routes = web.RouteTableDef()
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeBase)
@@ -53,8 +53,10 @@ def draft(data: ArticleBody) -> ArticleDraft:
 
 
 def article_json(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The whole article: ``html`` is sanitised already (hub.knowledge.render)."""
-    return {**article_line(doc), "body": doc["body"], "html": doc["html"], "updated_by": doc.get("updated_by")}
+    """The whole article: ``html`` is sanitised already (hub.knowledge.render); ``text`` is what the
+    bot says and the console shows (no markup)."""
+    return {**article_line(doc), "body": doc["body"], "html": doc["html"], "text": plain_text(doc["body"]),
+            "updated_by": doc.get("updated_by")}
 
 
 def canned_json(doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -65,6 +65,7 @@ class ContactProfile:
     merged_from: list[str]
     requested_id: str  # differs from ``id`` when an old (merged) reference was followed
     may_edit: bool  # the viewer may rename it and link identities (hub.domain.visibility)
+    area: str | None = None  # where the customer lives: whom an outage notice reaches (hub.outages)
 
     @property
     def counts(self) -> dict[str, Any]:
@@ -117,7 +118,7 @@ class ContactService:
             identities=group_by_channel(list(doc.get("identities", []))), open_conversation=open_doc,
             conversations=sight.shown,
             messages=await self._history.count_messages(sight.with_notes, sight.without_notes),
-            merged_from=ids[1:], requested_id=contact_id, may_edit=sight.editable)
+            merged_from=ids[1:], requested_id=contact_id, may_edit=sight.editable, area=doc.get("area"))
 
     async def timeline(self, viewer: Agent, contact_id: str, *, before: str | None, limit: int) -> TimelinePage:
         """The messages of the contact's conversations the viewer may see, across channels, oldest

@@ -20,6 +20,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -45,16 +46,22 @@ def settled(doc: Mapping[str, Any]) -> bool:
     return bool(doc.get("dlrs") or doc.get("accepted_at") or doc.get("error"))
 
 
+@dataclass(frozen=True, slots=True)
+class Pace:
+    rate_per_s: float
+    burst: int  # at most this many at once (a tenth of a second's worth)
+    reconcile: timedelta
+    poll_s: float
+
+
 class NoticeSender:
     def __init__(self, *, store: MongoOutageStore, sender: ChannelSender, clock: Clock, rate_per_s: float,
                  reconcile_s: float, poll_s: float) -> None:
         self._store = store
         self._sender = sender
         self._clock = clock
-        self._rate = rate_per_s
-        self._burst = max(1, int(rate_per_s / 10))
-        self._reconcile = timedelta(seconds=reconcile_s)
-        self._poll_s = poll_s
+        self._pace = Pace(rate_per_s=rate_per_s, burst=max(1, int(rate_per_s / 10)),
+                          reconcile=timedelta(seconds=reconcile_s), poll_s=poll_s)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -68,10 +75,10 @@ class NoticeSender:
             for notice in await self._store.notices_in("preparing"):
                 await self._prepare(notice)
             for notice in await self._store.notices_in("sending"):
-                await _Run(self, notice).send_all()
+                await _Run(self._store, self._sender, self._clock, self._pace, notice).send_all()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_s)
+                await asyncio.wait_for(self._wake.wait(), self._pace.poll_s)
 
     async def _prepare(self, notice: Mapping[str, Any]) -> None:
         recipients = await self._store.recipients(notice["area"])
@@ -92,8 +99,12 @@ class NoticeSender:
 class _Run:
     """One notice being sent by this process, from its cursor to the end."""
 
-    def __init__(self, sender: NoticeSender, notice: Mapping[str, Any]) -> None:
-        self._s = sender
+    def __init__(self, store: MongoOutageStore, sender: ChannelSender, clock: Clock, pace: Pace,
+                 notice: Mapping[str, Any]) -> None:
+        self._store = store
+        self._sender = sender
+        self._clock = clock
+        self._pace = pace
         self._notice = notice
         self._id: str = notice["_id"]
         self._total: int = notice.get("total", 0)
@@ -102,22 +113,22 @@ class _Run:
         self._buffer: deque[dict[str, Any]] = deque()
 
     async def send_all(self) -> None:
-        store = self._s._store
         if self._notice.get("inflight"):
             await self._settle_inflight(self._notice["inflight"])
         loop = asyncio.get_running_loop()
-        began, sent = loop.time(), 0
+        pace, began, sent = self._pace, loop.time(), 0
         while await self._fill():
-            due = allowance(rate_per_s=self._s._rate, elapsed_s=loop.time() - began, sent=sent, burst=self._s._burst)
+            due = allowance(rate_per_s=pace.rate_per_s, elapsed_s=loop.time() - began, sent=sent, burst=pace.burst)
             if not due:
-                await asyncio.sleep(max(1.0 / self._s._rate, 0.01))
+                await asyncio.sleep(max(1.0 / pace.rate_per_s, 0.01))
                 continue
             batch = [self._buffer.popleft() for _ in range(min(due, len(self._buffer)))]
             sent += len(batch)
             if not await self._send_batch(batch):
                 await asyncio.sleep(RETRY_AFTER_S)
                 began, sent = loop.time(), 0
-        await store.set_notice(self._id, state="done", cursor=self._total, inflight=None, done_at=self._s._clock.now())
+        await self._store.set_notice(self._id, state="done", cursor=self._total, inflight=None,
+                                     done_at=self._clock.now())
         logger.info("outages.notice.done id=%s", self._id)
 
     async def _fill(self) -> bool:
@@ -125,7 +136,7 @@ class _Run:
         while not self._buffer and self._next < self._total:
             end = min(self._next + WINDOW, self._total)
             ids = [send_id(self._notice["key"], seq) for seq in range(self._next, end)]
-            self._buffer.extend(doc for doc in await self._s._store.sends(ids) if not settled(doc))
+            self._buffer.extend(doc for doc in await self._store.sends(ids) if not settled(doc))
             self._next = end
         return bool(self._buffer)
 
@@ -133,17 +144,17 @@ class _Run:
         """The batch a dead process had in flight: wait for its reports up to ``reconcile_s`` after it
         started; the entries still without one never reached Kannel (they go again, from the buffer)."""
         ids = [send_id(self._notice["key"], seq) for seq in range(inflight["from"], inflight["to"])]
-        deadline = inflight["at"] + self._s._reconcile
-        while self._s._clock.now() < deadline:
-            if all(settled(doc) for doc in await self._s._store.sends(ids)):
+        deadline = inflight["at"] + self._pace.reconcile
+        while self._clock.now() < deadline:
+            if all(settled(doc) for doc in await self._store.sends(ids)):
                 break
-            await asyncio.sleep(self._s._poll_s)
-        unsettled = [doc["_id"] for doc in await self._s._store.sends(ids) if not settled(doc)]
+            await asyncio.sleep(self._pace.poll_s)
+        unsettled = [doc["_id"] for doc in await self._store.sends(ids) if not settled(doc)]
         logger.info("outages.notice.resumed id=%s cursor=%d resending=%d", self._id, self._cursor, len(unsettled))
 
     async def _send_batch(self, batch: list[dict[str, Any]]) -> bool:
         """Send one batch concurrently; False when Kannel could not take some (they go back first)."""
-        store, now = self._s._store, self._s._clock.now()
+        store, now = self._store, self._clock.now()
         await store.set_notice(self._id, inflight={"from": batch[0]["seq"], "to": batch[-1]["seq"] + 1, "at": now})
         results = await asyncio.gather(*(self._send_one(doc) for doc in batch))
         retry = [doc for doc, err in zip(batch, results, strict=True) if err is not None and err.retryable]
@@ -165,7 +176,7 @@ class _Run:
         outbound = Outbound(message_id=MessageId(doc["_id"]), conversation_id=ConversationId(self._id),
                             channel="sms", address=doc["address"], text=self._notice["text"], author_name="")
         try:
-            await self._s._sender.send(outbound)
+            await self._sender.send(outbound)
         except ChannelSendError as err:
             return err
         return None

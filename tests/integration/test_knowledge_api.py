@@ -12,7 +12,7 @@ from hub.bootstrap import RunningHub
 from tests.clients import AgentClient
 
 ARTICLE = ("# 突然停电怎么办\n\n如果您家突然停电，请先检查漏电保护器是否跳闸；"  # noqa: RUF001
-           "若邻居家也停电，请拨打95598报修。\n\n<script>alert('x')</script>\n\n"
+           "若邻居家也停电，请拨打95598报修。\n\n<script>alert('x')</script>\n\n"  # noqa: RUF001
            "<img src=x onerror=\"alert(1)\"> [地图](https://northgridpower.example/outages)")
 
 

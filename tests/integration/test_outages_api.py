@@ -43,6 +43,7 @@ async def test_notice_and_restoration_through_kannel(sms: SmsEnv, db: Db) -> Non
         for contact_id in ids[:3]:
             await sara.call("PUT", f"/api/contacts/{contact_id}/area", {"area": "Lakeside"})
         await sara.call("PUT", f"/api/contacts/{ids[3]}/area", {"area": "Hillside"})
+        assert (await sara.call("GET", f"/api/contacts/{ids[0]}"))["contact"]["area"] == "Lakeside"
         outage = (await sara.call("POST", "/api/outages", {
             "area": "Lakeside", "cause": "storm", "start": START.isoformat(),
             "expected_restoration": (START + timedelta(hours=2)).isoformat()}, expect=201))["outage"]

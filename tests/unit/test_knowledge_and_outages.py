@@ -41,7 +41,7 @@ def test_a_chinese_word_inside_a_sentence_is_found() -> None:
 
 
 def test_english_words_mixed_scripts_and_width() -> None:
-    text = "Pay your Bill online: 支付宝 or WeChat. Ｆｕｌｌwidth ok"
+    text = "Pay your Bill online: 支付宝 or WeChat. \uff26\uff55\uff4c\uff4cwidth ok"  # full-width "Full"
     assert matches("bill", text) and matches("BILL online", text) and matches("wechat 支付", text)
     assert matches("fullwidth", text)
     assert not matches("billing", text)
@@ -59,7 +59,8 @@ def test_rank_prefers_the_title() -> None:
 
 
 def test_canned_reply_variables() -> None:
-    assert template_variables("您好{customer_name}，工单{order_number}已受理") == ["customer_name", "order_number"]
+    assert template_variables("您好{customer_name}，工单{order_number}已受理") == [  # noqa: RUF001
+        "customer_name", "order_number"]
     with pytest.raises(InvalidInput, match=r"\{customer\}"):
         template_variables("Hello {customer}, your order {order_number}")
     with pytest.raises(InvalidInput):
