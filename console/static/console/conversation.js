@@ -6,6 +6,7 @@ import { mailExtras, subjectNode } from './email.js';
 import {
   h, clear, setText, channelBadge, channelName, clockTime, fullTime, plain, stateName, slug, toast, toastError,
 } from './render.js';
+import { suggestionsNode } from './knowledge.js';
 import { segmentHint } from './sms.js';
 import { higherStatus, paintStatus } from './status.js';
 
@@ -47,6 +48,7 @@ export class ConversationView {
       wrapupSelect: $('wrapup-select'),
       wrapupSubmit: $('wrapup-submit'),
       resolve: $('resolve'),
+      workOrder: $('work-order-link'),
     };
 
     this.id = null;
@@ -262,7 +264,15 @@ export class ConversationView {
     return h('section', { class: 'handover-card', 'data-testid': 'handover-card' },
       h('h3', { text: 'Handed over by the bot' }),
       h('p', { class: 'handover-summary', 'data-testid': 'handover-summary', text: ho.summary || '' }),
-      dl, transcript);
+      dl, transcript, suggestionsNode(ho.intent, (text) => this.insertText(text)));
+  }
+
+  /** Put a suggested article's text into the composer (appended to a draft already typed). */
+  insertText(text) {
+    const { input } = this.el;
+    if (input.disabled) return;
+    input.value = input.value ? `${input.value}\n${text}` : text;
+    input.focus();
   }
 
   entryNode(entry) {
@@ -430,6 +440,7 @@ export class ConversationView {
     if (Number(s.priority) > 0) extra.push(`Priority ${s.priority}`);
     if (s.wrap_up_code) extra.push(`Wrap-up: ${this.codeLabel(s.wrap_up_code)}`);
     setText(this.el.extra, extra.join(' · '));
+    if (this.el.workOrder && this.id) this.el.workOrder.href = `/console/work_orders?conversation=${encodeURIComponent(this.id)}`;
 
     const busy = this.actionBusy || this.opening;
     const mine = this.isMine(s);
