@@ -11,7 +11,8 @@ from console.auth import authenticate
 from hub.domain.visibility import figures_sight
 
 STATIC = Path(__file__).parent / "static"
-CONSOLE_PAGES = {"/console/login": "login.html", "/console/": "index.html", "/console/supervisor": "supervisor.html"}
+CONSOLE_PAGES = {"/console/login": "login.html", "/console/": "index.html", "/console/supervisor": "supervisor.html",
+                 "/console/quality": "quality.html"}  # its API is for supervisors and admins (console/qa_api.py)
 
 # No inline script or style anywhere: whatever a customer types can never execute.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
