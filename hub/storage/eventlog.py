@@ -19,7 +19,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain.stream import CONFIRM_AFTER_S, StoredEvent, event_from_doc, must_confirm
-from hub.storage.database import Db
+from hub.storage.database import Db, chunked
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +122,10 @@ class MongoEventStream(MongoEventSequence):
     async def histories(self, conversation_ids: Iterable[str]) -> dict[str, list[StoredEvent]]:
         """Every event of these conversations, by version (a consumer's context for its batch)."""
         out: dict[str, list[StoredEvent]] = {}
-        cursor = self._events.find({"conversation_id": {"$in": sorted(set(conversation_ids))}}, {"changes": 0})
-        async for doc in cursor.sort([("conversation_id", 1), ("version", 1)]):
-            out.setdefault(doc["conversation_id"], []).append(event_from_doc({"seq": 0, **doc}))
+        for ids in chunked(conversation_ids):  # a long $in is slow on SecantusDB (hub/storage/database.py)
+            cursor = self._events.find({"conversation_id": {"$in": ids}}, {"changes": 0})
+            async for doc in cursor.sort([("conversation_id", 1), ("version", 1)]):
+                out.setdefault(doc["conversation_id"], []).append(event_from_doc({"seq": 0, **doc}))
         return out
 
     async def everything(self) -> list[StoredEvent]:

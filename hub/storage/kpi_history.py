@@ -14,7 +14,7 @@ from hub.kpi_figures import Opened
 from hub.kpi_intervals import Bucket, Counts
 from hub.kpi_ports import ConversationLine
 from hub.storage.agent_states import MongoAgentStateLog
-from hub.storage.database import Db
+from hub.storage.database import Db, chunked
 from hub.storage.directory import team_from_doc
 from hub.storage.eventlog import MongoEventStream
 from hub.storage.kpi_intervals import COLLECTION
@@ -46,19 +46,25 @@ class MongoKpiRecords:
         return await self._stream.histories(conversation_ids)
 
     async def opened_by(self, contact_ids: Iterable[str], start: datetime, end: datetime) -> list[Opened]:
-        query = {"contact_id": {"$in": sorted(set(contact_ids))}, "created_at": {"$gt": start, "$lte": end}}
-        cursor = self._conversations.find(query, {"contact_id": 1, "queue": 1, "created_at": 1})
-        return [Opened(conversation_id=doc["_id"], contact_id=str(doc["contact_id"]), queue=str(doc.get("queue") or ""),
-                       created_at=doc["created_at"]) async for doc in cursor]
+        out: list[Opened] = []
+        for ids in chunked(contact_ids):  # a long $in is slow on SecantusDB (hub/storage/database.py)
+            query = {"contact_id": {"$in": ids}, "created_at": {"$gt": start, "$lte": end}}
+            cursor = self._conversations.find(query, {"contact_id": 1, "queue": 1, "created_at": 1})
+            out += [Opened(conversation_id=doc["_id"], contact_id=str(doc["contact_id"]),
+                           queue=str(doc.get("queue") or ""), created_at=doc["created_at"]) async for doc in cursor]
+        return out
 
     async def lines(self, conversation_ids: Iterable[str]) -> dict[str, ConversationLine]:
         fields = {"contact_id": 1, "channel": 1, "state": 1, "contact_name": 1, "created_at": 1}
-        cursor = self._conversations.find({"_id": {"$in": sorted(set(conversation_ids))}}, fields)
-        return {doc["_id"]: ConversationLine(id=doc["_id"], contact_id=str(doc.get("contact_id") or ""),
-                                             channel=str(doc.get("channel", "")),
-                                             state=str(doc.get("state", "")),
-                                             contact_name=str(doc.get("contact_name") or ""),
-                                             created_at=doc.get("created_at")) async for doc in cursor}
+        out: dict[str, ConversationLine] = {}
+        for ids in chunked(conversation_ids):
+            async for doc in self._conversations.find({"_id": {"$in": ids}}, fields):
+                out[doc["_id"]] = ConversationLine(id=doc["_id"], contact_id=str(doc.get("contact_id") or ""),
+                                                   channel=str(doc.get("channel", "")),
+                                                   state=str(doc.get("state", "")),
+                                                   contact_name=str(doc.get("contact_name") or ""),
+                                                   created_at=doc.get("created_at"))
+        return out
 
     async def state_spans(self, start: datetime, end: datetime) -> list[StateSpan]:
         return await self._states.spans(since=start, until=end)

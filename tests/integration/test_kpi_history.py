@@ -344,7 +344,8 @@ async def test_today_is_the_local_day_so_far_from_local_midnight(hub: RunningHub
     # Answered after 25 s (not within 20 s) and after 6 s; yesterday's abandoned call is not today's.
     assert today["total"] == pytest.approx({"offered": 2, "answered": 2, "abandoned": 0, "abandoned_short": 0,
                                             "service_level": 0.5, "asa_s": 15.5, "longest_wait_s": 25.0,
-                                            "handled": 0, "aht_s": None, "occupancy": None})
+                                            "handled": 0, "aht_s": None, "occupancy": None,
+                                            "surveys_answered": 0, "csat": None, "csat_mean": None})
     assert today["service_level_s"] == 20 and today["service_level_target"] == 0.8
     queues = {q["queue"]: q for q in today["queues"]}
     assert queues["general"]["service_level"] == 0.0 and queues["billing"]["service_level"] == 1.0
