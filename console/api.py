@@ -21,7 +21,7 @@ from console.auth import (
     set_session_cookie,
 )
 from console.errors import api_error
-from console.keys import HUB
+from console.keys import HUB, QUALITY
 from console.live import SUPERVISING, overview_json
 from hub.clock import from_ms, iso
 from hub.domain.calls import VOICE
@@ -30,6 +30,7 @@ from hub.domain.model import Agent
 from hub.domain.states import ConversationState
 from hub.domain.text import invalid_text_path
 from hub.kpi import bot_kpis
+from hub.quality import transcript_lines
 from hub.teams import team_only
 from hub.wire import agent_json, event_json, message_json, summary_json
 
@@ -156,9 +157,21 @@ async def get_conversation(request: web.Request) -> web.Response:
         (m.sent_at, {"kind": "message", "message": message_json(m, live=hub.channels.live)}) for m in messages]
     entries += [(e["at"], {"kind": "event", "event": {**event_json(e), "actor_name": names.get(e.get("actor") or "")}})
                 for e in events]
+    entries += await transcript_entries(request, doc, sight.notes)
     entries.sort(key=lambda entry: entry[0])
     timeline = [entry for _, entry in entries]
     return web.json_response({"conversation": summary_json(doc), "timeline": timeline})
+
+
+async def transcript_entries(request: web.Request, doc: dict[str, Any],
+                             hears: bool) -> list[tuple[datetime, dict[str, Any]]]:
+    """A call's transcripts on its timeline (at the call's end), for whoever may hear its recordings."""
+    if not hears or doc.get("channel") != VOICE or QUALITY not in request.app:
+        return []
+    results = await request.app[QUALITY].store.results_of(doc["_id"])
+    return [(r["ended_at"], {"kind": "transcript", "transcript": {
+        "recording": r["_id"], "score": r.get("score"), "flagged": bool(r.get("flagged")),
+        "rules": [hit["rule"] for hit in r.get("hits", [])], "lines": transcript_lines(r)}}) for r in results]
 
 
 async def conversation_answer(request: web.Request, conversation_id: str) -> web.Response:

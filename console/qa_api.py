@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from console.api import body, require_supervisor
 from console.auth import AGENT_KEY
 from console.errors import api_error
-from console.keys import HUB
+from console.keys import HUB, QUALITY
 from hub.clock import iso
 from hub.domain.quality import MAX_RULES, Rule, RuleKind, Speaker
 from hub.quality import QualityDesk
@@ -32,7 +32,6 @@ from hub.storage.database import Document
 from hub.storage.quality import rules_json
 
 routes = web.RouteTableDef()
-QUALITY = web.AppKey("quality", QualityDesk)
 MAX_QUERY = 100
 
 

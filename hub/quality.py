@@ -41,6 +41,22 @@ class QualityStore(Protocol):
     async def job_counts(self) -> dict[str, int]: ...
 
 
+def transcript_lines(result: Document, gap_ms: int = 1500) -> list[dict[str, Any]]:
+    """A stored result's words as lines of the timeline: one per speaker's run of words, a new line
+    after a pause of ``gap_ms``; in time order."""
+    words = sorted(((w[1], w[2], speaker, w[0]) for speaker, leg in (result.get("legs") or {}).items()
+                    for w in leg.get("words", [])), key=lambda w: (w[0], w[2]))
+    lines: list[dict[str, Any]] = []
+    for start, end, speaker, text in words:
+        last = lines[-1] if lines else None
+        if last is not None and last["speaker"] == speaker and start - last["end_ms"] <= gap_ms:
+            last["text"] += f" {text}"
+            last["end_ms"] = end
+        else:
+            lines.append({"speaker": speaker, "start_ms": start, "end_ms": end, "text": text})
+    return lines
+
+
 class QualityDesk:
     def __init__(self, store: QualityStore, clock: Clock) -> None:
         self.store = store

@@ -65,10 +65,21 @@ async def scored_call(hub: RunningHub, db: Db, tmp_path: Path) -> str:
 
 async def test_a_supervisor_jumps_to_the_moment_and_reviews_the_call(hub: RunningHub, browser: Browser, db: Db,
                                                                      tmp_path: Path) -> None:
-    alice = await login(browser, hub.base_url, "alice")  # the call is offered to her, she answers it
-    await scored_call(hub, db, tmp_path)
-    await alice.close()
     sara = await login(browser, hub.base_url, "sara")
+    await sara.get_by_test_id("agent-status").select_option("away")  # the call is alice's to take
+    alice = await login(browser, hub.base_url, "alice")  # the call is offered to her, she answers it
+    conversation_id = await scored_call(hub, db, tmp_path)
+    # The transcript is on the conversation's timeline, for the agent who took the call.
+    await alice.reload()
+    await alice.get_by_test_id("conv-item").first.click()
+    block = alice.get_by_test_id("timeline-transcript")
+    await expect(block).to_contain_text("Call transcript · score 70 · forbidden")
+    await expect(block).to_contain_text(f"0:02 Agent: 바보 {XSS_WORD}")
+    answer = await alice.request.get(f"{hub.base_url}/api/conversations/{conversation_id}")
+    timeline = (await answer.json())["timeline"]
+    assert [e["transcript"]["lines"] for e in timeline if e["kind"] == "transcript"] == [
+        [{"speaker": "agent", "start_ms": 2_500, "end_ms": 3_200, "text": f"바보 {XSS_WORD}"}]]
+    await alice.close()
     errors: list[str] = []
     sara.on("pageerror", lambda exc: errors.append(str(exc)))
     await sara.goto(f"{hub.base_url}/console/quality")

@@ -24,6 +24,7 @@ from hub.domain.quality import (
     silences,
     talk_overs,
 )
+from hub.quality import transcript_lines
 
 A, C = Speaker.AGENT, Speaker.CALLER
 K, S, T = RuleKind.KEYWORDS, RuleKind.SILENCE, RuleKind.TALK_OVER
@@ -270,3 +271,14 @@ def test_a_rule_set_needs_unique_names_and_at_most_50_rules() -> None:
 
 def test_words_never_show_in_their_repr() -> None:
     assert "바보" not in repr(Word(text="바보", start_ms=1, end_ms=2))
+
+
+def test_transcript_lines_join_a_speakers_run_of_words_until_a_pause() -> None:
+    result = {"legs": {"agent": {"words": [["안녕하세요", 500, 1_200, 1.0], ["고객님", 1_300, 1_700, 1.0],
+                                           ["네", 9_000, 9_200, 1.0]]},
+                       "caller": {"words": [["요금을", 2_000, 2_400, 1.0]]}}}
+    assert transcript_lines(result) == [
+        {"speaker": "agent", "start_ms": 500, "end_ms": 1_700, "text": "안녕하세요 고객님"},
+        {"speaker": "caller", "start_ms": 2_000, "end_ms": 2_400, "text": "요금을"},
+        {"speaker": "agent", "start_ms": 9_000, "end_ms": 9_200, "text": "네"}]
+    assert transcript_lines({}) == []

@@ -279,7 +279,21 @@ export class ConversationView {
     if (!entry || typeof entry !== 'object') return null;
     if (entry.kind === 'message' && entry.message) return this.messageNode(entry.message);
     if (entry.kind === 'event' && entry.event) return this.eventNode(entry.event);
+    if (entry.kind === 'transcript' && entry.transcript) return this.transcriptNode(entry.transcript);
     return null;
+  }
+
+  /** A recorded call's transcript (call quality): one line per speaker's run of words, with its time. */
+  transcriptNode(t) {
+    const at = (ms) => `${Math.floor(ms / 60000)}:${String(Math.floor((ms % 60000) / 1000)).padStart(2, '0')}`;
+    const rules = Array.isArray(t.rules) && t.rules.length ? ` · ${t.rules.join(', ')}` : '';
+    const list = h('ol', { class: 'call-transcript-lines' });
+    for (const line of Array.isArray(t.lines) ? t.lines : []) {
+      list.appendChild(h('li', { class: `call-transcript-${line.speaker === 'agent' ? 'agent' : 'caller'}`,
+        text: `${at(Number(line.start_ms) || 0)} ${line.speaker === 'agent' ? 'Agent' : 'Caller'}: ${line.text}` }));
+    }
+    return h('div', { class: 'timeline-transcript', 'data-testid': 'timeline-transcript' },
+      h('div', { class: 'timeline-transcript-head', text: `Call transcript · score ${t.score}${rules}` }), list);
   }
 
   messageNode(m) {
