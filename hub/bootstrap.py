@@ -104,8 +104,8 @@ from hub.storage.outages import MongoOutageStore, ensure_outage_indexes
 from hub.storage.outbox import MongoOutboxStore
 from hub.storage.quality import MongoQualityStore
 from hub.storage.sessions import MongoSessionStore
-from hub.storage.transition_batch import MongoTransitionBatch
 from hub.storage.surveys import MongoSurveyStore
+from hub.storage.transition_batch import MongoTransitionBatch
 from hub.storage.work_orders import MongoWorkOrderStore
 from hub.supervisor import Supervisor
 from hub.surveys.inbox import SurveyInbox
@@ -216,7 +216,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             customers.attach_assistant(build_bot_service(settings, rasa, BotSide(core, transitions, outgoing), desk,
                                                          answers=(outages, knowledge, repairs)))
         surveys = await survey_service(settings, db, core, outgoing, transitions, channels)
-        inbox = SurveyInbox(customers, surveys)  # a customer's answer to an open survey goes no further
+        # A customer's answer to an open survey goes no further (hub/surveys/inbox.py).
+        inbox = SurveyInbox(customers, surveys) if settings.surveys.enabled else customers
         deps = ChannelDeps(inbox=GuardedInbox(inbox, STORAGE_ERRORS), sessions=inbox, history=messages,
                            limiter=RedisRateLimiter(redis), live=channels.live, clock=clock,
                            mailboxes=MongoMailboxProgress(db), calls=calls, directory=directory)
@@ -276,7 +277,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
 
         trigger = SurveyTrigger(surveys, enabled=settings.surveys.enabled, channels=settings.surveys.channels(),
                                 max_age=timedelta(hours=settings.surveys.max_age_h))
-        consumers = await stack.enter_async_context(durable_consumers(settings, db, leases, clock, extra=(trigger,)))
+        consumers = await stack.enter_async_context(durable_consumers(
+            settings, db, leases, clock, extra=(trigger,) if settings.surveys.enabled else ()))
         bus.subscribe(ConversationChanged, consumers.on_bus, subscriber="durable:wake")  # consumers poll anyway
         await routing.ensure_state()
         supervisor.start(ASSIGNER, routing.run, backoff=routing.backoff, quiet=routing.quiet)

@@ -1,7 +1,7 @@
 """Satisfaction surveys after resolve (hub/surveys), against the real hub, SecantusDB and Redis:
 the widget's stars, a miss re-asked once and then passed on, the e-mail survey's signed page
-(forged and expired links refused), Telegram's buttons through the Bot API stand-in, and the
-answer counted in /api/kpi/today and its drill-down."""
+(forged and expired links refused), Telegram's buttons through the Bot API stand-in, the link in a
+real e-mail (Postfix into Dovecot), and the answer counted in /api/kpi/today and its drill-down."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ from hub.storage.database import Db
 from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually, make_settings
 from tests.contract.harness_telegram import telegram_settings, wait_until_receiving
+from tests.mailserver import (
+    SUPPORT,
+    customer_address,
+    customer_mail,
+    email_settings,
+    mailbox,
+    plain_text,
+    running_mail_server,
+    smtp_send,
+)
 from tests.standins.telegram_bot_api import BotApiStandIn
 
 SURVEYED = SurveySettings(enabled=True, page_per_minute=60)  # the page's burst: 15 requests
@@ -209,5 +219,37 @@ async def test_telegram_buttons_answer_the_survey(db_name: str, mongo_url: str, 
                 assert (last["type"], last["detail"]["score"], last["channel"]) == ("survey_answered", "2",
                                                                                     "telegram")
                 assert await db["conversations"].count_documents({}) == 1
+            finally:
+                await agent.close()
+
+
+async def test_an_email_customer_gets_the_signed_link_and_answers_on_the_page(
+        db_name: str, mongo_url: str, redis_url: str, redis: Redis, db: Db, http: aiohttp.ClientSession) -> None:
+    with running_mail_server() as mail:
+        settings = surveyed(make_settings(db_name).model_copy(update={"email": email_settings(mail, SUPPORT)}))
+        async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as mail_hub:
+            await load_demo(mail_hub.context.directory)
+            agent = await AgentClient.online(mail_hub.base_url, "alice")
+            try:
+                customer = customer_address()
+                await smtp_send(mail, customer_mail(customer, "My bill doubled", subject="Bill"), sender=customer,
+                                recipients=[SUPPORT])
+                conversation_id = await agent.take_offer(timeout=20)
+                await agent.call("POST", f"/api/conversations/{conversation_id}/resolve")
+
+                async def asked() -> str | None:
+                    texts = [plain_text(m) for m in await mailbox(mail, customer, "INBOX")]
+                    return next((t for t in texts if "/survey/" in t), None)
+
+                text = await eventually(asked, timeout=20)
+                link = next(word for word in text.split() if "/survey/" in word)
+                assert link.startswith(f"{mail_hub.base_url}/survey/")
+                async with http.get(link) as resp:
+                    assert resp.status == 200
+                async with http.post(link, data={"score": "3"}) as resp:
+                    assert resp.status == 200
+                await eventually(lambda: _closed(mail_hub, conversation_id), timeout=15)
+                event = await db["events"].find_one({"conversation_id": conversation_id, "type": "survey_answered"})
+                assert (event["detail"]["score"], event["channel"]) == ("3", "email")
             finally:
                 await agent.close()
