@@ -56,3 +56,27 @@ async def test_a_department_user_sees_her_orders_and_replies(hub: RunningHub, br
     await expect(rows.first.get_by_test_id("order-state")).to_have_text("replied")
     await expect(page.get_by_test_id("order-history")).to_contain_text("reply — repair_north · Fuse replaced")
     assert await page.title() != "owned" and errors == []
+
+
+async def test_an_order_is_opened_from_a_conversation_on_the_page(hub: RunningHub, browser: Browser) -> None:
+    received = await hub.context.inbox.accept_inbound(InboundMessage(
+        channel="sms", external_id=ExternalId("browser-wo-create"), sender="+8613100131001",
+        text="when is my meter read?", received_at=SystemClock().now()))
+    errors: list[str] = []
+    page = await (await browser.new_context()).new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{hub.base_url}/console/login")
+    await page.get_by_test_id("login-username").fill("sara")
+    await page.get_by_test_id("login-password").fill("northgrid-demo")
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("agent-name")).not_to_be_empty()
+    await page.goto(f"{hub.base_url}/console/work_orders?conversation={received.conversation.id}")
+    await expect(page.get_by_test_id("create-conversation")).to_have_text(str(received.conversation.id))
+    await page.get_by_test_id("create-type").select_option("consultation")
+    await page.get_by_test_id("create-field-question").fill("When is the meter read in Lake Road?")
+    await page.get_by_test_id("create-department").select_option("metering")
+    await page.get_by_test_id("create-submit").click()
+    await expect(page.get_by_test_id("order-row")).to_have_count(1)
+    await expect(page.get_by_test_id("order-state")).to_have_text("dispatched")
+    await expect(page.get_by_test_id("order-history")).to_contain_text("dispatch — metering")
+    assert errors == []

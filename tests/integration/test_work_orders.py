@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
 from hub.clock import SystemClock, parse_iso
-from hub.config import Settings, WorkOrdersSettings
+from hub.config import Settings, SurveySettings, WorkOrdersSettings
 from hub.domain.ids import ExternalId
 from hub.domain.model import InboundMessage
 from hub.work_orders.sweep import configured_policy
@@ -98,6 +98,45 @@ async def test_a_repair_order_closed_in_a_loop_by_sms(sms: SmsEnv) -> None:
     finally:
         for client in (alice, dora, max_):
             await client.close()
+
+
+@pytest.fixture
+async def sms_surveys(mongo_url: str, redis_url: str, db_name: str, redis: Any,
+                      tmp_path: Path) -> AsyncIterator[SmsEnv]:
+    async with sms_environment(mongo_url=mongo_url, redis_url=redis_url, db_name=db_name, directory=tmp_path,
+                               settings_update={"surveys": SurveySettings(enabled=True)}) as env:
+        yield env
+
+
+async def test_a_reply_naming_the_order_passes_the_conversation_survey_by(sms_surveys: SmsEnv) -> None:
+    """The conversation's satisfaction survey (hub/surveys) and the order's both wait for a digit:
+    a reply naming the order number is the order's, even while the conversation's survey is open."""
+    sms = sms_surveys
+    alice, sara = await AgentClient.online(sms.hub.base_url, "alice"), await AgentClient(sms.hub.base_url).login("sara")
+    phone = "+8613900139111"
+    try:
+        await sms.smsc.send_mo(phone, SHORT_CODE, "我要投诉抄表员")
+        conversation_id = await alice.take_offer(timeout=20)
+        order = (await alice.call("POST", "/api/work_orders", {
+            "conversation_id": conversation_id, "type": "complaint", "department": "customer_relations",
+            "fields": {"subject": "meter reader", "description": "rude on the phone"}}, expect=201))["work_order"]
+        await sara.call("POST", f"/api/work_orders/{order['id']}/reply", {"text": "We apologised to you."})
+        await sara.call("POST", f"/api/work_orders/{order['id']}/close", {})
+        await sms.received(phone, 20, count=5)  # created, dispatched, replied, closed, the order's survey
+        await alice.call("POST", f"/api/conversations/{conversation_id}/resolve")
+        texts = await sms.received(phone, 20, count=6)  # the conversation's own survey
+        assert "5 (very satisfied)" in texts[5] and "WO" not in texts[5]
+
+        await sms.smsc.send_mo(phone, SHORT_CODE, f"{order['number']} 2")
+
+        async def reopened() -> dict[str, Any] | None:
+            found = (await sara.call("GET", f"/api/work_orders/{order['id']}"))["work_order"]
+            return found if found["state"] == "reopened" else None
+
+        assert (await eventually(reopened, timeout=20))["survey_score"] == 2
+    finally:
+        await alice.close()
+        await sara.close()
 
 
 class SteppedClock:

@@ -108,6 +108,46 @@ async function act(action) {
   } catch (err) { toastError(err); }
 }
 
+// ---------------------------------------------------------------- a new order from a conversation
+
+let types = [];
+
+function renderCreateFields() {
+  const holder = $('create-fields');
+  clear(holder);
+  const type = types.find((t) => t.type === $('create-type').value);
+  for (const field of type ? type.fields : []) {
+    holder.append(h('input', { 'data-testid': `create-field-${field.name}`, name: field.name, maxlength: 2000,
+      placeholder: `${field.name}${field.required ? '' : ' (optional)'}: ${field.label}`, required: field.required }));
+  }
+}
+
+async function openCreate(conversationId) {
+  try {
+    types = (await api.get('/api/work_orders/types')).types || [];
+  } catch (err) { toastError(err); return; }
+  $('create').hidden = false;
+  setText($('create-conversation'), conversationId);
+  for (const t of types) $('create-type').append(h('option', { value: t.type, text: t.type }));
+  for (const d of departments) $('create-department').append(h('option', { value: d.id, text: d.name }));
+  $('create-type').addEventListener('change', renderCreateFields);
+  renderCreateFields();
+  $('create-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const fields = {};
+    for (const input of $('create-fields').querySelectorAll('input')) if (input.value) fields[input.name] = input.value;
+    const body = { conversation_id: conversationId, type: $('create-type').value, fields };
+    if ($('create-department').value) body.department = $('create-department').value;
+    try {
+      const order = (await api.post('/api/work_orders', body)).work_order;
+      toast(`Work order ${order.number} opened`, { kind: 'info', timeout: 4000 });
+      $('create').hidden = true;
+      await refresh();
+      await select(order.id);
+    } catch (err) { toastError(err); }
+  });
+}
+
 function renderActions() {
   const holder = $('action-buttons');
   clear(holder);
@@ -133,6 +173,8 @@ async function main() {
     departments = (await api.get('/api/departments')).departments || [];
   } catch (err) { toastError(err); }
   renderActions();
+  const conversationId = new URLSearchParams(location.search).get('conversation');
+  if (conversationId && me.role !== 'department') await openCreate(conversationId);
   $('action-form').addEventListener('submit', (ev) => ev.preventDefault());
   $('filter-state').addEventListener('change', refresh);
   $('filter-breached').addEventListener('change', refresh);
