@@ -109,6 +109,7 @@ class VoiceLine:
         self._state = LineState()
         self._events: asyncio.Queue[AmiEvent] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._agents: dict[str, Agent] = {}  # by id, for ringing (``_agent``)
         self.agi_port: int | None = None  # bound port while the line runs (tests pass 0)
 
     # -- wiring -----------------------------------------------------------------------------------
@@ -163,7 +164,9 @@ class VoiceLine:
         PJSIP reloaded when they differ, checked every ``phones_sync_s`` (and at once after login)."""
         written: str | None = None
         while True:
-            text = phones_conf(await self._directory.agents(), self._config.phone_secret)
+            agents = await self._directory.agents()
+            self._agents = {a.id: a for a in agents}
+            text = phones_conf(agents, self._config.phone_secret)
             if text != written:
                 await asyncio.to_thread(_replace_file, path, text)
                 answer = await ami.action({"Action": "Command", "Command": "pjsip reload"})
@@ -270,15 +273,16 @@ class VoiceLine:
         ami = self._ami
         if ami is None:
             return
-        agent = await self._directory.agent(agent_id)
-        record = await self._calls.call(call_id)
-        if record is None or not record.live:
-            return
+        agent = await self._agent(agent_id)
         leg = Leg(call_id=call_id, conversation_id=conversation_id, agent_id=agent.id, unique_id=new_id("hub"))
-        recording = f"{record.call_id}-{len(record.recordings) + 1}"
         self._state.legs[leg.unique_id] = leg
         self._state.leg_of_call[call_id] = leg.unique_id
-        await self._calls.ringing(call_id, agent.id, leg.unique_id)
+        # One write before the phone rings: the note returns the live call's record (None: it ended).
+        record = await self._calls.ringing(call_id, agent.id, leg.unique_id)
+        if record is None:
+            self._forget_leg(leg)
+            return
+        recording = f"{record.call_id}-{len(record.recordings) + 1}"
         timeout_s = self._config.ring_timeout_s
         variables = [f"HUB_CALL={call_id}", f"HUB_REC={recording}"]
         if record.caller_channel is None:  # a call back: once she answers, her leg dials the customer
@@ -311,6 +315,14 @@ class VoiceLine:
             await self._hang_up_channel(leg.unique_id)
             return
         logger.info("voice.ring.answered call=%s agent=%s", call_id, agent.id)
+
+    async def _agent(self, agent_id: AgentId) -> Agent:
+        """The agent to ring, without a read per offer: her endpoint derives from her id and username,
+        which never change, so an agent read once is kept; the phones sync replaces them all."""
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            agent = self._agents[agent_id] = await self._directory.agent(agent_id)
+        return agent
 
     def _forget_leg(self, leg: Leg) -> None:
         self._state.legs.pop(leg.unique_id, None)

@@ -77,13 +77,16 @@ class CallSide:
         return await start_outbound_call(self._core, self._transitions, self._contacts, self._router, self._calls,
                                          agent, contact_id)
 
-    async def ringing(self, call_id: str, agent_id: str, agent_leg: str | None) -> None:
+    async def ringing(self, call_id: str, agent_id: str, agent_leg: str | None) -> CallRecord | None:
+        """Her phone is about to ring: noted on the live call, whose record (after the note) is
+        returned, so the line dials without reading it first; None when the call has ended."""
         record = await self._calls.note(call_id, CallStep(at=self._now(), step=Step.RINGING,
                                                           detail={"agent_id": agent_id}),
                                         {"agent_leg": agent_leg}, unless_ended=True)
         if record is not None:
             await self._core.tell(CallRinging(call_id=call_id, conversation_id=record.conversation_id,
                                               agent_id=AgentId(agent_id)))
+        return record
 
     async def answered(self, call_id: str, agent_id: str, agent_leg: str | None,
                        recording: str | None = None) -> Conversation:
