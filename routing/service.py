@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 S = ConversationState
 ROUND_LIMIT_PER_QUEUE = 200
 ROUND_PASSES = 3  # decisions of one round taken again after another process changed an agent
+# Offers claimed and stored together: one claim script call, one MongoDB batch and their facts. A
+# round's plan goes out in batches of this size, so its first offers do not wait for its last ones.
+OFFERS_PER_BATCH = 50
 SWEEP_EVERY_S = 30.0
 ROUND_RETRY_MAX_S = 2.0  # the longest wait after failed rounds (Redis away): catch up soon after it is back
 
@@ -270,16 +273,18 @@ class RoutingService:
         now = self._clock.now()
         planned = plan_round(agents, work, now_ms=to_ms(now), presence_ttl_ms=self._presence_ttl_ms,
                              reoffer_after_ms=self._reoffer_after_ms)
-        if not planned:
-            return 0, False
-        expires = now + self._offer_timeout
-        outcomes = await self._store.claim_many(
-            [Claim(conversation_id=p.work.conversation_id, queue=p.queue, agent_id=p.agent_id,
-                   channel=p.work.channel, expires_ms=to_ms(expires)) for p in planned],
-            now_ms=to_ms(now), presence_ttl_ms=self._presence_ttl_ms)
-        claimed = [p for p, outcome in zip(planned, outcomes, strict=True) if outcome == "ok"]
-        contested = any(outcome.startswith("agent_") for outcome in outcomes)
-        made = await self._record_offers(claimed, expires, now) if claimed else 0
+        made, contested = 0, False
+        for first in range(0, len(planned), OFFERS_PER_BATCH):  # the first offers go out while the rest wait
+            batch = planned[first:first + OFFERS_PER_BATCH]
+            now = self._clock.now()
+            expires = now + self._offer_timeout
+            outcomes = await self._store.claim_many(
+                [Claim(conversation_id=p.work.conversation_id, queue=p.queue, agent_id=p.agent_id,
+                       channel=p.work.channel, expires_ms=to_ms(expires)) for p in batch],
+                now_ms=to_ms(now), presence_ttl_ms=self._presence_ttl_ms)
+            claimed = [p for p, outcome in zip(batch, outcomes, strict=True) if outcome == "ok"]
+            contested = contested or any(outcome.startswith("agent_") for outcome in outcomes)
+            made += await self._record_offers(claimed, expires, now) if claimed else 0
         return made, contested
 
     async def _record_offers(self, claimed: list[PlannedOffer], expires: datetime, now: datetime) -> int:
@@ -292,6 +297,12 @@ class RoutingService:
         made = 0
         for planned, outcome in zip(claimed, outcomes, strict=True):
             cid = planned.work.conversation_id
+            if outcome.found is S.OFFERED:
+                # A decline or timeout of its last offer in flight: Redis put it back in line first
+                # and MongoDB follows in a moment (``_requeue_offer``). Put the claim back unseen.
+                logger.info("routing.offer.deferred id=%s", cid)
+                await self._store.release_offer(cid, planned.agent_id, now_ms=to_ms(now), declined=False)
+                continue
             if outcome.moved is None:
                 logger.warning("routing.offer.stale id=%s reason=%s", cid, outcome.refused)
                 await self._store.release_offer(cid, planned.agent_id, now_ms=to_ms(now))

@@ -108,7 +108,8 @@ redis.call('SET', KEYS[3], ARGV[2] .. '|' .. channel)
 return 1
 """
 
-# Decline or timeout. KEYS: offer, offers, conv   ARGV: conv_id, expected_agent ('' = any), prefix, now
+# Decline or timeout. KEYS: offer, offers, conv
+# ARGV: conv_id, expected_agent ('' = any), prefix, now, '0' to put it back without marking the agent as declined
 RELEASE_OFFER = """
 local o = redis.call('HMGET', KEYS[1], 'agent', 'channel', 'score')
 if not o[1] or (ARGV[2] ~= '' and o[1] ~= ARGV[2]) then return false end
@@ -118,8 +119,10 @@ local akey = ARGV[3] .. 'agent:' .. o[1]
 if tonumber(redis.call('HGET', akey, 'load:' .. o[2]) or 0) > 0 then
   redis.call('HINCRBY', akey, 'load:' .. o[2], -1)
 end
-local declined = redis.call('HGET', KEYS[3], 'declined') or ''
-redis.call('HSET', KEYS[3], 'declined', declined .. o[1] .. '@' .. ARGV[4] .. ',')
+if ARGV[5] ~= '0' then
+  local declined = redis.call('HGET', KEYS[3], 'declined') or ''
+  redis.call('HSET', KEYS[3], 'declined', declined .. o[1] .. '@' .. ARGV[4] .. ',')
+end
 local q = redis.call('HMGET', KEYS[3], 'queue', 'queued_ms')
 if q[1] then
   redis.call('ZADD', ARGV[3] .. 'q:' .. q[1], o[3], ARGV[1])
@@ -278,10 +281,13 @@ class RedisRoutingStore:
         keys = [offer_key(conversation_id), OFFERS, held_key(conversation_id), conv_key(conversation_id)]
         return bool(await self._accept(keys=keys, args=[conversation_id, agent_id]))
 
-    async def release_offer(self, conversation_id: str, expected_agent: str = "", *, now_ms: int) -> AgentId | None:
-        """Decline/timeout: re-queue with the original score; returns the agent it was offered to."""
+    async def release_offer(self, conversation_id: str, expected_agent: str = "", *, now_ms: int,
+                            declined: bool = True) -> AgentId | None:
+        """Decline/timeout: re-queue with the original score; returns the agent it was offered to.
+        ``declined=False``: a claim put back unseen, the agent not skipped for it afterwards."""
         keys = [offer_key(conversation_id), OFFERS, conv_key(conversation_id)]
-        agent = await self._release_offer(keys=keys, args=[conversation_id, expected_agent, P, now_ms])
+        agent = await self._release_offer(keys=keys, args=[conversation_id, expected_agent, P, now_ms,
+                                                           "1" if declined else "0"])
         return AgentId(text(agent)) if agent else None
 
     async def release_held(self, conversation_id: str) -> AgentId | None:

@@ -63,12 +63,15 @@ class Transitions:
         for stored in await self._batch.apply(moves, at=self._core.clock.now()):
             move = stored.move
             if stored.refused is not None or stored.after is None:
-                outcomes.append(MoveOutcome(move=move, refused=stored.refused or "conflict"))
+                found = ConversationState(stored.before["state"]) if stored.before else None
+                outcomes.append(MoveOutcome(move=move, refused=stored.refused or "conflict", found=found))
                 continue
+            moved = conversation_from_doc(stored.after)
+            self._core.current.remember(moved)  # as ``transition`` does: never served stale here
             previous = stored.before.get("agent_id") if stored.before else None
-            await self._core.tell(ConversationChanged(event=move.event_type, version=int(stored.after["version"]),
+            await self._core.tell(ConversationChanged(event=move.event_type, version=moved.version,
                                                       summary=summary_json(stored.after), previous_agent=previous))
-            outcomes.append(MoveOutcome(move=move, moved=conversation_from_doc(stored.after)))
+            outcomes.append(MoveOutcome(move=move, moved=moved))
         return outcomes
 
     async def queue_for_humans(self, conversation: Conversation, queue_id: str, *, event_type: EventType,

@@ -38,3 +38,4 @@ class MoveOutcome:
     move: Move
     moved: Conversation | None = None
     refused: str | None = None
+    found: ConversationState | None = None  # the state a refused move found (None: no such conversation)

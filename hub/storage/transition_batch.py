@@ -95,8 +95,12 @@ class MongoTransitionBatch:
             after = {doc["_id"]: doc async for doc in self._conversations.find({"_id": {"$in": stored_ids}})}
         out: list[StoredMove] = []
         for i, move in enumerate(moves):
-            if i in pending:
-                out.append(StoredMove(move=move, before=pending[i].before, after=after.get(move.conversation_id)))
+            doc = after.get(move.conversation_id)
+            if i in pending and doc is not None and int(doc["version"]) > int(pending[i].before["version"]):
+                out.append(StoredMove(move=move, before=pending[i].before, after=doc))
+            elif i in pending:  # its event is stored but the projection did not move: reconcile replays it
+                logger.warning("storage.batch.projection_missed id=%s", move.conversation_id)
+                out.append(StoredMove(move=move, before=pending[i].before, refused="unavailable"))
             else:
                 out.append(StoredMove(move=move, before=before.get(move.conversation_id),
                                       refused=refused.get(i, "conflict")))

@@ -217,3 +217,25 @@ async def test_a_round_serves_the_longest_waiting_first_to_the_longest_idle_agen
         assert await hub.routing.assign_round() == 2
         holders: dict[str, Any] = {d["_id"]: d.get("agent_id") async for d in db["conversations"].find({})}
         assert holders == {ids[0]: idle, ids[1]: recent, ids[2]: None}
+
+
+async def test_a_conversation_whose_release_is_still_on_its_way_to_mongodb_waits_for_it(
+        mongo_url: str, redis_url: str, redis: Redis, db: Db, db_name: str, directory: MongoDirectory) -> None:
+    """A decline or timeout puts the conversation back in line in Redis first and writes MongoDB
+    next: a round in between finds it still ``offered`` there. It must stay in line (not be
+    dropped, its agent not marked as having declined), and be offered once MongoDB caught up."""
+    await load_demo(directory)
+    async with quiet_hub(db_name, mongo_url, redis_url) as hub:
+        store = RedisRoutingStore(redis)
+        [cid] = await seed(db, 1)
+        await db["conversations"].update_one({"_id": cid}, {"$set": {"state": "offered", "agent_id": "a_gone"}})
+        await enqueue(store, [cid])
+        [agent] = await online(store, 1, 3)
+        assert await hub.routing.assign_round() == 0
+        assert await redis.zscore(queue_key(QUEUE), cid) is not None  # still in line
+        assert await store.offer_of(cid) is None
+        assert await redis.hget(f"hub:conv:{cid}", "declined") in (b"", None)
+        assert int(await redis.hget(agent_key(agent), "load:webchat") or 0) == 0
+        await db["conversations"].update_one({"_id": cid}, {"$set": {"state": "queued", "agent_id": None}})
+        assert await hub.routing.assign_round() == 1
+        assert (await store.offer_of(cid)).agent_id == agent  # type: ignore[union-attr]
