@@ -16,8 +16,8 @@ from hub.work_orders.kinds import Area
 
 PHONE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?1[3-9][0-9]{9}(?![0-9])|\+[0-9]{8,15}(?![0-9])")
 ADDRESS_ZH = re.compile(r"(?:地址|住址|位置)(?:是|为|在)?[：: ]*([^，。,;；!！?？\n]{2,60})")
-PLACE_ZH = re.compile(r"([^，。,;；!！?？\s]{1,30}(?:路|街|巷|道|村|小区|大厦)[0-9一二三四五六七八九十]*号?"
-                      r"[^，。,;；!！?？\s]{0,20})")
+PLACE_ZH = re.compile(r"([^，。,;；!！?？\s]{1,30}(?:路|街|巷|道|村|小区|大厦)(?:[0-9一二三四五六七八九十]+"
+                      r"(?:号楼|号|栋|单元|室|组|楼))*)")
 ADDRESS_EN = re.compile(r"\baddress(?: is)?[: ]+([^,.;!?\n]{3,80})|\bat ([0-9]+[A-Za-z]? [^,.;!?\n]{2,60})",
                         re.IGNORECASE)
 AREAS = ((Area.REMOTE, ("偏远", "山区", "海岛", "remote", "island", "mountain")),
@@ -56,7 +56,7 @@ def _address(text: str) -> str | None:
         match = pattern.search(text)
         if match:
             found = next(g for g in match.groups() if g)
-            found = re.sub(r"^(?:在|位于|是)", "", PHONE.sub("", found).strip(" ，,。"))
+            found = re.sub(r"^.*?(?:在|位于|是)", "", PHONE.sub("", found).strip(" ，,。"))
             if len(found) >= 2:
                 return found
     return None

@@ -16,6 +16,8 @@ from hub.work_orders.reports import bot_answer, read_report
     ("no power at 7 Harbour Road on the island, 13800138000", None, "7 Harbour Road on the island",
      "13800138000", Area.REMOTE),
     ("停电了，在解放路8号", "+8613600136000", "解放路8号", "+8613600136000", Area.URBAN),  # noqa: RUF001
+    ("报修，人民路12号停电了，电话13900139000", None, "人民路12号", "13900139000", Area.URBAN),  # noqa: RUF001
+    ("我家在幸福小区3栋2单元停电了", "+8613600136000", "幸福小区3栋2单元", "+8613600136000", Area.URBAN),
 ])
 def test_a_report_with_address_and_phone(text: str, sender: str | None, address: str, phone: str,
                                          area: Area) -> None:
