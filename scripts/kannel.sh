@@ -19,7 +19,8 @@
 #
 # Environment for `start` with ports: KANNEL_USER / KANNEL_PASSWORD (sendsms account, default
 # hub / hub-sendsms), KANNEL_ADMIN_PASSWORD (default: a random one, written to DIR/admin-password),
-# KANNEL_MAX_MESSAGES (most parts of one MT, default 10), KANNEL_LOG_LEVEL (default 1 = info).
+# KANNEL_MAX_MESSAGES (most parts of one MT, default 10), KANNEL_LOG_LEVEL (default 1 = info),
+# KANNEL_HTTP_RETRIES (smsbox's retries of an MO or DLR callback, 2 s apart, default 5).
 set -euo pipefail
 
 log() { echo "kannel.sh: $*" >&2; }
@@ -115,8 +116,9 @@ log-level = ${KANNEL_LOG_LEVEL:-1}
 access-log = "$dir/smsbox-access.log"
 # A UCS-2 MO reaches the hub as UTF-8 (coding=0, charset=UTF-8).
 mo-recode = true
-# MO to a hub that does not answer 200/202: 5 more tries, 2 s apart, held in smsbox memory only.
-http-request-retry = 5
+# MO and DLR callbacks to a hub that does not answer 200/202: 5 more tries (KANNEL_HTTP_RETRIES),
+# 2 s apart, held in smsbox memory only.
+http-request-retry = ${KANNEL_HTTP_RETRIES:-5}
 http-queue-delay = 2
 
 group = sendsms-user

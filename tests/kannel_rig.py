@@ -30,6 +30,7 @@ class KannelRig:
     dir: Path
     mo_url: str
     max_messages: int = 10
+    http_retries: int = 5  # smsbox's retries of a callback the hub did not take, 2 s apart
     admin_port: int = field(default_factory=free_port)
     box_port: int = field(default_factory=free_port)
     smsc_port: int = field(default_factory=free_port)
@@ -48,7 +49,7 @@ class KannelRig:
             args += [str(self.admin_port), str(self.box_port), str(self.smsc_port), str(self.sendsms_port),
                      self.mo_url]
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "KANNEL_USER": self.user, "KANNEL_PASSWORD": self.password,
-               "KANNEL_MAX_MESSAGES": str(self.max_messages)}
+               "KANNEL_MAX_MESSAGES": str(self.max_messages), "KANNEL_HTTP_RETRIES": str(self.http_retries)}
         subprocess.run(args, check=True, timeout=60, env=env, stdout=subprocess.DEVNULL)
         self.configured = True
 
@@ -57,11 +58,12 @@ class KannelRig:
 
 
 @contextlib.contextmanager
-def running_kannel(directory: Path, mo_url: str, *, max_messages: int = 10) -> Iterator[KannelRig]:
+def running_kannel(directory: Path, mo_url: str, *, max_messages: int = 10,
+                   http_retries: int = 5) -> Iterator[KannelRig]:
     """Install when missing, start, yield, stop whatever happened."""
     install()
     directory.mkdir(parents=True, exist_ok=True)
-    rig = KannelRig(dir=directory, mo_url=mo_url, max_messages=max_messages)
+    rig = KannelRig(dir=directory, mo_url=mo_url, max_messages=max_messages, http_retries=http_retries)
     try:
         rig.start()
         yield rig

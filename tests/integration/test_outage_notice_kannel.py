@@ -5,11 +5,14 @@ rate, and every delivery report Kannel sends is recorded on its entry (ADR 0036)
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 from hub.admin import load_demo
 from hub.embedded import free_port
@@ -52,6 +55,16 @@ async def collect(smsc: FakeSMSC, arrivals: list[tuple[float, str]]) -> None:
             arrivals.append((loop.time(), mt.receiver))
 
 
+async def dlrs_from_the_smsc(admin_port: int, password: str) -> int:
+    """Delivery reports bearerbox received from the (fake) SMSC, each passed on to smsbox for the
+    hub's dlr-url (status.txt: ``DLR: received N, sent M``; ``sent`` counts reports to an SMSC)."""
+    async with aiohttp.ClientSession() as http, http.get(
+            f"http://127.0.0.1:{admin_port}/status.txt", params={"password": password}) as response:
+        found = re.search(r"DLR: received (\d+), sent \d+", await response.text())
+    assert found is not None
+    return int(found.group(1))
+
+
 def busiest_second(times: list[float]) -> int:
     """The most SMS that arrived within any one second."""
     times = sorted(times)
@@ -70,10 +83,12 @@ async def test_notice_to_5000_contacts_survives_a_hub_kill(mongo_url: str, redis
     hub_port = free_port()
     secret = secrets.token_urlsafe(24)
     mo_url = f"http://127.0.0.1:{hub_port}/channels/sms/mo?secret={secret}"
-    with running_kannel(tmp_path / "kannel", mo_url) as rig:
+    # smsbox keeps retrying the reports of the batch in flight for a minute (the default 10 s is less
+    # than a loaded machine takes to start a hub): the hub learns Kannel had them and sends none twice.
+    with running_kannel(tmp_path / "kannel", mo_url, http_retries=30) as rig:
         settings = {"sms__kannel_url": rig.sendsms_url, "sms__username": rig.user, "sms__password": rig.password,
                     "sms__secret": secret, "sms__sender": "10086", "outages__sms_per_s": str(RATE),
-                    "outages__reconcile_s": "15", "outages__poll_s": "0.2", "lease_ttl_s": "2"}
+                    "outages__reconcile_s": "45", "outages__poll_s": "0.2", "lease_ttl_s": "2"}
 
         def hub_process(n: int) -> HubProcess:
             return HubProcess(mongo_url=mongo_url, redis_url=redis_url, db_name=db_name, port=hub_port,
@@ -97,6 +112,8 @@ async def test_notice_to_5000_contacts_survives_a_hub_kill(mongo_url: str, redis
                 await eventually(lambda: len(arrivals) >= 1_500, timeout=120)
                 first.kill()
                 killed_at = len(arrivals)
+                left = await db["outage_notices"].find_one({"_id": notice["id"]})
+                assert left is not None and left["state"] == "sending"
                 assert killed_at < CONTACTS
                 second = await hub_process(2).start()
                 try:
@@ -116,6 +133,10 @@ async def test_notice_to_5000_contacts_survives_a_hub_kill(mongo_url: str, redis
                     progress = await eventually(notice_done, timeout=30)
                     assert progress["total"] == CONTACTS
                     assert progress["counts"]["delivered"] == CONTACTS
+                    # Every report Kannel got for these SMS is on its entry (two each: SMSC ack, delivered).
+                    password = (rig.dir / "admin-password").read_text().strip()
+                    kannel_sent = await dlrs_from_the_smsc(rig.admin_port, password)
+                    assert progress["counts"]["reports"] == kannel_sent, (progress["counts"], kannel_sent)
                 finally:
                     second.stop()
             finally:
@@ -127,12 +148,15 @@ async def test_notice_to_5000_contacts_survives_a_hub_kill(mongo_url: str, redis
     assert set(received) == {phone(i).removeprefix("+") for i in range(CONTACTS)} or set(received) == {
         phone(i) for i in range(CONTACTS)}
     assert max(received.values()) == 1, [r for r, n in received.items() if n > 1][:5]
-    # At the configured rate: never more than a second's budget (plus one tick's burst) in any second.
+    # At the configured rate: before the kill at most the budget on average, and in any one second at
+    # most a second's budget plus a burst (a tenth of a second's worth) and Kannel's own bunching.
     times = [at for at, _ in arrivals]
-    assert busiest_second(times) <= RATE + RATE // 10, busiest_second(times)
-    # Every delivery report recorded on its entry: each was delivered, none twice submitted.
-    sends = [doc async for doc in db["outage_sends"].find({}, {"dlrs": 1, "resubmitted": 1})]
+    first_phase = times[:killed_at]
+    assert killed_at / (first_phase[-1] - first_phase[0]) <= RATE * 1.05
+    assert busiest_second(times) <= RATE + RATE // 4, busiest_second(times)
+    # Each entry has its "delivered" report.
+    sends = [doc async for doc in db["outage_sends"].find({}, {"dlrs": 1})]
     assert len(sends) == CONTACTS
     assert all(any(d["status"] == "delivered" for d in doc.get("dlrs", [])) for doc in sends)
-    print(f"killed after {killed_at} SMS; resubmitted after the kill: "
-          f"{sum(1 for d in sends if d.get('resubmitted'))}; busiest second {busiest_second(times)}")
+    print(f"killed after {killed_at} SMS (cursor {left.get('cursor')}, in flight {left.get('inflight')}); "
+          f"busiest second {busiest_second(times)}; {len(arrivals) / (times[-1] - times[0]):.0f} SMS/s overall")
