@@ -29,6 +29,8 @@ from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
+MAX_TOLD = 10_000  # messages whose last told status this process remembers (oldest forgotten first)
+
 
 class Outbox:
     """Owns its loop between ``__aenter__`` and ``__aexit__``."""
@@ -41,6 +43,7 @@ class Outbox:
         self._bus = bus
         self._clock = clock
         self._poll_s = poll_s
+        self._told: dict[str, int] = {}  # message id -> rank of the status last told
         self._lease_s = lease_s
         self._shutdown_grace_s = shutdown_grace_s
         self._slots = asyncio.Semaphore(parallel)
@@ -70,6 +73,7 @@ class Outbox:
         await self._send(doc)  # releases the slot
 
     async def __aenter__(self) -> Outbox:
+        await self._store.states.__aenter__()
         self._task = asyncio.create_task(self._run(), name="hub:outbox")
         return self
 
@@ -82,6 +86,7 @@ class Outbox:
             await asyncio.wait(set(self._sending), timeout=self._shutdown_grace_s)
         for task in list(self._sending):
             await cancel_and_wait(task)
+        await self._store.states.__aexit__(*exc)
 
     async def _run(self) -> None:
         while True:
@@ -142,8 +147,8 @@ class Outbox:
                         attempt, delay)
             await self._store.retry(doc["_id"], self._clock.now() + timedelta(seconds=delay), str(err))
             return
-        if await self._store.sent(doc["_id"], list(result.provider_ids), result.status):
-            await self._status(doc, result.status)
+        await self._store.sent(doc["_id"], list(result.provider_ids), result.status)
+        await self._status(doc, result.status)
         logger.info("outbox.sent id=%s channel=%s attempt=%d", doc["_id"], doc["channel"], attempt)
 
     async def delivery_report(self, channel: str, provider_id: str, status: DeliveryStatus) -> bool:
@@ -152,8 +157,8 @@ class Outbox:
         doc = await self._store.by_provider_id(channel, provider_id)
         if doc is None:
             return False
-        if await self._store.advance(doc["_id"], status):
-            await self._status(doc, status)
+        await self._store.advance(doc["_id"], status)
+        await self._status(doc, status)
         return True
 
     async def _fail(self, doc: Mapping[str, Any], error: str) -> None:
@@ -162,6 +167,17 @@ class Outbox:
         await self._status(doc, DeliveryStatus.FAILED)
 
     async def _status(self, doc: Mapping[str, Any], status: DeliveryStatus) -> None:
+        """Tell a status this process has not told yet for the message (forward only). The batched
+        state writes do not say whether a status moved, so this process remembers what it told
+        (another process may tell one twice: consoles keep the further of two statuses)."""
+        message_id = str(doc["_id"])
+        stored = DeliveryStatus(doc["status"]).rank() if doc.get("status") else -1  # as read before the change
+        if status.rank() <= max(self._told.get(message_id, -1), stored):
+            return
+        self._told.pop(message_id, None)
+        self._told[message_id] = status.rank()
+        if len(self._told) > MAX_TOLD:
+            del self._told[next(iter(self._told))]
         with contextlib.suppress(Exception):  # the bus is at-most-once; consoles resync on reconnect
             await self._bus.publish(StatusChanged(conversation_id=ConversationId(doc["conversation_id"]),
                                                   message_id=MessageId(doc["_id"]), status=status,

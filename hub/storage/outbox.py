@@ -14,6 +14,7 @@ from typing import Any
 
 from hub.domain.ids import DeliveryStatus
 from hub.storage.database import Db
+from hub.storage.outbox_states import OutboxStates
 
 PENDING, SENDING, DONE, FAILED = "pending", "sending", "done", "failed"
 CLAIM_RACES = 5  # candidates lost to other processes before this one gives up until its next look
@@ -22,6 +23,8 @@ CLAIM_RACES = 5  # candidates lost to other processes before this one gives up u
 class MongoOutboxStore:
     def __init__(self, db: Db) -> None:
         self._messages = db["messages"]
+        # Sends' outcomes and delivery reports, written in batches (runs inside ``hub.outbox.Outbox``).
+        self.states = OutboxStates(db)
 
     async def claim_due(self, now: datetime, *, lease_s: float) -> dict[str, Any] | None:
         """Take one due entry (or one whose lease ran out) for sending; ``attempts`` counts it.
@@ -44,22 +47,14 @@ class MongoOutboxStore:
                     return await self._messages.find_one({"_id": candidate["_id"]})
         return None
 
-    async def sent(self, message_id: str, provider_ids: list[str], status: DeliveryStatus) -> bool:
-        """The channel took the message. Forward-only on ``status`` (a fast DLR may have come first)."""
-        lower = [s.value for s in DeliveryStatus if s.rank() < status.rank()]
-        result = await self._messages.update_one(
-            {"_id": message_id, "status": {"$in": lower}},
-            {"$set": {"outbox.state": DONE, "status": status.value, "provider_ids": provider_ids}})
-        if result.modified_count == 0:
-            await self._messages.update_one({"_id": message_id},
-                                            {"$set": {"outbox.state": DONE, "provider_ids": provider_ids}})
-        return result.modified_count == 1
+    async def sent(self, message_id: str, provider_ids: list[str], status: DeliveryStatus) -> None:
+        """The channel took the message. Forward-only on ``status`` (a fast DLR may have come first);
+        batched with other sends' outcomes, stored when this returns."""
+        await self.states.sent(message_id, provider_ids, status)
 
-    async def advance(self, message_id: str, status: DeliveryStatus) -> bool:
-        lower = [s.value for s in DeliveryStatus if s.rank() < status.rank()]
-        result = await self._messages.update_one({"_id": message_id, "status": {"$in": lower}},
-                                                 {"$set": {"status": status.value}})
-        return result.modified_count == 1
+    async def advance(self, message_id: str, status: DeliveryStatus) -> None:
+        """A delivery report, forward only; batched like ``sent``."""
+        await self.states.advance(message_id, status)
 
     async def retry(self, message_id: str, due_at: datetime, error: str) -> None:
         await self._messages.update_one(

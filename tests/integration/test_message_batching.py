@@ -1,7 +1,8 @@
 """The message path's batched writes (ADR 0032), against the real SecantusDB: messages of many
 conversations in one insert, inbox lines and delivered receipts coalesced per conversation into
 one bulk write, one refused conversation failing only its own waiters, nothing acknowledged that
-was not stored, and the agent's reply answered from what the process knows (no read per reply)."""
+was not stored, the agent's reply answered from what the process knows (no read per reply), and
+the outbox's send states written in batches."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from hub.domain.model import Message
 from hub.domain.states import ConversationState
 from hub.storage.database import Db
 from hub.storage.messages import MongoMessageStore
+from hub.storage.outbox_states import OutboxStates
 from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually
 
@@ -153,7 +155,8 @@ async def test_replies_read_no_conversation_and_a_transition_elsewhere_is_seen(
         for n in range(5):
             await alice.reply(conversation_id, f"answer {n}")
         assert current.reads == reads, "no conversation read per reply"
-        assert [(await widget.next("message"))["message"]["text"] for _ in range(5)] == [f"answer {n}" for n in range(5)]
+        answers = [(await widget.next("message"))["message"]["text"] for _ in range(5)]
+        assert answers == [f"answer {n}" for n in range(5)]
 
         async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as other:  # a second process
             held = await other.context.conversations.get(conversation_id)
@@ -172,3 +175,22 @@ async def test_replies_read_no_conversation_and_a_transition_elsewhere_is_seen(
         assert current.reads == reads + 1  # read again once, after the fact
     finally:
         await alice.close()
+
+
+async def test_outbox_states_of_many_sends_are_one_write_and_a_refused_one_fails_alone(db: Db) -> None:
+    """What the channel answered for many sends, and a delivery report that overtook its send's
+    answer, in one bulk write; statuses only move forward; one refused document fails its caller only."""
+    docs = [{"_id": f"m_{n}", "status": "queued", "outbox": {"state": "sending"}} for n in range(5)]
+    docs.append({"_id": "m_bad", "status": "queued", "outbox": "not a document"})  # $set outbox.state fails
+    await db["messages"].insert_many(docs)
+    async with OutboxStates(db, gather_s=0.2) as states:
+        outcomes = await asyncio.gather(
+            *(states.sent(f"m_{n}", [f"p{n}"], DeliveryStatus.SENT) for n in range(4)),
+            states.advance("m_4", DeliveryStatus.DELIVERED), states.sent("m_4", ["p4"], DeliveryStatus.SENT),
+            states.sent("m_bad", ["px"], DeliveryStatus.SENT), return_exceptions=True)
+        assert states.writes == 1
+    assert outcomes[:6] == [None] * 6 and isinstance(outcomes[6], RuntimeError)
+    stored = {d["_id"]: d async for d in db["messages"].find({})}
+    for n in range(4):
+        assert (stored[f"m_{n}"]["status"], stored[f"m_{n}"]["outbox"]["state"]) == ("sent", "done")
+    assert (stored["m_4"]["status"], stored["m_4"]["provider_ids"]) == ("delivered", ["p4"])  # never back to sent
