@@ -134,6 +134,15 @@ class BotService:
             return self._policy
         return dataclasses.replace(self._policy, human_only_intents=self._policy.human_only_intents | extra)
 
+    async def hand_over(self, conversation_id: str, reason: HandoverReason) -> None:
+        """Hand over without a turn of Rasa's (the voice bot heard silence or words it does not
+        know, again): into the queue of the intents so far, with the same card as any handover."""
+        memory = await self._conversations.bot_memory(conversation_id)
+        if memory.get("state") != ConversationState.BOT:
+            return
+        decision = Decision(handover=reason, fallbacks=int(memory.get("fallbacks", 0)))
+        await self._hand_over(conversation_id, None, decision, memory)
+
     async def _hand_over(self, conversation_id: str, turn: BotTurn | None, decision: Decision,
                          memory: Mapping[str, Any]) -> None:
         assert decision.handover is not None

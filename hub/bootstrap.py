@@ -54,6 +54,7 @@ from console.trainer_api import add_trainer_routes
 from console.work_orders_api import add_work_order_routes
 from hub.agent_states import AgentStates
 from hub.bus import RedisEventBus
+from hub.call_ports import VoiceBotPorts
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
 from hub.consumers import ConsumerRegistry, DurableConsumer, DurableConsumers
@@ -220,7 +221,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         inbox = SurveyInbox(customers, surveys) if settings.surveys.enabled else customers
         deps = ChannelDeps(inbox=GuardedInbox(inbox, STORAGE_ERRORS), sessions=inbox, history=messages,
                            limiter=RedisRateLimiter(redis), live=channels.live, clock=clock,
-                           mailboxes=MongoMailboxProgress(db), calls=calls, directory=directory)
+                           mailboxes=MongoMailboxProgress(db), calls=calls, directory=directory,
+                           voice_bot=voice_bot_ports(settings, rasa if settings.bot.rasa_url else None,
+                                                     BotSide(core, transitions, outgoing), desk))
         await open_channels(stack, settings, deps, channels)
         senders: dict[str, ChannelSender] = {**(channel_senders or {}), **channels.senders()}
         outbox = await stack.enter_async_context(Outbox(
@@ -401,6 +404,15 @@ async def knowledge_and_outages(db: Db, clock: Clock) -> tuple[KnowledgeBase, Mo
     await ensure_knowledge_indexes(db)
     await ensure_outage_indexes(db)
     return KnowledgeBase(MongoKnowledgeStore(db), clock), MongoOutageStore(db)
+
+
+def voice_bot_ports(settings: Settings, rasa: RasaBot | None, conversations: BotConversations,
+                    desk: TrainingDesk) -> VoiceBotPorts | None:
+    """The bot's handover and the trainers' examples for the voice bot (none without Rasa)."""
+    if rasa is None:
+        return None
+    bot = build_bot_service(settings, rasa, conversations, desk)
+    return VoiceBotPorts(hand_over=bot.hand_over, examples=desk.example_texts)
 
 
 async def evaluate_bot(settings: Settings, csv_text: str, *, concurrency: int = 8) -> dict[str, Any]:

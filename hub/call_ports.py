@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hub.domain.bot import HandoverReason
 from hub.domain.calls import CallRecord, CallStep, Party
 from hub.domain.model import Agent, Conversation
 
@@ -45,6 +47,11 @@ class CallRouting(Protocol):
 class CallLine(Protocol):
     async def arrived(self, *, call_id: str, caller: str, caller_channel: str, choice: str | None,
                       queue_id: str, callback: bool = False, menu_s: float = 0.0) -> Conversation: ...
+
+    async def bot_arrived(self, *, call_id: str, caller: str, caller_channel: str, language: str,
+                          recording: str | None) -> Conversation: ...
+
+    async def conversation(self, conversation_id: str) -> Conversation: ...
 
     async def outbound(self, agent: Agent, contact_id: str) -> CallRecord: ...
 
@@ -87,3 +94,14 @@ class CallControl(Protocol):
     async def call_customer(self, agent: Agent, contact_id: str) -> str:
         """Ring her phone, then the contact's number; returns the new conversation's id."""
         ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoiceBotPorts:
+    """What the voice bot (``voice.voice_bot``) needs of the bot besides the conversation core:
+    ``hand_over`` a conversation with the bot's card when the caller could not be understood
+    (``bot.service.BotService.hand_over``), and the trainers' curated ``examples`` (their texts), from
+    which the recognition grammar is built."""
+
+    hand_over: Callable[[str, HandoverReason], Awaitable[None]]
+    examples: Callable[[], Awaitable[Sequence[str]]]

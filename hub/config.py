@@ -487,6 +487,63 @@ class SurveySettings(BaseModel):
                 "voice": self.voice}
 
 
+class VoiceLanguageSettings(BaseModel):
+    """One language of the voice bot: its Vosk model, its espeak-ng voice and what the bot says."""
+
+    model: Path | None = Field(None, description="The Vosk model directory (docs/operations.md: installing models).")
+    voice: str = Field("en-us", description="The espeak-ng voice of the prompts.")
+    speed: int = Field(160, ge=80, le=400, description="Speaking speed, words per minute.")
+    greeting: str = Field("Hello, this is the Northgrid Power assistant. How can I help you?",
+                          description="The first prompt.")
+    reprompt: str = Field("Sorry, I did not hear you. How can I help you?", description="After silence.")
+    no_match: str = Field("Sorry, I did not understand. Please say it again.", description="After unknown words.")
+    handover: str = Field("I am connecting you to an agent. Please hold.", description="Before waiting for an agent.")
+    choice: str = Field("Say {title}, or press {digit}.",
+                        description="One quick reply read out; {title} and {digit} are filled.")
+
+
+def _voice_languages() -> dict[str, VoiceLanguageSettings]:
+    return {
+        "en": VoiceLanguageSettings(),
+        "ko": VoiceLanguageSettings(
+            voice="ko", greeting="안녕하세요, 노스그리드 전력입니다. 무엇을 도와드릴까요?",
+            reprompt="잘 들리지 않았어요. 무엇을 도와드릴까요?", no_match="죄송해요, 다시 말씀해 주세요.",
+            handover="상담원에게 연결해 드릴게요. 잠시만 기다려 주세요.", choice="{title}, 또는 {digit}번을 누르세요."),
+        "zh": VoiceLanguageSettings(
+            voice="cmn-latn-pinyin", greeting="nin2 hao3, qing3 wen4 you3 shen2 me5 ke3 yi3 bang1 nin2",
+            reprompt="qing3 zai4 shuo1 yi2 ci4", no_match="dui4 bu5 qi3, qing3 zai4 shuo1 yi2 ci4",
+            handover="zheng4 zai4 wei4 nin2 zhuan3 jie1 ren2 gong1 ke4 fu2", choice="{title}, qing3 an4 {digit}."),
+    }
+
+
+class VoiceBotSettings(BaseModel):
+    """The voice bot (docs/operations.md, "Voice bot"): the same Rasa bot by voice on inbound calls.
+
+    Caller audio reaches the hub over Asterisk's AudioSocket (ADR 0038); Vosk recognises it in a
+    worker process, espeak-ng speaks the replies (ADR 0039)."""
+
+    entry: Literal["off", "menu", "call"] = Field(
+        "off", description="off; menu: a menu digit (menu_digit) reaches the bot; call: every inbound call starts "
+                           "with the bot instead of the menu. Needs HUB_BOT__RASA_URL.")
+    menu_digit: str = Field("8", description="The menu digit that reaches the voice bot (entry=menu).")
+    language: str = Field("en", description="The language of the calls (a key of languages).")
+    languages: dict[str, VoiceLanguageSettings] = Field(
+        default_factory=_voice_languages, description="Language -> model, voice and prompts (JSON).")
+    grammar: bool = Field(True, description="Recognise only the bot's curated examples and quick replies (Vosk "
+                                            "grammar mode); false: free-form recognition.")
+    media_host: str = Field("127.0.0.1", description="Where the hub's AudioSocket server listens (Asterisk connects).")
+    media_port: int = Field(9092, ge=0, le=65535, description="AudioSocket port (0 picks a free one, tests).")
+    prompts_dir: Path = Field(Path("/var/lib/hub/prompts"), description="The spoken prompts' cache (text+voice hash).")
+    threshold: float = Field(400.0, gt=0, description="RMS level (16-bit) from which a 20 ms frame is speech.")
+    start_ms: int = Field(60, ge=20, description="Speech this long in a row starts the caller's turn.")
+    end_silence_ms: int = Field(500, ge=100, description="Silence this long ends the caller's turn (endpointing).")
+    barge_in_ms: int = Field(450, ge=100, description="Speech over a prompt this long stops it (shorter: a "
+                                                      "backchannel, ignored).")
+    silence_s: float = Field(5.0, gt=0, description="No speech this long after a prompt: re-prompt.")
+    attempts: int = Field(2, ge=1, le=5, description="Silences or no-matches in a row before the call is handed over.")
+    preroll_ms: int = Field(300, ge=0, le=2000, description="Audio kept from just before the speech started.")
+
+
 class Settings(BaseSettings):
     """The whole configuration. ``HUB_MONGO_URL`` and ``HUB_REDIS_URL`` unset = embedded services."""
 
@@ -521,8 +578,9 @@ class Settings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     email: EmailSettings = EmailSettings()
     voice: VoiceSettings = VoiceSettings()
-    outages: OutagesSettings = OutagesSettings()
+    voice_bot: VoiceBotSettings = VoiceBotSettings()
     quality: QualitySettings = QualitySettings()
+    outages: OutagesSettings = OutagesSettings()
 
 
     @property

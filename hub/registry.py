@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from hub.call_ports import CallControl, CallLine
+from hub.call_ports import CallControl, CallLine, VoiceBotPorts
 from hub.clock import Clock
 from hub.config import Settings
 from hub.domain.ids import ChannelName
@@ -67,6 +67,7 @@ class ChannelDeps:
     mailboxes: MailboxProgress  # where pollers of a mailbox stand (e-mail)
     calls: CallLine  # what a phone line reports (voice)
     directory: Directory  # agents and queues (voice rings an agent's phone)
+    voice_bot: VoiceBotPorts | None = None  # the bot's handover and curated examples (the voice bot); None: no bot
 
 
 DEFAULT_BACKOFF = Backoff()

@@ -18,7 +18,7 @@ from tests.sipp_phones import PACKET_MS, PACKET_SAMPLES, RATE, alaw
 from voice.tts import PromptCache, Voice
 
 _ALAW = bytes(alaw(s - 32768) for s in range(65536))  # every 16-bit sample, offset by 32768
-ALAW_SILENCE = _ALAW[32768]
+ALAW_SILENCE = _ALAW[32768:32769]  # one byte: the code of 0
 
 
 async def speech_pcm(text: str, voice: str, cache_dir: Path, *, speed: int = 150) -> bytes:

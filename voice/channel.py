@@ -7,9 +7,13 @@ from hub.errors import InvalidInput
 from hub.registry import Buttons, Capabilities, ChannelDeps, ChannelEntry, Loop
 from hub.supervisor import Backoff
 from voice.ami import AmiLost
+from voice.bot_calls import BotCalls, BotLineConfig
+from voice.endpointing import EndpointConfig
 from voice.ivr import Prompts
 from voice.line import LineConfig, VoiceLine
 from voice.menu import Menu
+from voice.tts import Voice
+from voice.voice_bot import Spoken, VoiceBotConfig
 
 LINE = "channels:voice:line"
 
@@ -23,8 +27,9 @@ def channel(settings: Settings, deps: ChannelDeps) -> ChannelEntry | None:
         name="voice", calls=line, listen=line.listen,
         loops=(Loop(name=LINE, work=line.run, lease="voice:line", backoff=Backoff(first_s=0.5, max_s=10.0),
                     quiet=(AmiLost,)),),
-        # A call carries no text: no sender, nothing pushed live; buttons are the menu's digits.
-        capabilities=Capabilities(buttons=Buttons.NUMBERED, max_text_chars=None, receipts=False, live=False))
+        # No sender: the caller holds the line, so the voice bot's replies are spoken in the call (live),
+        # never queued for an outbox; buttons are digits ("say ... or press N").
+        capabilities=Capabilities(buttons=Buttons.NUMBERED, max_text_chars=None, receipts=False, live=True))
 
 
 def voice_line(settings: Settings, deps: ChannelDeps) -> VoiceLine | None:
@@ -45,4 +50,30 @@ def voice_line(settings: Settings, deps: ChannelDeps) -> VoiceLine | None:
                         ring_timeout_s=ring_s, menu=menu, prompts=prompts, digit_timeout_s=voice.menu_timeout_s,
                         phones_file=voice.phones_file, phone_secret=settings.secret_key.get_secret_value().encode(),
                         phones_sync_s=voice.phones_sync_s)
-    return VoiceLine(config, calls=deps.calls, directory=deps.directory)
+    return VoiceLine(config, calls=deps.calls, directory=deps.directory, bot=bot_calls(settings, deps))
+
+
+def bot_calls(settings: Settings, deps: ChannelDeps) -> BotCalls | None:
+    """The voice bot (``HUB_VOICE_BOT__ENTRY``): needs the bot (Rasa) and the language's speech model."""
+    bot = settings.voice_bot
+    if bot.entry == "off":
+        return None
+    if deps.voice_bot is None:
+        raise InvalidInput("HUB_VOICE_BOT__ENTRY needs the bot: set HUB_BOT__RASA_URL")
+    spoken = bot.languages.get(bot.language)
+    if spoken is None or spoken.model is None:
+        raise InvalidInput(f"HUB_VOICE_BOT__LANGUAGES has no speech model for the language {bot.language!r}")
+    dialogue = VoiceBotConfig(
+        language=bot.language, grammar=bot.grammar, silence_s=bot.silence_s, attempts=bot.attempts,
+        preroll_ms=bot.preroll_ms,
+        endpointing=EndpointConfig(threshold=bot.threshold, start_ms=bot.start_ms, end_silence_ms=bot.end_silence_ms,
+                                   barge_in_ms=bot.barge_in_ms),
+        spoken=Spoken(voice=Voice(name=spoken.voice, speed=spoken.speed), greeting=spoken.greeting,
+                      reprompt=spoken.reprompt, no_match=spoken.no_match, handover=spoken.handover,
+                      choice=spoken.choice))
+    models = {language: entry.model for language, entry in bot.languages.items()
+              if entry.model is not None and language == bot.language}
+    config = BotLineConfig(dialogue=dialogue, models=models, media_host=bot.media_host, media_port=bot.media_port,
+                           prompts_dir=bot.prompts_dir, entry=bot.entry, menu_digit=bot.menu_digit)
+    return BotCalls(config, calls=deps.calls, sessions=deps.sessions, history=deps.history, ports=deps.voice_bot,
+                    clock=deps.clock)

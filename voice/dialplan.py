@@ -23,6 +23,20 @@ exten => s,1,Goto(hub-inbound,s,1)
 exten => s,1,Answer()
  same => n,AGI(agi://{agi_host}:{agi_port}/inbound)
  same => n,GotoIf($["${{HUB_NEXT}}" = "wait"]?hub-wait,s,1)
+ same => n,GotoIf($["${{HUB_NEXT}}" = "bot"]?hub-bot,s,1)
+ same => n,Hangup()
+
+; The voice bot (voice/bot_calls.py): the inbound AGI set HUB_BOT (the AudioSocket UUID), HUB_MEDIA
+; (the hub's AudioSocket host:port) and HUB_REC. The bot part is recorded with the two directions
+; apart (r: the caller, t: the bot's prompts). AudioSocket() returns when the hub closes the socket
+; (handed over: bot_done sets HUB_NEXT=wait and music on hold) or the caller hangs up.
+[hub-bot]
+exten => s,1,Set(REC={recordings_dir}/${{HUB_REC}})
+ same => n,MixMonitor(${{REC}}.wav,r(${{REC}}-caller.wav)t(${{REC}}-agent.wav))
+ same => n,AudioSocket(${{HUB_BOT}},${{HUB_MEDIA}})
+ same => n,StopMixMonitor()
+ same => n,AGI(agi://{agi_host}:{agi_port}/bot_done)
+ same => n,GotoIf($["${{HUB_NEXT}}" = "wait"]?hub-wait,s,1)
  same => n,Hangup()
 
 [hub-wait]

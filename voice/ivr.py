@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from hub.call_ports import CallLine
 from voice.agi import AgiSession
@@ -19,6 +20,20 @@ from voice.menu import AskAgain, Chosen, Menu, decide
 logger = logging.getLogger(__name__)
 
 CallQueued = Callable[[str, str], None]  # (conversation id, call id): the line learns the call at once
+
+
+class BotEntry(Protocol):
+    """The voice bot (``voice.bot_calls.BotCalls``): it answers every call, or a menu digit's."""
+
+    @property
+    def answers_every_call(self) -> bool: ...
+
+    @property
+    def menu_digit(self) -> str | None: ...
+
+    async def take(self, session: AgiSession, *, call_id: str, caller: str, channel: str) -> None: ...
+
+
 ANONYMOUS = frozenset({"", "unknown", "anonymous", "restricted", "private"})
 
 
@@ -36,7 +51,8 @@ class InboundMenu:
     """``await menu(session)`` serves one inbound call (the AGI script ``inbound``)."""
 
     def __init__(self, *, line: CallLine, menu: Menu, prompts: Prompts, digit_timeout_s: float,
-                 on_queued: CallQueued) -> None:
+                 on_queued: CallQueued, bot: BotEntry | None = None) -> None:
+        self._bot = bot
         self._line = line
         self._menu = menu
         self._prompts = prompts
@@ -51,8 +67,15 @@ class InboundMenu:
             return
         caller = caller_number(session.head.get("callerid", ""), call_id)
         started = asyncio.get_running_loop().time()
+        if self._bot is not None and self._bot.answers_every_call:
+            await self._bot.take(session, call_id=call_id, caller=caller, channel=channel)
+            return
         await session.command(f'STREAM FILE {self._prompts.greeting} ""', timeout_s=30)
         chosen = await self._choose(session)
+        if chosen is None:
+            assert self._bot is not None
+            await self._bot.take(session, call_id=call_id, caller=caller, channel=channel)
+            return
         if chosen.callback:
             conversation = await self._line.arrived(call_id=call_id, caller=caller, caller_channel=channel,
                                                     choice=chosen.choice, queue_id=chosen.queue, callback=True,
@@ -72,11 +95,16 @@ class InboundMenu:
         await session.command("SET VARIABLE HUB_NEXT wait")
         logger.info("voice.ivr.queued call=%s conv=%s queue=%s", call_id, conversation.id, chosen.queue)
 
-    async def _choose(self, session: AgiSession) -> Chosen:
+    async def _choose(self, session: AgiSession) -> Chosen | None:
+        """The caller's choice; None: the voice bot's digit."""
         attempt = 1
+        bot_digit = self._bot.menu_digit if self._bot is not None else None
         while True:
             reply = await session.command(f"GET DATA {self._prompts.menu} {self._digit_timeout_ms} 1", timeout_s=60)
-            outcome = decide(self._menu, reply.result if reply.data != "timeout" or reply.result else "", attempt)
+            pressed = reply.result if reply.data != "timeout" or reply.result else ""
+            if bot_digit and pressed[:1] == bot_digit:
+                return None
+            outcome = decide(self._menu, pressed, attempt)
             if not isinstance(outcome, AskAgain):
                 return outcome
             if outcome.invalid:

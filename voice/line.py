@@ -36,8 +36,9 @@ from hub.domain.states import ConversationState
 from hub.errors import ConcurrentUpdate, HubError, IllegalTransition, NotFound, ServiceUnavailable
 from hub.ports import Directory, EventBus
 from hub.supervisor import Health
-from voice.agi import AgiServer
+from voice.agi import AgiServer, Script
 from voice.ami import AmiEvent, AmiLost, AmiSession, succeeded
+from voice.bot_calls import BotCalls
 from voice.ivr import InboundMenu, Prompts
 from voice.menu import Menu
 from voice.phones import phones_conf
@@ -100,10 +101,12 @@ class LineState:
 class VoiceLine:
     """Implements ``hub.call_ports.CallControl``; ``run`` is the supervised loop (``channels:voice:line``)."""
 
-    def __init__(self, config: LineConfig, *, calls: CallLine, directory: Directory) -> None:
+    def __init__(self, config: LineConfig, *, calls: CallLine, directory: Directory,
+                 bot: BotCalls | None = None) -> None:
         self._config = config
         self._calls = calls
         self._directory = directory
+        self._bot = bot  # the voice bot (voice.bot_calls), when configured
         self._bus: EventBus | None = None  # set by ``listen``
         self._ami: AmiSession | None = None
         self._state = LineState()
@@ -124,10 +127,16 @@ class VoiceLine:
     async def run(self, health: Health) -> None:
         config = self._config
         menu = InboundMenu(line=self._calls, menu=config.menu, prompts=config.prompts,
-                           digit_timeout_s=config.digit_timeout_s, on_queued=self._queued)
-        agi = AgiServer({"inbound": menu}, timeout_s=config.agi_timeout_s)
+                           digit_timeout_s=config.digit_timeout_s, on_queued=self._queued, bot=self._bot)
+        scripts: dict[str, Script] = {"inbound": menu}
+        if self._bot is not None:
+            scripts["bot_done"] = self._bot.done
+            self._bot.on_queued = self._queued
+            self._bot.publish = self._bus.publish if self._bus is not None else None
+        agi = AgiServer(scripts, timeout_s=config.agi_timeout_s)
         self._state = LineState()
         self._events = asyncio.Queue()
+        bot_stack = contextlib.AsyncExitStack()
         try:
             async with AmiSession(host=config.ami_host, port=config.ami_port, user=config.ami_user,
                                   secret=config.ami_secret, timeout_s=config.ami_timeout_s,
@@ -135,6 +144,8 @@ class VoiceLine:
                 self._ami = ami
                 await self._reconcile(ami)
                 self.agi_port = await agi.start(config.agi_host, config.agi_port)
+                if self._bot is not None:  # the speech models load (seconds) before the line is up
+                    await bot_stack.enter_async_context(self._bot.running())
                 health.up()
                 logger.info("voice.line.up agi_port=%d", self.agi_port)
                 async with asyncio.TaskGroup() as group:
@@ -147,6 +158,7 @@ class VoiceLine:
         finally:
             self._ami = None
             await agi.close()
+            await bot_stack.aclose()
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)

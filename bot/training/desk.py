@@ -148,6 +148,11 @@ class TrainingDesk:
     async def examples(self, intent: str, limit: int = 200) -> list[Example]:
         return await self._store.examples(intent, limit)
 
+    async def example_texts(self) -> list[str]:
+        """Every curated example's text (the voice bot's recognition grammar is built from them)."""
+        await self.ensure_seeded()
+        return [text for text, _ in await self._store.example_pairs()]
+
     async def export(self) -> dict[str, str]:
         """The files a training would use: ``config.yml``, ``domain.yml``, ``data/*.yml``."""
         await self.ensure_seeded()

@@ -37,5 +37,8 @@ async def settle_ended_call(transitions: Transitions, router: CallRouting, conve
                                          detail={"call_id": call.call_id, "ended_by": by.value,
                                                  "talk_s": f"{talk or 0.0:.3f}", "hold_s": f"{call.hold_s:.3f}",
                                                  "lost": lost_flag})
+        elif outcome is AfterHangup.BOT_DONE:
+            await transitions.transition(conversation, S.RESOLVED, EventType.RESOLVED, actor="system",
+                                         detail={"call_id": call.call_id, "by": "voice_bot", "lost": lost_flag})
     except (IllegalTransition, ConcurrentUpdate) as err:  # moved on meanwhile (another process saw it)
         logger.info("call.hangup.settled_elsewhere conv=%s reason=%s", conversation.id, err.code)

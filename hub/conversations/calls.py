@@ -11,6 +11,7 @@ from typing import Any
 
 from hub.call_ports import CallRecords, CallRouting
 from hub.conversations.agents import AgentSide
+from hub.conversations.call_bot import BotCallSide
 from hub.conversations.call_endings import settle_ended_call
 from hub.conversations.call_outbound import start_outbound_call
 from hub.conversations.core import ConversationCore
@@ -30,7 +31,7 @@ S = ConversationState
 WAITING = frozenset({S.QUEUED, S.OFFERED})
 
 
-class CallSide:
+class CallSide(BotCallSide):
     """Implements ``hub.call_ports.CallLine``. Every step is idempotent: the PBX may report twice."""
 
     def __init__(self, core: ConversationCore, transitions: Transitions, agents: AgentSide, *,

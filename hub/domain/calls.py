@@ -33,6 +33,7 @@ class Step(enum.StrEnum):
     """What happened on a call: the call's timeline in the console."""
 
     ARRIVED = "arrived"        # the PBX handed the call to the hub's menu
+    BOT = "bot"                # the voice bot answers the call (detail: language)
     OUTBOUND = "outbound"      # an agent called the customer from the console (detail: agent_id)
     MENU = "menu"              # the caller's choice (detail: choice, queue)
     QUEUED = "queued"
@@ -101,6 +102,7 @@ class AfterHangup(enum.Enum):
 
     ABANDONED = "abandoned"  # waiting (queued, or an agent's phone ringing): the customer gave up
     WRAP_UP = "wrap_up"      # talking with an agent: after-call work begins
+    BOT_DONE = "bot_done"    # the voice bot held the call: the caller had what they needed
     NOTHING = "nothing"      # already finished
 
 
@@ -111,6 +113,8 @@ def after_hangup(state: ConversationState) -> AfterHangup:
         return AfterHangup.ABANDONED
     if state is S.ASSIGNED:
         return AfterHangup.WRAP_UP
+    if state is S.BOT:
+        return AfterHangup.BOT_DONE
     return AfterHangup.NOTHING
 
 

@@ -295,6 +295,25 @@ class WorkOrderChanged(Fact):
     conversation_id: ConversationId | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoiceTurnTimed(CallFact):
+    """One voice-bot turn's latency, split as voice-agent frameworks do (LiveKit, Pipecat):
+    ``detection_ms`` end of the caller's speech -> end of turn decided (endpointing),
+    ``recognition_ms`` -> the final transcript, ``bot_ms`` -> the bot's answer (Rasa and the hub),
+    ``synthesis_ms`` -> the reply's audio ready, and ``total_ms`` end of speech -> the first audio
+    sent back (the sum plus what playback adds). ``source``: ``speech``, or ``dtmf`` (a key press:
+    no detection, no recognition)."""
+
+    KIND: ClassVar[str] = "voice_turn"
+    turn: int
+    source: str
+    detection_ms: float
+    recognition_ms: float
+    bot_ms: float
+    synthesis_ms: float
+    total_ms: float
+
+
 def _registry(classes: Iterable[type[Fact]]) -> Mapping[str, type[Fact]]:
     kinds: dict[str, type[Fact]] = {}
     for cls in classes:
@@ -307,6 +326,7 @@ def _registry(classes: Iterable[type[Fact]]) -> Mapping[str, type[Fact]]:
 KINDS: Mapping[str, type[Fact]] = _registry([
     MessageStored, StatusChanged, TypingChanged, PresenceChanged, ConversationChanged, OfferMade, OfferWithdrawn,
     RoutingKicked, AgentSessionsRevoked, CallRinging, CallAnswered, CallHeld, CallEnded, CallCommand,
+    VoiceTurnTimed,
     WorkOrderChanged,
 ])
 

@@ -29,6 +29,7 @@ from hub.domain.events import (
     RoutingKicked,
     StatusChanged,
     TypingChanged,
+    VoiceTurnTimed,
     WorkOrderChanged,
     check_event,
     encode,
@@ -126,6 +127,8 @@ EXAMPLES: list[Fact] = [
     CallEnded(call_id="1733.7", conversation_id=None, agent_id=AgentId("a_1"), by="caller", talk_s=12.5),
     CallCommand(call_id="1733.7", conversation_id=ConversationId("c_1"), action="transfer", agent_id=AgentId("a_1"),
                 target="queue:billing"),
+    VoiceTurnTimed(call_id="1733.7", conversation_id=ConversationId("c_1"), turn=2, source="speech", detection_ms=500.0,
+                   recognition_ms=61.5, bot_ms=180.2, synthesis_ms=40.0, total_ms=790.3),
     WorkOrderChanged(order_id="wo_1", number="WO000001", action="dispatch", state="dispatched", version=2,
                      department="repair_north", conversation_id=ConversationId("c_1")),
 ]
