@@ -1,6 +1,7 @@
 """Knowledge in a real browser: the agent who takes a handed-over complaint sees the article linked
 to the complaint intent beside the handover card, as text (its markup, a script included, never runs),
-and inserts it into the composer."""
+and inserts it into the composer; a canned reply's variables are filled from the conversation, also
+through the composer's "/" shortcut."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ async def test_the_agent_sees_the_article_for_the_handover_intent(hub: RunningHu
         await sara.call("POST", "/api/knowledge/articles", {
             "title": "Handling a complaint", "body": ARTICLE, "category": "complaints", "language": "en",
             "intents": ["complaint"]}, expect=201)
+        reply = (await sara.call("POST", "/api/canned_replies", {
+            "title": "Complaint taken", "text": "Dear {customer_name}, this is {agent_name}: order {order_number}."},
+            expect=201))["canned_reply"]
     finally:
         await sara.close()
     chen = await login(browser, hub.base_url, "chen")  # the complaints queue's agent
@@ -44,5 +48,18 @@ async def test_the_agent_sees_the_article_for_the_handover_intent(hub: RunningHu
     await article.get_by_test_id("kb-insert").click()
     await expect(chen.get_by_test_id("composer-input")).to_have_value(
         "Complaints\nApologise, take the account number, promise a call within 24 hours.")
+    # A canned reply's variables filled from the conversation; one without a value stays for the agent.
+    await chen.get_by_test_id("composer-input").fill("")
+    await chen.get_by_test_id("canned-select").select_option(reply["id"])
+    composed = await chen.get_by_test_id("composer-input").input_value()
+    assert composed.startswith("Dear ") and "{customer_name}" not in composed, composed
+    assert composed.endswith("this is Chen Jing: order {order_number}."), composed
+    # The composer's "/" shortcut: "/taken" and Enter puts that reply in place instead of sending.
+    await chen.get_by_test_id("composer-input").fill("/taken")
+    await chen.get_by_test_id("composer-input").press("Enter")
+    await expect(chen.get_by_test_id("composer-input")).to_have_value(composed)
+    await chen.get_by_test_id("composer-input").fill("/nosuchreply")
+    await chen.get_by_test_id("composer-input").press("Enter")
+    await expect(chen.get_by_test_id("composer-input")).to_have_value("/nosuchreply")  # not sent
     assert await chen.evaluate("window.__kbxss") is None
     assert await chen.locator(".kb-suggestions script, .kb-suggestions img").count() == 0

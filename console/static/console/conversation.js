@@ -6,7 +6,7 @@ import { mailExtras, subjectNode } from './email.js';
 import {
   h, clear, setText, channelBadge, channelName, clockTime, fullTime, plain, stateName, slug, toast, toastError,
 } from './render.js';
-import { suggestionsNode } from './knowledge.js';
+import { fillCanned, suggestionsNode } from './knowledge.js';
 import { segmentHint } from './sms.js';
 import { higherStatus, paintStatus } from './status.js';
 
@@ -265,6 +265,28 @@ export class ConversationView {
       h('h3', { text: 'Handed over by the bot' }),
       h('p', { class: 'handover-summary', 'data-testid': 'handover-summary', text: ho.summary || '' }),
       dl, transcript, suggestionsNode(ho.intent, (text) => this.insertText(text)));
+  }
+
+  /**
+   * The composer's "/" shortcut: "/word" alone, then Enter, puts the first canned reply whose id or
+   * title contains the word (any case) in its place, variables filled; true when it handled Enter.
+   */
+  slashCanned() {
+    const found = /^\/(\S*)$/.exec(this.el.input.value.trim());
+    if (!found) return false;
+    const word = found[1].toLowerCase();
+    const item = this.canned.find((c) => `${c.id} ${c.title}`.toLowerCase().includes(word));
+    if (!item) { toast(`No canned reply matches "${found[1]}".`); return true; }
+    this.el.input.value = '';
+    this.insertText(fillCanned(item.text || '', this.cannedValues()));
+    return true;
+  }
+
+  /** What a canned reply's variables are filled with in this conversation (knowledge.js). */
+  cannedValues() {
+    const s = this.summary || {};
+    return { customer_name: s.contact?.display_name, agent_name: this.me?.display_name,
+      channel: s.channel ? channelName(s.channel) : undefined };
   }
 
   /** Put a suggested article's text into the composer (appended to a draft already typed). */
@@ -536,6 +558,7 @@ export class ConversationView {
       if (ev.key !== 'Enter' || ev.shiftKey || ev.altKey) return;
       if (ev.isComposing || ev.keyCode === 229) return; // IME (e.g. pinyin) candidate selection
       ev.preventDefault();
+      if (this.slashCanned()) return;
       this.send();
     });
     el.input.addEventListener('input', () => this.onInput());
@@ -548,7 +571,7 @@ export class ConversationView {
     el.canned.addEventListener('change', () => {
       const item = this.canned.find((c) => String(c.id) === el.canned.value);
       el.canned.value = '';
-      if (item) this.insertText(item.text || '');
+      if (item) this.insertText(fillCanned(item.text || '', this.cannedValues()));
     });
     el.transferSubmit.addEventListener('click', async () => {
       const queue = el.transferSelect.value;

@@ -35,3 +35,12 @@ export function suggestionsNode(intent, onInsert) {
   }).catch(() => { /* suggestions are a help, never an error for the agent */ });
   return section;
 }
+
+/**
+ * A canned reply's text with its variables filled (hub/domain/knowledge.py's list); a variable
+ * without a value stays as written, for the agent to complete ("{order_number}").
+ */
+export function fillCanned(text, values) {
+  return String(text).replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g,
+    (whole, name) => (values[name] ? String(values[name]) : whole));
+}
