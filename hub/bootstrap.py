@@ -209,13 +209,12 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         routing.attach(transitions)
         desk = await stack.enter_async_context(await training_desk(settings, db, clock))
         knowledge, outage_store = await knowledge_and_outages(db, clock)
-        repairs = RepairReports()  # the bot opens repair orders; attached to the work-order desk below
         outages = OutageDesk(store=outage_store, clock=clock, time_zone=settings.kpi.time_zone,
                              intent=settings.outages.intent, sms_enabled=bool(settings.sms.kannel_url))
         if settings.bot.rasa_url:
             rasa = await stack.enter_async_context(RasaBot(settings.bot.rasa_url, timeout_s=settings.bot.timeout_s))
             customers.attach_assistant(build_bot_service(settings, rasa, BotSide(core, transitions, outgoing), desk,
-                                                         answers=(outages, knowledge, repairs)))
+                                                         answers=(outages, knowledge)))
         surveys = await survey_service(settings, db, core, outgoing, transitions, channels)
         # A customer's answer to an open survey goes no further (hub/surveys/inbox.py).
         inbox = SurveyInbox(customers, surveys) if settings.surveys.enabled else customers
@@ -261,7 +260,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         if settings.work_orders.enabled:
             await start_work_orders(settings, db, app, bus, supervisor, stack, WorkOrderParts(
                 core=core, outgoing=outgoing, desk=agent_desk, directory=directory, conversations=conversations,
-                sms="sms" in senders, repairs=repairs))
+                sms="sms" in senders))
         add_staffing_routes(app, MongoKpiIntervals(db), settings.kpi.time_zone)
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
         add_survey_routes(app, surveys, RedisRateLimiter(redis), settings.surveys.page_per_minute)
@@ -466,7 +465,6 @@ class WorkOrderParts:
     directory: MongoDirectory
     conversations: MongoConversationStore
     sms: bool
-    repairs: RepairReports
 
 
 async def start_work_orders(settings: Settings, db: Db, app: web.Application, bus: RedisEventBus,
@@ -480,7 +478,8 @@ async def start_work_orders(settings: Settings, db: Db, app: web.Application, bu
     policy = configured_policy(settings.work_orders, settings.kpi.time_zone)
     sweep = WorkOrderSweep(desk, policy, poll_s=settings.work_orders.sweep_s)
     add_work_order_routes(app, desk, policy, parts.directory)
-    parts.repairs.attach(desk, parts.core.messages, policy)
+    bus.subscribe(ConversationChanged, RepairReports(desk, parts.conversations, parts.core.messages).on_changed,
+                  subscriber="work_orders:bot_reports")  # the bot's fault reports become repair orders
     bus.subscribe(MessageStored, SurveyReplies(desk, parts.conversations).on_message, subscriber="work_orders:survey")
 
     async def wake(fact: object) -> None:  # a change elsewhere: a closed order's survey goes out sooner

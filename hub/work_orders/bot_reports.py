@@ -1,19 +1,23 @@
-"""The bot opens a repair order (``bot.service.IntentAnswers``): a report of a fault with an address
-and a phone number, recognised as the outage-report intent, becomes a work order and the bot's
-answer names it. Attached to the work-order desk once it exists (the bot is built first)."""
+"""The bot opens a repair order: a fault report the bot hands over as ``report_outage`` (an intent
+only agents handle, by policy) that carries an address and a phone number becomes a repair order
+before an agent picks the conversation up; the customer is told its number at once.
+
+A subscriber of ``ConversationChanged`` (the seam), not a hook in the bot: every process gets the
+fact, so the order's id is derived from the conversation and a second process's insert is refused.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Protocol
 
-from hub.domain.model import Conversation, Message
+from hub.domain.events import ConversationChanged, EventType
+from hub.domain.model import Message
 from hub.errors import HubError
+from hub.ports import ConversationRecords
 from hub.work_orders.kinds import OrderType
-from hub.work_orders.reports import bot_answer, read_report
+from hub.work_orders.reports import read_report
 from hub.work_orders.service import WorkOrderDesk
-from hub.work_orders.states import OrderState
-from hub.work_orders.sweep import SlaPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -23,30 +27,34 @@ class LastInbound(Protocol):
 
 
 class RepairReports:
-    def __init__(self, intent: str = "report_outage") -> None:
+    def __init__(self, desk: WorkOrderDesk, conversations: ConversationRecords, messages: LastInbound, *,
+                 intent: str = "report_outage") -> None:
+        self._desk = desk
+        self._conversations = conversations
+        self._messages = messages
         self._intent = intent
-        self._desk: WorkOrderDesk | None = None
-        self._messages: LastInbound | None = None
-        self._policy: SlaPolicy | None = None
 
-    def attach(self, desk: WorkOrderDesk, messages: LastInbound, policy: SlaPolicy) -> None:
-        self._desk, self._messages, self._policy = desk, messages, policy
-
-    async def answer(self, *, intent: str, conversation: Conversation, text: str, language: str) -> str | None:
-        if intent != self._intent or self._desk is None or self._messages is None or self._policy is None:
-            return None
-        last = await self._messages.last_inbound(conversation.id)
-        sender = last.address if last is not None and last.channel == "sms" else None
-        report = read_report(text, sender_phone=sender)
-        if report is None:
-            return None  # not enough to open an order: the bot's turn goes on (a person asks the rest)
-        for order in await self._desk.store.find(conversation_id=conversation.id):
-            if order.type is OrderType.REPAIR and order.state is not OrderState.CLOSED:
-                return None  # one repair per conversation at a time; the agents see it in the list
+    async def on_changed(self, fact: ConversationChanged) -> None:
+        """Bus subscriber: a conversation the bot handed over with the fault-report intent."""
+        if fact.event is not EventType.HANDED_OVER:
+            return
         try:
-            order = await self._desk.create(None, conversation.id, OrderType.REPAIR, report.fields(), notify=False)
+            await self.open_from(fact.conversation_id)
         except HubError:
-            logger.warning("work_orders.bot_report.refused conv=%s", conversation.id, exc_info=True)
+            logger.info("work_orders.bot_report.skipped conv=%s", fact.conversation_id)
+
+    async def open_from(self, conversation_id: str) -> str | None:
+        """The number of the repair order opened from the conversation's report, or None."""
+        doc = await self._conversations.get_doc(conversation_id)
+        if (doc.get("handover") or {}).get("intent") != self._intent:
             return None
-        minutes = int(self._policy.templates.of(OrderType.REPAIR, report.area.value).first_response.amount)
-        return bot_answer(language=language, number=order.number, minutes=minutes)
+        last = await self._messages.last_inbound(conversation_id)
+        if last is None:
+            return None
+        report = read_report(last.text, sender_phone=last.address if last.channel == "sms" else None)
+        if report is None:
+            return None  # not enough to open an order: the agent asks the rest
+        order = await self._desk.create(None, conversation_id, OrderType.REPAIR, report.fields(),
+                                        order_id=f"wo_bot_{conversation_id}")
+        logger.info("work_orders.bot_report.opened number=%s conv=%s", order.number, conversation_id)
+        return order.number

@@ -1,6 +1,5 @@
 # ruff: noqa: RUF001 (Chinese punctuation in the patterns and texts)
-"""A repair reported to the bot (pure): the address and phone number read from the customer's words,
-and the bot's answer once the order is open.
+"""A repair reported to the bot (pure): the address and phone number read from the customer's words.
 
 Only a report that carries both an address and a number to call opens an order on its own; any
 other goes on as before (the bot's own reply or the handover to the outages queue), so a vague
@@ -61,9 +60,3 @@ def _address(text: str) -> str | None:
                 return found
     return None
 
-
-def bot_answer(*, language: str, number: str, minutes: int) -> str:
-    if language.startswith("zh"):
-        return f"已为您登记抢修工单{number}，抢修人员将在{minutes}分钟内到达现场。处理进展会通过短信通知您。"
-    return (f"I have opened repair work order {number} for you; a crew will be on site within {minutes} "
-            f"minutes. We will text you as it progresses.")

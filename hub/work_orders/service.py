@@ -66,7 +66,8 @@ class WorkOrderDesk:
         self.clock = clock
 
     async def create(self, viewer: Agent | None, conversation_id: str, kind: OrderType,
-                     fields: Mapping[str, object], text: str = "", *, notify: bool = True) -> WorkOrder:
+                     fields: Mapping[str, object], text: str = "", *, notify: bool = True,
+                     order_id: str | None = None) -> WorkOrder:
         """Open an order from a conversation: by ``viewer`` (who must manage orders and see the
         conversation) or, with ``viewer`` None, by the bot. The customer is told its number."""
         cleaned = validated_fields(kind, fields)
@@ -76,10 +77,11 @@ class WorkOrderDesk:
             doc = await self._desk.view(viewer, conversation_id)
         else:
             doc = await self._conversations.get_doc(conversation_id)
-        order = new_order(order_id=new_id("wo"), number=await self.store.next_number(), kind=kind, fields=cleaned,
+        order = new_order(order_id=order_id or new_id("wo"), number=await self.store.next_number(), kind=kind,
+                          fields=cleaned,
                           actor=viewer.id if viewer else BOT, at=self.clock.now(),
                           conversation_id=ConversationId(doc["_id"]), contact_id=ContactId(doc["contact_id"]),
-                          language=str(doc.get("language") or "en"), text=text.strip(), notify=notify)
+                          language=_language(doc), text=text.strip(), notify=notify)
         await self.store.insert(order)
         logger.info("work_orders.created number=%s type=%s by=%s", order.number, kind, order.created_by)
         await self.after_change(order)
@@ -190,3 +192,10 @@ class WorkOrderDesk:
             return (await self._directory.department(department_id)).name
         except NotFound:
             return department_id
+
+
+def _language(conversation: Mapping[str, object]) -> str:
+    """The customer's language: what the bot read in their words (the handover's), else the conversation's."""
+    handover = conversation.get("handover")
+    spoken = handover.get("language") if isinstance(handover, Mapping) else None
+    return str(spoken or conversation.get("language") or "en")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hub.work_orders.kinds import Area, OrderType, validated_fields
-from hub.work_orders.reports import bot_answer, read_report
+from hub.work_orders.reports import read_report
 
 
 @pytest.mark.parametrize(("text", "sender", "address", "phone", "area"), [
@@ -36,8 +36,3 @@ def test_a_report_with_address_and_phone(text: str, sender: str | None, address:
 def test_not_enough_to_open_an_order(text: str, sender: str | None) -> None:
     assert read_report(text, sender_phone=sender) is None
 
-
-def test_the_bots_answer_names_the_order_and_the_commitment() -> None:
-    assert "WO000007" in bot_answer(language="en", number="WO000007", minutes=45)
-    assert "45 minutes" in bot_answer(language="en", number="WO000007", minutes=45)
-    assert "90分钟" in bot_answer(language="zh", number="WO000007", minutes=90)
