@@ -58,7 +58,7 @@ def bot_settings(rig: PbxRig, agi_port: int, db_name: str, rasa_url: str, prompt
         "voice": voice_settings(rig, agi_port, ring_timeout_s=5.0),
         "bot": BotSettings(rasa_url=rasa_url, timeout_s=10.0),
         "voice_bot": VoiceBotSettings(entry="call", language="ko", languages={"ko": korean}, media_port=0,
-                                      prompts_dir=prompts, silence_s=8.0),
+                                      prompts_dir=prompts, silence_s=4.0),
     })
 
 
@@ -85,10 +85,10 @@ async def bot_call(tmp_path: Path, db_name: str, mongo_url: str, redis_url: str,
 
 
 async def speaking_caller(rig: BotRig, name: str, parts: list[tuple[int, str]], *, hangup_ms: int | None,
-                          seconds: float = 40.0) -> Any:
-    """A sipp caller who says each Korean phrase at its time (ms after the answer)."""
+                          seconds: float = 40.0, dtmf: tuple[tuple[int, str], ...] = ()) -> Any:
+    """A sipp caller who says each Korean phrase at its time (ms after the answer), and presses keys."""
     spoken = [(at, await speech_pcm(text, "ko", rig.speech)) for at, text in parts]
-    pcap = write_speech_pcap(rig.pbx.work / f"{name}.pcap", spoken, seconds)
+    pcap = write_speech_pcap(rig.pbx.work / f"{name}.pcap", spoken, seconds, dtmf)
     return await rig.pbx.phones.caller(name, "customer", "100", audio=pcap, hangup_ms=hangup_ms)
 
 
@@ -177,7 +177,9 @@ async def test_a_caller_who_asks_for_a_person_is_handed_over_with_the_card(bot_c
 
 async def test_a_caller_who_talks_over_the_greeting_stops_it(bot_call: BotRig, db: Db) -> None:
     greeting = await speech_pcm(GREETING, "ko", bot_call.prompts, speed=160)
-    caller = await speaking_caller(bot_call, "barge", [(6000, THIS_MONTH)], hangup_ms=16_000)
+    # then, over the answer, the key of its second quick reply ("Talk to an agent": say it, or press 2)
+    caller = await speaking_caller(bot_call, "barge", [(6000, THIS_MONTH)], dtmf=((16_000, "2"),),
+                                   hangup_ms=19_000)
     assert await caller.wait(timeout=60) == 0, caller.output()
     call = await bot_call_of(db)
     caller_spans, bot_spans = await bot_recording(bot_call, call)
@@ -189,9 +191,28 @@ async def test_a_caller_who_talks_over_the_greeting_stops_it(bot_call: BotRig, d
     assert greeted[1] - greeted[0] < duration_ms(greeting) - 800, (greeted, duration_ms(greeting))
     messages = await db["messages"].find({"conversation_id": call["conversation_id"]}).sort("sent_at", 1).to_list(10)
     # Heard over the greeting, the phrase is read as one of the curated bill questions (not always this one)
-    assert [m["author"] for m in messages] == ["customer", "bot"] and messages[0]["text"] in (THIS_MONTH, BILL)
+    assert [m["author"] for m in messages][:2] == ["customer", "bot"] and messages[0]["text"] in (THIS_MONTH, BILL)
     answer = next(s for s in bot_spans[1:] if s[0] > spoke[1])
     assert answer[0] - spoke[1] < 3000, (spoke, bot_spans)  # and the bot answered it
+    assert messages[2]["author"] == "customer" and messages[2]["text"] == messages[1]["buttons"][1]["title"]
+    events = await db["events"].find({"conversation_id": call["conversation_id"]}).sort("version", 1).to_list(20)
+    handed = next(e for e in events if e["type"] == "handed_over")
+    assert handed["detail"]["reason"] == "asked"  # the key press chose the button's payload
+
+
+async def test_a_silent_caller_is_prompted_again_then_handed_over_with_the_card(bot_call: BotRig, db: Db) -> None:
+    caller = await speaking_caller(bot_call, "silent", [], hangup_ms=26_000)
+    call = await bot_call_of(db)
+    conversation_id = call["conversation_id"]
+    handed = await eventually(lambda: db["events"].find_one({"conversation_id": conversation_id,
+                                                             "type": "handed_over"}), timeout=60)
+    assert handed["detail"]["reason"] == "repeated_fallback"
+    conversation = await db["conversations"].find_one({"_id": conversation_id})
+    assert conversation["handover"]["reason"] == "repeated_fallback" and conversation["handover"]["channel"] == "voice"
+    assert await caller.wait(timeout=60) == 0, caller.output()
+    _, bot_spans = await bot_recording(bot_call, await bot_call_of(db, conversation_id))
+    assert len(bot_spans) >= 3, bot_spans  # the greeting, the re-prompt after 4 s of silence, the handover
+    assert bot_spans[1][0] - bot_spans[0][1] >= 3500, bot_spans
 
 
 async def _state(db: Db, conversation_id: str, state: str) -> bool:
