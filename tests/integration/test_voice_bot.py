@@ -52,19 +52,20 @@ class BotRig:
     turns: list[VoiceTurnTimed]
 
 
-def bot_settings(rig: PbxRig, agi_port: int, db_name: str, rasa_url: str, prompts: Path) -> Any:
+def bot_settings(rig: PbxRig, agi_port: int, db_name: str, rasa_url: str, prompts: Path, entry: str) -> Any:
     korean = VoiceBotSettings().languages["ko"].model_copy(update={"model": KOREAN_MODEL, "greeting": GREETING})
     return make_settings(db_name, offer_timeout_s=8.0, reoffer_after_s=30.0).model_copy(update={
         "voice": voice_settings(rig, agi_port, ring_timeout_s=5.0),
         "bot": BotSettings(rasa_url=rasa_url, timeout_s=10.0),
-        "voice_bot": VoiceBotSettings(entry="call", language="ko", languages={"ko": korean}, media_port=0,
+        "voice_bot": VoiceBotSettings(entry=entry, language="ko", languages={"ko": korean}, media_port=0,
                                       prompts_dir=prompts, silence_s=4.0),
     })
 
 
 @pytest.fixture
-async def bot_call(tmp_path: Path, db_name: str, mongo_url: str, redis_url: str, redis: Redis,
-                   rasa_url: str) -> AsyncIterator[BotRig]:
+async def bot_call(request: pytest.FixtureRequest, tmp_path: Path, db_name: str, mongo_url: str, redis_url: str,
+                   redis: Redis, rasa_url: str) -> AsyncIterator[BotRig]:
+    """The bot answers every call; parametrised indirectly with "menu", it is the menu's digit 8."""
     agi_port = free_port()
     phones = {"alice": free_udp_ports()}
     agents = tuple(AgentPhone(endpoint=f"agent-{name}", password=None, contact=f"sip:{name}@127.0.0.1:{port}")
@@ -77,7 +78,8 @@ async def bot_call(tmp_path: Path, db_name: str, mongo_url: str, redis_url: str,
     async with (running_pbx(test_plan(agi_port=agi_port, agents=agents), tmp_path / "pbx") as pbx,
                 RedisEventBus(redis) as bus):
         bus.subscribe(VoiceTurnTimed, timed, subscriber="test:voice_turns")
-        settings = bot_settings(pbx, agi_port, db_name, rasa_url, tmp_path / "prompts")
+        settings = bot_settings(pbx, agi_port, db_name, rasa_url, tmp_path / "prompts",
+                                getattr(request, "param", "call"))
         async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub:
             await load_demo(hub.context.directory)
             await eventually(lambda: _line_up(hub), timeout=60)
@@ -213,6 +215,18 @@ async def test_a_silent_caller_is_prompted_again_then_handed_over_with_the_card(
     _, bot_spans = await bot_recording(bot_call, await bot_call_of(db, conversation_id))
     assert len(bot_spans) >= 3, bot_spans  # the greeting, the re-prompt after 4 s of silence, the handover
     assert bot_spans[1][0] - bot_spans[0][1] >= 3500, bot_spans
+
+
+@pytest.mark.parametrize("bot_call", ["menu"], indirect=True)
+async def test_the_menu_digit_reaches_the_voice_bot(bot_call: BotRig, db: Db) -> None:
+    caller = await speaking_caller(bot_call, "menu", [(16_000, BILL)], dtmf=((2500, "8"),), hangup_ms=24_000)
+    assert await caller.wait(timeout=60) == 0, caller.output()
+    call = await bot_call_of(db)
+    assert [s["step"] for s in call["steps"]][:2] == [Step.ARRIVED.value, Step.BOT.value]
+    conversation_id = call["conversation_id"]
+    await eventually(lambda: _state(db, conversation_id, "resolved"), timeout=30)
+    messages = await db["messages"].find({"conversation_id": conversation_id}).sort("sent_at", 1).to_list(10)
+    assert [m["author"] for m in messages][:2] == ["customer", "bot"], messages
 
 
 async def _state(db: Db, conversation_id: str, state: str) -> bool:
