@@ -105,7 +105,8 @@ async def quiet_hub(db_name: str, mongo_url: str, redis_url: str) -> AsyncIterat
 async def test_rounds_racing_in_one_process_offer_each_conversation_once_within_capacity(
         mongo_url: str, redis_url: str, redis: Redis, db: Db, db_name: str, directory: MongoDirectory) -> None:
     await load_demo(directory)
-    async with quiet_hub(db_name, mongo_url, redis_url) as one, quiet_hub(db_name, mongo_url, redis_url) as two:
+    async with asyncio.timeout(240), quiet_hub(db_name, mongo_url, redis_url) as one, \
+            quiet_hub(db_name, mongo_url, redis_url) as two:
         store = RedisRoutingStore(redis)
         ids = await seed(db, 240)
         await enqueue(store, ids)
