@@ -11,9 +11,13 @@ Run:  .venv/bin/python bench/assignment.py [--quick] [--conversations 10000] [--
     conversations across the demo queues are enqueued with ``RoutingService.enqueue``; 500 agents
     register presence (``RoutingService.set_presence``) with webchat capacities summing to more
     than 10,000; then ``RoutingService.assign_round()`` runs until every conversation is offered.
-    Reported: assignments/s, per-assignment time (the Lua claim + the MongoDB transition + the
-    bus publishes = ``RoutingService._offer``), the claim alone, and ``select_agent`` inside the
-    real rounds. Timings come from wrappers set on the instances in this process only.
+    Reported: offers/s; offer latency (from the start of the round to the offer's ``OfferMade``
+    being published: what a waiting customer waits for once a round starts); the Redis claim
+    calls and the MongoDB transition calls (count and time: one per offer before the batched
+    rounds, a few per round after); MongoDB operations (SecantusDB's ``serverStatus``
+    opcounters) and Redis commands per offer; CPU milliseconds per offer of the hub (this
+    process), SecantusDB and redis-server. Timings come from wrappers set on the instances in
+    this process only, and work for any commit measured with ``--code``.
 (c) Baseline in the same run: a naive in-Python assignment over dicts (the same eligibility and
     ranking rules, a linear scan over agents, no Redis, no MongoDB), so a ratio can be printed.
 
@@ -38,8 +42,21 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+
+
+def code_dir() -> Path:
+    """``--code DIR``: measure the hub in DIR (an export of another commit) with this same script,
+    so that a baseline and a change are measured alike, alternating in one run."""
+    for i, arg in enumerate(sys.argv):
+        if arg == "--code" and i + 1 < len(sys.argv):
+            return Path(sys.argv[i + 1]).resolve()
+        if arg.startswith("--code="):
+            return Path(arg.split("=", 1)[1]).resolve()
+    return ROOT
+
+
+CODE = code_dir()
+sys.path.insert(0, str(CODE))
 
 from runinfo import calibrate, git_state, machine, pct  # noqa: E402
 
@@ -203,6 +220,26 @@ class CpuShare:
         return out
 
 
+async def mongo_ops(db: Any) -> dict[str, int]:
+    """SecantusDB's ``serverStatus`` opcounters (one per command: an insert_many is one insert)."""
+    try:
+        status = await db.client.admin.command("serverStatus")
+    except Exception:  # an engine without serverStatus: no op counts
+        return {}
+    return {k: int(v) for k, v in status.get("opcounters", {}).items()}
+
+
+async def redis_commands(url: str) -> int:
+    """Commands redis-server has processed (a script call counts one, a pipeline one per command)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    try:
+        return int((await client.info("stats"))["total_commands_processed"])
+    finally:
+        await client.aclose()
+
+
 class Timed:
     """Wrap an async method on one instance and record its durations."""
 
@@ -258,7 +295,6 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
     from hub.domain.states import ConversationState
     from hub.embedded import start_redis, start_secantus, stop
     from hub.passwords import hash_password
-    from routing import service as routing_service
     from routing.service import ROUND_LIMIT_PER_QUEUE
 
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -325,43 +361,44 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
                 await asyncio.sleep(0.2)  # let the bus listener swallow the kicks
 
                 # -- instrument, then assign until everything is offered
-                offer = Timed(routing, "_offer")
-                claim = Timed(hub["store"], "claim")
-                # The MongoDB side of an offer: read the conversation, then the transition
-                # (event insert + versioned update + re-read + the re-read for the bus summary).
-                read = Timed(hub["conversations"], "get")
-                transition = Timed(hub["transitions"], "transition")
-                decisions: list[float] = []
-                real_select = routing_service.select_agent
+                store, transitions = hub["store"], hub["transitions"]
+                claim = Timed(store, "claim_many" if hasattr(store, "claim_many") else "claim")
+                transition = Timed(transitions, "transition_many" if hasattr(transitions, "transition_many")
+                                   else "transition")
+                published: list[float] = []  # when each OfferMade was handed to the bus
+                real_tell = routing._tell
 
-                def timed_select(*args: Any, **kwargs: Any) -> Any:
-                    t0 = time.perf_counter_ns()
-                    try:
-                        return real_select(*args, **kwargs)
-                    finally:
-                        decisions.append((time.perf_counter_ns() - t0) / 1e9)
+                async def timed_tell(fact: Any) -> None:
+                    if type(fact).__name__ == "OfferMade":
+                        published.append(time.perf_counter())
+                    await real_tell(fact)
 
-                routing_service.select_agent = timed_select  # type: ignore[assignment]
+                routing._tell = timed_tell
+                latencies: list[float] = []
                 rounds: list[dict[str, Any]] = []
                 offered = 0
+                ops0, redis0 = await mongo_ops(db), await redis_commands(redis_svc.url)
                 cpu = CpuShare({"secantus": mongo_svc.process.pid, "redis": redis_svc.process.pid})
                 t_all = time.perf_counter()
-                try:
-                    while offered < len(plan):
-                        t = time.perf_counter()
-                        n_before = len(offer.times)
-                        made = await routing.assign_round()
-                        wall = time.perf_counter() - t
-                        in_offers = sum(offer.times[n_before:])
-                        rounds.append({"offers": made, "wall_s": round(wall, 3),
-                                       "outside_offers_s": round(wall - in_offers, 3)})
-                        offered += made
-                        if made == 0:
-                            break
-                finally:
-                    routing_service.select_agent = real_select  # type: ignore[assignment]
+                while offered < len(plan):
+                    t = time.perf_counter()
+                    n_before = len(published)
+                    made = await routing.assign_round()
+                    wall = time.perf_counter() - t
+                    latencies.extend(p - t for p in published[n_before:])
+                    rounds.append({"offers": made, "wall_s": round(wall, 3)})
+                    offered += made
+                    if made == 0:
+                        break
                 total = time.perf_counter() - t_all
                 out["cpu_during_rounds"] = cpu.stop()
+                ops1, redis1 = await mongo_ops(db), await redis_commands(redis_svc.url)
+                per_offer = max(offered, 1)
+                out["cpu_ms_per_offer"] = {n.removesuffix("_pct_of_1_core"): round(pct_ * total * 10 / per_offer, 3)
+                                           for n, pct_ in out["cpu_during_rounds"].items()
+                                           if n != "other_processes_pct_of_1_core"}
+                out["mongo_ops_per_offer"] = {k: round((ops1.get(k, 0) - v) / per_offer, 2) for k, v in ops0.items()}
+                out["redis_commands_per_offer"] = round((redis1 - redis0) / per_offer, 2)
 
                 # -- correctness: Mongo and Redis agree, nobody over capacity
                 in_mongo = await db["conversations"].count_documents({"state": "offered"})
@@ -374,15 +411,11 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
                     "max_agent_load": max(loads) if loads else 0,
                     "rounds": len(rounds), "total_s": round(total, 2),
                     "assignments_per_s": round(offered / total, 1) if total else None,
-                    "per_assignment_ms": stats(offer.times, 1e3),
-                    "claim_ms": stats(claim.times, 1e3),
-                    "claims_not_ok": sum(1 for r in claim.results if r != "ok"),
-                    "mongo_read_conversation_ms": stats(read.times, 1e3),
-                    "mongo_transition_and_publish_ms": stats(transition.times, 1e3),
-                    "select_agent_in_round_us": stats(decisions, 1e6),
-                    "time_in_offers_s": round(sum(offer.times), 2),
-                    "time_in_select_agent_s": round(sum(decisions), 2),
-                    "time_outside_offers_s": round(sum(r["outside_offers_s"] for r in rounds), 2),
+                    "offer_latency_ms": stats(latencies, 1e3),
+                    "claim_calls": len(claim.times), "claim_ms": stats(claim.times, 1e3),
+                    "time_in_claims_s": round(sum(claim.times), 2),
+                    "transition_calls": len(transition.times), "transition_ms": stats(transition.times, 1e3),
+                    "time_in_transitions_s": round(sum(transition.times), 2),
                     "round_detail": rounds,
                 })
         finally:
@@ -416,19 +449,15 @@ def print_report(r: dict[str, Any]) -> None:
           f"presence {e['presence_s']} s")
     print(f"    offered {e['offered']:,} in {e['rounds']} rounds, {e['total_s']} s  =>  "
           f"{fmt(e['assignments_per_s'])} assignments/s   (still waiting: {e['still_waiting']})")
-    pa, cl, sa = e["per_assignment_ms"], e["claim_ms"], e["select_agent_in_round_us"]
-    print(f"    per assignment (claim + Mongo transition + publishes): p50 {fmt(pa['p50'])} ms  "
-          f"p99 {fmt(pa['p99'])} ms  max {fmt(pa['max'])} ms")
-    print(f"    of which the Redis claim (Lua):                      p50 {fmt(cl['p50'])} ms  "
-          f"p99 {fmt(cl['p99'])} ms")
-    rd, tr = e["mongo_read_conversation_ms"], e["mongo_transition_and_publish_ms"]
-    print(f"    of which reading the conversation (Mongo):           p50 {fmt(rd['p50'])} ms  p99 {fmt(rd['p99'])} ms")
-    print(f"    of which the transition (Mongo x3 + summary + bus):  p50 {fmt(tr['p50'])} ms  p99 {fmt(tr['p99'])} ms")
-    print(f"    select_agent inside the rounds:                      p50 {fmt(sa['p50'])} µs  "
-          f"p99 {fmt(sa['p99'])} µs  (total {e['time_in_select_agent_s']} s)")
-    print(f"    time in _offer {e['time_in_offers_s']} s, elsewhere in rounds {e['time_outside_offers_s']} s "
-          f"(snapshot reads, queue reads, select_agent)")
+    la, cl, tr = e["offer_latency_ms"], e["claim_ms"], e["transition_ms"]
+    print(f"    offer latency (round start -> OfferMade published): p50 {fmt(la['p50'])} ms  "
+          f"p99 {fmt(la['p99'])} ms  max {fmt(la['max'])} ms")
+    print(f"    Redis claim calls: {e['claim_calls']:,}, p50 {fmt(cl['p50'])} ms, total {e['time_in_claims_s']} s")
+    print(f"    MongoDB transition calls (+ their facts): {e['transition_calls']:,}, p50 {fmt(tr['p50'])} ms, "
+          f"total {e['time_in_transitions_s']} s")
+    print(f"    per offer: MongoDB ops {e['mongo_ops_per_offer']}, Redis commands {e['redis_commands_per_offer']}")
     print(f"    cpu during the rounds (% of one core): {e['cpu_during_rounds']}")
+    print(f"    cpu ms per offer: {e['cpu_ms_per_offer']}")
     print(f"    check: offered in Mongo {e['offered_in_mongo']:,}, Redis load sum {e['agent_load_sum']:,}, "
           f"agents over capacity {e['agents_over_capacity']}, max load {e['max_agent_load']}")
     print(f"\n(c) naive dict-based baseline (same rules, no I/O): {fmt(b['assignments_per_s'])} assignments/s, "
@@ -461,7 +490,8 @@ async def main_async(args: argparse.Namespace) -> int:
         "machine": machine(),
         "calibration_loop_s": calibrate(),
         "git": git_state(),
-        "config": {"conversations": n_conv, "agents": args.agents, "seed": args.seed, "quick": args.quick,
+        "config": {"code_dir": str(CODE), "conversations": n_conv, "agents": args.agents, "seed": args.seed,
+                   "quick": args.quick,
                    "queue_mix": {q: share for q, (_, _, share) in QUEUE_MIX.items()},
                    "agent_extra_skill_probability": EXTRA_SKILLS},
         "decision": decision,
@@ -470,9 +500,9 @@ async def main_async(args: argparse.Namespace) -> int:
         "ratios": {
             "assignments_per_s_hub_over_baseline": _ratio(end_to_end["assignments_per_s"],
                                                           baseline["assignments_per_s"], 5),
-            "p50_hub_over_baseline": _ratio(end_to_end["per_assignment_ms"]["p50"],
+            "p50_hub_over_baseline": _ratio(end_to_end["offer_latency_ms"]["p50"],
                                             baseline["per_assignment_us"]["p50"] / 1000),
-            "p99_hub_over_baseline": _ratio(end_to_end["per_assignment_ms"]["p99"],
+            "p99_hub_over_baseline": _ratio(end_to_end["offer_latency_ms"]["p99"],
                                             baseline["per_assignment_us"]["p99"] / 1000),
             "select_agent_p50_over_naive_p50": _ratio(decision["decision_us"]["p50"],
                                                       baseline["per_assignment_us"]["p50"]),
@@ -515,6 +545,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", default=str(RESULTS / "assignment.json"))
+    parser.add_argument("--code", default=str(ROOT), help="measure the hub in this directory (another commit's "
+                        "export; see code_dir)")
     return asyncio.run(main_async(parser.parse_args()))
 
 
