@@ -24,6 +24,7 @@ from hub.domain.states import ConversationState
 from hub.storage.database import Db
 from hub.storage.directory import MongoDirectory
 from hub.storage.transition_batch import MongoTransitionBatch
+from hub.tasks import cancel_and_wait
 from routing.policy import WaitingConversation
 from routing.store import RedisRoutingStore, agent_key, queue_key
 from tests.conftest import eventually, make_settings
@@ -95,13 +96,10 @@ async def quiet_hub(db_name: str, mongo_url: str, redis_url: str) -> AsyncIterat
     settings = make_settings(db_name, offer_timeout_s=600.0, presence_ttl_s=600.0, tick_s=0.05)
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub:
         await eventually(hub.routing._store.epoch)
-        tasks = [t for t in asyncio.all_tasks() if t.get_name() == "routing:assigner"]
-        # Cancelled until done: under heavy load one cancel was seen not to end the assigner (it
-        # went on waiting for its next kick; the cancel met the tick's asyncio.timeout expiring).
-        while not all(t.done() for t in tasks):
-            for task in tasks:
-                task.cancel()
-            await asyncio.wait(tasks, timeout=1.0)
+        # cancel_and_wait cancels until done: on 3.11 a cancel that meets the tick's asyncio.timeout
+        # expiring is swallowed, and the assigner went on waiting for its next kick.
+        for task in [t for t in asyncio.all_tasks() if t.get_name() == "routing:assigner"]:
+            await cancel_and_wait(task)
         yield hub
 
 
