@@ -68,7 +68,7 @@ class Recogniser:
     # -- the worker process -----------------------------------------------------------------------
     async def _ensure_started(self) -> None:
         async with self._starting:
-            if self._process is not None and self._process.returncode is None:
+            if self._process is not None and self._process.returncode is None and self._alive():
                 return
             await self._stop()
             process = await asyncio.create_subprocess_exec(
@@ -90,6 +90,11 @@ class Recogniser:
             self.languages = tuple(ready["ready"])
             self._reader = asyncio.create_task(self._read(process), name="voice:stt:answers")
             logger.info("voice.stt.worker_up pid=%d languages=%s", process.pid, ",".join(self.languages))
+
+    def _alive(self) -> bool:
+        """The worker still answers: its answers' reader runs (its end of stdout comes before the
+        process is reaped, so ``returncode`` alone says "running" for a while after a crash)."""
+        return self._reader is not None and not self._reader.done()
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None

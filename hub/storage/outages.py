@@ -130,9 +130,11 @@ class MongoOutageStore:
         await self._sends.update_one({"_id": send_id}, {"$set": {"error": error, "failed_at": at}})
 
     async def record_report(self, ref: str, status: str, at: datetime) -> bool:
-        """One delivery report appended to its entry; False: no such entry (yet)."""
-        result = await self._sends.update_one({"_id": ref}, {"$push": {"dlrs": {"status": status, "at": at}}})
-        return result.matched_count == 1
+        """One delivery report appended to its entry, each status once (Kannel repeats a callback the
+        hub was slow to answer); False: no such entry (yet)."""
+        result = await self._sends.update_one({"_id": ref, "dlrs.status": {"$ne": status}},
+                                              {"$push": {"dlrs": {"status": status, "at": at}}})
+        return result.matched_count == 1 or await self._sends.count_documents({"_id": ref}, limit=1) == 1
 
     async def counts(self, notice_id: str) -> dict[str, int]:
         """Entries with a delivered report, with a failed one (and none delivered), refused by Kannel,
