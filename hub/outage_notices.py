@@ -26,7 +26,7 @@ from typing import Any
 
 from hub.clock import Clock
 from hub.domain.ids import ConversationId, DeliveryStatus, MessageId
-from hub.domain.outages import allowance, send_id
+from hub.domain.outages import allowance, paced_origin, send_id
 from hub.domain.outbound import Outbound
 from hub.errors import ChannelSendError
 from hub.ports import ChannelSender, DeliveryReports
@@ -118,7 +118,9 @@ class _Run:
         loop = asyncio.get_running_loop()
         pace, began, sent = self._pace, loop.time(), 0
         while await self._fill():
-            due = allowance(rate_per_s=pace.rate_per_s, elapsed_s=loop.time() - began, sent=sent, burst=pace.burst)
+            now = loop.time()
+            began = paced_origin(began_s=began, now_s=now, sent=sent, rate_per_s=pace.rate_per_s, burst=pace.burst)
+            due = allowance(rate_per_s=pace.rate_per_s, elapsed_s=now - began, sent=sent, burst=pace.burst)
             if not due:
                 await asyncio.sleep(max(1.0 / pace.rate_per_s, 0.01))
                 continue

@@ -120,3 +120,9 @@ def allowance(*, rate_per_s: float, elapsed_s: float, sent: int, burst: int) -> 
     if elapsed_s < 0:
         return 0
     return max(0, min(burst, math.floor(elapsed_s * rate_per_s) - sent))
+
+
+def paced_origin(*, began_s: float, now_s: float, sent: int, rate_per_s: float, burst: int) -> float:
+    """The pace's origin, moved on so that a stall (a slow batch, a slow database) banks at most
+    ``burst``: a token bucket, so the sender never runs above the rate for long to catch up."""
+    return max(began_s, now_s - (sent + burst) / rate_per_s)

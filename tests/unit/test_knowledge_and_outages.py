@@ -18,6 +18,7 @@ from hub.domain.outages import (
     mentioned,
     notice_text,
     outage_answer,
+    paced_origin,
 )
 from hub.errors import InvalidInput
 from hub.knowledge import plain_text, render
@@ -119,3 +120,15 @@ def test_allowance_keeps_the_rate_and_caps_bursts() -> None:
     assert allowance(rate_per_s=100, elapsed_s=2.0, sent=150, burst=10) == 10  # late tick: no flood
     assert allowance(rate_per_s=100, elapsed_s=1.0, sent=100, burst=10) == 0
     assert allowance(rate_per_s=100, elapsed_s=-1.0, sent=0, burst=10) == 0
+
+
+def test_a_stall_banks_one_burst_not_the_whole_delay() -> None:
+    """A sender stalled 10 s then ticking every 10 ms sends at most rate + burst in the next second."""
+    rate, burst, began, sent, now = 100, 10, 0.0, 0, 10.0
+    first_second = 0
+    while now < 11.0:
+        began = paced_origin(began_s=began, now_s=now, sent=sent, rate_per_s=rate, burst=burst)
+        due = allowance(rate_per_s=rate, elapsed_s=now - began, sent=sent, burst=burst)
+        sent, first_second, now = sent + due, first_second + due, now + 0.01
+    assert first_second <= rate + burst, first_second
+    assert paced_origin(began_s=5.0, now_s=5.5, sent=40, rate_per_s=rate, burst=burst) == 5.0  # on pace: kept
