@@ -55,7 +55,13 @@ def write_call_pcap(path: Path, frequency: float, seconds: float, dtmf: Sequence
     telephone-events (payload type 101) replacing it at the given times (ms from the start).
     sipp replaces the addresses and ports when it plays the file."""
     slots = int(seconds * 1000) // PACKET_MS
-    audio = tone_alaw(frequency, slots * PACKET_SAMPLES)
+    return write_rtp_pcap(path, tone_alaw(frequency, slots * PACKET_SAMPLES), dtmf)
+
+
+def write_rtp_pcap(path: Path, audio: bytes, dtmf: Sequence[tuple[int, str]] = ()) -> Path:
+    """``audio`` (PCMA) as RTP in a pcap, 20 ms per packet, with RFC 4733 telephone-events
+    (payload type 101) replacing it at the given times (ms from the start)."""
+    slots = len(audio) // PACKET_SAMPLES
     digits = {when // PACKET_MS: DTMF_EVENTS[digit] for when, digit in dtmf}
     packets: list[tuple[int, bool, int, bytes]] = []  # payload type, marker, timestamp, payload: one per slot
     while len(packets) < slots:
@@ -68,7 +74,7 @@ def write_call_pcap(path: Path, frequency: float, seconds: float, dtmf: Sequence
                 packets.append((101, k == 0, slot * PACKET_SAMPLES, struct.pack(">BBH", digits[slot], flags, duration)))
             continue
         packets.append((8, slot == 0, slot * PACKET_SAMPLES,
-                        audio[slot * PACKET_SAMPLES:(slot + 1) * PACKET_SAMPLES]))
+                        bytes(audio[slot * PACKET_SAMPLES:(slot + 1) * PACKET_SAMPLES])))
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # pcap header, Ethernet
     for n, (payload_type, marker, timestamp, payload) in enumerate(packets[:slots]):
         rtp = struct.pack(">BBHII", 0x80, payload_type | (0x80 if marker else 0), n & 0xFFFF, timestamp,

@@ -9,12 +9,11 @@ as ``tests.sipp_phones.write_call_pcap`` does for tones (sipp plays one pcap per
 from __future__ import annotations
 
 import array
-import struct
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.sipp_phones import DTMF_EVENTS, DTMF_UPDATES, PACKET_MS, PACKET_SAMPLES, RATE, alaw
+from tests.sipp_phones import PACKET_MS, PACKET_SAMPLES, RATE, alaw, write_rtp_pcap
 from voice.tts import PromptCache, Voice
 
 _ALAW = bytes(alaw(s - 32768) for s in range(65536))  # every 16-bit sample, offset by 32768
@@ -42,33 +41,11 @@ def write_speech_pcap(path: Path, parts: Sequence[tuple[int, bytes]], seconds: f
                       dtmf: Sequence[tuple[int, str]] = ()) -> Path:
     """An RTP pcap (PCMA, payload type 8, 20 ms packets) of ``seconds``: each ``(at_ms, pcm)`` part
     starts at ``at_ms``; silence everywhere else; each ``(at_ms, digit)`` of ``dtmf`` is an RFC 4733
-    event in the same stream (as ``tests.sipp_phones.write_call_pcap``). sipp rewrites the addresses."""
+    event in the same stream (``tests.sipp_phones.write_rtp_pcap``). sipp rewrites the addresses."""
     slots = int(seconds * 1000) // PACKET_MS
     audio = bytearray(ALAW_SILENCE * (slots * PACKET_SAMPLES))
     for at_ms, pcm in parts:
         encoded = pcm_to_alaw(pcm)
         start = at_ms * RATE // 1000
         audio[start:start + len(encoded)] = encoded[: max(0, len(audio) - start)]
-    digits = {when // PACKET_MS: DTMF_EVENTS[digit] for when, digit in dtmf}
-    packets: list[tuple[int, int, bytes]] = []  # payload type, timestamp, payload
-    while len(packets) < slots:
-        slot = len(packets)
-        if slot in digits:
-            for k in range(DTMF_UPDATES + 3):  # 100 ms of updates, then the end packet three times
-                duration = min(k + 1, DTMF_UPDATES) * PACKET_SAMPLES
-                flags = (0x80 if k >= DTMF_UPDATES else 0) | 10
-                packets.append((101, slot * PACKET_SAMPLES, struct.pack(">BBH", digits[slot], flags, duration)))
-            continue
-        packets.append((8, slot * PACKET_SAMPLES, bytes(audio[slot * PACKET_SAMPLES:(slot + 1) * PACKET_SAMPLES])))
-    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # pcap header, Ethernet
-    for n, (payload_type, timestamp, payload) in enumerate(packets[:slots]):
-        rtp = struct.pack(">BBHII", 0x80, payload_type | (0x80 if n == 0 else 0), n & 0xFFFF, timestamp,
-                          0x5350) + payload
-        udp = struct.pack(">HHHH", 40000, 40002, 8 + len(rtp), 0) + rtp
-        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), n & 0xFFFF, 0, 64, 17, 0,
-                         bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])) + udp
-        frame = b"\0" * 12 + b"\x08\x00" + ip
-        micros = n * PACKET_MS * 1000
-        out.append(struct.pack("<IIII", micros // 1_000_000, micros % 1_000_000, len(frame), len(frame)) + frame)
-    path.write_bytes(b"".join(out))
-    return path
+    return write_rtp_pcap(path, bytes(audio), dtmf)
