@@ -4,7 +4,9 @@ Every hub process runs one. A message this process queues is stored already clai
 (``claim_new``) and sent at once (``dispatch``), without a round trip through the queue; the
 worker polls for the rest (retries coming due, leases of a dead process running out).
 Sending is bounded in parallel; a slow channel never blocks the others for longer than its own
-sends.
+sends. Within one conversation, messages leave in the order they were queued: each waits for the
+send before it (its lane), so a customer never reads a survey question before the notice it
+follows, or an agent's second line before her first.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Outbox:
         self._shutdown_grace_s = shutdown_grace_s
         self._slots = asyncio.Semaphore(parallel)
         self._sending: set[asyncio.Task[None]] = set()
+        self._lanes: dict[str, asyncio.Task[None]] = {}  # conversation id -> its latest send
         self._task: asyncio.Task[None] | None = None
 
     def sender(self, channel: str) -> ChannelSender:
@@ -64,12 +67,30 @@ class Outbox:
     def dispatch(self, message: Message, entry: Mapping[str, Any]) -> None:
         """Send a message stored with ``claim_new``'s entry, now, in the background."""
         doc = {**message_to_doc(message), "outbox": dict(entry)}
-        task = asyncio.create_task(self._dispatch(doc), name=f"outbox:{message.id}")
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        self._start(doc, holding_slot=False)
 
-    async def _dispatch(self, doc: Mapping[str, Any]) -> None:
-        await self._slots.acquire()
+    def _start(self, doc: Mapping[str, Any], *, holding_slot: bool) -> None:
+        """Send ``doc`` in the background, after the conversation's previous send has ended."""
+        conversation_id = str(doc["conversation_id"])
+        before = self._lanes.get(conversation_id)
+        task = asyncio.create_task(self._in_lane(doc, before, holding_slot), name=f"outbox:{doc['_id']}")
+        self._lanes[conversation_id] = task
+        self._sending.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._sending.discard(finished)
+            if self._lanes.get(conversation_id) is finished:
+                del self._lanes[conversation_id]
+        task.add_done_callback(done)
+
+    async def _in_lane(self, doc: Mapping[str, Any], before: asyncio.Task[None] | None, holding_slot: bool) -> None:
+        if before is not None and not before.done():
+            if holding_slot:  # never hold a slot while waiting: the send before may need one
+                self._slots.release()
+            await asyncio.wait([before])
+            holding_slot = False
+        if not holding_slot:
+            await self._slots.acquire()
         await self._send(doc)  # releases the slot
 
     async def __aenter__(self) -> Outbox:
@@ -112,9 +133,7 @@ class Outbox:
                 self._slots.release()
                 return claimed
             claimed += 1
-            task = asyncio.create_task(self._send(doc), name=f"outbox:{doc['_id']}")
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+            self._start(doc, holding_slot=True)
 
     async def _send(self, doc: Mapping[str, Any]) -> None:
         try:

@@ -42,7 +42,8 @@ class HubProcess:
         async with aiohttp.ClientSession() as http:
             while True:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"hub exited with {self.process.returncode}; see {self.log_path}")
+                    raise RuntimeError(f"hub exited with {self.process.returncode}; the end of its log:\n"
+                                       + self.log_tail())
                 try:
                     async with http.get(self.base_url + "/console/login") as resp:
                         if resp.status == 200:
@@ -50,8 +51,12 @@ class HubProcess:
                 except aiohttp.ClientConnectionError:
                     pass
                 if asyncio.get_running_loop().time() > deadline:
-                    raise TimeoutError(f"hub did not start; see {self.log_path}")
+                    raise TimeoutError("hub did not start; the end of its log:\n" + self.log_tail())
                 await asyncio.sleep(0.1)
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The log's last lines, for a failure message (CI keeps the output, not the files)."""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, exactly like a crash."""

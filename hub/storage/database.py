@@ -6,8 +6,10 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,26 @@ INDEXES: dict[str, list[IndexModel]] = {
     "sessions": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
                  IndexModel([("agent_id", ASCENDING)], name="agent")],  # revoking an agent's sessions
 }
+
+
+async def increment(counters: AsyncCollection[Document], counter_id: str, n: int = 1, field: str = "seq") -> int:
+    """Add ``n`` to a counter document, creating it on first use; returns the new value.
+
+    The increment never upserts: processes creating the same counter at once race on the upsert
+    (a mongod may answer the loser with a duplicate key; SecantusDB answered no document although
+    it had applied the ``$inc``, so a retry counted twice, and a second hub died on it in CI).
+    The document is created apart, with ``$setOnInsert``, which is harmless to repeat.
+    """
+    for _ in range(3):
+        doc = await counters.find_one_and_update({"_id": counter_id}, {"$inc": {field: n}},
+                                                 projection={field: 1}, return_document=ReturnDocument.AFTER)
+        if doc is not None:
+            return int(doc[field])
+        try:
+            await counters.update_one({"_id": counter_id}, {"$setOnInsert": {field: 0}}, upsert=True)
+        except DuplicateKeyError:
+            pass  # another process created it first
+    raise RuntimeError(f"counter {counter_id!r} could not be created")
 
 
 def connect(url: str) -> AsyncMongoClient[Document]:

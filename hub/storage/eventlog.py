@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain.stream import CONFIRM_AFTER_S, StoredEvent, event_from_doc, must_confirm
-from hub.storage.database import Db, chunked
+from hub.storage.database import Db, chunked, increment
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +38,7 @@ class MongoEventSequence:
     async def draw(self, n: int = 1) -> int:
         """Reserve ``n`` numbers; returns the last. A find-and-modify on a one-document collection:
         cheap on SecantusDB too (its find-and-modify is slow only on large collections, ADR 0016)."""
-        doc = await self._counters.find_one_and_update(
-            {"_id": COUNTER}, {"$inc": {"seq": n}}, upsert=True, projection={"seq": 1},
-            return_document=ReturnDocument.AFTER)
-        assert doc is not None  # upsert with AFTER always returns the document
-        return int(doc["seq"])
+        return await increment(self._counters, COUNTER, n)
 
     async def insert(self, doc: dict[str, Any]) -> int:
         """Insert one event with a fresh ``seq``; returns the number it ended with.

@@ -8,12 +8,12 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain.ids import ContactId, ConversationId
 from hub.errors import ConcurrentUpdate, NotFound
-from hub.storage.database import Db
+from hub.storage.database import Db, increment
 from hub.work_orders.kinds import OrderType
 from hub.work_orders.model import UNSENT, HistoryEntry, WorkOrder
 from hub.work_orders.sla import Pause, TimerName, TimerRun
@@ -40,10 +40,7 @@ class MongoWorkOrderStore:
         await self._orders.create_indexes(INDEXES)
 
     async def next_number(self) -> str:
-        doc = await self._counters.find_one_and_update({"_id": "work_orders"}, {"$inc": {"seq": 1}}, upsert=True,
-                                                       return_document=ReturnDocument.AFTER)
-        assert doc is not None  # upserted
-        return f"WO{int(doc['seq']):06d}"
+        return f"WO{await increment(self._counters, 'work_orders'):06d}"
 
     async def insert(self, order: WorkOrder) -> None:
         try:

@@ -26,7 +26,7 @@ from hub.domain.stream import StoredEvent
 from hub.kpi_intervals import replay
 from hub.leases import RedisLeases
 from hub.projections import KpiIntervals
-from hub.storage.database import Db, ensure_indexes
+from hub.storage.database import Db, connect, ensure_indexes, increment
 from hub.storage.directory import MongoDirectory
 from hub.storage.eventlog import MongoCheckpoints, MongoEventSequence, MongoEventStream
 from hub.storage.kpi_intervals import MongoKpiIntervals
@@ -77,6 +77,21 @@ async def test_numbers_are_unique_a_lost_race_is_void_and_a_late_event_is_renumb
     assert await late.insert(event_doc("late", 0, "created", None, "new", 0)) == 103
     assert (await fresh_db["events"].find_one({"_id": "late:0"}) or {})["seq"] == 103
     assert await stream.last() == 103
+
+
+async def test_processes_creating_the_counter_at_once_all_get_numbers(mongo_url: str, db_name: str) -> None:
+    # Each hub process has its own client: their first draws race on the counter's upsert (a
+    # second hub died on this at start-up in CI).
+    clients = [connect(mongo_url) for _ in range(6)]
+    try:
+        for attempt in range(5):
+            counter = f"race{attempt}"
+            drawn = await asyncio.gather(*(increment(c[db_name]["counters"], counter, 2)
+                                           for c in clients for _ in range(3)))
+            assert sorted(drawn) == list(range(2, 37, 2))
+    finally:
+        for c in clients:
+            await c.close()
 
 
 async def test_projection_writes_count_each_event_once(fresh_db: Db) -> None:

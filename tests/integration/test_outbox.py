@@ -36,12 +36,17 @@ class ScriptedSender:
     def __init__(self, channel: str) -> None:
         self.channel = channel
         self.sent: list[Outbound] = []
-        self.script: list[Exception | str] = []  # "hang" blocks until cancelled
+        self.script: list[Exception | str] = []  # "hang" blocks until cancelled, "gate" until opened
+        self.gate = asyncio.Event()
+        self.started: list[str] = []  # texts whose send began
 
     async def send(self, outbound: Outbound) -> SendResult:
         step = self.script.pop(0) if self.script else "ok"
+        self.started.append(outbound.text)
         if step == "hang":
             await asyncio.Event().wait()
+        if step == "gate":
+            await self.gate.wait()
         if isinstance(step, Exception):
             raise step
         self.sent.append(outbound)
@@ -141,6 +146,25 @@ async def test_a_send_whose_process_died_is_taken_over_after_the_lease(
         await eventually(lambda: len(healthy.sent) == 1, timeout=15)
         assert healthy.sent[0].message_id == reply["id"] and healthy.sent[0].attempt == 2
         await eventually(lambda: _outbox_state(db, reply["id"], "done"))
+
+
+async def test_a_conversations_messages_leave_in_order_and_a_slow_one_holds_up_no_other(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str, db: Db) -> None:
+    sender = ScriptedSender("sms")
+    sender.script = ["gate"]  # the first send is slow: it waits until the test opens the gate
+    async with hub_with(settings_for(db_name), sender, mongo_url, redis_url) as hub:
+        agent, first = await agent_holding(hub, "meter question", "kannel-order-1")
+        await hub.context.inbox.accept_inbound(sms("billing question", "kannel-order-2", sender="+8613900139000"))
+        second = await agent.take_offer()
+        for text in ("one", "two", "three"):
+            await agent.reply(first, text)
+        await eventually(lambda: sender.started == ["one"])
+        await agent.reply(second, "other customer")  # another conversation is not held up
+        await eventually(lambda: [o.text for o in sender.sent] == ["other customer"])
+        assert sender.started == ["one", "other customer"]  # "two" waits for "one"
+        sender.gate.set()
+        await eventually(lambda: [o.text for o in sender.sent] == ["other customer", "one", "two", "three"])
+        await agent.close()
 
 
 async def test_delivery_reports_only_move_forward_and_unknown_ids_are_refused(
