@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -89,10 +90,8 @@ async def increment(counters: AsyncCollection[Document], counter_id: str, n: int
                                                  projection={field: 1}, return_document=ReturnDocument.AFTER)
         if doc is not None:
             return int(doc[field])
-        try:
+        with contextlib.suppress(DuplicateKeyError):  # another process created it first
             await counters.update_one({"_id": counter_id}, {"$setOnInsert": {field: 0}}, upsert=True)
-        except DuplicateKeyError:
-            pass  # another process created it first
     raise RuntimeError(f"counter {counter_id!r} could not be created")
 
 
