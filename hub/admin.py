@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterable, Mapping
 
 from hub import demo
+from hub.domain.business_hours import parse_weekly, weekly_doc
 from hub.domain.ids import CHANNELS, AgentId, QueueId, Role, Skill, new_id
 from hub.domain.model import Agent, Queue
 from hub.errors import InvalidInput
@@ -56,8 +57,14 @@ async def set_skills(directory: Directory, username: str, add: Iterable[str], re
 
 
 async def create_queue(directory: Directory, *, queue_id: str, name: str, skills: Iterable[str],
-                       priority: int) -> Queue:
-    queue = Queue(id=QueueId(queue_id), name=name, skills=frozenset(Skill(s) for s in skills), priority=priority)
+                       priority: int, hours: Mapping[str, str] | None = None) -> Queue:
+    """Create or replace a queue; ``hours`` are its weekly business hours (none: always open)."""
+    try:
+        windows = parse_weekly(hours or {})
+    except ValueError as err:
+        raise InvalidInput(f"business hours: {err}") from err
+    queue = Queue(id=QueueId(queue_id), name=name, skills=frozenset(Skill(s) for s in skills), priority=priority,
+                  hours=weekly_doc(windows))
     await directory.put_queue(queue)
     return queue
 

@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     qcreate.add_argument("--name", required=True)
     qcreate.add_argument("--skills", default="", help="skills an agent needs, comma-separated")
     qcreate.add_argument("--priority", type=int, default=0)
+    qcreate.add_argument("--hours", default="", help="business hours in the centre's zone, e.g. "
+                         "mon=08:00-20:00,sat=09:00-12:00 (days left out are closed; none: always open)")
     queue.add_parser("list", help="list queues")
     report = sub.add_parser("report", help="bot KPIs from the event table: containment, handovers, waits")
     report.add_argument("--hours", type=float, default=24.0, help="look back this many hours (default 24)")
@@ -146,7 +148,8 @@ async def run_admin(args: argparse.Namespace, settings: Settings) -> int:
             await run_team(args, directory)
         elif args.command == "queue" and args.action == "create":
             queue = await admin.create_queue(directory, queue_id=args.queue_id, name=args.name,
-                                             skills=split(args.skills), priority=args.priority)
+                                             skills=split(args.skills), priority=args.priority,
+                                             hours=dict(part.partition("=")[::2] for part in split(args.hours)))
             print(f"queue {queue.id} needs {', '.join(sorted(queue.skills)) or 'no skills'}")
         else:
             for queue in await directory.queues():

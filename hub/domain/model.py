@@ -192,6 +192,9 @@ class Queue:
     name: str
     skills: frozenset[Skill]
     priority: int = 0
+    # Weekly business hours in the centre's zone, ``{"mon": "08:00-20:00"}`` (hub/domain/business_hours.py);
+    # empty: always open.
+    hours: Mapping[str, str] = field(default_factory=lambda: NO_DETAIL)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

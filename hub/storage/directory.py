@@ -33,7 +33,7 @@ def team_from_doc(doc: Mapping[str, Any]) -> Team:
 
 def queue_from_doc(doc: Mapping[str, Any]) -> Queue:
     return Queue(id=QueueId(doc["_id"]), name=doc["name"], skills=frozenset(Skill(s) for s in doc["skills"]),
-                 priority=int(doc.get("priority", 0)))
+                 priority=int(doc.get("priority", 0)), hours=dict(doc.get("hours") or {}))
 
 
 class MongoDirectory:
@@ -124,7 +124,8 @@ class MongoDirectory:
     async def put_queue(self, queue: Queue) -> None:
         await self._queues.replace_one(
             {"_id": queue.id},
-            {"name": queue.name, "skills": sorted(queue.skills), "priority": queue.priority}, upsert=True)
+            {"name": queue.name, "skills": sorted(queue.skills), "priority": queue.priority,
+             **({"hours": dict(queue.hours)} if queue.hours else {})}, upsert=True)
 
     async def queue(self, queue_id: str) -> Queue:
         doc = await self._queues.find_one({"_id": queue_id})
