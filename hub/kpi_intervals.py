@@ -66,7 +66,8 @@ def _entered_queue(prior: Sequence[StoredEvent]) -> StoredEvent | None:
 
 
 def _last(prior: Sequence[StoredEvent], to_state: str) -> StoredEvent | None:
-    return next((e for e in reversed(prior) if e.to_state == to_state), None)
+    """The last event that entered ``to_state`` (an event that stays there, ``wrap_up_coded``, does not)."""
+    return next((e for e in reversed(prior) if e.to_state == to_state and e.from_state != to_state), None)
 
 
 HELD = ("assigned", "wrap_up")  # an agent holds the conversation: her part runs
@@ -160,7 +161,7 @@ def contributions(event: StoredEvent, prior: Sequence[StoredEvent]) -> list[tupl
         entered = _entered_queue(prior)
         wait = _ms(event.at, entered.at) if entered else 0
         return [at_queue(_waited("answered", wait)), *at_agent(event.agent_id, _waited("answered", wait))]
-    if target == "wrap_up":
+    if target == "wrap_up" and source != "wrap_up":  # wrap_up_coded stays there: nothing to count
         return at_agent(event.agent_id, {"wrapped_up": 1})
     if target == "resolved":
         if source == "queued":  # ended while waiting: abandoned (for chat: closed before an agent took it)

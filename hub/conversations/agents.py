@@ -138,10 +138,10 @@ class AgentSide:
         conversation = await self._held(agent, conversation_id)
         if code not in {c.code for c in await self._directory.wrap_up_codes()}:
             raise InvalidInput(f"unknown wrap-up code {code!r}")
-        if conversation.state is S.WRAP_UP:  # a call's end put it there: the code comes afterwards
-            return await self._core.conversations.set_wrap_up_code(conversation.id, code)
-        return await self._transitions.transition(conversation, S.WRAP_UP, EventType.WRAPPED_UP, actor=agent.id,
-                                                  changes={"wrap_up_code": code})
+        # A call's end put it in wrap-up already: the code chosen afterwards is an event of its own.
+        kind = EventType.WRAP_UP_CODED if conversation.state is S.WRAP_UP else EventType.WRAPPED_UP
+        return await self._transitions.transition(conversation, S.WRAP_UP, kind, actor=agent.id,
+                                                  changes={"wrap_up_code": code}, detail={"code": code})
 
     async def resolve(self, agent: Agent, conversation_id: str) -> Conversation:
         conversation = await self._held(agent, conversation_id)

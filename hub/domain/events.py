@@ -50,6 +50,7 @@ class EventType(enum.StrEnum):
     WRAPPED_UP = "wrapped_up"
     RESOLVED = "resolved"
     ABANDONED = "abandoned"  # the customer left while waiting (detail: wait_s, short)
+    WRAP_UP_CODED = "wrap_up_coded"  # the code chosen in wrap-up after a call ended (detail: code)
     CALL_ENDED = "call_ended"  # the call of an assigned conversation ended: after-call work begins
     CALLED_OUT = "called_out"  # an agent called the customer (an outbound call): hers from the start
     CLOSED = "closed"  # reserved: closing a resolved conversation without a survey answer
@@ -78,6 +79,7 @@ EDGES: Mapping[EventType, frozenset[Edge]] = {
                                    (S.WRAP_UP, S.RESOLVED)}),
     EventType.ABANDONED: frozenset({(S.QUEUED, S.ABANDONED), (S.OFFERED, S.ABANDONED)}),
     EventType.CALL_ENDED: frozenset({(S.ASSIGNED, S.WRAP_UP)}),
+    EventType.WRAP_UP_CODED: frozenset({(S.WRAP_UP, S.WRAP_UP)}),
     EventType.CALLED_OUT: frozenset({(S.NEW, S.ASSIGNED)}),
     EventType.CLOSED: frozenset({(S.RESOLVED, S.CLOSED)}),
     EventType.SURVEY_ANSWERED: frozenset({(S.RESOLVED, S.CLOSED)}),

@@ -28,15 +28,17 @@ S = ConversationState
 #   queued -> offered (ACD found an agent) | abandoned (the caller hung up while waiting)
 #   offered -> assigned (accepted) | queued (declined / timed out / agent went away) | abandoned
 #   assigned -> wrap_up | resolved | queued (transfer)
-#   wrap_up -> resolved ; resolved -> closed (after the survey). A customer who writes after
-#   resolution starts a new conversation: resolved conversations are never reopened.
+#   wrap_up -> resolved | wrap_up (the one edge onto itself: the wrap-up code chosen after a call's
+#   end put the conversation there, recorded as its own event)
+#   resolved -> closed (after the survey). A customer who writes after resolution starts a new
+#   conversation: resolved conversations are never reopened.
 TRANSITIONS: dict[ConversationState, frozenset[ConversationState]] = {
     S.NEW: frozenset({S.BOT, S.QUEUED, S.ASSIGNED}),
     S.BOT: frozenset({S.QUEUED, S.RESOLVED}),
     S.QUEUED: frozenset({S.OFFERED, S.RESOLVED, S.ABANDONED}),
     S.OFFERED: frozenset({S.ASSIGNED, S.QUEUED, S.ABANDONED}),
     S.ASSIGNED: frozenset({S.WRAP_UP, S.RESOLVED, S.QUEUED}),
-    S.WRAP_UP: frozenset({S.RESOLVED}),
+    S.WRAP_UP: frozenset({S.RESOLVED, S.WRAP_UP}),
     S.RESOLVED: frozenset({S.CLOSED}),
     S.ABANDONED: frozenset(),
     S.CLOSED: frozenset(),

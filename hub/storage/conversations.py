@@ -13,14 +13,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain.events import EventType, check_event
 from hub.domain.ids import AgentId, ContactId, ConversationId, QueueId, Skill
 from hub.domain.model import Conversation, ConversationEvent
 from hub.domain.states import OPEN_STATES, ConversationState
-from hub.errors import ConcurrentUpdate, IllegalTransition, NotFound
+from hub.errors import ConcurrentUpdate, NotFound
 from hub.storage.database import Db
 from hub.storage.eventlog import MongoEventSequence
 
@@ -226,16 +225,6 @@ class MongoConversationStore:
             "$set": {"bot.fallbacks": fallbacks},
             "$push": {"bot.intents": {"$each": [{"intent": intent, "confidence": confidence}],
                                       "$slice": -RECENT_INTENTS}}})
-
-    async def set_wrap_up_code(self, conversation_id: str, code: str) -> Conversation:
-        """The wrap-up code of a conversation already in wrap-up (a call ends there by itself: the
-        agent picks the code afterwards). Raises ``IllegalTransition`` in any other state."""
-        doc = await self._conversations.find_one_and_update(
-            {"_id": conversation_id, "state": ConversationState.WRAP_UP.value},
-            {"$set": {"wrap_up_code": code}}, return_document=ReturnDocument.AFTER)
-        if doc is None:
-            raise IllegalTransition("the conversation is not in wrap-up")
-        return conversation_from_doc(doc)
 
     async def mark_multichannel(self, conversation_id: str) -> None:
         """The customer wrote from another channel than the one the conversation started on:

@@ -134,6 +134,8 @@ async def test_a_call_through_the_menu_rings_the_next_agent_when_the_first_does_
         await chen.call("POST", f"/api/conversations/{conversation_id}/wrap_up", {"code": code})
         coded = await db["conversations"].find_one({"_id": conversation_id})
         assert coded["state"] == "wrap_up" and coded["wrap_up_code"] == code
+        assert await db["events"].count_documents({"conversation_id": conversation_id, "type": "wrap_up_coded",
+                                                   "detail.code": code, "actor": chen_id}) == 1
         await chen.call("POST", f"/api/conversations/{conversation_id}/resolve")
         await chen_phone.wait(timeout=30)
     finally:

@@ -61,6 +61,7 @@ ALLOWED: frozenset[tuple[str, str | None, str]] = frozenset({
     ("abandoned", "queued", "abandoned"),
     ("abandoned", "offered", "abandoned"),
     ("call_ended", "assigned", "wrap_up"),
+    ("wrap_up_coded", "wrap_up", "wrap_up"),
     ("called_out", "new", "assigned"),
     ("closed", "resolved", "closed"),
     ("survey_answered", "resolved", "closed"),

@@ -88,7 +88,8 @@ def test_calls_abandoned_while_waiting_or_ringing_and_outbound_calls() -> None:
                                                              detail={"short": "no"}))
     talked = (Script("v3", "voice").add("created", "new", 0).add("queued", "queued", 0, queue="outages")
               .add("offered", "offered", 5, agent="bob").add("assigned", "assigned", 8)
-              .add("call_ended", "wrap_up", 68).add("resolved", "resolved", 98))
+              .add("call_ended", "wrap_up", 68).add("wrap_up_coded", "wrap_up", 80, detail={"code": "bill"})
+              .add("resolved", "resolved", 98))  # the code chosen in wrap-up changes no figure
     outbound = (Script("v4", "voice").add("created", "new", 0).add("called_out", "assigned", 0, agent="alice")
                 .add("call_ended", "wrap_up", 30).add("resolved", "resolved", 40))
     projection = replay(short.events + ringing.events + talked.events + outbound.events)
@@ -98,6 +99,7 @@ def test_calls_abandoned_while_waiting_or_ringing_and_outbound_calls() -> None:
     assert outages["abandoned_wait_ms"] == 3_000 + 45_000 and outages["max_wait_ms"] == 45_000
     assert outages["answered"] == 1 and outages["answered_wait_ms"] == 8_000
     assert outages["resolved"] == 1 and outages["handle_ms"] == 90_000 and outages["after_work_ms"] == 30_000
+    assert projection[Bucket(at, "outages", "voice", "bob")]["wrapped_up"] == 1
     alice = projection[Bucket(at, "", "voice", "alice")]
     assert alice["outbound"] == 1 and "answered" not in alice and alice["handle_ms"] == 40_000
     assert "answered" not in projection[Bucket(at, "", "voice")]
