@@ -121,6 +121,7 @@ from hub.work_orders.sweep import WorkOrderSweep, configured_policy
 from routing.service import RoutingService
 from routing.store import RedisRoutingStore
 from voice import channel as voice_channel
+from voice.channel import attach_surveys
 from voice.embedded import embedded_pbx
 from voice.phones import endpoint_of, phone_password
 from voice.qa_worker import QualityWorker
@@ -224,6 +225,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                            voice_bot=voice_bot_ports(settings, rasa if settings.bot.rasa_url else None,
                                                      BotSide(core, transitions, outgoing), desk))
         await open_channels(stack, settings, deps, channels)
+        attach_surveys(settings, channels.call_control(), calls, surveys)  # the keypad survey after a call
         senders: dict[str, ChannelSender] = {**(channel_senders or {}), **channels.senders()}
         outbox = await stack.enter_async_context(Outbox(
             store=MongoOutboxStore(db), senders=senders, bus=bus, clock=clock, poll_s=settings.outbox.poll_s,

@@ -422,6 +422,19 @@ class VoiceSettings(BaseModel):
                                               "on free loopback ports, with the agents' phones from the directory.")
     dial_out: str = Field("PJSIP/{number}@trunk",
                           description="Dial string of an outbound call to a customer (call backs); {number} filled.")
+    survey_after_call: bool = Field(
+        True, description="When the agent hangs up, the caller stays on the line for the satisfaction survey by keypad "
+                          "(1-5; needs HUB_SURVEYS__ENABLED and HUB_SURVEYS__VOICE); off: the caller is hung up too.")
+    survey_voice: str = Field("en-us", pattern=r"^[a-z][a-z0-9+-]{0,40}$",
+                              description="The espeak-ng voice of the phone surveys' prompts.")
+    survey_question: str = Field(
+        "How satisfied are you with our service? Press a key from 1, very dissatisfied, to 5, very satisfied.",
+        description="The keypad survey's question, spoken after the call.")
+    survey_thanks: str = Field("Thank you for your rating. Goodbye.", description="Spoken after a valid key.")
+    survey_goodbye: str = Field("Thank you for calling. Goodbye.",
+                                description="Spoken when no valid key came after the question was asked twice.")
+    survey_timeout_s: float = Field(5.0, gt=0, le=30, description="How long the keypad survey waits for a key "
+                                                                  "after its question.")
 
 
 class QualitySettings(BaseModel):
@@ -471,8 +484,8 @@ class SurveySettings(BaseModel):
     sms: bool = Field(True, description="Survey SMS conversations (the reply is read as the score).")
     telegram: bool = Field(True, description="Survey Telegram conversations (buttons 1-5).")
     email: bool = Field(True, description="Survey e-mail conversations (a signed link to a one-question page).")
-    voice: bool = Field(True, description="Close a call's conversation with the score its caller gave (the call's "
-                        "survey step is not built yet: nothing asks callers).")
+    voice: bool = Field(True, description="Survey calls by keypad after the agent hangs up "
+                        "(HUB_VOICE__SURVEY_AFTER_CALL); the score closes the call's conversation at its resolve.")
     expiry_h: float = Field(24.0, gt=0, description="An unanswered survey ends this many hours after it was asked; "
                             "later messages are ordinary ones.")
     link_expiry_h: float = Field(72.0, gt=0, description="How long the e-mail survey link stays valid.")

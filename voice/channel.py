@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
+from hub.call_ports import CallLine
 from hub.config import Settings
 from hub.errors import InvalidInput
 from hub.registry import Buttons, Capabilities, ChannelDeps, ChannelEntry, Loop
@@ -10,9 +13,10 @@ from voice.ami import AmiLost
 from voice.bot_calls import BotCalls, BotLineConfig
 from voice.endpointing import EndpointConfig
 from voice.ivr import Prompts
+from voice.keypad_survey import AfterCallSurvey, CallSurveys, PhonePrompts, SurveyPrompts
 from voice.line import LineConfig, VoiceLine
 from voice.menu import Menu
-from voice.tts import Voice
+from voice.tts import PromptCache, Voice
 from voice.voice_bot import Spoken, VoiceBotConfig
 
 LINE = "channels:voice:line"
@@ -49,7 +53,8 @@ def voice_line(settings: Settings, deps: ChannelDeps) -> VoiceLine | None:
                         agi_timeout_s=voice.agi_timeout_s, agent_endpoint=voice.agent_endpoint, dial_out=voice.dial_out,
                         ring_timeout_s=ring_s, menu=menu, prompts=prompts, digit_timeout_s=voice.menu_timeout_s,
                         phones_file=voice.phones_file, phone_secret=settings.secret_key.get_secret_value().encode(),
-                        phones_sync_s=voice.phones_sync_s)
+                        phones_sync_s=voice.phones_sync_s,
+                        survey_after_call=surveyed(settings))
     return VoiceLine(config, calls=deps.calls, directory=deps.directory, bot=bot_calls(settings, deps))
 
 
@@ -77,3 +82,27 @@ def bot_calls(settings: Settings, deps: ChannelDeps) -> BotCalls | None:
                            prompts_dir=bot.prompts_dir, entry=bot.entry, menu_digit=bot.menu_digit)
     return BotCalls(config, calls=deps.calls, sessions=deps.sessions, history=deps.history, ports=deps.voice_bot,
                     clock=deps.clock)
+
+
+def phone_prompts(settings: Settings) -> tuple[PhonePrompts, SurveyPrompts]:
+    """The surveys' spoken prompts: made in ``<recordings_dir>/prompts``, played by Asterisk from the
+    same directory as it sees it (``recordings_dir_pbx``)."""
+    voice = settings.voice
+    pbx_dir = PurePosixPath(voice.recordings_dir_pbx or str(voice.recordings_dir)) / "prompts"
+    prompts = PhonePrompts(PromptCache(voice.recordings_dir / "prompts", rate=8000), voice.recordings_dir / "prompts",
+                           pbx_dir)
+    texts = SurveyPrompts(question=voice.survey_question, thanks=voice.survey_thanks, goodbye=voice.survey_goodbye,
+                          voice=Voice(name=voice.survey_voice), timeout_s=voice.survey_timeout_s)
+    return prompts, texts
+
+
+def attach_surveys(settings: Settings, line: object, calls: CallLine, surveys: CallSurveys) -> None:
+    """Wiring (hub/bootstrap.py): the keypad survey after a call, on the process's voice line."""
+    if not isinstance(line, VoiceLine) or not surveyed(settings):
+        return
+    prompts, texts = phone_prompts(settings)
+    line.add_script("survey", AfterCallSurvey(calls=calls, surveys=surveys, prompts=prompts, texts=texts))
+
+
+def surveyed(settings: Settings) -> bool:
+    return settings.voice.survey_after_call and settings.surveys.enabled and settings.surveys.voice

@@ -43,6 +43,18 @@ exten => s,1,Set(REC={recordings_dir}/${{HUB_REC}})
 exten => s,1,MusicOnHold({moh_class})
  same => n,Goto(s,1)
 
+; The satisfaction survey by keypad (voice/keypad_survey.py): the hub redirects the caller here when
+; the agent hangs up (the caller's channel lives on); the AGI asks and reads one key, then it ends.
+[hub-after-call]
+exten => s,1,AGI(agi://{agi_host}:{agi_port}/survey)
+ same => n,Hangup()
+
+; A closed work order's callback survey (回访): the hub originates the call to the customer's number
+; (HUB_ORDER: the order's id); once answered the AGI asks and reads one key.
+[hub-order-survey]
+exten => s,1,AGI(agi://{agi_host}:{agi_port}/order_survey)
+ same => n,Hangup()
+
 ; Originated on the agent's phone (AMI Originate Context=hub-agent Exten=bridge, variables HUB_CALL,
 ; HUB_CALLER = the waiting caller's channel, HUB_REC = the recording's base name, one per answered leg).
 ; MixMonitor(file,options,command): b records only while bridged, r() is what the agent's phone sends

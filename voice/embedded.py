@@ -48,7 +48,7 @@ async def embedded_pbx(voice: VoiceSettings, root: Path = DEFAULT_ROOT, name: st
               "password: hub voice phone <username>", flush=True)
         yield voice.model_copy(update={
             "ami_port": plan.ports.ami, "ami_secret": SecretStr(plan.ami_secret), "agi_port": agi_port,
-            "recordings_dir": instance.recordings_dir_host,
+            "recordings_dir": instance.recordings_dir_host, "recordings_dir_pbx": str(plan.recordings()),
             "phones_file": instance.directory / "etc" / AGENT_PHONES_FILE})
     finally:
         await instance.stop()

@@ -72,6 +72,7 @@ class LineConfig:
     phones_file: Path | None = None  # where the agents' endpoints go (pjsip_agents.conf); None: not ours
     phone_secret: bytes = b""  # derives the agents' SIP passwords (voice/phones.py)
     phones_sync_s: float = 10.0
+    survey_after_call: bool = False  # the agent hung up: the caller goes to the keypad survey (``hub-after-call``)
 
 
 @dataclass(slots=True)
@@ -114,6 +115,11 @@ class VoiceLine:
         self._tasks: set[asyncio.Task[None]] = set()
         self._agents: dict[str, Agent] = {}  # by id, for ringing (``_agent``)
         self.agi_port: int | None = None  # bound port while the line runs (tests pass 0)
+        self._scripts: dict[str, Script] = {}  # AGI scripts of other parts (the surveys), by name
+
+    def add_script(self, name: str, script: Script) -> None:
+        """Wiring: serve ``script`` over FastAGI as ``name`` (the keypad surveys, voice/keypad_survey.py)."""
+        self._scripts[name] = script
 
     # -- wiring -----------------------------------------------------------------------------------
     def listen(self, bus: EventBus) -> None:
@@ -128,7 +134,7 @@ class VoiceLine:
         config = self._config
         menu = InboundMenu(line=self._calls, menu=config.menu, prompts=config.prompts,
                            digit_timeout_s=config.digit_timeout_s, on_queued=self._queued, bot=self._bot)
-        scripts: dict[str, Script] = {"inbound": menu}
+        scripts: dict[str, Script] = {**self._scripts, "inbound": menu}
         if self._bot is not None:
             scripts["bot_done"] = self._bot.done
             self._bot.on_queued = self._queued
@@ -259,6 +265,8 @@ class VoiceLine:
         record = await self._calls.hung_up(leg.call_id, party)
         if record is not None:
             self._state.calls_of.pop(record.conversation_id, None)
+            if party is Party.AGENT and await self._to_survey(record):
+                return
             await self._hang_up_customer(record)
 
     def _customer_hangup(self, call_id: str) -> Party:
@@ -408,6 +416,9 @@ class VoiceLine:
             raise NotFound("this call is over")
         agent_channel = self._state.channels.get(record.agent_leg)
         if command.action == "hangup":
+            if self._surveyed(record):  # her leg ends: the caller stays for the survey (``_agent_leg_gone``)
+                await self._hang_up_channel(record.agent_leg)
+                return
             await self._hang_up_customer(record)
             if record.caller_channel is None:  # a call back still dialling: her own leg ends the call
                 await self._hang_up_channel(record.agent_leg)
@@ -441,6 +452,28 @@ class VoiceLine:
     async def _require(self, ami: AmiSession, action: Mapping[str, str]) -> None:
         if not succeeded(await ami.action(action)):
             raise IllegalTransition(f"the phone system refused {action['Action']}")
+
+    def _surveyed(self, record: CallRecord) -> bool:
+        """An answered inbound call whose caller hears the keypad survey once the agent hangs up (a
+        call back's customer leg is the agent leg's Dial: it ends with hers)."""
+        return (self._config.survey_after_call and "survey" in self._scripts and not record.callback
+                and record.answered_at is not None and record.caller_channel is not None)
+
+    async def _to_survey(self, record: CallRecord) -> bool:
+        """Send the caller to the survey (``hub-after-call``) instead of hanging up; False: not done."""
+        ami = self._ami
+        if ami is None or not self._surveyed(record):
+            return False
+        customer = next((uid for uid, name in self._state.channels.items() if name == record.caller_channel), None)
+        if customer is None:
+            return False
+        with contextlib.suppress(AmiLost):
+            answer = await ami.action({"Action": "Redirect", "Channel": record.caller_channel,
+                                       "Context": "hub-after-call", "Exten": "s", "Priority": "1"})
+            if succeeded(answer):
+                self._state.hangups[customer] = Party.AGENT
+                return True
+        return False
 
     async def _hang_up_customer(self, record: CallRecord) -> None:
         """Hang up the customer's current leg; its Hangup event then reads as the agent's doing."""

@@ -87,6 +87,24 @@ class SurveyService:
         await self._store.mark_asked(conversation.id, self._core.clock.now())
         logger.info("surveys.asked conv=%s channel=%s", conversation.id, channel)
 
+    async def open_call(self, conversation_id: str, *, agent_id: str | None) -> Survey | None:
+        """Open the keypad survey of a call whose agent just hung up (the caller is still on the line):
+        the survey, stored as asked; None when the conversation has one already (once per conversation)."""
+        try:
+            conversation = await self._core.conversations.get(conversation_id)
+        except NotFound:
+            return None
+        now = self._core.clock.now()
+        survey = Survey(conversation_id=conversation.id, contact_id=conversation.contact_id, channel="voice",
+                        key=f"call:{conversation.id}", agent_id=agent_id or conversation.agent_id,
+                        queue=conversation.queue, language=conversation.language, state=SurveyState.OPEN,
+                        offered_at=now, expires_at=now + self._config.expiry)
+        if not await self._store.offer(survey):
+            return None
+        await self._store.mark_asked(conversation.id, now)
+        logger.info("surveys.asked conv=%s channel=voice", conversation.id)
+        return survey
+
     async def ask(self, survey: Survey, conversation: Conversation) -> None:
         """Send the question (again, for the one re-ask) in the resolved conversation."""
         channel, address = await self._outgoing.route(conversation)
