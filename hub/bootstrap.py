@@ -81,7 +81,7 @@ from hub.outage_notices import DeliveryRouter, NoticeSender
 from hub.outages import OutageDesk
 from hub.outbox import Outbox
 from hub.passwords import HashingPool
-from hub.ports import BotConversations, ChannelSender, Exclusive
+from hub.ports import BotConversations, ChannelSender, Exclusive, SessionInbox
 from hub.projections import KpiIntervals
 from hub.quality import QualityDesk
 from hub.quality_jobs import QualityJobsConsumer
@@ -115,6 +115,7 @@ from hub.surveys.trigger import SurveyTrigger
 from hub.teams import TeamDesk
 from hub.work_orders.bot_reports import RepairReports
 from hub.work_orders.callback import SurveyReplies
+from hub.work_orders.inbox import OrderSurveyInbox
 from hub.work_orders.notify import ConversationNotices
 from hub.work_orders.service import WorkOrderDesk
 from hub.work_orders.sweep import WorkOrderSweep, configured_policy
@@ -218,7 +219,10 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                                                          answers=(outages, knowledge)))
         surveys = await survey_service(settings, db, core, outgoing, transitions, channels)
         # A customer's answer to an open survey goes no further (hub/surveys/inbox.py).
-        inbox = SurveyInbox(customers, surveys) if settings.surveys.enabled else customers
+        # A reply to a work order's callback survey answers it, even once the conversation is finished.
+        answers: SessionInbox = (OrderSurveyInbox(customers, core, MongoWorkOrderStore(db))
+                                 if settings.work_orders.enabled else customers)
+        inbox = SurveyInbox(answers, surveys) if settings.surveys.enabled else answers
         deps = ChannelDeps(inbox=GuardedInbox(inbox, STORAGE_ERRORS), sessions=inbox, history=messages,
                            limiter=RedisRateLimiter(redis), live=channels.live, clock=clock,
                            mailboxes=MongoMailboxProgress(db), calls=calls, directory=directory,

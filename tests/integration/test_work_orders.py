@@ -25,6 +25,7 @@ from hub.clock import SystemClock, parse_iso
 from hub.config import Settings, SurveySettings, WorkOrdersSettings
 from hub.domain.ids import ExternalId
 from hub.domain.model import InboundMessage
+from hub.storage.database import Db
 from hub.work_orders.sweep import configured_policy
 from tests.clients import AgentClient
 from tests.conftest import eventually
@@ -42,7 +43,7 @@ async def sms(mongo_url: str, redis_url: str, db_name: str, redis: Any, tmp_path
         yield env
 
 
-async def test_a_repair_order_closed_in_a_loop_by_sms(sms: SmsEnv) -> None:
+async def test_a_repair_order_closed_in_a_loop_by_sms(sms: SmsEnv, db: Db) -> None:
     base = sms.hub.base_url
     alice, dora, max_ = (await AgentClient.online(base, "alice"), await AgentClient(base).login("dora"),
                          await AgentClient(base).login("max"))
@@ -76,6 +77,9 @@ async def test_a_repair_order_closed_in_a_loop_by_sms(sms: SmsEnv) -> None:
         texts = await sms.received(PHONE, 20, count=5)  # the closure, then the callback survey
         assert "closed" in texts[3] and f"Reply {number}" in texts[4]
 
+        # She resolved the conversation meanwhile: the answer only answers the survey (it opened a new
+        # conversation before: a queued chat for nobody's question).
+        await alice.call("POST", f"/api/conversations/{conversation_id}/resolve")
         await sms.smsc.send_mo(PHONE, SHORT_CODE, "1")
 
         async def reopened() -> dict[str, Any] | None:
@@ -87,6 +91,7 @@ async def test_a_repair_order_closed_in_a_loop_by_sms(sms: SmsEnv) -> None:
         assert [h["action"] for h in order["history"]] == [
             "create", "dispatch", "acknowledge", "reply", "close", "survey_sent", "survey_answered", "reopen"]
         assert "reopened" in (await sms.received(PHONE, 20, count=6))[5]
+        assert await db["conversations"].count_documents({}) == 1  # the answer opened none
 
         # The whole history is in the conversation's timeline too (private notes), with the SMS sent.
         view = await alice.call("GET", f"/api/conversations/{conversation_id}")
