@@ -54,7 +54,7 @@ from console.trainer_api import add_trainer_routes
 from console.work_orders_api import add_work_order_routes
 from hub.agent_states import AgentStates
 from hub.bus import RedisEventBus
-from hub.call_ports import VoiceBotPorts
+from hub.call_ports import CallControl, VoiceBotPorts
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
 from hub.consumers import ConsumerRegistry, DurableConsumer, DurableConsumers
@@ -69,7 +69,7 @@ from hub.conversations.customers import CustomerInbox
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
 from hub.domain import survey_links
-from hub.domain.events import ConversationChanged, MessageStored, WorkOrderChanged
+from hub.domain.events import ConversationChanged, MessageStored, SurveyCallDue, WorkOrderChanged
 from hub.errors import InvalidInput
 from hub.inbound import GuardedInbox
 from hub.knowledge import KnowledgeBase
@@ -114,15 +114,17 @@ from hub.surveys.service import SurveyConfig, SurveyService
 from hub.surveys.trigger import SurveyTrigger
 from hub.teams import TeamDesk
 from hub.work_orders.bot_reports import RepairReports
+from hub.work_orders.call_survey import CallPolicy
 from hub.work_orders.callback import SurveyReplies
 from hub.work_orders.inbox import OrderSurveyInbox
 from hub.work_orders.notify import ConversationNotices
 from hub.work_orders.service import WorkOrderDesk
+from hub.work_orders.survey_calls import SurveyCalls
 from hub.work_orders.sweep import WorkOrderSweep, configured_policy
 from routing.service import RoutingService
 from routing.store import RedisRoutingStore
 from voice import channel as voice_channel
-from voice.channel import attach_surveys
+from voice.channel import attach_order_surveys, attach_surveys
 from voice.embedded import embedded_pbx
 from voice.phones import endpoint_of, phone_password
 from voice.qa_worker import QualityWorker
@@ -266,7 +268,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         if settings.work_orders.enabled:
             await start_work_orders(settings, db, app, bus, supervisor, stack, WorkOrderParts(
                 core=core, outgoing=outgoing, desk=agent_desk, directory=directory, conversations=conversations,
-                sms="sms" in senders))
+                sms="sms" in senders, line=channels.call_control()))
         add_staffing_routes(app, MongoKpiIntervals(db), settings.kpi.time_zone)
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
         add_survey_routes(app, surveys, RedisRateLimiter(redis), settings.surveys.page_per_minute)
@@ -471,6 +473,7 @@ class WorkOrderParts:
     directory: MongoDirectory
     conversations: MongoConversationStore
     sms: bool
+    line: CallControl | None = None  # the phone line: callback surveys by call (hub/work_orders/survey_calls.py)
 
 
 async def start_work_orders(settings: Settings, db: Db, app: web.Application, bus: RedisEventBus,
@@ -482,11 +485,13 @@ async def start_work_orders(settings: Settings, db: Db, app: web.Application, bu
                          notices=ConversationNotices(parts.core, parts.outgoing, sms=parts.sms), bus=bus,
                          clock=parts.core.clock)
     policy = configured_policy(settings.work_orders, settings.kpi.time_zone)
-    sweep = WorkOrderSweep(desk, policy, poll_s=settings.work_orders.sweep_s)
+    replies = SurveyReplies(desk, parts.conversations)
+    calls = survey_calls(settings, desk, replies, bus, parts.line)
+    sweep = WorkOrderSweep(desk, policy, poll_s=settings.work_orders.sweep_s, calls=calls)
     add_work_order_routes(app, desk, policy, parts.directory)
     bus.subscribe(ConversationChanged, RepairReports(desk, parts.conversations, parts.core.messages).on_changed,
                   subscriber="work_orders:bot_reports")  # the bot's fault reports become repair orders
-    bus.subscribe(MessageStored, SurveyReplies(desk, parts.conversations).on_message, subscriber="work_orders:survey")
+    bus.subscribe(MessageStored, replies.on_message, subscriber="work_orders:survey")
 
     async def wake(fact: object) -> None:  # a change elsewhere: a closed order's survey goes out sooner
         sweep.wake()
@@ -494,3 +499,20 @@ async def start_work_orders(settings: Settings, db: Db, app: web.Application, bu
     bus.subscribe(WorkOrderChanged, wake, subscriber="work_orders:wake")
     supervisor.start(WORK_ORDERS, sweep.run, lease=WORK_ORDERS)
     stack.push_async_callback(supervisor.cancel, WORK_ORDERS)
+
+
+def survey_calls(settings: Settings, desk: WorkOrderDesk, replies: SurveyReplies, bus: RedisEventBus,
+                 line: CallControl | None) -> SurveyCalls | None:
+    """Closed orders' callback surveys by phone when voice is on (``HUB_WORK_ORDERS__SURVEY_BY_CALL``).
+    Every process with voice places the calls it is asked to while it holds the line."""
+    orders = settings.work_orders
+    if not orders.survey_by_call or settings.voice.ami_port is None:
+        return None
+    retry = timedelta(seconds=orders.survey_call_retry_s)
+    calls = SurveyCalls(desk, replies, bus, CallPolicy(
+        attempts=orders.survey_call_attempts, retry=retry,
+        stale=timedelta(seconds=settings.voice.survey_ring_timeout_s + 600)))
+    placed = attach_order_surveys(settings, line, calls)
+    if placed is not None:
+        bus.subscribe(SurveyCallDue, placed.on_due, subscriber="voice:order_surveys")
+    return calls

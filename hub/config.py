@@ -271,6 +271,15 @@ class WorkOrdersSettings(BaseModel):
         description="A repair's first response (crew on site), minutes on a 24/7 clock, per area.")
     repair_resolution_h: float = Field(24.0, gt=0, description="A repair's resolution, hours on a 24/7 clock.")
     first_response_days: float = Field(1.0, gt=0, description="Other types' first response, in working days.")
+    survey_by_call: bool = Field(True, description="With voice on, the callback survey of a closed order whose "
+                                 "customer has a phone is a call (keypad 1-5); otherwise the SMS question.")
+    survey_call_attempts: int = Field(2, ge=1, le=10, description="Survey calls not answered (or busy) before the "
+                                                                  "SMS question goes instead.")
+    survey_call_retry_s: float = Field(600.0, gt=0, description="Wait between survey calls not answered.")
+    survey_call_question: str = Field(
+        "This is Northgrid Power about the work order we just closed. How satisfied are you with it? "
+        "Press a key from 1, very dissatisfied, to 5, very satisfied.",
+        description="The survey call's question (spoken with HUB_VOICE__SURVEY_VOICE).")
     resolution_days: dict[str, float] = Field(
         default_factory=lambda: {"complaint": 7.0, "consultation": 5.0, "meter": 5.0, "billing_dispute": 7.0},
         description="Other types' resolution (the department's reply), in working days, per type.")
@@ -433,6 +442,8 @@ class VoiceSettings(BaseModel):
     survey_thanks: str = Field("Thank you for your rating. Goodbye.", description="Spoken after a valid key.")
     survey_goodbye: str = Field("Thank you for calling. Goodbye.",
                                 description="Spoken when no valid key came after the question was asked twice.")
+    survey_ring_timeout_s: float = Field(30.0, gt=0, le=120, description="How long a work order's survey call "
+                                                                       "rings before it counts as not answered.")
     survey_timeout_s: float = Field(5.0, gt=0, le=30, description="How long the keypad survey waits for a key "
                                                                   "after its question.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from hub.call_ports import CallLine
@@ -16,6 +17,7 @@ from voice.ivr import Prompts
 from voice.keypad_survey import AfterCallSurvey, CallSurveys, PhonePrompts, SurveyPrompts
 from voice.line import LineConfig, VoiceLine
 from voice.menu import Menu
+from voice.order_survey import OrderSurveyCalls, OrderSurveyPort
 from voice.tts import PromptCache, Voice
 from voice.voice_bot import Spoken, VoiceBotConfig
 
@@ -106,3 +108,18 @@ def attach_surveys(settings: Settings, line: object, calls: CallLine, surveys: C
 
 def surveyed(settings: Settings) -> bool:
     return settings.voice.survey_after_call and settings.surveys.enabled and settings.surveys.voice
+
+
+def attach_order_surveys(settings: Settings, line: object, port: OrderSurveyPort) -> OrderSurveyCalls | None:
+    """Wiring (hub/bootstrap.py): closed work orders' callback surveys as calls on this process's line;
+    the caller subscribes ``on_due`` to ``SurveyCallDue``."""
+    if not isinstance(line, VoiceLine):
+        return None
+    prompts, texts = phone_prompts(settings)
+    texts = replace(texts, question=settings.work_orders.survey_call_question)
+    voice = settings.voice
+    calls = OrderSurveyCalls(port=port, ami=lambda: line.ami, dial_out=voice.dial_out,
+                             ring_timeout_s=voice.survey_ring_timeout_s, ami_timeout_s=voice.ami_timeout_s,
+                             prompts=prompts, texts=texts)
+    line.add_script("order_survey", calls)
+    return calls

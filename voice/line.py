@@ -117,6 +117,11 @@ class VoiceLine:
         self.agi_port: int | None = None  # bound port while the line runs (tests pass 0)
         self._scripts: dict[str, Script] = {}  # AGI scripts of other parts (the surveys), by name
 
+    @property
+    def ami(self) -> AmiSession | None:
+        """The AMI session while this process holds the line (None otherwise)."""
+        return self._ami
+
     def add_script(self, name: str, script: Script) -> None:
         """Wiring: serve ``script`` over FastAGI as ``name`` (the keypad surveys, voice/keypad_survey.py)."""
         self._scripts[name] = script
@@ -307,7 +312,7 @@ class VoiceLine:
         variables = [f"HUB_CALL={call_id}", f"HUB_REC={recording}"]
         if record.caller_channel is None:  # a call back: once she answers, her leg dials the customer
             exten = "callback"
-            variables.append(f"HUB_DIAL={self._config.dial_out.format(number=_dialable(record.caller))}")
+            variables.append(f"HUB_DIAL={self._config.dial_out.format(number=dialable(record.caller))}")
         else:  # the caller waits with music on hold: her leg bridges to it
             exten = "bridge"
             variables.append(f"HUB_CALLER={record.caller_channel}")
@@ -319,7 +324,7 @@ class VoiceLine:
             }, timeout_s=timeout_s + self._config.ami_timeout_s)
         except AmiLost:
             answer = None
-        reason = _originate_reason(answer)
+        reason = originate_reason(answer)
         if reason != "answered":
             self._forget_leg(leg)
             await self._calls.not_answered(call_id, agent.id, reason)
@@ -544,13 +549,13 @@ def _replace_file(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def _dialable(number: str) -> str:
+def dialable(number: str) -> str:
     """The caller's number as a dial string part: digits, ``+`` and ``*#`` only (it came from the PBX,
     but a dial string must never carry ``,``, ``&`` or ``/`` that would change what is dialled)."""
     return "".join(ch for ch in number if ch.isalnum() or ch in "+*#")
 
 
-def _originate_reason(answer: Any) -> str:
+def originate_reason(answer: Any) -> str:
     """``answered`` or why not, from panoramisk's ``[Response, OriginateResponse]`` list."""
     if not isinstance(answer, list):
         return "failed" if answer is None else ("queued" if succeeded(answer) else "failed")

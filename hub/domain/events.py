@@ -298,6 +298,16 @@ class WorkOrderChanged(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SurveyCallDue(Fact):
+    """A closed work order's callback survey is to be asked by phone (``hub.work_orders.survey_calls``):
+    the process holding the PBX line calls the customer. ``version``: the order's, with the attempt."""
+
+    KIND: ClassVar[str] = "survey_call_due"
+    order_id: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VoiceTurnTimed(CallFact):
     """One voice-bot turn's latency, split as voice-agent frameworks do (LiveKit, Pipecat):
     ``detection_ms`` end of the caller's speech -> end of turn decided (endpointing),
@@ -329,7 +339,7 @@ KINDS: Mapping[str, type[Fact]] = _registry([
     MessageStored, StatusChanged, TypingChanged, PresenceChanged, ConversationChanged, OfferMade, OfferWithdrawn,
     RoutingKicked, AgentSessionsRevoked, CallRinging, CallAnswered, CallHeld, CallEnded, CallCommand,
     VoiceTurnTimed,
-    WorkOrderChanged,
+    WorkOrderChanged, SurveyCallDue,
 ])
 
 # -- the wire -----------------------------------------------------------------------------------------

@@ -92,6 +92,11 @@ class MongoWorkOrderStore:
                                     "conversation_id": {"$ne": None}}).limit(limit)
         return [order_from_doc(doc) async for doc in cursor]
 
+    async def calling(self, limit: int = 100) -> list[WorkOrder]:
+        """Closed orders whose callback survey is being asked by phone (hub/work_orders/call_survey.py)."""
+        cursor = self._orders.find({"state": OrderState.CLOSED.value, "survey": "calling"}).limit(limit)
+        return [order_from_doc(doc) async for doc in cursor]
+
     async def in_survey(self, contact_id: str) -> list[WorkOrder]:
         cursor = self._orders.find({"contact_id": contact_id, "survey": "asked"}).sort("created_at", DESCENDING)
         return [order_from_doc(doc) async for doc in cursor]

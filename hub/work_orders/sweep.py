@@ -32,6 +32,7 @@ from hub.work_orders.sla import (
     escalation_for,
     read,
 )
+from hub.work_orders.survey_calls import SurveyCalls
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +66,10 @@ def timer_facts(order: WorkOrder, readings: dict[TimerName, Reading]) -> list[tu
 
 
 class WorkOrderSweep:
-    def __init__(self, desk: WorkOrderDesk, policy: SlaPolicy, *, poll_s: float) -> None:
+    def __init__(self, desk: WorkOrderDesk, policy: SlaPolicy, *, poll_s: float,
+                 calls: SurveyCalls | None = None) -> None:
         self._desk = desk
+        self._calls = calls  # the survey by phone (voice on), else every survey goes by SMS
         self._policy = policy
         self._poll_s = poll_s
         self._wake = asyncio.Event()
@@ -90,6 +93,8 @@ class WorkOrderSweep:
             changed += await self._timers(order)
         for order in await store.closed_unsurveyed():
             changed += await self._ask(order)
+        if self._calls is not None:
+            changed += await self._calls.sweep()
         for order in await store.with_pending_notices():
             await self._desk.deliver(order, older_than_s=NOTICE_RETRY_AFTER_S)
         return changed
@@ -113,6 +118,8 @@ class WorkOrderSweep:
         return 1
 
     async def _ask(self, order: WorkOrder) -> int:
+        if self._calls is not None and self._calls.callable(order):
+            return await self._calls.start(order)
         try:
             await self._desk.commit(with_survey(order, at=self._desk.clock.now()))
         except (ConcurrentUpdate, NotFound):

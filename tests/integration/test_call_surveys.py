@@ -62,6 +62,31 @@ async def test_callers_answer_the_keypad_survey_and_a_closed_orders_customer_is_
 
             total = await eventually(counted, timeout=15)
             assert (total["csat"], total["csat_mean"]) == (1.0, 4.0)
+
+            # 2. A complaint opened from that call is closed: the hub calls the customer's number (the
+            # trunk: a sipp phone that answers and presses 1), and the answer reopens the order.
+            keyed = write_call_pcap(tmp_path / "customer-keys.pcap", 440.0, 40.0, dtmf=[(5000, "1"), (14000, "1")])
+            customer_phone = await pbx.phones.agent("customer-phone", customer_port, answer_ms=300, audio=keyed)
+            order = (await sara.call("POST", "/api/work_orders", {
+                "conversation_id": conversation_id, "type": "complaint",
+                "fields": {"subject": "a rude crew", "description": "they left the gate open",
+                           "phone": "+8613800138000"}}, expect=201))["work_order"]
+            await sara.call("POST", f"/api/work_orders/{order['id']}/close", {})
+
+            async def reopened() -> dict[str, Any] | None:
+                found = (await sara.call("GET", f"/api/work_orders/{order['id']}"))["work_order"]
+                return found if found["state"] == "reopened" else None
+
+            done = await eventually(reopened, timeout=60)
+            assert (done["survey_score"], done["escalation"]) == (1, "supervisor")
+            assert [h["action"] for h in done["history"]] == [
+                "create", "close", "survey_call", "survey_answered", "reopen"]
+            assert await customer_phone.wait(timeout=30) == 0, customer_phone.output()
+            # The call is in the conversation's timeline (the order's history as private notes).
+            view = await sara.call("GET", f"/api/conversations/{conversation_id}")
+            notes = [e["message"]["text"] for e in view["timeline"]
+                     if e["kind"] == "message" and e["message"]["private"]]
+            assert any("survey call - attempt 1" in note for note in notes), notes
         finally:
             await chen.close()
             await sara.close()
@@ -83,6 +108,3 @@ async def surveyed_hub(rig: PbxRig, agi_port: int, db_name: str, mongo_url: str,
 async def _answered(db: Db, conversation_id: str) -> dict[str, Any] | None:
     doc = await db["surveys"].find_one({"_id": conversation_id, "state": "answered"})
     return doc  # type: ignore[no-any-return]
-
-
-_ = write_call_pcap  # the work order's customer's phone (part 2) sends its key in its RTP

@@ -28,6 +28,7 @@ from hub.domain.events import (
     PresenceChanged,
     RoutingKicked,
     StatusChanged,
+    SurveyCallDue,
     TypingChanged,
     VoiceTurnTimed,
     WorkOrderChanged,
@@ -132,6 +133,7 @@ EXAMPLES: list[Fact] = [
                    recognition_ms=61.5, bot_ms=180.2, synthesis_ms=40.0, total_ms=790.3),
     WorkOrderChanged(order_id="wo_1", number="WO000001", action="dispatch", state="dispatched", version=2,
                      department="repair_north", conversation_id=ConversationId("c_1")),
+    SurveyCallDue(order_id="wo_1", version=3),
 ]
 
 
