@@ -1,6 +1,7 @@
 """Surveys by phone on one real Asterisk (tests/pbx_rig.py) with sipp callers and phones: the
 keypad survey after the agent hangs up (issue 14) and a closed work order's callback survey as an
-outbound call (issue 15). One PBX and one hub for the whole module's story (each start costs seconds)."""
+outbound call (issue 15): answered with 1 (the order reopens), and rung out (the SMS question goes
+instead). One PBX and one hub for the whole module's story (each start costs seconds)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from redis.asyncio import Redis
 
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
-from hub.config import SurveySettings
+from hub.config import SurveySettings, WorkOrdersSettings
 from hub.embedded import free_port
 from hub.storage.database import Db
 from tests.clients import AgentClient
@@ -87,6 +88,24 @@ async def test_callers_answer_the_keypad_survey_and_a_closed_orders_customer_is_
             notes = [e["message"]["text"] for e in view["timeline"]
                      if e["kind"] == "message" and e["message"]["private"]]
             assert any("survey call - attempt 1" in note for note in notes), notes
+
+            # 3. Another closed order: the customer's phone rings out (busy elsewhere, say). With one
+            # attempt configured, the SMS question goes instead (the order's survey is "asked").
+            ringing = await pbx.phones.agent("customer-rings", customer_port, answer_ms=None)
+            other = (await sara.call("POST", "/api/work_orders", {
+                "conversation_id": conversation_id, "type": "consultation",
+                "fields": {"question": "when is the meter read?", "phone": "+8613800138000"}},
+                expect=201))["work_order"]
+            await sara.call("POST", f"/api/work_orders/{other['id']}/close", {})
+
+            async def asked_by_sms() -> dict[str, Any] | None:
+                found = (await sara.call("GET", f"/api/work_orders/{other['id']}"))["work_order"]
+                return found if found["survey"] == "asked" else None
+
+            fallen_back = await eventually(asked_by_sms, timeout=40)
+            assert [(h["action"], h["text"]) for h in fallen_back["history"][2:]] == [
+                ("survey_call", "attempt 1"), ("survey_call_unanswered", "no_answer"), ("survey_sent", "")]
+            assert await ringing.wait(timeout=30) == 0, ringing.output()
         finally:
             await chen.close()
             await sara.close()
@@ -96,9 +115,10 @@ async def test_callers_answer_the_keypad_survey_and_a_closed_orders_customer_is_
 async def surveyed_hub(rig: PbxRig, agi_port: int, db_name: str, mongo_url: str, redis_url: str,
                        ) -> AsyncIterator[RunningHub]:
     voice = voice_settings(rig, agi_port, ring_timeout_s=5.0, recordings_dir_pbx=str(rig.plan.recordings()),
-                           survey_timeout_s=3.0)
+                           survey_timeout_s=3.0, survey_ring_timeout_s=3.0)
+    orders = WorkOrdersSettings(sweep_s=1.0, survey_call_attempts=1, survey_call_retry_s=1.0)
     settings = make_settings(db_name, offer_timeout_s=8.0, reoffer_after_s=30.0).model_copy(
-        update={"voice": voice, "surveys": SurveySettings(enabled=True)})
+        update={"voice": voice, "surveys": SurveySettings(enabled=True), "work_orders": orders})
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as hub:
         await load_demo(hub.context.directory)
         await eventually(lambda: _line_up(hub), timeout=20)
