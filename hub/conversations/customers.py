@@ -54,7 +54,7 @@ class CustomerInbox:
         name = inbound.sender_name or default_contact_name(inbound.channel, inbound.sender)
         contact = await self.contact_for(inbound.channel, inbound.sender, name)
         received = await self.receive(inbound, contact_id=contact["_id"], contact_name=contact["display_name"],
-                                      known=None)
+                                      known=await self._known_open(contact.get("open_conversation_id")))
         started_on = received.conversation.channel
         if started_on is not None and started_on != inbound.channel and not received.duplicate:
             await conversations.mark_multichannel(received.conversation.id)
@@ -64,6 +64,18 @@ class CustomerInbox:
             payload = await self._numbered_choice(received.conversation.id, inbound.text)
         await self.after_customer_message(received, payload)
         return received
+
+    async def _known_open(self, conversation_id: str | None) -> ConversationRef | None:
+        """The contact's open conversation as this process knows it (``CurrentConversations``: no
+        read while it is known), else None and ``receive`` looks it up. A repeat of a message stored
+        before is then found by the messages' unique index instead of a read per message."""
+        if not conversation_id:
+            return None
+        try:
+            conversation = await self._core.current.get(conversation_id)
+        except NotFound:
+            return None
+        return ConversationRef.of(conversation) if conversation.state in OPEN_STATES else None
 
     async def _numbered_choice(self, conversation_id: str, text: str) -> str | None:
         """"2" answering the bot's numbered quick replies means the second button's payload."""

@@ -8,7 +8,9 @@ MongoDB operation at all, counted with the server's own opcounters.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
@@ -17,6 +19,8 @@ from redis.asyncio import Redis
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
 from hub.config import ConsumersSettings, OutboxSettings
+from hub.domain.ids import ExternalId
+from hub.domain.model import InboundMessage
 from hub.storage.database import Db
 from routing.store import agent_key
 from tests.clients import AgentClient, WidgetClient
@@ -84,3 +88,31 @@ async def test_heartbeats_of_connected_consoles_and_widgets_cost_no_mongodb_oper
             for agent in agents:
                 await agent.close()
     assert after - before == 0, f"{after - before} MongoDB operations in 5 heartbeat rounds of a quiet hub"
+
+
+async def _reads(db: Db) -> int:
+    counters = (await db.client.admin.command("serverStatus"))["opcounters"]
+    return int(counters["query"]) + int(counters["getmore"])
+
+
+def _sms(text: str, external_id: str) -> InboundMessage:
+    return InboundMessage(channel="sms", external_id=ExternalId(external_id), sender="+8613800138000", text=text,
+                          received_at=datetime.now(UTC), meta={"to": "95598"})
+
+
+async def test_a_customers_next_sms_in_an_open_conversation_reads_only_the_contact(quiet_hub: RunningHub,
+                                                                                   db: Db) -> None:
+    inbox = quiet_hub.context.inbox
+    first = await inbox.accept_inbound(_sms("我家停电了", "kannel-q1"))
+    reads = await _reads(db)
+    for _ in range(10):  # the first message's transitions wake the durable consumers once: let them settle
+        await asyncio.sleep(0.3)  # what is waited for here is "nothing else reads any more"
+        if await _reads(db) == reads:
+            break
+        reads = await _reads(db)
+    second = await inbox.accept_inbound(_sms("还没有来电", "kannel-q2"))
+    assert await _reads(db) - reads == 1, "the contact by its phone; no open-conversation or resend lookup"
+    assert second.conversation.id == first.conversation.id and not second.duplicate
+    again = await inbox.accept_inbound(_sms("还没有来电", "kannel-q2"))  # Kannel resends: stored once
+    assert again.duplicate and again.message.id == second.message.id
+    assert await db["messages"].count_documents({"conversation_id": first.conversation.id}) == 2
