@@ -204,13 +204,6 @@ async def post_message(request: web.Request) -> web.Response:
     return web.json_response({"message": message_json(message, live=hub.channels.live)})
 
 
-@routes.post("/api/conversations/{id}/transfer")
-async def post_transfer(request: web.Request) -> web.Response:
-    hub, data = request.app[HUB], await body(request, QueueBody)
-    conversation = await hub.desk.transfer(request[AGENT_KEY], request.match_info["id"], data.queue)
-    return await conversation_answer(request, conversation.id)
-
-
 @routes.post("/api/conversations/{id}/wrap_up")
 async def post_wrap_up(request: web.Request) -> web.Response:
     hub, data = request.app[HUB], await body(request, CodeBody)

@@ -40,6 +40,7 @@ from console.account_api import add_account_routes
 from console.app import init_app
 from console.calls_api import add_call_routes
 from console.contacts_api import add_contact_routes
+from console.find_api import add_find_routes
 from console.httpserver import HubRunner
 from console.knowledge_api import add_knowledge_routes
 from console.kpi_api import add_kpi_routes
@@ -66,11 +67,13 @@ from hub.conversations.calls import CallSide
 from hub.conversations.core import ConversationCore
 from hub.conversations.current import CurrentConversations
 from hub.conversations.customers import CustomerInbox
+from hub.conversations.handing import HandOn
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
 from hub.domain import survey_links
 from hub.domain.events import ConversationChanged, MessageStored, SurveyCallDue, WorkOrderChanged
 from hub.errors import InvalidInput
+from hub.finding import ConversationFinder, SearchIndexer
 from hub.inbound import GuardedInbox
 from hub.knowledge import KnowledgeBase
 from hub.kpi_reports import KpiReports
@@ -91,6 +94,7 @@ from hub.storage.agent_states import MongoAgentStateLog
 from hub.storage.attachments import MongoAttachmentStore
 from hub.storage.calls import MongoCallStore
 from hub.storage.contacts import MongoContactStore
+from hub.storage.conversation_search import MongoConversationSearch
 from hub.storage.conversations import MongoConversationStore
 from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
@@ -121,6 +125,7 @@ from hub.work_orders.notify import ConversationNotices
 from hub.work_orders.service import WorkOrderDesk
 from hub.work_orders.survey_calls import SurveyCalls
 from hub.work_orders.sweep import WorkOrderSweep, configured_policy
+from routing.by_hand import ByHand
 from routing.service import RoutingService
 from routing.store import RedisRoutingStore
 from voice import channel as voice_channel
@@ -192,8 +197,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             summary_flush_s=settings.messages.summary_flush_ms / 1000))
         conversations = MongoConversationStore(db)
         directory = MongoDirectory(db)
+        routing_store = RedisRoutingStore(redis)
         routing = RoutingService(
-            store=RedisRoutingStore(redis), conversations=conversations, directory=directory, bus=bus,
+            store=routing_store, conversations=conversations, directory=directory, bus=bus,
             clock=clock, offer_timeout_s=settings.routing.offer_timeout_s,
             presence_ttl_s=settings.routing.presence_ttl_s, tick_s=settings.routing.tick_s,
             reoffer_after_s=settings.routing.reoffer_after_s, sweep_s=settings.routing.sweep_s)
@@ -211,6 +217,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         calls = CallSide(core, transitions, agent_desk, calls=MongoCallStore(db), contacts=MongoContactStore(db),
                          directory=directory, router=routing, short_abandon_s=settings.voice.short_abandon_s)
         routing.attach(transitions)
+        hand_on = HandOn(core, transitions, outgoing, directory=directory, router=routing, hands=ByHand(
+            store=routing_store, conversations=conversations, transitions=transitions, bus=bus, clock=clock,
+            offer_timeout_s=settings.routing.offer_timeout_s, presence_ttl_s=settings.routing.presence_ttl_s))
         desk = await stack.enter_async_context(await training_desk(settings, db, clock))
         knowledge, outage_store = await knowledge_and_outages(db, clock)
         outages = OutageDesk(store=outage_store, clock=clock, time_zone=settings.kpi.time_zone,
@@ -258,6 +267,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                 entry.listen(bus)
         app = init_app(context, live)
         add_contact_routes(app, ContactService.over(db, clock))
+        add_find_routes(app, ConversationFinder(MongoConversationSearch(db), agent_desk, hand_on), hand_on)
         add_call_routes(app)
         await start_call_quality(settings, db, app, supervisor, stack, clock)
         add_account_routes(app, bus)
@@ -356,6 +366,7 @@ def consumer_registry(settings: Settings, db: Db, extra: Sequence[DurableConsume
     registry = ConsumerRegistry()
     if settings.consumers.enabled:
         registry.register(KpiIntervals(MongoEventStream(db), MongoKpiIntervals(db)))
+        registry.register(SearchIndexer(MongoConversationSearch(db), SystemClock()))  # conversation search
         if settings.quality.enabled:  # every recorded call becomes a quality job (hub/quality_jobs.py)
             registry.register(QualityJobsConsumer(MongoCallStore(db), MongoQualityStore(db), SystemClock()))
         for consumer in extra:

@@ -60,7 +60,9 @@ class Router(Protocol):
     it left an agent (resolved, transferred); both are idempotent.
     """
 
-    async def enqueue(self, conversation: Conversation) -> None: ...
+    async def enqueue(self, conversation: Conversation, *, skip: Collection[str] = ()) -> None:
+        """``skip``: agents not to offer it to for ``reoffer_after_s`` (the agent who transferred it)."""
+        ...
 
     async def release(self, conversation: Conversation) -> None: ...
 

@@ -44,7 +44,16 @@ def summary_json(doc: Mapping[str, Any]) -> dict[str, Any]:
         "wrap_up_code": doc.get("wrap_up_code"), "unread": doc.get("unread", 0),
         "skills": list(doc.get("skills", [])),
         "handover": doc.get("handover"),
+        "labels": sorted(doc.get("labels", [])), "transfer": transfer_json(doc.get("transfer")),
     }
+
+
+def transfer_json(transfer: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The last transfer of a conversation (its note is a private message, never in a summary)."""
+    if not transfer:
+        return None
+    return {"from_agent": transfer.get("from_agent"), "by": transfer.get("by"), "by_name": transfer.get("by_name"),
+            "to_agent": transfer.get("to_agent"), "note": bool(transfer.get("note")), "at": iso(transfer.get("at"))}
 
 
 def agent_json(agent: Agent) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -57,11 +58,14 @@ class QueueNames(Protocol):
     async def queues(self) -> list[Any]: ...
 
 
-def waiting_of(conversation: Conversation) -> WaitingConversation:
+def waiting_of(conversation: Conversation, *, skip: Collection[str] = (),
+               now: datetime | None = None) -> WaitingConversation:
+    """``skip``: agents counted as having declined it at ``now`` (routing passes them over for a while)."""
     queued_at = conversation.queued_at or conversation.updated_at
+    at = to_ms(now or queued_at)
     return WaitingConversation(conversation_id=conversation.id, channel=conversation.channel,
                                skills=conversation.skills, priority=conversation.priority,
-                               queued_ms=to_ms(queued_at))
+                               queued_ms=to_ms(queued_at), declined_by={AgentId(a): at for a in skip})
 
 
 class RoutingService:
@@ -119,10 +123,10 @@ class RoutingService:
             logger.warning("bus.publish.failed kind=%s", fact.KIND, exc_info=True)
 
     # -- Router port ----------------------------------------------------------------------------
-    async def enqueue(self, conversation: Conversation) -> None:
+    async def enqueue(self, conversation: Conversation, *, skip: Collection[str] = ()) -> None:
         if conversation.queue is None:
             raise NotFound(f"conversation {conversation.id} has no queue")
-        await self._store.enqueue(waiting_of(conversation), conversation.queue)
+        await self._store.enqueue(waiting_of(conversation, skip=skip, now=self._clock.now()), conversation.queue)
         await self._announce()
 
     async def release(self, conversation: Conversation) -> None:

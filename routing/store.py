@@ -59,22 +59,24 @@ def queue_score(priority: int, queued_ms: int) -> int:
 # A round's offers in one atomic call. Each claim is checked against Redis as it is when its turn
 # comes (earlier claims of the same call included): the conversation still waits in its queue, the
 # agent is available, seen within the presence TTL, under capacity on the channel, on no call, and
-# free of any work for a call. A claim that fails is skipped; the others go on.
+# free of any work for a call. A claim that fails is skipped; the others go on. ``by_hand`` ('1'): an
+# agent takes it herself (routing.by_hand): any status but offline will do, the rest is the same.
 # KEYS: offers, then per claim: queue, age key of the queue, agent, offer
-# ARGV: now, presence_ttl, then per claim: conv_id, agent_id, channel, expires
+# ARGV: now, presence_ttl, by_hand, then per claim: conv_id, agent_id, channel, expires
 CLAIM_MANY = """
-local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now, ttl, by_hand = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3] == '1'
 local out = {}
-for i = 0, (#ARGV - 2) / 4 - 1 do
+for i = 0, (#ARGV - 3) / 4 - 1 do
   local queue, age, akey, okey = KEYS[2 + 4 * i], KEYS[3 + 4 * i], KEYS[4 + 4 * i], KEYS[5 + 4 * i]
-  local cid, agent, channel, expires = ARGV[3 + 4 * i], ARGV[4 + 4 * i], ARGV[5 + 4 * i], ARGV[6 + 4 * i]
+  local cid, agent, channel, expires = ARGV[4 + 4 * i], ARGV[5 + 4 * i], ARGV[6 + 4 * i], ARGV[7 + 4 * i]
   local outcome = 'ok'
   local score = redis.call('ZSCORE', queue, cid)
   if not score then
     outcome = 'gone'
   else
     local a = redis.call('HMGET', akey, 'status', 'heartbeat', 'cap:' .. channel, 'load:' .. channel, 'load:voice')
-    if a[1] ~= 'available' or tonumber(a[2] or 0) < now - ttl then
+    local fit = a[1] == 'available' or (by_hand and a[1] and a[1] ~= 'offline')
+    if not fit or tonumber(a[2] or 0) < now - ttl then
       outcome = 'agent_unfit'
     elseif tonumber(a[4] or 0) >= tonumber(a[3] or 0) or tonumber(a[5] or 0) > 0 then
       outcome = 'agent_full'
@@ -96,6 +98,33 @@ for i = 0, (#ARGV - 2) / 4 - 1 do
   out[#out + 1] = outcome
 end
 return out
+"""
+
+# One offer to a named agent (a transfer to her), not through the queue: the agent checks of
+# CLAIM_MANY, then the conversation's routing hash (so a decline or timeout puts it back in its queue
+# with the agents to skip), the offer and the agent's load, at once.
+# KEYS: offers, agent, offer, conv   ARGV: now, ttl, conv_id, agent_id, channel, expires, score, queue,
+# priority, skills, queued_ms, declined
+OFFER_TO = """
+local now, ttl, channel = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[5]
+if redis.call('EXISTS', KEYS[3]) == 1 then return 'gone' end
+local a = redis.call('HMGET', KEYS[2], 'status', 'heartbeat', 'cap:' .. channel, 'load:' .. channel, 'load:voice')
+if a[1] ~= 'available' or tonumber(a[2] or 0) < now - ttl then return 'agent_unfit' end
+if tonumber(a[4] or 0) >= tonumber(a[3] or 0) or tonumber(a[5] or 0) > 0 then return 'agent_full' end
+if channel == 'voice' then
+  local fields = redis.call('HGETALL', KEYS[2])
+  for f = 1, #fields, 2 do
+    if string.sub(fields[f], 1, 5) == 'load:' and tonumber(fields[f + 1]) > 0 then return 'agent_full' end
+  end
+end
+redis.call('DEL', KEYS[4])
+redis.call('HSET', KEYS[4], 'queue', ARGV[8], 'channel', channel, 'priority', ARGV[9], 'skills', ARGV[10],
+           'queued_ms', ARGV[11], 'declined', ARGV[12])
+redis.call('HINCRBY', KEYS[2], 'load:' .. channel, 1)
+redis.call('HSET', KEYS[2], 'last_assigned', now)
+redis.call('HSET', KEYS[3], 'agent', ARGV[4], 'channel', channel, 'expires', ARGV[6], 'score', ARGV[7])
+redis.call('ZADD', KEYS[1], ARGV[6], ARGV[3])
+return 'ok'
 """
 
 # KEYS: offer, offers, held, conv   ARGV: conv_id, agent_id
@@ -170,6 +199,7 @@ class RedisRoutingStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._claim_many = redis.register_script(CLAIM_MANY)
+        self._offer_to = redis.register_script(OFFER_TO)
         self._accept = redis.register_script(ACCEPT)
         self._release_offer = redis.register_script(RELEASE_OFFER)
         self._release_held = redis.register_script(RELEASE_HELD)
@@ -181,7 +211,7 @@ class RedisRoutingStore:
             pipe.delete(key)
             pipe.hset(key, mapping={"queue": queue, "channel": work.channel, "priority": work.priority,
                                     "skills": ",".join(sorted(work.skills)), "queued_ms": work.queued_ms,
-                                    "declined": ""})
+                                    "declined": declined_field(work.declined_by)})
             pipe.zadd(queue_key(queue), {work.conversation_id: queue_score(work.priority, work.queued_ms)})
             pipe.zadd(age_key(queue), {work.conversation_id: work.queued_ms})
             await pipe.execute()
@@ -260,7 +290,8 @@ class RedisRoutingStore:
         await self._redis.hset(agent_key(agent_id), f"load:{channel}", load)
 
     # -- offers ---------------------------------------------------------------------------------
-    async def claim_many(self, claims: Sequence[Claim], *, now_ms: int, presence_ttl_ms: int) -> list[str]:
+    async def claim_many(self, claims: Sequence[Claim], *, now_ms: int, presence_ttl_ms: int,
+                         by_hand: bool = False) -> list[str]:
         """Atomically take each claim's conversation off its queue and offer it to its agent, in
         order, in one script call per ``CLAIM_BATCH`` claims.
 
@@ -270,12 +301,22 @@ class RedisRoutingStore:
         outcomes: list[str] = []
         for first in range(0, len(claims), CLAIM_BATCH):
             keys: list[str] = [OFFERS]
-            args: list[str | int] = [now_ms, presence_ttl_ms]
+            args: list[str | int] = [now_ms, presence_ttl_ms, "1" if by_hand else "0"]
             for c in claims[first:first + CLAIM_BATCH]:
                 keys += [queue_key(c.queue), age_key(c.queue), agent_key(c.agent_id), offer_key(c.conversation_id)]
                 args += [c.conversation_id, c.agent_id, c.channel, c.expires_ms]
             outcomes += [text(r) for r in await self._claim_many(keys=keys, args=args)]
         return outcomes
+
+    async def offer_to(self, work: WaitingConversation, queue: str, agent_id: str, *, expires_ms: int, now_ms: int,
+                       presence_ttl_ms: int) -> str:
+        """Offer ``work`` to one named agent at once (``OFFER_TO``): ``ok``, ``gone`` (on offer
+        already), ``agent_unfit`` or ``agent_full``."""
+        keys = [OFFERS, agent_key(agent_id), offer_key(work.conversation_id), conv_key(work.conversation_id)]
+        args: list[str | int] = [now_ms, presence_ttl_ms, work.conversation_id, agent_id, work.channel, expires_ms,
+                                 queue_score(work.priority, work.queued_ms), queue, work.priority,
+                                 ",".join(sorted(work.skills)), work.queued_ms, declined_field(work.declined_by)]
+        return text(await self._offer_to(keys=keys, args=args))
 
     async def accept(self, conversation_id: str, agent_id: str) -> bool:
         keys = [offer_key(conversation_id), OFFERS, held_key(conversation_id), conv_key(conversation_id)]
@@ -349,6 +390,11 @@ class RedisRoutingStore:
 def text(value: object) -> str:
     """Redis answers bytes (this client does not decode); keys and values here are ASCII/UTF-8."""
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def declined_field(declined_by: Mapping[AgentId, int]) -> str:
+    """The ``declined`` field of a conversation's routing hash: ``agent@ms,`` per agent to skip."""
+    return "".join(f"{agent}@{at}," for agent, at in declined_by.items())
 
 
 def _text(row: Mapping[bytes, bytes], field: str, default: str = "") -> str:

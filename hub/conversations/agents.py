@@ -131,7 +131,7 @@ class AgentSide:
             detail={"from_queue": conversation.queue or "", "to_queue": queue.id},
         )
         await self._router.release(conversation)
-        await self._router.enqueue(moved)
+        await self._router.enqueue(moved, skip=[conversation.agent_id] if conversation.agent_id else [])
         return moved
 
     async def wrap_up(self, agent: Agent, conversation_id: str, code: str) -> Conversation:

@@ -31,7 +31,8 @@ S = ConversationState
 #   wrap_up -> resolved | wrap_up (the one edge onto itself: the wrap-up code chosen after a call's
 #   end put the conversation there, recorded as its own event)
 #   resolved -> closed (after the survey). A customer who writes after resolution starts a new
-#   conversation: resolved conversations are never reopened.
+#   conversation; staff may reopen a resolved one (console search, issue 16): it goes back into
+#   its queue, like a transfer. Closed (surveyed) stays final.
 TRANSITIONS: dict[ConversationState, frozenset[ConversationState]] = {
     S.NEW: frozenset({S.BOT, S.QUEUED, S.ASSIGNED}),
     S.BOT: frozenset({S.QUEUED, S.RESOLVED}),
@@ -39,9 +40,9 @@ TRANSITIONS: dict[ConversationState, frozenset[ConversationState]] = {
     S.OFFERED: frozenset({S.ASSIGNED, S.QUEUED, S.ABANDONED}),
     S.ASSIGNED: frozenset({S.WRAP_UP, S.RESOLVED, S.QUEUED}),
     S.WRAP_UP: frozenset({S.RESOLVED, S.WRAP_UP}),
-    S.RESOLVED: frozenset({S.CLOSED}),
+    S.RESOLVED: frozenset({S.CLOSED, S.QUEUED}),
     S.ABANDONED: frozenset(),
-    S.CLOSED: frozenset(),
+    S.CLOSED: frozenset({S.QUEUED}),
 }
 
 OPEN_STATES = frozenset({S.NEW, S.BOT, S.QUEUED, S.OFFERED, S.ASSIGNED, S.WRAP_UP})

@@ -26,7 +26,8 @@ from hub.storage.eventlog import MongoEventSequence
 logger = logging.getLogger(__name__)
 
 # Fields a transition may change, besides state and version.
-MUTABLE_FIELDS = frozenset({"queue", "priority", "skills", "agent_id", "queued_at", "wrap_up_code", "handover"})
+MUTABLE_FIELDS = frozenset({"queue", "priority", "skills", "agent_id", "queued_at", "wrap_up_code", "handover",
+                            "transfer"})  # the last transfer: who handed it on, to whom (hub/conversations/handing.py)
 RECENT_INTENTS = 5
 
 

@@ -59,7 +59,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("state", ASCENDING), ("queue", ASCENDING)], name="state_queue"),
         IndexModel([("agent_id", ASCENDING), ("state", ASCENDING)], name="agent_state"),
         IndexModel([("contact_id", ASCENDING), ("created_at", DESCENDING)], name="contact"),
+        # The console's label filter (hub/storage/conversation_search.py); most conversations have none.
+        IndexModel([("labels", ASCENDING)], sparse=True, name="labels_sparse"),
     ],
+    # Conversation search terms (hub/domain/finding.py), one document per conversation, written only
+    # by the ``search`` durable consumer: kept apart from the conversations written on the message path.
+    "conversation_search": [IndexModel([("terms", ASCENDING)], name="terms"),
+                            IndexModel([("indexed_at", DESCENDING)], name="indexed_at")],
     "contacts": [IndexModel([("identities", ASCENDING)], unique=True, name="identities"),
                  # identities on their way from a merged contact to its survivor (hub/storage/contacts.py)
                  IndexModel([("merged_identities", ASCENDING)], sparse=True, name="merged_identities"),
