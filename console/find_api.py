@@ -18,15 +18,14 @@ from console.api import body, conversation_answer
 from console.auth import AGENT_KEY
 from console.errors import api_error
 from console.keys import HUB
-from hub.conversations.handing import HandOn
 from hub.domain.finding import parse_filters
 from hub.domain.text import invalid_text_path
 from hub.domain.visibility import SERVES, sees_contacts
-from hub.finding import ConversationFinder
+from hub.finding import ConversationFinder, HandOnDesk
 from hub.wire import summary_json
 
 FINDER = web.AppKey("finder", ConversationFinder)
-HAND_ON = web.AppKey("hand_on", HandOn)
+HAND_ON: web.AppKey[HandOnDesk] = web.AppKey("hand_on")
 QUERY_FIELDS = ("view", "queue", "channel", "label", "q")
 routes = web.RouteTableDef()
 
@@ -41,7 +40,7 @@ class TransferBody(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-def add_find_routes(app: web.Application, finder: ConversationFinder, hand_on: HandOn) -> None:
+def add_find_routes(app: web.Application, finder: ConversationFinder, hand_on: HandOnDesk) -> None:
     """Called by the composition root, next to the console's own routes."""
     app[FINDER] = finder
     app[HAND_ON] = hand_on

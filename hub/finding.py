@@ -47,6 +47,15 @@ class Reopening(Protocol):
     async def reopen(self, agent: Agent, conversation_id: str) -> Conversation: ...
 
 
+class HandOnDesk(Reopening, Protocol):
+    """``hub.conversations.handing.HandOn`` as the console sees it (pick, transfer, reopen)."""
+
+    async def pick(self, agent: Agent, conversation_id: str) -> Conversation: ...
+
+    async def transfer(self, agent: Agent, conversation_id: str, *, queue_id: str | None, to_agent: str | None,
+                       note: str | None) -> tuple[Conversation, str | None]: ...
+
+
 class ConversationFinder:
     def __init__(self, store: MongoConversationSearch, desk: Looking, hand_on: Reopening) -> None:
         self._store = store
@@ -85,8 +94,8 @@ class ConversationFinder:
     async def reopen(self, viewer: Agent, conversation_id: str) -> Conversation:
         """A finished conversation back into its queue (``reopened``): whoever may see it."""
         doc, _ = await self._desk.look(viewer, conversation_id)
-        if S(doc["state"]) not in {S.RESOLVED, S.CLOSED}:
-            raise IllegalTransition(f"only a resolved or closed conversation is reopened (it is {doc['state']})")
+        if S(doc["state"]) is not S.RESOLVED:
+            raise IllegalTransition(f"only a resolved conversation is reopened (it is {doc['state']})")
         other = await self._store.open_of_contact(doc["contact_id"])
         if other is not None:  # two open conversations of one customer would split what she writes
             raise IllegalTransition(f"the customer has an open conversation already ({other})")

@@ -101,10 +101,10 @@ class HandOn:
         return await self._core.conversations.get(moved.id), (target.id if target and outcome == "ok" else None)
 
     async def reopen(self, agent: Agent, conversation_id: str) -> Conversation:
-        """A resolved or closed conversation back into its queue (``reopened``), for routing or a pick."""
+        """A resolved conversation back into its queue (``reopened``), for routing or a pick."""
         conversation = await self._core.conversations.get(conversation_id)
-        if conversation.state not in {S.RESOLVED, S.CLOSED}:
-            raise IllegalTransition(f"only a resolved or closed conversation is reopened (it is {conversation.state})")
+        if conversation.state is not S.RESOLVED:
+            raise IllegalTransition(f"only a resolved conversation is reopened (it is {conversation.state})")
         queue = await self._queue(conversation.queue) if conversation.queue else None
         changes: dict[str, Any] = {"agent_id": None, "queued_at": self._core.clock.now()}
         if queue is not None:

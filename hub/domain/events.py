@@ -55,7 +55,7 @@ class EventType(enum.StrEnum):
     CALLED_OUT = "called_out"  # an agent called the customer (an outbound call): hers from the start
     CLOSED = "closed"  # reserved: closing a resolved conversation without a survey answer
     SURVEY_ANSWERED = "survey_answered"  # the customer scored the resolved conversation (detail: score 1-5)
-    REOPENED = "reopened"  # staff reopened a finished conversation: back into its queue (detail: from_state)
+    REOPENED = "reopened"  # staff reopened a resolved conversation: back into its queue (detail: from_state)
 
 
 Edge = tuple[ConversationState | None, ConversationState]  # (from, to); from None: the conversation's creation
@@ -84,7 +84,7 @@ EDGES: Mapping[EventType, frozenset[Edge]] = {
     EventType.CALLED_OUT: frozenset({(S.NEW, S.ASSIGNED)}),
     EventType.CLOSED: frozenset({(S.RESOLVED, S.CLOSED)}),
     EventType.SURVEY_ANSWERED: frozenset({(S.RESOLVED, S.CLOSED)}),
-    EventType.REOPENED: frozenset({(S.RESOLVED, S.QUEUED), (S.CLOSED, S.QUEUED)}),
+    EventType.REOPENED: frozenset({(S.RESOLVED, S.QUEUED)}),
 }
 
 

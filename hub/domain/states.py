@@ -42,7 +42,7 @@ TRANSITIONS: dict[ConversationState, frozenset[ConversationState]] = {
     S.WRAP_UP: frozenset({S.RESOLVED, S.WRAP_UP}),
     S.RESOLVED: frozenset({S.CLOSED, S.QUEUED}),
     S.ABANDONED: frozenset(),
-    S.CLOSED: frozenset({S.QUEUED}),
+    S.CLOSED: frozenset(),
 }
 
 OPEN_STATES = frozenset({S.NEW, S.BOT, S.QUEUED, S.OFFERED, S.ASSIGNED, S.WRAP_UP})

@@ -46,7 +46,11 @@ async def test_search_views_labels_and_reopen_within_the_visibility_rule(
     await alice.call("POST", "/api/me/status", {"status": "away"})
 
     # Alice served it: a Chinese word, an English word, the phone (as customers give it) and the id find it.
-    found = await eventually(lambda: search(alice, "电费"))
+    async def indexed() -> dict[str, object] | None:  # the "search" consumer indexes it after the resolve
+        found = await search(alice, "电费")
+        return found if ids(found) else None
+
+    found = await eventually(indexed)
     assert ids(found) == [served], found
     assert found["counts"]["resolved"] == 1  # type: ignore[index]
     for query in ("BILL doubled", "139 1111 2222", served):

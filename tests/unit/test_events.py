@@ -66,6 +66,7 @@ ALLOWED: frozenset[tuple[str, str | None, str]] = frozenset({
     ("called_out", "new", "assigned"),
     ("closed", "resolved", "closed"),
     ("survey_answered", "resolved", "closed"),
+    ("reopened", "resolved", "queued"),
 })
 
 EDGE_PAIRS = [(None, S.NEW), *itertools.product(ConversationState, repeat=2)]

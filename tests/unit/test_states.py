@@ -31,6 +31,7 @@ LEGAL: frozenset[tuple[str, str]] = frozenset({
     ("wrap_up", "resolved"),
     ("wrap_up", "wrap_up"),     # the wrap-up code chosen after a call's end (its own event)
     ("resolved", "closed"),
+    ("resolved", "queued"),     # reopened by staff (issue 16)
 })
 
 ALL_PAIRS = list(itertools.product(ConversationState, repeat=2))
