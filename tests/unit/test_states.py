@@ -52,7 +52,7 @@ def test_the_state_vocabulary_is_the_designed_one() -> None:
 def test_expected_edges_only_name_real_states() -> None:
     values = {s.value for s in ConversationState}
     assert {state for edge in LEGAL for state in edge} <= values
-    assert len(LEGAL_PAIRS) == len(LEGAL) == 17
+    assert len(LEGAL_PAIRS) == len(LEGAL) == 18
 
 
 def test_transition_table_has_exactly_the_designed_edges() -> None:
