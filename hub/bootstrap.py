@@ -13,9 +13,10 @@ import os
 import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -46,6 +47,7 @@ from console.knowledge_api import add_knowledge_routes
 from console.kpi_api import add_kpi_routes
 from console.live import ConsoleLive
 from console.logsafety import PathOnlyAccessLogger, install_malformed_request_filter
+from console.offline_form import add_offline_routes
 from console.outages_api import add_outage_routes
 from console.qa_api import add_quality_routes
 from console.staffing_api import add_staffing_routes
@@ -68,8 +70,10 @@ from hub.conversations.core import ConversationCore
 from hub.conversations.current import CurrentConversations
 from hub.conversations.customers import CustomerInbox
 from hub.conversations.handing import HandOn
+from hub.conversations.offline import OfflineIntake
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
+from hub.customer_notices import CustomerNotices, NoticeConfig
 from hub.domain import survey_links
 from hub.domain.events import ConversationChanged, MessageStored, SurveyCallDue, WorkOrderChanged
 from hub.errors import InvalidInput
@@ -282,6 +286,10 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         add_staffing_routes(app, MongoKpiIntervals(db), settings.kpi.time_zone)
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
         add_survey_routes(app, surveys, RedisRateLimiter(redis), settings.surveys.page_per_minute)
+        told = CustomerNotices(core=core, outgoing=outgoing, directory=directory, waits=routing,
+                                  config=notice_config(settings))
+        add_offline_routes(app, told, OfflineIntake(core, customers, transitions), RedisRateLimiter(redis),
+                           settings.notices.offline_per_minute)
         add_knowledge_routes(app, knowledge)
         add_outage_routes(app, outages, notices.wake if notices else lambda: None)
         if notices is not None:
@@ -297,8 +305,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
 
         trigger = SurveyTrigger(surveys, enabled=settings.surveys.enabled, channels=settings.surveys.channels(),
                                 max_age=timedelta(hours=settings.surveys.max_age_h))
-        consumers = await stack.enter_async_context(durable_consumers(
-            settings, db, leases, clock, extra=(trigger,) if settings.surveys.enabled else ()))
+        extra: list[DurableConsumer] = [*([trigger] if settings.surveys.enabled else []),
+                                        *([told] if settings.notices.enabled else [])]
+        consumers = await stack.enter_async_context(durable_consumers(settings, db, leases, clock, extra=extra))
         bus.subscribe(ConversationChanged, consumers.on_bus, subscriber="durable:wake")  # consumers poll anyway
         await routing.ensure_state()
         supervisor.start(ASSIGNER, routing.run, backoff=routing.backoff, quiet=routing.quiet)
@@ -399,6 +408,15 @@ async def survey_service(settings: Settings, db: Db, core: ConversationCore, out
     return SurveyService(store=store, core=core, outgoing=outgoing, transitions=transitions, config=config,
                          link_key=survey_links.link_key(settings.secret_key.get_secret_value().encode()),
                          base_url=settings.http.public_url)
+
+
+def notice_config(settings: Settings) -> NoticeConfig:
+    """The customer's notices and the queues' business hours on the centre's calendar (hub/customer_notices.py)."""
+    calendar = settings.work_orders
+    return NoticeConfig(zone=ZoneInfo(settings.kpi.time_zone),
+                        holidays=frozenset(date.fromisoformat(d) for d in calendar.holidays),
+                        extra_workdays=frozenset(date.fromisoformat(d) for d in calendar.extra_workdays),
+                        texts=settings.notices.texts, max_age=timedelta(hours=settings.notices.max_age_h))
 
 
 def handover_policy(settings: Settings) -> HandoverPolicy:

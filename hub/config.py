@@ -511,6 +511,22 @@ class SurveySettings(BaseModel):
                 "voice": self.voice}
 
 
+class NoticeSettings(BaseModel):
+    """What the customer is told on handover and resolve, and the web chat's offline form
+    (docs/operations.md, "Customer notices and business hours")."""
+
+    enabled: bool = Field(False, description="Tell customers \"connecting you to an agent\" (with the queue "
+                          "position, or when a closed queue opens) on handover and a closing line on an agent's "
+                          "resolve, on their channel and in their language.")
+    max_age_h: float = Field(1.0, gt=0, description="Events older than this are not told (a new hub or a rebuilt "
+                             "consumer does not talk to the whole history).")
+    texts: dict[str, dict[str, str]] = Field(default_factory=dict, description='Texts per language overriding the '
+                                             'built-in zh and en ones (JSON), keys handover, position, wait, closed, '
+                                             'resolved; e.g. {"en": {"closed": "Back at {opens}"}}.')
+    offline_per_minute: float = Field(5.0, gt=0, description="Offline-form messages per minute per client address "
+                                      "(the web chat's form when no agent is available or the queue is closed).")
+
+
 class VoiceLanguageSettings(BaseModel):
     """One language of the voice bot: its Vosk model, its espeak-ng voice and what the bot says."""
 
@@ -596,6 +612,7 @@ class Settings(BaseSettings):
     consumers: ConsumersSettings = ConsumersSettings()
     kpi: KpiSettings = KpiSettings()
     surveys: SurveySettings = SurveySettings()
+    notices: NoticeSettings = NoticeSettings()
     work_orders: WorkOrdersSettings = WorkOrdersSettings()
     training: TrainingSettings = TrainingSettings()
     telegram: TelegramSettings = TelegramSettings()

@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypeVar
 from hub.domain.agent_states import StateSpan
 from hub.domain.bot import BotTurn
 from hub.domain.events import EventType, Fact
-from hub.domain.ids import AgentStatus, Author, ChannelName, DeliveryStatus
+from hub.domain.ids import AgentStatus, Author, ChannelName, DeliveryStatus, Skill
 from hub.domain.model import (
     Agent,
     CannedReply,
@@ -472,3 +472,16 @@ class LoginThrottle(Protocol):
     async def succeeded(self, username: str) -> None: ...
 
     async def refund(self, username: str) -> None: ...
+
+
+class Waits(Protocol):
+    """What routing knows of waiting (``routing.service.RoutingService``): for the customer's notices
+    and the offline form (hub/customer_notices.py)."""
+
+    async def position(self, queue: str, conversation_id: str) -> int | None:
+        """1 for the next to be offered; None when the conversation is not waiting in ``queue``."""
+        ...
+
+    async def staffed(self, skills: frozenset[Skill]) -> bool:
+        """Whether an agent with these skills is available now."""
+        ...

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 
 from hub.clock import Clock, iso, to_ms
 from hub.domain.events import EventType, Fact, OfferMade, OfferWithdrawn, PresenceChanged, RoutingKicked
-from hub.domain.ids import AgentId, AgentStatus, ConversationId
+from hub.domain.ids import AgentId, AgentStatus, ConversationId, Skill
 from hub.domain.model import Agent, Conversation
 from hub.domain.moves import Move
 from hub.domain.states import HELD_BY_AGENT, ConversationState
@@ -182,6 +182,16 @@ class RoutingService:
                 await self._tell(OfferWithdrawn(conversation_id=conversation.id, agent_id=agent))
         await self._store.dequeue(conversation.id)
         await self._announce()
+
+    async def position(self, queue: str, conversation_id: str) -> int | None:
+        """Where a conversation waits in its queue (1: next), None when not waiting (``hub.ports.Waits``)."""
+        return await self._store.position(queue, conversation_id)
+
+    async def staffed(self, skills: frozenset[Skill]) -> bool:
+        """Whether an agent with ``skills`` is available now, presence fresh (``hub.ports.Waits``)."""
+        now_ms = to_ms(self._clock.now())
+        return any(a.status is AgentStatus.AVAILABLE and skills <= a.skills
+                   and now_ms - a.heartbeat_ms <= self._presence_ttl_ms for a in await self._store.agents())
 
     async def on_a_call(self, agent: Agent) -> bool:
         """Whether the agent holds a call now (her voice load), as routing counts it."""

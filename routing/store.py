@@ -245,6 +245,11 @@ class RedisRoutingStore:
             rows = await pipe.execute()
         return [_waiting(cid, row) for cid, row in zip(ids, rows, strict=True) if row]
 
+    async def position(self, queue: str, conversation_id: str) -> int | None:
+        """1 for the next conversation to be offered from ``queue``; None when it is not waiting there."""
+        rank: int | None = await self._redis.zrank(queue_key(queue), conversation_id)  # type: ignore[assignment]
+        return None if rank is None else rank + 1
+
     async def queue_stats(self, queues: Iterable[str]) -> dict[str, tuple[int, int | None]]:
         """Per queue: how many wait, and the enqueue time (ms) of the one waiting longest."""
         names = list(queues)

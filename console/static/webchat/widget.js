@@ -3,7 +3,8 @@
  *
  * Embed with one tag:  <script src="https://HUB/webchat/widget.js" defer></script>
  * Optional attributes on that tag: data-name="Ann" (customer name sent in hello),
- * data-language="zh" (defaults to the browser language).
+ * data-language="zh" (defaults to the page's lang attribute, then the browser language; zh or en),
+ * data-queue="billing" (the queue whose business hours and agents decide the offline form).
  *
  * Protocol: docs/api.md, section "Web chat (customer)".
  * Everything is built with DOM APIs and textContent; no data is ever parsed as HTML.
@@ -27,8 +28,49 @@
   var WS_URL = BASE.replace(/^http/, 'ws') + 'ws';                          // ws(s)://HOST/webchat/ws
   var CSS_URL = BASE + 'widget.css';
   var CFG_NAME = (script && script.getAttribute('data-name')) || null;
-  var CFG_LANG = (script && script.getAttribute('data-language')) ||
-    String(navigator.language || 'en').split('-')[0].toLowerCase() || 'en';
+  var CFG_LANG = languageOf((script && script.getAttribute('data-language')) ||
+    document.documentElement.getAttribute('lang') || navigator.language || 'en');
+  var CFG_QUEUE = (script && script.getAttribute('data-queue')) || '';
+  function languageOf(tag) { return /^zh\b/i.test(String(tag).trim()) ? 'zh' : 'en'; }
+
+  // The widget's own words, in Chinese and English (the hub's messages come in the customer's language).
+  var TEXTS = {
+    en: {
+      open: 'Open customer service chat', closeChat: 'Close customer service chat', chat: 'Customer service chat',
+      title: 'Customer service', subtitle: 'We usually reply in a few minutes', close: 'Close chat',
+      connecting: 'Connecting…', reconnecting: 'Reconnecting…', empty: 'Hi! How can we help you today?',
+      typing: 'Agent is typing…', placeholder: 'Write a message…', message: 'Message', send: 'Send',
+      agent: 'Agent', rate: 'Rate 1 to 5', tooLong: 'Message too long', wrong: 'Something went wrong',
+      sending: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read',
+      rate_limited: 'You are sending messages too quickly. Please wait a moment.',
+      too_many_conversations: 'Too many new conversations at once. Please wait a moment.',
+      too_many_identities: 'Too many new chat sessions at once. Please wait a moment.',
+      bad_visitor: 'Your chat session expired; starting a new one.',
+      closedNow: 'We are closed now. We open at {opens}. Leave us a message and we will answer.',
+      noAgent: 'No agent is available right now. Leave us a message and we will answer.',
+      name: 'Your name', email: 'E-mail', phone: 'Phone', formMessage: 'Your message', leave: 'Send message',
+      needContact: 'Please give an e-mail address or a phone number.',
+      thanks: 'Thank you. We will answer you by e-mail or SMS.', formFailed: 'The message could not be sent: '
+    },
+    zh: {
+      open: '打开在线客服', closeChat: '关闭在线客服', chat: '在线客服',
+      title: '在线客服', subtitle: '我们通常几分钟内回复', close: '关闭',
+      connecting: '正在连接…', reconnecting: '正在重新连接…', empty: '您好！请问有什么可以帮您？',
+      typing: '客服正在输入…', placeholder: '请输入消息…', message: '消息', send: '发送',
+      agent: '客服', rate: '请评分 1 到 5', tooLong: '消息太长', wrong: '出错了',
+      sending: '发送中', sent: '已发送', delivered: '已送达', read: '已读',
+      rate_limited: '您发送得太快了，请稍候。',
+      too_many_conversations: '新会话太多，请稍候。',
+      too_many_identities: '新聊天太多，请稍候。',
+      bad_visitor: '会话已过期，正在开始新的会话。',
+      closedNow: '现在是非服务时间，我们将于 {opens} 开始服务。请留言，我们会回复您。',
+      noAgent: '目前没有空闲的客服。请留言，我们会回复您。',
+      name: '您的姓名', email: '电子邮箱', phone: '手机号码', formMessage: '留言内容', leave: '提交留言',
+      needContact: '请填写电子邮箱或手机号码。',
+      thanks: '谢谢，我们会通过邮件或短信回复您。', formFailed: '留言未能提交：'
+    }
+  };
+  function t(key) { return TEXTS[CFG_LANG][key] || TEXTS.en[key] || key; }
 
   var K_VISITOR = 'hubchat.visitor';
   var K_MESSAGES = 'hubchat.messages';
@@ -37,14 +79,7 @@
   var MAX_CHARS = 4000;
   var MAX_FRAME_BYTES = 16 * 1024;
   var RANK = { sending: 0, sent: 1, delivered: 2, read: 3 };
-  var STATUS_LABEL = { sending: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read' };
-  var ERROR_TEXT = {
-    too_long: 'Message too long',
-    rate_limited: 'You are sending messages too quickly. Please wait a moment.',
-    too_many_conversations: 'Too many new conversations at once. Please wait a moment.',
-    too_many_identities: 'Too many new chat sessions at once. Please wait a moment.',
-    bad_visitor: 'Your chat session expired; starting a new one.'
-  };
+  var ERROR_CODES = ['rate_limited', 'too_many_conversations', 'too_many_identities', 'bad_visitor'];
 
   // ---------------------------------------------------------------- storage
   var memStore = {};
@@ -135,7 +170,8 @@
   var ICON_CHECK2 = ['M1 8.5l3 3 6.5-7', 'M7.5 11.5l6.5-7'];
 
   // --------------------------------------------------------------- build UI
-  var host, root, wrap, launcher, badge, panel, listEl, inputEl, sendBtn, typingEl, connEl, errorEl;
+  var host, root, wrap, launcher, badge, panel, listEl, inputEl, sendBtn, typingEl, connEl, errorEl, offlineEl;
+  var availabilityAsked = false;
 
   function build() {
     host = el('div', null, { id: 'hubchat-root' });
@@ -151,7 +187,7 @@
 
     launcher = el('button', 'hc-launcher', {
       type: 'button', 'data-testid': 'hubchat-launcher',
-      'aria-label': 'Open customer service chat', 'aria-expanded': 'false', 'aria-controls': 'hubchat-panel'
+      'aria-label': t('open'), 'aria-expanded': 'false', 'aria-controls': 'hubchat-panel'
     });
     launcher.appendChild(icon(ICON_CHAT, 'hc-ic hc-ic-chat'));
     launcher.appendChild(icon(ICON_CLOSE, 'hc-ic hc-ic-close'));
@@ -160,7 +196,8 @@
     launcher.appendChild(badge);
 
     panel = el('section', 'hc-panel', {
-      id: 'hubchat-panel', 'data-testid': 'hubchat-panel', role: 'dialog', 'aria-label': 'Customer service chat'
+      id: 'hubchat-panel', 'data-testid': 'hubchat-panel', role: 'dialog', 'aria-label': t('chat'),
+      lang: CFG_LANG === 'zh' ? 'zh-CN' : 'en'
     });
     panel.hidden = true;
 
@@ -168,23 +205,23 @@
     var avatar = el('div', 'hc-avatar', { 'aria-hidden': 'true' });
     avatar.appendChild(icon(ICON_CHAT, 'hc-ic'));
     var titles = el('div', 'hc-titles');
-    titles.appendChild(text('div', 'hc-title', 'Customer service'));
-    titles.appendChild(text('div', 'hc-subtitle', 'We usually reply in a few minutes'));
-    var closeBtn = el('button', 'hc-close', { type: 'button', 'aria-label': 'Close chat', 'data-testid': 'hubchat-close' });
+    titles.appendChild(text('div', 'hc-title', t('title')));
+    titles.appendChild(text('div', 'hc-subtitle', t('subtitle')));
+    var closeBtn = el('button', 'hc-close', { type: 'button', 'aria-label': t('close'), 'data-testid': 'hubchat-close' });
     closeBtn.appendChild(icon(ICON_CLOSE, 'hc-ic'));
     header.appendChild(avatar);
     header.appendChild(titles);
     header.appendChild(closeBtn);
 
-    connEl = text('div', 'hc-connection', 'Connecting…');
+    connEl = text('div', 'hc-connection', t('connecting'));
     connEl.setAttribute('data-testid', 'hubchat-connection');
     connEl.setAttribute('role', 'status');
 
     listEl = el('div', 'hc-messages', { 'data-testid': 'hubchat-messages', role: 'log', 'aria-live': 'polite' });
-    var empty = text('div', 'hc-empty', 'Hi! How can we help you today?');
+    var empty = text('div', 'hc-empty', t('empty'));
     listEl.appendChild(empty);
 
-    typingEl = text('div', 'hc-typing', 'Agent is typing…');
+    typingEl = text('div', 'hc-typing', t('typing'));
     typingEl.setAttribute('data-testid', 'hubchat-typing');
     typingEl.hidden = true;
 
@@ -196,9 +233,9 @@
     var composer = el('form', 'hc-composer');
     inputEl = el('textarea', 'hc-input', {
       'data-testid': 'hubchat-input', maxlength: String(MAX_CHARS), rows: '1',
-      placeholder: 'Write a message…', 'aria-label': 'Message'
+      placeholder: t('placeholder'), 'aria-label': t('message'), dir: 'auto'
     });
-    sendBtn = el('button', 'hc-send', { type: 'submit', 'data-testid': 'hubchat-send', 'aria-label': 'Send' });
+    sendBtn = el('button', 'hc-send', { type: 'submit', 'data-testid': 'hubchat-send', 'aria-label': t('send') });
     sendBtn.appendChild(icon(ICON_SEND, 'hc-ic'));
     composer.appendChild(inputEl);
     composer.appendChild(sendBtn);
@@ -206,6 +243,9 @@
     panel.appendChild(header);
     panel.appendChild(connEl);
     panel.appendChild(listEl);
+    offlineEl = el('div', 'hc-offline-box', { 'data-testid': 'hubchat-offline' });
+    offlineEl.hidden = true;
+    panel.appendChild(offlineEl);
     panel.appendChild(typingEl);
     panel.appendChild(errorEl);
     panel.appendChild(composer);
@@ -242,8 +282,9 @@
     panel.hidden = false;
     wrap.classList.add('hc-open');
     launcher.setAttribute('aria-expanded', 'true');
-    launcher.setAttribute('aria-label', 'Close customer service chat');
+    launcher.setAttribute('aria-label', t('closeChat'));
     scrollToBottom(true);
+    askAvailability();
     flushReceipts();
     updateBadge();
     try { inputEl.focus({ preventScroll: true }); } catch (e) { inputEl.focus(); }
@@ -254,7 +295,7 @@
     panel.hidden = true;
     wrap.classList.remove('hc-open');
     launcher.setAttribute('aria-expanded', 'false');
-    launcher.setAttribute('aria-label', 'Open customer service chat');
+    launcher.setAttribute('aria-label', t('open'));
     stopTyping();
   }
 
@@ -318,6 +359,7 @@
     if (src.sent_at) m.sent_at = src.sent_at;
     if (src.text != null && fromServer) m.text = String(src.text);
     if (src.author_name) m.author_name = src.author_name;
+    if (Array.isArray(src.buttons) && src.buttons.length && !m.buttons.length) m.buttons = src.buttons.slice(0, 10);
     if (src.status) m.status = maxStatus(m.status, src.status);
     if (m.status === 'sending' && m.id) m.status = 'sent';
     if (src.dl) m.dl = true;
@@ -337,7 +379,8 @@
     save(K_MESSAGES, stored.map(function (m) {
       return {
         id: m.id, client_id: m.client_id || undefined, author: m.author, author_name: m.author_name,
-        text: m.text, sent_at: m.sent_at, status: m.status, dl: m.dl || undefined, rd: m.rd || undefined
+        text: m.text, sent_at: m.sent_at, status: m.status, dl: m.dl || undefined, rd: m.rd || undefined,
+        buttons: m.buttons && m.buttons.length ? m.buttons : undefined
       };
     }));
   }
@@ -403,9 +446,20 @@
     });
   }
 
+  /** The stars once answered (a click, or the customer's reply found after a reload): disabled,
+   *  the chosen score lit. Answered or not is decided by renderAll from the messages that follow. */
+  function settleStars(box, chosen) {
+    if (box.getAttribute('data-chosen')) return;
+    box.setAttribute('data-chosen', String(chosen || 0));
+    var stars = box.querySelectorAll('.hc-star');
+    for (var j = 0; j < stars.length; j++) {
+      if (j < chosen) stars[j].classList.add('hc-star-on');
+      stars[j].disabled = true;
+    }
+  }
+
   function surveyStars(buttons) {
-    var box = el('div', 'hc-stars', { role: 'group', 'aria-label': 'Rate 1 to 5', 'data-testid': 'hubchat-stars' });
-    var stars = [];
+    var box = el('div', 'hc-stars hc-choices', { role: 'group', 'aria-label': t('rate'), 'data-testid': 'hubchat-stars' });
     buttons.forEach(function (b, i) {
       var star = text('button', 'hc-star', '\u2605');
       star.setAttribute('type', 'button');
@@ -414,28 +468,39 @@
       star.setAttribute('data-score', String(i + 1));
       star.addEventListener('click', function () {
         if (box.getAttribute('data-chosen')) return;
-        box.setAttribute('data-chosen', String(i + 1));
-        stars.forEach(function (s, j) { if (j <= i) s.classList.add('hc-star-on'); s.disabled = true; });
+        settleStars(box, i + 1);
         sendText(String(i + 1), b.payload);
       });
-      stars.push(star);
       box.appendChild(star);
     });
+    box._settle = function (answer) { settleStars(box, /^[1-5]$/.test(answer) ? Number(answer) : 0); };
     return box;
   }
 
-  /** A bot's quick-reply buttons: a click sends the title as text and the payload for the bot. */
+  /** A bot's quick-reply buttons: a click sends the title as text and the payload for the bot;
+   *  then every button of the set is disabled (one choice per question). */
   function quickReplies(buttons) {
     if (isSurvey(buttons)) return surveyStars(buttons);
-    var box = el('div', 'hc-buttons');
+    var box = el('div', 'hc-buttons hc-choices');
+    function settle() {
+      box.setAttribute('data-used', 'true');
+      var all = box.querySelectorAll('button');
+      for (var j = 0; j < all.length; j++) all[j].disabled = true;
+    }
     buttons.forEach(function (b) {
       if (!b || typeof b.title !== 'string') return;
       var btn = text('button', 'hc-quick', b.title);
       btn.setAttribute('type', 'button');
+      btn.setAttribute('dir', 'auto');
       btn.setAttribute('data-testid', 'hubchat-button');
-      btn.addEventListener('click', function () { sendText(b.title, typeof b.payload === 'string' ? b.payload : null); });
+      btn.addEventListener('click', function () {
+        if (box.getAttribute('data-used')) return;
+        settle();
+        sendText(b.title, typeof b.payload === 'string' ? b.payload : null);
+      });
       box.appendChild(btn);
     });
+    box._settle = settle;
     return box;
   }
 
@@ -444,10 +509,10 @@
     if (!n) {
       var cls = m.author === 'bot' ? 'agent hc-bot' : m.author;
       n = el('div', 'hc-msg hc-' + cls, { 'data-testid': 'hubchat-message', 'data-author': m.author });
-      if (fromStaff(m)) n.appendChild(text('div', 'hc-name', m.author_name || 'Agent'));
+      if (fromStaff(m)) n.appendChild(text('div', 'hc-name', m.author_name || t('agent')));
       var bubble = text('div', 'hc-bubble', m.text);
+      bubble.setAttribute('dir', 'auto');  // right-to-left text (Arabic, Hebrew) reads the right way
       n.appendChild(bubble);
-      if (m.buttons && m.buttons.length) n.appendChild(quickReplies(m.buttons));
       var meta = el('div', 'hc-meta');
       meta.appendChild(text('span', 'hc-time', ''));
       if (m.author === 'customer') meta.appendChild(el('span', 'hc-status'));
@@ -456,6 +521,10 @@
       m._r = {};
     }
     var r = m._r;
+    if (!r.choices && m.buttons && m.buttons.length) {  // buttons may arrive after the text (history)
+      r.choices = quickReplies(m.buttons);
+      n.insertBefore(r.choices, n.querySelector('.hc-meta'));
+    }
     var id = m.id || m.client_id;
     if (r.id !== id) { n.setAttribute('data-id', id); r.id = id; }
     if (r.status !== m.status) {
@@ -465,8 +534,8 @@
       if (stEl) {
         while (stEl.firstChild) stEl.removeChild(stEl.firstChild);
         stEl.appendChild(statusIcon(m.status));
-        stEl.setAttribute('title', STATUS_LABEL[m.status] || m.status);
-        stEl.setAttribute('aria-label', STATUS_LABEL[m.status] || m.status);
+        stEl.setAttribute('title', t(m.status));
+        stEl.setAttribute('aria-label', t(m.status));
       }
     }
     if (r.text !== m.text) {
@@ -475,7 +544,7 @@
       r.text = m.text;
     }
     if (fromStaff(m) && r.name !== m.author_name) {
-      n.querySelector('.hc-name').textContent = m.author_name || 'Agent';
+      n.querySelector('.hc-name').textContent = m.author_name || t('agent');
       r.name = m.author_name;
     }
     var ts = fmtTime(m);
@@ -488,9 +557,17 @@
     sortMessages();
     var stick = nearBottom();
     var prev = null;
+    var answer = null;  // the customer's first message after the one being looked at (walking back)
+    for (var k = messages.length - 1; k >= 0; k--) {
+      var mk = messages[k];
+      if (mk.author === 'customer') answer = mk.text;
+      else if (answer !== null && mk.buttons && mk.buttons.length) mk.answered = answer;
+    }
     for (var i = 0; i < messages.length; i++) {
       var m = messages[i];
       var n = render(m);
+      // Answered choices stay as they were chosen, after a reload too: never clickable again.
+      if (m.answered != null && m._r.choices && m._r.choices._settle) m._r.choices._settle(m.answered);
       var cont = !!prev && prev.author === m.author &&
         (m.author !== 'agent' || prev.author_name === m.author_name);
       n.classList.toggle('hc-cont', cont);
@@ -563,7 +640,7 @@
     if (!t) return null;
     if (codePoints(t) > MAX_CHARS ||
         frameBytes({ type: 'message', client_id: '00000000-0000-4000-8000-000000000000', text: t }) > MAX_FRAME_BYTES) {
-      showError('Message too long');
+      showError(t('tooLong'));
       return null;
     }
     var cid = uuid();
@@ -618,6 +695,82 @@
     }
   }
 
+  // ---------------------------------------------------------- offline form
+  /** Once per page, when the panel first opens: is the queue open, is an agent available? If not,
+   *  offer the offline form (name, e-mail or phone, message), which the hub queues for an agent. */
+  function askAvailability() {
+    if (availabilityAsked || !window.fetch) return;
+    availabilityAsked = true;
+    var url = BASE + 'availability' + (CFG_QUEUE ? '?queue=' + encodeURIComponent(CFG_QUEUE) : '');
+    fetch(url, { credentials: 'omit' }).then(function (r) { return r.ok ? r.json() : null; }).then(function (a) {
+      if (!a || (a.open && a.agents_available)) return;
+      var note = a.open ? t('noAgent') : t('closedNow').replace('{opens}', fmtOpening(a.opens_at));
+      showOfflineForm(note);
+    }).catch(function () { /* the chat works without it */ });
+  }
+
+  function fmtOpening(iso) {
+    var d = iso ? new Date(iso) : null;
+    if (!d || isNaN(d.getTime())) return '…';
+    try {
+      return d.toLocaleString(CFG_LANG === 'zh' ? 'zh-CN' : 'en', {
+        weekday: 'short', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit'
+      });
+    } catch (e) { return d.toISOString().slice(0, 16).replace('T', ' '); }
+  }
+
+  function field(name, label, type, max) {
+    var wrapEl = el('label', 'hc-field');
+    wrapEl.appendChild(text('span', 'hc-field-label', label));
+    var input = el(type === 'textarea' ? 'textarea' : 'input', 'hc-field-input', {
+      name: name, maxlength: String(max), 'data-testid': 'hubchat-offline-' + name, dir: 'auto'
+    });
+    if (type !== 'textarea') input.setAttribute('type', type);
+    wrapEl.appendChild(input);
+    return { label: wrapEl, input: input };
+  }
+
+  function showOfflineForm(note) {
+    while (offlineEl.firstChild) offlineEl.removeChild(offlineEl.firstChild);
+    offlineEl.appendChild(text('p', 'hc-offline-note', note)).setAttribute('data-testid', 'hubchat-offline-note');
+    var form = el('form', 'hc-offline-form');
+    var name = field('name', t('name'), 'text', 80);
+    var email = field('email', t('email'), 'email', 254);
+    var phone = field('phone', t('phone'), 'tel', 24);
+    var msg = field('message', t('formMessage'), 'textarea', 2000);
+    [name, email, phone, msg].forEach(function (f) { form.appendChild(f.label); });
+    var submit = text('button', 'hc-offline-send', t('leave'));
+    submit.setAttribute('type', 'submit');
+    submit.setAttribute('data-testid', 'hubchat-offline-send');
+    form.appendChild(submit);
+    offlineEl.appendChild(form);
+    offlineEl.hidden = false;
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var body = {
+        name: scrub(name.input.value).trim(), email: scrub(email.input.value).trim(),
+        phone: scrub(phone.input.value).trim(), message: scrub(msg.input.value).trim(), language: CFG_LANG
+      };
+      if (CFG_QUEUE) body.queue = CFG_QUEUE;
+      if (!body.email && !body.phone) { showError(t('needContact')); return; }
+      if (!body.name || !body.message) return;
+      submit.disabled = true;
+      fetch(BASE + 'offline', {
+        method: 'POST', credentials: 'omit', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body)
+      }).then(function (r) {
+        if (r.status === 201) {
+          while (offlineEl.firstChild) offlineEl.removeChild(offlineEl.firstChild);
+          offlineEl.appendChild(text('p', 'hc-offline-note', t('thanks'))).setAttribute('data-testid', 'hubchat-offline-thanks');
+          return null;
+        }
+        submit.disabled = false;
+        return r.json().then(function (j) {
+          showError(t('formFailed') + ((j && j.error && j.error.message) || r.status));
+        }, function () { showError(t('formFailed') + r.status); });
+      }).catch(function () { submit.disabled = false; showError(t('wrong')); });
+    });
+  }
+
   // ---------------------------------------------------------------- errors
   function showError(msg) {
     errorEl.textContent = msg;
@@ -632,7 +785,7 @@
     if (on) {
       connEl.hidden = true;
     } else {
-      connEl.textContent = everConnected ? 'Reconnecting…' : 'Connecting…';
+      connEl.textContent = everConnected ? t('reconnecting') : t('connecting');
       connEl.hidden = false;
       typingActive = false;
       clearTimeout(typingIdleTimer);
@@ -769,7 +922,7 @@
   }
 
   function onError(f) {
-    var msg = ERROR_TEXT[f.code] || f.message || 'Something went wrong';
+    var msg = ERROR_CODES.indexOf(f.code) >= 0 ? t(f.code) : (f.code === 'too_long' ? t('tooLong') : (f.message || t('wrong')));
     showError(msg);
     if (f.code === 'rate_limited' && typeof f.client_id === 'string') {
       // refused for now, not lost: the entry stays in the outbox and goes again when the hub says
