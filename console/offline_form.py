@@ -21,15 +21,15 @@ from console.errors import api_error
 from console.keys import HUB
 from hub.client_address import client_address as address_of
 from hub.client_address import parse_networks
-from hub.conversations.offline import OfflineIntake, OfflineMessage
 from hub.customer_notices import CustomerNotices
+from hub.domain.customer_notices import OfflineMessage
 from hub.errors import NotFound
-from hub.ports import RateLimiter
+from hub.ports import OfflineForms, RateLimiter
 
 logger = logging.getLogger(__name__)
 
 NOTICES = web.AppKey("offline_notices", CustomerNotices)
-INTAKE = web.AppKey("offline_intake", OfflineIntake)
+INTAKE = web.AppKey("offline_intake", OfflineForms)
 LIMITER = web.AppKey("offline_limiter", RateLimiter)
 PER_MINUTE = web.AppKey("offline_per_minute", float)
 MAX_BODY = 8 * 1024
@@ -59,7 +59,7 @@ class OfflineForm(BaseModel):
         return self
 
 
-def add_offline_routes(app: web.Application, notices: CustomerNotices, intake: OfflineIntake,
+def add_offline_routes(app: web.Application, notices: CustomerNotices, intake: OfflineForms,
                        limiter: RateLimiter, per_minute: float) -> None:
     app[NOTICES], app[INTAKE], app[LIMITER], app[PER_MINUTE] = notices, intake, limiter, per_minute
     app.router.add_get("/webchat/availability", availability)
@@ -94,13 +94,13 @@ async def offline(request: web.Request) -> web.Response:
         raise api_error(415, "unsupported_media_type", "send the form as application/json")
     if request.content_length is None or request.content_length > MAX_BODY:
         raise api_error(413, "too_large", f"the form is limited to {MAX_BODY} bytes")
-    await _limit(request, "offline", request.app[PER_MINUTE])
     form = parse_body(await request.content.read(MAX_BODY + 1), OfflineForm)
     queue = _queue_of(request, form.queue)
     try:
         await request.app[HUB].directory.queue(queue)
     except NotFound:
         raise api_error(404, "not_found", f"no queue {queue}") from None
+    await _limit(request, "offline", request.app[PER_MINUTE])  # what would be stored: forms refused cost nothing
     await request.app[INTAKE].take(OfflineMessage(
         name=form.name, email=form.email.lower() or None, phone=form.phone or None, text=form.message,
         queue=queue, language=form.language))

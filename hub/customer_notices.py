@@ -13,6 +13,7 @@ hub (or a rebuild) does not talk to the whole history.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from hub.domain.customer_notices import Waiting, handover_text, notice_language,
 from hub.domain.events import MessageStored
 from hub.domain.ids import Author, DeliveryStatus, MessageId, new_id
 from hub.domain.model import Conversation, Message, Queue
+from hub.domain.states import ConversationState
 from hub.domain.stream import StoredEvent
 from hub.errors import NotFound
 from hub.ports import Directory, Waits
@@ -34,6 +36,8 @@ from hub.wire import message_json
 logger = logging.getLogger(__name__)
 
 NOTICE_AUTHOR = "Northgrid customer service"
+POSITION_TRIES = 3
+POSITION_RETRY_S = 0.1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,7 +117,14 @@ class CustomerNotices:
         now = self._core.clock.now()
         if queue is not None and not is_open(hours := self._config.hours_of(queue), now):
             return Waiting(opens=next_opening(hours, now))
-        return Waiting(position=await self._waits.position(queue_id, conversation.id))
+        # The transition is stored before the conversation enters Redis's queue (hub/conversations/
+        # transitions.py): a consumer woken at once may look a moment too early.
+        for _ in range(POSITION_TRIES if conversation.state is ConversationState.QUEUED else 1):
+            position = await self._waits.position(queue_id, conversation.id)
+            if position is not None:
+                return Waiting(position=position)
+            await asyncio.sleep(POSITION_RETRY_S)
+        return Waiting()
 
     async def _say(self, conversation: Conversation, text: str) -> None:
         channel, address = await self._outgoing.route(conversation)

@@ -8,6 +8,7 @@ from typing import Any, Protocol, TypeVar
 
 from hub.domain.agent_states import StateSpan
 from hub.domain.bot import BotTurn
+from hub.domain.customer_notices import OfflineMessage
 from hub.domain.events import EventType, Fact
 from hub.domain.ids import AgentStatus, Author, ChannelName, DeliveryStatus, Skill
 from hub.domain.model import (
@@ -484,4 +485,12 @@ class Waits(Protocol):
 
     async def staffed(self, skills: frozenset[Skill]) -> bool:
         """Whether an agent with these skills is available now."""
+        ...
+
+
+class OfflineForms(Protocol):
+    """The web chat's offline form (``hub.conversations.offline.OfflineIntake``)."""
+
+    async def take(self, form: OfflineMessage) -> str:
+        """Queue the form's message for a human; returns the conversation id."""
         ...

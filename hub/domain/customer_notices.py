@@ -14,6 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from hub.domain.events import EventType
+from hub.domain.ids import ChannelName
 
 LANGUAGES = ("en", "zh")
 # ruff: noqa: RUF001 - Chinese text is written with Chinese (full-width) commas
@@ -33,6 +34,7 @@ DEFAULT_TEXTS: Mapping[str, Mapping[str, str]] = {
         "resolved": "本次会话已解决，感谢您的来访，如有需要请随时联系我们。",
     },
 }
+OFFLINE_SUBJECT = {"en": "Your message to customer service", "zh": "您给客服的留言"}
 HANDOVER_TYPES = frozenset({EventType.HANDED_OVER.value, EventType.QUEUED.value})
 HUMAN_STATES = frozenset({"assigned", "wrap_up"})
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -82,3 +84,28 @@ def should_tell(*, event_type: str, from_state: str | None, to_state: str, chann
     if event_type == EventType.RESOLVED.value and from_state in HUMAN_STATES:
         return "resolved"
     return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfflineMessage:
+    """A validated form (``console/offline_form.py`` checks sizes, addresses and Unicode)."""
+
+    name: str
+    email: str | None
+    phone: str | None
+    text: str
+    queue: str
+    language: str
+
+    def way_back(self) -> tuple[ChannelName, str]:
+        """The channel and address the answer goes to: the e-mail address when given, else the phone."""
+        if self.email:
+            return "email", self.email
+        return "sms", self.phone or ""
+
+    def meta(self) -> Mapping[str, str]:
+        """What the channel needs to answer in kind: an e-mail answer needs a subject."""
+        return {"subject": OFFLINE_SUBJECT[self.language if self.language in LANGUAGES else "en"]} if self.email else {}
+
+    def __repr__(self) -> str:  # no personal data in logs
+        return f"OfflineMessage(queue={self.queue})"

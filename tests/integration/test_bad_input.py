@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 
 from hub.bootstrap import RunningHub
+from hub.storage.database import Db
 from tests.clients import AgentClient, WidgetClient
 
 
@@ -178,3 +179,46 @@ async def test_health_probes(hub: RunningHub) -> None:
         async with http.get(hub.base_url + "/readyz") as resp:
             assert resp.status == 200
             assert (await resp.json())["checks"] == {"mongo": "ok", "redis": "ok"}
+
+
+OFFLINE_FORM = {"name": "Ann", "email": "ann@example.com", "message": "Please call me back"}
+BAD_FORMS: list[tuple[object, int, str]] = [
+    ("not json", 400, "bad_json"),
+    ('{"name": "Ann", "email": "ann@example.com", "message": "\\ud800"}', 400, "invalid_text"),
+    ({**OFFLINE_FORM, "message": ""}, 400, "invalid_input"),
+    ({**OFFLINE_FORM, "message": "x" * 2001}, 400, "invalid_input"),
+    ({"name": "Ann", "message": "no way back"}, 400, "invalid_input"),
+    ({**OFFLINE_FORM, "email": "<script>@x"}, 400, "invalid_input"),
+    ({**OFFLINE_FORM, "phone": "call me maybe"}, 400, "invalid_input"),
+    ({**OFFLINE_FORM, "admin": True}, 400, "invalid_input"),
+    ({**OFFLINE_FORM, "queue": "../etc"}, 400, "invalid_input"),
+    ({**OFFLINE_FORM, "queue": "nosuchqueue"}, 404, "not_found"),
+    ("{" + " " * 9000 + "}", 413, "too_large"),
+]
+
+
+async def test_the_offline_form_refuses_bad_input_and_a_flood(hub: RunningHub, db: Db) -> None:
+    """Each bad form gets its clear 4xx and stores nothing; HTML forms (cross-site) are refused; a
+    flood of good forms is limited per client address; the availability question checks its queue."""
+    async with aiohttp.ClientSession() as http:
+        url = hub.base_url + "/webchat/offline"
+        for body, status, code in BAD_FORMS:
+            raw = body if isinstance(body, str) else None
+            async with http.post(url, data=raw, json=None if raw else body,
+                                 headers={"Content-Type": "application/json"}) as resp:
+                assert (resp.status, (await resp.json())["error"]["code"]) == (status, code), body
+        assert await db["conversations"].count_documents({}) == 0
+        async with http.post(url, data={"name": "Ann", "message": "hi"}) as resp:  # a cross-site HTML form
+            assert resp.status == 415
+        statuses = []
+        for _ in range(6):
+            async with http.post(url, json=OFFLINE_FORM) as resp:
+                statuses.append(resp.status)
+        assert statuses[0] == 201 and statuses[-1] == 429, statuses
+        assert await db["conversations"].count_documents({}) == 1  # one contact, one open conversation
+        async with http.get(hub.base_url + "/webchat/availability", params={"queue": "<b>"}) as resp:
+            assert resp.status == 400
+        async with http.get(hub.base_url + "/webchat/availability") as resp:
+            assert await resp.json() == {"queue": "general", "open": True, "agents_available": False,
+                                         "opens_at": None}
+        await still_serving(hub, http)
