@@ -32,6 +32,7 @@ from hub.tasks import cancel_and_wait
 logger = logging.getLogger(__name__)
 
 MAX_TOLD = 10_000  # messages whose last told status this process remembers (oldest forgotten first)
+MAX_SENT = 10_000  # provider ids of this process's recent sends, for their delivery reports (oldest forgotten first)
 
 
 class Outbox:
@@ -46,6 +47,9 @@ class Outbox:
         self._clock = clock
         self._poll_s = poll_s
         self._told: dict[str, int] = {}  # message id -> rank of the status last told
+        # (channel, provider id) -> what a delivery report needs of the message this process sent:
+        # the report usually comes back to the process that sent it, and then costs no read.
+        self._sent: dict[tuple[str, str], dict[str, Any]] = {}
         self._lease_s = lease_s
         self._shutdown_grace_s = shutdown_grace_s
         self._slots = asyncio.Semaphore(parallel)
@@ -167,18 +171,27 @@ class Outbox:
             await self._store.retry(doc["_id"], self._clock.now() + timedelta(seconds=delay), str(err))
             return
         await self._store.sent(doc["_id"], list(result.provider_ids), result.status)
+        self._remember_sent(doc, result)
         await self._status(doc, result.status)
         logger.info("outbox.sent id=%s channel=%s attempt=%d", doc["_id"], doc["channel"], attempt)
 
     async def delivery_report(self, channel: str, provider_id: str, status: DeliveryStatus) -> bool:
         """A provider's report on a message we sent (Kannel DLR): statuses only move forward.
         Returns False for an id we do not know (a late report of a purged message, or a forgery)."""
-        doc = await self._store.by_provider_id(channel, provider_id)
+        doc = self._sent.get((channel, provider_id)) or await self._store.by_provider_id(channel, provider_id)
         if doc is None:
             return False
         await self._store.advance(doc["_id"], status)
         await self._status(doc, status)
         return True
+
+    def _remember_sent(self, doc: Mapping[str, Any], result: SendResult) -> None:
+        known = {"_id": doc["_id"], "conversation_id": doc["conversation_id"], "author": doc["author"],
+                 "status": result.status.value}
+        for provider_id in result.provider_ids:
+            self._sent[(str(doc["channel"]), provider_id)] = known
+        while len(self._sent) > MAX_SENT:
+            del self._sent[next(iter(self._sent))]
 
     async def _fail(self, doc: Mapping[str, Any], error: str) -> None:
         logger.warning("outbox.failed id=%s channel=%s error=%s", doc["_id"], doc["channel"], error[:200])
