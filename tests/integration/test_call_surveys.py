@@ -49,7 +49,7 @@ async def test_callers_answer_the_keypad_survey_and_a_closed_orders_customer_is_
             survey = await eventually(lambda: _answered(db, conversation_id), timeout=10)
             assert (survey["channel"], survey["score"], survey["agent_id"]) == ("voice", 4, chen.agent["id"])
             call = await db["calls"].find_one({"conversation_id": conversation_id})
-            assert call["ended_by"] == "agent"
+            assert call is not None and call["ended_by"] == "agent"
 
             # Her resolve closes the conversation with the score, and CSAT counts it.
             await chen.call("POST", f"/api/conversations/{conversation_id}/resolve")
@@ -126,5 +126,5 @@ async def surveyed_hub(rig: PbxRig, agi_port: int, db_name: str, mongo_url: str,
 
 
 async def _answered(db: Db, conversation_id: str) -> dict[str, Any] | None:
-    doc = await db["surveys"].find_one({"_id": conversation_id, "state": "answered"})
-    return doc  # type: ignore[no-any-return]
+    doc: dict[str, Any] | None = await db["surveys"].find_one({"_id": conversation_id, "state": "answered"})
+    return doc
