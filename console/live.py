@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ from hub.domain.events import (
     MessageStored,
     OfferMade,
     OfferWithdrawn,
+    PresenceChanged,
     StatusChanged,
     TypingChanged,
 )
@@ -109,6 +111,7 @@ class ConsoleLive:
         bus.subscribe(MessageStored, self._on_message, subscriber=SUBSCRIBER)
         bus.subscribe(StatusChanged, self._on_status, subscriber=SUBSCRIBER)
         bus.subscribe(TypingChanged, self._on_typing, subscriber=SUBSCRIBER)
+        bus.subscribe(PresenceChanged, self._on_presence, subscriber=SUBSCRIBER)
         for kind in (CallRinging, CallAnswered, CallHeld, CallEnded):
             bus.subscribe(kind, self._on_call, subscriber=SUBSCRIBER)
 
@@ -182,6 +185,16 @@ class ConsoleLive:
             return  # its summary fact was lost (at most once) or the offer is over: the inbox reload shows it
         self._send(fact.agent_id, frame_text({"type": "offer", "conversation": summary,
                                               "expires_at": iso(fact.expires_at)}))
+
+    async def _on_presence(self, fact: PresenceChanged) -> None:
+        """The agent's own status set elsewhere (the hub's missed-offers rule, another tab): her top
+        bar shows it (``presence`` frame), and her cached copy follows for heartbeat re-registration."""
+        agent = self._agents.get(fact.agent_id)
+        if agent is None:
+            return
+        self._agents[fact.agent_id] = replace(agent, status=fact.status, pause_reason=fact.reason)
+        self._send(fact.agent_id, frame_text({"type": "presence", "status": fact.status.value,
+                                              "pause_reason": fact.reason}))
 
     async def _on_offer_withdrawn(self, fact: OfferWithdrawn) -> None:
         self._send(fact.agent_id, frame_text({"type": "offer_withdrawn", "conversation_id": fact.conversation_id}))

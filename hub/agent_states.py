@@ -25,17 +25,21 @@ class AgentStates:
     the sense that every step is idempotent when repeated: a change asked again is not recorded twice."""
 
     def __init__(self, *, directory: Directory, log: AgentStateLog, acd: Acd, clock: Clock,
-                 reasons: Mapping[str, PauseKind]) -> None:
+                 reasons: Mapping[str, PauseKind], hub_reasons: Mapping[str, PauseKind] | None = None) -> None:
         self._directory = directory
         self._log = log
         self._acd = acd
         self._clock = clock
         self.reasons = dict(reasons)
+        # Reasons only the hub sets (missed offers, hub/missed_offers.py): not offered in the picker.
+        self._hub_reasons = {**self.reasons, **(hub_reasons or {})}
 
-    async def change(self, agent_id: str, status: AgentStatus, reason: str | None = None) -> Agent:
-        """Raises InvalidInput for a pause without a configured reason (or a reason without a pause)."""
+    async def change(self, agent_id: str, status: AgentStatus, reason: str | None = None, *,
+                     by_hub: bool = False) -> Agent:
+        """Raises InvalidInput for a pause without a configured reason (or a reason without a pause).
+        ``by_hub``: the hub's own reasons are allowed too (``hub_reasons``)."""
         try:
-            change = check_change(status, reason, self.reasons)
+            change = check_change(status, reason, self._hub_reasons if by_hub else self.reasons)
         except InvalidState as err:
             raise InvalidInput(str(err)) from None
         current = await self._directory.agent(agent_id)

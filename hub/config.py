@@ -96,6 +96,12 @@ class AgentStatesSettings(BaseModel):
         validate_default=True,
         description='The reason codes an agent may pause with, each "productive" or "rest" (JSON), e.g. '
                     '{"training": "productive", "lunch": "rest"}. Every pause keeps her out of routing.')
+    missed_offers_limit: int = Field(
+        3, ge=0, description="An available agent who lets this many offers in a row time out is paused by the hub "
+                             "with the reason below (0: never). ADR 0041.")
+    missed_offers_reason: str = Field(
+        "missed_offers", min_length=1, max_length=100, pattern=r"^[a-z0-9_]+$",
+        description="The pause reason the hub sets for missed offers (counted as rest; not in the agents' picker).")
 
 
 class WebChatSettings(BaseModel):

@@ -140,8 +140,14 @@ class RoutingService:
     async def set_presence(self, agent: Agent, status: AgentStatus) -> None:
         await self._store.put_presence(agent.id, status=status, skills=agent.skills, capacity=agent.capacity,
                                        now_ms=to_ms(self._clock.now()))
-        await self._tell(PresenceChanged(agent_id=agent.id, status=status))
+        reason = agent.pause_reason if status is AgentStatus.PAUSED else None
+        await self._tell(PresenceChanged(agent_id=agent.id, status=status, reason=reason))
         if status is AgentStatus.AVAILABLE:
+            await self._announce()
+
+    async def refit(self, agent: Agent) -> None:
+        """Routing takes an agent's changed skills and capacities at once (when she is present)."""
+        if await self._store.refit(agent.id, skills=agent.skills, capacity=agent.capacity):
             await self._announce()
 
     async def heartbeat(self, agent: Agent) -> None:

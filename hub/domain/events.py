@@ -161,11 +161,13 @@ class TypingChanged(Fact):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PresenceChanged(Fact):
-    """An agent's routing status was set (console or heartbeat re-registration)."""
+    """An agent's routing status was set (console, the hub's missed-offers rule or heartbeat
+    re-registration); ``reason``: a pause's reason code."""
 
     KIND: ClassVar[str] = "presence"
     agent_id: AgentId
     status: AgentStatus
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
