@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from console.api import body
+from console.audit import audit
 from console.auth import AGENT_KEY, COOKIE, SESSION_CACHE, check_password
 from console.errors import api_error
 from console.keys import HUB, LIVE
@@ -92,6 +93,7 @@ async def post_password(request: web.Request) -> web.Response:
     keep = request.cookies[COOKIE] if target.id == request[AGENT_KEY].id else None
     revoked = await request.app[ACCOUNTS].set_password(target, data.new_password, keep_token=keep)
     await forget_sessions(request.app, target.id)
+    await audit(request, "agent.password_reset", target.username, after={"sessions_revoked": revoked})
     return web.json_response({"revoked": revoked})
 
 
@@ -102,12 +104,17 @@ async def post_disable(request: web.Request) -> web.Response:
         raise api_error(400, "invalid_input", "you cannot disable your own account")
     updated = await request.app[ACCOUNTS].set_disabled(target, True)
     await forget_sessions(request.app, target.id)
+    await audit(request, "agent.disabled", target.username, before={"disabled": target.disabled},
+                after={"disabled": True})
     return web.json_response({"agent": agent_json(updated)})
 
 
 @routes.post("/api/agents/{username}/enable")
 async def post_enable(request: web.Request) -> web.Response:
-    updated = await request.app[ACCOUNTS].set_disabled(await admin_target(request), False)
+    target = await admin_target(request)
+    updated = await request.app[ACCOUNTS].set_disabled(target, False)
+    await audit(request, "agent.enabled", target.username, before={"disabled": target.disabled},
+                after={"disabled": False})
     return web.json_response({"agent": agent_json(updated)})
 
 

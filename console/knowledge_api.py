@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from console.api import body
+from console.audit import audit
 from console.auth import AGENT_KEY
 from console.errors import api_error
 from hub.domain.ids import Role
@@ -137,6 +138,7 @@ async def post_canned(request: web.Request) -> web.Response:
     by = require_editor(request)
     data = await body(request, CannedBody)
     doc = await request.app[KNOWLEDGE].save_canned(title=data.title, text=data.text, by=by)
+    await audit(request, "canned_reply.created", doc["_id"], after={"title": doc["title"], "text": doc["text"]})
     return web.json_response({"canned_reply": canned_json(doc)}, status=201)
 
 
@@ -144,8 +146,11 @@ async def post_canned(request: web.Request) -> web.Response:
 async def put_canned(request: web.Request) -> web.Response:
     by = require_editor(request)
     data = await body(request, CannedBody)
+    before = next((c for c in await request.app[KNOWLEDGE].canned(None) if c["_id"] == request.match_info["id"]), None)
     doc = await request.app[KNOWLEDGE].save_canned(title=data.title, text=data.text, by=by,
                                                    reply_id=request.match_info["id"])
+    await audit(request, "canned_reply.changed", doc["_id"], after={"title": doc["title"], "text": doc["text"]},
+                before={"title": before["title"], "text": before["text"]} if before else None)
     return web.json_response({"canned_reply": canned_json(doc)})
 
 
@@ -153,6 +158,7 @@ async def put_canned(request: web.Request) -> web.Response:
 async def delete_canned(request: web.Request) -> web.Response:
     require_editor(request)
     await request.app[KNOWLEDGE].delete_canned(request.match_info["id"])
+    await audit(request, "canned_reply.deleted", request.match_info["id"])
     return web.json_response({"deleted": request.match_info["id"]})
 
 

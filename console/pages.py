@@ -8,6 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from console.auth import authenticate
+from hub.domain.ids import Role
 from hub.domain.visibility import figures_sight
 
 STATIC = Path(__file__).parent / "static"
@@ -57,6 +58,20 @@ def supervisors_page(path: Path) -> Handler:
     return handler
 
 
+def roles_page(path: Path, roles: frozenset[Role]) -> Handler:
+    """A page for some roles only: without a session the login page, any other role 403."""
+    async def handler(request: web.Request) -> web.StreamResponse:
+        try:
+            agent, _ = await authenticate(request)
+        except web.HTTPUnauthorized:
+            raise web.HTTPFound("/console/login") from None
+        if agent.role not in roles:
+            raise web.HTTPForbidden(text="This page is for supervisors and admins.\n")
+        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+    return handler
+
+
 async def redirect_to_console(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/console/")
 
@@ -75,6 +90,8 @@ def add_page_routes(app: web.Application) -> None:
     for path, name in CONSOLE_PAGES.items():
         app.router.add_get(path, page(STATIC / "console" / name))
     app.router.add_get("/console/wallboard", supervisors_page(STATIC / "console" / "wallboard.html"))
+    app.router.add_get("/console/admin", roles_page(STATIC / "console" / "admin.html",
+                                                    frozenset({Role.ADMIN, Role.SUPERVISOR})))
     app.router.add_static("/console/static/", STATIC / "console", append_version=False)
     app.router.add_static("/console/vendor/", STATIC / "vendor", append_version=False)
     app.router.add_get("/webchat/demo", page(STATIC / "webchat" / "demo.html"))

@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
 from console.api import body
+from console.audit import audit
 from console.auth import AGENT_KEY, SESSION_CACHE
 from console.errors import api_error
 from console.keys import HUB, LIVE
@@ -96,7 +97,9 @@ async def post_team(request: web.Request) -> web.Response:
     data = await body(request, TeamBody)
     desk = request.app[TEAMS]
     team = await desk.save(data.id, name=data.name, leader=data.leader, members=data.members)
-    return web.json_response({"team": next(t for t in await desk.listing() if t["id"] == team.id)})
+    saved = next(t for t in await desk.listing() if t["id"] == team.id)
+    await audit(request, "team.saved", team.id, after=saved)
+    return web.json_response({"team": saved})
 
 
 @routes.put("/api/teams/{id}")
@@ -104,8 +107,11 @@ async def put_team(request: web.Request) -> web.Response:
     require_admin(request)
     data = await body(request, TeamChange)
     desk = request.app[TEAMS]
+    before = next((t for t in await desk.listing() if t["id"] == request.match_info["id"]), None)
     team = await desk.update(request.match_info["id"], name=data.name, leader=data.leader, members=data.members)
-    return web.json_response({"team": next(t for t in await desk.listing() if t["id"] == team.id)})
+    saved = next(t for t in await desk.listing() if t["id"] == team.id)
+    await audit(request, "team.changed", team.id, before=before, after=saved)
+    return web.json_response({"team": saved})
 
 
 def add_team_routes(app: web.Application, teams: TeamDesk, states: AgentStates) -> None:

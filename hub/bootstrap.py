@@ -38,6 +38,7 @@ from channels.sms import channel as sms_channel
 from channels.telegram import channel as telegram_channel
 from channels.webchat import channel as webchat_channel
 from console.account_api import add_account_routes
+from console.admin_api import add_admin_routes
 from console.app import init_app
 from console.calls_api import add_call_routes
 from console.contacts_api import add_contact_routes
@@ -75,6 +76,7 @@ from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
 from hub.customer_notices import CustomerNotices, NoticeConfig
 from hub.domain import survey_links
+from hub.domain.agent_states import PauseKind
 from hub.domain.events import ConversationChanged, MessageStored, SurveyCallDue, WorkOrderChanged
 from hub.errors import InvalidInput
 from hub.finding import ConversationFinder, SearchIndexer
@@ -84,6 +86,7 @@ from hub.kpi_reports import KpiReports
 from hub.leases import RedisLeases
 from hub.limits import RedisRateLimiter
 from hub.login_limits import RedisLoginThrottle
+from hub.missed_offers import MissedOffersRule
 from hub.outage_notices import DeliveryRouter, NoticeSender
 from hub.outages import OutageDesk
 from hub.outbox import Outbox
@@ -96,6 +99,7 @@ from hub.redaction import install_redaction, secrets_of, sensitive_parts
 from hub.registry import Buttons, ChannelDeps, ChannelFactory, ChannelRegistry
 from hub.storage.agent_states import MongoAgentStateLog
 from hub.storage.attachments import MongoAttachmentStore
+from hub.storage.audit import MongoAuditLog
 from hub.storage.calls import MongoCallStore
 from hub.storage.contacts import MongoContactStore
 from hub.storage.conversation_search import MongoConversationSearch
@@ -276,9 +280,11 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         await start_call_quality(settings, db, app, supervisor, stack, clock)
         add_account_routes(app, bus)
         add_trainer_routes(app, desk)
-        add_team_routes(app, TeamDesk(directory), AgentStates(
-            directory=directory, log=MongoAgentStateLog(db), acd=routing, clock=clock,
-            reasons=settings.agent_states.pause_reasons))
+        states = AgentStates(directory=directory, log=MongoAgentStateLog(db), acd=routing, clock=clock,
+                             reasons=settings.agent_states.pause_reasons,
+                             hub_reasons={settings.agent_states.missed_offers_reason: PauseKind.REST})
+        add_team_routes(app, TeamDesk(directory), states)
+        add_admin_routes(app, MongoAuditLog(db))
         if settings.work_orders.enabled:
             await start_work_orders(settings, db, app, bus, supervisor, stack, WorkOrderParts(
                 core=core, outgoing=outgoing, desk=agent_desk, directory=directory, conversations=conversations,
@@ -305,8 +311,12 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
 
         trigger = SurveyTrigger(surveys, enabled=settings.surveys.enabled, channels=settings.surveys.channels(),
                                 max_age=timedelta(hours=settings.surveys.max_age_h))
+        missed = MissedOffersRule(states=states, directory=directory, clock=clock,
+                                  limit=settings.agent_states.missed_offers_limit,
+                                  reason=settings.agent_states.missed_offers_reason)
         extra: list[DurableConsumer] = [*([trigger] if settings.surveys.enabled else []),
-                                        *([told] if settings.notices.enabled else [])]
+                                        *([told] if settings.notices.enabled else []),
+                                        *([missed] if settings.agent_states.missed_offers_limit else [])]
         consumers = await stack.enter_async_context(durable_consumers(settings, db, leases, clock, extra=extra))
         bus.subscribe(ConversationChanged, consumers.on_bus, subscriber="durable:wake")  # consumers poll anyway
         await routing.ensure_state()

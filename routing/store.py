@@ -276,6 +276,16 @@ class RedisRoutingStore:
             pipe.sadd(AGENTS, agent_id)
             await pipe.execute()
 
+    async def refit(self, agent_id: str, *, skills: frozenset[Skill], capacity: Mapping[str, int]) -> bool:
+        """New skills and capacities of a present agent (an admin's change); False when she has no
+        presence (she gets them when she next registers). Status and heartbeat are left alone."""
+        if not await self._redis.hexists(agent_key(agent_id), "status"):
+            return False
+        fields: dict[str, str | int] = {"skills": ",".join(sorted(skills))}
+        fields.update({f"cap:{ch}": n for ch, n in capacity.items()})
+        await self._redis.hset(agent_key(agent_id), mapping=fields)  # type: ignore[arg-type]  # Mapping key invariance
+        return True
+
     async def heartbeat(self, agent_id: str, now_ms: int) -> bool:
         """Refresh presence; False when the agent's hash is gone (Redis restarted): re-register."""
         if not await self._redis.hexists(agent_key(agent_id), "status"):

@@ -27,3 +27,8 @@ class MongoAuditLog:
     async def about_contact(self, contact_id: str, limit: int = 50) -> list[dict[str, Any]]:
         cursor = self._audit.find({"contacts": contact_id}).sort("at", -1).limit(limit)
         return await cursor.to_list(None)
+
+    async def admin_entries(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The administration's entries (``hub.audit_trail``), the newest first."""
+        cursor = self._audit.find({"admin": True}).sort("at", -1).limit(limit)
+        return await cursor.to_list(None)
