@@ -5,7 +5,8 @@ import { ConsoleSocket } from './ws.js';
 import { Inbox } from './inbox.js';
 import { ConversationView } from './conversation.js';
 import { ContactPanel } from './contact.js';
-import { initTopbar } from './topbar.js';
+import { initTopbar, stateLabel } from './topbar.js';
+import { alertMessage, alertOffer, installAlertsButton } from './alerts.js';
 import { h, clear, toast, toastError } from './render.js';
 
 const BASE_TITLE = 'Northgrid Hub';
@@ -113,6 +114,7 @@ function handleFrame(frame) {
       if (frame.conversation) {
         inbox.addOffer(frame.conversation, frame.expires_at);
         ringDetails(frame.conversation);
+        alertOffer(frame.conversation, () => selectConversation(inbox.get(frame.conversation.id)));
         if (!isVisible()) flashTitle();
       }
       break;
@@ -132,6 +134,11 @@ function handleFrame(frame) {
       const open = view.id === frame.conversation_id;
       inbox.onMessage(frame.conversation_id, frame.message, { isOpenAndVisible: open && isVisible() });
       if (open) view.addMessage(frame.message);
+      const mine = inbox.get(frame.conversation_id);
+      if (mine && frame.message && frame.message.author === 'customer' && !(open && isVisible())) {
+        alertMessage(mine, frame.message, () => selectConversation(inbox.get(frame.conversation_id)));
+        if (!isVisible()) flashTitle();
+      }
       break;
     }
     case 'status':
@@ -139,6 +146,11 @@ function handleFrame(frame) {
       break;
     case 'typing':
       if (view.id === frame.conversation_id) view.showTyping(!!frame.active);
+      break;
+    case 'presence':  // her status set elsewhere: by the hub after missed offers, or a supervisor
+      state.me = { ...state.me, status: frame.status, pause_reason: frame.pause_reason || null };
+      state.topbar.update({ status: frame.status, pause_reason: frame.pause_reason || null });
+      if (frame.pause_reason === 'missed_offers') toast(`You are now ${stateLabel(frame.status, frame.pause_reason)}: offers timed out`);
       break;
     case 'call':
       view.onCallFrame(frame);
@@ -159,8 +171,10 @@ function flashTitle() {
 }
 
 function updateTitle(counts) {
-  const n = counts.offers;
-  document.title = n > 0 ? `(${n}) ${titleFlash ? 'New offer · ' : ''}${BASE_TITLE}` : BASE_TITLE;
+  // Offers waiting and customer messages not read yet, in the tab's title.
+  const n = counts.offers + (counts.unread || 0);
+  const what = counts.offers > 0 ? 'New offer · ' : 'New message · ';
+  document.title = n > 0 ? `(${n}) ${titleFlash ? what : ''}${BASE_TITLE}` : BASE_TITLE;
 }
 
 function showFatal(message) {
@@ -183,6 +197,7 @@ async function main() {
   state.me = me.agent || {};
   document.body.classList.remove('is-booting');
   state.topbar = initTopbar(state.me);
+  installAlertsButton(document.getElementById('logout'));
 
   state.contact = new ContactPanel(document.getElementById('contact-panel'), { me: state.me });
   state.view = new ConversationView({

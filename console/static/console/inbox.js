@@ -21,7 +21,7 @@ export class Inbox {
     this.onChange = opts.onChange || (() => {});
     this.convs = new Map();   // id → Summary
     this.offers = new Map();  // id → expires_at (string | null)
-    this.unread = new Set();
+    this.unread = new Map();  // id → customer messages not read yet
     this.busy = new Set();    // ids with an accept/decline in flight
     this.calls = new Map();   // id → Call of a voice offer (docs/api.md, "Calls")
     this.selectedId = null;
@@ -75,7 +75,8 @@ export class Inbox {
     this.convs = next;
     this.offers = offers;
     for (const s of next.values()) {
-      if (Number(s.unread || s.unread_count) > 0 && s.id !== this.selectedId) this.unread.add(s.id);
+      const n = Number(s.unread || s.unread_count);
+      if (n > 0 && s.id !== this.selectedId) this.unread.set(s.id, Math.max(n, this.unread.get(s.id) || 0));
     }
     this.snapshotLoading = false;
     this.touched.clear();
@@ -144,7 +145,9 @@ export class Inbox {
     if (!message.private) update.preview = message.text;
     if (message.sent_at) update.updated_at = message.sent_at;
     this.convs.set(conversationId, update);
-    if (message.author === 'customer' && !isOpenAndVisible) this.unread.add(conversationId);
+    if (message.author === 'customer' && !isOpenAndVisible) {
+      this.unread.set(conversationId, (this.unread.get(conversationId) || 0) + 1);
+    }
     this.render();
   }
 
@@ -177,10 +180,11 @@ export class Inbox {
   // ------------------------------------------------------------ rendering
 
   counts() {
-    const c = { offers: 0, assigned: 0, queued: 0 };
+    const c = { offers: 0, assigned: 0, queued: 0, unread: 0 };
     for (const s of this.convs.values()) {
       const list = this.listOf(s);
       if (list) c[list] += 1;
+      if (list) c.unread += this.unread.get(s.id) || 0;
     }
     return c;
   }
@@ -216,7 +220,7 @@ export class Inbox {
     const refs = {};
     refs.badge = h('span', { class: 'conv-badge-slot' });
     refs.name = h('span', { class: 'conv-name' });
-    refs.unread = h('span', { class: 'unread-dot', title: 'Unread messages', 'aria-label': 'Unread', hidden: true });
+    refs.unread = h('span', { class: 'unread-dot', title: 'Unread messages', 'data-testid': 'unread-count', hidden: true });
     refs.time = h('span', { class: 'conv-time' });
     refs.preview = h('div', { class: 'conv-preview' });
     refs.queue = h('span', { class: 'conv-queue' });
@@ -277,9 +281,11 @@ export class Inbox {
     node.classList.toggle('is-selected', s.id === this.selectedId);
     if (s.id === this.selectedId) node.setAttribute('aria-current', 'true');
     else node.removeAttribute('aria-current');
-    const unread = this.unread.has(s.id);
-    node.classList.toggle('is-unread', unread);
-    r.unread.hidden = !unread;
+    const unread = this.unread.get(s.id) || 0;
+    node.classList.toggle('is-unread', unread > 0);
+    r.unread.hidden = unread === 0;
+    setText(r.unread, unread > 0 ? String(unread) : '');
+    r.unread.setAttribute('aria-label', `${unread} unread`);
 
     if (r.badge.dataset.channel !== String(s.channel)) {
       r.badge.dataset.channel = String(s.channel);

@@ -1,6 +1,7 @@
 // Top bar shared by the agent inbox and the supervisor page.
 import { api, clearCsrf, setCsrf, LOGIN_URL } from './api.js';
 import { h, mmss, secondsSince, setText, slug, toastError } from './render.js';
+import { renderTopbar, syncNav } from './pages.js';
 
 const STATUS_LABELS = { available: 'Available', away: 'Away', offline: 'Offline', paused: 'Paused' };
 const ROLE_LABELS = {
@@ -57,6 +58,8 @@ export function watchesAgents(agent) {
 }
 
 export function initTopbar(agent) {
+  const header = document.querySelector('header.topbar[data-page]');
+  if (header && !header.querySelector('.me')) renderTopbar(header);  // a page built from the registry
   const nameEl = document.getElementById('agent-name');
   const roleEl = document.getElementById('agent-role');
   const select = document.getElementById('agent-status');
@@ -110,6 +113,7 @@ export function initTopbar(agent) {
     tick();
     if (supLink) supLink.hidden = !watchesAgents(current);
     if (trainerLink) trainerLink.hidden = current.role !== 'trainer' && current.role !== 'admin';
+    syncNav(document.querySelector('.topnav'), current.role);
   }
 
   select.addEventListener('change', async () => {

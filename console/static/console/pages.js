@@ -1,0 +1,60 @@
+// The console's page registry: every page once, with who may open it. The top bar's navigation is
+// made from it (a page's own HTML needs only <header class="topbar" data-page="…">), and pages
+// whose HTML still lists links get the registry's missing ones added (topbar.js, syncNav).
+import { h } from './render.js';
+
+const SUPERVISING = ['supervisor', 'admin'];
+
+export const PAGES = [
+  { id: 'inbox', href: '/console/', label: 'Inbox', roles: null },
+  { id: 'supervisor', href: '/console/supervisor', label: 'Supervisor', roles: [...SUPERVISING, 'team_leader'] },
+  { id: 'work_orders', href: '/console/work_orders', label: 'Work orders', roles: null },
+  { id: 'trainer', href: '/console/trainer', label: 'Bot trainer', roles: ['trainer', 'admin'] },
+  { id: 'admin', href: '/console/admin', label: 'Administration', roles: SUPERVISING },
+];
+
+export function mayOpen(page, role) {
+  return !page.roles || page.roles.includes(role);
+}
+
+/** Add the registry's pages a hand-written nav lacks (by href), shown to the roles that may open them. */
+export function syncNav(nav, role) {
+  if (!nav) return;
+  const present = new Set(Array.from(nav.querySelectorAll('a')).map((a) => a.getAttribute('href')));
+  for (const page of PAGES) {
+    if (present.has(page.href) || page.id === 'work_orders') continue;  // work orders: linked where they apply
+    nav.appendChild(h('a', { class: 'topnav-link', href: page.href, 'data-testid': `nav-${page.id}`,
+      dataset: { page: page.id } }, page.label));
+  }
+  for (const link of nav.querySelectorAll('a[data-page]')) {
+    const page = PAGES.find((p) => p.id === link.dataset.page);
+    if (page) link.hidden = !mayOpen(page, role);
+  }
+}
+
+/** The whole top bar of a page that has only <header class="topbar" data-page="…">. */
+export function renderTopbar(header) {
+  const current = header.dataset.page;
+  const nav = h('nav', { class: 'topnav', 'aria-label': 'Console pages' });
+  for (const page of PAGES) {
+    if (page.id === 'work_orders') continue;
+    const here = page.id === current;
+    nav.appendChild(h('a', { class: `topnav-link${here ? ' is-current' : ''}`, href: page.href,
+      'aria-current': here ? 'page' : null, 'data-testid': `nav-${page.id}`, dataset: { page: page.id } }, page.label));
+  }
+  const select = h('select', { class: 'status-select', id: 'agent-status', 'data-testid': 'agent-status' },
+    ...['available', 'away', 'offline'].map((v) => h('option', { value: v }, v[0].toUpperCase() + v.slice(1))));
+  header.replaceChildren(
+    h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
+      h('span', { class: 'brand-name' }, 'Northgrid Hub')),
+    nav,
+    h('div', { class: 'conn-status', id: 'conn-status', role: 'status', hidden: true }),
+    h('div', { class: 'me' },
+      h('span', { class: 'me-name', id: 'agent-name', 'data-testid': 'agent-name' }),
+      h('span', { class: 'role-badge', id: 'agent-role' }),
+      h('label', { class: 'status-control' },
+        h('span', { class: 'status-dot', id: 'agent-status-dot', 'aria-hidden': 'true' }),
+        h('span', { class: 'visually-hidden' }, 'My status'), select),
+      h('button', { type: 'button', class: 'btn btn-ghost', id: 'logout', 'data-testid': 'logout' }, 'Log out')),
+  );
+}
