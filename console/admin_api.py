@@ -16,9 +16,9 @@ from console.auth import AGENT_KEY, SESSION_CACHE
 from console.errors import api_error
 from console.keys import HUB, LIVE
 from console.teams_api import STATES, StatusBody, require_admin
-from hub.admin import create_agent
+from hub.admin import create_agent, create_queue
 from hub.audit_trail import AuditTrail
-from hub.domain.ids import CHANNELS, AgentStatus, QueueId, Role, Skill
+from hub.domain.ids import CHANNELS, AgentStatus, Role
 from hub.domain.model import Agent, Queue, WrapUpCode
 from hub.passwords import MAX_PASSWORD_CHARS
 from hub.storage.audit import MongoAuditLog
@@ -28,6 +28,8 @@ routes = web.RouteTableDef()
 Code = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[a-z0-9_-]+$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 MAX_CAPACITY = 50
+Day = Annotated[str, StringConstraints(max_length=3)]
+Window = Annotated[str, StringConstraints(max_length=11)]
 
 
 def check_capacity(capacity: dict[str, int] | None) -> dict[str, int] | None:
@@ -72,6 +74,9 @@ class QueueBody(BaseModel):
     name: Name
     skills: list[Code] = Field(max_length=30)
     priority: int = Field(0, ge=0, le=100)
+    # Weekly business hours, {"mon": "08:00-20:00"} (hub/domain/business_hours.py); {} always open,
+    # absent: the queue keeps the hours it has.
+    hours: dict[Day, Window] | None = Field(None, max_length=7)
 
 
 class WrapUpBody(BaseModel):
@@ -153,16 +158,17 @@ async def put_queue(request: web.Request) -> web.Response:
     data = await body(request, QueueBody)
     directory = request.app[HUB].directory
     before = next((q for q in await directory.queues() if q.id == queue_id), None)
-    queue = Queue(id=QueueId(queue_id), name=data.name, skills=frozenset(Skill(s) for s in data.skills),
-                  priority=data.priority)
-    await directory.put_queue(queue)
+    hours = data.hours if data.hours is not None else dict(before.hours) if before else {}
+    queue = await create_queue(directory, queue_id=queue_id, name=data.name, skills=data.skills,
+                               priority=data.priority, hours=hours)  # 400 for malformed hours
     await audit(request, "queue.saved", queue_id, before=queue_json(before) if before else None,
                 after=queue_json(queue))
     return web.json_response({"queue": queue_json(queue)})
 
 
 def queue_json(queue: Queue) -> dict[str, object]:
-    return {"id": queue.id, "name": queue.name, "skills": sorted(queue.skills), "priority": queue.priority}
+    return {"id": queue.id, "name": queue.name, "skills": sorted(queue.skills), "priority": queue.priority,
+            "hours": dict(queue.hours)}
 
 
 @routes.put("/api/wrap_up_codes/{code}")

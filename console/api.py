@@ -235,8 +235,8 @@ async def post_typing(request: web.Request) -> web.Response:
 @routes.get("/api/queues")
 async def get_queues(request: web.Request) -> web.Response:
     queues = await request.app[HUB].directory.queues()
-    return web.json_response({"queues": [{"id": q.id, "name": q.name, "skills": sorted(q.skills)}
-                                         for q in queues]})
+    return web.json_response({"queues": [{"id": q.id, "name": q.name, "skills": sorted(q.skills),
+                                          "priority": q.priority, "hours": dict(q.hours)} for q in queues]})
 
 
 @routes.get("/api/canned")

@@ -70,6 +70,19 @@ async def test_admin_creates_an_agent_who_gets_offers_and_alerts(hub: RunningHub
     await create.get_by_role("button", name="Create agent").click()
     await expect(create.get_by_test_id("agent-create-status")).to_contain_text("already exists")
 
+    # A queue with business hours (issue 16 item 6's field), shown in the list.
+    queue = admin.get_by_test_id("queue-save")
+    await queue.locator("[name=id]").fill("meters")
+    await queue.locator("[name=name]").fill("Meter readings")
+    await queue.locator("[name=skills]").fill("meters")
+    await queue.locator("[name=hours]").fill("mon=08:00-20:00, sat=09:00-12:00")
+    await queue.get_by_role("button", name="Save queue").click()
+    await expect(admin.get_by_test_id("queue-row").filter(has_text="meters")).to_contain_text(
+        "mon 08:00-20:00, sat 09:00-12:00")
+    await queue.locator("[name=hours]").fill("mon=8-20")
+    await queue.get_by_role("button", name="Save queue").click()
+    await expect(queue.get_by_test_id("queue-save-status")).to_contain_text("business hours")
+
     # Knowledge: a category, then an article in Chinese; the search finds it by a Chinese word.
     category = admin.get_by_test_id("kb-category")
     await category.locator("[name=id]").fill("outages")

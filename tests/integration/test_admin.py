@@ -84,8 +84,14 @@ async def test_admins_manage_agents_queues_and_codes_live_and_audited(
         assert offer["conversation"]["id"] == waiting
     finally:
         await dina.close()
-    queue = (await admin.call("PUT", "/api/queues/meters", {"name": "Meters", "skills": ["meters"], "priority": 3}))
-    assert queue["queue"] == {"id": "meters", "name": "Meters", "skills": ["meters"], "priority": 3}
+    await admin.call("PUT", "/api/queues/meters", {"name": "Meters", "skills": [], "hours": {"mon": "25:00-26:00"}},
+                     expect=400)
+    queue = (await admin.call("PUT", "/api/queues/meters", {"name": "Meters", "skills": ["meters"], "priority": 3,
+                                                            "hours": {"mon": "08:00-20:00"}}))
+    assert queue["queue"] == {"id": "meters", "name": "Meters", "skills": ["meters"], "priority": 3,
+                              "hours": {"mon": "08:00-20:00"}}
+    kept = (await admin.call("PUT", "/api/queues/meters", {"name": "Meter readings", "skills": ["meters"]}))["queue"]
+    assert kept["hours"] == {"mon": "08:00-20:00"}  # hours not given: kept
     assert any(q["id"] == "meters" for q in (await alice.call("GET", "/api/queues"))["queues"])
     await admin.call("PUT", "/api/wrap_up_codes/meter_fixed", {"label": "Meter fixed"})
     assert {"code": "meter_fixed", "label": "Meter fixed"} in (await alice.call("GET", "/api/wrap_up_codes"))["codes"]
@@ -105,7 +111,9 @@ async def test_admins_manage_agents_queues_and_codes_live_and_audited(
         assert expected in actions, (expected, actions)
     change = next(e for e in entries if e["action"] == "agent.changed")
     assert change["before"]["skills"] == ["billing"] and change["after"]["skills"] == ["billing", "general"]
-    assert next(e for e in entries if e["action"] == "queue.saved")["before"] is None
+    saves = [e for e in entries if e["action"] == "queue.saved"]  # the newest first
+    assert saves[1]["before"] is None and saves[0]["before"]["hours"] == {"mon": "08:00-20:00"}
+    assert saves[0]["after"]["name"] == "Meter readings"
     text = json.dumps(entries)
     assert "secret" not in text and "password_hash" not in text and "argon2" not in text
     await admin.call("GET", "/api/audit?limit=0", expect=400)

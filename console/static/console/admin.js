@@ -102,19 +102,30 @@ async function reassignSection(el) {
   ], 'Reassign', (v) => send('POST', `/api/conversations/${enc(v.conversation.trim())}/transfer`, { queue: v.queue })));
 }
 
+function hoursText(hours) {
+  return Object.entries(hours || {}).map(([day, window]) => `${day} ${window}`).join(', ');
+}
+
+/** "mon=08:00-20:00, tue=08:00-20:00" -> {mon: "08:00-20:00", …}; the hub checks the windows. */
+function hoursOf(text) {
+  return Object.fromEntries(list(text).map((part) => part.split('=').map((x) => x.trim())));
+}
+
 async function queuesSection(el) {
   const body = h('div');
   const reload = () => fill(body, async () => table([
     { title: 'Id', cell: (q) => q.id }, { title: 'Name', cell: (q) => q.name },
     { title: 'Skills', cell: (q) => q.skills.join(', ') }, { title: 'Priority', cell: (q) => String(q.priority ?? '') },
+    { title: 'Business hours', cell: (q) => hoursText(q.hours) || 'Always open' },
   ], (await api.get('/api/queues')).queues, 'queue-row'));
   el.append(body, form('queue-save', [
     field('Id', { name: 'id', required: true, maxlength: 50, pattern: '[A-Za-z0-9_\\-]+' }),
     field('Name', { name: 'name', required: true, maxlength: 100 }),
     field('Skills (comma separated)', { name: 'skills', maxlength: 600 }),
     field('Priority', { name: 'priority', type: 'number', min: 0, max: 100, value: 0 }),
+    field('Business hours (mon=08:00-20:00, sat=09:00-12:00; empty: always open)', { name: 'hours', maxlength: 200 }),
   ], 'Save queue', (v) => send('PUT', `/api/queues/${enc(v.id)}`, { name: v.name, skills: list(v.skills),
-    priority: Number(v.priority || 0) }), reload));
+    priority: Number(v.priority || 0), hours: hoursOf(v.hours) }), reload));
   await reload();
 }
 
