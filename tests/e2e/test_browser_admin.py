@@ -19,7 +19,7 @@ from tests.clients import AgentClient, WidgetClient
 
 PASSWORD = "gina-secret-2026"
 SHOWN_NAME = 'Gina <img src=x onerror="window.__adm=1">'
-ARTICLE = "# 停电怎么办\n\n先检查家里的总闸，再拨打 95598 报修。\n\n<script>window.__kb = 1</script>"
+ARTICLE = "# 停电怎么办\n\n先检查家里的总闸。再拨打 95598 报修。\n\n<script>window.__kb = 1</script>"
 
 # Records what the page asks to notify (the real Notification still runs) and lets the test hide the tab.
 WATCH = """
@@ -31,7 +31,8 @@ window.Notification = new Proxy(Real, { construct(target, args) {
 } });
 let hidden = false;
 window.__hide = (value) => { hidden = value; };
-Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get() { return hidden ? 'hidden' : 'visible'; } });
+Object.defineProperty(Document.prototype, 'visibilityState',
+  { configurable: true, get() { return hidden ? 'hidden' : 'visible'; } });
 """
 
 
