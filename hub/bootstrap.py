@@ -293,7 +293,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
         add_survey_routes(app, surveys, RedisRateLimiter(redis), settings.surveys.page_per_minute)
         told = CustomerNotices(core=core, outgoing=outgoing, directory=directory, waits=routing,
-                                  config=notice_config(settings))
+                               config=notice_config(settings), answers=MongoKpiIntervals(db))
         add_offline_routes(app, told, OfflineIntake(core, customers, transitions), RedisRateLimiter(redis),
                            settings.notices.offline_per_minute)
         add_knowledge_routes(app, knowledge)

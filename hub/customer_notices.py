@@ -23,14 +23,14 @@ from zoneinfo import ZoneInfo
 from hub.conversations.core import ConversationCore
 from hub.conversations.outgoing import Outgoing
 from hub.domain.business_hours import OpeningHours, is_open, next_opening, parse_weekly
-from hub.domain.customer_notices import Waiting, handover_text, notice_language, should_tell, text_of
+from hub.domain.customer_notices import Waiting, expected_minutes, handover_text, notice_language, should_tell, text_of
 from hub.domain.events import MessageStored
 from hub.domain.ids import Author, DeliveryStatus, MessageId, new_id
 from hub.domain.model import Conversation, Message, Queue
 from hub.domain.states import ConversationState
 from hub.domain.stream import StoredEvent
 from hub.errors import NotFound
-from hub.ports import Directory, Waits
+from hub.ports import AnswerTimes, Directory, Waits
 from hub.wire import message_json
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class NoticeConfig:
     extra_workdays: frozenset[date]
     texts: Mapping[str, Mapping[str, str]]
     max_age: timedelta
+    wait_window: timedelta = timedelta(hours=1)  # the answers an expected wait is averaged over
 
     def hours_of(self, queue: Queue) -> OpeningHours:
         return OpeningHours(zone=self.zone, windows=parse_weekly(queue.hours), holidays=self.holidays,
@@ -62,8 +63,9 @@ class CustomerNotices:
     name = "customer_notices"
 
     def __init__(self, *, core: ConversationCore, outgoing: Outgoing, directory: Directory, waits: Waits,
-                 config: NoticeConfig) -> None:
+                 config: NoticeConfig, answers: AnswerTimes | None = None) -> None:
         self._core = core
+        self._answers = answers
         self._outgoing = outgoing
         self._directory = directory
         self._waits = waits
@@ -119,12 +121,16 @@ class CustomerNotices:
             return Waiting(opens=next_opening(hours, now))
         # The transition is stored before the conversation enters Redis's queue (hub/conversations/
         # transitions.py): a consumer woken at once may look a moment too early.
+        minutes = None
+        if self._answers is not None:
+            answered, wait_ms = await self._answers.answer_times(queue_id, now - self._config.wait_window, now)
+            minutes = expected_minutes(answered, wait_ms)
         for _ in range(POSITION_TRIES if conversation.state is ConversationState.QUEUED else 1):
             position = await self._waits.position(queue_id, conversation.id)
             if position is not None:
-                return Waiting(position=position)
+                return Waiting(position=position, minutes=minutes)
             await asyncio.sleep(POSITION_RETRY_S)
-        return Waiting()
+        return Waiting()  # offered already, or gone: nothing to say about waiting
 
     async def _say(self, conversation: Conversation, text: str) -> None:
         channel, address = await self._outgoing.route(conversation)

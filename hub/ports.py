@@ -498,3 +498,11 @@ class OfflineForms(Protocol):
     async def take(self, form: OfflineMessage) -> str:
         """Queue the form's message for a human; returns the conversation id."""
         ...
+
+
+class AnswerTimes(Protocol):
+    """Recent answer times of a queue (``hub.storage.kpi_intervals.MongoKpiIntervals``, the KPI projection)."""
+
+    async def answer_times(self, queue: str, start: datetime, end: datetime) -> tuple[int, int]:
+        """(answered waits, their summed wait in ms) in ``[start, end)``."""
+        ...

@@ -22,6 +22,8 @@ DEFAULT_TEXTS: Mapping[str, Mapping[str, str]] = {
     "en": {
         "handover": "Connecting you to an agent.",
         "position": "Connecting you to an agent. You are number {position} in the queue.",
+        "position_wait": "Connecting you to an agent. You are number {position} in the queue; the expected wait "
+                         "is about {minutes} min.",
         "wait": "Connecting you to an agent. The expected wait is about {minutes} min.",
         "closed": "We are closed now. We open at {opens}; an agent will answer your message then.",
         "resolved": "This conversation is resolved. Thank you for contacting us; write again any time.",
@@ -29,12 +31,14 @@ DEFAULT_TEXTS: Mapping[str, Mapping[str, str]] = {
     "zh": {
         "handover": "正在为您转接人工客服。",
         "position": "正在为您转接人工客服，您前面排队第 {position} 位。",
+        "position_wait": "正在为您转接人工客服，您前面排队第 {position} 位，预计等待约 {minutes} 分钟。",
         "wait": "正在为您转接人工客服，预计等待约 {minutes} 分钟。",
         "closed": "现在是非服务时间，我们将于 {opens} 开始服务，届时客服会回复您的留言。",
         "resolved": "本次会话已解决，感谢您的来访，如有需要请随时联系我们。",
     },
 }
 OFFLINE_SUBJECT = {"en": "Your message to customer service", "zh": "您给客服的留言"}
+MIN_ANSWERED = 3  # fewer answers in the window: no expected wait (one long wait would mislead)
 HANDOVER_TYPES = frozenset({EventType.HANDED_OVER.value, EventType.QUEUED.value})
 HUMAN_STATES = frozenset({"assigned", "wrap_up"})
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -47,6 +51,13 @@ class Waiting:
     position: int | None = None
     minutes: int | None = None
     opens: datetime | None = None  # set only when the queue is closed now
+
+
+def expected_minutes(answered: int, wait_ms: int) -> int | None:
+    """The recent average speed of answer in whole minutes (rounded up), None when too few answers."""
+    if answered < MIN_ANSWERED:
+        return None
+    return max(1, -(-wait_ms // (answered * 60_000)))
 
 
 def notice_language(conversation_language: str, last_customer_text: str | None) -> str:
@@ -67,6 +78,9 @@ def handover_text(language: str, waiting: Waiting, zone: ZoneInfo,
         opens = waiting.opens.astimezone(zone)
         when = opens.strftime("%Y-%m-%d %H:%M") if language == "zh" else opens.strftime("%a %d %b %H:%M")
         return text_of(language, "closed", texts).replace("{opens}", when)
+    if waiting.position is not None and waiting.minutes is not None:
+        return (text_of(language, "position_wait", texts).replace("{position}", str(waiting.position))
+                .replace("{minutes}", str(max(1, waiting.minutes))))
     if waiting.position is not None:
         return text_of(language, "position", texts).replace("{position}", str(waiting.position))
     if waiting.minutes is not None:

@@ -89,6 +89,17 @@ class MongoKpiIntervals:
             out[bucket] = dict(doc.get("c", {}))
         return out
 
+    async def answer_times(self, queue: str, start: datetime, end: datetime) -> tuple[int, int]:
+        """Answered waits of one queue in ``[start, end)`` and their summed wait in ms (its queue buckets:
+        the agents' buckets repeat them). ``hub.ports.AnswerTimes``; the ASA is the second over the first."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"interval": {"$gte": start, "$lt": end}, "agent": "", "queue": queue}},
+            {"$group": {"_id": None, "answered": {"$sum": "$c.answered"}, "wait_ms": {"$sum": "$c.answered_wait_ms"}}},
+        ]
+        async for row in await self._intervals.aggregate(pipeline):
+            return int(row["answered"]), int(row["wait_ms"])
+        return 0, 0
+
     async def load_by_quarter(self, start: datetime, end: datetime, *, queue: str | None = None,
                               channel: str | None = None) -> list[QuarterLoad]:
         """Offered, handled (resolved by an agent) and handle time per UTC quarter hour in ``[start, end)``,

@@ -91,7 +91,7 @@ async def test_the_forecast_and_staffing_per_half_hour(hub: RunningHub, history:
     assert body["peak_agents"] == 14
 
 
-async def test_one_channel_or_queue(hub: RunningHub, history: None) -> None:
+async def test_one_channel_or_queue(hub: RunningHub, history: None, db: Db) -> None:
     admin = await AgentClient(hub.base_url).login("admin")
     try:
         chats = await admin.call("GET", "/api/kpi/staffing?date=2026-12-07&channel=webchat")
@@ -103,6 +103,11 @@ async def test_one_channel_or_queue(hub: RunningHub, history: None) -> None:
     assert billing["history_days"] == ["2026-11-30"]
     assert (slot(billing, 10)["calls"], slot(billing, 10)["aht_s"]) == (1, 300)
     assert slot(billing, 9)["calls"] == 0
+    # The customer's expected wait (hub/customer_notices.py) reads the same projection: a queue's answers.
+    nine = datetime.combine(PAST_MONDAYS[-1], time(9, 0), tzinfo=SHANGHAI)
+    intervals = MongoKpiIntervals(db)
+    assert await intervals.answer_times("general", nine, nine + timedelta(hours=1)) == (110, 110 * 10_000)
+    assert await intervals.answer_times("billing", nine, nine + timedelta(hours=1)) == (0, 0)
 
 
 async def test_no_history_needs_nobody(hub: RunningHub) -> None:

@@ -52,3 +52,14 @@ def test_the_offline_form_answers_where_the_customer_said() -> None:
     sms = OfflineMessage(name="Ann", email=None, phone="+8613800138000", text="hi", queue="general", language="en")
     assert sms.way_back() == ("sms", "+8613800138000") and sms.meta() == {}
     assert "ann" not in repr(form).lower()
+
+
+def test_the_expected_wait_needs_enough_answers() -> None:
+    from hub.domain.customer_notices import expected_minutes
+
+    assert expected_minutes(2, 600_000) is None
+    assert expected_minutes(3, 3 * 90_000) == 2  # 90 s on average: about 2 min
+    assert expected_minutes(4, 4_000) == 1
+    assert handover_text("en", Waiting(position=2, minutes=2), SHANGHAI, {}) == (
+        "Connecting you to an agent. You are number 2 in the queue; the expected wait is about 2 min.")
+    assert handover_text("zh", Waiting(position=2, minutes=2), SHANGHAI, {}).endswith("预计等待约 2 分钟。")
