@@ -82,6 +82,7 @@ async def post_category(request: web.Request) -> web.Response:
     require_editor(request)
     data = await body(request, CategoryBody)
     doc = await request.app[KNOWLEDGE].add_category(data.id, data.name)
+    await audit(request, "knowledge_category.created", doc["_id"], after={"name": doc["name"]})
     return web.json_response({"category": {"id": doc["_id"], "name": doc["name"]}}, status=201)
 
 
@@ -109,6 +110,7 @@ async def post_article(request: web.Request) -> web.Response:
     by = require_editor(request)
     data = await body(request, ArticleBody)
     doc = await request.app[KNOWLEDGE].save_article(draft(data), by=by)
+    await audit(request, "article.created", doc["_id"], after=article_line(doc))
     return web.json_response({"article": article_json(doc)}, status=201)
 
 
@@ -117,6 +119,7 @@ async def put_article(request: web.Request) -> web.Response:
     by = require_editor(request)
     data = await body(request, ArticleBody)
     doc = await request.app[KNOWLEDGE].save_article(draft(data), by=by, article_id=request.match_info["id"])
+    await audit(request, "article.changed", doc["_id"], after=article_line(doc))
     return web.json_response({"article": article_json(doc)})
 
 
@@ -124,6 +127,7 @@ async def put_article(request: web.Request) -> web.Response:
 async def delete_article(request: web.Request) -> web.Response:
     require_editor(request)
     await request.app[KNOWLEDGE].delete_article(request.match_info["id"])
+    await audit(request, "article.deleted", request.match_info["id"])
     return web.json_response({"deleted": request.match_info["id"]})
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, Field
 
 from console.api import body
+from console.audit import audit
 from console.auth import AGENT_KEY
 from console.errors import api_error
 from hub.domain.ids import Role
@@ -82,6 +83,7 @@ async def post_outage(request: web.Request) -> web.Response:
     data = await body(request, OutageBody)
     doc = await request.app[OUTAGES].record(area=data.area, cause=data.cause, start=data.start,
                                             expected_restoration=data.expected_restoration, by=by)
+    await audit(request, "outage.recorded", doc["_id"], after=outage_json(doc))
     return web.json_response({"outage": outage_json(doc)}, status=201)
 
 
@@ -95,6 +97,7 @@ async def post_restore(request: web.Request) -> web.Response:
     require_editor(request)
     data = await body(request, RestoreBody)
     doc = await request.app[OUTAGES].restore(request.match_info["id"], data.restored_at)
+    await audit(request, "outage.restored", doc["_id"], after=outage_json(doc))
     return web.json_response({"outage": outage_json(doc)})
 
 
@@ -105,6 +108,7 @@ async def post_notice(request: web.Request) -> web.Response:
     data = await body(request, NoticeBody)
     doc = await request.app[OUTAGES].start_notice(request.match_info["id"], data.kind, data.text, by=by)
     request.app[WAKE]()
+    await audit(request, "outage.notice_started", request.match_info["id"], after={"kind": data.kind.value})
     return web.json_response({"notice": notice_json(doc)}, status=202)
 
 
@@ -124,6 +128,7 @@ async def put_contact_area(request: web.Request) -> web.Response:
     require_editor(request)
     data = await body(request, AreaBody)
     await request.app[OUTAGES].set_area(request.match_info["id"], data.area)
+    await audit(request, "contact.area_set", request.match_info["id"], after={"area": data.area})
     return web.json_response({"contact": request.match_info["id"], "area": data.area})
 
 

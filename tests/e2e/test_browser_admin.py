@@ -114,6 +114,7 @@ async def test_admin_creates_an_agent_who_gets_offers_and_alerts(hub: RunningHub
     audit = admin.get_by_test_id("adm-audit")
     await audit.get_by_test_id("audit-refresh").click()
     await expect(audit.get_by_test_id("audit-row").filter(has_text="agent.created")).to_contain_text("gina")
+    await expect(audit.get_by_test_id("audit-row").filter(has_text="article.created")).to_contain_text("停电报修指南")
     assert await admin.evaluate("window.__adm") is None and await admin.evaluate("window.__kb") is None
 
     # The new agent logs in and works.
