@@ -5,6 +5,7 @@ a knowledge article that the knowledge search then finds by a Chinese word, and 
 trail; an agent gets 403 for the page. The new agent logs in and receives offers: with the tab
 hidden an offer raises a desktop notification; a customer writing in a conversation that is not
 open raises one too, counts unread on that conversation and in the tab title, until she opens it.
+A supervisor pauses her from the same page (without the admins' sections); her top bar follows live.
 """
 
 from __future__ import annotations
@@ -153,3 +154,13 @@ async def test_admin_creates_an_agent_who_gets_offers_and_alerts(hub: RunningHub
         await expect(gina).to_have_title("Northgrid Hub")
         await first.close()
         await second.close()
+    # A supervisor pauses her from the administration page; her own top bar follows at once.
+    sara = await page_of(browser, hub.base_url, "sara")
+    await sara.goto(f"{hub.base_url}/console/admin")
+    await expect(sara.get_by_test_id("agent-create")).to_have_count(0)  # admins only
+    await expect(sara.get_by_test_id("adm-audit")).to_have_count(0)
+    picker = sara.get_by_test_id("agent-row").filter(has_text="gina").get_by_test_id("agent-status-set")
+    await picker.select_option("paused:lunch")
+    await expect(gina.get_by_test_id("agent-status")).to_have_value("paused:lunch")
+    await expect(sara.get_by_test_id("agent-row").filter(has_text="gina").get_by_test_id("agent-status-set")
+                 ).to_have_value("paused:lunch")
