@@ -44,6 +44,7 @@ def summary_json(doc: Mapping[str, Any]) -> dict[str, Any]:
         "wrap_up_code": doc.get("wrap_up_code"), "unread": doc.get("unread", 0),
         "skills": list(doc.get("skills", [])),
         "handover": doc.get("handover"),
+        "version": doc.get("version"),  # the console drops a summary older than the one it shows
         "labels": sorted(doc.get("labels", [])), "transfer": transfer_json(doc.get("transfer")),
     }
 

@@ -5,6 +5,7 @@ import { ConsoleSocket } from './ws.js';
 import { Inbox } from './inbox.js';
 import { ConversationView } from './conversation.js';
 import { ContactPanel } from './contact.js';
+import { FindPanel, ConversationTools } from './find.js';
 import { initTopbar, stateLabel } from './topbar.js';
 import { alertMessage, alertOffer, installAlertsButton } from './alerts.js';
 import { h, clear, toast, toastError } from './render.js';
@@ -125,6 +126,7 @@ function handleFrame(frame) {
       if (frame.conversation) {
         inbox.upsert(frame.conversation);
         view.updateSummary(frame.conversation);
+        if (frame.conversation.id === view.id) state.tools.follow(view.summary);
       }
       break;
     case 'conversation_gone':
@@ -203,9 +205,21 @@ async function main() {
   state.view = new ConversationView({
     me: state.me,
     queueName,
-    onSummary: (s) => { state.inbox.upsert(s); if (s.id === state.view.id) state.contact.follow(s); },
+    onSummary: (s) => {
+      state.inbox.upsert(s);
+      if (s.id === state.view.id) { state.contact.follow(s); state.tools.follow(state.view.summary); }
+    },
     onRead: (id) => state.inbox.markRead(id),
   });
+  // Find, take and hand on (find.js): the search panel and the open conversation's tools.
+  state.tools = new ConversationTools(document.getElementById('conv-tools'), {
+    me: state.me,
+    onSummary: (s) => { state.inbox.upsert(s); state.view.updateSummary(s); state.find.run(); },
+  });
+  state.find = new FindPanel(document.getElementById('find-panel'), { onOpen: selectConversation, queueName });
+  state.tools.loadColleagues();
+  state.find.loadLabels();
+  state.find.run();
   state.inbox = new Inbox({
     offers: document.getElementById('offers-list'),
     assigned: document.getElementById('assigned-list'),

@@ -7,6 +7,7 @@ import {
   h, clear, setText, channelBadge, channelName, clockTime, fullTime, plain, stateName, slug, toast, toastError,
 } from './render.js';
 import { fillCanned, suggestionsNode } from './knowledge.js';
+import { isStale } from './inbox.js';
 import { segmentHint } from './sms.js';
 import { higherStatus, paintStatus } from './status.js';
 
@@ -438,7 +439,7 @@ export class ConversationView {
 
   /** A Summary for the open conversation (conversation frame / action answer). */
   updateSummary(summary) {
-    if (!summary || summary.id !== this.id) return;
+    if (!summary || summary.id !== this.id || isStale(this.summary, summary)) return;
     const prevState = this.summary && this.summary.state;
     this.summary = { ...this.summary, ...summary };
     this.updateHeader();

@@ -6,6 +6,11 @@ import {
 
 const MINE_STATES = new Set(['assigned', 'wrap_up']);
 
+/** A summary older than the one held (its transition's version is lower): ignore it. */
+export function isStale(prev, next) {
+  return !!prev && Number.isInteger(prev.version) && Number.isInteger(next.version) && next.version < prev.version;
+}
+
 export class Inbox {
   /**
    * els: {offers, assigned, queued} list containers + {offersCount, assignedCount, queuedCount}
@@ -92,6 +97,7 @@ export class Inbox {
   upsert(summary) {
     if (!summary || !summary.id) return;
     const prev = this.convs.get(summary.id);
+    if (isStale(prev, summary)) return; // a frame that lost the race with a fresher HTTP answer
     const merged = { ...(prev || {}), ...summary };
     this.touch(summary.id);
     if (merged.state !== 'offered') this.offers.delete(summary.id);
