@@ -2,6 +2,8 @@
 
 Rows whose label is not an intent the model knows (``oos`` and the like) are turns that *should*
 be handed over: they count as correct when the policy hands them over, wrong when the bot keeps them.
+Labels are mapped to intent names as on import (``bot.training.labels``) and shown as written; the
+``out_of_scope`` section (``bot.out_of_scope``) keeps out-of-scope turns apart from policy handovers.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.handover import HandoverPolicy, Reading, decide
+from bot.out_of_scope import Read, report
+from bot.training.labels import intent_name, normal_label
 
 HANDOVER = "(handover)"
 
@@ -21,7 +25,8 @@ HANDOVER = "(handover)"
 @dataclass(frozen=True, slots=True)
 class Labelled:
     text: str
-    intent: str
+    intent: str  # the intent name of the label
+    label: str = ""  # as written, when it differs from the name
 
     def __repr__(self) -> str:
         return f"Labelled({self.intent})"
@@ -30,8 +35,20 @@ class Labelled:
 @dataclass(frozen=True, slots=True)
 class Prediction:
     expected: str
-    intent: str | None
+    intent: str | None  # as served (Rasa's fallback applied)
     confidence: float
+    text: str = ""
+    top_intent: str | None = None  # the best real intent before any fallback, when known
+    top_confidence: float | None = None
+
+    def __repr__(self) -> str:
+        return f"Prediction({self.expected} -> {self.intent} {self.confidence:.2f})"
+
+    def read(self) -> Read:
+        if self.top_intent is not None and self.top_confidence is not None:
+            return Read(text=self.text, expected=self.expected, intent=self.top_intent,
+                        confidence=self.top_confidence)
+        return Read(text=self.text, expected=self.expected, intent=self.intent, confidence=self.confidence)
 
 
 def read_csv(text: str) -> list[Labelled]:
@@ -41,14 +58,33 @@ def read_csv(text: str) -> list[Labelled]:
         raise ValueError("the CSV needs a header with the columns text,intent")
     rows = []
     for line, row in enumerate(reader, start=2):
-        text_value, intent = (row.get("text") or "").strip(), (row.get("intent") or "").strip()
-        if not text_value or not intent:
+        text_value, label = (row.get("text") or "").strip(), normal_label(row.get("intent") or "")
+        if not text_value or not label:
             raise ValueError(f"line {line}: empty text or intent")
-        rows.append(Labelled(text_value, intent))
+        name = intent_name(label)
+        rows.append(Labelled(text_value, name, label if name != label else ""))
     return rows
 
 
-def evaluate(predictions: Sequence[Prediction], known_intents: Iterable[str], policy: HandoverPolicy) -> dict[str, Any]:
+def labels_of(rows: Iterable[Labelled]) -> dict[str, str]:
+    """``{intent name: label}`` of the rows whose label is not its own name."""
+    return {row.intent: row.label for row in rows if row.label}
+
+
+def shown(result: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    """The result with intent names shown as the trainer's labels, and the mapping listed."""
+    if not labels:
+        return result
+    per_intent = {labels.get(name, name): row for name, row in result.get("per_intent", {}).items()}
+    confusions = [{**pair, "expected": labels.get(pair["expected"], pair["expected"]),
+                   "predicted": labels.get(pair["predicted"], pair["predicted"])}
+                  for pair in result.get("confusions", [])]
+    return {**result, "per_intent": per_intent, "confusions": confusions, "labels": dict(sorted(labels.items()))}
+
+
+def evaluate(predictions: Sequence[Prediction], known_intents: Iterable[str], policy: HandoverPolicy, *,
+             threshold: float | None = None) -> dict[str, Any]:
+    """``threshold``: the out-of-scope threshold recorded with the model (else chosen on a validation split)."""
     known = set(known_intents)
     humans = policy.fallback_intents | policy.human_intents | policy.human_only_intents
     truth: list[str] = []
@@ -78,6 +114,8 @@ def evaluate(predictions: Sequence[Prediction], known_intents: Iterable[str], po
         "handover_rate": handed / total if total else None,
         "kept_accuracy": kept_right / kept if kept else None,
         "per_intent": per_intent(truth, guess),
+        "out_of_scope": report([p.read() for p in predictions], known, policy.fallback_intents, recorded=threshold,
+                               other_handover=policy.human_intents | policy.human_only_intents),
     }
 
 

@@ -62,7 +62,8 @@ def example_json(example: Example) -> dict[str, Any]:
 
 
 def intent_json(intent: IntentSummary, handovers: Mapping[str, int]) -> dict[str, Any]:
-    return {"name": intent.name, "examples": intent.examples, "has_response": intent.has_response,
+    return {"name": intent.name, "label": intent.label or intent.name, "examples": intent.examples,
+            "has_response": intent.has_response,
             "handovers": handovers.get(intent.name, 0)}
 
 
@@ -71,7 +72,8 @@ def model_json(model: ModelRecord) -> dict[str, Any]:
             "phase": model.phase, "created_at": iso(model.created_at), "by": model.by,
             "trained_at": iso(model.trained_at), "duration_s": model.duration_s, "examples": model.examples,
             "intents": model.intents, "handover_intents": list(model.handover_intents),
-            "metrics": dict(model.metrics), "error": model.error, "activated_at": iso(model.activated_at)}
+            "metrics": dict(model.metrics), "error": model.error, "activated_at": iso(model.activated_at),
+            "threshold": model.threshold}
 
 
 def int_query(request: web.Request, name: str, default: int, most: int) -> int:

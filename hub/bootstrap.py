@@ -25,7 +25,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.evaluation import Labelled, Prediction, evaluate, read_csv
+from bot.evaluation import Labelled, Prediction, evaluate, labels_of, read_csv, shown
 from bot.handover import HandoverPolicy
 from bot.rasa import RasaBot
 from bot.service import BotService, IntentAnswers
@@ -473,11 +473,12 @@ async def evaluate_bot(settings: Settings, csv_text: str, *, concurrency: int = 
         async def predict(row: Labelled) -> Prediction:
             async with gate:
                 intent, confidence = await rasa.parse(row.text)
-            return Prediction(row.intent, intent, confidence)
+            return Prediction(row.intent, intent, confidence, text=row.text)
 
         predictions = await asyncio.gather(*(predict(row) for row in rows))
     policy = handover_policy(settings)
-    return {"file_rows": len(rows), "model_intents": len(known), **evaluate(predictions, known, policy)}
+    return shown({"file_rows": len(rows), "model_intents": len(known), **evaluate(predictions, known, policy)},
+                 labels_of(rows))
 
 
 CHECKOUT = Path(__file__).resolve().parent.parent  # relative paths of HUB_TRAINING__* start here

@@ -24,6 +24,7 @@ from hub.config import Settings, load_settings
 from hub.configdoc import render_reference
 from hub.domain.events import Fact, encode
 from hub.domain.ids import Role
+from hub.domain.training import ImportReport
 from hub.embedded import EmbeddedServiceError, embedded_services, keep_running
 from hub.errors import HubError, InvalidInput
 from hub.kpi import bot_kpis
@@ -201,6 +202,16 @@ async def run_bot_evaluation(settings: Settings, path: Path, *, as_json: bool, m
     print(f"accuracy (handover counted as the right answer for unknown/human intents) {pct(result['accuracy'])}")
     print(f"macro-F1 {pct(result['macro_f1'])}, handover rate {pct(result['handover_rate'])}, "
           f"accuracy on the turns the bot keeps {pct(result['kept_accuracy'])}")
+    oos = result.get("out_of_scope")
+    if oos:
+        print(f"out of scope at threshold {oos['threshold']:.2f} ({oos['threshold_source']}), {oos['rows']} rows: "
+              f"recall {pct(oos['out_of_scope_recall'])} of {oos['out_of_scope_rows']}; in scope: accuracy "
+              f"{pct(oos['in_scope_accuracy'])}, macro-F1 {pct(oos['in_scope_macro_f1'])}, handed over "
+              f"{pct(oos['in_scope_handed_over'])}; other handovers {pct(oos['handed_over_for_other_reasons'])}")
+        print("threshold  in-scope accuracy  in-scope handed over  out-of-scope recall")
+        for point in oos["curve"]:
+            print(f"{point['threshold']:9.2f}  {pct(point['in_scope_accuracy']):>17}  "
+                  f"{pct(point['in_scope_handed_over']):>20}  {pct(point['out_of_scope_recall']):>19}")
     return 0
 
 
@@ -382,12 +393,32 @@ def add_training_commands(bot: Any) -> None:
     load = bot.add_parser("import", help="bring a text,intent CSV into the curated training data (MongoDB)")
     load.add_argument("file", type=Path, help="CSV with a text,intent header")
     load.add_argument("--replace", action="store_true", help="replace every curated example and intent")
+    load.add_argument("--skip-bad", action="store_true",
+                      help="import the good rows of a file with bad ones, listing what was skipped")
     bot.add_parser("train", help="train a model from the curated data, showing progress (one at a time)")
     bot.add_parser("models", help="list the trained models and their held-out scores")
     activate = bot.add_parser("activate", help="load a trained model into Rasa; scripts/rasa.sh start loads it too")
     activate.add_argument("model_id", nargs="?", help="default: the newest trained model")
     export = bot.add_parser("export", help="write the Rasa files (domain, NLU, rules) of the curated data")
     export.add_argument("folder", type=Path)
+
+
+def print_import(report: ImportReport) -> None:
+    print(f"{report.rows} rows, {report.imported} examples written, {report.skipped} skipped, "
+          f"{report.duplicates} duplicates, {report.intents} intents"
+          f"{' (replaced everything)' if report.replaced else ''} in {report.seconds:.1f} s")
+    if report.mapped:
+        print(f"{len(report.mapped)} label(s) mapped to intent names:")
+        for label, name in report.mapped:
+            print(f"  {label!r} -> {name}")
+    if report.conflicts:
+        print(f"skipped {len(report.conflicts)} text(s) labelled two ways; resolve and import them again:")
+        for conflict in report.conflicts:
+            print(f"  {conflict}")
+    if report.errors:
+        print("skipped bad rows:")
+        for error in report.errors:
+            print(f"  {error}")
 
 
 async def read_text(path: Path) -> str:
@@ -402,10 +433,9 @@ async def run_training(args: argparse.Namespace, settings: Settings) -> int:
 
     async with database_for(settings) as db, await training_desk(settings, db) as desk:
         if args.action == "import":
-            report = await desk.import_csv(await read_text(args.file), replace=args.replace, by="cli")
-            print(f"{report.rows} rows, {report.imported} examples written, {report.duplicates} duplicates, "
-                  f"{report.intents} intents{' (replaced everything)' if report.replaced else ''} "
-                  f"in {report.seconds:.1f} s")
+            report = await desk.import_csv(await read_text(args.file), replace=args.replace, by="cli",
+                                           skip_bad=args.skip_bad)
+            print_import(report)
         elif args.action == "train":
             live = sys.stdout.isatty()
 

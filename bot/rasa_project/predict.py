@@ -3,7 +3,9 @@
 Runs inside .rasa-venv (it imports rasa); the hub calls it as a subprocess (bot/training/rasa_cli.py):
     .rasa-venv/bin/python bot/rasa_project/predict.py --model M.tar.gz --input texts.json --output out.json
 texts.json is a JSON list of strings. out.json gets {"model", "intents": [domain intents],
-"predictions": [[intent or null, confidence], ...]} in the order of the input; the hub scores them.
+"predictions": [[intent or null, confidence, top intent, its confidence], ...]} in the order of the
+input (the served intent, then the best real intent of the ranking before the fallback classifier's
+nlu_fallback, which the out-of-scope threshold curve needs); the hub scores them.
 """
 from __future__ import annotations
 
@@ -24,7 +26,10 @@ async def run(model: str, texts: list[str]) -> dict:
     for text in texts:
         parsed = await agent.parse_message(text)
         intent = parsed.get("intent") or {}
-        predictions.append([intent.get("name"), float(intent.get("confidence") or 0.0)])
+        ranking = [r for r in parsed.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+        top = ranking[0] if ranking else intent
+        predictions.append([intent.get("name"), float(intent.get("confidence") or 0.0),
+                            top.get("name"), float(top.get("confidence") or 0.0)])
     return {"model": os.path.basename(model), "intents": intents, "predictions": predictions}
 
 

@@ -17,11 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.evaluation import Prediction, confusion_pairs, evaluate, read_csv
+from bot.evaluation import Prediction, confusion_pairs, evaluate, labels_of, read_csv, shown
 from bot.handover import HandoverPolicy
 from bot.training import rasa_yaml
 from bot.training.activation import load_model, point_active
 from bot.training.csvfile import parse_examples_csv, require_valid
+from bot.training.labels import intent_name, normal_label
 from bot.training.progress import Progress
 from bot.training.rasa_cli import RasaCli, RasaCliError
 from bot.training.store import TrainingStore
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[ModelRecord], Awaitable[None]]
 POLICY_CACHE_S = 5.0
+MAX_LISTED = 50  # conflicts listed in an import report
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,24 +100,31 @@ class TrainingDesk:
         logger.info("training.seeded examples=%d", changed)
         return changed
 
-    async def import_csv(self, text: str, *, replace: bool, by: str) -> ImportReport:
+    async def import_csv(self, text: str, *, replace: bool, by: str, skip_bad: bool = False) -> ImportReport:
+        """Import a ``text,intent`` CSV. Conflicting texts are always skipped (and listed); other bad rows
+        refuse the file unless ``skip_bad``."""
         started = time.perf_counter()
         try:
-            parsed = require_valid(await asyncio.to_thread(parse_examples_csv, text))
+            parsed = require_valid(await asyncio.to_thread(parse_examples_csv, text), skip_bad=skip_bad)
         except ValueError as err:
             raise InvalidInput(str(err)) from err
         now = self._clock.now()
         examples = [Example(key=row.key, text=row.text, intent=row.intent, language=language_of(row.text),
                             source=ExampleSource.IMPORT, created_at=now, by=by) for row in parsed.rows]
+        labels = {name: label for label, name in parsed.labels}
         if replace:
-            written = await self._store.replace_examples(examples)
+            written = await self._store.replace_examples(examples, labels)
         else:
             await self.ensure_seeded()
-            written = await self._store.upsert_examples(examples)
+            written = await self._store.upsert_examples(examples, labels)
         report = ImportReport(rows=parsed.total, imported=written, duplicates=parsed.duplicates,
-                              intents=len(parsed.intents), replaced=replace, seconds=time.perf_counter() - started)
-        logger.info("training.imported rows=%d written=%d intents=%d replace=%s", report.rows, report.imported,
-                    report.intents, replace)
+                              intents=len(parsed.intents), replaced=replace, seconds=time.perf_counter() - started,
+                              skipped=parsed.conflict_rows + parsed.error_count,
+                              conflicts=tuple(c.describe() for c in parsed.conflicts[:MAX_LISTED]),
+                              errors=parsed.errors, mapped=parsed.labels)
+        logger.info("training.imported rows=%d written=%d skipped=%d conflicts=%d intents=%d mapped=%d replace=%s",
+                    report.rows, report.imported, report.skipped, len(parsed.conflicts), report.intents,
+                    len(report.mapped), replace)
         return report
 
     async def intents(self) -> list[IntentSummary]:
@@ -124,29 +133,34 @@ class TrainingDesk:
         project = await asyncio.to_thread(self._read_project)
         responses = set((rasa_yaml.load(project.domain, "domain.yml").get("responses") or {}).keys())
         shipped = set(rasa_yaml.domain_intents(rasa_yaml.load(project.domain, "domain.yml")))
-        return [IntentSummary(name=name, examples=n, has_response=f"utter_{name}" in responses or name in shipped)
-                for name, n in sorted(counts.items())]
+        labels = await self._store.intent_labels()
+        return [IntentSummary(name=name, examples=n, has_response=f"utter_{name}" in responses or name in shipped,
+                              label=labels.get(name, "")) for name, n in sorted(counts.items())]
 
     async def add_intent(self, name: str, *, by: str) -> None:
-        name = name.strip()
-        if problem := intent_problem(name):
+        """``name`` is a label as the trainer writes it; the intent gets its safe name."""
+        label = normal_label(clean(name))
+        if problem := intent_problem(label):
             raise InvalidInput(problem)
         await self.ensure_seeded()
-        await self._store.add_intents([name], by=by, at=self._clock.now())
+        intent = intent_name(label)
+        await self._store.add_intents([intent], by=by, at=self._clock.now(),
+                                      labels={intent: label} if intent != label else None)
 
     async def add_example(self, text: str, intent: str, *, by: str,
                           source: ExampleSource = ExampleSource.TRAINER) -> Example:
-        text, intent = clean(text), intent.strip()
-        if problem := text_problem(text) or intent_problem(intent):
+        text, label = clean(text), normal_label(clean(intent))
+        if problem := text_problem(text) or intent_problem(label):
             raise InvalidInput(problem)
         await self.ensure_seeded()
+        intent = intent_name(label)
         example = Example(key=key_of(text), text=text, intent=intent, language=language_of(text), source=source,
                           created_at=self._clock.now(), by=by)
-        await self._store.put_example(example)
+        await self._store.put_example(example, label if intent != label else "")
         return example
 
     async def examples(self, intent: str, limit: int = 200) -> list[Example]:
-        return await self._store.examples(intent, limit)
+        return await self._store.examples(intent_name(intent), limit)
 
     async def example_texts(self) -> list[str]:
         """Every curated example's text (the voice bot's recognition grammar is built from them)."""
@@ -260,15 +274,21 @@ class TrainingDesk:
     # --- evaluate ---------------------------------------------------------------------------------
 
     async def evaluate(self, model_id: str, csv_text: str | None = None) -> dict[str, Any]:
-        """Score a model on a ``text,intent`` CSV (default: the held-out set, scored once and stored)."""
+        """Score a model on a ``text,intent`` CSV (default: the held-out set, scored once and stored).
+
+        On the held-out set the out-of-scope threshold is chosen on its validation split and recorded
+        with the model; a CSV given later is scored with that recorded threshold.
+        """
         record = await self._store.model(model_id)
         if record.path is None or record.status not in (ModelStatus.READY, ModelStatus.ACTIVE):
             raise InvalidInput(f"model {model_id} is {record.status}, not trained")
         if csv_text is None and record.metrics:
             return dict(record.metrics)
-        metrics = await self._score(Path(record.path), csv_text, record.handover_intents)
+        threshold = record.threshold if csv_text is not None else None
+        metrics = await self._score(Path(record.path), csv_text, record.handover_intents, threshold)
         if csv_text is None:
-            await self._store.update_model(model_id, {"metrics": metrics})
+            chosen = (metrics.get("out_of_scope") or {}).get("threshold")
+            await self._store.update_model(model_id, {"metrics": metrics, "threshold": chosen})
         return metrics
 
     async def serving_metrics(self) -> dict[str, Any] | None:
@@ -283,7 +303,8 @@ class TrainingDesk:
             self._serving_metrics[shipped.name] = await self._score(shipped, None, ())
         return {"model": shipped.name, **self._serving_metrics[shipped.name]}
 
-    async def _score(self, model: Path, csv_text: str | None, handover_intents: Sequence[str]) -> dict[str, Any]:
+    async def _score(self, model: Path, csv_text: str | None, handover_intents: Sequence[str],
+                     threshold: float | None = None) -> dict[str, Any]:
         if csv_text is None:
             csv_text = await asyncio.to_thread(self._config.heldout.read_text, "utf-8")
         try:
@@ -291,13 +312,16 @@ class TrainingDesk:
         except ValueError as err:
             raise InvalidInput(str(err)) from err
         result = await self._cli.predict(model, [row.text for row in rows])
-        predictions = [Prediction(row.intent, intent, float(conf))
-                       for row, (intent, conf) in zip(rows, result["predictions"], strict=True)]
+        predictions = [Prediction(row.intent, got[0], float(got[1]), text=row.text,
+                                  top_intent=got[2] if len(got) > 3 else None,
+                                  top_confidence=float(got[3]) if len(got) > 3 else None)
+                       for row, got in zip(rows, result["predictions"], strict=True)]
         policy = dataclasses.replace(self._policy,
                                      human_only_intents=self._policy.human_only_intents | frozenset(handover_intents))
         known = result["intents"]
-        metrics = evaluate(predictions, known, policy)
-        return {**metrics, "model_intents": len(known), "confusions": confusion_pairs(predictions, known, policy)}
+        metrics = evaluate(predictions, known, policy, threshold=threshold)
+        confusions = confusion_pairs(predictions, known, policy)
+        return shown({**metrics, "model_intents": len(known), "confusions": confusions}, labels_of(rows))
 
     # --- activate ---------------------------------------------------------------------------------
 

@@ -63,6 +63,7 @@ def model_from_doc(doc: Mapping[str, Any]) -> ModelRecord:
         trained_at=doc.get("trained_at"), duration_s=doc.get("duration_s"), path=doc.get("path"),
         examples=int(doc.get("examples", 0)), intents=int(doc.get("intents", 0)),
         handover_intents=tuple(doc.get("handover_intents", ())), metrics=doc.get("metrics") or {},
+        threshold=doc.get("threshold"),
         error=doc.get("error"), activated_at=doc.get("activated_at"))
 
 
@@ -77,7 +78,7 @@ class TrainingStore:
     async def count_examples(self) -> int:
         return await self._examples.count_documents({})
 
-    async def upsert_examples(self, examples: Sequence[Example]) -> int:
+    async def upsert_examples(self, examples: Sequence[Example], labels: Mapping[str, str] | None = None) -> int:
         """Write examples by key: new ones are inserted, existing ones relabelled. Returns how many changed.
 
         Reads the existing keys and intents once, then writes in unordered batches, so tens of
@@ -102,25 +103,26 @@ class TrainingStore:
                 if any(e.get("code") != 11000 for e in err.details.get("writeErrors", ())):
                     raise
         await self.add_intents({e.intent for e in examples}, by=examples[0].by if examples else "",
-                               at=examples[0].created_at if examples else None)
+                               at=examples[0].created_at if examples else None, labels=labels)
         return len(writes)
 
-    async def replace_examples(self, examples: Sequence[Example]) -> int:
+    async def replace_examples(self, examples: Sequence[Example], labels: Mapping[str, str] | None = None) -> int:
         await self._examples.delete_many({})
         await self._intents.delete_many({})
         docs = [example_doc(e) for e in examples]
         for start in range(0, len(docs), BATCH):
             await self._examples.insert_many(docs[start:start + BATCH], ordered=False)
         await self.add_intents({e.intent for e in examples}, by=examples[0].by if examples else "",
-                               at=examples[0].created_at if examples else None)
+                               at=examples[0].created_at if examples else None, labels=labels)
         return len(docs)
 
-    async def put_example(self, example: Example) -> None:
+    async def put_example(self, example: Example, label: str = "") -> None:
         await self._examples.update_one({"_id": example.key}, {
             "$set": {"text": example.text, "intent": example.intent, "language": example.language,
                      "source": example.source.value, "by": example.by, "updated_at": example.created_at},
             "$setOnInsert": {"created_at": example.created_at}}, upsert=True)
-        await self.add_intents({example.intent}, by=example.by, at=example.created_at)
+        await self.add_intents({example.intent}, by=example.by, at=example.created_at,
+                               labels={example.intent: label} if label else None)
 
     async def examples(self, intent: str | None = None, limit: int = 0) -> list[Example]:
         cursor = self._examples.find({"intent": intent} if intent else {}).sort("_id", 1).limit(limit)
@@ -131,11 +133,21 @@ class TrainingStore:
         cursor = self._examples.find({}, {"text": 1, "intent": 1, "_id": 0}).sort("_id", 1)
         return [(doc["text"], doc["intent"]) async for doc in cursor]
 
-    async def add_intents(self, names: Iterable[str], *, by: str, at: datetime | None) -> None:
-        writes = [UpdateOne({"_id": name}, {"$setOnInsert": {"created_at": at, "by": by}}, upsert=True)
+    async def add_intents(self, names: Iterable[str], *, by: str, at: datetime | None,
+                          labels: Mapping[str, str] | None = None) -> None:
+        """Record intents by name; ``labels`` (name -> label as written) is kept for display."""
+        labels = labels or {}
+        writes = [UpdateOne({"_id": name}, {"$setOnInsert": {"created_at": at, "by": by},
+                                            **({"$set": {"label": labels[name]}} if name in labels else {})},
+                            upsert=True)
                   for name in sorted(names)]
         for start in range(0, len(writes), BATCH):
             await self._intents.bulk_write(writes[start:start + BATCH], ordered=False)
+
+    async def intent_labels(self) -> dict[str, str]:
+        """``{name: label}`` of the intents whose label differs from their name."""
+        return {doc["_id"]: doc["label"] async for doc in self._intents.find({"label": {"$exists": True}},
+                                                                              {"label": 1})}
 
     async def intent_counts(self) -> dict[str, int]:
         """Every intent (also those without examples yet) and its number of examples."""

@@ -6,9 +6,7 @@ import re
 import unicodedata
 
 MAX_TEXT_CHARS = 500
-MAX_INTENT_CHARS = 100
-# Letters, digits, _ . - (any script); no spaces, no leading '/', which Rasa reads as a payload.
-INTENT_NAME = re.compile(r"^\w[\w.-]*$")
+MAX_INTENT_CHARS = 100  # of a label; any text (bot.training.labels maps it to a safe intent name)
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")  # Rasa's inline entity markup: [3100123456](account_number)
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -31,14 +29,12 @@ def language_of(text: str) -> str:
     return "zh" if CJK.search(text) else "en"
 
 
-def intent_problem(name: str) -> str | None:
-    """Why ``name`` cannot be an intent, or None."""
-    if not name:
+def intent_problem(label: str) -> str | None:
+    """Why ``label`` cannot be an intent's label, or None (any characters are fine; they are mapped)."""
+    if not label:
         return "empty intent"
-    if len(name) > MAX_INTENT_CHARS:
+    if len(label) > MAX_INTENT_CHARS:
         return f"intent longer than {MAX_INTENT_CHARS} characters"
-    if not INTENT_NAME.match(name):
-        return f"intent {name!r} may only use letters, digits, '_', '.' and '-' (no spaces, no leading '/')"
     return None
 
 

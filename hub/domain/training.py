@@ -48,9 +48,10 @@ class Example:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IntentSummary:
-    name: str
+    name: str  # the safe internal name the model knows
     examples: int
     has_response: bool  # the shipped domain answers it; otherwise the bot hands it over
+    label: str = ""  # as the trainer wrote it, when that differs from the name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,10 +62,16 @@ class ImportReport:
     intents: int  # distinct intents in the file
     replaced: bool
     seconds: float
+    skipped: int = 0  # rows not imported: conflicts, and bad rows when the trainer chose to skip them
+    conflicts: tuple[str, ...] = ()  # "lines 4, 9: 'text' is labelled 'a' and 'b'": for the trainer to resolve
+    errors: tuple[str, ...] = ()  # the bad rows skipped ("line N: ..."), at most the first 50
+    mapped: tuple[tuple[str, str], ...] = ()  # (label, intent name) where the label is not a safe name
 
     def to_json(self) -> dict[str, Any]:
         return {"rows": self.rows, "imported": self.imported, "duplicates": self.duplicates,
-                "intents": self.intents, "replaced": self.replaced, "seconds": round(self.seconds, 3)}
+                "intents": self.intents, "replaced": self.replaced, "seconds": round(self.seconds, 3),
+                "skipped": self.skipped, "conflicts": list(self.conflicts), "errors": list(self.errors),
+                "mapped": dict(self.mapped)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +93,7 @@ class ModelRecord:
     metrics: Mapping[str, Any] = field(default_factory=lambda: NO_METRICS)
     error: str | None = None
     activated_at: datetime | None = None
+    threshold: float | None = None  # out-of-scope confidence threshold chosen on the held-out validation split
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
