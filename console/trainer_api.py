@@ -115,8 +115,8 @@ async def get_intents(request: web.Request) -> web.Response:
 @routes.post("/api/trainer/intents")
 async def post_intent(request: web.Request) -> web.Response:
     desk, data = desk_for(request), await body(request, NewIntentBody)
-    await desk.add_intent(data.name, by=request[AGENT_KEY].username)
-    return web.json_response({"intent": {"name": data.name.strip()}})
+    name = await desk.add_intent(data.name, by=request[AGENT_KEY].username)
+    return web.json_response({"intent": {"name": name, "label": " ".join(data.name.split())}})
 
 
 @routes.get("/api/trainer/intents/{name}/examples")

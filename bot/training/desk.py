@@ -137,8 +137,8 @@ class TrainingDesk:
         return [IntentSummary(name=name, examples=n, has_response=f"utter_{name}" in responses or name in shipped,
                               label=labels.get(name, "")) for name, n in sorted(counts.items())]
 
-    async def add_intent(self, name: str, *, by: str) -> None:
-        """``name`` is a label as the trainer writes it; the intent gets its safe name."""
+    async def add_intent(self, name: str, *, by: str) -> str:
+        """``name`` is a label as the trainer writes it; returns the intent's safe name."""
         label = normal_label(clean(name))
         if problem := intent_problem(label):
             raise InvalidInput(problem)
@@ -146,6 +146,7 @@ class TrainingDesk:
         intent = intent_name(label)
         await self._store.add_intents([intent], by=by, at=self._clock.now(),
                                       labels={intent: label} if intent != label else None)
+        return intent
 
     async def add_example(self, text: str, intent: str, *, by: str,
                           source: ExampleSource = ExampleSource.TRAINER) -> Example:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from bot.training.labels import intent_name
 from console.trainer_api import TRAINER
 from hub.bootstrap import RunningHub
 from tests.clients import AgentClient
@@ -55,7 +56,10 @@ async def test_trainer_reviews_turns_and_curates(hub: RunningHub, tom: AgentClie
     assert [(t["text"], t["intent"], t["handed_over"], t["reason"]) for t in turns] == [
         ("is the power back yet?", "outage_status", True, "low_confidence")]  # the sure one is not listed
 
-    await tom.call("POST", "/api/trainer/intents", {"name": "has space"}, expect=400)
+    await tom.call("POST", "/api/trainer/intents", {"name": "x" * 101}, expect=400)
+    await tom.call("POST", "/api/trainer/intents", {"name": "   "}, expect=400)
+    made = (await tom.call("POST", "/api/trainer/intents", {"name": "Outage  ETA?"}))["intent"]
+    assert made == {"name": intent_name("Outage ETA?"), "label": "Outage ETA?"}  # any label: a safe name
     await tom.call("POST", "/api/trainer/intents", {"name": "outage_eta"})
     example = (await tom.call("POST", f"/api/trainer/turns/{turns[0]['id']}/label", {"intent": "outage_eta"}))
     assert example["example"] == {**example["example"], "intent": "outage_eta", "source": "turn", "by": "tom"}
@@ -67,6 +71,7 @@ async def test_trainer_reviews_turns_and_curates(hub: RunningHub, tom: AgentClie
     await tom.call("POST", "/api/trainer/examples", {"text": "when will my power be back", "intent": "outage_eta"})
     intents = {i["name"]: i for i in (await tom.call("GET", "/api/trainer/intents"))["intents"]}
     assert intents["outage_eta"]["examples"] == 2 and not intents["outage_eta"]["has_response"]
+    assert intents[made["name"]]["label"] == "Outage ETA?" and intents["outage_eta"]["label"] == "outage_eta"
     assert intents["check_bill"]["examples"] > 50 and intents["check_bill"]["has_response"]  # the seed
     examples = (await tom.call("GET", "/api/trainer/intents/outage_eta/examples"))["examples"]
     assert {e["text"] for e in examples} == {"is the power back yet?", "when will my power be back"}

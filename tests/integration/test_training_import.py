@@ -15,6 +15,7 @@ import yaml
 from pymongo import AsyncMongoClient, monitoring
 
 from bot.training import rasa_yaml
+from bot.training.labels import intent_name
 from hub.bootstrap import training_desk
 from hub.config import Settings
 from hub.embedded import start_secantus, stop
@@ -142,16 +143,31 @@ def test_the_cli_imports_exports_and_refuses_what_it_cannot_do(own_mongo_url: st
                     encoding="utf-8")
     done = hub("import", str(data))
     assert done.returncode == 0, done.stderr
-    assert "2 rows, 2 examples written, 0 duplicates, 1 intents" in done.stdout
+    assert "2 rows, 2 examples written, 0 skipped, 0 duplicates, 1 intents" in done.stdout
     done = hub("export", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     nlu = rasa_yaml.read_nlu_examples((tmp_path / "out" / "data" / "nlu.yml").read_text(encoding="utf-8"))
     assert ("solar export rates", "solar_feed_in") in nlu and ("hi", "greet") in nlu  # added to the seed
     assert "solar_feed_in" in yaml.safe_load((tmp_path / "out" / "domain.yml").read_text(encoding="utf-8"))["intents"]
 
-    data.write_text("text,intent\nfine,greet\nbroken,has space\n", encoding="utf-8")
+    # Real datasets: labels with spaces, punctuation and Chinese; a text labelled two ways; a bad row.
+    data.write_text("text,intent\nmy card payment was reverted,reverted_card_payment?\n"
+                    "the card payment came back,reverted_card_payment?\n电费怎么交,缴费 问题\n"
+                    "hello there,greet\nHello there,goodbye\nsee you,goodbye\nno label,\n", encoding="utf-8")
     refused = hub("import", str(data), "--replace")
-    assert refused.returncode == 2 and "line 3: intent 'has space'" in refused.stderr
+    assert refused.returncode == 2 and "line 8: empty intent" in refused.stderr and "--skip-bad" in refused.stderr
+    done = hub("import", str(data), "--replace", "--skip-bad")
+    assert done.returncode == 0, done.stderr
+    assert "7 rows, 4 examples written, 3 skipped, 0 duplicates, 3 intents" in done.stdout
+    assert f"'reverted_card_payment?' -> {intent_name('reverted_card_payment?')}" in done.stdout
+    assert f"'缴费 问题' -> {intent_name('缴费 问题')}" in done.stdout
+    assert "lines 5, 6: 'hello there' is labelled 'greet' and 'goodbye'" in done.stdout
+    assert "line 8: empty intent" in done.stdout
+    done = hub("export", str(tmp_path / "mapped"))
+    nlu = rasa_yaml.read_nlu_examples((tmp_path / "mapped" / "data" / "nlu.yml").read_text(encoding="utf-8"))
+    assert sorted(nlu) == sorted([("my card payment was reverted", intent_name("reverted_card_payment?")),
+                                  ("the card payment came back", intent_name("reverted_card_payment?")),
+                                  ("电费怎么交", intent_name("缴费 问题")), ("see you", "goodbye")])
     nothing = hub("activate")
     assert nothing.returncode == 2 and "no trained model" in nothing.stderr
     assert hub("models").stdout == ""

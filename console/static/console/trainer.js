@@ -96,7 +96,7 @@ function renderIntents(data) {
     return tr;
   }, (tr, i) => {
     const [name, handovers, examples, answered] = tr._cells;
-    setText(name, i.name);
+    setText(name, i.label || i.name);  // the label as the trainer wrote it (ADR 0044)
     setText(handovers, i.handovers);
     setText(examples, i.examples);
     setText(answered, i.has_response ? 'yes' : 'no: handed to an agent');
@@ -106,7 +106,7 @@ function renderIntents(data) {
   const select = $('example-intent');
   const current = select.value;
   clear(select);
-  for (const i of intents) select.appendChild(h('option', { value: i.name, text: i.name }));
+  for (const i of intents) select.appendChild(h('option', { value: i.name, text: i.label || i.name }));
   if (current) select.value = current;
 }
 
@@ -246,10 +246,10 @@ function wireForms() {
     const name = $('intent-name').value.trim();
     if (!name) return;
     try {
-      await api.post('/api/trainer/intents', { name });
+      const made = await api.post('/api/trainer/intents', { name });
       $('intent-name').value = '';
       await loadIntents();
-      $('example-intent').value = name;
+      $('example-intent').value = made.intent.name;
       $('example-text').focus();
     } catch (err) { toastError(err); }
   });
