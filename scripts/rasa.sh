@@ -60,28 +60,30 @@ find_python() {
 cmd_install() {
   [ -f "$CONSTRAINTS" ] || die "missing $CONSTRAINTS"
   local stamp
-  stamp=$VENV/.installed-rasa$RASA_VERSION-$(hash_of "$CONSTRAINTS")
+  # The stamp names the constraints' content, not their path: worktrees sharing one venv agree on it.
+  stamp=$VENV/.installed-rasa$RASA_VERSION-$(sha256sum <"$CONSTRAINTS" | cut -c1-16)
   if [ -x "$VENV/bin/rasa" ] && [ -f "$stamp" ]; then log "install: already done ($VENV)"; return; fi
   mkdir -p "$(dirname "$VENV")" "$RUNDIR"
   exec 8>"$RUNDIR/install.lock"
   flock 8   # a parallel install (e.g. two test sessions) waits for this one
   if [ -x "$VENV/bin/rasa" ] && [ -f "$stamp" ]; then log "install: already done ($VENV)"; return; fi
   local python; python=$(find_python)
+  pipq() { "$VENV/bin/python" -m pip install -q "$@" 2>&1 | { grep -v '^WARNING: Location' || true; } >&2
+           return "${PIPESTATUS[0]}"; }
   if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then
     [ -d "$VENV" ] && { log "install: removing $VENV (wrong or broken interpreter)"; rm -rf "$VENV"; }
     log "install: creating $VENV with $python"
     "$python" -m venv "$VENV"
+    # Only in a new venv: upgrading setuptools in a used one removes pkg_resources (which rasa's
+    # dependencies import) until the constrained install below puts 70.3 back, under running servers.
+    pipq -U pip setuptools wheel || die "install: pip upgrade failed"
   fi
   echo '*' >"$VENV/.gitignore"   # 2.4 GB that git must never scan, gitignored or not
   local t0=$SECONDS
   log "install: pip install rasa==$RASA_VERSION (about 4 minutes, ~1 GB download)"
-  pipq() { "$VENV/bin/python" -m pip install -q "$@" 2>&1 | { grep -v '^WARNING: Location' || true; } >&2
-           return "${PIPESTATUS[0]}"; }
-  pipq -U pip setuptools wheel || die "install: pip upgrade failed"
   pipq -c "$CONSTRAINTS" "rasa==$RASA_VERSION" || die "install: pip install rasa failed"
   "$VENV/bin/rasa" --version >/dev/null || die "install: rasa does not run after install"
-  rm -f "$VENV"/.installed-*
-  touch "$stamp"
+  touch "$stamp"   # other stamps stay: another checkout sharing this venv may still look for its own
   log "install: done in $((SECONDS - t0)) s"
 }
 
