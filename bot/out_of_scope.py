@@ -87,25 +87,19 @@ def figures(reads: Sequence[Read], known: Collection[str], fallback: Collection[
 
 
 def choose_threshold(reads: Sequence[Read], known: Collection[str], fallback: Collection[str]) -> float | None:
-    """The grid threshold with the best balanced accuracy of the keep-or-hand-over decision.
+    """The grid threshold at which the keep-or-hand-over decision is right for the most rows.
 
-    Rows the bot should keep: in scope and read right. Rows it should hand over: out of scope, or
-    read wrong. Ties go to the lower threshold (fewer handovers). None without rows.
+    Right: keeping an in-scope row read right; handing over an out-of-scope row or one read wrong.
+    Ties go to the lower threshold (fewer handovers). None without rows.
     """
-    keep = [r for r in reads if not out_of_scope_row(r.expected, known, fallback) and r.intent == r.expected]
-    hand = [r for r in reads if out_of_scope_row(r.expected, known, fallback) or r.intent != r.expected]
-    if not keep and not hand:
+    if not reads:
         return None
-    best, best_score = GRID[0], -1.0
+    should_keep = [not out_of_scope_row(r.expected, known, fallback) and r.intent == r.expected for r in reads]
+    best, best_right = GRID[0], -1
     for threshold in GRID:
-        parts = []
-        if keep:
-            parts.append(sum(not rejected(r, threshold, fallback) for r in keep) / len(keep))
-        if hand:
-            parts.append(sum(rejected(r, threshold, fallback) for r in hand) / len(hand))
-        score = sum(parts) / len(parts)
-        if score > best_score + 1e-12:
-            best, best_score = threshold, score
+        right = sum(keep != rejected(r, threshold, fallback) for r, keep in zip(reads, should_keep, strict=True))
+        if right > best_right:
+            best, best_right = threshold, right
     return best
 
 

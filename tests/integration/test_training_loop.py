@@ -171,7 +171,8 @@ async def test_review_train_evaluate_activate(hub: RunningHub, rasa_url: str, tm
         result = await asyncio.to_thread(evaluate_cli, rasa_url, tmp_path)
         oos = result["out_of_scope"]
         print(f"evaluate: out of scope {json.dumps({k: v for k, v in oos.items() if k != 'curve'})}")
-        assert result["labels"] == {SOLAR_INTENT: LABEL} and LABEL in result["per_intent"]
+        assert result["labels"] == {SOLAR_INTENT: LABEL, intent_name("Out of scope"): "Out of scope"}
+        assert LABEL in result["per_intent"]
         assert oos["threshold_source"] == "validation split" and len(oos["curve"]) == 20
         assert oos["out_of_scope_rows"] > 0 and oos["out_of_scope_recall"] is not None
         assert oos["in_scope_accuracy"] > 0.5 and oos["handed_over_for_other_reasons"] > 0

