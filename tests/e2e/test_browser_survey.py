@@ -54,6 +54,10 @@ async def test_the_customer_rates_with_stars_in_the_widget(surveyed_hub: Running
     alice = await AgentClient.online(hub.base_url, "alice")
     try:
         conversation_id = await alice.take_offer(timeout=15)
+        await alice.reply(conversation_id, "مرحبا، كيف يمكنني مساعدتك؟ 123")  # right-to-left text
+        arabic = customer.locator('[data-testid="hubchat-message"][data-author="agent"] .hc-bubble')
+        await expect(arabic).to_have_attribute("dir", "auto", timeout=10_000)
+        assert await arabic.evaluate("b => getComputedStyle(b).direction") == "rtl"
         await alice.call("POST", f"/api/conversations/{conversation_id}/resolve")
         await expect(said.filter(has_text="This conversation is resolved.")).to_have_count(1, timeout=15_000)
 
