@@ -21,7 +21,6 @@ from hub.audit_trail import AuditTrail
 from hub.domain.ids import CHANNELS, AgentStatus, Role
 from hub.domain.model import Agent, Queue, WrapUpCode
 from hub.passwords import MAX_PASSWORD_CHARS
-from hub.storage.audit import MongoAuditLog
 from hub.wire import agent_json
 
 routes = web.RouteTableDef()
@@ -199,7 +198,7 @@ async def get_audit(request: web.Request) -> web.Response:
     return web.json_response({"entries": await request.app[AUDIT].listing(limit)})
 
 
-def add_admin_routes(app: web.Application, log: MongoAuditLog) -> None:
+def add_admin_routes(app: web.Application, trail: AuditTrail) -> None:
     """Called by the composition root after ``add_team_routes`` (it uses the agent states)."""
-    app[AUDIT] = AuditTrail(log, app[HUB].clock)
+    app[AUDIT] = trail
     app.add_routes(routes)

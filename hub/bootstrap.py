@@ -57,6 +57,7 @@ from console.teams_api import add_team_routes
 from console.trainer_api import add_trainer_routes
 from console.work_orders_api import add_work_order_routes
 from hub.agent_states import AgentStates
+from hub.audit_trail import AuditTrail
 from hub.bus import RedisEventBus
 from hub.call_ports import CallControl, VoiceBotPorts
 from hub.clock import Clock, SystemClock
@@ -284,7 +285,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                              reasons=settings.agent_states.pause_reasons,
                              hub_reasons={settings.agent_states.missed_offers_reason: PauseKind.REST})
         add_team_routes(app, TeamDesk(directory), states)
-        add_admin_routes(app, MongoAuditLog(db))
+        add_admin_routes(app, AuditTrail(MongoAuditLog(db), clock))
         if settings.work_orders.enabled:
             await start_work_orders(settings, db, app, bus, supervisor, stack, WorkOrderParts(
                 core=core, outgoing=outgoing, desk=agent_desk, directory=directory, conversations=conversations,
