@@ -24,8 +24,10 @@ def hub_cli(mongo_url: str, db_name: str, *args: str, stdin: str = "",
 
 async def test_cli_creates_queues_agents_and_skills(mongo_url: str, db_name: str, directory: MongoDirectory) -> None:
     done = hub_cli(mongo_url, db_name, "queue", "create", "meters", "--name", "Meter readings",
-                   "--skills", "meters", "--priority", "1")
+                   "--skills", "meters", "--priority", "1", "--hours", "mon=08:00-20:00,sat=09:00-12:00")
     assert done.returncode == 0, done.stderr
+    refused = hub_cli(mongo_url, db_name, "queue", "create", "late", "--name", "Late", "--hours", "mon=20:00-08:00")
+    assert refused.returncode != 0 and "business hours" in refused.stderr
     done = hub_cli(mongo_url, db_name, "agent", "create", "dora", "--name", "Dora Zhang", "--skills",
                    "billing", "--capacity", "webchat=4,voice=0", "--password-stdin", stdin="long-enough-pw\n")
     assert done.returncode == 0, done.stderr
@@ -34,6 +36,7 @@ async def test_cli_creates_queues_agents_and_skills(mongo_url: str, db_name: str
 
     queue = await directory.queue("meters")
     assert queue.name == "Meter readings" and queue.skills == {"meters"} and queue.priority == 1
+    assert queue.hours == {"mon": "08:00-20:00", "sat": "09:00-12:00"}
     dora = await directory.agent_by_username("dora")
     assert dora is not None and dora.skills == {"meters"} and dora.capacity["webchat"] == 4
     assert dora.password_hash.startswith("$argon2id$") and "long-enough-pw" not in dora.password_hash
