@@ -58,7 +58,7 @@ async def test_find_reopen_race_to_take_and_hand_on_with_a_note(hub: RunningHub,
     await expect(conversation).to_have_attribute("data-conversation-id", conversation_id)
     await alice.get_by_test_id("label-input").fill("<img src=x onerror=alert(1)>")
     await alice.get_by_test_id("label-add").click()
-    await expect(alice.locator(".toast")).to_contain_text("a label holds")
+    await expect(alice.locator(".toast", has_text="a label holds")).to_be_visible()
     await alice.get_by_test_id("label-input").fill("电费 投诉")
     await alice.get_by_test_id("label-add").click()
     await expect(alice.get_by_test_id("conv-labels").get_by_test_id("label-chip")).to_contain_text("电费 投诉")
@@ -82,7 +82,7 @@ async def test_find_reopen_race_to_take_and_hand_on_with_a_note(hub: RunningHub,
         "alice")).id else (chen, alice)  # type: ignore[union-attr]
     await expect(winner.get_by_test_id("assigned").get_by_test_id("conv-item")).to_have_count(1)
     await expect(loser.get_by_test_id("assigned").get_by_test_id("conv-item")).to_have_count(0)
-    await expect(loser.locator(".toast")).to_contain_text("another agent took this conversation first")
+    await expect(loser.locator(".toast", has_text="another agent took this conversation first")).to_be_visible()
     assigned = [e for e in await hub.context.conversations.events_of(conversation_id) if e["type"] == "assigned"]
     assert len(assigned) == 2  # Alice's accept at first, and the one pick that won
 
@@ -94,7 +94,8 @@ async def test_find_reopen_race_to_take_and_hand_on_with_a_note(hub: RunningHub,
     await winner.get_by_test_id("transfer-agent").select_option(bob_id)
     await winner.get_by_test_id("transfer-note").fill(NOTE)
     await winner.get_by_test_id("transfer-agent-submit").click()
-    await expect(winner.locator(".toast")).to_contain_text("Offered to your colleague")
+    await expect(winner.locator(".toast", has_text="Offered to your colleague")).to_be_visible()
+    await expect(winner.get_by_test_id("conversation")).to_be_hidden()  # handed on: no longer hers
     await status(winner, "available")  # she has room again: still it must not come back to her
     await status(loser, "available")
     offer = bob.get_by_test_id("offers").get_by_test_id("conv-item")
@@ -109,3 +110,4 @@ async def test_find_reopen_race_to_take_and_hand_on_with_a_note(hub: RunningHub,
     await expect(loser.get_by_test_id("offers").get_by_test_id("conv-item")).to_have_count(1, timeout=15000)
     await expect(winner.get_by_test_id("offers").get_by_test_id("conv-item")).to_have_count(0)
     assert errors == []
+    assert await winner.locator(".toast-error").count() == 0, await winner.locator(".toast-error").all_inner_texts()

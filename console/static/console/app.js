@@ -215,6 +215,11 @@ async function main() {
   state.tools = new ConversationTools(document.getElementById('conv-tools'), {
     me: state.me,
     onSummary: (s) => { state.inbox.upsert(s); state.view.updateSummary(s); state.find.run(); },
+    onGone: (id) => {
+      state.inbox.forget(id);
+      if (state.view.id === id) { state.view.close(); state.tools.follow(null); }
+      state.find.run();
+    },
   });
   state.find = new FindPanel(document.getElementById('find-panel'), { onOpen: selectConversation, queueName });
   state.tools.loadColleagues();

@@ -90,11 +90,12 @@ function labelChips(labels) {
 }
 
 export class ConversationTools {
-  /** root: the tools bar in the conversation pane; opts: me, onSummary(summary), queueName(id) */
+  /** root: the tools bar in the conversation pane; opts: me, onSummary(summary), onGone(id) */
   constructor(root, opts) {
     this.root = root;
     this.me = opts.me;
     this.onSummary = opts.onSummary;
+    this.onGone = opts.onGone;
     this.summary = null;
     this.busy = false;
     this.take = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'pick', text: 'Take it',
@@ -154,13 +155,14 @@ export class ConversationTools {
       ? `Handed on to you by ${t.by_name || 'a colleague'}${t.note ? ' with a note (in the timeline)' : ''}.` : '');
   }
 
-  async act(action, body, done) {
+  async act(action, body, done, { gone = false } = {}) {
     if (!this.summary || this.busy) return null;
     this.busy = true;
     this.follow(this.summary);
     try {
       const data = await api.post(convPath(this.summary.id, action), body);
-      if (data.conversation) { this.onSummary(data.conversation); this.follow(data.conversation); }
+      if (gone) this.onGone(this.summary.id); // handed on: no longer hers to see
+      else if (data.conversation) { this.onSummary(data.conversation); this.follow(data.conversation); }
       if (done) toast(done, { kind: 'info', timeout: 4000 });
       return data;
     } catch (err) {
@@ -177,7 +179,7 @@ export class ConversationTools {
     if (!agent) { toast('Choose the colleague to hand it on to.'); this.agentSelect.focus(); return; }
     const body = { agent };
     if (this.note.value.trim()) body.note = this.note.value.trim();
-    const data = await this.act('transfer', body);
+    const data = await this.act('transfer', body, null, { gone: true });
     if (!data) return;
     this.note.value = '';
     this.agentSelect.value = '';
