@@ -29,6 +29,7 @@ from routing.store import Claim, RedisRoutingStore
 logger = logging.getLogger(__name__)
 
 S = ConversationState
+HOLDING = frozenset({S.OFFERED, S.ASSIGNED, S.WRAP_UP})
 REFUSALS = {
     "gone": "another agent took this conversation first",
     "agent_unfit": "your console is not connected (or you are offline): reload it",
@@ -55,6 +56,8 @@ class ByHand:
         conversation = await self._conversations.get(conversation_id)
         if agent.role not in SERVES:
             raise Forbidden("only agents and team leaders take conversations")
+        if conversation.state in HOLDING and conversation.agent_id != agent.id:
+            raise IllegalTransition(REFUSALS["gone"])  # the other agent's claim was recorded first
         if conversation.state is not S.QUEUED or conversation.queue is None:
             raise IllegalTransition(f"the conversation is not waiting in a queue (it is {conversation.state})")
         if not conversation.skills <= agent.skills:

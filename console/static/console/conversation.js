@@ -211,6 +211,7 @@ export class ConversationView {
       if (seq !== this.loadSeq) return;
       this.loading = false;
       this.opening = false;
+      if (!initial && err.status === 403) { this.close(); return; } // it left her sight (handed on)
       if (initial) {
         clear(tl);
         tl.appendChild(h('div', { class: 'timeline-error', text: err.message || 'Could not load the conversation.' }));
