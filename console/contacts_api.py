@@ -13,7 +13,7 @@ from collections.abc import Container, Mapping
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from console.api import body
 from console.auth import AGENT_KEY
@@ -40,6 +40,15 @@ class MergeBody(BaseModel):
 
 class RenameBody(BaseModel):
     display_name: str = Field(min_length=1, max_length=200)
+
+
+class AttributesBody(BaseModel):
+    """Only the keys given change; null or "" clears one. Further checks: hub.domain.contact_details."""
+
+    model_config = ConfigDict(extra="forbid")
+    account_number: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=300)
+    meter_id: str | None = Field(default=None, max_length=40)
 
 
 def add_contact_routes(app: web.Application, contacts: ContactService) -> None:
@@ -101,6 +110,16 @@ async def patch_contact(request: web.Request) -> web.Response:
     return web.json_response({"contact": profile_json(profile)})
 
 
+@routes.patch("/api/contacts/{id}/attributes")
+async def patch_attributes(request: web.Request) -> web.Response:
+    data = await body(request, AttributesBody)
+    changes = data.model_dump(exclude_unset=True)
+    if not changes:
+        raise api_error(400, "invalid_input", "give at least one of account_number, address, meter_id")
+    profile = await request.app[CONTACTS].set_attributes(request[AGENT_KEY], request.match_info["id"], changes)
+    return web.json_response({"contact": profile_json(profile)})
+
+
 @routes.get("/api/contacts/{id}/audit")
 async def get_audit(request: web.Request) -> web.Response:
     entries = await request.app[CONTACTS].audit(request[AGENT_KEY], request.match_info["id"])
@@ -127,7 +146,9 @@ def profile_json(profile: ContactProfile) -> dict[str, Any]:
         "open_conversation": summary_json(profile.open_conversation) if profile.open_conversation else None,
         "conversations": [conversation_line(c) for c in profile.conversations],
         "counts": profile.counts, "merged_from": profile.merged_from, "may_edit": profile.may_edit,
-        "area": profile.area,
+        "area": profile.area, "attributes": profile.attributes,
+        "identity_labels": [{"channel": r.channel, "kind": r.kind, "label": r.label, "tag": r.tag}
+                            for r in profile.readable],
         **({"redirected_from": profile.requested_id} if profile.requested_id != profile.id else {}),
     }
 

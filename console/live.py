@@ -37,6 +37,7 @@ from hub.domain.events import (
     CallFact,
     CallHeld,
     CallRinging,
+    ContactChanged,
     ConversationChanged,
     MessageStored,
     OfferMade,
@@ -48,7 +49,7 @@ from hub.domain.events import (
 from hub.domain.ids import Author, Role
 from hub.domain.model import Agent
 from hub.domain.states import HELD_BY_AGENT, OPEN_STATES, ConversationState
-from hub.domain.visibility import SEES_EVERYTHING
+from hub.domain.visibility import SEES_EVERYTHING, sees_contacts
 from hub.ports import EventBus
 from hub.socket_writer import SocketWriter
 from hub.tasks import cancel_and_wait
@@ -112,6 +113,7 @@ class ConsoleLive:
         bus.subscribe(StatusChanged, self._on_status, subscriber=SUBSCRIBER)
         bus.subscribe(TypingChanged, self._on_typing, subscriber=SUBSCRIBER)
         bus.subscribe(PresenceChanged, self._on_presence, subscriber=SUBSCRIBER)
+        bus.subscribe(ContactChanged, self._on_contact, subscriber=SUBSCRIBER)
         for kind in (CallRinging, CallAnswered, CallHeld, CallEnded):
             bus.subscribe(kind, self._on_call, subscriber=SUBSCRIBER)
 
@@ -195,6 +197,15 @@ class ConsoleLive:
         self._agents[fact.agent_id] = replace(agent, status=fact.status, pause_reason=fact.reason)
         self._send(fact.agent_id, frame_text({"type": "presence", "status": fact.status.value,
                                               "pause_reason": fact.reason}))
+
+    async def _on_contact(self, fact: ContactChanged) -> None:
+        """Ids only, to everyone who sees contacts: a console showing it reads it again through
+        the visibility rule (GET /api/contacts/{id}), so nobody learns more than she may see."""
+        data = frame_text({"type": "contact", "contact_id": fact.contact_id, "change": fact.change,
+                           "merged_from": fact.merged_from})
+        for agent_id, agent in list(self._agents.items()):
+            if sees_contacts(agent):
+                self._send(agent_id, data)
 
     async def _on_offer_withdrawn(self, fact: OfferWithdrawn) -> None:
         self._send(fact.agent_id, frame_text({"type": "offer_withdrawn", "conversation_id": fact.conversation_id}))

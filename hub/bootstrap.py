@@ -275,7 +275,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             if entry.listen is not None:
                 entry.listen(bus)
         app = init_app(context, live)
-        add_contact_routes(app, ContactService.over(db, clock))
+        add_contact_routes(app, ContactService.over(db, clock, bus))
         add_find_routes(app, ConversationFinder(MongoConversationSearch(db), agent_desk, hand_on), hand_on)
         add_call_routes(app)
         await start_call_quality(settings, db, app, supervisor, stack, clock)

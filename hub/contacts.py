@@ -9,12 +9,14 @@ and timeline hold only those conversations; trainers have no contacts.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from hub.clock import Clock
+from hub.domain.contact_details import ReadableIdentity, clean_attributes, readable_all
 from hub.domain.contacts import (
     ContactFacts,
     IdentityTaken,
@@ -27,6 +29,7 @@ from hub.domain.contacts import (
     normalise,
     plan_merge,
 )
+from hub.domain.events import ContactChanged
 from hub.domain.ids import ContactId, ConversationId, new_id
 from hub.domain.model import Agent, Message
 from hub.domain.states import OPEN_STATES, ConversationState
@@ -42,6 +45,7 @@ from hub.domain.visibility import (
     sees_contacts,
 )
 from hub.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
+from hub.ports import EventBus
 from hub.storage.audit import MongoAuditLog
 from hub.storage.contact_history import MongoContactHistory
 from hub.storage.contacts import MongoContactStore
@@ -66,11 +70,14 @@ class ContactProfile:
     requested_id: str  # differs from ``id`` when an old (merged) reference was followed
     may_edit: bool  # the viewer may rename it and link identities (hub.domain.visibility)
     area: str | None = None  # where the customer lives: whom an outage notice reaches (hub.outages)
+    readable: list[ReadableIdentity] = dataclasses.field(default_factory=list)  # hub.domain.contact_details
+    attributes: dict[str, str] = dataclasses.field(default_factory=dict)  # account number, address, meter id
 
     @property
     def counts(self) -> dict[str, Any]:
         by_channel = Counter(str(c["channel"]) for c in self.conversations)
-        return {"conversations": len(self.conversations), "messages": self.messages,
+        open_now = sum(1 for c in self.conversations if ConversationState(c["state"]) in OPEN_STATES)
+        return {"conversations": len(self.conversations), "open": open_now, "messages": self.messages,
                 "by_channel": dict(sorted(by_channel.items()))}
 
 
@@ -96,17 +103,19 @@ class ContactService:
     access first and raises NotFound, Forbidden, InvalidInput, IdentityTaken or MergeRefused."""
 
     def __init__(self, *, contacts: MongoContactStore, history: MongoContactHistory, audit: MongoAuditLog,
-                 clock: Clock) -> None:
+                 clock: Clock, bus: EventBus | None = None) -> None:
+        self._bus = bus
         self._contacts = contacts
         self._history = history
         self._audit = audit
         self._clock = clock
 
     @classmethod
-    def over(cls, db: Db, clock: Clock) -> ContactService:
-        """The service over the hub's database (the composition root's one-liner)."""
+    def over(cls, db: Db, clock: Clock, bus: EventBus | None = None) -> ContactService:
+        """The service over the hub's database (the composition root's one-liner); ``bus``: where
+        ``ContactChanged`` goes, so consoles showing the contact read it again."""
         return cls(contacts=MongoContactStore(db), history=MongoContactHistory(db), audit=MongoAuditLog(db),
-                   clock=clock)
+                   clock=clock, bus=bus)
 
     # -- reading --------------------------------------------------------------------------------
     async def profile(self, viewer: Agent, contact_id: str) -> ContactProfile:
@@ -118,7 +127,8 @@ class ContactService:
             identities=group_by_channel(list(doc.get("identities", []))), open_conversation=open_doc,
             conversations=sight.shown,
             messages=await self._history.count_messages(sight.with_notes, sight.without_notes),
-            merged_from=ids[1:], requested_id=contact_id, may_edit=sight.editable, area=doc.get("area"))
+            merged_from=ids[1:], requested_id=contact_id, may_edit=sight.editable, area=doc.get("area"),
+            readable=readable_all(list(doc.get("identities", []))), attributes=dict(doc.get("attributes") or {}))
 
     async def timeline(self, viewer: Agent, contact_id: str, *, before: str | None, limit: int) -> TimelinePage:
         """The messages of the contact's conversations the viewer may see, across channels, oldest
@@ -185,6 +195,7 @@ class ContactService:
                 taken = await self._contacts.owner_of(identity.key)
                 raise IdentityTaken(taken["_id"] if taken else "unknown")
             await self._record("contact.identity_linked", viewer, [doc["_id"]], {"channel": identity.channel})
+            await self._tell(doc["_id"], "identity_linked")
             logger.info("contacts.identity.linked contact=%s channel=%s by=%s", doc["_id"], identity.channel, viewer.id)
         return await self.profile(viewer, doc["_id"])
 
@@ -195,7 +206,21 @@ class ContactService:
         for cid in ids:
             await self._history.rename(cid, name)
         await self._record("contact.renamed", viewer, [doc["_id"]], {})
+        await self._tell(doc["_id"], "renamed")
         return await self.profile(viewer, doc["_id"])
+
+    async def set_attributes(self, viewer: Agent, contact_id: str, changes: dict[str, str | None]) -> ContactProfile:
+        """Set or clear customer attributes (only the given keys); the audit names the keys, not the values."""
+        to_set, to_clear = clean_attributes(changes)
+        doc, _ = await self._editable(viewer, contact_id)
+        await self._contacts.set_attributes(doc["_id"], to_set, to_clear)
+        await self._record("contact.attributes_changed", viewer, [doc["_id"]], {"keys": sorted(changes)})
+        await self._tell(doc["_id"], "attributes")
+        return await self.profile(viewer, doc["_id"])
+
+    async def _tell(self, contact_id: str, change: str, merged_from: str | None = None) -> None:
+        if self._bus is not None:
+            await self._bus.publish(ContactChanged(contact_id=contact_id, change=change, merged_from=merged_from))
 
     async def _editable(self, viewer: Agent, contact_id: str) -> tuple[dict[str, Any], list[str]]:
         doc, ids, sight = await self._visible(viewer, contact_id)
@@ -258,6 +283,9 @@ class ContactService:
                       already: bool) -> MergeResult:
         """The idempotent steps after the commit point; a repeat of the merge runs them again."""
         moved = await self._contacts.move_identities(other, survivor["_id"])
+        kept = survivor.get("attributes") or {}
+        adopted = {k: v for k, v in (other.get("attributes") or {}).items() if k not in kept}
+        await self._contacts.set_attributes(survivor["_id"], adopted, [])  # the survivor's own values win
         repointed = await self._history.repoint(other["_id"], survivor["_id"], survivor.get("display_name", ""))
         if plan.hand_over_open is not None:
             await self._contacts.set_open_conversation(survivor["_id"], survivor.get("open_conversation_id"),
@@ -270,6 +298,7 @@ class ContactService:
                        "channels": sorted({k.split(":", 1)[0] for k in moved}),
                        "open_conversation": plan.hand_over_open}})
         if first:
+            await self._tell(survivor["_id"], "merged", merged_from=other["_id"])
             logger.info("contacts.merged survivor=%s merged=%s by=%s identities=%d conversations=%d",
                         survivor["_id"], other["_id"], other.get("merged_by"), len(moved), repointed)
         return MergeResult(survivor=ContactId(survivor["_id"]), merged=ContactId(other["_id"]),

@@ -302,6 +302,19 @@ class WorkOrderChanged(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ContactChanged(Fact):
+    """A contact was renamed, given an identity or attributes, or merged (``hub.contacts``).
+    Ids only, no personal data: a console showing the contact reads it again through the
+    visibility rule. ``change``: ``renamed``, ``identity_linked``, ``attributes`` or ``merged``
+    (then ``merged_from`` is the contact that became a tombstone)."""
+
+    KIND: ClassVar[str] = "contact"
+    contact_id: str
+    change: str
+    merged_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SurveyCallDue(Fact):
     """A closed work order's callback survey is to be asked by phone (``hub.work_orders.survey_calls``):
     the process holding the PBX line calls the customer. ``version``: the order's, with the attempt."""
@@ -343,7 +356,7 @@ KINDS: Mapping[str, type[Fact]] = _registry([
     MessageStored, StatusChanged, TypingChanged, PresenceChanged, ConversationChanged, OfferMade, OfferWithdrawn,
     RoutingKicked, AgentSessionsRevoked, CallRinging, CallAnswered, CallHeld, CallEnded, CallCommand,
     VoiceTurnTimed,
-    WorkOrderChanged, SurveyCallDue,
+    WorkOrderChanged, SurveyCallDue, ContactChanged,
 ])
 
 # -- the wire -----------------------------------------------------------------------------------------

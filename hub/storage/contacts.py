@@ -79,6 +79,17 @@ class MongoContactStore:
     async def rename(self, contact_id: str, display_name: str) -> None:
         await self._contacts.update_one({"_id": contact_id}, {"$set": {"display_name": display_name}})
 
+    async def set_attributes(self, contact_id: str, to_set: dict[str, str], to_clear: list[str]) -> None:
+        """Customer attributes (``hub.domain.contact_details``), key by key: two editors of
+        different keys never undo each other."""
+        update: dict[str, Any] = {}
+        if to_set:
+            update["$set"] = {f"attributes.{k}": v for k, v in to_set.items()}
+        if to_clear:
+            update["$unset"] = {f"attributes.{k}": "" for k in to_clear}
+        if update:
+            await self._contacts.update_one({"_id": contact_id}, update)
+
     async def add_identity(self, contact_id: str, identity: str) -> bool:
         """Link ``identity``; False when another contact owns it (the unique index decides)."""
         try:

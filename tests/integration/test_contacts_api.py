@@ -61,7 +61,7 @@ async def test_agents_see_only_contacts_of_conversations_they_may_view(
     await bob.call("GET", f"/api/contacts/{contact_id}/timeline", expect=403)
     await bob.call("PATCH", f"/api/contacts/{contact_id}", {"display_name": "Someone"}, expect=403)
     profile = await sara.call("GET", f"/api/contacts/{contact_id}")
-    assert profile["contact"]["counts"] == {"conversations": 1, "messages": 1, "by_channel": {"email": 1}}
+    assert profile["contact"]["counts"] == {"conversations": 1, "open": 0, "messages": 1, "by_channel": {"email": 1}}
     assert (await hub.context.conversations.get_doc(received.conversation.id))["contact_name"] == "Ann Lee"
 
 
@@ -95,3 +95,59 @@ async def test_identity_conflicts_and_merge_rights(hub: RunningHub, clients: dic
     assert old["contact"]["id"] == mine and old["contact"]["redirected_from"] == theirs
     audit = await sara.call("GET", f"/api/contacts/{mine}/audit")
     assert [e["type"] for e in audit["audit"]].count("contact.merged") == 1
+
+
+async def test_customer_attributes_roles_bad_input_readable_identities_and_live_frames(
+        hub: RunningHub, clients: dict[str, AgentClient]) -> None:
+    """Issue 16.5: attributes edited by who may edit the contact, validated at the edge; the
+    profile's readable identities and open count; a ``contact`` frame (ids only) on each change."""
+    sara, bob = clients["sara"], clients["bob"]
+    received = await inbound(hub, "email", "meter@example.org", "my meter")
+    contact_id = await contact_of(hub, received.conversation.id)
+    path = f"/api/contacts/{contact_id}/attributes"
+    await bob.connect()
+    markup = '<img src=x onerror="alert(1)"> 12 Elm St'
+    saved = await sara.call("PATCH", path, {"account_number": " A-1002 ", "address": markup, "meter_id": "M 77"})
+    assert saved["contact"]["attributes"] == {"account_number": "A-1002", "address": markup, "meter_id": "M 77"}
+    frame = await bob.next("contact", contact_id=contact_id, change="attributes")
+    assert set(frame) == {"type", "contact_id", "change", "merged_from"}  # ids only, no personal data
+    await sara.call("PATCH", f"/api/contacts/{contact_id}", {"display_name": "Mia Meter"})
+    await bob.next("contact", contact_id=contact_id, change="renamed")
+    await sara.call("POST", f"/api/contacts/{contact_id}/identities", {"channel": "sms", "address": PHONE})
+    await bob.next("contact", contact_id=contact_id, change="identity_linked")
+
+    profile = (await sara.call("GET", f"/api/contacts/{contact_id}"))["contact"]
+    assert profile["counts"]["open"] == 1 and profile["counts"]["conversations"] == 1
+    assert profile["identity_labels"] == [
+        {"channel": "email", "kind": "email", "label": "meter@example.org", "tag": None},
+        {"channel": "sms", "kind": "phone", "label": "+86 138 0013 8000", "tag": None}]
+
+    cleared = await sara.call("PATCH", path, {"meter_id": None, "address": "  "})
+    assert cleared["contact"]["attributes"] == {"account_number": "A-1002"}
+
+    # Bad input: a clear 400 that never echoes the value, and nothing stored.
+    secret = "SECRET-" + "9" * 40
+    for bad in ({"account_number": secret}, {"address": "x" * 301}, {"colour": "red"}, {},
+                {"meter_id": 77}, {"meter_id": "M\u000777"}, {"meter_id": "M\u202e77"}, ["meter_id"]):
+        error = await sara.call("PATCH", path, bad, expect=400)
+        assert secret not in error["error"]["message"]
+    async with sara.session.patch(f"{hub.base_url}{path}", data=b'{"address": "\\ud800 lone"}',
+                                  headers={"X-CSRF-Token": sara.csrf, "Content-Type": "application/json"}) as resp:
+        assert resp.status == 400 and (await resp.json())["error"]["code"] == "invalid_text"
+    assert (await sara.call("GET", f"/api/contacts/{contact_id}"))["contact"]["attributes"] == {
+        "account_number": "A-1002"}
+
+    # Roles: Bob may see the queued conversation's contact but serves none of it; a trainer has no contacts.
+    assert (await bob.call("GET", f"/api/contacts/{contact_id}"))["contact"]["may_edit"] is False
+    await bob.call("PATCH", path, {"meter_id": "M 1"}, expect=403)
+    tom = await AgentClient(hub.base_url).login("tom")
+    try:
+        await tom.call("PATCH", path, {"meter_id": "M 1"}, expect=403)
+    finally:
+        await tom.close()
+    async with aiohttp.ClientSession() as anonymous, anonymous.patch(f"{hub.base_url}{path}", json={}) as resp:
+        assert resp.status == 401
+    audit = (await sara.call("GET", f"/api/contacts/{contact_id}/audit"))["audit"]
+    changed = [e for e in audit if e["type"] == "contact.attributes_changed"]
+    assert len(changed) == 2 and changed[0]["detail"] == {"keys": ["address", "meter_id"]}
+    assert "A-1002" not in str(audit)

@@ -18,6 +18,7 @@ from hub.domain.events import (
     CallEnded,
     CallHeld,
     CallRinging,
+    ContactChanged,
     ConversationChanged,
     EventType,
     Fact,
@@ -135,6 +136,8 @@ EXAMPLES: list[Fact] = [
     WorkOrderChanged(order_id="wo_1", number="WO000001", action="dispatch", state="dispatched", version=2,
                      department="repair_north", conversation_id=ConversationId("c_1")),
     SurveyCallDue(order_id="wo_1", version=3),
+    ContactChanged(contact_id="k_1", change="renamed"),
+    ContactChanged(contact_id="k_1", change="merged", merged_from="k_2"),
 ]
 
 

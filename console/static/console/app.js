@@ -127,7 +127,11 @@ function handleFrame(frame) {
         inbox.upsert(frame.conversation);
         view.updateSummary(frame.conversation);
         if (frame.conversation.id === view.id) state.tools.follow(view.summary);
+        state.contact.onConversation(frame.conversation);
       }
+      break;
+    case 'contact':  // a contact was renamed, linked, given details or merged: the panel reads it again
+      state.contact.onContactFrame(frame);
       break;
     case 'conversation_gone':
       inbox.forget(frame.conversation_id);

@@ -1,16 +1,26 @@
-// The contact panel beside the conversation: one customer across channels. Identities with
-// channel badges, link an identity, merge with another contact (found by a search), rename,
-// and the history of every conversation on every channel. Server data goes to the DOM only
-// through textContent (render.js h()).
+// The contact panel beside the conversation: one customer across channels. Readable identities
+// with channel badges (a phone as a phone, a web visitor as "Web visitor #TAG", never its id),
+// customer attributes (account number, address, meter id), link an identity, merge with another
+// contact (found by a search), rename, and the history grouped by conversation. Live: a
+// ``contact`` frame (renamed, identity linked, attributes, merged) or a conversation frame of the
+// contact shown makes it read the contact again (the server decides what the viewer may see).
+// Server data goes to the DOM only through textContent (render.js h()).
 import { api, request } from './api.js';
-import { h, clear, channelBadge, clockTime, fullTime, toast, toastError } from './render.js';
-import { paintStatus } from './status.js';
+import { h, clear, channelBadge, setText, toast, toastError } from './render.js';
+import { renderHistory } from './contact_history.js';
 
 const LINKABLE = [['sms', 'SMS / phone'], ['email', 'E-mail'], ['telegram', 'Telegram'], ['voice', 'Voice']];
+const ATTRIBUTES = [['account_number', 'Account number', 40], ['address', 'Address', 300], ['meter_id', 'Meter id', 40]];
 const PAGE = 50;
+const REFRESH_DELAY_MS = 250;
 
 function contactPath(id, tail = '') {
   return `/api/contacts/${encodeURIComponent(id)}${tail}`;
+}
+
+function countsText(counts = {}) {
+  const n = counts.conversations || 0;
+  return `${n} conversation${n === 1 ? '' : 's'} · ${counts.open || 0} open · ${counts.messages || 0} messages`;
 }
 
 export class ContactPanel {
@@ -21,7 +31,10 @@ export class ContactPanel {
     this.contactId = null;
     this.contact = null;
     this.older = null;
+    this.messages = [];
+    this.el = {};
     this.seq = 0;
+    this.timer = null;
   }
 
   setMe(me) { this.me = { ...this.me, ...me }; }
@@ -33,10 +46,31 @@ export class ContactPanel {
     if (id !== this.contactId) this.open(id);
   }
 
+  /** A ``contact`` frame: the contact shown (or the one merged into it) changed. */
+  onContactFrame(frame) {
+    if (!this.contactId || !frame) return;
+    if (frame.contact_id === this.contactId) this.refreshSoon();
+    else if (frame.merged_from && frame.merged_from === this.contactId) this.open(frame.contact_id);
+  }
+
+  /** A conversation frame: one of the shown contact's conversations moved (counts, history). */
+  onConversation(summary) {
+    if (this.contactId && summary && summary.contact && summary.contact.id === this.contactId) this.refreshSoon();
+  }
+
+  refreshSoon() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => { this.refresh().catch(() => {}); }, REFRESH_DELAY_MS);
+  }
+
   close() {
     this.contactId = null;
     this.root.hidden = true;
     clear(this.root);
+  }
+
+  load(contactId) {
+    return Promise.all([api.get(contactPath(contactId)), api.get(`${contactPath(contactId, '/timeline')}?limit=${PAGE}`)]);
   }
 
   async open(contactId) {
@@ -46,14 +80,13 @@ export class ContactPanel {
     clear(this.root);
     this.root.appendChild(h('div', { class: 'contact-loading', text: 'Loading contact…' }));
     try {
-      const [profile, page] = await Promise.all([
-        api.get(contactPath(contactId)),
-        api.get(`${contactPath(contactId, '/timeline')}?limit=${PAGE}`),
-      ]);
+      const [profile, page] = await this.load(contactId);
       if (seq !== this.seq) return;
       this.contact = profile.contact;
       this.contactId = profile.contact.id;
-      this.render(page);
+      this.messages = page.messages || [];
+      this.older = page.older;
+      this.render();
     } catch (err) {
       if (seq !== this.seq) return;
       clear(this.root);
@@ -61,34 +94,103 @@ export class ContactPanel {
     }
   }
 
-  render(page) {
+  /** Read the contact again and update the panel in place (what the viewer types is kept). */
+  async refresh() {
+    const seq = this.seq;
+    const [profile, page] = await this.load(this.contactId);
+    if (seq !== this.seq || !this.contact) return;
+    if (profile.contact.id !== this.contactId) { this.open(profile.contact.id); return; }
+    const wasEditable = this.contact.may_edit !== false;
+    this.contact = profile.contact;
+    const fresh = page.messages || [];
+    const ids = new Set(fresh.map((m) => m.id));
+    const first = fresh.length ? fresh[0].sent_at : null;
+    const kept = first ? this.messages.filter((m) => !ids.has(m.id) && m.sent_at < first) : [];
+    this.messages = kept.concat(fresh);
+    if (!kept.length) this.older = page.older;
+    if (wasEditable !== (this.contact.may_edit !== false)) { this.render(); return; }
+    this.paint();
+  }
+
+  render() {
     const c = this.contact;
     clear(this.root);
-    const name = h('h2', { class: 'contact-name', 'data-testid': 'contact-name', text: c.display_name || c.id });
-    const counts = c.counts || {};
-    const facts = h('p', { class: 'contact-counts', 'data-testid': 'contact-counts',
-      text: `${counts.conversations || 0} conversations · ${counts.messages || 0} messages` });
+    this.el = {
+      name: h('h2', { class: 'contact-name', 'data-testid': 'contact-name' }),
+      counts: h('p', { class: 'contact-counts', 'data-testid': 'contact-counts' }),
+      identities: h('ul', { class: 'contact-identities', 'data-testid': 'contact-identities' }),
+    };
+    const identities = h('section', { class: 'contact-section' }, h('h3', { text: 'Identities' }), this.el.identities);
     // Changing a contact is for whoever serves one of its conversations now, and for supervisors
     // (hub.domain.visibility); the others read only.
     if (c.may_edit === false) {
-      this.root.append(name, facts, this.identitiesBlock(), this.historyBlock(page));
+      this.root.append(this.el.name, this.el.counts, identities, this.attributesBlock(false), this.historyBlock());
     } else {
-      this.root.append(name, facts, this.renameForm(), this.identitiesBlock(), this.linkForm(), this.mergeBlock(),
-        this.historyBlock(page));
+      this.root.append(this.el.name, this.el.counts, this.renameForm(), identities, this.attributesBlock(true),
+        this.linkForm(), this.mergeBlock(), this.historyBlock());
     }
+    this.paint();
   }
 
-  identitiesBlock() {
-    const list = h('ul', { class: 'contact-identities', 'data-testid': 'contact-identities' });
-    for (const [channel, addresses] of Object.entries(this.contact.identities || {})) {
-      for (const address of addresses) {
-        const item = h('li', { class: 'contact-identity', 'data-testid': 'contact-identity', 'data-channel': channel },
-          channelBadge(channel), h('span', { class: 'identity-address', text: address }));
-        if (channel === 'sms') item.appendChild(this.callButton(address));  // a phone number: call it
-        list.appendChild(item);
-      }
+  /** The parts a live update changes: name, counts, identities, attributes, history. */
+  paint() {
+    const c = this.contact;
+    setText(this.el.name, c.display_name || 'Unnamed contact');
+    setText(this.el.counts, countsText(c.counts));
+    if (this.el.renameInput && document.activeElement !== this.el.renameInput) this.el.renameInput.value = c.display_name || '';
+    this.el.identities.replaceChildren(...(c.identity_labels || []).map((x) => this.identityItem(x)));
+    const attrs = c.attributes || {};
+    for (const [key] of ATTRIBUTES) {
+      const field = this.el.attrs[key];
+      if (field.tagName === 'INPUT') {
+        if (document.activeElement !== field && !field.dataset.dirty) field.value = attrs[key] || '';
+      } else setText(field, attrs[key] || '—');
     }
-    return h('section', { class: 'contact-section' }, h('h3', { text: 'Identities' }), list);
+    this.el.more.hidden = !this.older;
+    renderHistory(this.el.history, this.messages, c.conversations || []);
+  }
+
+  identityItem(x) {
+    const item = h('li', { class: 'contact-identity', 'data-testid': 'contact-identity', 'data-channel': x.channel,
+      'data-kind': x.kind },
+    channelBadge(x.channel), h('span', { class: 'identity-address', text: x.label }),
+    x.tag ? h('span', { class: 'identity-tag', title: 'Tells this web visitor from others', text: x.tag }) : null);
+    if (x.kind === 'phone' && x.channel === 'sms') item.appendChild(this.callButton(x.label));  // call it
+    return item;
+  }
+
+  attributesBlock(editable) {
+    this.el.attrs = {};
+    const section = h('section', { class: 'contact-section', 'data-testid': 'contact-attributes' },
+      h('h3', { text: 'Customer details' }));
+    if (!editable) {
+      const list = h('dl', { class: 'contact-attributes' });
+      for (const [key, label] of ATTRIBUTES) {
+        this.el.attrs[key] = h('dd', { 'data-testid': `contact-attr-${key}` });
+        list.append(h('dt', { text: label }), this.el.attrs[key]);
+      }
+      section.appendChild(list);
+      return section;
+    }
+    const form = h('form', { class: 'contact-form contact-attributes-form' });
+    for (const [key, label, max] of ATTRIBUTES) {
+      const input = h('input', { type: 'text', maxlength: String(max), 'data-testid': `contact-attr-${key}` });
+      input.addEventListener('input', () => { input.dataset.dirty = '1'; });
+      this.el.attrs[key] = input;
+      form.appendChild(h('label', { class: 'contact-attribute' }, h('span', { text: label }), input));
+    }
+    form.appendChild(h('button', { type: 'submit', class: 'btn', text: 'Save details', 'data-testid': 'contact-attr-save' }));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const changes = Object.fromEntries(ATTRIBUTES.map(([key]) => [key, this.el.attrs[key].value]));
+      try {
+        await this.change('PATCH', contactPath(this.contactId, '/attributes'), changes);
+        for (const [key] of ATTRIBUTES) delete this.el.attrs[key].dataset.dirty;
+        toast('Details saved.', { kind: 'info' });
+      } catch { /* toasted */ }
+    });
+    section.appendChild(form);
+    return section;
   }
 
   /** Call the customer: the agent's phone rings first, then the customer's (POST …/call). */
@@ -108,6 +210,7 @@ export class ContactPanel {
   renameForm() {
     const input = h('input', { type: 'text', value: this.contact.display_name || '', maxlength: '120',
       'aria-label': 'Contact name', 'data-testid': 'contact-rename-input' });
+    this.el.renameInput = input;
     const form = h('form', { class: 'contact-form contact-rename' }, input,
       h('button', { type: 'submit', class: 'btn', text: 'Rename', 'data-testid': 'contact-rename-submit' }));
     form.addEventListener('submit', (ev) => {
@@ -176,35 +279,28 @@ export class ContactPanel {
       h('span', { class: 'merge-name', text: other.display_name || other.id }), ...badges, button);
   }
 
-  historyBlock(page) {
-    const list = h('ol', { class: 'contact-history', 'data-testid': 'contact-history' });
-    this.older = page.older;
-    this.prependHistory(list, page.messages || []);
-    const more = h('button', { type: 'button', class: 'btn btn-ghost', text: 'Older messages',
-      'data-testid': 'history-older', hidden: !this.older });
-    more.addEventListener('click', async () => {
+  historyBlock() {
+    this.el.history = h('ol', { class: 'contact-history', 'data-testid': 'contact-history' });
+    this.el.more = h('button', { type: 'button', class: 'btn btn-ghost', text: 'Older messages',
+      'data-testid': 'history-older', hidden: true });
+    this.el.more.addEventListener('click', async () => {
       try {
         const next = await api.get(`${contactPath(this.contactId, '/timeline')}?limit=${PAGE}&before=${encodeURIComponent(this.older)}`);
         this.older = next.older;
-        more.hidden = !this.older;
-        this.prependHistory(list, next.messages || []);
+        this.messages = (next.messages || []).concat(this.messages);
+        this.paint();
       } catch (err) { toastError(err); }
     });
-    return h('section', { class: 'contact-section' }, h('h3', { text: 'History across channels' }), more, list);
+    return h('section', { class: 'contact-section' }, h('h3', { text: 'History by conversation' }), this.el.more,
+      this.el.history);
   }
 
-  prependHistory(list, messages) {
-    const frag = document.createDocumentFragment();
-    for (const m of messages) frag.appendChild(historyItem(m));
-    list.insertBefore(frag, list.firstChild);
-  }
-
-  /** A change that answers with the contact's profile; re-render with the fresh history. */
+  /** A change that answers with the contact's profile: show it at once (merge: another contact). */
   async change(method, path, body, { quiet = false } = {}) {
     try {
       const data = await request(method, path, body);
-      if (data.contact) this.contactId = data.contact.id;
-      await this.open(this.contactId);
+      if (data.contact && data.contact.id !== this.contactId) await this.open(data.contact.id);
+      else await this.refresh();
       return data;
     } catch (err) {
       if (!quiet) toastError(err);
@@ -212,18 +308,3 @@ export class ContactPanel {
     }
   }
 }
-
-function historyItem(m) {
-  const author = ['customer', 'agent', 'bot', 'system'].includes(m.author) ? m.author : 'system';
-  const ticks = h('span', { class: 'msg-ticks' });
-  const node = h('li', { class: `history-item history-${author}${m.private ? ' history-note' : ''}`,
-    'data-testid': 'history-message', 'data-channel': m.channel || '', 'data-conversation-id': m.conversation_id || '' },
-  h('div', { class: 'history-meta' }, channelBadge(m.channel),
-    h('span', { class: 'history-author', text: m.author_name || author }),
-    h('time', { datetime: m.sent_at || '', title: fullTime(m.sent_at), text: clockTime(m.sent_at) }),
-    author !== 'customer' && !m.private ? ticks : null),
-  h('div', { class: 'history-text', text: m.text ?? '' }));
-  paintStatus(node, author !== 'customer' && !m.private ? ticks : null, m.status || 'sent');
-  return node;
-}
-

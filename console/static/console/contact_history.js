@@ -1,0 +1,61 @@
+// The contact panel's history: every message of the contact's conversations the viewer may see,
+// grouped by conversation (channel, when it began, its state), oldest first. Text goes to the
+// DOM only through textContent (render.js h()).
+import { h, channelBadge, channelName, clockTime, fullTime, stateName } from './render.js';
+import { paintStatus } from './status.js';
+
+/** Messages (oldest first) as groups of consecutive messages of one conversation. */
+export function groupByConversation(messages) {
+  const groups = [];
+  for (const m of messages) {
+    const last = groups[groups.length - 1];
+    if (last && last.id === (m.conversation_id || '')) last.messages.push(m);
+    else groups.push({ id: m.conversation_id || '', messages: [m] });
+  }
+  return groups;
+}
+
+/** The history list's content: one <li> per conversation group, with its header. */
+export function renderHistory(list, messages, conversations) {
+  const byId = new Map((conversations || []).map((c) => [c.id, c]));
+  list.replaceChildren(...groupByConversation(messages).map((g) => groupItem(g, byId.get(g.id))));
+}
+
+function groupItem(group, conversation) {
+  const first = group.messages[0] || {};
+  const channel = (conversation && conversation.channel) || first.channel;
+  const began = (conversation && conversation.created_at) || first.sent_at;
+  const state = conversation ? stateName(conversation.state) : '';
+  const heading = `${channelName(channel)} conversation · ${dayLabel(began)}${state ? ` · ${state}` : ''}`;
+  const items = h('ol', { class: 'history-messages' }, group.messages.map(historyItem));
+  return h('li', { class: 'history-conversation', 'data-testid': 'history-conversation',
+    'data-conversation-id': group.id },
+  h('div', { class: 'history-conversation-head' }, channelBadge(channel),
+    h('span', { 'data-testid': 'history-conversation-title', text: heading })),
+  items);
+}
+
+/** "Today", "Yesterday" or "3 Dec 2026". */
+export function dayLabel(ts, now = new Date()) {
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) return '';
+  const day = (x) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const diff = Math.round((day(now) - day(d)) / 86400000);
+  if (diff === 0) return 'Today';
+  if (diff === 1) return 'Yesterday';
+  return d.toLocaleDateString([], { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+function historyItem(m) {
+  const author = ['customer', 'agent', 'bot', 'system'].includes(m.author) ? m.author : 'system';
+  const ticks = h('span', { class: 'msg-ticks' });
+  const node = h('li', { class: `history-item history-${author}${m.private ? ' history-note' : ''}`,
+    'data-testid': 'history-message', 'data-channel': m.channel || '', 'data-conversation-id': m.conversation_id || '' },
+  h('div', { class: 'history-meta' }, channelBadge(m.channel),
+    h('span', { class: 'history-author', text: m.author_name || author }),
+    h('time', { datetime: m.sent_at || '', title: fullTime(m.sent_at), text: clockTime(m.sent_at) }),
+    author !== 'customer' && !m.private ? ticks : null),
+  h('div', { class: 'history-text', text: m.text ?? '' }));
+  paintStatus(node, author !== 'customer' && !m.private ? ticks : null, m.status || 'sent');
+  return node;
+}
