@@ -17,6 +17,7 @@ from channels.webchat.sessions import WidgetSession, WidgetSessions
 from hub.client_address import client_address, parse_networks
 from hub.clock import Clock
 from hub.config import Settings
+from hub.domain.contact_details import visitor_tag
 from hub.domain.ids import Author, DeliveryStatus, ExternalId
 from hub.domain.model import InboundMessage
 from hub.domain.received import ConversationRef
@@ -186,7 +187,7 @@ class WebChatEndpoint:
             # No welcome without an identity: the socket closes and the widget reconnects later.
             await self._may_create(connection, self._identities, close_when_limited=True)
             visitor_id, token = identity.issue(self._secret)
-        name = hello.name or f"Web visitor {visitor_id[2:6].upper()}"
+        name = hello.name or f"Web visitor {visitor_tag(visitor_id)}"  # the panel's tag, never the id
         contact = await self._inbox.contact_for("webchat", visitor_id, name)
         open_conversation = await self._inbox.open_conversation(contact["_id"])
         session = WidgetSession(writer=ws, visitor_id=visitor_id, contact_id=contact["_id"],

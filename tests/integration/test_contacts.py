@@ -68,6 +68,10 @@ async def test_web_visitor_and_linked_sms_number_are_one_contact(hub: RunningHub
                                  {"channel": "sms", "address": "+86 138-0013-8000"})
         assert linked["contact"]["identities"]["sms"] == [PHONE]
         assert linked["contact"]["identities"]["webchat"] == [widget.visitor["id"]]  # type: ignore[index]
+        # The panel reads a web visitor as "Web visitor" with a short tag, never the visitor id.
+        visitor = next(x for x in linked["contact"]["identity_labels"] if x["channel"] == "webchat")
+        assert visitor["label"] == "Web visitor" and visitor["tag"].startswith("#")
+        assert widget.visitor["id"] not in str(linked["contact"]["identity_labels"])  # type: ignore[index]
 
         # The SMSC hands the number over without its "+": still the same customer, same conversation.
         received = await inbound(hub, "sms", PHONE.lstrip("+"), "I also sent this by SMS")
