@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from hub.conversations.core import ConversationCore
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
+from hub.domain.calls import VOICE
 from hub.domain.events import EventType, MessageStored
 from hub.domain.ids import Author, DeliveryStatus, MessageId, Role, new_id
 from hub.domain.model import Agent, Conversation, Message, Queue
@@ -76,6 +77,8 @@ class HandOn:
             raise Forbidden("only the agent holding the conversation can do this")
         if conversation.state is not S.ASSIGNED:
             raise IllegalTransition(f"only a conversation in progress is transferred (it is {conversation.state})")
+        if to_agent and conversation.channel == VOICE:
+            raise IllegalTransition("a call is transferred from the call panel (to a queue): it moves the caller too")
         queue = await self._queue(queue_id or conversation.queue)
         target = await self._receiver(to_agent, conversation, queue) if to_agent else None
         if note:
