@@ -46,3 +46,25 @@ async def test_bot_answers_then_hands_over_to_an_agent_with_a_card(hub: RunningH
     await alice.get_by_test_id("composer-send").click()
     reply = second.locator('[data-testid="hubchat-message"][data-author="agent"]')
     await expect(reply).to_contain_text("How can I help?")
+
+    # The timeline in human words under one day separator; the handover card stays pinned at the
+    # top of the conversation view while the agent scrolls down a long exchange.
+    timeline = alice.get_by_test_id("timeline")
+    await expect(timeline.get_by_test_id("day-separator")).to_have_text(["Today"])
+    await expect(timeline.locator('[data-testid="timeline-event"][data-event-type="handed_over"]')).to_contain_text(
+        "The bot handed over: waiting in")
+    assigned = timeline.locator('[data-testid="timeline-event"][data-event-type="assigned"] .event-text')
+    await expect(assigned).to_have_text("You took it")
+    conversation_id = await alice.evaluate("location.hash.slice(1)")
+    await alice.evaluate("""async (id) => {
+      const headers = { 'Content-Type': 'application/json', 'X-CSRF-Token': sessionStorage.getItem('hub.csrf') };
+      for (let i = 1; i <= 25; i++) {
+        await fetch(`/api/conversations/${id}/messages`, { method: 'POST', headers,
+          body: JSON.stringify({ text: `Step ${i} of checking your meter` }) });
+      }
+    }""", conversation_id)
+    await expect(timeline.get_by_test_id("timeline-message").last).to_contain_text("Step 25 of")
+    await timeline.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    await expect(card).to_be_in_viewport()
+    box, view = await card.bounding_box(), await timeline.bounding_box()
+    assert box is not None and view is not None and abs(box["y"] - view["y"]) < 30

@@ -3,6 +3,7 @@
 // DOM only through textContent (render.js h()).
 import { h, channelBadge, channelName, clockTime, fullTime, stateName } from './render.js';
 import { paintStatus } from './status.js';
+import { dayLabel } from './timeline_words.js';
 
 /** Messages (oldest first) as groups of consecutive messages of one conversation. */
 export function groupByConversation(messages) {
@@ -33,17 +34,6 @@ function groupItem(group, conversation) {
   h('div', { class: 'history-conversation-head' }, channelBadge(channel),
     h('span', { 'data-testid': 'history-conversation-title', text: heading })),
   items);
-}
-
-/** "Today", "Yesterday" or "3 Dec 2026". */
-export function dayLabel(ts, now = new Date()) {
-  const d = new Date(ts);
-  if (Number.isNaN(d.getTime())) return '';
-  const day = (x) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
-  const diff = Math.round((day(now) - day(d)) / 86400000);
-  if (diff === 0) return 'Today';
-  if (diff === 1) return 'Yesterday';
-  return d.toLocaleDateString([], { day: 'numeric', month: 'short', year: 'numeric' });
 }
 
 function historyItem(m) {

@@ -4,12 +4,13 @@ import { api, convPath } from './api.js';
 import { CallPanel } from './call.js';
 import { mailExtras, subjectNode } from './email.js';
 import {
-  h, clear, setText, channelBadge, channelName, clockTime, fullTime, plain, stateName, slug, toast, toastError,
+  h, clear, setText, channelBadge, channelName, clockTime, fullTime, stateName, slug, toast, toastError,
 } from './render.js';
 import { fillCanned, suggestionsNode } from './knowledge.js';
 import { isStale } from './inbox.js';
 import { segmentHint } from './sms.js';
 import { higherStatus, paintStatus } from './status.js';
+import { dayKey, dayLabel, eventSentence } from './timeline_words.js';
 
 const TYPING_THROTTLE_MS = 2000;
 const TYPING_IDLE_MS = 3000;
@@ -232,9 +233,10 @@ export class ConversationView {
     this.messageNodes = new Map();
     this.statuses = new Map(keepStatuses);
     const frag = document.createDocumentFragment();
+    this.lastDay = '';
     for (const entry of entries) {
       const node = this.entryNode(entry);
-      if (node) frag.appendChild(node);
+      if (node) frag.append(...this.daySeparator(node), node);
     }
     clear(tl);
     const card = this.handoverCard(this.summary && this.summary.handover);
@@ -360,27 +362,26 @@ export class ConversationView {
     paintStatus(node, node._ticks, status); // queued / sent / delivered / read / failed (status.js)
   }
 
+  /** A "Today" / "3 Dec 2026" separator before ``node`` when its day differs from the last one's. */
+  daySeparator(node) {
+    const time = node.matches('time') ? node : node.querySelector('time[datetime]');
+    const ts = time ? time.getAttribute('datetime') : '';
+    const day = dayKey(ts);
+    if (!day || day === this.lastDay) return [];
+    this.lastDay = day;
+    return [h('div', { class: 'day-separator', role: 'separator', 'data-testid': 'day-separator', text: dayLabel(ts) })];
+  }
+
   eventNode(ev) {
-    const parts = [];
-    if (ev.from_state || ev.to_state) {
-      parts.push(`${stateName(ev.from_state) || '—'} → ${stateName(ev.to_state) || '—'}`);
-      if (ev.type && !['transition', 'state', 'state_change'].includes(ev.type)) {
-        parts.push(String(ev.type).replace(/_/g, ' '));
-      }
-    } else if (ev.type) {
-      parts.push(String(ev.type).replace(/_/g, ' '));
-    }
-    const detail = plain(ev.detail);
-    if (detail) parts.push(detail);
-    const actor = plain(ev.actor_name || ev.actor);
-    if (actor) parts.push(`by ${actor}`);
+    const sentence = eventSentence(ev, { queueName: this.queueName, meId: this.me && this.me.id });
     return h('div', {
       class: 'event',
       'data-testid': 'timeline-event',
       'data-event-type': ev.type || '',
       'data-to-state': ev.to_state || '',
     },
-    h('span', { class: 'event-text', text: parts.join(' · ') }),
+    h('span', { class: 'event-text', title: `${stateName(ev.from_state) || '—'} → ${stateName(ev.to_state) || '—'}`,
+      text: sentence }),
     ev.at ? h('time', { class: 'event-time', datetime: ev.at, title: fullTime(ev.at), text: clockTime(ev.at) }) : null);
   }
 
@@ -390,7 +391,7 @@ export class ConversationView {
     const stick = forceScroll || this.isNearBottom();
     const placeholder = tl.querySelector('.timeline-empty');
     if (placeholder) placeholder.remove();
-    tl.appendChild(node);
+    tl.append(...this.daySeparator(node), node);
     if (stick) this.scrollToBottom();
   }
 
