@@ -85,6 +85,10 @@ async def test_supervisor_merges_two_contacts_and_sees_history_across_channels(
     await panel.get_by_test_id("contact-attr-account_number").fill("")
     await panel.get_by_test_id("contact-attr-save").click()
     await expect(read_only.get_by_test_id("contact-attr-account_number")).to_have_text("—")
+    # Counts follow the contact's conversations live: resolving the open one leaves none open.
+    await expect(seen.get_by_test_id("contact-counts")).to_contain_text("2 conversations · 1 open")
+    await resolve(hub, mail.conversation.id)
+    await expect(seen.get_by_test_id("contact-counts")).to_contain_text("2 conversations · 0 open")
     for page in (sara, admin, bob):
         assert await page.evaluate("window.__xss") is None
     assert errors == []
