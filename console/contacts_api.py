@@ -20,7 +20,8 @@ from console.auth import AGENT_KEY
 from console.errors import api_error
 from console.keys import HUB
 from hub.clock import iso
-from hub.contacts import ContactProfile, ContactService, MergeResult, TimelinePage
+from hub.contact_values import ContactProfile, MergeResult, TimelinePage
+from hub.contacts import ContactService
 from hub.domain.contacts import IdentityTaken, MergeRefused, group_by_channel
 from hub.wire import message_json, summary_json
 
