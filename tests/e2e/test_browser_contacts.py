@@ -89,6 +89,8 @@ async def test_supervisor_merges_two_contacts_and_sees_history_across_channels(
     await expect(seen.get_by_test_id("contact-counts")).to_contain_text("2 conversations · 1 open")
     await resolve(hub, mail.conversation.id)
     await expect(seen.get_by_test_id("contact-counts")).to_contain_text("2 conversations · 0 open")
+    # Bob may no longer see it (resolved, never his): his panel shows nothing stale.
+    await expect(read_only).to_contain_text("This contact is no longer visible to you.")
     for page in (sara, admin, bob):
         assert await page.evaluate("window.__xss") is None
     assert errors == []

@@ -135,6 +135,7 @@ function handleFrame(frame) {
       break;
     case 'conversation_gone':
       inbox.forget(frame.conversation_id);
+      state.contact.onConversationGone(frame.conversation_id);
       break;
     case 'message': {
       const open = view.id === frame.conversation_id;

@@ -58,9 +58,23 @@ export class ContactPanel {
     if (this.contactId && summary && summary.contact && summary.contact.id === this.contactId) this.refreshSoon();
   }
 
+  /** A conversation left the viewer's sight: if it was one of this contact's, what she may see changed. */
+  onConversationGone(conversationId) {
+    const mine = this.contact && (this.contact.conversations || []).some((c) => c.id === conversationId);
+    if (mine) this.refreshSoon();
+  }
+
   refreshSoon() {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => { this.refresh().catch(() => {}); }, REFRESH_DELAY_MS);
+    this.timer = setTimeout(() => {
+      this.refresh().catch((err) => {
+        if (err && (err.status === 403 || err.status === 404)) {  // out of her sight now: show nothing stale
+          this.seq += 1;
+          clear(this.root);
+          this.root.appendChild(h('div', { class: 'contact-error', text: 'This contact is no longer visible to you.' }));
+        }
+      });
+    }, REFRESH_DELAY_MS);
   }
 
   close() {
