@@ -246,6 +246,29 @@ async def test_console_posts(hub: RunningHub, db: Db, alice: AgentClient, held: 
     await nothing_half(db)
 
 
+@fuzz(30)
+@given(console_bodies({"account_number": hostile_text(50), "address": hostile_text(), "meter_id": hostile_text()}))
+async def test_contact_attributes(hub: RunningHub, db: Db, alice: AgentClient, held: str, body: bytes) -> None:
+    """The contact's customer details (issue 16.5): a refused body changes nothing; what is stored is
+    valid Unicode, free of control characters and within the length limits."""
+    conversation = await db["conversations"].find_one({"_id": held})
+    assert conversation is not None
+    contact_id = conversation["contact_id"]
+    before = ((await db["contacts"].find_one({"_id": contact_id})) or {}).get("attributes")
+    headers = {"X-CSRF-Token": alice.csrf, "Content-Type": "application/json"}
+    async with alice.session.patch(f"{hub.base_url}/api/contacts/{contact_id}/attributes", data=body,
+                                   headers=headers) as response:
+        assert response.status in {200, 400, 413}, (response.status, await response.text())
+        changed = response.status == 200
+    after = ((await db["contacts"].find_one({"_id": contact_id})) or {}).get("attributes")
+    if not changed:
+        assert after == before
+    for key, value in (after or {}).items():
+        assert len(value) <= (300 if key == "address" else 40) and value == value.strip()
+        assert all(ch.isprintable() or ch == " " for ch in value), repr(value)
+        value.encode("utf-8")  # no lone surrogate
+
+
 CONSOLE_FRAMES = st.one_of(document(st.fixed_dictionaries({"type": st.just("heartbeat") | hostile_text()})),
                            document(st.just({})), st.binary(max_size=30).map(lambda b: ("text-bytes", b)),
                            st.binary(max_size=30).map(lambda b: ("binary", b)))
