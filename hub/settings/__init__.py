@@ -1,0 +1,1 @@
+"""The settings models of each area; ``hub.config.Settings`` assembles them (and re-exports them)."""

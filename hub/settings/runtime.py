@@ -1,0 +1,47 @@
+"""Settings: the process's own machinery: embedded services, outbox, message writer, durable consumers.
+
+Part of ``hub.config.Settings``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class EmbeddedSettings(BaseModel):
+    """Services the hub starts itself when no URL is configured (development and tests)."""
+
+    data_dir: Path = Field(Path(".hub-data"), description="Where embedded SecantusDB and Redis keep data.")
+
+
+class OutboxSettings(BaseModel):
+    """Staff messages waiting for a store-and-forward channel (SMS, e-mail, Telegram)."""
+
+    poll_s: float = Field(1.0, gt=0, description="How often each process looks for due messages it was not woken for.")
+    lease_s: float = Field(60.0, gt=0, description="A send not finished by then (process died) is tried again.")
+    parallel: int = Field(16, ge=1, description="Sends in flight per process, all channels together.")
+
+
+class MessagesSettings(BaseModel):
+    """The message path's batching and caching (ADR 0032)."""
+
+    gather_ms: float = Field(2.0, ge=0, description="How long the message writer lets further messages join a "
+                                                      "batch before it writes (nothing is acknowledged before).")
+    max_batch: int = Field(500, ge=1, description="Messages written at most in one batch (one insert command).")
+    summary_flush_ms: float = Field(
+        50.0, ge=0, description="How often the conversations' inbox lines and delivered receipts, coalesced per "
+                                "conversation, are written.")
+    cache_ttl_s: float = Field(30.0, gt=0, description="A conversation the message path knows is read again after "
+                                                       "this long even without a fact (the bus is at most once).")
+
+
+class ConsumersSettings(BaseModel):
+    """Durable consumers: projections that read the event table from their own checkpoints."""
+
+    enabled: bool = Field(True, description="Run the durable projections (kpi_intervals) in this hub.")
+    poll_s: float = Field(1.0, gt=0, description="How often a consumer looks for new events it was not woken for.")
+    gather_s: float = Field(0.25, ge=0, description="After a wake-up, how long a consumer lets further events "
+                            "arrive before it reads them, so that a burst of transitions is one batch.")
+    batch: int = Field(200, ge=1, description="Events a consumer reads and applies at once.")
