@@ -9,11 +9,10 @@ survey took is recognised by its external id and acknowledged as a repeat.
 
 from __future__ import annotations
 
-from typing import Any
-
+from hub.conversations.in_front import InboxInFront
 from hub.domain.contacts import inbound_key
-from hub.domain.ids import Author, ChannelName, ConversationId, DeliveryStatus, MessageId, new_id
-from hub.domain.model import Conversation, InboundMessage, Message
+from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId, new_id
+from hub.domain.model import InboundMessage, Message
 from hub.domain.received import ConversationRef, Received
 from hub.domain.states import OPEN_STATES, ConversationState
 from hub.domain.surveys import Step, Survey, SurveyState, decide
@@ -22,11 +21,11 @@ from hub.ports import SessionInbox
 from hub.surveys.service import SurveyService
 
 
-class SurveyInbox:
+class SurveyInbox(InboxInFront):
     """``hub.ports.SessionInbox`` over the customer inbox (``hub.conversations.customers``)."""
 
     def __init__(self, inbox: SessionInbox, service: SurveyService) -> None:
-        self._inbox = inbox
+        super().__init__(inbox)
         self._service = service
 
     async def accept_inbound(self, inbound: InboundMessage) -> Received:
@@ -65,23 +64,6 @@ class SurveyInbox:
         await self._service.stopped(survey)
         return None
 
-    # -- the rest of the session inbox, unchanged --
-
-    async def contact_for(self, channel: ChannelName, address: str, display_name: str) -> dict[str, Any]:
-        return await self._inbox.contact_for(channel, address, display_name)
-
-    async def open_conversation(self, contact_id: str) -> Conversation | None:
-        return await self._inbox.open_conversation(contact_id)
-
-    async def after_customer_message(self, received: Received, payload: str | None = None) -> None:
-        await self._inbox.after_customer_message(received, payload)
-
-    async def typing(self, conversation_id: str, who: Author, active: bool) -> None:
-        await self._inbox.typing(conversation_id, who, active)
-
-    async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
-                       author: Author) -> None:
-        await self._inbox.receipts(conversation_id, message_ids, status, author)
 
 
 def _ref(inbound: InboundMessage) -> str:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from hub.conversations.core import ConversationCore
+from hub.conversations.in_front import InboxInFront
 from hub.domain.contacts import default_contact_name
 from hub.domain.events import MessageStored
-from hub.domain.ids import Author, ChannelName, ConversationId, DeliveryStatus, MessageId, new_id
+from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId, new_id
 from hub.domain.model import Conversation, InboundMessage, Message
 from hub.domain.received import ConversationRef, Received
 from hub.domain.text import require_valid_text
@@ -25,11 +26,11 @@ from hub.wire import message_json
 from hub.work_orders.survey import parse_answer
 
 
-class OrderSurveyInbox:
+class OrderSurveyInbox(InboxInFront):
     """``hub.ports.SessionInbox`` over the customer inbox (``hub.conversations.customers``)."""
 
     def __init__(self, inbox: SessionInbox, core: ConversationCore, store: MongoWorkOrderStore) -> None:
-        self._inbox = inbox
+        super().__init__(inbox)
         self._core = core
         self._store = store
 
@@ -76,25 +77,3 @@ class OrderSurveyInbox:
             await self._core.tell(MessageStored(conversation_id=conversation.id, holder=None,
                                                 message=message_json(stored.message, live=self._core.live)))
         return Received(stored.message, ConversationRef.of(conversation), stored.duplicate)
-
-    # -- the rest of the session inbox, unchanged --
-
-    async def contact_for(self, channel: ChannelName, address: str, display_name: str) -> dict[str, Any]:
-        return await self._inbox.contact_for(channel, address, display_name)
-
-    async def open_conversation(self, contact_id: str) -> Conversation | None:
-        return await self._inbox.open_conversation(contact_id)
-
-    async def receive(self, inbound: InboundMessage, *, contact_id: str, contact_name: str,
-                      known: ConversationRef | None) -> Received:
-        return await self._inbox.receive(inbound, contact_id=contact_id, contact_name=contact_name, known=known)
-
-    async def after_customer_message(self, received: Received, payload: str | None = None) -> None:
-        await self._inbox.after_customer_message(received, payload)
-
-    async def typing(self, conversation_id: str, who: Author, active: bool) -> None:
-        await self._inbox.typing(conversation_id, who, active)
-
-    async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
-                       author: Author) -> None:
-        await self._inbox.receipts(conversation_id, message_ids, status, author)
