@@ -21,7 +21,7 @@ _RUN = re.compile(rf"[{_CJK_CHAR}]+|[^\W_{_CJK_CHAR}]+")
 _CJK_RUN = re.compile(rf"[{_CJK_CHAR}]+")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _INTENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-_VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_VARIABLE = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MAX_TITLE = 200
 MAX_BODY = 50_000
 MAX_QUERY = 200
@@ -29,7 +29,11 @@ MAX_QUERY_TERMS = 40
 MAX_INTENTS = 20
 LANGUAGES = frozenset({"zh", "en"})
 # What a canned reply may say; the console fills them from the conversation (docs/api.md).
-CANNED_VARIABLES = frozenset({"customer_name", "order_number", "agent_name", "account_number", "channel"})
+# Two spellings: the hub's first, single-brace names ({customer_name}) and Chatwoot's dotted ones
+# ({{contact.name}}, ADR 0046). The console's canned.js fills both from the same values.
+CANNED_VARIABLES = frozenset({"customer_name", "order_number", "agent_name", "account_number", "channel",
+                              "contact.name", "contact.account_number", "contact.address", "contact.meter_id",
+                              "agent.name", "conversation.id", "conversation.channel"})
 MAX_CANNED_TEXT = 2_000
 
 
@@ -131,20 +135,28 @@ def template_variables(text: str) -> list[str]:
     """The variables ``text`` uses, in order of first use; InvalidInput naming the unknown ones."""
     if not text.strip() or len(text) > MAX_CANNED_TEXT:
         raise InvalidInput(f"a canned reply has 1 to {MAX_CANNED_TEXT} characters")
-    used = list(dict.fromkeys(_VARIABLE.findall(text)))
+    used = _names(text)
     unknown = [name for name in used if name not in CANNED_VARIABLES]
     if unknown:
-        raise InvalidInput(f"unknown variable(s) {', '.join('{' + n + '}' for n in unknown)}; known: "
-                           f"{', '.join('{' + n + '}' for n in sorted(CANNED_VARIABLES))}")
+        raise InvalidInput(f"unknown variable(s) {', '.join(_written(n) for n in unknown)}; known: "
+                           f"{', '.join(_written(n) for n in sorted(CANNED_VARIABLES))}")
     return used
+
+
+def _names(text: str) -> list[str]:
+    return list(dict.fromkeys(m.group(1) or m.group(2) for m in _VARIABLE.finditer(text)))
+
+
+def _written(name: str) -> str:
+    return "{{" + name + "}}" if "." in name else "{" + name + "}"
 
 
 def used_variables(text: str) -> list[str]:
     """The known variables ``text`` uses, leniently (a reply written before the check keeps working)."""
-    return [name for name in dict.fromkeys(_VARIABLE.findall(text)) if name in CANNED_VARIABLES]
+    return [name for name in _names(text) if name in CANNED_VARIABLES]
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:
     """``text`` with each known variable replaced by its value; one without a value stays as written
     (the agent sees ``{order_number}`` and types it)."""
-    return _VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return _VARIABLE.sub(lambda m: values.get(m.group(1) or m.group(2), m.group(0)), text)

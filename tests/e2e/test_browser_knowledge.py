@@ -5,6 +5,8 @@ through the composer's "/" shortcut."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import Browser, expect
 
@@ -51,6 +53,7 @@ async def test_the_agent_sees_the_article_for_the_handover_intent(hub: RunningHu
     # A canned reply's variables filled from the conversation; one without a value stays for the agent.
     await chen.get_by_test_id("composer-input").fill("")
     await chen.get_by_test_id("canned-select").select_option(reply["id"])
+    await expect(chen.get_by_test_id("composer-input")).to_have_value(re.compile(r"^Dear "))  # the contact read
     composed = await chen.get_by_test_id("composer-input").input_value()
     assert composed.startswith("Dear ") and "{customer_name}" not in composed, composed
     assert composed.endswith("this is Chen Jing: order {order_number}."), composed

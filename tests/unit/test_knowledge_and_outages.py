@@ -70,6 +70,16 @@ def test_canned_reply_variables() -> None:
     assert fill("JSON {\"a\": 1} stays", {}) == "JSON {\"a\": 1} stays"
 
 
+def test_canned_reply_variables_chatwoot_style() -> None:
+    assert template_variables("Hi {{contact.name}}, {{ agent.name }} here: {{conversation.id}} "
+                              "{{contact.account_number}} {customer_name}") == [
+        "contact.name", "agent.name", "conversation.id", "contact.account_number", "customer_name"]
+    with pytest.raises(InvalidInput, match=r"\{\{contact\.password\}\}"):
+        template_variables("Your password is {{contact.password}}")
+    assert fill("Hi {{contact.name}} / {{ contact.meter_id }}", {"contact.name": "Ann"}) == (
+        "Hi Ann / {{ contact.meter_id }}")
+
+
 def test_markdown_is_rendered_and_sanitised() -> None:
     html = render("# 停电\n\n**先**检查 [map](https://e.org/x)\n\n<script>alert(1)</script>\n\n"
                   "<img src=x onerror=alert(1)> [bad](javascript:alert(1)) <a href=\"javascript:alert(2)\">x</a>")

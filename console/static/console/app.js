@@ -49,6 +49,7 @@ async function accept(summary) {
     const conv = data.conversation || { ...summary, state: 'assigned', agent_id: state.me.id };
     inbox.upsert(conv);
     selectConversation(inbox.get(conv.id) || conv);
+    state.view.focusWhenReady(); // the reply box, as soon as the conversation is open
   } catch (err) {
     toastError(err);
     // 404/409: the offer is gone (expired, taken elsewhere).

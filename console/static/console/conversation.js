@@ -6,7 +6,11 @@ import { mailExtras, subjectNode } from './email.js';
 import {
   h, clear, setText, channelBadge, channelName, clockTime, fullTime, stateName, slug, toast, toastError,
 } from './render.js';
-import { fillCanned, suggestionsNode } from './knowledge.js';
+import { suggestionsNode } from './knowledge.js';
+import { fillCanned } from './canned.js';
+import { CannedMenu } from './canned_menu.js';
+import { EmojiPicker } from './emoji.js';
+import { linkNodes } from './links.js';
 import { isStale } from './inbox.js';
 import { segmentHint } from './sms.js';
 import { higherStatus, paintStatus } from './status.js';
@@ -73,8 +77,28 @@ export class ConversationView {
       me: this.me, queueName: this.queueName, onChange: () => this.updateHeader(),
     });
 
+    this.cannedMenu = new CannedMenu(this.el.input, {
+      items: () => this.canned, values: () => this.cannedValues(), onInsert: () => this.onInput(),
+    });
+    this.emoji = new EmojiPicker(this.el.canned.parentElement, (emoji) => this.insertText(emoji));
+    this.el.canned.insertAdjacentElement('afterend', this.emoji.wrap);
+    this.contactValues = null; // { contactId, promise } of the open conversation's contact attributes
+    this.focusOnReady = false;
+
     this.bind();
     this.renderEmpty();
+  }
+
+  /** Put the caret in the reply box once the conversation is open and hers (after accepting an offer). */
+  focusWhenReady() {
+    this.focusOnReady = true;
+    this.takeFocus();
+  }
+
+  takeFocus() {
+    if (!this.focusOnReady || !this.canCompose()) return;
+    this.focusOnReady = false;
+    this.el.input.focus();
   }
 
   setMe(me) { this.me = { ...this.me, ...me }; this.call.setMe(this.me); }
@@ -207,6 +231,7 @@ export class ConversationView {
       else tl.scrollTop = prevScroll;
       this.updateHeader();
       this.updateComposer();
+      this.takeFocus();
       if (initial) this.markRead();
     } catch (err) {
       if (seq !== this.loadSeq) return;
@@ -271,34 +296,27 @@ export class ConversationView {
       dl, transcript, suggestionsNode(ho.intent, (text) => this.insertText(text)));
   }
 
-  /**
-   * The composer's "/" shortcut: "/word" alone, then Enter, puts the first canned reply whose id or
-   * title contains the word (any case) in its place, variables filled; true when it handled Enter.
-   */
-  slashCanned() {
-    const found = /^\/(\S*)$/.exec(this.el.input.value.trim());
-    if (!found) return false;
-    const word = found[1].toLowerCase();
-    const item = this.canned.find((c) => `${c.id} ${c.title}`.toLowerCase().includes(word));
-    if (!item) { toast(`No canned reply matches "${found[1]}".`); return true; }
-    this.el.input.value = '';
-    this.insertText(fillCanned(item.text || '', this.cannedValues()));
-    return true;
-  }
-
-  /** What a canned reply's variables are filled with in this conversation (knowledge.js). */
-  cannedValues() {
+  /** What a canned reply's variables are filled with in this conversation (canned.js): the contact's
+   * name and attributes (account number), the agent's name, the conversation's id and channel. */
+  async cannedValues() {
     const s = this.summary || {};
-    return { customer_name: s.contact?.display_name, agent_name: this.me?.display_name,
-      channel: s.channel ? channelName(s.channel) : undefined };
-  }
-
-  /** Put a suggested article's text into the composer (appended to a draft already typed). */
-  insertText(text) {
-    const { input } = this.el;
-    if (input.disabled) return;
-    input.value = input.value ? `${input.value}\n${text}` : text;
-    input.focus();
+    const contactId = s.contact?.id;
+    const values = {
+      'contact.name': s.contact?.display_name, 'agent.name': this.me?.display_name,
+      'conversation.id': s.id, 'conversation.channel': s.channel ? channelName(s.channel) : undefined,
+    };
+    if (!contactId) return values;
+    if (!this.contactValues || this.contactValues.contactId !== contactId) {
+      const promise = api.get(`/api/contacts/${encodeURIComponent(contactId)}`);
+      this.contactValues = { contactId, promise };
+      promise.catch(() => { if (this.contactValues?.promise === promise) this.contactValues = null; });
+    }
+    try {
+      const { contact } = await this.contactValues.promise;
+      for (const [key, value] of Object.entries(contact?.attributes || {})) values[`contact.${key}`] = value;
+      if (contact?.display_name) values['contact.name'] = contact.display_name;
+    } catch { /* the contact may have left her sight: what the summary says is enough */ }
+    return values;
   }
 
   entryNode(entry) {
@@ -330,7 +348,7 @@ export class ConversationView {
     const status = higherStatus(m.status || 'sent', this.statuses.get(String(m.id)));
     this.statuses.set(String(m.id), status);
 
-    const text = h('div', { class: 'msg-text', text: m.text ?? '' });
+    const text = h('div', { class: 'msg-text' }, linkNodes(m.text ?? ''));
     const who = h('span', { class: 'msg-author', text: m.author_name || (author === 'customer' ? (this.summary?.contact?.display_name || 'Customer') : author === 'agent' ? 'Agent' : author === 'bot' ? 'Bot' : 'System') });
     const when = h('time', { class: 'msg-time', datetime: m.sent_at || '', title: fullTime(m.sent_at), text: clockTime(m.sent_at) });
     const ticks = h('span', { class: 'msg-ticks', 'aria-label': status, title: status });
@@ -446,6 +464,7 @@ export class ConversationView {
     this.summary = { ...this.summary, ...summary };
     this.updateHeader();
     this.updateComposer();
+    this.takeFocus();
     if (prevState && summary.state && summary.state !== prevState && !this.loading) {
       // Pull the server's event entries for the transition.
       this.load();
@@ -507,6 +526,8 @@ export class ConversationView {
     input.disabled = !can;
     note.disabled = !can;
     canned.disabled = !can;
+    this.emoji.disabled = !can;
+    if (!can) this.cannedMenu.close();
     send.disabled = !can || this.sending;
     composer.classList.toggle('is-note', note.checked);
     composer.classList.toggle('is-disabled', !can);
@@ -558,10 +579,10 @@ export class ConversationView {
       this.send();
     });
     el.input.addEventListener('keydown', (ev) => {
+      if (this.cannedMenu.onKey(ev)) return; // the "/" menu's arrows, Enter, Tab and Esc
       if (ev.key !== 'Enter' || ev.shiftKey || ev.altKey) return;
       if (ev.isComposing || ev.keyCode === 229) return; // IME (e.g. pinyin) candidate selection
       ev.preventDefault();
-      if (this.slashCanned()) return;
       this.send();
     });
     el.input.addEventListener('input', () => this.onInput());
@@ -574,7 +595,7 @@ export class ConversationView {
     el.canned.addEventListener('change', () => {
       const item = this.canned.find((c) => String(c.id) === el.canned.value);
       el.canned.value = '';
-      if (item) this.insertText(fillCanned(item.text || '', this.cannedValues()));
+      if (item) this.cannedValues().then((values) => this.insertText(fillCanned(item.text || '', values)));
     });
     el.transferSubmit.addEventListener('click', async () => {
       const queue = el.transferSelect.value;

@@ -36,11 +36,5 @@ export function suggestionsNode(intent, onInsert) {
   return section;
 }
 
-/**
- * A canned reply's text with its variables filled (hub/domain/knowledge.py's list); a variable
- * without a value stays as written, for the agent to complete ("{order_number}").
- */
-export function fillCanned(text, values) {
-  return String(text).replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g,
-    (whole, name) => (values[name] ? String(values[name]) : whole));
-}
+// fillCanned lives in canned.js (the composer's "/" menu and the canned select share it).
+export { fillCanned } from './canned.js';

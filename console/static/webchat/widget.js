@@ -438,6 +438,39 @@
   /** Agent and bot messages: they carry a name and get delivered/read receipts. */
   function fromStaff(m) { return m.author === 'agent' || m.author === 'bot'; }
 
+  // Links in a message made clickable the console's way (console/static/console/links.js): Text nodes
+  // and <a> elements built with DOM APIs; only http, https and mailto; a new tab without opener.
+  var LINK = /\b(?:https?:\/\/|mailto:|www\.)[^\s<>"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]+/gi;
+  var LINK_TAIL = /[.,;:!?'")\]}>]+$/;
+  function safeHref(shown) {
+    var url;
+    try { url = new URL(/^www\./i.test(shown) ? 'https://' + shown : shown); } catch (e) { return null; }
+    if (url.protocol === 'mailto:') return url.href;
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname) return url.href;
+    return null;
+  }
+  function setLinkedText(el, text) {
+    while (el.firstChild) el.removeChild(el.firstChild);
+    var value = String(text == null ? '' : text), last = 0, links = 0, match;
+    LINK.lastIndex = 0;
+    while ((match = LINK.exec(value)) !== null && links < 50) {
+      var shown = match[0].replace(LINK_TAIL, ''), href = shown ? safeHref(shown) : null;
+      if (!href) continue;
+      if (match.index > last) el.appendChild(document.createTextNode(value.slice(last, match.index)));
+      var a = document.createElement('a');
+      a.href = href;
+      a.textContent = shown;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      a.className = 'hc-link';
+      a.setAttribute('data-testid', 'hubchat-link');
+      el.appendChild(a);
+      last = match.index + shown.length;
+      links += 1;
+    }
+    if (last < value.length) el.appendChild(document.createTextNode(value.slice(last)));
+  }
+
   /** The satisfaction survey's score buttons (payloads survey:1..5) as five stars; a click sends
    *  the digit, which the hub reads as the score (hub/surveys), and the stars stay as chosen. */
   function isSurvey(buttons) {
@@ -540,7 +573,7 @@
     }
     if (r.text !== m.text) {
       var b = n.querySelector('.hc-bubble');
-      b.textContent = m.text;
+      setLinkedText(b, m.text);
       r.text = m.text;
     }
     if (fromStaff(m) && r.name !== m.author_name) {
