@@ -21,6 +21,16 @@ class HandoverPolicy:
     human_intents: frozenset[str] = frozenset({"talk_to_human"})
     human_only_intents: frozenset[str] = frozenset({"complaint", "report_outage"})
     fallback_intents: frozenset[str] = frozenset({"nlu_fallback", "out_of_scope"})
+    # The active model's out-of-scope threshold, chosen on a validation split when it was trained
+    # (ADR 0044, 0052). When set, it replaces ``confidence_threshold`` and Rasa's fallback threshold:
+    # a turn whose best real intent is under it is handed over as out of scope.
+    out_of_scope_threshold: float | None = None
+
+    def keeps(self, confidence: float) -> bool:
+        """Is the bot confident enough to keep a turn read with this confidence?"""
+        if self.out_of_scope_threshold is not None:
+            return confidence >= self.out_of_scope_threshold
+        return confidence >= self.confidence_threshold
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +51,8 @@ def decide(reading: Reading | None, *, previous_fallbacks: int, policy: Handover
     """``reading`` is None when the bot was unreachable, failed or too slow."""
     if reading is None or reading.intent is None:
         return Decision(handover=HandoverReason.BOT_UNAVAILABLE, fallbacks=previous_fallbacks)
+    if policy.out_of_scope_threshold is not None:
+        return _decide_by_threshold(reading, policy.out_of_scope_threshold, policy)
     if reading.intent in policy.human_intents:
         return Decision(handover=HandoverReason.ASKED, fallbacks=0)
     if reading.intent in policy.human_only_intents:
@@ -51,6 +63,18 @@ def decide(reading: Reading | None, *, previous_fallbacks: int, policy: Handover
         return Decision(handover=reason, fallbacks=fallbacks)
     if reading.confidence < policy.confidence_threshold:
         return Decision(handover=HandoverReason.LOW_CONFIDENCE, fallbacks=0)
+    return Decision(handover=None, fallbacks=0)
+
+
+def _decide_by_threshold(reading: Reading, threshold: float, policy: HandoverPolicy) -> Decision:
+    """The active model's threshold decides (on the best real intent, see ``bot.service``), not Rasa's
+    hand-set fallback: under it, or a fallback intent, the turn is out of scope and a human takes it."""
+    if reading.intent in policy.human_intents:
+        return Decision(handover=HandoverReason.ASKED, fallbacks=0)
+    if reading.intent in policy.fallback_intents or reading.confidence < threshold:
+        return Decision(handover=HandoverReason.OUT_OF_SCOPE, fallbacks=0)
+    if reading.intent in policy.human_only_intents:
+        return Decision(handover=HandoverReason.POLICY, fallbacks=0)
     return Decision(handover=None, fallbacks=0)
 
 

@@ -8,6 +8,7 @@ the conversation to a human instead of waiting.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -34,11 +35,33 @@ def parse_replies(payload: Any) -> tuple[BotReply, ...]:
     return tuple(replies)
 
 
+FALLBACK = "nlu_fallback"  # what Rasa's FallbackClassifier puts in place of an intent under its threshold
+
+
 def parse_reading(payload: Any) -> tuple[str | None, float, dict[str, str]]:
     intent = payload.get("intent") or {} if isinstance(payload, dict) else {}
     entities = {str(e.get("entity")): str(e.get("value")) for e in payload.get("entities") or ()
                 if isinstance(e, dict)} if isinstance(payload, dict) else {}
     return intent.get("name"), float(intent.get("confidence") or 0.0), entities
+
+
+def best_reading(payload: Any) -> tuple[str | None, float]:
+    """The best real intent of the ranking, before the fallback classifier's ``nlu_fallback``."""
+    ranking = payload.get("intent_ranking") if isinstance(payload, dict) else None
+    for item in ranking if isinstance(ranking, list) else ():
+        if isinstance(item, dict) and item.get("name") and item.get("name") != FALLBACK:
+            return str(item["name"]), float(item.get("confidence") or 0.0)
+    intent, confidence, _ = parse_reading(payload)
+    return intent, confidence
+
+
+def message_for(text: str, served: str | None, best: str | None, best_confidence: float,
+                entities: dict[str, str], threshold: float | None) -> str:
+    """What the dialogue hears: the text, or, when the model's own threshold keeps an intent that
+    Rasa's hand-set fallback replaced, that intent as Rasa's ``/intent{entities}`` message."""
+    if threshold is None or served != FALLBACK or best is None or best == FALLBACK or best_confidence < threshold:
+        return text
+    return f"/{best}{json.dumps(entities, ensure_ascii=False)}" if entities else f"/{best}"
 
 
 class RasaBot:
@@ -57,18 +80,23 @@ class RasaBot:
         if self._http is not None:
             await self._http.close()
 
-    async def turn(self, conversation_id: str, text: str, language: str | None = None) -> BotTurn:
+    async def turn(self, conversation_id: str, text: str, language: str | None = None,
+                   threshold: float | None = None) -> BotTurn:
+        """``threshold``: the active model's out-of-scope threshold, which replaces Rasa's fallback one."""
         try:
             async with asyncio.timeout(self._timeout_s):
                 reading = await self._post("/model/parse", {"text": text})
+                intent, confidence, entities = parse_reading(reading)
+                best, best_confidence = best_reading(reading)
                 if language:
                     await self._set_language(conversation_id, language)
-                answer = await self._post("/webhooks/rest/webhook", {"sender": conversation_id, "message": text})
+                message = message_for(text, intent, best, best_confidence, entities, threshold)
+                answer = await self._post("/webhooks/rest/webhook", {"sender": conversation_id, "message": message})
         except (TimeoutError, aiohttp.ClientError, ValueError) as err:
             logger.warning("bot.rasa.unavailable error=%s", type(err).__name__)
             raise BotUnavailable(f"rasa did not answer: {type(err).__name__}") from err
-        intent, confidence, entities = parse_reading(reading)
-        return BotTurn(intent=intent, confidence=confidence, entities=entities, replies=parse_replies(answer))
+        return BotTurn(intent=intent, confidence=confidence, entities=entities, replies=parse_replies(answer),
+                       best_intent=best, best_confidence=best_confidence)
 
     async def parse(self, text: str) -> tuple[str | None, float]:
         """NLU only (no dialogue, no tracker): the intent and its confidence."""

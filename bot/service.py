@@ -62,9 +62,12 @@ class BotService:
     def __init__(self, *, bot: Bot, conversations: BotConversations, policy: HandoverPolicy,
                  intent_queues: Mapping[str, str], default_queue: str, turns: TurnLog | None = None,
                  handover_intents: Callable[[], Awaitable[frozenset[str]]] | None = None,
+                 threshold: Callable[[], Awaitable[float | None]] | None = None,
                  answers: Sequence[IntentAnswers] = ()) -> None:
         """``handover_intents``: the active model's intents that have no answer (humans take them).
-        ``answers``: asked in order before Rasa's own reply; the first answer is sent instead."""
+        ``threshold``: the active model's out-of-scope threshold (None: Rasa's fallback and the configured
+        confidence threshold decide). ``answers``: asked in order before Rasa's own reply; the first
+        answer is sent instead."""
         self._bot = bot
         self._conversations = conversations
         self._policy = policy
@@ -72,21 +75,24 @@ class BotService:
         self._default_queue = default_queue
         self._turns = turns
         self._handover_intents = handover_intents
+        self._threshold = threshold
         self._answers = tuple(answers)
 
     async def handle(self, conversation_id: str, message: Message, payload: str | None) -> None:
         memory = await self._conversations.bot_memory(conversation_id)
         if memory.get("state") != ConversationState.BOT:
             return  # the caller's view was stale: a human holds the conversation now
+        policy = await self._policy_now()
         try:
-            turn: BotTurn | None = await self._bot.turn(conversation_id, payload or message.text,
-                                                        reply_language(message.text))
+            turn: BotTurn | None = as_decided(await self._bot.turn(
+                conversation_id, payload or message.text, reply_language(message.text),
+                threshold=policy.out_of_scope_threshold), policy)
         except BotUnavailable:
             turn = None
-        if turn is not None and await self._answered(conversation_id, message, turn):
+        if turn is not None and await self._answered(conversation_id, message, turn, policy):
             return
         reading = Reading(intent=turn.intent, confidence=turn.confidence) if turn else None
-        decision = decide(reading, previous_fallbacks=int(memory.get("fallbacks", 0)), policy=await self._policy_now())
+        decision = decide(reading, previous_fallbacks=int(memory.get("fallbacks", 0)), policy=policy)
         if turn is not None:
             await self._conversations.remember_bot_turn(conversation_id, turn.intent, turn.confidence,
                                                         decision.fallbacks)
@@ -103,11 +109,11 @@ class BotService:
             return
         await self._hand_over(conversation_id, turn, decision, memory)
 
-    async def _answered(self, conversation_id: str, message: Message, turn: BotTurn) -> bool:
+    async def _answered(self, conversation_id: str, message: Message, turn: BotTurn, policy: HandoverPolicy) -> bool:
         """Answer from the hub's own answers when one has this confident intent (a linked article
         answers even an intent the model has no response for); False: Rasa's turn goes on."""
         intent = turn.intent
-        if (not self._answers or not intent or turn.confidence < self._policy.confidence_threshold
+        if (not self._answers or not intent or not policy.keeps(turn.confidence) or intent in policy.fallback_intents
                 or intent in self._policy.human_intents or intent in self._policy.human_only_intents):
             return False  # configured for humans (an article linked to it is the agent's suggestion)
         conversation = await self._conversations.conversation(conversation_id)
@@ -127,12 +133,14 @@ class BotService:
         return True
 
     async def _policy_now(self) -> HandoverPolicy:
-        if self._handover_intents is None:
-            return self._policy
-        extra = await self._handover_intents()
-        if not extra:
-            return self._policy
-        return dataclasses.replace(self._policy, human_only_intents=self._policy.human_only_intents | extra)
+        """The configured policy with the active model's intents without an answer and its threshold."""
+        policy = self._policy
+        if self._threshold is not None and (threshold := await self._threshold()) is not None:
+            policy = dataclasses.replace(policy, out_of_scope_threshold=threshold)
+        extra = await self._handover_intents() if self._handover_intents is not None else frozenset()
+        if extra:
+            policy = dataclasses.replace(policy, human_only_intents=policy.human_only_intents | extra)
+        return policy
 
     async def hand_over(self, conversation_id: str, reason: HandoverReason) -> None:
         """Hand over without a turn of Rasa's (the voice bot heard silence or words it does not
@@ -179,6 +187,14 @@ class BotService:
         )
 
 
+def as_decided(turn: BotTurn, policy: HandoverPolicy) -> BotTurn:
+    """With the active model's threshold, the best real intent is the turn's intent (Rasa's hand-set
+    fallback classifier does not decide); without it, Rasa's served intent."""
+    if policy.out_of_scope_threshold is None or turn.best_intent is None or turn.best_intent == turn.intent:
+        return turn
+    return dataclasses.replace(turn, intent=turn.best_intent, confidence=turn.best_confidence)
+
+
 def summarise(reason: HandoverReason, turn: BotTurn | None, last_customer: str) -> str:
     why = {
         HandoverReason.ASKED: "Customer asked for an agent",
@@ -186,6 +202,7 @@ def summarise(reason: HandoverReason, turn: BotTurn | None, last_customer: str) 
         HandoverReason.REPEATED_FALLBACK: "The bot did not understand the customer several times",
         HandoverReason.BOT_UNAVAILABLE: "The bot was unavailable",
         HandoverReason.POLICY: "This topic is handled by agents",
+        HandoverReason.OUT_OF_SCOPE: "The question is outside what the bot was taught",
     }[reason]
     topic = f" (intent {turn.intent}, {turn.confidence:.0%})" if turn and turn.intent else ""
     quote = f': "{last_customer[:160]}"' if last_customer else ""

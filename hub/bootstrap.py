@@ -443,7 +443,7 @@ def build_bot_service(settings: Settings, rasa: RasaBot, conversations: BotConve
     return BotService(bot=rasa, conversations=conversations, policy=handover_policy(settings),
                       intent_queues=settings.bot.intent_queues, default_queue=settings.webchat.default_queue,
                       turns=desk.turn_log if desk else None, handover_intents=desk.handover_intents if desk else None,
-                      answers=answers)
+                      threshold=desk.serving_threshold if desk else None, answers=answers)
 
 
 async def knowledge_and_outages(db: Db, clock: Clock) -> tuple[KnowledgeBase, MongoOutageStore]:

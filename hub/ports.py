@@ -97,8 +97,10 @@ class Bot(Protocol):
     ``BotUnavailable`` when the bot cannot answer (down, erroring or slower than its timeout).
     """
 
-    async def turn(self, conversation_id: str, text: str, language: str | None = None) -> BotTurn:
-        """``language`` (``en``/``zh``): the language to answer in; None keeps the conversation's last one."""
+    async def turn(self, conversation_id: str, text: str, language: str | None = None,
+                   threshold: float | None = None) -> BotTurn:
+        """``language`` (``en``/``zh``): the language to answer in; None keeps the conversation's last one.
+        ``threshold``: the active model's out-of-scope threshold (None: the bot's own fallback decides)."""
         ...
 
 

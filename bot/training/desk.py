@@ -71,7 +71,7 @@ class TrainingDesk:
         self._policy = policy
         self._config = config
         self._tasks: set[asyncio.Task[None]] = set()
-        self._handover_cache: tuple[float, frozenset[str]] = (-POLICY_CACHE_S, frozenset())
+        self._active_cache: tuple[float, frozenset[str], float | None] = (-POLICY_CACHE_S, frozenset(), None)
         self._serving_metrics: dict[str, dict[str, Any]] = {}
 
     @property
@@ -342,7 +342,7 @@ class TrainingDesk:
                 raise ServiceUnavailable(f"rasa did not load the model: {err}") from err
         await self._store.mark_active(record.id, self._clock.now())
         await asyncio.to_thread(point_active, self._config.models_dir, path)
-        self._handover_cache = (-POLICY_CACHE_S, frozenset())
+        self._active_cache = (-POLICY_CACHE_S, frozenset(), None)
         logger.info("training.activated model=%s by=%s loaded=%s", record.id, by, bool(self._config.rasa_url))
         return await self._store.model(record.id)
 
@@ -354,14 +354,21 @@ class TrainingDesk:
 
     async def handover_intents(self) -> frozenset[str]:
         """The active model's curated intents without a response (cached a few seconds): humans take them."""
-        loaded_at, intents = self._handover_cache
+        return (await self._active())[1]
+
+    async def serving_threshold(self) -> float | None:
+        """The active model's out-of-scope threshold, chosen on the held-out validation split when it
+        was trained (cached a few seconds); None while the shipped model serves or none was chosen."""
+        return (await self._active())[2]
+
+    async def _active(self) -> tuple[float, frozenset[str], float | None]:
         now = time.monotonic()
-        if now - loaded_at < POLICY_CACHE_S:
-            return intents
+        if now - self._active_cache[0] < POLICY_CACHE_S:
+            return self._active_cache
         active = await self._store.active_model()
         intents = frozenset(active.handover_intents) if active else frozenset()
-        self._handover_cache = (now, intents)
-        return intents
+        self._active_cache = (now, intents, active.threshold if active else None)
+        return self._active_cache
 
     # --- helpers ----------------------------------------------------------------------------------
 

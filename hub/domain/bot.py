@@ -13,6 +13,7 @@ class HandoverReason(enum.StrEnum):
     REPEATED_FALLBACK = "repeated_fallback"
     BOT_UNAVAILABLE = "bot_unavailable"
     POLICY = "policy"  # an intent only humans handle (complaints, outage reports)
+    OUT_OF_SCOPE = "out_of_scope"  # the best intent is under the active model's out-of-scope threshold
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +39,10 @@ class BotTurn:
     confidence: float
     entities: Mapping[str, str] = field(default_factory=dict)
     replies: tuple[BotReply, ...] = ()
+    # The best real intent of the ranking before Rasa's fallback classifier replaced it with
+    # ``nlu_fallback`` (the same as ``intent`` when it did not): what the out-of-scope threshold reads.
+    best_intent: str | None = None
+    best_confidence: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

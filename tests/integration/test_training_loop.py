@@ -99,6 +99,14 @@ async def parse(rasa_url: str, text: str) -> tuple[str, float]:
     return intent["name"], intent["confidence"]
 
 
+async def best_reading(rasa_url: str, text: str) -> tuple[str, float]:
+    """The best real intent of the server's ranking (before Rasa's nlu_fallback) and its confidence."""
+    async with aiohttp.ClientSession() as http, http.post(f"{rasa_url}/model/parse", json={"text": text}) as response:
+        ranking = (await response.json())["intent_ranking"]
+    best = next(r for r in ranking if r["name"] != "nlu_fallback")
+    return best["name"], float(best["confidence"])
+
+
 async def test_review_train_evaluate_activate(hub: RunningHub, rasa_url: str, tmp_path: Path,
                                               shipped_model_restored: None) -> None:
     # A customer asks something the shipped bot has no intent for: the turn is recorded.
@@ -181,18 +189,30 @@ async def test_review_train_evaluate_activate(hub: RunningHub, rasa_url: str, tm
         started_with = await asyncio.to_thread(model_rasa_would_start, tmp_path / "models" / "active.tar.gz")
         assert started_with.name == f"curated-{model['id']}.tar.gz"
 
-        # The new intent has no answer: the bot hands such conversations to a human by policy.
-        async with aiohttp.ClientSession() as http:
-            widget = WidgetClient(hub.base_url, http)
-            await widget.connect()
-            sent = await widget.say(SOLAR[3])
+        # The new intent has no answer: the bot hands such conversations to a human by policy, when
+        # the model's own threshold (recorded at training) keeps the turn; under it, as out of scope.
+        # An out-of-scope question is decided by that threshold too, not by Rasa's fallback.
+        for text in (SOLAR[3], "can you book me a flight to Rome"):
+            intent, confidence = await best_reading(rasa_url, text)
+            kept = confidence >= done["threshold"] and intent != "out_of_scope"
+            async with aiohttp.ClientSession() as http:
+                widget = WidgetClient(hub.base_url, http)
+                await widget.connect()
+                sent = await widget.say(text)
+                if kept and intent != SOLAR_INTENT:  # read as an intent the bot answers: it does
+                    assert (await widget.next("message", timeout=15))["message"]["author"] == "bot"
+                    continue
 
-            async def handed_over() -> dict | None:
-                doc = await hub.context.conversations.get_doc(sent["conversation_id"])
-                return doc if doc["state"] == "queued" else None
+                async def handed_over(cid: str = sent["conversation_id"]) -> dict | None:
+                    doc = await hub.context.conversations.get_doc(cid)
+                    return doc if doc["state"] == "queued" else None
 
-            doc = await eventually(handed_over, timeout=15)
-            assert doc["handover"]["reason"] == "policy" and doc["handover"]["intent"] == SOLAR_INTENT
+                doc = await eventually(handed_over, timeout=15)
+            print(f"{text!r}: {intent} {confidence:.3f} at threshold {done['threshold']}: {doc['handover']['reason']}")
+            assert doc["handover"]["reason"] == ("policy" if kept else "out_of_scope")
+            assert doc["handover"]["intent"] == intent
+            if text == SOLAR[3]:
+                assert intent == SOLAR_INTENT
     finally:
         await alice.close()
         await tom.close()

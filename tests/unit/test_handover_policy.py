@@ -45,3 +45,28 @@ def test_route_for_uses_the_latest_topical_intent_or_the_default() -> None:
     assert route_for(["complaint", "check_bill", None], queues, "general") == "billing"
     assert route_for(["greet", "talk_to_human"], queues, "general") == "general"
     assert route_for([], queues, "general") == "general"
+
+
+MODEL = HandoverPolicy(confidence_threshold=0.5, max_fallbacks=2, out_of_scope_threshold=0.35)
+
+
+@pytest.mark.parametrize(("reading", "previous", "reason"), [
+    (Reading(intent="check_bill", confidence=0.36), 0, None),  # the model's threshold, not the configured 0.5
+    (Reading(intent="check_bill", confidence=0.34), 1, R.OUT_OF_SCOPE),
+    (Reading(intent="out_of_scope", confidence=0.9), 0, R.OUT_OF_SCOPE),  # no asking again: out of scope
+    (Reading(intent="nlu_fallback", confidence=0.9), 0, R.OUT_OF_SCOPE),
+    (Reading(intent="talk_to_human", confidence=0.2), 0, R.ASKED),  # asking is still enough
+    (Reading(intent="complaint", confidence=0.9), 0, R.POLICY),
+    (Reading(intent="complaint", confidence=0.2), 0, R.OUT_OF_SCOPE),
+    (None, 1, R.BOT_UNAVAILABLE),
+])
+def test_the_models_threshold_decides_when_there_is_one(reading: Reading | None, previous: int,
+                                                         reason: R | None) -> None:
+    decision = decide(reading, previous_fallbacks=previous, policy=MODEL)
+    assert decision.handover == reason
+    assert decision.fallbacks == (previous if reading is None else 0)
+
+
+def test_keeps_reads_the_models_threshold_else_the_configured_one() -> None:
+    assert MODEL.keeps(0.35) and not MODEL.keeps(0.349)
+    assert POLICY.keeps(0.5) and not POLICY.keeps(0.49)
