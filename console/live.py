@@ -176,7 +176,7 @@ class ConsoleLive:
         if not self._agents:
             return
         doc = {"_id": cid, "state": state.value, "agent_id": fact.agent_id, "skills": summary.get("skills", [])}
-        shown = frame_text({"type": "conversation", "conversation": summary})
+        shown = frame_text({"type": "conversation", "event": fact.event.value, "conversation": summary})
         gone = frame_text({"type": "conversation_gone", "conversation_id": cid})
         for agent_id, agent in list(self._agents.items()):
             self._send(agent_id, shown if self._hub.desk.may_view(agent, doc) else gone)

@@ -13,7 +13,7 @@ import os
 import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,6 +51,7 @@ from console.logsafety import PathOnlyAccessLogger, install_malformed_request_fi
 from console.offline_form import add_offline_routes
 from console.outages_api import add_outage_routes
 from console.qa_api import add_quality_routes
+from console.snooze_api import add_snooze_routes
 from console.staffing_api import add_staffing_routes
 from console.survey_page import add_survey_routes
 from console.teams_api import add_team_routes
@@ -79,6 +80,7 @@ from hub.customer_notices import CustomerNotices, NoticeConfig
 from hub.domain import survey_links
 from hub.domain.agent_states import PauseKind
 from hub.domain.events import ConversationChanged, MessageStored, SurveyCallDue, WorkOrderChanged
+from hub.domain.snooze import SnoozePolicy
 from hub.errors import InvalidInput
 from hub.finding import ConversationFinder, SearchIndexer
 from hub.inbound import GuardedInbox
@@ -98,6 +100,7 @@ from hub.quality import QualityDesk
 from hub.quality_jobs import QualityJobsConsumer
 from hub.redaction import install_redaction, secrets_of, sensitive_parts
 from hub.registry import Buttons, ChannelDeps, ChannelFactory, ChannelRegistry
+from hub.snoozes import SnoozeSweep, Snoozing
 from hub.storage.agent_states import MongoAgentStateLog
 from hub.storage.attachments import MongoAttachmentStore
 from hub.storage.audit import MongoAuditLog
@@ -146,6 +149,7 @@ from voice.qa_worker import QualityWorker
 logger = logging.getLogger(__name__)
 
 REDIS_POOL_SIZE = 64
+SNOOZES = "conversations:snoozes"  # wakes snoozed conversations: one process at a time (a lease)
 NOTICES = "outages:notices"  # the outage notice sender: one process at a time (a lease)
 ASSIGNER = "routing:assigner"  # the supervised loop name (bench/assignment.py finds its task by it)
 QUALITY_WORKER = "voice:quality"  # the call quality worker (voice/qa_worker.py)
@@ -277,6 +281,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         app = init_app(context, live)
         add_contact_routes(app, ContactService.over(db, clock, bus))
         add_find_routes(app, ConversationFinder(MongoConversationSearch(db), agent_desk, hand_on), hand_on)
+        start_snoozes(settings, app, bus, supervisor, stack, SnoozeParts(core=core, transitions=transitions))
         add_call_routes(app)
         await start_call_quality(settings, db, app, supervisor, stack, clock)
         add_account_routes(app, bus)
@@ -359,6 +364,25 @@ async def embedded_voice(settings: Settings) -> AsyncIterator[Settings]:
         return
     async with embedded_pbx(settings.voice) as voice:
         yield settings.model_copy(update={"voice": voice})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SnoozeParts:
+    core: ConversationCore
+    transitions: Transitions
+
+
+def start_snoozes(settings: Settings, app: web.Application, bus: RedisEventBus, supervisor: Supervisor,
+                  stack: contextlib.AsyncExitStack, parts: SnoozeParts) -> None:
+    """Snooze (ADR 0049): the console's routes in every process, the wake-up sweep under a lease."""
+    policy = SnoozePolicy(zone=ZoneInfo(settings.kpi.time_zone), wake_at=time.fromisoformat(settings.snooze.wake_at),
+                          max_ahead=timedelta(days=settings.snooze.max_days))
+    snoozing = Snoozing(parts.core, parts.transitions, policy)
+    add_snooze_routes(app, snoozing)
+    sweep = SnoozeSweep(snoozing, parts.core, poll_s=settings.snooze.poll_s)
+    sweep.listen(bus)
+    supervisor.start(SNOOZES, sweep.run, lease=SNOOZES)
+    stack.push_async_callback(supervisor.cancel, SNOOZES)
 
 
 async def start_call_quality(settings: Settings, db: Db, app: web.Application, supervisor: Supervisor,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hub.settings.acd import AgentStatesSettings, RoutingSettings
+from hub.settings.acd import AgentStatesSettings, RoutingSettings, SnoozeSettings
 from hub.settings.bot import BotSettings, TrainingSettings
 from hub.settings.channels import EmailSettings, MailboxSettings, SmsSettings, TelegramSettings
 from hub.settings.runtime import ConsumersSettings, EmbeddedSettings, MessagesSettings, OutboxSettings
@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     login: LoginSettings = LoginSettings()
     routing: RoutingSettings = RoutingSettings()
     agent_states: AgentStatesSettings = AgentStatesSettings()
+    snooze: SnoozeSettings = SnoozeSettings()
     webchat: WebChatSettings = WebChatSettings()
     bot: BotSettings = BotSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
@@ -106,6 +107,7 @@ __all__ = [
     "ServiceLevelGoal",
     "Settings",
     "SmsSettings",
+    "SnoozeSettings",
     "SurveySettings",
     "TelegramSettings",
     "TrainingSettings",

@@ -77,9 +77,9 @@ def _parts_ms(prior: Sequence[StoredEvent], end: StoredEvent) -> int:
     """The handle time of every agent's part: each ``assigned`` to the transfer or resolve that ended it."""
     total, since = 0, None
     for event in [*prior, end]:
-        if event.to_state == "assigned":
+        if event.to_state == "assigned" and event.from_state != "assigned":  # a snooze stays in her part
             since = event.at
-        elif since is not None and event.from_state in HELD and event.to_state != "wrap_up":
+        elif since is not None and event.from_state in HELD and event.to_state not in HELD:
             total, since = total + _ms(event.at, since), None
     return total
 
@@ -157,7 +157,7 @@ def contributions(event: StoredEvent, prior: Sequence[StoredEvent]) -> list[tupl
     if target == "queued" and source == "offered":  # declined, offer_timed_out, offer_lost
         agent = event.detail.get("agent_id") or (previous.agent_id if previous else None)
         return at_agent(agent, {kind: 1})
-    if target == "assigned":
+    if target == "assigned" and source != "assigned":  # snoozed and woken stay hers: nothing to count
         entered = _entered_queue(prior)
         wait = _ms(event.at, entered.at) if entered else 0
         return [at_queue(_waited("answered", wait)), *at_agent(event.agent_id, _waited("answered", wait))]

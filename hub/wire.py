@@ -46,6 +46,7 @@ def summary_json(doc: Mapping[str, Any]) -> dict[str, Any]:
         "handover": doc.get("handover"),
         "version": doc.get("version"),  # the console drops a summary older than the one it shows
         "labels": sorted(doc.get("labels", [])), "transfer": transfer_json(doc.get("transfer")),
+        "snoozed_until": iso(doc.get("snoozed_until")) if doc.get("state") == "assigned" else None,
     }
 
 

@@ -56,6 +56,8 @@ class EventType(enum.StrEnum):
     CLOSED = "closed"  # reserved: closing a resolved conversation without a survey answer
     SURVEY_ANSWERED = "survey_answered"  # the customer scored the resolved conversation (detail: score 1-5)
     REOPENED = "reopened"  # staff reopened a resolved conversation: back into its queue (detail: from_state)
+    SNOOZED = "snoozed"  # its agent set it aside until a time (detail: until); it stays hers (ADR 0049)
+    WOKEN = "woken"  # a snooze ended (detail: reason due, customer or agent)
 
 
 Edge = tuple[ConversationState | None, ConversationState]  # (from, to); from None: the conversation's creation
@@ -85,6 +87,8 @@ EDGES: Mapping[EventType, frozenset[Edge]] = {
     EventType.CLOSED: frozenset({(S.RESOLVED, S.CLOSED)}),
     EventType.SURVEY_ANSWERED: frozenset({(S.RESOLVED, S.CLOSED)}),
     EventType.REOPENED: frozenset({(S.RESOLVED, S.QUEUED)}),
+    EventType.SNOOZED: frozenset({(S.ASSIGNED, S.ASSIGNED)}),
+    EventType.WOKEN: frozenset({(S.ASSIGNED, S.ASSIGNED)}),
 }
 
 

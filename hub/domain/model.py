@@ -59,6 +59,7 @@ class Conversation:
     wrap_up_code: str | None = None
     language: str = "en"
     multichannel: bool = False  # the customer also wrote from another channel than ``channel``
+    snoozed_until: datetime | None = None  # set aside by its agent until then (hub.domain.snooze)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

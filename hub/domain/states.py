@@ -27,7 +27,7 @@ S = ConversationState
 #   bot -> resolved (contained) | queued (handover)
 #   queued -> offered (ACD found an agent) | abandoned (the caller hung up while waiting)
 #   offered -> assigned (accepted) | queued (declined / timed out / agent went away) | abandoned
-#   assigned -> wrap_up | resolved | queued (transfer)
+#   assigned -> wrap_up | resolved | queued (transfer) | assigned (snoozed or woken: she keeps it)
 #   wrap_up -> resolved | wrap_up (the one edge onto itself: the wrap-up code chosen after a call's
 #   end put the conversation there, recorded as its own event)
 #   resolved -> closed (after the survey). A customer who writes after resolution starts a new
@@ -38,7 +38,7 @@ TRANSITIONS: dict[ConversationState, frozenset[ConversationState]] = {
     S.BOT: frozenset({S.QUEUED, S.RESOLVED}),
     S.QUEUED: frozenset({S.OFFERED, S.RESOLVED, S.ABANDONED}),
     S.OFFERED: frozenset({S.ASSIGNED, S.QUEUED, S.ABANDONED}),
-    S.ASSIGNED: frozenset({S.WRAP_UP, S.RESOLVED, S.QUEUED}),
+    S.ASSIGNED: frozenset({S.WRAP_UP, S.RESOLVED, S.QUEUED, S.ASSIGNED}),
     S.WRAP_UP: frozenset({S.RESOLVED, S.WRAP_UP}),
     S.RESOLVED: frozenset({S.CLOSED, S.QUEUED}),
     S.ABANDONED: frozenset(),

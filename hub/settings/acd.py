@@ -34,3 +34,14 @@ class AgentStatesSettings(BaseModel):
     missed_offers_reason: str = Field(
         "missed_offers", min_length=1, max_length=100, pattern=r"^[a-z0-9_]+$",
         description="The pause reason the hub sets for missed offers (counted as rest; not in the agents' picker).")
+
+
+class SnoozeSettings(BaseModel):
+    """Snooze (ADR 0049): an agent sets a conversation she holds aside until a time."""
+
+    poll_s: float = Field(15.0, gt=0, description="How often the hub looks for snoozes that are due or whose "
+                                                   "customer wrote (sooner when one falls due).")
+    wake_at: str = Field("09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                         description='The local time (HH:MM, the centre\'s zone HUB_KPI__TIME_ZONE) a "tomorrow" '
+                                     "snooze wakes at.")
+    max_days: int = Field(30, ge=1, le=365, description="The longest snooze, in days.")

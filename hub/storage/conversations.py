@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -27,8 +27,10 @@ logger = logging.getLogger(__name__)
 
 # Fields a transition may change, besides state and version.
 MUTABLE_FIELDS = frozenset({"queue", "priority", "skills", "agent_id", "queued_at", "wrap_up_code", "handover",
-                            "transfer"})  # the last transfer: who handed it on, to whom (hub/conversations/handing.py)
+                            "transfer",  # the last transfer: who handed it on, to whom (hub/conversations/handing.py)
+                            "snoozed_until", "snoozed_at"})  # a snooze (hub/snoozes.py)
 RECENT_INTENTS = 5
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def conversation_from_doc(doc: Mapping[str, Any]) -> Conversation:
@@ -48,6 +50,7 @@ def conversation_from_doc(doc: Mapping[str, Any]) -> Conversation:
         wrap_up_code=doc.get("wrap_up_code"),
         language=doc.get("language", "en"),
         multichannel=bool(doc.get("multichannel", False)),
+        snoozed_until=doc.get("snoozed_until"),
     )
 
 
@@ -134,6 +137,8 @@ class MongoConversationStore:
         """
         event_type = check_event(event_type, conversation.state, target)
         changes = dict(changes or {})
+        if conversation.snoozed_until is not None and event_type is not EventType.SNOOZED:
+            changes.setdefault("snoozed_until", None)  # any other move ends a snooze (ADR 0049)
         unknown = set(changes) - MUTABLE_FIELDS
         if unknown:
             raise ValueError(f"transition cannot change {sorted(unknown)}")
@@ -213,6 +218,14 @@ class MongoConversationStore:
     async def in_states(self, states: frozenset[ConversationState]) -> list[Conversation]:
         cursor = self._conversations.find({"state": {"$in": [s.value for s in states]}})
         return [conversation_from_doc(doc) async for doc in cursor]
+
+    async def snoozed(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """Snoozed conversations (``hub.snoozes``), the soonest due first: the due time and the
+        customer's last message time, which decide when each wakes."""
+        cursor = self._conversations.find(
+            {"snoozed_until": {"$gte": EPOCH}, "state": ConversationState.ASSIGNED.value},
+            {"snoozed_until": 1, "snoozed_at": 1, "last_customer_at": 1, "agent_id": 1})
+        return await cursor.sort("snoozed_until", 1).limit(limit).to_list(None)
 
     async def queued_since(self, before: datetime, limit: int) -> list[Conversation]:
         """Conversations waiting in a queue since before ``before`` (oldest first)."""

@@ -61,6 +61,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("contact_id", ASCENDING), ("created_at", DESCENDING)], name="contact"),
         # The console's label filter (hub/storage/conversation_search.py); most conversations have none.
         IndexModel([("labels", ASCENDING)], sparse=True, name="labels_sparse"),
+        # Snoozed conversations by due time (hub/snoozes.py); most never had a snooze.
+        IndexModel([("snoozed_until", ASCENDING)], sparse=True, name="snoozed_until_sparse"),
     ],
     # Conversation search terms (hub/domain/finding.py), one document per conversation, written only
     # by the ``search`` durable consumer: kept apart from the conversations written on the message path.

@@ -42,6 +42,7 @@ class Pending:
     unread: int = 0
     reset_unread: bool = False  # the agent read everything: ``unread`` counts only what came after
     delivered_until: datetime | None = None
+    last_customer_at: datetime | None = None  # a snoozed conversation wakes on it (hub/snoozes.py)
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
     def merge(self, later: Pending) -> None:
@@ -53,6 +54,8 @@ class Pending:
         self.reset_unread = self.reset_unread or later.reset_unread
         if later.delivered_until is not None:
             self.delivered_until = max(later.delivered_until, self.delivered_until or later.delivered_until)
+        if later.last_customer_at is not None:
+            self.last_customer_at = max(later.last_customer_at, self.last_customer_at or later.last_customer_at)
         self.waiters.extend(later.waiters)
 
     def update(self) -> dict[str, Any]:
@@ -65,6 +68,8 @@ class Pending:
             change["$inc"] = {"unread": self.unread}
         if self.delivered_until is not None:
             change["$max"] = {"delivered_until": self.delivered_until}
+        if self.last_customer_at is not None:
+            change.setdefault("$max", {})["last_customer_at"] = self.last_customer_at
         return change
 
 
@@ -106,6 +111,7 @@ class ConversationSummaries:
                 pending.preview, pending.last_message_at = message.text[:PREVIEW_CHARS], message.sent_at
             if message.author is Author.CUSTOMER:
                 pending.unread += 1
+                pending.last_customer_at = max(message.sent_at, pending.last_customer_at or message.sent_at)
         self._wakeup.set()
 
     async def delivered(self, conversation_id: str, until: datetime) -> None:

@@ -68,6 +68,8 @@ ALLOWED: frozenset[tuple[str, str | None, str]] = frozenset({
     ("closed", "resolved", "closed"),
     ("survey_answered", "resolved", "closed"),
     ("reopened", "resolved", "queued"),
+    ("snoozed", "assigned", "assigned"),
+    ("woken", "assigned", "assigned"),
 })
 
 EDGE_PAIRS = [(None, S.NEW), *itertools.product(ConversationState, repeat=2)]

@@ -28,6 +28,7 @@ LEGAL: frozenset[tuple[str, str]] = frozenset({
     ("assigned", "wrap_up"),
     ("assigned", "resolved"),
     ("assigned", "queued"),     # transfer
+    ("assigned", "assigned"),   # snoozed or woken: she keeps it (ADR 0049)
     ("wrap_up", "resolved"),
     ("wrap_up", "wrap_up"),     # the wrap-up code chosen after a call's end (its own event)
     ("resolved", "closed"),
@@ -52,7 +53,7 @@ def test_the_state_vocabulary_is_the_designed_one() -> None:
 def test_expected_edges_only_name_real_states() -> None:
     values = {s.value for s in ConversationState}
     assert {state for edge in LEGAL for state in edge} <= values
-    assert len(LEGAL_PAIRS) == len(LEGAL) == 18
+    assert len(LEGAL_PAIRS) == len(LEGAL) == 19
 
 
 def test_transition_table_has_exactly_the_designed_edges() -> None:
@@ -89,7 +90,8 @@ def test_refusal_lists_the_allowed_targets() -> None:
     assert str(caught.value) == "cannot go from offered to resolved; allowed: abandoned, assigned, queued"
 
 
-@pytest.mark.parametrize("state", [s for s in ConversationState if s is not S.WRAP_UP], ids=lambda s: s.value)
+@pytest.mark.parametrize("state", [s for s in ConversationState if s not in (S.WRAP_UP, S.ASSIGNED)],
+                         ids=lambda s: s.value)
 def test_no_other_state_transitions_to_itself(state: ConversationState) -> None:
     with pytest.raises(IllegalTransition):
         check_transition(state, state)

@@ -2,7 +2,8 @@
 // a customer's message while the tab is hidden or that conversation is not open. The browser asks
 // for the notification permission only from a click ("Enable alerts" in the top bar), as browsers
 // require; the tone's AudioContext is unlocked by the same click. Notifications show plain text.
-import { h } from './render.js';
+import { h, toast } from './render.js';
+import { t } from './i18n.js';
 
 const PREVIEW_CHARS = 100;
 let audio = null;
@@ -77,4 +78,12 @@ export function alertOffer(summary, onClick) {
 export function alertMessage(summary, message, onClick) {
   tone(false);
   notify(`${name(summary)} wrote`, message && message.text, `message:${summary.id}`, onClick);
+}
+
+/** A snoozed conversation of mine woke (its time came, or the customer wrote): tone, toast, notification. */
+export function alertWoken(summary, onClick) {
+  tone(false);
+  const text = t('snooze.woken', { name: name(summary) });
+  toast(text, { kind: 'info', timeout: 8000 });
+  notify(text, summary && summary.preview, `woken:${summary.id}`, onClick);
 }

@@ -7,7 +7,8 @@ import { ConversationView } from './conversation.js';
 import { ContactPanel } from './contact.js';
 import { FindPanel, ConversationTools } from './find.js';
 import { initTopbar, stateLabel } from './topbar.js';
-import { alertMessage, alertOffer, installAlertsButton } from './alerts.js';
+import { alertMessage, alertOffer, alertWoken, installAlertsButton } from './alerts.js';
+import { SnoozeControl } from './snooze.js';
 import { h, clear, toast, toastError } from './render.js';
 
 const BASE_TITLE = 'Northgrid Hub';
@@ -38,6 +39,7 @@ function selectConversation(summary) {
   }
   state.view.open(summary.id, summary);
   state.contact.follow(summary);
+  state.snooze.follow(state.view.summary || summary);
 }
 
 async function accept(summary) {
@@ -127,8 +129,15 @@ function handleFrame(frame) {
       if (frame.conversation) {
         inbox.upsert(frame.conversation);
         view.updateSummary(frame.conversation);
-        if (frame.conversation.id === view.id) state.tools.follow(view.summary);
+        if (frame.conversation.id === view.id) {
+          state.tools.follow(view.summary);
+          state.snooze.follow(view.summary);
+        }
         state.contact.onConversation(frame.conversation);
+        if (frame.event === 'woken' && state.me && frame.conversation.agent_id === state.me.id) {
+          alertWoken(frame.conversation, () => selectConversation(inbox.get(frame.conversation.id)));
+          if (!isVisible()) flashTitle();
+        }
       }
       break;
     case 'contact':  // a contact was renamed, linked, given details or merged: the panel reads it again
@@ -213,7 +222,11 @@ async function main() {
     queueName,
     onSummary: (s) => {
       state.inbox.upsert(s);
-      if (s.id === state.view.id) { state.contact.follow(s); state.tools.follow(state.view.summary); }
+      if (s.id === state.view.id) {
+        state.contact.follow(s);
+        state.tools.follow(state.view.summary);
+        state.snooze.follow(state.view.summary);
+      }
     },
     onRead: (id) => state.inbox.markRead(id),
   });
@@ -227,6 +240,10 @@ async function main() {
       state.find.run();
     },
   });
+  state.snooze = new SnoozeControl(document.getElementById('conv-snooze'), {
+    me: state.me,
+    onSummary: (s) => { state.inbox.upsert(s); state.view.updateSummary(s); },
+  });
   state.find = new FindPanel(document.getElementById('find-panel'), { onOpen: selectConversation, queueName });
   state.tools.loadColleagues();
   state.find.loadLabels();
@@ -234,6 +251,8 @@ async function main() {
   state.inbox = new Inbox({
     offers: document.getElementById('offers-list'),
     assigned: document.getElementById('assigned-list'),
+    snoozed: document.getElementById('snoozed-list'),
+    snoozedCount: document.getElementById('snoozed-count'),
     queued: document.getElementById('queued-list'),
     offersCount: document.getElementById('offers-count'),
     assignedCount: document.getElementById('assigned-count'),

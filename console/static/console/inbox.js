@@ -3,8 +3,11 @@ import { menuText } from './call.js';
 import {
   h, reconcile, setText, channelBadge, mmss, secondsSince, relTime, parseTs, fullTime, stateName,
 } from './render.js';
+import { formatDate } from './i18n.js';
+import { snoozedText } from './snooze.js';
 
 const MINE_STATES = new Set(['assigned', 'wrap_up']);
+const KINDS = ['offers', 'assigned', 'snoozed', 'queued'];
 
 /** A summary older than the one held (its transition's version is lower): ignore it. */
 export function isStale(prev, next) {
@@ -43,7 +46,9 @@ export class Inbox {
   listOf(s) {
     if (!s) return null;
     if (this.offers.has(s.id)) return 'offers';
-    if (MINE_STATES.has(s.state) && (s.agent_id == null || !this.me || s.agent_id === this.me.id)) return 'assigned';
+    if (MINE_STATES.has(s.state) && (s.agent_id == null || !this.me || s.agent_id === this.me.id)) {
+      return s.snoozed_until && s.state === 'assigned' ? 'snoozed' : 'assigned';
+    }
     if (s.state === 'queued') return 'queued';
     return null;
   }
@@ -186,7 +191,7 @@ export class Inbox {
   // ------------------------------------------------------------ rendering
 
   counts() {
-    const c = { offers: 0, assigned: 0, queued: 0, unread: 0 };
+    const c = { offers: 0, assigned: 0, snoozed: 0, queued: 0, unread: 0 };
     for (const s of this.convs.values()) {
       const list = this.listOf(s);
       if (list) c[list] += 1;
@@ -196,7 +201,7 @@ export class Inbox {
   }
 
   render() {
-    const lists = { offers: [], assigned: [], queued: [] };
+    const lists = { offers: [], assigned: [], snoozed: [], queued: [] };
     for (const s of this.convs.values()) {
       const list = this.listOf(s);
       if (list) lists[list].push(s);
@@ -208,10 +213,12 @@ export class Inbox {
       const wb = b.state === 'wrap_up' ? 1 : 0;
       return wa - wb || ts(b.updated_at) - ts(a.updated_at);
     });
+    lists.snoozed.sort((a, b) => ts(a.snoozed_until) - ts(b.snoozed_until));  // the next to wake first
     lists.queued.sort((a, b) => (Number(b.priority) || 0) - (Number(a.priority) || 0)
       || ts(a.waiting_since || a.updated_at) - ts(b.waiting_since || b.updated_at));
 
-    for (const kind of ['offers', 'assigned', 'queued']) {
+    for (const kind of KINDS) {
+      if (!this.els[kind]) continue;  // a page without that list
       reconcile(this.els[kind], lists[kind], (s) => s.id,
         (s) => this.createItem(kind, s),
         (node, s) => this.updateItem(kind, node, s));
@@ -345,6 +352,9 @@ export class Inbox {
       setText(r.time, since ? mmss(secs) : '');
       r.time.title = since ? `Waiting since ${fullTime(since)}` : '';
       r.time.classList.toggle('is-late', secs > 60);
+    } else if (kind === 'snoozed') {
+      setText(r.time, formatDate(s.snoozed_until, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }));
+      r.time.title = snoozedText(s);
     } else {
       setText(r.time, relTime(s.updated_at, now));
       r.time.title = s.updated_at ? `Updated ${fullTime(s.updated_at)}` : '';
@@ -354,7 +364,8 @@ export class Inbox {
   /** Once a second: countdowns and wait times. */
   tick() {
     const now = Date.now();
-    for (const kind of ['offers', 'assigned', 'queued']) {
+    for (const kind of KINDS) {
+      if (!this.els[kind]) continue;
       for (const node of this.els[kind].children) {
         const s = this.convs.get(node.dataset.conversationId);
         if (s && node._refs) this.updateTime(kind, node, s, now);
