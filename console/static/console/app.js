@@ -9,6 +9,7 @@ import { FindPanel, ConversationTools } from './find.js';
 import { initTopbar, stateLabel } from './topbar.js';
 import { alertMessage, alertOffer, alertWoken, installAlertsButton } from './alerts.js';
 import { SnoozeControl } from './snooze.js';
+import { Shortcuts } from './shortcuts.js';
 import { h, clear, toast, toastError } from './render.js';
 
 const BASE_TITLE = 'Northgrid Hub';
@@ -215,6 +216,7 @@ async function main() {
   document.body.classList.remove('is-booting');
   state.topbar = initTopbar(state.me);
   installAlertsButton(document.getElementById('logout'));
+  state.shortcuts = new Shortcuts(document, { helpButtonBefore: document.getElementById('logout') });
 
   state.contact = new ContactPanel(document.getElementById('contact-panel'), { me: state.me });
   state.view = new ConversationView({

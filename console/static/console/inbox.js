@@ -242,8 +242,7 @@ export class Inbox {
     const node = h('li', {
       class: `conv-item conv-item-${kind}`,
       'data-testid': 'conv-item',
-      tabindex: '0',
-      role: 'button',
+      tabindex: '0',  // a list item opened by Enter or a click: not role=button, it holds Accept/Decline
     },
     h('div', { class: 'conv-line' }, refs.badge, refs.name, refs.unread, refs.time),
     refs.preview,

@@ -201,7 +201,7 @@
     });
     panel.hidden = true;
 
-    var header = el('header', 'hc-header');
+    var header = el('div', 'hc-header');  // not <header>: the host page has its own banner
     var avatar = el('div', 'hc-avatar', { 'aria-hidden': 'true' });
     avatar.appendChild(icon(ICON_CHAT, 'hc-ic'));
     var titles = el('div', 'hc-titles');
@@ -568,6 +568,7 @@
         while (stEl.firstChild) stEl.removeChild(stEl.firstChild);
         stEl.appendChild(statusIcon(m.status));
         stEl.setAttribute('title', t(m.status));
+        stEl.setAttribute('role', 'img');
         stEl.setAttribute('aria-label', t(m.status));
       }
     }
