@@ -7,6 +7,8 @@ trigger a shortcut (the second offer waits while she types an "a")."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.async_api import Browser, Page, expect
 
 from hub.bootstrap import RunningHub
@@ -115,3 +117,49 @@ async def test_accept_reply_note_canned_next_and_resolve_by_keyboard(hub: Runnin
     await expect(conversation).to_have_attribute("data-state", "assigned")
     await expect(second.get_by_test_id("hubchat-message").filter(has_text="How can I help")).to_have_count(0)
     assert errors == []
+
+
+FOCUS_PROBE = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    const shows = (n) => {
+        const s = getComputedStyle(n);
+        const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+        return outline || s.boxShadow !== 'none';
+    };
+    // A control inside a frame that rings as a whole (:focus-within): the note switch's label, the composer.
+    const frame = el.closest('label, .composer');
+    const regions = ['.topbar', '.sidebar', '.pane', '.contact-panel'];
+    return {
+        what: el.dataset.testid || el.id || el.className || el.tagName,
+        region: regions.findIndex((r) => el.closest(r)),
+        visible: shows(el) || (frame !== null && shows(frame)),
+    };
+}"""
+
+
+async def test_tab_walks_the_inbox_in_reading_order_with_a_visible_focus(hub: RunningHub, browser: Browser) -> None:
+    """Tab from the top: top bar, inbox, conversation, contact panel, never back; every stop shows
+    where the focus is (an outline or a ring on the control, or on the frame around it)."""
+    alice = await login(browser, hub.base_url, "alice")
+    await customer_says(browser, hub.base_url, "Tab order: my bill")
+    await alice.get_by_test_id("offers").get_by_test_id("offer-accept").click()
+    await expect(alice.get_by_test_id("conversation")).to_have_attribute("data-state", "assigned")
+    await expect(alice.get_by_test_id("contact-panel")).to_be_visible()
+    await alice.locator(".brand").click()  # the sequential focus starts at the top of the page
+
+    stops: list[dict[str, Any]] = []
+    for _ in range(80):  # until the focus leaves the page or comes round to the top again
+        await alice.keyboard.press("Tab")
+        stop: dict[str, Any] | None = await alice.evaluate(FOCUS_PROBE)
+        if stop is None or (stops and stop["region"] < stops[-1]["region"]):
+            break
+        stops.append(stop)
+    walked = [s["region"] for s in stops if s["region"] >= 0]
+    assert walked == sorted(walked), stops
+    assert {0, 1, 2, 3} <= set(walked), stops  # top bar, inbox, conversation and contact panel reached
+    assert len(stops) >= 20, stops
+    hidden = [s["what"] for s in stops if not s["visible"]]
+    assert hidden == [], stops
+    for testid in ("agent-status", "composer-input", "composer-note-toggle", "resolve", "composer-send"):
+        assert any(s["what"] == testid for s in stops), (testid, stops)
