@@ -1,10 +1,11 @@
 """Every console page and the web-chat widget, in a realistic state, checked by axe-core in Chromium
 (WCAG 2.1 A/AA and axe's best practices): no serious or critical violation anywhere.
 
-States: the login page; an agent's inbox with an offer waiting, then with the conversation open
-(contact panel beside it) and the shortcut help open over it; the customer's widget with messages; the
-supervisor page and the wallboard with a customer waiting and one answered; quality, admin, the bot
-trainer and a department's work-order page with an order."""
+States: the login page, also with its error after a wrong password; an agent's inbox with an
+offer waiting, then with the conversation open (contact panel beside it) and the shortcut help open
+over it; the customer's widget with messages; the supervisor page and the wallboard (light and
+dark) with a customer waiting and one answered; quality, admin, the bot trainer and a department's
+work-order page with an order."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ async def test_every_page_has_no_serious_or_critical_violation(hub: RunningHub, 
     await anonymous.goto(f"{hub.base_url}/console/login")
     await expect(anonymous.get_by_test_id("login-submit")).to_be_visible()
     await check("login", anonymous)
+    await anonymous.get_by_test_id("login-username").fill("alice")
+    await anonymous.get_by_test_id("login-password").fill("not her password")
+    await anonymous.get_by_test_id("login-submit").click()
+    await expect(anonymous.get_by_test_id("login-error")).to_be_visible()
+    await check("login refused", anonymous)
 
     alice = await login(browser, hub.base_url, "alice")
     await alice.get_by_test_id("agent-status").select_option("available")
@@ -112,5 +118,5 @@ async def test_every_page_has_no_serious_or_critical_violation(hub: RunningHub, 
     await expect(dora.get_by_test_id("order-row")).to_have_count(1)
     await check("work orders", dora)
 
-    assert len(found) == 12  # every page and state above was checked
+    assert len(found) == 13  # every page and state above was checked
     assert {name: [str(v) for v in vs] for name, vs in found.items() if vs} == {}
