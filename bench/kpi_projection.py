@@ -54,11 +54,19 @@ FIRST_DAY = date(2026, 3, 2)
 EVENTS_PER_CONVERSATION = 5.6  # what kpi_events.story averages
 
 
+PROGRESS_EVERY = 100_000  # events: a line with the rate so far (a run stopped early still says how far it got)
+
+
 async def load(db: Db, events: list[dict[str, Any]], documents: list[dict[str, Any]]) -> float:
     """Bulk insert; returns the seconds taken."""
     started = time.perf_counter()
-    for batch in chunks(events, 5000):
+    for done, batch in enumerate(chunks(events, 5000), start=1):
+        chunk_started = time.perf_counter()
         await db["events"].insert_many(batch, ordered=False)
+        if done * 5000 % PROGRESS_EVERY == 0:
+            now = time.perf_counter()
+            print(f"  inserted {done * 5000} events, {done * 5000 / (now - started):.0f} events/s so far,"
+                  f" this chunk {len(batch) / (now - chunk_started):.0f} events/s", flush=True)
     for batch in chunks(documents, 5000):
         await db["conversations"].insert_many(batch, ordered=False)
     await db["counters"].update_one({"_id": COUNTER}, {"$set": {"seq": len(events), "backfilled": True}},
@@ -80,6 +88,8 @@ async def project(db: Db, batch: int) -> tuple[float, int]:
         seq = events[-1].seq
         await checkpoints.save(consumer.name, seq, holder="bench", at=datetime.now(UTC))
         batches += 1
+        if seq // PROGRESS_EVERY != (seq - len(events)) // PROGRESS_EVERY:
+            print(f"  projected {seq} events, {seq / (time.perf_counter() - started):.0f} events/s so far", flush=True)
     return time.perf_counter() - started, batches
 
 

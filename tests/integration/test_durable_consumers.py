@@ -79,6 +79,26 @@ async def test_numbers_are_unique_a_lost_race_is_void_and_a_late_event_is_renumb
     assert await stream.last() == 103
 
 
+async def test_reading_after_a_number_passes_missing_numbers_and_stops_at_the_end(fresh_db: Db) -> None:
+    # ``after`` reads (seq, seq + limit] first, then beyond (hub/storage/eventlog.py): missing numbers
+    # inside or past that range never shorten a batch that more events could fill.
+    numbers = [1, 2, 3, 5, 6, 9, 10, 11, 30]
+    await fresh_db["events"].insert_many(
+        [{**event_doc(f"c{n}", 0, "created", None, "new", n), "seq": n} for n in numbers])
+    stream = MongoEventStream(fresh_db)
+
+    async def seqs(after: int, limit: int) -> list[int]:
+        return [e.seq for e in await stream.after(after, limit)]
+
+    assert await seqs(0, 3) == [1, 2, 3]
+    assert await seqs(0, 4) == [1, 2, 3, 5]
+    assert await seqs(3, 2) == [5, 6]
+    assert await seqs(6, 2) == [9, 10]
+    assert await seqs(11, 5) == [30]
+    assert await seqs(0, 100) == numbers
+    assert await seqs(30, 10) == []
+
+
 async def test_processes_creating_the_counter_at_once_all_get_numbers(mongo_url: str, db_name: str) -> None:
     # Each hub process has its own client: their first draws race on the counter's upsert (a
     # second hub died on this at start-up in CI).
