@@ -27,6 +27,7 @@ from hub.clock import from_ms, iso
 from hub.domain.calls import VOICE
 from hub.domain.ids import Author
 from hub.domain.model import Agent
+from hub.domain.reply_limits import DEFAULT_LIMIT
 from hub.domain.states import ConversationState
 from hub.domain.text import invalid_text_path
 from hub.kpi import bot_kpis
@@ -38,6 +39,7 @@ routes = web.RouteTableDef()
 HOLDING = frozenset({ConversationState.OFFERED, ConversationState.ASSIGNED, ConversationState.WRAP_UP})
 T = TypeVar("T", bound=BaseModel)
 MAX_BODY = 64 * 1024
+MAX_MESSAGE_CHARS = 10_000  # no channel takes more in one reply (hub.domain.reply_limits)
 
 
 class LoginBody(BaseModel):
@@ -46,7 +48,7 @@ class LoginBody(BaseModel):
 
 
 class MessageBody(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)  # the channel's own limit is the desk's check
     private: bool = False
 
 
@@ -160,7 +162,8 @@ async def get_conversation(request: web.Request) -> web.Response:
     entries += await transcript_entries(request, doc, sight.notes)
     entries.sort(key=lambda entry: entry[0])
     timeline = [entry for _, entry in entries]
-    return web.json_response({"conversation": summary_json(doc), "timeline": timeline})
+    limits = {"reply": hub.channels.reply_limit(doc["channel"]).to_json(), "note": DEFAULT_LIMIT.to_json()}
+    return web.json_response({"conversation": summary_json(doc), "timeline": timeline, "limits": limits})
 
 
 async def transcript_entries(request: web.Request, doc: dict[str, Any],

@@ -226,7 +226,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         outgoing = Outgoing(core)
         customers = CustomerInbox(core, transitions, contacts=MongoContactStore(db), attachments=attachments,
                                   default_queue=settings.webchat.default_queue)
-        agent_desk = AgentSide(core, transitions, outgoing, directory=directory, router=routing)
+        agent_desk = AgentSide(core, transitions, outgoing, directory=directory, router=routing,
+                               reply_limit=channels.reply_limit)
         calls = CallSide(core, transitions, agent_desk, calls=MongoCallStore(db), contacts=MongoContactStore(db),
                          directory=directory, router=routing, short_abandon_s=settings.voice.short_abandon_s)
         routing.attach(transitions)

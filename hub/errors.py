@@ -33,6 +33,12 @@ class InvalidInput(HubError):
     code = "invalid_input"
 
 
+class ReplyTooLong(InvalidInput):
+    """A reply longer than its channel carries as one message (``hub.domain.reply_limits``)."""
+
+    code = "too_long"
+
+
 class InvalidText(InvalidInput):
     """Text that is not valid Unicode (a lone surrogate): refused, never stored half."""
 

@@ -20,6 +20,7 @@ from hub.call_ports import CallControl, CallLine, VoiceBotPorts
 from hub.clock import Clock
 from hub.config import Settings
 from hub.domain.ids import ChannelName
+from hub.domain.reply_limits import DEFAULT_LIMIT, ReplyLimit
 from hub.ports import (
     ChannelSender,
     DeliveryReports,
@@ -52,6 +53,7 @@ class Capabilities:
     max_text_chars: int | None  # the longest customer text accepted; None: no limit of its own
     receipts: bool  # the provider reports delivery (Kannel DLRs, the widget's delivered/read)
     live: bool  # the customer holds a connection: replies are pushed on the bus, not sent by the outbox
+    reply_limit: ReplyLimit = DEFAULT_LIMIT  # the longest agent reply it carries as one message (ADR 0046)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,6 +144,11 @@ class ChannelRegistry:
 
     def get(self, name: str) -> ChannelEntry | None:
         return self._entries.get(name)
+
+    def reply_limit(self, name: str) -> ReplyLimit:
+        """How long one reply on channel ``name`` may be (the default for an unknown channel)."""
+        entry = self._entries.get(name)
+        return entry.capabilities.reply_limit if entry is not None else DEFAULT_LIMIT
 
     def call_control(self) -> CallControl | None:
         """The registered phone line's controls, if a channel carries calls."""

@@ -5,8 +5,11 @@ from __future__ import annotations
 from channels.email.sender import SmtpSender
 from channels.email.watcher import HUB_DOWN, SESSION_ERRORS, MailboxWatcher
 from hub.config import Settings
+from hub.domain.reply_limits import characters
 from hub.registry import Buttons, Capabilities, ChannelDeps, ChannelEntry, Loop
 from hub.supervisor import Backoff
+
+MAX_MAIL_REPLY_CHARS = 10_000  # an e-mail has no limit of its own; one reply stays readable (and under the body cap)
 
 FIRST_RETRY_S = 0.5
 
@@ -26,4 +29,4 @@ def channel(settings: Settings, deps: ChannelDeps) -> ChannelEntry | None:
                        quiet=(*SESSION_ERRORS, *HUB_DOWN)) for n, w in enumerate(watchers))
     return ChannelEntry(name="email", sender=SmtpSender(email, deps.clock) if email.smtp_host else None, loops=loops,
                         capabilities=Capabilities(buttons=Buttons.NUMBERED, max_text_chars=None, receipts=False,
-                                                  live=False))
+                                                  live=False, reply_limit=characters(MAX_MAIL_REPLY_CHARS)))

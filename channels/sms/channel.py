@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from channels.sms import segments
 from channels.sms.adapter import KannelSender
 from channels.sms.routes import SmsEndpoint, add_sms_routes
 from hub.config import Settings
+from hub.domain.reply_limits import LengthUnit, ReplyLimit
 from hub.errors import InvalidInput
 from hub.ports import DeliveryReports
 from hub.registry import Buttons, Capabilities, ChannelDeps, ChannelEntry
@@ -25,7 +27,15 @@ def channel(settings: Settings, deps: ChannelDeps) -> ChannelEntry | None:
 
     return ChannelEntry(name="sms", sender=sender, resources=sender, routes=routes,
                         capabilities=Capabilities(buttons=Buttons.NUMBERED, max_text_chars=settings.sms.max_text_chars,
-                                                  receipts=True, live=False))
+                                                  receipts=True, live=False,
+                                                  reply_limit=segment_limit(settings.sms.max_reply_segments)))
+
+
+def segment_limit(max_segments: int) -> ReplyLimit:
+    """At most ``max_segments`` parts, counted as the operator bills them (``segments.count``); the
+    sender splits a reply over ``sms.max_segments`` into several concatenated SMS."""
+    return ReplyLimit(unit=LengthUnit.SMS_SEGMENTS, maximum=max_segments,
+                      measure=lambda text: segments.count(text).segments)
 
 
 def sms_secret(settings: Settings) -> str:

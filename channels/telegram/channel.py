@@ -5,8 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from channels.telegram.adapter import TelegramChannel
+from channels.telegram.policy import MAX_TEXT_UTF16
 from channels.telegram.routes import add_telegram_routes
 from hub.config import Settings
+from hub.domain.reply_limits import utf16_units
 from hub.ports import DeliveryReports
 from hub.registry import Buttons, Capabilities, ChannelDeps, ChannelEntry
 
@@ -24,4 +26,4 @@ def channel(settings: Settings, deps: ChannelDeps) -> ChannelEntry | None:
 
     return ChannelEntry(name="telegram", sender=telegram, resources=telegram, routes=routes, loops=telegram.loops(),
                         capabilities=Capabilities(buttons=Buttons.NATIVE, max_text_chars=None, receipts=False,
-                                                  live=False))
+                                                  live=False, reply_limit=utf16_units(MAX_TEXT_UTF16)))

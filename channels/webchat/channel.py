@@ -7,6 +7,7 @@ from aiohttp import web
 from channels.webchat.routes import WebChatEndpoint, add_webchat_routes
 from channels.webchat.sessions import WidgetSessions
 from hub.config import Settings
+from hub.domain.reply_limits import characters
 from hub.ports import DeliveryReports
 from hub.registry import Buttons, Capabilities, ChannelDeps, ChannelEntry
 
@@ -22,4 +23,5 @@ def channel(settings: Settings, deps: ChannelDeps) -> ChannelEntry:
 
     return ChannelEntry(name="webchat", routes=routes, listen=widgets.listen,
                         capabilities=Capabilities(buttons=Buttons.NATIVE, receipts=True, live=True,
-                                                  max_text_chars=settings.webchat.max_text_chars))
+                                                  max_text_chars=settings.webchat.max_text_chars,
+                                                  reply_limit=characters(settings.webchat.max_text_chars)))

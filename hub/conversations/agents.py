@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +14,11 @@ from hub.conversations.transitions import Transitions
 from hub.domain.events import EventType, MessageStored, StatusChanged
 from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId, Role, new_id
 from hub.domain.model import Agent, Conversation, Message
+from hub.domain.reply_limits import DEFAULT_LIMIT, ReplyLimit
 from hub.domain.states import HELD_BY_AGENT, ConversationState
 from hub.domain.text import require_valid_text
 from hub.domain.visibility import FINISHED, SERVES, ConversationFacts, Sight, conversation_sight
-from hub.errors import Forbidden, InvalidInput
+from hub.errors import Forbidden, InvalidInput, ReplyTooLong
 from hub.ports import Directory, Router
 from hub.wire import message_json
 
@@ -29,8 +30,10 @@ class AgentSide:
     """Implements ``hub.ports.AgentDesk``."""
 
     def __init__(self, core: ConversationCore, transitions: Transitions, outgoing: Outgoing, *,
-                 directory: Directory, router: Router) -> None:
+                 directory: Directory, router: Router,
+                 reply_limit: Callable[[str], ReplyLimit] = lambda _channel: DEFAULT_LIMIT) -> None:
         self._core = core
+        self._reply_limit = reply_limit  # channel name -> its limit (``ChannelRegistry.reply_limit``)
         self._transitions = transitions
         self._outgoing = outgoing
         self._directory = directory
@@ -82,6 +85,10 @@ class AgentSide:
         if conversation.state not in HELD_BY_AGENT and not private:
             raise InvalidInput(f"cannot reply while the conversation is {conversation.state}")
         channel, address = (conversation.channel, None) if private else await self._outgoing.route(conversation)
+        limit = DEFAULT_LIMIT if private else self._reply_limit(channel)
+        refusal = limit.refusal(text, "a note" if private else channel)
+        if refusal is not None:  # refused whole, never truncated or split behind the agent's back
+            raise ReplyTooLong(refusal)
         message = await self._outgoing.store(Message(
             id=MessageId(new_id("m")), conversation_id=conversation.id, channel=channel,
             author=Author.AGENT, author_id=agent.id, author_name=agent.display_name, text=text,

@@ -51,6 +51,9 @@ class SmsSettings(BaseModel):
     max_segments: int = Field(
         10, ge=1, le=255, description="Most parts of one SMS (keep <= the sendsms-user's max-messages); "
                                       "longer replies go out as several SMS.")
+    max_reply_segments: int = Field(
+        30, ge=1, le=1000, description="Longest agent reply, in SMS segments: the composer counts them and the hub "
+                                       "refuses a longer reply (400) instead of cutting it.")
     max_text_chars: int = Field(2000, gt=0, description="Longest customer SMS accepted (413 above).")
     max_query_bytes: int = Field(7000, gt=0, description="Largest MO/DLR query string accepted (413 above).")
     timeout_s: float = Field(10.0, gt=0, description="Timeout of one sendsms request (then: retried).")

@@ -62,7 +62,8 @@ class LoginSettings(BaseModel):
 class WebChatSettings(BaseModel):
     """The customer web-chat widget."""
 
-    max_text_chars: int = Field(4000, gt=0, description="Longest customer message accepted.")
+    max_text_chars: int = Field(4000, gt=0, le=10_000,
+                                description="Longest message accepted from a customer, and longest agent reply to one.")
     max_frame_bytes: int = Field(16384, gt=0, description="Largest WebSocket frame accepted.")
     rate_per_minute: int = Field(60, gt=0, description="Messages per minute per visitor before rate limiting.")
     default_queue: str = Field("general", description="Queue new web-chat conversations start in.")

@@ -6,6 +6,8 @@ in the customer's and the agent's messages are clickable on both sides, and only
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Browser, Page, expect
 
 from hub.bootstrap import RunningHub
@@ -90,6 +92,7 @@ async def test_slash_canned_reply_emoji_focus_and_links(hub: RunningHub, browser
     await expect(box).to_have_attribute("aria-activedescendant", await options.first.get_attribute("id") or "")
     await box.press("Enter")  # takes the reply, does not send
     await expect(menu).to_be_hidden()
+    await expect(box).to_have_value(re.compile(r"^Dear "))  # once the contact's attributes are read
     filled = await box.input_value()
     assert filled.startswith("Dear ") and "{{" not in filled, filled
     assert f"Alice Wang here. Account 3100456789, reference {conversation_id}." in filled, filled

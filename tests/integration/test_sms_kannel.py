@@ -88,6 +88,20 @@ async def test_long_reply_is_concatenated_within_max_segments(sms: SmsEnv, agent
     assert len(texts) == 2 and " ".join(texts) == long_text
 
 
+async def test_reply_over_the_sms_limit_is_refused_whole(sms: SmsEnv, agent: AgentClient) -> None:
+    """Over ``sms.max_reply_segments`` (30) a reply is refused with a clear 400, never cut (ADR 0046)."""
+    conversation_id = await _conversation_with(agent, sms, "very long answer please")
+    view = await agent.call("GET", f"/api/conversations/{conversation_id}")
+    assert view["limits"]["reply"] == {"unit": "sms_segments", "max": 30}
+    too_long = "电" * (67 * 30 + 1)  # 31 UCS-2 parts
+    refused = await agent.call("POST", f"/api/conversations/{conversation_id}/messages", {"text": too_long},
+                               expect=400)
+    assert refused["error"]["code"] == "too_long" and "31 SMS segments" in refused["error"]["message"]
+    view = await agent.call("GET", f"/api/conversations/{conversation_id}")
+    assert [m["author"] for m in _messages(view)] == ["customer"]
+    assert (await agent.reply(conversation_id, "电" * (67 * 30)))["status"] == "queued"  # exactly 30 parts
+
+
 async def test_mo_repeated_by_kannel_is_stored_once(sms: SmsEnv, agent: AgentClient) -> None:
     conversation_id = await _conversation_with(agent, sms, "meter 0451")
     stored = await sms.hub.context.messages.timeline(conversation_id, include_private=True)

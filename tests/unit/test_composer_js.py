@@ -80,7 +80,8 @@ def test_search_by_title_and_text_in_both_languages() -> None:
 
 def test_variables_filled_in_both_spellings_unknown_ones_stay() -> None:
     values = {"contact.name": "Ann", "agent.name": "Chen Jing", "contact.account_number": "3100456789"}
-    text = "Hi {{contact.name}} ({customer_name}), {{ agent.name }}: {{contact.account_number}} {order_number} {{contact.meter_id}}"
+    text = ("Hi {{contact.name}} ({customer_name}), {{ agent.name }}: {{contact.account_number}} {order_number} "
+            "{{contact.meter_id}}")
     filled = run_js("canned.js", f"m.fillCanned({json.dumps(text)}, {json.dumps(values)})")
     assert filled == "Hi Ann (Ann), Chen Jing: 3100456789 {order_number} {{contact.meter_id}}"
 

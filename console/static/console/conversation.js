@@ -13,13 +13,13 @@ import { EmojiPicker } from './emoji.js';
 import { linkNodes } from './links.js';
 import { isStale } from './inbox.js';
 import { segmentHint } from './sms.js';
+import { DEFAULT_LIMIT, lengthState } from './reply_limit.js';
 import { higherStatus, paintStatus } from './status.js';
 import { dayKey, dayLabel, eventSentence } from './timeline_words.js';
 
 const TYPING_THROTTLE_MS = 2000;
 const TYPING_IDLE_MS = 3000;
 const REMOTE_TYPING_TIMEOUT_MS = 8000;
-const MAX_TEXT = 4000;
 
 export class ConversationView {
   /**
@@ -84,6 +84,7 @@ export class ConversationView {
     this.el.canned.insertAdjacentElement('afterend', this.emoji.wrap);
     this.contactValues = null; // { contactId, promise } of the open conversation's contact attributes
     this.focusOnReady = false;
+    this.limits = { reply: DEFAULT_LIMIT, note: DEFAULT_LIMIT }; // from the server, per conversation
 
     this.bind();
     this.renderEmpty();
@@ -189,6 +190,7 @@ export class ConversationView {
     this.emptyState.hidden = true;
     this.showTyping(false);
     this.el.input.value = this.drafts.get(id) || '';
+    this.limits = { reply: DEFAULT_LIMIT, note: DEFAULT_LIMIT };
     this.el.transferSelect.value = '';
     this.el.wrapupSelect.value = '';
     this.updateHeader();
@@ -217,6 +219,7 @@ export class ConversationView {
     try {
       const data = await api.get(convPath(id));
       if (seq !== this.loadSeq) return;
+      if (data.limits) this.limits = { reply: data.limits.reply || DEFAULT_LIMIT, note: data.limits.note || DEFAULT_LIMIT };
       if (data.conversation) {
         this.summary = { ...this.summary, ...data.conversation };
         this.onSummary(data.conversation);
@@ -528,7 +531,8 @@ export class ConversationView {
     canned.disabled = !can;
     this.emoji.disabled = !can;
     if (!can) this.cannedMenu.close();
-    send.disabled = !can || this.sending;
+    const length = this.lengthState();
+    send.disabled = !can || this.sending || length.over;
     composer.classList.toggle('is-note', note.checked);
     composer.classList.toggle('is-disabled', !can);
     send.textContent = note.checked ? 'Add note' : 'Send';
@@ -543,8 +547,20 @@ export class ConversationView {
       else if (s.state === 'resolved' || s.state === 'closed') msg = 'This conversation is resolved.';
       else msg = 'Read-only: this conversation is handled by another agent.';
     }
-    if (can && s && s.channel === 'sms' && !note.checked) msg = segmentHint(input.value);
+    if (can && input.value) {
+      msg = length.hint; // a counter in the channel's unit, or why it cannot be sent
+      if (!length.over && s && s.channel === 'sms' && !note.checked) msg = `${segmentHint(input.value)} · ${msg}`;
+    }
+    hint.classList.toggle('is-over', can && length.over);
+    hint.dataset.over = String(can && length.over);
     setText(hint, msg);
+  }
+
+  /** The reply box's text against the open conversation's limit (a note's when writing one). */
+  lengthState(text = this.el.input.value.trim()) {
+    const note = this.el.note.checked;
+    const label = note ? 'a note' : (this.summary?.channel ? channelName(this.summary.channel) : 'this channel');
+    return lengthState(text, note ? this.limits.note : this.limits.reply, label);
   }
 
   async action(name, body, button) {
@@ -586,7 +602,6 @@ export class ConversationView {
       this.send();
     });
     el.input.addEventListener('input', () => this.onInput());
-    el.input.setAttribute('maxlength', String(MAX_TEXT));
     el.note.addEventListener('change', () => {
       if (el.note.checked) this.stopTyping();
       this.updateComposer();
@@ -615,7 +630,7 @@ export class ConversationView {
     if (input.disabled) return;
     const start = input.selectionStart ?? input.value.length;
     const end = input.selectionEnd ?? input.value.length;
-    input.value = (input.value.slice(0, start) + text + input.value.slice(end)).slice(0, MAX_TEXT);
+    input.value = input.value.slice(0, start) + text + input.value.slice(end); // never cut: the counter says
     const pos = Math.min(start + text.length, input.value.length);
     input.focus();
     input.setSelectionRange(pos, pos);
@@ -634,7 +649,8 @@ export class ConversationView {
     const raw = input.value;
     const text = raw.trim();
     if (!text) return;
-    if (text.length > MAX_TEXT) { toast(`Messages are limited to ${MAX_TEXT} characters.`); return; }
+    const length = this.lengthState(text);
+    if (length.over) { toast(length.hint); return; } // the server refuses it too (hub/domain/reply_limits.py)
     const isNote = this.el.note.checked;
     const id = this.id;
     this.sending = true;
@@ -661,7 +677,7 @@ export class ConversationView {
   // ------------------------------------------------------------ my typing → hub
 
   onInput() {
-    if (this.summary && this.summary.channel === 'sms') this.updateComposer(); // the segment counter
+    this.updateComposer(); // the length counter
     if (!this.canCompose() || this.el.note.checked) return;
     const t = this.typingState;
     if (!this.el.input.value.trim()) { this.stopTyping(); return; }
