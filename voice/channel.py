@@ -15,7 +15,8 @@ from voice.bot_calls import BotCalls, BotLineConfig
 from voice.endpointing import EndpointConfig
 from voice.ivr import Prompts
 from voice.keypad_survey import AfterCallSurvey, CallSurveys, PhonePrompts, SurveyPrompts
-from voice.line import LineConfig, VoiceLine
+from voice.line import VoiceLine
+from voice.line_parts import LineConfig
 from voice.menu import Menu
 from voice.order_survey import OrderSurveyCalls, OrderSurveyPort
 from voice.tts import PromptCache, Voice

@@ -45,6 +45,8 @@ exten => s,1,MusicOnHold({moh_class})
 
 ; The satisfaction survey by keypad (voice/keypad_survey.py): the hub redirects the caller here when
 ; the agent hangs up (the caller's channel lives on); the AGI asks and reads one key, then it ends.
+; A call back's or an outbound call's customer arrives here by the agent leg's Dial F() option, with
+; HUB_SURVEY_CALL (the hub's call id) inherited; an inbound caller's own unique id is the call id.
 [hub-after-call]
 exten => s,1,AGI(agi://{agi_host}:{agi_port}/survey)
  same => n,Hangup()
@@ -70,15 +72,20 @@ exten => bridge,1,Set(REC={recordings_dir}/${{HUB_REC}})
  same => n,Hangup()
  same => n(left),UserEvent(HubCustomerLeft)
  same => n,Hangup()
-; A call back: the agent answered; her leg dials the customer (HUB_DIAL) and is bridged on answer
-; (g: go on here when the customer hangs up).
+; A call back or an outbound call: the agent answered; her leg dials the customer (HUB_DIAL) and is
+; bridged on answer (g: go on here when the customer hangs up). With HUB_SURVEY=yes (the hub's choice)
+; F(): when she hangs up first, the customer goes on to the survey instead of being hung up with her.
 exten => callback,1,Set(REC={recordings_dir}/${{HUB_REC}})
  same => n,MixMonitor(${{REC}}.wav,br(${{REC}}-agent.wav)t(${{REC}}-caller.wav))
+ same => n,GotoIf($["${{HUB_SURVEY}}" = "yes"]?surveyed)
  same => n,Dial(${{HUB_DIAL}},30,g)
- same => n,GotoIf($["${{DIALSTATUS}}" = "ANSWER"]?left)
+ same => n(dialled),GotoIf($["${{DIALSTATUS}}" = "ANSWER"]?left)
  same => n,Hangup()
  same => n(left),UserEvent(HubCustomerLeft)
  same => n,Hangup()
+ same => n(surveyed),Set(__HUB_SURVEY_CALL=${{HUB_CALL}})
+ same => n,Dial(${{HUB_DIAL}},30,gF(hub-after-call^s^1))
+ same => n,Goto(dialled)
 
 ; Hold (AMI Redirect of both legs out of their bridge): the caller hears music, the agent silence;
 ; resuming bridges them again (AMI Bridge). The hub hangs up the other leg when one hangs up.

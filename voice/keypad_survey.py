@@ -110,7 +110,8 @@ class CallSurveys(Protocol):
 
 
 class AfterCallSurvey:
-    """The AGI script ``survey``: the caller's channel after the agent hung up."""
+    """The AGI script ``survey``: the customer's channel after the agent hung up (or resolved the
+    conversation while the customer was on the line): an inbound call, a call back, an outbound call."""
 
     def __init__(self, *, calls: CallLine, surveys: CallSurveys, prompts: PhonePrompts, texts: SurveyPrompts) -> None:
         self._calls = calls
@@ -119,7 +120,10 @@ class AfterCallSurvey:
         self._texts = texts
 
     async def __call__(self, session: AgiSession) -> None:
-        call_id = session.head.get("uniqueid", "").strip()
+        # A call back's customer leg names its call (``HUB_SURVEY_CALL``, inherited from the agent's leg
+        # by Dial); an inbound caller's leg is the call (its unique id is the call id).
+        named = (await session.command("GET VARIABLE HUB_SURVEY_CALL")).data or ""
+        call_id = named.strip() or session.head.get("uniqueid", "").strip()
         record = await self._calls.call(call_id) if call_id else None
         if record is None or record.answered_at is None:
             logger.info("voice.survey.skipped reason=no_answered_call")

@@ -19,7 +19,7 @@ from hub.domain.ids import new_id
 from voice.agi import AgiSession, CallGone
 from voice.ami import AmiLost, AmiSession
 from voice.keypad_survey import PhonePrompts, SurveyPrompts, ask
-from voice.line import dialable, originate_reason
+from voice.line_parts import dialable, originate_reason
 from voice.tts import SpeechFailed
 
 logger = logging.getLogger(__name__)

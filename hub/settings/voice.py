@@ -53,8 +53,9 @@ class VoiceSettings(BaseModel):
     dial_out: str = Field("PJSIP/{number}@trunk",
                           description="Dial string of an outbound call to a customer (call backs); {number} filled.")
     survey_after_call: bool = Field(
-        True, description="When the agent hangs up, the caller stays on the line for the satisfaction survey by keypad "
-                          "(1-5; needs HUB_SURVEYS__ENABLED and HUB_SURVEYS__VOICE); off: the caller is hung up too.")
+        True, description="When the agent hangs up (or resolves while talking), the customer stays on the line for the "
+                          "satisfaction survey by keypad, on inbound calls, call backs and outbound calls (1-5; needs "
+                          "HUB_SURVEYS__ENABLED and HUB_SURVEYS__VOICE); off: the customer is hung up too.")
     survey_voice: str = Field("en-us", pattern=r"^[a-z][a-z0-9+-]{0,40}$",
                               description="The espeak-ng voice of the phone surveys' prompts.")
     survey_question: str = Field(

@@ -6,6 +6,7 @@ port (``context.calls``) as the voice line reports it."""
 from __future__ import annotations
 
 import io
+import re
 import wave
 from pathlib import Path
 
@@ -77,7 +78,9 @@ async def test_the_call_panel_follows_the_call_live(hub: RunningHub, browser: Br
     await expect(panel.get_by_test_id("call-status")).to_contain_text("Talking · 00:02", timeout=8000)  # it runs
     await expect(panel.get_by_test_id("call-hold")).to_be_enabled()
     await expect(panel.get_by_test_id("call-hold")).to_have_accessible_name("Put the caller on hold")
-    await expect(alice.get_by_test_id("resolve")).to_be_disabled()  # the call ends first
+    # Resolving during the call ends her side of it (the caller goes to the survey: ADR 0054).
+    await expect(alice.get_by_test_id("resolve")).to_be_enabled()
+    await expect(alice.get_by_test_id("resolve")).to_have_attribute("title", re.compile("satisfaction survey"))
 
     # Voice is off on this hub: the button asks, the hub answers 503 and the console says why.
     await panel.get_by_test_id("call-hold").click()

@@ -135,7 +135,8 @@ async def test_a_call_rings_is_answered_and_hung_up_by_the_agent_live_in_the_con
         await expect(panel.get_by_test_id("call-menu")).to_have_text("Menu 1 · Billing and payments")
         await expect(panel.get_by_test_id("call-agent")).to_have_text("Alice Wang")
         await expect(panel.get_by_test_id("call-hangup")).to_be_enabled()
-        await expect(alice.get_by_test_id("resolve")).to_be_disabled()  # the caller is on the line
+        # The caller is on the line: resolving would end her side and survey the caller (ADR 0054).
+        await expect(alice.get_by_test_id("resolve")).to_have_attribute("title", re.compile("satisfaction survey"))
         steps = panel.get_by_test_id("call-step")
         await expect(steps.last).to_have_attribute("data-step", "answered")  # the timeline, so far
         await expect(steps.last).to_contain_text("Answered (Alice Wang) · rang 00:0")

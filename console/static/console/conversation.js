@@ -514,8 +514,10 @@ export class ConversationView {
     const codeAfterCall = voice && s.state === 'wrap_up' && !s.wrap_up_code;
     this.el.wrapupSelect.disabled = busy || !(mine && (s.state === 'assigned' || codeAfterCall)) || onCall;
     this.el.wrapupSubmit.disabled = this.el.wrapupSelect.disabled;
-    this.el.resolve.disabled = busy || !mine || onCall;
-    this.el.resolve.title = onCall ? 'Hang up the call first' : '';
+    // Resolving while the caller is on the line ends her leg: the caller hears the satisfaction
+    // survey (or, surveys off, the call ends), never left on a finished conversation.
+    this.el.resolve.disabled = busy || !mine;
+    this.el.resolve.title = onCall ? 'Resolve and end your side of the call: the caller hears the satisfaction survey' : '';
   }
 
   codeLabel(code) {
