@@ -99,7 +99,10 @@ async def test_reply_over_the_sms_limit_is_refused_whole(sms: SmsEnv, agent: Age
     assert refused["error"]["code"] == "too_long" and "31 SMS segments" in refused["error"]["message"]
     view = await agent.call("GET", f"/api/conversations/{conversation_id}")
     assert [m["author"] for m in _messages(view)] == ["customer"]
-    assert (await agent.reply(conversation_id, "电" * (67 * 30)))["status"] == "queued"  # exactly 30 parts
+    at_limit = (("电" * 66 + " ") * 30).strip()  # 2009 UCS-2 units: exactly 30 parts
+    assert (await agent.reply(conversation_id, at_limit))["status"] == "queued"
+    texts = await sms.received(PHONE, timeout_s=20, count=3)  # as three SMS of at most 10 parts
+    assert "".join(texts).replace(" ", "") == at_limit.replace(" ", "")
 
 
 async def test_mo_repeated_by_kannel_is_stored_once(sms: SmsEnv, agent: AgentClient) -> None:
