@@ -50,8 +50,8 @@ function usable(el) {
   return !!el && !el.disabled && !el.closest('[hidden]');
 }
 
-/** Wait (a few frames at most ~5 s) until `ready()` is true, then `then()`. */
-function whenReady(ready, then, deadline = performance.now() + 5000) {
+/** Wait (frame by frame, at most 10 s) until `ready()` is true, then `then()`. */
+function whenReady(ready, then, deadline = performance.now() + 10000) {
   if (ready()) { then(); return; }
   if (performance.now() > deadline) return;
   requestAnimationFrame(() => whenReady(ready, then, deadline));
@@ -175,14 +175,14 @@ export class Shortcuts {
     return true;
   }
 
-  /** Resolve the open conversation; pressed right after opening it, once it has loaded (≤ 2 s). */
+  /** Resolve the open conversation; pressed right after opening it, once it has loaded (≤ 5 s). */
   resolve() {
     const button = this.$('resolve');
     const view = this.$('conversation');
     const id = view.dataset.conversationId;
     if (view.hidden || !id) return false;
     whenReady(() => view.dataset.conversationId === id && usable(button),
-      () => button.click(), performance.now() + 2000);
+      () => button.click(), performance.now() + 5000);
     return true;
   }
 }
