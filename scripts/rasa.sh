@@ -17,7 +17,7 @@
 # stdout carries only the result (model path, PID, evaluation report); progress goes to stderr.
 # Environment: RASA_VENV (default .rasa-venv), RASA_PYTHON (interpreter for the venv),
 # RASA_START_TIMEOUT (seconds, default 180), RASA_PIDFILE (pidfile for start, default
-# bot/rasa_project/run/rasa-PORT.pid), RASA_CONFIG (other config file for train, e.g. config-lr.yml),
+# bot/rasa_project/run/rasa-PORT.pid), RASA_CONFIG (other config file for train, e.g. config-linear.yml),
 # RASA_MAX_CACHE_SIZE (MB for rasa's training cache, default 300), RASA_ACTIVE_MODEL (the activated
 # model's link, default bot/rasa_project/models/active.tar.gz; HUB_TRAINING__MODELS_DIR/active.tar.gz).
 set -euo pipefail
@@ -38,6 +38,8 @@ export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore}
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 # rasa train caches component outputs in bot/rasa_project/.rasa/cache (LRU); default would be 1 GB
 export RASA_MAX_CACHE_SIZE=${RASA_MAX_CACHE_SIZE:-300}
+# The project's own components (northgrid_nlu/, e.g. LinearIntentClassifier) import from the project folder.
+export PYTHONPATH="$PROJECT${PYTHONPATH:+:$PYTHONPATH}"
 
 log() { echo "rasa.sh: $*" >&2; }
 die() { echo "rasa.sh: error: $*" >&2; exit 1; }
@@ -101,6 +103,8 @@ config_file() {
 data_hash() {
   local config; config=$(config_file)
   { echo "rasa==$RASA_VERSION"; cat "$config" "$PROJECT/domain.yml";
+    # a config that uses the project's own components (northgrid_nlu/) retrains when they change
+    if grep -q northgrid_nlu "$config"; then cat "$PROJECT"/northgrid_nlu/*.py; fi
     find "$PROJECT/data" -type f \( -name '*.yml' -o -name '*.yaml' \) -print0 | LC_ALL=C sort -z \
       | xargs -0 cat; } \
     | sha256sum | cut -c1-16

@@ -24,6 +24,9 @@ import logging
 import os
 import re
 import sys
+
+# The project's own components (northgrid_nlu) load from this folder, wherever this runs from.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import time
 from collections import Counter, defaultdict
 from pathlib import Path

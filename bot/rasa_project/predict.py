@@ -16,6 +16,9 @@ import logging
 import os
 import sys
 
+# The project's own components (northgrid_nlu) load from this folder, wherever this runs from.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 
 async def run(model: str, texts: list[str]) -> dict:
     from rasa.core.agent import Agent

@@ -2,7 +2,8 @@
 
 Rasa logs ``Starting to train component 'X'.`` / ``Finished training component 'X'.`` at INFO and
 draws a tqdm bar per classifier, ``Epochs:  45%|####5     | 27/60 [00:10<00:12, ...]``, redrawn
-with carriage returns. The epochs carry most of the time, so they get most of the bar.
+with carriage returns. The epochs carry most of the time, so they get most of the bar. A pipeline
+without epochs (config-linear.yml, ADR 0052) moves the bar a step per finished component.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ STARTING = re.compile(r"Starting to train component '(\w+)'")
 FINISHED = re.compile(r"Finished training component '(\w+)'")
 SAVED = "Your Rasa model is trained and saved"
 EPOCHS_FROM, EPOCHS_TO = 0.10, 0.90
+COMPONENT_STEP = 0.1  # per finished component while no epochs were seen, up to EPOCHS_TO
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +39,9 @@ def advance(progress: Progress, line: str) -> Progress:
     if match := FINISHED.search(line):
         if progress.epochs and progress.epoch >= progress.epochs:
             return replace(progress, fraction=max(progress.fraction, EPOCHS_TO), phase=f"trained {match.group(1)}")
+        if not progress.epochs:
+            return replace(progress, fraction=min(EPOCHS_TO, max(progress.fraction, 0.05) + COMPONENT_STEP),
+                           phase=f"trained {match.group(1)}")
         return replace(progress, phase=f"trained {match.group(1)}")
     if SAVED in line:
         return replace(progress, fraction=1.0, phase="saved")

@@ -40,7 +40,10 @@ class RasaCli:
     project_dir: Path
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, **RASA_ENV}  # pass the environment through (PATH, HOME), plus Rasa's switches
+        # Pass the environment through (PATH, HOME), plus Rasa's switches and the project's own
+        # components (bot/rasa_project/northgrid_nlu), which a training's workspace does not hold.
+        path = os.pathsep.join(p for p in (str(self.project_dir.resolve()), os.environ.get("PYTHONPATH")) if p)
+        return {**os.environ, **RASA_ENV, "PYTHONPATH": path}
 
     async def train(self, files: Mapping[str, str], *, workspace: Path, out_dir: Path, name: str,
                     on_progress: Callable[[Progress], Awaitable[None]], timeout_s: float) -> Path:

@@ -181,6 +181,18 @@ def test_progress_follows_components_and_epochs() -> None:
                     (0.9, "trained DIETClassifier"), (1.0, "saved")]
 
 
+def test_progress_steps_per_component_without_epochs() -> None:
+    """A pipeline without epochs (config-linear.yml) moves the bar a step per finished component."""
+    names = ["WhitespaceTokenizer", "CountVectorsFeaturizer", "LinearIntentClassifier", "A", "B", "C", "D", "E", "F"]
+    progress, seen = Progress(), []
+    for name in names:
+        progress = advance(progress, f"INFO rasa.engine.training.hooks - Starting to train component '{name}'.")
+        progress = advance(progress, f"INFO rasa.engine.training.hooks - Finished training component '{name}'.")
+        seen.append(round(progress.fraction, 2))
+    assert seen == [0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.9]  # up, never past the end of the bar
+    assert advance(progress, "Your Rasa model is trained and saved at 'm.tar.gz'.").fraction == 1.0
+
+
 def test_progress_never_goes_back_and_ignores_noise() -> None:
     late = Progress(fraction=0.9, phase="epoch 60/60", epoch=60, epochs=60)
     assert advance(late, "Epochs:   3%|3         | 1/30 [00:01<00:29]").fraction == 0.9
