@@ -133,10 +133,10 @@ class CustomerNotices:
         return Waiting()  # offered already, or gone: nothing to say about waiting
 
     async def _say(self, conversation: Conversation, text: str) -> None:
-        channel, address = await self._outgoing.route(conversation)
+        route = await self._outgoing.route(conversation)
         message = await self._outgoing.store(Message(
-            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=channel, author=Author.SYSTEM,
+            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=route.channel, author=Author.SYSTEM,
             author_id="notices", author_name=NOTICE_AUTHOR, text=text, sent_at=self._core.clock.now(),
-            status=DeliveryStatus.SENT, address=address))
+            status=DeliveryStatus.SENT, address=route.address), thread=route.thread)
         await self._core.tell(MessageStored(conversation_id=conversation.id, holder=conversation.agent_id,
                                             message=message_json(message, live=self._core.live)))

@@ -153,14 +153,20 @@ class Outbox:
         if sender is None:
             await self._fail(doc, f"no adapter for channel {doc['channel']}")
             return
-        thread = thread_context(await self._store.thread_of(doc["conversation_id"], doc["channel"]))
+        carried = doc["outbox"].get("thread")  # the route's thread, stored with the entry: no read
+        thread = (dict(carried) if isinstance(carried, Mapping)
+                  else thread_context(await self._store.thread_of(doc["conversation_id"], doc["channel"])))
         outbound = Outbound(
             message_id=MessageId(doc["_id"]), conversation_id=ConversationId(doc["conversation_id"]),
             channel=doc["channel"], address=doc["address"], text=doc["text"], author_name=doc.get("author_name", ""),
             buttons=tuple(doc.get("buttons", ())), thread=thread, attempt=attempt)
+        # A report may name our own message id (Kannel's ref) and come back before the channel's
+        # answer, or before the send's state is stored: known from here on, it costs no read.
+        self._remember(str(doc["channel"]), [str(doc["_id"])], doc, DeliveryStatus(doc["status"]))
         try:
             result: SendResult = await sender.send(outbound)
         except ChannelSendError as err:
+            self._forget(str(doc["channel"]), str(doc["_id"]))
             delay = next_attempt_delay(attempt) if err.retryable else None
             if delay is None:
                 await self._fail(doc, str(err))
@@ -170,8 +176,8 @@ class Outbox:
                         attempt, delay)
             await self._store.retry(doc["_id"], self._clock.now() + timedelta(seconds=delay), str(err))
             return
+        self._remember(str(doc["channel"]), list(result.provider_ids), doc, result.status)
         await self._store.sent(doc["_id"], list(result.provider_ids), result.status)
-        self._remember_sent(doc, result)
         await self._status(doc, result.status)
         logger.info("outbox.sent id=%s channel=%s attempt=%d", doc["_id"], doc["channel"], attempt)
 
@@ -185,13 +191,18 @@ class Outbox:
         await self._status(doc, status)
         return True
 
-    def _remember_sent(self, doc: Mapping[str, Any], result: SendResult) -> None:
+    def _remember(self, channel: str, provider_ids: list[str], doc: Mapping[str, Any],
+                  status: DeliveryStatus) -> None:
         known = {"_id": doc["_id"], "conversation_id": doc["conversation_id"], "author": doc["author"],
-                 "status": result.status.value}
-        for provider_id in result.provider_ids:
-            self._sent[(str(doc["channel"]), provider_id)] = known
+                 "status": status.value}
+        for provider_id in provider_ids:
+            self._sent[(channel, provider_id)] = known
         while len(self._sent) > MAX_SENT:
             del self._sent[next(iter(self._sent))]
+
+    def _forget(self, channel: str, message_id: str) -> None:
+        """A send the channel refused: a report naming it is not taken on this process's word."""
+        self._sent.pop((channel, message_id), None)
 
     async def _fail(self, doc: Mapping[str, Any], error: str) -> None:
         logger.warning("outbox.failed id=%s channel=%s error=%s", doc["_id"], doc["channel"], error[:200])

@@ -14,6 +14,7 @@ from hub.conversations.transitions import Transitions
 from hub.domain.events import EventType, MessageStored, StatusChanged
 from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId, Role, new_id
 from hub.domain.model import Agent, Conversation, Message
+from hub.domain.outbound import Route
 from hub.domain.reply_limits import DEFAULT_LIMIT, ReplyLimit
 from hub.domain.states import HELD_BY_AGENT, ConversationState
 from hub.domain.text import require_valid_text
@@ -84,16 +85,16 @@ class AgentSide:
         conversation = await self._held(agent, conversation_id, cached=True)
         if conversation.state not in HELD_BY_AGENT and not private:
             raise InvalidInput(f"cannot reply while the conversation is {conversation.state}")
-        channel, address = (conversation.channel, None) if private else await self._outgoing.route(conversation)
-        limit = DEFAULT_LIMIT if private else self._reply_limit(channel)
-        refusal = limit.refusal(text, "a note" if private else channel)
+        route = Route(conversation.channel, None) if private else await self._outgoing.route(conversation)
+        limit = DEFAULT_LIMIT if private else self._reply_limit(route.channel)
+        refusal = limit.refusal(text, "a note" if private else route.channel)
         if refusal is not None:  # refused whole, never truncated or split behind the agent's back
             raise ReplyTooLong(refusal)
         message = await self._outgoing.store(Message(
-            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=channel,
+            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=route.channel,
             author=Author.AGENT, author_id=agent.id, author_name=agent.display_name, text=text,
-            sent_at=self._core.clock.now(), status=DeliveryStatus.SENT, private=private, address=address,
-        ))
+            sent_at=self._core.clock.now(), status=DeliveryStatus.SENT, private=private, address=route.address,
+        ), thread=route.thread)
         await self._core.tell(MessageStored(conversation_id=conversation.id, holder=conversation.agent_id,
                                             message=message_json(message, live=self._core.live)))
         return message

@@ -32,12 +32,12 @@ class BotSide:
         conversation = await self._core.conversations.get(conversation_id)
         if conversation.state is not ConversationState.BOT:
             return None  # the bot never speaks in a conversation held by a human
-        channel, address = await self._outgoing.route(conversation)
+        route = await self._outgoing.route(conversation)
         message = await self._outgoing.store(Message(
-            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=channel,
+            id=MessageId(new_id("m")), conversation_id=conversation.id, channel=route.channel,
             author=Author.BOT, author_id="bot", author_name=BOT_NAME, text=text, sent_at=self._core.clock.now(),
-            status=DeliveryStatus.SENT, buttons=tuple(buttons), address=address,
-        ))
+            status=DeliveryStatus.SENT, buttons=tuple(buttons), address=route.address,
+        ), thread=route.thread)
         await self._core.tell(MessageStored(conversation_id=conversation.id, holder=None,
                                             message=message_json(message, live=self._core.live)))
         return message

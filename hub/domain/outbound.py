@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from hub.domain.ids import ChannelName, ConversationId, DeliveryStatus, MessageId
+from hub.domain.ids import CHANNELS, ChannelName, ConversationId, DeliveryStatus, MessageId
 from hub.domain.model import NO_DETAIL
 
 # Retry schedule of the outbox, in seconds after each failed attempt; then the message fails.
@@ -91,3 +91,29 @@ def thread_context(thread: Sequence[Mapping[str, object]]) -> dict[str, str]:
     if references:
         context["references"] = " ".join(dict.fromkeys(references))
     return context
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a staff message goes: the channel and address the customer last wrote from, and the
+    thread context a reply on that channel needs (``thread_context``), carried in the outbox entry
+    so that sending reads nothing."""
+
+    channel: ChannelName
+    address: str | None
+    thread: Mapping[str, str] = field(default_factory=lambda: NO_DETAIL)
+
+
+def reply_route(thread: Sequence[Mapping[str, object]], default: ChannelName) -> Route:
+    """From a conversation's messages (oldest first; inbound ones and sent ones with provider ids):
+    back where the customer last wrote, with that channel's thread; ``default`` without an address."""
+    last = next((doc for doc in reversed(thread) if doc.get("inbound")), None)
+    address = last.get("address") if last is not None else None
+    channel = next((c for c in CHANNELS if last is not None and c == last.get("channel")), None)
+    if channel is None or not isinstance(address, str) or not address:
+        return Route(default, None, _thread_on(thread, default))
+    return Route(channel, address, _thread_on(thread, channel))
+
+
+def _thread_on(thread: Sequence[Mapping[str, object]], channel: ChannelName) -> dict[str, str]:
+    return thread_context([doc for doc in thread if doc.get("channel") == channel])

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 DUPLICATE_KEY = 11000
 MAX_BATCH = 500
+REPLY_THREAD_LIMIT = 1000  # newest messages a reply's route and thread are read from
 
 
 def inbound_key(channel: str, external_id: str) -> str:
@@ -186,6 +187,17 @@ class MongoMessageStore:
         async for doc in cursor.limit(1):
             return message_from_doc(doc)
         return None
+
+    async def reply_thread(self, conversation_id: str) -> list[dict[str, Any]]:
+        """What a reply's route and thread are made of (``hub.domain.outbound.reply_route``): the
+        conversation's inbound messages and sent ones with provider ids, oldest first, the newest
+        ``limit`` of them. One read by the timeline index; a conversation is short."""
+        cursor = self._messages.find(
+            {"conversation_id": conversation_id},
+            {"channel": 1, "inbound": 1, "address": 1, "external_id": 1, "provider_ids": 1, "meta": 1, "sent_at": 1},
+        ).sort("sent_at", -1).limit(REPLY_THREAD_LIMIT)
+        newest_first = [doc async for doc in cursor if doc.get("inbound") or doc.get("provider_ids")]
+        return newest_first[::-1]
 
     async def last_from(self, conversation_id: str, author: Author) -> Message | None:
         cursor = self._messages.find({"conversation_id": conversation_id, "author": author.value}).sort("sent_at", -1)

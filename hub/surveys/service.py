@@ -76,7 +76,8 @@ class SurveyService:
     async def offer(self, conversation: Conversation, *, agent_id: str | None, queue: str | None) -> None:
         """Offer and ask the survey of a resolved conversation; once per conversation, however often called."""
         now = self._core.clock.now()
-        channel, address = await self._outgoing.route(conversation)
+        route = await self._outgoing.route(conversation)
+        channel, address = route.channel, route.address
         key = inbound_key(channel, address) if address else f"contact:{conversation.contact_id}"
         survey = Survey(conversation_id=conversation.id, contact_id=conversation.contact_id, channel=channel,
                         key=key, agent_id=agent_id, queue=queue, language=conversation.language,
@@ -107,7 +108,8 @@ class SurveyService:
 
     async def ask(self, survey: Survey, conversation: Conversation) -> None:
         """Send the question (again, for the one re-ask) in the resolved conversation."""
-        channel, address = await self._outgoing.route(conversation)
+        route = await self._outgoing.route(conversation)
+        channel, address = route.channel, route.address
         buttons: tuple[dict[str, str], ...] = ()
         if channel in self._config.links:
             form = "link"
@@ -120,7 +122,7 @@ class SurveyService:
         message = await self._outgoing.store(Message(
             id=MessageId(new_id("m")), conversation_id=conversation.id, channel=channel, author=Author.SYSTEM,
             author_id="survey", author_name=SURVEY_AUTHOR, text=text, sent_at=self._core.clock.now(),
-            status=DeliveryStatus.SENT, buttons=buttons, address=address))
+            status=DeliveryStatus.SENT, buttons=buttons, address=address), thread=route.thread)
         await self._core.tell(MessageStored(conversation_id=conversation.id, holder=None,
                                             message=message_json(message, live=self._core.live)))
 

@@ -3,11 +3,14 @@ directly) and a private note in the conversation's timeline for every history en
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hub.conversations.core import ConversationCore
 from hub.conversations.outgoing import Outgoing
 from hub.domain.events import MessageStored
 from hub.domain.ids import Author, ChannelName, ConversationId, DeliveryStatus, MessageId, new_id
 from hub.domain.model import Conversation, Message
+from hub.domain.outbound import Route
 from hub.wire import message_json
 
 AUTHOR_NAME = "Work orders"
@@ -26,10 +29,11 @@ class ConversationNotices:
         """Queue ``text`` to the customer on the channel they last wrote from (by SMS to ``phone``
         when that channel has no way back once the customer left); returns the message id."""
         conversation = await self._core.conversations.get(conversation_id)
-        channel, address = await self._outgoing.route(conversation)
-        if channel in NOT_REPLYABLE and phone and self._sms:
-            channel, address = "sms", phone
-        return await self._write(conversation, text, channel=channel, address=address, private=False)
+        route = await self._outgoing.route(conversation)
+        if route.channel in NOT_REPLYABLE and phone and self._sms:
+            route = Route("sms", phone)  # a new thread: what the customer wrote elsewhere does not apply
+        return await self._write(conversation, text, channel=route.channel, address=route.address, private=False,
+                                 thread=route.thread)
 
     async def note(self, conversation_id: str, text: str) -> str:
         """A private note (never leaves the hub): the order's history in the conversation's timeline."""
@@ -37,11 +41,11 @@ class ConversationNotices:
         return await self._write(conversation, text, channel=conversation.channel, address=None, private=True)
 
     async def _write(self, conversation: Conversation, text: str, *, channel: ChannelName, address: str | None,
-                     private: bool) -> str:
+                     private: bool, thread: Mapping[str, str] | None = None) -> str:
         message = await self._outgoing.store(Message(
             id=MessageId(new_id("m")), conversation_id=ConversationId(conversation.id), channel=channel,
             author=Author.SYSTEM, author_id=None, author_name=AUTHOR_NAME, text=text, sent_at=self._core.clock.now(),
-            status=DeliveryStatus.SENT, private=private, address=address))
+            status=DeliveryStatus.SENT, private=private, address=address), thread=thread)
         await self._core.tell(MessageStored(conversation_id=conversation.id, holder=conversation.agent_id,
                                             message=message_json(message, live=self._core.live)))
         return message.id

@@ -197,6 +197,58 @@ async def test_delivery_reports_only_move_forward_and_unknown_ids_are_refused(
         await eventually(lambda: _status_is(db, reply["id"], "read"))
 
 
+async def test_a_report_naming_a_send_still_in_flight_is_taken_without_a_read(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str, db: Db) -> None:
+    """Kannel reports under our message id (its ``ref``) and may do so before its sendsms answer
+    reached us, or before the send's state is stored: the report is taken (a 404 would make
+    Kannel retry it later, after a read), reads nothing, and the send's answer never undoes it."""
+    sender = ScriptedSender("sms")
+    quiet = settings_for(db_name, poll_s=3600).model_copy(update={"consumers": ConsumersSettings(poll_s=3600)})
+    async with hub_with(quiet, sender, mongo_url, redis_url) as hub:
+        agent, conversation_id = await agent_holding(hub, "meter reading", "kannel-8")
+        sender.script = ["gate"]
+        reply = await agent.reply(conversation_id, "Thanks, noted.")
+        await eventually(lambda: sender.started == ["Thanks, noted."])
+        outbox = hub.context.outbox
+        for _ in range(5):  # an ACD tick (alice is available) may read in the window: then count again
+            reads = await _reads(db)
+            assert await outbox.delivery_report("sms", reply["id"], DeliveryStatus.DELIVERED)
+            if await _reads(db) == reads:
+                break
+        else:
+            raise AssertionError("a report on a send of this process in flight should read nothing")
+        sender.gate.set()
+        await eventually(lambda: _outbox_state(db, reply["id"], "done"))
+        assert await _status_is(db, reply["id"], "delivered"), "the send's 'sent' came later: forward only"
+        await agent.close()
+
+
+async def test_sending_a_reply_reads_nothing_its_thread_travels_in_the_outbox_entry(
+        mongo_url: str, redis_url: str, redis: Redis, db_name: str, db: Db) -> None:
+    """Routing a reply reads the conversation's thread once (where the customer last wrote, and what
+    the channel needs to answer in kind); the send takes it from the outbox entry instead of a
+    second read."""
+    sender = ScriptedSender("sms")
+    quiet = settings_for(db_name, poll_s=3600).model_copy(update={"consumers": ConsumersSettings(poll_s=3600)})
+    async with hub_with(quiet, sender, mongo_url, redis_url) as hub:
+        agent, conversation_id = await agent_holding(hub, "meter reading", "kannel-9")
+        first = await agent.reply(conversation_id, "first")  # the agent's view of the conversation is cached
+        await agent.next("status", message_id=first["id"], status="sent")
+        for n in range(5):  # an ACD tick (alice is available) may read in the window: then count again
+            reads = await _reads(db)
+            reply = await agent.reply(conversation_id, f"reply {n}")
+            await agent.next("status", message_id=reply["id"], status="sent")
+            if await _reads(db) - reads == 1:
+                break
+        else:
+            raise AssertionError("a reply should read the thread once, and its send nothing")
+        doc = await db["messages"].find_one({"_id": reply["id"]})
+        assert doc is not None and doc["outbox"]["thread"]["reply_to"] == "kannel-9"
+        assert doc["outbox"]["thread"]["references"].startswith(f"kannel-9 p-{first['id']}")
+        assert sender.sent[-1].thread["to"] == "95598"
+        await agent.close()
+
+
 async def _reads(db: Db) -> int:
     counters = (await db.client.admin.command("serverStatus"))["opcounters"]
     return int(counters["query"]) + int(counters["getmore"])

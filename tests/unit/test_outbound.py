@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from hub.domain.outbound import RETRY_DELAYS_S, chosen_button, next_attempt_delay, numbered_text, thread_context
+from hub.domain.outbound import (
+    RETRY_DELAYS_S,
+    Route,
+    chosen_button,
+    next_attempt_delay,
+    numbered_text,
+    reply_route,
+    thread_context,
+)
 
 BUTTONS = ({"title": "Pay my bill", "payload": "/pay_bill"}, {"title": "Talk to a person", "payload": "/human"})
 
@@ -44,3 +52,25 @@ def test_thread_context_replies_to_the_last_inbound_and_references_everything() 
         "references": "<a@customer> <r1@hub> <b@customer>",
     }
     assert thread_context([]) == {}
+
+
+def test_a_reply_goes_where_the_customer_last_wrote_with_that_channels_thread() -> None:
+    thread = [
+        {"channel": "email", "inbound": True, "address": "ann@example.org", "external_id": "<a@customer>",
+         "meta": {"subject": "Outage"}},
+        {"channel": "email", "inbound": False, "provider_ids": ["<r1@hub>"]},
+        {"channel": "sms", "inbound": True, "address": "+8613800138000", "external_id": "k-1",
+         "meta": {"to": "95598"}},
+    ]
+    assert reply_route(thread, "email") == Route("sms", "+8613800138000",
+                                                 {"reply_to": "k-1", "to": "95598", "references": "k-1"})
+    assert reply_route(thread[:2], "sms") == Route("email", "ann@example.org", {
+        "reply_to": "<a@customer>", "subject": "Outage", "references": "<a@customer> <r1@hub>"})
+
+
+def test_without_an_address_a_reply_stays_on_the_conversations_channel() -> None:
+    assert reply_route([], "webchat") == Route("webchat", None, {})
+    no_address = [{"channel": "telegram", "inbound": True, "external_id": "7"}]
+    assert reply_route(no_address, "telegram") == Route("telegram", None, {"reply_to": "7", "references": "7"})
+    unknown = [{"channel": "fax", "inbound": True, "address": "123"}]
+    assert reply_route(unknown, "sms").channel == "sms"
