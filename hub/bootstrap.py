@@ -215,7 +215,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             store=routing_store, conversations=conversations, directory=directory, bus=bus,
             clock=clock, offer_timeout_s=settings.routing.offer_timeout_s,
             presence_ttl_s=settings.routing.presence_ttl_s, tick_s=settings.routing.tick_s,
-            reoffer_after_s=settings.routing.reoffer_after_s, sweep_s=settings.routing.sweep_s)
+            reoffer_after_s=settings.routing.reoffer_after_s, sweep_s=settings.routing.sweep_s,
+            queues_reread_s=settings.routing.queues_reread_s)
         attachments = MongoAttachmentStore(db)
         channels = ChannelRegistry()  # filled by open_channels; the core asks it which channels are live
         current = CurrentConversations(conversations, ttl_s=settings.messages.cache_ttl_s)

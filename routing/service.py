@@ -30,6 +30,7 @@ from hub.errors import ConcurrentUpdate, IllegalTransition, NotFound
 from hub.ports import ConversationTransitions, EventBus
 from hub.supervisor import Backoff, Health
 from routing.policy import VOICE, PlannedOffer, WaitingConversation, plan_round
+from routing.queue_ids import KnownQueues, QueueNames
 from routing.store import Claim, RedisRoutingStore
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ ROUND_PASSES = 3  # decisions of one round taken again after another process cha
 # round's plan goes out in batches of this size, so its first offers do not wait for its last ones.
 OFFERS_PER_BATCH = 50
 SWEEP_EVERY_S = 30.0
+QUEUES_REREAD_S = 10.0  # the queue list the rounds look at is read again after this (routing.queue_ids)
 ROUND_RETRY_MAX_S = 2.0  # the longest wait after failed rounds (Redis away): catch up soon after it is back
 
 
@@ -52,10 +54,6 @@ class ConversationReader(Protocol):
     async def queued_since(self, before: datetime, limit: int) -> list[Conversation]: ...
 
     async def reconcile(self) -> int: ...
-
-
-class QueueNames(Protocol):
-    async def queues(self) -> list[Any]: ...
 
 
 def waiting_of(conversation: Conversation, *, skip: Collection[str] = (),
@@ -75,10 +73,12 @@ class RoutingService:
 
     def __init__(self, *, store: RedisRoutingStore, conversations: ConversationReader, directory: QueueNames,
                  bus: EventBus, clock: Clock, offer_timeout_s: float, presence_ttl_s: float,
-                 tick_s: float, reoffer_after_s: float, sweep_s: float = SWEEP_EVERY_S) -> None:
+                 tick_s: float, reoffer_after_s: float, sweep_s: float = SWEEP_EVERY_S,
+                 queues_reread_s: float = QUEUES_REREAD_S) -> None:
         self._store = store
         self._conversations = conversations
         self._directory = directory
+        self.known_queues = KnownQueues(directory, reread_s=queues_reread_s)  # the rounds' queue ids (ADR 0051)
         self._bus = bus
         self._clock = clock
         self._offer_timeout = timedelta(seconds=offer_timeout_s)
@@ -126,6 +126,7 @@ class RoutingService:
     async def enqueue(self, conversation: Conversation, *, skip: Collection[str] = ()) -> None:
         if conversation.queue is None:
             raise NotFound(f"conversation {conversation.id} has no queue")
+        self.known_queues.add(conversation.queue)
         await self._store.enqueue(waiting_of(conversation, skip=skip, now=self._clock.now()), conversation.queue)
         await self._announce()
 
@@ -288,8 +289,8 @@ class RoutingService:
         if not any(a.status is AgentStatus.AVAILABLE for a in agents):
             return 0, False
         work: list[tuple[WaitingConversation, str]] = []
-        for queue in await self._directory.queues():
-            work.extend((w, queue.id) for w in await self._store.waiting(queue.id, ROUND_LIMIT_PER_QUEUE))
+        for queue_id in await self.known_queues.ids():
+            work.extend((w, queue_id) for w in await self._store.waiting(queue_id, ROUND_LIMIT_PER_QUEUE))
         now = self._clock.now()
         planned = plan_round(agents, work, now_ms=to_ms(now), presence_ttl_ms=self._presence_ttl_ms,
                              reoffer_after_ms=self._reoffer_after_ms)
@@ -353,6 +354,7 @@ class RoutingService:
         lost = await self._store.missing([(cid, queue) for cid, (_, queue) in queued.items()])
         for cid in lost:
             conversation, queue = queued[ConversationId(cid)]
+            self.known_queues.add(queue)
             await self._store.enqueue(waiting_of(conversation), queue)
         if lost:
             logger.warning("routing.sweep.requeued conversations=%d", len(lost))
@@ -384,5 +386,6 @@ class RoutingService:
             conversation = await self._t.transition(conversation, S.QUEUED, EventType.OFFER_LOST, actor="routing",
                                                     changes={"agent_id": None})
         if conversation.queue:
+            self.known_queues.add(conversation.queue)
             await self._store.enqueue(waiting_of(conversation), conversation.queue)
 

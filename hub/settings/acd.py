@@ -15,6 +15,9 @@ class RoutingSettings(BaseModel):
     tick_s: float = Field(0.5, gt=0, description="How often each process looks for expired offers and work.")
     reoffer_after_s: float = Field(
         30.0, ge=0, description="An agent who declined or missed an offer is offered it again only after this.")
+    queues_reread_s: float = Field(
+        10.0, gt=0, description="How often each process reads the queue list its assigner looks at again (a queue "
+                                "it puts work into is known at once; another process's new queue within this).")
     sweep_s: float = Field(
         30.0, gt=0, description="How often each process puts back in line what MongoDB says is queued but Redis "
                                 "lost (an enqueue that failed while Redis was away).")

@@ -22,6 +22,7 @@ from hub.config import ConsumersSettings, OutboxSettings
 from hub.domain.ids import ExternalId
 from hub.domain.model import InboundMessage
 from hub.storage.database import Db
+from routing.service import RoutingService
 from routing.store import agent_key
 from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually, make_settings
@@ -33,7 +34,7 @@ FAR_APART_S = 3600.0
 
 @pytest.fixture
 async def quiet_hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str) -> AsyncIterator[RunningHub]:
-    settings = make_settings(db_name, sweep_s=FAR_APART_S).model_copy(update={
+    settings = make_settings(db_name, sweep_s=FAR_APART_S, queues_reread_s=FAR_APART_S).model_copy(update={
         "outbox": OutboxSettings(poll_s=FAR_APART_S), "consumers": ConsumersSettings(poll_s=FAR_APART_S)})
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
         await load_demo(running.context.directory)
@@ -116,3 +117,21 @@ async def test_a_customers_next_sms_in_an_open_conversation_reads_only_the_conta
     again = await inbox.accept_inbound(_sms("还没有来电", "kannel-q2"))  # Kannel resends: stored once
     assert again.duplicate and again.message.id == second.message.id
     assert await db["messages"].count_documents({"conversation_id": first.conversation.id}) == 2
+
+
+async def test_an_available_agents_rounds_read_no_queue_list(quiet_hub: RunningHub, db: Db) -> None:
+    """The ACD's rounds run every tick while an agent is available; the queue ids they look at are
+    known to the process (read again every ``queues_reread_s``; a queue it enqueues into is known at
+    once), not read from MongoDB on every tick."""
+    routing = quiet_hub.context.acd
+    assert isinstance(routing, RoutingService)
+    agent = await AgentClient.online(quiet_hub.base_url, "alice")
+    try:
+        await eventually(lambda: routing.known_queues.looks > 0)  # a round that found her available
+        looks, reads = routing.known_queues.looks, await _reads(db)
+        await eventually(lambda: routing.known_queues.looks >= looks + 10)  # ten more rounds (tick 0.1 s)
+        assert await _reads(db) - reads == 0, "rounds of an available agent read the queues every tick"
+        received = await quiet_hub.context.inbox.accept_inbound(_sms("停电了", "kannel-q9"))
+        assert await agent.take_offer() == received.conversation.id, "a queue work is put into is looked at"
+    finally:
+        await agent.close()
