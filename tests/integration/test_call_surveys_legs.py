@@ -18,7 +18,7 @@ from hub.storage.database import Db
 from tests.clients import AgentClient
 from tests.conftest import eventually
 from tests.integration.test_call_surveys import surveyed_hub
-from tests.integration.test_calls import _events, _state
+from tests.integration.test_calls import _call_field, _events, _state
 from tests.pbx_rig import running_pbx, test_plan
 from tests.sipp_phones import free_udp_ports, write_call_pcap
 from voice.pbx_config import AgentPhone
@@ -156,6 +156,43 @@ async def test_call_backs_and_outbound_calls_survey_the_customer_when_the_agent_
         finally:
             if alice is not None:
                 await alice.close()
+            await sara.close()
+
+
+async def test_an_outbound_call_held_resumed_and_resolved_while_talking_surveys_the_customer(
+        tmp_path: Path, db_name: str, mongo_url: str, redis_url: str, redis: Redis, db: Db) -> None:
+    """A hold takes both legs out of the agent leg's Dial (its F option no longer applies): the resolve
+    after the resume ends her leg and the line itself redirects the customer to the survey."""
+    agi_port, sara_port, customer_port = free_port(), free_udp_ports(), free_udp_ports()
+    phones = (AgentPhone(endpoint="agent-sara", password=None, contact=f"sip:sara@127.0.0.1:{sara_port}"),
+              AgentPhone(endpoint="trunk", password=None, contact=f"sip:trunk@127.0.0.1:{customer_port}"))
+    async with running_pbx(test_plan(agi_port=agi_port, agents=phones), tmp_path / "pbx") as pbx, \
+            surveyed_hub(pbx, agi_port, db_name, mongo_url, redis_url) as hub:
+        sara = await AgentClient(hub.base_url).login("sara")
+        try:
+            contact = await MongoContactStore(db).ensure("sms:+8613800138000", "Ann", hub.context.clock.now())
+            presses = keys("3", first_ms=8000, until_ms=90000)
+            keyed = write_call_pcap(tmp_path / "keys-3.pcap", 440.0, 90.0, dtmf=presses)
+            customer_phone = await pbx.phones.agent("customer-phone", customer_port, answer_ms=300, audio=keyed)
+            sara_phone = await pbx.phones.agent("sara-phone", sara_port, answer_ms=300)
+            conversation_id = (await sara.call("POST", f"/api/contacts/{contact['_id']}/call", {},
+                                               expect=201))["conversation_id"]
+            await eventually(lambda: _call_field(db, conversation_id, "caller_channel"), timeout=40)
+            path = f"/api/conversations/{conversation_id}/call"
+            await sara.call("POST", f"{path}/hold")
+            await eventually(lambda: _call_field(db, conversation_id, "held_since"), timeout=10)
+            await sara.call("POST", f"{path}/resume")
+            assert await eventually(lambda: _call_field(db, conversation_id, "hold_s"), timeout=10) > 0
+            assert await _state(db, conversation_id, "assigned")  # still talking after the resume
+            await sara.call("POST", f"/api/conversations/{conversation_id}/resolve")
+            assert await sara_phone.wait(timeout=30) == 0, sara_phone.output()  # her leg ended by the hub
+            assert await customer_phone.wait(timeout=90) == 0, customer_phone.output()  # after the survey
+            await eventually(lambda: _state(db, conversation_id, "closed"), timeout=15)
+            last = (await _events(db, conversation_id))[-1]
+            assert (last["type"], last["detail"]["score"], last["channel"]) == ("survey_answered", "3", "voice")
+            call = await db["calls"].find_one({"conversation_id": conversation_id})
+            assert call is not None and call["ended_by"] == "agent" and call["outbound"]
+        finally:
             await sara.close()
 
 
