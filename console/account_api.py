@@ -18,7 +18,7 @@ from console.keys import HUB, LIVE
 from hub.accounts import AccountDesk
 from hub.domain.events import AgentSessionsRevoked
 from hub.domain.ids import AgentStatus, Role
-from hub.domain.model import Agent
+from hub.domain.model import CONSOLE_LANGUAGES, Agent
 from hub.passwords import MAX_PASSWORD_CHARS, HashingBusy
 from hub.ports import EventBus
 from hub.wire import agent_json
@@ -30,6 +30,10 @@ routes = web.RouteTableDef()
 class OwnPasswordBody(BaseModel):
     current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
     new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+
+
+class LanguageBody(BaseModel):
+    language: str = Field(min_length=2, max_length=2)
 
 
 class PasswordBody(BaseModel):
@@ -76,6 +80,18 @@ async def post_own_password(request: web.Request) -> web.Response:
                                                        keep_token=request.cookies[COOKIE])
     await forget_sessions(request.app, agent.id)
     return web.json_response({"revoked": revoked})
+
+
+@routes.post("/api/me/language")
+async def post_own_language(request: web.Request) -> web.Response:
+    """The console's language she chose (ADR 0048), kept on her account for every browser."""
+    agent, data = request[AGENT_KEY], await body(request, LanguageBody)
+    if data.language not in CONSOLE_LANGUAGES:
+        raise api_error(400, "invalid_input", f"language must be one of {', '.join(sorted(CONSOLE_LANGUAGES))}")
+    hub = request.app[HUB]
+    await hub.directory.update_agent(agent.id, {"language": data.language})
+    request.app[SESSION_CACHE].forget_agent(agent.id)  # this process's next request reads her afresh
+    return web.json_response({"agent": agent_json(await hub.directory.agent(agent.id))})
 
 
 @routes.post("/api/me/sessions/revoke")

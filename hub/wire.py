@@ -64,6 +64,7 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "role": agent.role.value, "skills": sorted(agent.skills), "capacity": dict(agent.capacity),
         "status": agent.status.value, "disabled": agent.disabled,
         "pause_reason": agent.pause_reason, "status_since": iso(agent.status_since),
+        "language": agent.language,  # the console's language she chose, or null (ADR 0048)
         **({"department": agent.department} if agent.department else {}),  # a department user's
     }
 

@@ -162,6 +162,10 @@ class Agent:
     # reads her; hub.domain.visibility lets her see their conversations). Empty for other roles.
     leads: frozenset[AgentId] = frozenset()
     department: str | None = None  # a department user's department (role ``department``): its work orders
+    language: str | None = None  # the console's language she chose (``CONSOLE_LANGUAGES``); None: her browser's
+
+
+CONSOLE_LANGUAGES = frozenset({"zh", "en"})  # the console's own text (ADR 0048)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

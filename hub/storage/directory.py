@@ -22,7 +22,7 @@ def agent_from_doc(doc: Mapping[str, Any]) -> Agent:
         capacity=dict(doc.get("capacity", {})), password_hash=doc["password_hash"],
         status=AgentStatus(doc.get("status", "offline")), disabled=bool(doc.get("disabled", False)),
         pause_reason=doc.get("pause_reason"), status_since=doc.get("status_since"),
-        department=doc.get("department"),
+        department=doc.get("department"), language=doc.get("language"),
     )
 
 

@@ -7,6 +7,7 @@ import { bootPage, stateLabel } from './topbar.js';
 import { h } from './render.js';
 import { button, enc, field, fill, form, list, section, select, send, table } from './admin_ui.js';
 import { contentSections } from './admin_content.js';
+import { formatDate, t as tt } from './i18n.js';
 
 const CHANNELS = ['webchat', 'sms', 'email', 'telegram', 'voice'];
 const ROLES = ['agent', 'team_leader', 'supervisor', 'trainer', 'admin'];
@@ -29,7 +30,7 @@ function statusPicker(agent, reload) {
   const options = [...STATUSES.map((s) => [s, stateLabel(s)]), ...reasons.map((r) => [`paused:${r.code}`, stateLabel('paused', r.code)])];
   const current = agent.status === 'paused' ? `paused:${agent.pause_reason}` : agent.status;
   if (!options.some(([v]) => v === current)) options.push([current, stateLabel(agent.status, agent.pause_reason)]);
-  const picker = h('select', { 'aria-label': `Status of ${agent.username}`, 'data-testid': 'agent-status-set' },
+  const picker = h('select', { 'aria-label': tt('adminjs.status_of', { username: agent.username }), 'data-testid': 'agent-status-set' },
     ...options.map(([v, text]) => h('option', { value: v, selected: v === current }, text)));
   picker.addEventListener('change', async () => {
     const [status, reason] = picker.value.split(':');
@@ -42,11 +43,11 @@ function statusPicker(agent, reload) {
 
 function agentEditor(agent, reload) {
   return form('agent-edit', [
-    field('Name', { name: 'display_name', value: agent.display_name, maxlength: 100, required: true }),
-    select('Role', 'role', ROLES.map((r) => [r, r]), agent.role),
-    field('Skills (comma separated)', { name: 'skills', value: (agent.skills || []).join(', '), maxlength: 600 }),
+    field(tt('adminjs.name'), { name: 'display_name', value: agent.display_name, maxlength: 100, required: true }),
+    select(tt('adminjs.role'), 'role', ROLES.map((r) => [r, r]), agent.role),
+    field(tt('adminjs.skills_comma_separated'), { name: 'skills', value: (agent.skills || []).join(', '), maxlength: 600 }),
     ...capacityFields(agent.capacity),
-  ], `Save ${agent.username}`, (v) => send('PATCH', `/api/agents/${enc(agent.username)}`, {
+  ], tt('adminjs.save_agent', { username: agent.username }), (v) => send('PATCH', `/api/agents/${enc(agent.username)}`, {
     display_name: v.display_name, role: v.role, skills: list(v.skills), capacity: capacityOf(v) }), reload);
 }
 
@@ -57,34 +58,34 @@ async function agentsSection(el, me) {
   const reload = () => fill(body, async () => {
     const { agents } = await api.get('/api/admin/agents');
     return table([
-      { title: 'Username', cell: (a) => a.username },
-      { title: 'Name', cell: (a) => a.display_name },
-      { title: 'Role', cell: (a) => a.role },
-      { title: 'Skills', cell: (a) => (a.skills || []).join(', ') },
-      { title: 'Capacity', cell: (a) => capacityText(a.capacity) },
-      { title: 'Status', cell: (a) => (a.disabled ? 'Disabled' : statusPicker(a, reload)) },
-      { title: 'Actions', class: 'adm-actions', cell: (a) => (isAdmin ? h('span', null,
-        button('Edit', 'agent-edit-open', async () => editor.replaceChildren(agentEditor(a, reload))),
-        button('Reset password', 'agent-password', async () => {
-          const password = window.prompt(`New password for ${a.username} (at least 8 characters)`);
+      { title: tt('adminjs.username'), cell: (a) => a.username },
+      { title: tt('adminjs.name'), cell: (a) => a.display_name },
+      { title: tt('adminjs.role'), cell: (a) => a.role },
+      { title: tt('adminjs.skills'), cell: (a) => (a.skills || []).join(', ') },
+      { title: tt('adminjs.capacity'), cell: (a) => capacityText(a.capacity) },
+      { title: tt('adminjs.status'), cell: (a) => (a.disabled ? tt('adminjs.disabled') : statusPicker(a, reload)) },
+      { title: tt('adminjs.actions'), class: 'adm-actions', cell: (a) => (isAdmin ? h('span', null,
+        button(tt('adminjs.edit'), 'agent-edit-open', async () => editor.replaceChildren(agentEditor(a, reload))),
+        button(tt('adminjs.reset_password'), 'agent-password', async () => {
+          const password = window.prompt(tt('adminjs.new_password', { username: a.username }));
           if (password) await send('POST', `/api/agents/${enc(a.username)}/password`, { new_password: password });
         }),
-        button(a.disabled ? 'Enable' : 'Disable', 'agent-disable',
+        button(a.disabled ? tt('adminjs.enable') : tt('adminjs.disable'), 'agent-disable',
           () => send('POST', `/api/agents/${enc(a.username)}/${a.disabled ? 'enable' : 'disable'}`, {}), reload),
       ) : '') },
     ], agents, 'agent-row');
   });
   el.append(body, editor);
   if (isAdmin) {
-    el.appendChild(h('h3', null, 'New agent'));
+    el.appendChild(h('h3', null, tt('adminjs.new_agent')));
     el.appendChild(form('agent-create', [
-      field('Username', { name: 'username', required: true, maxlength: 50, pattern: '[A-Za-z0-9_.\\-]+' }),
-      field('Name', { name: 'display_name', required: true, maxlength: 100 }),
-      select('Role', 'role', ROLES.map((r) => [r, r]), 'agent'),
-      field('Password', { name: 'password', type: 'password', required: true, minlength: 8, autocomplete: 'new-password' }),
-      field('Skills (comma separated)', { name: 'skills', maxlength: 600 }),
+      field(tt('adminjs.username'), { name: 'username', required: true, maxlength: 50, pattern: '[A-Za-z0-9_.\\-]+' }),
+      field(tt('adminjs.name'), { name: 'display_name', required: true, maxlength: 100 }),
+      select(tt('adminjs.role'), 'role', ROLES.map((r) => [r, r]), 'agent'),
+      field(tt('adminjs.password'), { name: 'password', type: 'password', required: true, minlength: 8, autocomplete: 'new-password' }),
+      field(tt('adminjs.skills_comma_separated'), { name: 'skills', maxlength: 600 }),
       ...capacityFields({ webchat: 3, sms: 3, email: 5, telegram: 3, voice: 1 }),
-    ], 'Create agent', async (v, f) => {
+    ], tt('adminjs.create_agent'), async (v, f) => {
       await send('POST', '/api/agents', { username: v.username, display_name: v.display_name, role: v.role,
         password: v.password, skills: list(v.skills), capacity: capacityOf(v) });
       f.reset();
@@ -95,11 +96,11 @@ async function agentsSection(el, me) {
 
 async function reassignSection(el) {
   const { queues } = await api.get('/api/queues');
-  el.appendChild(h('p', { class: 'adm-status' }, 'Move a conversation to another queue (from its agent or the bot).'));
+  el.appendChild(h('p', { class: 'adm-status' }, tt('adminjs.move_a_conversation_to_another_queue')));
   el.appendChild(form('reassign', [
-    field('Conversation id', { name: 'conversation', required: true, maxlength: 100 }),
-    select('Queue', 'queue', queues.map((q) => [q.id, q.name])),
-  ], 'Reassign', (v) => send('POST', `/api/conversations/${enc(v.conversation.trim())}/transfer`, { queue: v.queue })));
+    field(tt('adminjs.conversation_id'), { name: 'conversation', required: true, maxlength: 100 }),
+    select(tt('adminjs.queue'), 'queue', queues.map((q) => [q.id, q.name])),
+  ], tt('adminjs.reassign'), (v) => send('POST', `/api/conversations/${enc(v.conversation.trim())}/transfer`, { queue: v.queue })));
 }
 
 function hoursText(hours) {
@@ -114,17 +115,17 @@ function hoursOf(text) {
 async function queuesSection(el) {
   const body = h('div');
   const reload = () => fill(body, async () => table([
-    { title: 'Id', cell: (q) => q.id }, { title: 'Name', cell: (q) => q.name },
-    { title: 'Skills', cell: (q) => q.skills.join(', ') }, { title: 'Priority', cell: (q) => String(q.priority ?? '') },
-    { title: 'Business hours', cell: (q) => hoursText(q.hours) || 'Always open' },
+    { title: tt('adminjs.id'), cell: (q) => q.id }, { title: tt('adminjs.name'), cell: (q) => q.name },
+    { title: tt('adminjs.skills'), cell: (q) => q.skills.join(', ') }, { title: tt('adminjs.priority'), cell: (q) => String(q.priority ?? '') },
+    { title: tt('adminjs.business_hours'), cell: (q) => hoursText(q.hours) || tt('adminjs.always_open') },
   ], (await api.get('/api/queues')).queues, 'queue-row'));
   el.append(body, form('queue-save', [
-    field('Id', { name: 'id', required: true, maxlength: 50, pattern: '[A-Za-z0-9_\\-]+' }),
-    field('Name', { name: 'name', required: true, maxlength: 100 }),
-    field('Skills (comma separated)', { name: 'skills', maxlength: 600 }),
-    field('Priority', { name: 'priority', type: 'number', min: 0, max: 100, value: 0 }),
-    field('Business hours (mon=08:00-20:00, sat=09:00-12:00; empty: always open)', { name: 'hours', maxlength: 200 }),
-  ], 'Save queue', (v) => send('PUT', `/api/queues/${enc(v.id)}`, { name: v.name, skills: list(v.skills),
+    field(tt('adminjs.id'), { name: 'id', required: true, maxlength: 50, pattern: '[A-Za-z0-9_\\-]+' }),
+    field(tt('adminjs.name'), { name: 'name', required: true, maxlength: 100 }),
+    field(tt('adminjs.skills_comma_separated'), { name: 'skills', maxlength: 600 }),
+    field(tt('adminjs.priority'), { name: 'priority', type: 'number', min: 0, max: 100, value: 0 }),
+    field(tt('adminjs.business_hours_mon_08_00_20_00_sat_0'), { name: 'hours', maxlength: 200 }),
+  ], tt('adminjs.save_queue'), (v) => send('PUT', `/api/queues/${enc(v.id)}`, { name: v.name, skills: list(v.skills),
     priority: Number(v.priority || 0), hours: hoursOf(v.hours) }), reload));
   await reload();
 }
@@ -132,41 +133,41 @@ async function queuesSection(el) {
 async function cannedSection(el) {
   const body = h('div');
   const reload = () => fill(body, async () => table([
-    { title: 'Title', cell: (c) => c.title }, { title: 'Text', cell: (c) => c.text },
-    { title: '', class: 'adm-actions', cell: (c) => button('Delete', 'canned-delete', () => send('DELETE', `/api/canned_replies/${enc(c.id)}`), reload) },
+    { title: tt('adminjs.title'), cell: (c) => c.title }, { title: tt('adminjs.text'), cell: (c) => c.text },
+    { title: '', class: 'adm-actions', cell: (c) => button(tt('adminjs.delete'), 'canned-delete', () => send('DELETE', `/api/canned_replies/${enc(c.id)}`), reload) },
   ], (await api.get('/api/canned_replies')).canned_replies, 'canned-row'));
   el.append(body, form('canned-save', [
-    field('Title', { name: 'title', required: true, maxlength: 100 }),
-    field('Text ({customer_name}, {agent_name}, {order_number})', { name: 'text', required: true, maxlength: 2000 }, 'textarea'),
-  ], 'Add canned reply', (v, f) => send('POST', '/api/canned_replies', v).then(() => f.reset()), reload));
+    field(tt('adminjs.title'), { name: 'title', required: true, maxlength: 100 }),
+    field(tt('adminjs.text_customer_name_agent_name_order'), { name: 'text', required: true, maxlength: 2000 }, 'textarea'),
+  ], tt('adminjs.add_canned_reply'), (v, f) => send('POST', '/api/canned_replies', v).then(() => f.reset()), reload));
   await reload();
 }
 
 async function codesSection(el) {
   const body = h('div');
   const reload = () => fill(body, async () => table([
-    { title: 'Code', cell: (c) => c.code }, { title: 'Label', cell: (c) => c.label },
+    { title: tt('adminjs.code'), cell: (c) => c.code }, { title: tt('adminjs.label'), cell: (c) => c.label },
   ], (await api.get('/api/wrap_up_codes')).codes, 'code-row'));
   el.append(body, form('code-save', [
-    field('Code', { name: 'code', required: true, maxlength: 50, pattern: '[A-Za-z0-9_\\-]+' }),
-    field('Label', { name: 'label', required: true, maxlength: 100 }),
-  ], 'Save code', (v) => send('PUT', `/api/wrap_up_codes/${enc(v.code)}`, { label: v.label }), reload));
+    field(tt('adminjs.code'), { name: 'code', required: true, maxlength: 50, pattern: '[A-Za-z0-9_\\-]+' }),
+    field(tt('adminjs.label'), { name: 'label', required: true, maxlength: 100 }),
+  ], tt('adminjs.save_code'), (v) => send('PUT', `/api/wrap_up_codes/${enc(v.code)}`, { label: v.label }), reload));
   await reload();
 }
 
 async function teamsSection(el) {
   const body = h('div');
   const reload = () => fill(body, async () => table([
-    { title: 'Id', cell: (t) => t.id }, { title: 'Name', cell: (t) => t.name },
-    { title: 'Leader', cell: (t) => t.leader?.username || '' },
-    { title: 'Members', cell: (t) => (t.members || []).map((m) => m.username).join(', ') },
+    { title: tt('adminjs.id'), cell: (t) => t.id }, { title: tt('adminjs.name'), cell: (t) => t.name },
+    { title: tt('adminjs.leader'), cell: (t) => t.leader?.username || '' },
+    { title: tt('adminjs.members'), cell: (t) => (t.members || []).map((m) => m.username).join(', ') },
   ], (await api.get('/api/teams')).teams, 'team-row'));
   el.append(body, form('team-save', [
-    field('Id', { name: 'id', required: true, maxlength: 100, pattern: '[A-Za-z0-9_.\\-]+' }),
-    field('Name', { name: 'name', required: true, maxlength: 100 }),
-    field('Leader (username)', { name: 'leader', required: true, maxlength: 100 }),
-    field('Members (usernames, comma separated)', { name: 'members', maxlength: 5000 }),
-  ], 'Save team', (v) => send('POST', '/api/teams', { ...v, members: list(v.members) }), reload));
+    field(tt('adminjs.id'), { name: 'id', required: true, maxlength: 100, pattern: '[A-Za-z0-9_.\\-]+' }),
+    field(tt('adminjs.name'), { name: 'name', required: true, maxlength: 100 }),
+    field(tt('adminjs.leader_username'), { name: 'leader', required: true, maxlength: 100 }),
+    field(tt('adminjs.members_usernames_comma_separated'), { name: 'members', maxlength: 5000 }),
+  ], tt('adminjs.save_team'), (v) => send('POST', '/api/teams', { ...v, members: list(v.members) }), reload));
   await reload();
 }
 
@@ -177,12 +178,12 @@ function json(value) {
 async function auditSection(el) {
   const body = h('div');
   const reload = () => fill(body, async () => table([
-    { title: 'When', cell: (e) => (e.at ? new Date(e.at).toLocaleString() : '') },
-    { title: 'Who', cell: (e) => e.actor_name || e.actor || '' },
-    { title: 'What', cell: (e) => e.action }, { title: 'Record', cell: (e) => e.target || '' },
-    { title: 'Before', cell: (e) => json(e.before) }, { title: 'After', cell: (e) => json(e.after) },
+    { title: tt('adminjs.when'), cell: (e) => (e.at ? formatDate(e.at) : '') },
+    { title: tt('adminjs.who'), cell: (e) => e.actor_name || e.actor || '' },
+    { title: tt('adminjs.what'), cell: (e) => e.action }, { title: tt('adminjs.record'), cell: (e) => e.target || '' },
+    { title: tt('adminjs.before'), cell: (e) => json(e.before) }, { title: tt('adminjs.after'), cell: (e) => json(e.after) },
   ], (await api.get('/api/audit?limit=200')).entries, 'audit-row'));
-  el.append(button('Refresh', 'audit-refresh', reload), body);
+  el.append(button(tt('adminjs.refresh'), 'audit-refresh', reload), body);
   await reload();
 }
 
@@ -195,19 +196,19 @@ async function main() {
   const main = document.getElementById('adm-main');
   const admin = me.role === 'admin';
   const sections = [
-    ['adm-agents', 'Agents', (el) => agentsSection(el, me)],
-    admin && ['adm-teams', 'Teams', teamsSection],
-    ['adm-reassign', 'Reassign', reassignSection],
-    admin && ['adm-queues', 'Queues', queuesSection],
-    ['adm-canned', 'Canned replies', cannedSection],
-    admin && ['adm-codes', 'Wrap-up codes', codesSection],
+    ['adm-agents', tt('adminjs.agents'), (el) => agentsSection(el, me)],
+    admin && ['adm-teams', tt('adminjs.teams'), teamsSection],
+    ['adm-reassign', tt('adminjs.reassign'), reassignSection],
+    admin && ['adm-queues', tt('adminjs.queues'), queuesSection],
+    ['adm-canned', tt('adminjs.canned_replies'), cannedSection],
+    admin && ['adm-codes', tt('adminjs.wrap_up_codes'), codesSection],
     ...contentSections(),
-    admin && ['adm-audit', 'Audit trail', auditSection],
+    admin && ['adm-audit', tt('adminjs.audit_trail'), auditSection],
   ].filter(Boolean);
   for (const [id, title, build] of sections) {
     const el = section(id, title, index);
     main.appendChild(el);
-    build(el).catch((err) => el.appendChild(h('p', { class: 'adm-status' }, err.message || 'Could not load.')));
+    build(el).catch((err) => el.appendChild(h('p', { class: 'adm-status' }, err.message || tt('adminjs.could_not_load'))));
   }
 }
 

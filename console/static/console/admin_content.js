@@ -4,6 +4,7 @@
 import { api } from './api.js';
 import { h } from './render.js';
 import { button, enc, field, fill, form, list, select, send, table } from './admin_ui.js';
+import { formatDate, t as tt } from './i18n.js';
 
 async function knowledgeSection(el) {
   const results = h('div', { 'data-testid': 'kb-results' });
@@ -11,11 +12,11 @@ async function knowledgeSection(el) {
   let query = '';
   const search = () => fill(results, async () => {
     const { articles } = await api.get(`/api/knowledge/articles${query ? `?q=${enc(query)}` : ''}`);
-    if (!articles.length) return h('p', { class: 'adm-status' }, 'No articles found.');
+    if (!articles.length) return h('p', { class: 'adm-status' }, tt('admincontentjs.no_articles_found'));
     return table([
-      { title: 'Title', cell: (a) => a.title }, { title: 'Category', cell: (a) => a.category },
-      { title: 'Language', cell: (a) => a.language }, { title: 'Intents', cell: (a) => (a.intents || []).join(', ') },
-      { title: '', class: 'adm-actions', cell: (a) => button('Delete', 'kb-delete', () => send('DELETE', `/api/knowledge/articles/${enc(a.id)}`), search) },
+      { title: tt('admincontentjs.title'), cell: (a) => a.title }, { title: tt('admincontentjs.category'), cell: (a) => a.category },
+      { title: tt('admincontentjs.language'), cell: (a) => a.language }, { title: tt('admincontentjs.intents'), cell: (a) => (a.intents || []).join(', ') },
+      { title: '', class: 'adm-actions', cell: (a) => button(tt('admincontentjs.delete'), 'kb-delete', () => send('DELETE', `/api/knowledge/articles/${enc(a.id)}`), search) },
     ], articles, 'kb-row');
   });
   const loadCategories = async () => {
@@ -23,34 +24,34 @@ async function knowledgeSection(el) {
     categories.replaceChildren(articleForm(found, search));
   };
   const searchForm = h('form', { class: 'adm-form', role: 'search', 'data-testid': 'kb-search' },
-    field('Search articles', { name: 'q', type: 'search', maxlength: 200 }),
-    h('button', { type: 'submit', class: 'btn' }, 'Search'));
+    field(tt('admincontentjs.search_articles'), { name: 'q', type: 'search', maxlength: 200 }),
+    h('button', { type: 'submit', class: 'btn' }, tt('admincontentjs.search')));
   searchForm.addEventListener('submit', (event) => {
     event.preventDefault();
     query = String(new FormData(searchForm).get('q') || '').trim();
     search();
   });
-  el.append(searchForm, results, h('h3', null, 'New article'), categories, h('h3', null, 'New category'),
+  el.append(searchForm, results, h('h3', null, tt('admincontentjs.new_article')), categories, h('h3', null, tt('admincontentjs.new_category')),
     form('kb-category', [
-      field('Id', { name: 'id', required: true, maxlength: 63 }),
-      field('Name', { name: 'name', required: true, maxlength: 100 }),
-    ], 'Add category', (v) => send('POST', '/api/knowledge/categories', v), loadCategories));
+      field(tt('admincontentjs.id'), { name: 'id', required: true, maxlength: 63 }),
+      field(tt('admincontentjs.name'), { name: 'name', required: true, maxlength: 100 }),
+    ], tt('admincontentjs.add_category'), (v) => send('POST', '/api/knowledge/categories', v), loadCategories));
   await Promise.all([search(), loadCategories()]);
 }
 
 function articleForm(categories, after) {
   return form('kb-article', [
-    field('Title', { name: 'title', required: true, maxlength: 200 }),
-    select('Category', 'category', categories.map((c) => [c.id, c.name])),
-    select('Language', 'language', [['zh', '中文'], ['en', 'English']], 'zh'),
-    field('Intents it answers (comma separated)', { name: 'intents', maxlength: 600 }),
-    field('Body (Markdown)', { name: 'body', required: true, maxlength: 50000 }, 'textarea'),
-  ], 'Publish article', (v, f) => send('POST', '/api/knowledge/articles', { ...v, intents: list(v.intents) })
+    field(tt('admincontentjs.title'), { name: 'title', required: true, maxlength: 200 }),
+    select(tt('admincontentjs.category'), 'category', categories.map((c) => [c.id, c.name])),
+    select(tt('admincontentjs.language'), 'language', [['zh', '中文'], ['en', 'English']], 'zh'),
+    field(tt('admincontentjs.intents_it_answers_comma_separated'), { name: 'intents', maxlength: 600 }),
+    field(tt('admincontentjs.body_markdown'), { name: 'body', required: true, maxlength: 50000 }, 'textarea'),
+  ], tt('admincontentjs.publish_article'), (v, f) => send('POST', '/api/knowledge/articles', { ...v, intents: list(v.intents) })
     .then(() => f.reset()), after);
 }
 
 function when(value) {
-  return value ? new Date(value).toLocaleString() : '—';
+  return value ? formatDate(value) : '—';
 }
 
 /** A datetime-local value (the browser's zone) as an ISO instant the API accepts. */
@@ -61,20 +62,20 @@ function instant(local) {
 async function outagesSection(el) {
   const body = h('div');
   const reload = () => fill(body, async () => table([
-    { title: 'Area', cell: (o) => o.area }, { title: 'Cause', cell: (o) => o.cause },
-    { title: 'Start', cell: (o) => when(o.start) }, { title: 'Expected', cell: (o) => when(o.expected_restoration) },
-    { title: 'Restored', cell: (o) => when(o.restored_at) },
+    { title: tt('admincontentjs.area'), cell: (o) => o.area }, { title: tt('admincontentjs.cause'), cell: (o) => o.cause },
+    { title: tt('admincontentjs.start'), cell: (o) => when(o.start) }, { title: tt('admincontentjs.expected'), cell: (o) => when(o.expected_restoration) },
+    { title: tt('admincontentjs.restored'), cell: (o) => when(o.restored_at) },
     { title: '', class: 'adm-actions', cell: (o) => h('span', null,
-      o.restored_at ? null : button('Restored', 'outage-restore', () => send('POST', `/api/outages/${enc(o.id)}/restore`, {}), reload),
-      button('Send notice', 'outage-notice', () => send('POST', `/api/outages/${enc(o.id)}/notices`,
+      o.restored_at ? null : button(tt('admincontentjs.restored'), 'outage-restore', () => send('POST', `/api/outages/${enc(o.id)}/restore`, {}), reload),
+      button(tt('admincontentjs.send_notice'), 'outage-notice', () => send('POST', `/api/outages/${enc(o.id)}/notices`,
         { kind: o.restored_at ? 'restored' : 'outage' }), reload)) },
   ], (await api.get('/api/outages')).outages, 'outage-row'));
   el.append(body, form('outage-create', [
-    field('Area', { name: 'area', required: true, maxlength: 80 }),
-    field('Cause', { name: 'cause', required: true, maxlength: 300 }),
-    field('Start', { name: 'start', type: 'datetime-local', required: true }),
-    field('Expected restoration', { name: 'expected_restoration', type: 'datetime-local', required: true }),
-  ], 'Record outage', (v, f) => send('POST', '/api/outages', { area: v.area, cause: v.cause, start: instant(v.start),
+    field(tt('admincontentjs.area'), { name: 'area', required: true, maxlength: 80 }),
+    field(tt('admincontentjs.cause'), { name: 'cause', required: true, maxlength: 300 }),
+    field(tt('admincontentjs.start'), { name: 'start', type: 'datetime-local', required: true }),
+    field(tt('admincontentjs.expected_restoration'), { name: 'expected_restoration', type: 'datetime-local', required: true }),
+  ], tt('admincontentjs.record_outage'), (v, f) => send('POST', '/api/outages', { area: v.area, cause: v.cause, start: instant(v.start),
     expected_restoration: instant(v.expected_restoration) }).then(() => f.reset()), reload));
   await reload();
 }
@@ -83,11 +84,11 @@ async function areasSection(el) {
   const results = h('div', { 'data-testid': 'area-results' });
   const row = (c) => form('area-save', [
     h('span', null, `${c.display_name || c.id}`),
-    field('Area', { name: 'area', maxlength: 80, value: c.area || '' }),
-  ], 'Save area', (v) => send('PUT', `/api/contacts/${enc(c.id)}/area`, { area: v.area.trim() || null }));
+    field(tt('admincontentjs.area'), { name: 'area', maxlength: 80, value: c.area || '' }),
+  ], tt('admincontentjs.save_area'), (v) => send('PUT', `/api/contacts/${enc(c.id)}/area`, { area: v.area.trim() || null }));
   const finder = h('form', { class: 'adm-form', role: 'search', 'data-testid': 'area-search' },
-    field('Find a contact (name, phone, e-mail)', { name: 'q', type: 'search', maxlength: 200, required: true }),
-    h('button', { type: 'submit', class: 'btn' }, 'Find'));
+    field(tt('admincontentjs.find_a_contact_name_phone_e_mail'), { name: 'q', type: 'search', maxlength: 200, required: true }),
+    h('button', { type: 'submit', class: 'btn' }, tt('admincontentjs.find')));
   finder.addEventListener('submit', (event) => {
     event.preventDefault();
     const q = String(new FormData(finder).get('q') || '').trim();
@@ -95,7 +96,7 @@ async function areasSection(el) {
       const { contacts } = await api.get(`/api/contacts?q=${enc(q)}`);
       const profiles = await Promise.all(contacts.slice(0, 20).map((c) => api.get(`/api/contacts/${enc(c.id)}`)
         .then((d) => d.contact, () => c)));
-      return profiles.length ? profiles.map(row) : h('p', { class: 'adm-status' }, 'No contact found.');
+      return profiles.length ? profiles.map(row) : h('p', { class: 'adm-status' }, tt('admincontentjs.no_contact_found'));
     });
   });
   el.append(finder, results);
@@ -104,8 +105,8 @@ async function areasSection(el) {
 /** [id, title, build] of each content section, as admin.js lists its own. */
 export function contentSections() {
   return [
-    ['adm-knowledge', 'Knowledge', knowledgeSection],
-    ['adm-outages', 'Outages', outagesSection],
-    ['adm-areas', 'Contact areas', areasSection],
+    ['adm-knowledge', tt('admincontentjs.knowledge'), knowledgeSection],
+    ['adm-outages', tt('admincontentjs.outages'), outagesSection],
+    ['adm-areas', tt('admincontentjs.contact_areas'), areasSection],
   ];
 }

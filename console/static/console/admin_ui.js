@@ -2,6 +2,7 @@
 // Server data reaches the DOM through h()/textContent only (render.js).
 import { request } from './api.js';
 import { h, clear, setText, toastError } from './render.js';
+import { t as tt } from './i18n.js';
 
 export const send = (method, path, body) => request(method, path, body);
 export const enc = encodeURIComponent;
@@ -42,13 +43,13 @@ export function form(testid, children, submitLabel, action, after) {
   el.addEventListener('submit', async (event) => {
     event.preventDefault();
     const values = Object.fromEntries(new FormData(el).entries());
-    setText(status, 'Saving…');
+    setText(status, tt('adminuijs.saving'));
     try {
       await action(values, el);
-      setText(status, 'Saved.');
+      setText(status, tt('adminuijs.saved'));
       await after?.();
     } catch (err) {
-      setText(status, err.message || 'Failed.');
+      setText(status, err.message || tt('adminuijs.failed'));
       if (!err.status) toastError(err);
     }
   });
@@ -74,6 +75,6 @@ export async function fill(container, load) {
     for (const node of [].concat(nodes)) if (node) container.appendChild(node);
   } catch (err) {
     clear(container);
-    container.appendChild(h('p', { class: 'adm-status' }, err.message || 'Could not load.'));
+    container.appendChild(h('p', { class: 'adm-status' }, err.message || tt('adminuijs.could_not_load')));
   }
 }

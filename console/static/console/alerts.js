@@ -48,7 +48,7 @@ function notify(title, body, tag, onClick) {
 export function installAlertsButton(before) {
   if (!before) return;
   const button = h('button', { type: 'button', class: 'btn btn-ghost', 'data-testid': 'alerts-enable',
-    text: 'Enable alerts', title: 'Sound and desktop notifications for offers and new messages' });
+    text: t('alerts.enable'), title: t('alerts.enable_title') });
   const refresh = () => { button.hidden = !canNotify() || Notification.permission !== 'default'; };
   button.addEventListener('click', async () => {
     unlockAudio();
@@ -63,21 +63,21 @@ export function installAlertsButton(before) {
 
 function name(summary) {
   const contact = (summary && summary.contact) || {};
-  return contact.display_name || 'A customer';
+  return contact.display_name || t('alerts.a_customer');
 }
 
 /** An offer arrived: always the tone; the notification when the tab is hidden. */
 export function alertOffer(summary, onClick) {
   tone(true);
   if (document.visibilityState === 'hidden') {
-    notify(`New ${summary.channel || ''} conversation offered`, name(summary), `offer:${summary.id}`, onClick);
+    notify(t('alerts.offered', { channel: summary.channel || '' }), name(summary), `offer:${summary.id}`, onClick);
   }
 }
 
 /** A customer wrote in a conversation that is not open (or the tab is hidden). */
 export function alertMessage(summary, message, onClick) {
   tone(false);
-  notify(`${name(summary)} wrote`, message && message.text, `message:${summary.id}`, onClick);
+  notify(t('alerts.wrote', { name: name(summary) }), message && message.text, `message:${summary.id}`, onClick);
 }
 
 /** A snoozed conversation of mine woke (its time came, or the customer wrote): tone, toast, notification. */

@@ -1,5 +1,6 @@
 // fetch wrapper for the console HTTP API (docs/api.md, "Console HTTP").
 // The session is an HttpOnly cookie; the CSRF token lives in sessionStorage.
+import { hasText, t } from './i18n.js';
 
 export const LOGIN_URL = '/console/login';
 export const AGENT_URL = '/console/';
@@ -58,13 +59,9 @@ export function goToLogin() {
 }
 
 function defaultMessage(status) {
-  if (status === 401) return 'Your session has expired. Please sign in again.';
-  if (status === 403) return 'You are not allowed to do that.';
-  if (status === 404) return 'Not found.';
-  if (status === 409) return 'That action is not possible in the current state.';
-  if (status === 429) return 'Too many requests. Please slow down.';
-  if (status >= 500) return `The server had a problem (HTTP ${status}). Please try again.`;
-  return `Request failed (HTTP ${status}).`;
+  if ([401, 403, 404, 409, 429].includes(status)) return t(`error.http_${status}`);
+  if (status >= 500) return t('error.http_5xx', { status });
+  return t('error.http_other', { status });
 }
 
 /**
@@ -88,7 +85,7 @@ export async function request(method, path, body, options = {}) {
   try {
     res = await fetch(path, init);
   } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+    throw new ApiError(0, 'network', t('error.network'));
   }
 
   let data = null;
@@ -102,7 +99,10 @@ export async function request(method, path, body, options = {}) {
 
   const err = (data && typeof data === 'object' && data.error) || {};
   const code = typeof err.code === 'string' ? err.code : `http_${res.status}`;
-  const message = typeof err.message === 'string' && err.message ? err.message : defaultMessage(res.status);
+  // A code with one meaning reads in the console's language; the specifics of invalid_input,
+  // forbidden and not_found stay as the hub wrote them (ADR 0048).
+  const message = hasText(`api.${code}`) ? t(`api.${code}`)
+    : typeof err.message === 'string' && err.message ? err.message : defaultMessage(res.status);
 
   if (res.status === 401 && redirectOn401) {
     goToLogin();

@@ -10,6 +10,7 @@ import { initTopbar, stateLabel } from './topbar.js';
 import { alertMessage, alertOffer, alertWoken, installAlertsButton } from './alerts.js';
 import { SnoozeControl } from './snooze.js';
 import { Shortcuts } from './shortcuts.js';
+import { t } from './i18n.js';
 import { h, clear, toast, toastError } from './render.js';
 
 const BASE_TITLE = 'Northgrid Hub';
@@ -168,14 +169,14 @@ function handleFrame(frame) {
     case 'presence':  // her status set elsewhere: by the hub after missed offers, or a supervisor
       state.me = { ...state.me, status: frame.status, pause_reason: frame.pause_reason || null };
       state.topbar.update({ status: frame.status, pause_reason: frame.pause_reason || null });
-      if (frame.pause_reason === 'missed_offers') toast(`You are now ${stateLabel(frame.status, frame.pause_reason)}: offers timed out`);
+      if (frame.pause_reason === 'missed_offers') toast(t('app.missed_offers', { state: stateLabel(frame.status, frame.pause_reason) }));
       break;
     case 'call':
       view.onCallFrame(frame);
       if (inbox.offers.has(frame.conversation_id)) ringDetails(inbox.get(frame.conversation_id));
       break;
     case 'error':
-      toast(frame.message || frame.code || 'Server error');
+      toast(frame.message || frame.code || t('app.server_error'));
       break;
     default:
       break; // overview (supervisors) and future frame types
@@ -191,16 +192,16 @@ function flashTitle() {
 function updateTitle(counts) {
   // Offers waiting and customer messages not read yet, in the tab's title.
   const n = counts.offers + (counts.unread || 0);
-  const what = counts.offers > 0 ? 'New offer · ' : 'New message · ';
+  const what = counts.offers > 0 ? t('app.title_offer') : t('app.title_message');
   document.title = n > 0 ? `(${n}) ${titleFlash ? what : ''}${BASE_TITLE}` : BASE_TITLE;
 }
 
 function showFatal(message) {
   const pane = document.getElementById('empty-state');
   clear(pane);
-  pane.appendChild(h('div', { class: 'empty-title', text: 'The console could not start' }));
+  pane.appendChild(h('div', { class: 'empty-title', text: t('app.fatal') }));
   pane.appendChild(h('p', { class: 'empty-text', text: message }));
-  pane.appendChild(h('button', { type: 'button', class: 'btn', text: 'Retry', onclick: () => location.reload() }));
+  pane.appendChild(h('button', { type: 'button', class: 'btn', text: t('app.retry'), onclick: () => location.reload() }));
 }
 
 async function main() {

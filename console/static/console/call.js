@@ -3,14 +3,15 @@
 // Server data reaches the DOM only through render.js's h()/setText (textContent, setAttribute).
 import { api, convPath } from './api.js';
 import { h, clear, setText, clockTime, fullTime, mmss, parseTs, toast, toastError } from './render.js';
+import { t as tr } from './i18n.js';
 
-const LEG_NAMES = { mix: 'Both sides', caller: 'Caller only', agent: 'Agent only' };
-const PARTY_NAMES = { caller: 'the caller', agent: 'the agent', system: 'the system' };
+const LEG_NAMES = { mix: tr('call.both_sides'), caller: tr('call.caller_only'), agent: tr('call.agent_only') };
+const PARTY_NAMES = { caller: tr('call.the_caller'), agent: tr('call.the_agent'), system: tr('call.the_system') };
 const STEP_NAMES = {
-  arrived: 'Call arrived', menu: 'Menu choice', queued: 'Queued', ringing: 'Ringing', no_answer: 'Not answered',
-  answered: 'Answered', held: 'On hold', resumed: 'Taken off hold', transferred: 'Transferred',
-  callback: 'Asked for a call back', dialing: 'Dialling the customer', connected: 'The customer answered',
-  hung_up: 'Hung up', lost: 'Lost by the phone system',
+  arrived: tr('call.call_arrived'), menu: tr('call.menu_choice'), queued: tr('call.queued'), ringing: tr('call.ringing'), no_answer: tr('call.not_answered'),
+  answered: tr('call.answered'), held: tr('call.on_hold'), resumed: tr('call.taken_off_hold'), transferred: tr('call.transferred'),
+  callback: tr('call.asked_for_a_call_back'), dialing: tr('call.dialling_the_customer'), connected: tr('call.the_customer_answered'),
+  hung_up: tr('call.hung_up'), lost: tr('call.lost_by_the_phone_system'),
 };
 // What a live frame means for the status at once, before the call is read again.
 const FRAME_STATES = { ringing: 'ringing', answered: 'talking', held: 'held', resumed: 'talking', ended: 'ended' };
@@ -18,10 +19,10 @@ const FRAME_STATES = { ringing: 'ringing', answered: 'talking', held: 'held', re
 /** "Menu 1 · Billing" from a call's choice and queue. */
 export function menuText(call, queueName = (id) => id) {
   const parts = [];
-  if (call.choice) parts.push(`Menu ${call.choice}`);
+  if (call.choice) parts.push(tr('call.menu_n', { choice: call.choice }));
   if (call.queue) parts.push(queueName(call.queue));
-  if (call.callback) parts.push('call back requested');
-  return parts.join(' · ') || 'No menu choice';
+  if (call.callback) parts.push(tr('call.call_back_requested'));
+  return parts.join(' · ') || tr('call.no_menu_choice');
 }
 
 function stepText(step, queueName) {
@@ -94,7 +95,7 @@ export class CallPanel {
     this.queues = queues;
     const sel = this.el.transferSelect;
     clear(sel);
-    sel.appendChild(h('option', { value: '', text: 'Transfer the call to…' }));
+    sel.appendChild(h('option', { value: '', text: tr('call.transfer_the_call_to') }));
     for (const q of queues) sel.appendChild(h('option', { value: q.id, text: q.name || q.id }));
   }
 
@@ -105,29 +106,29 @@ export class CallPanel {
     el.menu = h('dd', { 'data-testid': 'call-menu' });
     el.agent = h('dd', { 'data-testid': 'call-agent' });
     el.times = h('dd', { 'data-testid': 'call-durations' });
-    el.hold = h('button', { type: 'button', class: 'btn', 'data-testid': 'call-hold', 'aria-label': 'Put the caller on hold', text: 'Hold' });
-    el.transferSelect = h('select', { 'data-testid': 'call-transfer-select', 'aria-label': 'Queue to transfer the call to' });
-    el.transfer = h('button', { type: 'button', class: 'btn', 'data-testid': 'call-transfer', 'aria-label': 'Transfer the call to the chosen queue', text: 'Transfer' });
-    el.hangup = h('button', { type: 'button', class: 'btn btn-danger', 'data-testid': 'call-hangup', 'aria-label': 'Hang up the call', text: 'Hang up' });
-    el.steps = h('ol', { class: 'call-steps', 'data-testid': 'call-steps', 'aria-label': 'Call timeline' });
+    el.hold = h('button', { type: 'button', class: 'btn', 'data-testid': 'call-hold', 'aria-label': tr('call.put_the_caller_on_hold'), text: tr('call.hold') });
+    el.transferSelect = h('select', { 'data-testid': 'call-transfer-select', 'aria-label': tr('call.queue_to_transfer_the_call_to') });
+    el.transfer = h('button', { type: 'button', class: 'btn', 'data-testid': 'call-transfer', 'aria-label': tr('call.transfer_the_call_to_the_chosen_queu'), text: tr('call.transfer') });
+    el.hangup = h('button', { type: 'button', class: 'btn btn-danger', 'data-testid': 'call-hangup', 'aria-label': tr('call.hang_up_the_call'), text: tr('call.hang_up') });
+    el.steps = h('ol', { class: 'call-steps', 'data-testid': 'call-steps', 'aria-label': tr('call.call_timeline') });
     el.recordings = h('div', { class: 'call-recordings', 'data-testid': 'call-recordings' });
     el.note = h('p', { class: 'call-note', hidden: true });
     el.body = h('div', { class: 'call-body' },
       h('dl', { class: 'call-facts' },
-        h('dt', { text: 'Caller' }), el.caller, h('dt', { text: 'Menu' }), el.menu,
-        h('dt', { text: 'Agent' }), el.agent, h('dt', { text: 'Times' }), el.times),
-      h('div', { class: 'call-controls', role: 'group', 'aria-label': 'Call controls' },
+        h('dt', { text: tr('call.caller') }), el.caller, h('dt', { text: tr('call.menu') }), el.menu,
+        h('dt', { text: tr('call.agent') }), el.agent, h('dt', { text: tr('call.times') }), el.times),
+      h('div', { class: 'call-controls', role: 'group', 'aria-label': tr('call.call_controls') },
         el.hold, el.transferSelect, el.transfer, el.hangup),
-      h('details', { class: 'call-timeline', open: true }, h('summary', { text: 'Call timeline' }), el.steps),
+      h('details', { class: 'call-timeline', open: true }, h('summary', { text: tr('call.call_timeline') }), el.steps),
       el.recordings);
-    this.root.replaceChildren(h('h2', { class: 'call-title', text: 'Phone call' }), el.status, el.note, el.body);
+    this.root.replaceChildren(h('h2', { class: 'call-title', text: tr('call.phone_call') }), el.status, el.note, el.body);
     this.el = el;
     this.setQueues([]);
     el.hold.addEventListener('click', () => this.act(this.call && this.call.state === 'held' ? 'resume' : 'hold', {}, el.hold));
     el.hangup.addEventListener('click', () => this.act('hangup', {}, el.hangup));
     el.transfer.addEventListener('click', async () => {
       const queue = el.transferSelect.value;
-      if (!queue) { toast('Choose a queue to transfer the call to.'); el.transferSelect.focus(); return; }
+      if (!queue) { toast(tr('call.choose_a_queue_to_transfer_the_call')); el.transferSelect.focus(); return; }
       if (await this.act('transfer', { queue }, el.transfer)) el.transferSelect.value = '';
     });
   }
@@ -141,7 +142,7 @@ export class CallPanel {
     this.id = id;
     this.root.hidden = false;
     this.root.dataset.conversationId = id;
-    this.showNote('Loading the call…');
+    this.showNote(tr('call.loading_the_call'));
     this.refresh();
   }
 
@@ -166,9 +167,9 @@ export class CallPanel {
     } catch (err) {
       if (seq !== this.seq) return;
       this.call = null;
-      if (err.status === 404) this.showNote('No call is recorded for this conversation.');
-      else if (err.status === 403) this.showNote('This call is not yours to see.');
-      else { this.showNote('Could not load the call.'); toastError(err); }
+      if (err.status === 404) this.showNote(tr('call.no_call_is_recorded_for_this_convers'));
+      else if (err.status === 403) this.showNote(tr('call.this_call_is_not_yours_to_see'));
+      else { this.showNote(tr('call.could_not_load_the_call')); toastError(err); }
       this.paint();
     }
   }
@@ -214,7 +215,7 @@ export class CallPanel {
 
   renderFacts() {
     const c = this.call;
-    setText(this.el.caller, c.caller || 'Unknown number');
+    setText(this.el.caller, c.caller || tr('call.unknown_number'));
     setText(this.el.menu, menuText(c, this.queueName));
     setText(this.el.agent, c.agent ? (c.agent.display_name || c.agent.id) : '—');
   }
@@ -243,14 +244,14 @@ export class CallPanel {
     recordings.forEach((rec, i) => {
       for (const leg of rec.legs || []) {
         if (!LEG_NAMES[leg]) continue;
-        const label = `Recording ${i + 1} · ${LEG_NAMES[leg]}`;
+        const label = tr('call.recording', { n: i + 1, leg: LEG_NAMES[leg] });
         const src = `${convPath(this.id, 'recordings')}/${encodeURIComponent(rec.name)}/${encodeURIComponent(leg)}`;
         nodes.push(h('figure', { class: 'call-recording', 'data-testid': 'call-recording', 'data-leg': leg },
           h('figcaption', { text: label }),
           h('audio', { controls: true, preload: 'metadata', src, 'aria-label': label })));
       }
     });
-    el.replaceChildren(...(nodes.length ? [h('h3', { text: 'Recordings' }), ...nodes] : []));
+    el.replaceChildren(...(nodes.length ? [h('h3', { text: tr('call.recordings') }), ...nodes] : []));
   }
 
   /** Status line, timer and buttons; every second while the call is live. */
@@ -260,8 +261,8 @@ export class CallPanel {
     const mine = !!c && !!c.agent && c.agent.id === this.me.id;
     const talking = !!c && (c.state === 'talking' || c.state === 'held');
     this.el.hold.disabled = !(on && mine && talking);
-    setText(this.el.hold, c && c.state === 'held' ? 'Resume' : 'Hold');
-    this.el.hold.setAttribute('aria-label', c && c.state === 'held' ? 'Take the caller off hold' : 'Put the caller on hold');
+    setText(this.el.hold, c && c.state === 'held' ? tr('call.resume') : tr('call.hold'));
+    this.el.hold.setAttribute('aria-label', c && c.state === 'held' ? tr('call.take_the_caller_off_hold') : tr('call.put_the_caller_on_hold'));
     this.el.transferSelect.disabled = !(on && mine && talking);
     this.el.transfer.disabled = this.el.transferSelect.disabled;
     this.el.hangup.disabled = !(on && mine && talking);
@@ -269,9 +270,9 @@ export class CallPanel {
     this.root.dataset.state = c.state || '';
     setText(this.el.status, this.statusText(c));
     const d = this.durations(c);
-    const parts = [`waited ${mmss(d.wait)}`];
-    if (d.talk !== null) parts.push(`talked ${mmss(d.talk)}`);
-    if (d.hold > 0) parts.push(`on hold ${mmss(d.hold)}`);
+    const parts = [tr('call.waited', { time: mmss(d.wait) })];
+    if (d.talk !== null) parts.push(tr('call.talked', { time: mmss(d.talk) }));
+    if (d.hold > 0) parts.push(tr('call.held_for', { time: mmss(d.hold) }));
     setText(this.el.times, parts.join(' · '));
     const live = c.state !== 'ended';
     if (live && !this.timer) this.timer = setInterval(() => this.paint(), 1000);
@@ -294,13 +295,14 @@ export class CallPanel {
     const d = this.durations(c);
     const agent = c.agent ? (c.agent.display_name || c.agent.id) : '';
     switch (c.state) {
-      case 'waiting': return `Waiting in line · ${mmss(d.wait)}`;
-      case 'ringing': return c.agent && c.agent.id === this.me.id ? 'Your phone is ringing' : `Ringing${agent ? ` at ${agent}` : ''}`;
-      case 'talking': return `Talking · ${mmss(d.talk)}`;
-      case 'held': return `On hold · talking ${mmss(d.talk)} · held ${mmss(d.hold)} in all`;
+      case 'waiting': return tr('call.status_waiting', { time: mmss(d.wait) });
+      case 'ringing': return c.agent && c.agent.id === this.me.id ? tr('call.your_phone_is_ringing') : (agent ? tr('call.status_ringing_at', { agent }) : tr('call.ringing'));
+      case 'talking': return tr('call.status_talking', { time: mmss(d.talk) });
+      case 'held': return tr('call.status_held', { talk: mmss(d.talk), hold: mmss(d.hold) });
       case 'ended': {
-        const by = c.ended_by ? ` by ${PARTY_NAMES[c.ended_by] || c.ended_by}` : '';
-        return `Ended${by}${c.ended_at ? ` at ${clockTime(c.ended_at)}` : ''}`;
+        const vars = { by: PARTY_NAMES[c.ended_by] || c.ended_by, time: c.ended_at ? clockTime(c.ended_at) : '' };
+        const key = `call.ended${c.ended_by ? '_by' : ''}${c.ended_at ? '_at' : ''}`;
+        return tr(key, vars);
       }
       default: return String(c.state || '');
     }

@@ -4,6 +4,7 @@
 // textarea points at with aria-controls / aria-activedescendant; every text set as text.
 import { h, clear } from './render.js';
 import { fillCanned, searchCanned, slashToken } from './canned.js';
+import { t as tr } from './i18n.js';
 
 let counter = 0;
 
@@ -19,7 +20,7 @@ export class CannedMenu {
     this.onInsert = opts.onInsert || (() => {});
     this.id = `canned-menu-${++counter}`;
     this.list = h('ul', {
-      id: this.id, class: 'canned-menu', role: 'listbox', 'aria-label': 'Canned replies',
+      id: this.id, class: 'canned-menu', role: 'listbox', 'aria-label': tr('canned.replies'),
       'data-testid': 'canned-menu', hidden: true,
     });
     input.insertAdjacentElement('beforebegin', this.list);
@@ -50,7 +51,7 @@ export class CannedMenu {
     clear(this.list);
     if (!this.matches.length) {
       this.list.appendChild(h('li', { class: 'canned-empty', role: 'option', 'aria-disabled': 'true',
-        id: `${this.id}-none`, 'data-testid': 'canned-empty', text: `No canned reply matches "${this.token.query}"` }));
+        id: `${this.id}-none`, 'data-testid': 'canned-empty', text: tr('canned.no_match', { query: this.token.query }) }));
     }
     this.matches.forEach((item, index) => {
       const li = h('li', {

@@ -8,9 +8,10 @@
 import { api, request } from './api.js';
 import { h, clear, channelBadge, setText, toast, toastError } from './render.js';
 import { renderHistory } from './contact_history.js';
+import { t as tr } from './i18n.js';
 
-const LINKABLE = [['sms', 'SMS / phone'], ['email', 'E-mail'], ['telegram', 'Telegram'], ['voice', 'Voice']];
-const ATTRIBUTES = [['account_number', 'Account number', 40], ['address', 'Address', 300], ['meter_id', 'Meter id', 40]];
+const LINKABLE = [['sms', tr('contact.sms_phone')], ['email', tr('contact.email')], ['telegram', tr('contact.telegram')], ['voice', tr('contact.voice')]];
+const ATTRIBUTES = [['account_number', tr('contact.account_number'), 40], ['address', tr('contact.address'), 300], ['meter_id', tr('contact.meter_id'), 40]];
 const PAGE = 50;
 const REFRESH_DELAY_MS = 250;
 
@@ -20,7 +21,8 @@ function contactPath(id, tail = '') {
 
 function countsText(counts = {}) {
   const n = counts.conversations || 0;
-  return `${n} conversation${n === 1 ? '' : 's'} · ${counts.open || 0} open · ${counts.messages || 0} messages`;
+  return [tr('contact.count_conversations', { count: n }), tr('contact.count_open', { count: counts.open || 0 }),
+    tr('contact.count_messages', { count: counts.messages || 0 })].join(' · ');
 }
 
 export class ContactPanel {
@@ -71,7 +73,7 @@ export class ContactPanel {
         if (err && (err.status === 403 || err.status === 404)) {  // out of her sight now: show nothing stale
           this.seq += 1;
           clear(this.root);
-          this.root.appendChild(h('div', { class: 'contact-error', text: 'This contact is no longer visible to you.' }));
+          this.root.appendChild(h('div', { class: 'contact-error', text: tr('contact.this_contact_is_no_longer_visible_to') }));
         }
       });
     }, REFRESH_DELAY_MS);
@@ -92,7 +94,7 @@ export class ContactPanel {
     this.contactId = contactId;
     this.root.hidden = false;
     clear(this.root);
-    this.root.appendChild(h('div', { class: 'contact-loading', text: 'Loading contact…' }));
+    this.root.appendChild(h('div', { class: 'contact-loading', text: tr('contact.loading_contact') }));
     try {
       const [profile, page] = await this.load(contactId);
       if (seq !== this.seq) return;
@@ -104,7 +106,7 @@ export class ContactPanel {
     } catch (err) {
       if (seq !== this.seq) return;
       clear(this.root);
-      this.root.appendChild(h('div', { class: 'contact-error', text: err.message || 'Could not load the contact.' }));
+      this.root.appendChild(h('div', { class: 'contact-error', text: err.message || tr('contact.could_not_load_the_contact') }));
     }
   }
 
@@ -134,7 +136,7 @@ export class ContactPanel {
       counts: h('p', { class: 'contact-counts', 'data-testid': 'contact-counts' }),
       identities: h('ul', { class: 'contact-identities', 'data-testid': 'contact-identities' }),
     };
-    const identities = h('section', { class: 'contact-section' }, h('h3', { text: 'Identities' }), this.el.identities);
+    const identities = h('section', { class: 'contact-section' }, h('h3', { text: tr('contact.identities') }), this.el.identities);
     // Changing a contact is for whoever serves one of its conversations now, and for supervisors
     // (hub.domain.visibility); the others read only.
     if (c.may_edit === false) {
@@ -149,7 +151,7 @@ export class ContactPanel {
   /** The parts a live update changes: name, counts, identities, attributes, history. */
   paint() {
     const c = this.contact;
-    setText(this.el.name, c.display_name || 'Unnamed contact');
+    setText(this.el.name, c.display_name || tr('contact.unnamed_contact'));
     setText(this.el.counts, countsText(c.counts));
     if (this.el.renameInput && document.activeElement !== this.el.renameInput) this.el.renameInput.value = c.display_name || '';
     this.el.identities.replaceChildren(...(c.identity_labels || []).map((x) => this.identityItem(x)));
@@ -168,7 +170,7 @@ export class ContactPanel {
     const item = h('li', { class: 'contact-identity', 'data-testid': 'contact-identity', 'data-channel': x.channel,
       'data-kind': x.kind },
     channelBadge(x.channel), h('span', { class: 'identity-address', text: x.label }),
-    x.tag ? h('span', { class: 'identity-tag', title: 'Tells this web visitor from others', text: x.tag }) : null);
+    x.tag ? h('span', { class: 'identity-tag', title: tr('contact.tells_this_web_visitor_from_others'), text: x.tag }) : null);
     if (x.kind === 'phone' && x.channel === 'sms') item.appendChild(this.callButton(x.label));  // call it
     return item;
   }
@@ -176,7 +178,7 @@ export class ContactPanel {
   attributesBlock(editable) {
     this.el.attrs = {};
     const section = h('section', { class: 'contact-section', 'data-testid': 'contact-attributes' },
-      h('h3', { text: 'Customer details' }));
+      h('h3', { text: tr('contact.customer_details') }));
     if (!editable) {
       const list = h('dl', { class: 'contact-attributes' });
       for (const [key, label] of ATTRIBUTES) {
@@ -193,14 +195,14 @@ export class ContactPanel {
       this.el.attrs[key] = input;
       form.appendChild(h('label', { class: 'contact-attribute' }, h('span', { text: label }), input));
     }
-    form.appendChild(h('button', { type: 'submit', class: 'btn', text: 'Save details', 'data-testid': 'contact-attr-save' }));
+    form.appendChild(h('button', { type: 'submit', class: 'btn', text: tr('contact.save_details'), 'data-testid': 'contact-attr-save' }));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const changes = Object.fromEntries(ATTRIBUTES.map(([key]) => [key, this.el.attrs[key].value]));
       try {
         await this.change('PATCH', contactPath(this.contactId, '/attributes'), changes);
         for (const [key] of ATTRIBUTES) delete this.el.attrs[key].dataset.dirty;
-        toast('Details saved.', { kind: 'info' });
+        toast(tr('contact.details_saved'), { kind: 'info' });
       } catch { /* toasted */ }
     });
     section.appendChild(form);
@@ -209,13 +211,13 @@ export class ContactPanel {
 
   /** Call the customer: the agent's phone rings first, then the customer's (POST …/call). */
   callButton(address) {
-    const button = h('button', { type: 'button', class: 'btn btn-ghost', text: 'Call',
-      'aria-label': `Call ${address}`, 'data-testid': 'contact-call' });
+    const button = h('button', { type: 'button', class: 'btn btn-ghost', text: tr('contact.call'),
+      'aria-label': tr('contact.call_address', { address }), 'data-testid': 'contact-call' });
     button.addEventListener('click', async () => {
       button.disabled = true;
       try {
         await api.post(contactPath(this.contactId, '/call'), {});
-        toast('Your phone is ringing: answer it to call the customer.');
+        toast(tr('contact.your_phone_is_ringing_answer_it_to_c'));
       } catch (err) { toastError(err); } finally { button.disabled = false; }
     });
     return button;
@@ -223,10 +225,10 @@ export class ContactPanel {
 
   renameForm() {
     const input = h('input', { type: 'text', value: this.contact.display_name || '', maxlength: '120',
-      'aria-label': 'Contact name', 'data-testid': 'contact-rename-input' });
+      'aria-label': tr('contact.contact_name'), 'data-testid': 'contact-rename-input' });
     this.el.renameInput = input;
     const form = h('form', { class: 'contact-form contact-rename' }, input,
-      h('button', { type: 'submit', class: 'btn', text: 'Rename', 'data-testid': 'contact-rename-submit' }));
+      h('button', { type: 'submit', class: 'btn', text: tr('contact.rename'), 'data-testid': 'contact-rename-submit' }));
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.change('PATCH', contactPath(this.contactId), { display_name: input.value });
@@ -235,12 +237,12 @@ export class ContactPanel {
   }
 
   linkForm() {
-    const channel = h('select', { 'aria-label': 'Channel', 'data-testid': 'link-channel' },
+    const channel = h('select', { 'aria-label': tr('contact.channel'), 'data-testid': 'link-channel' },
       LINKABLE.map(([value, label]) => h('option', { value, text: label })));
-    const address = h('input', { type: 'text', placeholder: '+86 138… or name@example.org', maxlength: '300',
-      'aria-label': 'Phone, e-mail or Telegram id', 'data-testid': 'link-address' });
+    const address = h('input', { type: 'text', placeholder: tr('contact.86_138_or_name_example_org'), maxlength: '300',
+      'aria-label': tr('contact.phone_e_mail_or_telegram_id'), 'data-testid': 'link-address' });
     const form = h('form', { class: 'contact-form' }, channel, address,
-      h('button', { type: 'submit', class: 'btn', text: 'Link', 'data-testid': 'link-submit' }));
+      h('button', { type: 'submit', class: 'btn', text: tr('contact.link'), 'data-testid': 'link-submit' }));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       try {
@@ -249,44 +251,44 @@ export class ContactPanel {
         address.value = '';
       } catch (err) {
         if (err.status === 409 && err.body && err.body.error && err.body.error.other_contact_id) {
-          toast(`${err.message} Use "Merge" below to combine them.`);
+          toast(tr('contact.use_merge', { message: err.message }));
         } else toastError(err);
       }
     });
-    return h('section', { class: 'contact-section' }, h('h3', { text: 'Link an identity' }), form);
+    return h('section', { class: 'contact-section' }, h('h3', { text: tr('contact.link_an_identity') }), form);
   }
 
   mergeBlock() {
-    const q = h('input', { type: 'search', placeholder: 'Name, phone or e-mail', maxlength: '100',
-      'aria-label': 'Find a contact to merge', 'data-testid': 'merge-search' });
+    const q = h('input', { type: 'search', placeholder: tr('contact.name_phone_or_e_mail'), maxlength: '100',
+      'aria-label': tr('contact.find_a_contact_to_merge'), 'data-testid': 'merge-search' });
     const results = h('ul', { class: 'merge-results', 'data-testid': 'merge-results' });
     const form = h('form', { class: 'contact-form' }, q,
-      h('button', { type: 'submit', class: 'btn', text: 'Find', 'data-testid': 'merge-find' }));
+      h('button', { type: 'submit', class: 'btn', text: tr('contact.find'), 'data-testid': 'merge-find' }));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       clear(results);
       try {
         const data = await api.get(`/api/contacts?q=${encodeURIComponent(q.value)}`);
         const others = (data.contacts || []).filter((x) => x.id !== this.contactId);
-        if (!others.length) results.appendChild(h('li', { class: 'merge-empty', text: 'No other contact found.' }));
+        if (!others.length) results.appendChild(h('li', { class: 'merge-empty', text: tr('contact.no_other_contact_found') }));
         for (const other of others) results.appendChild(this.mergeCandidate(other));
       } catch (err) { toastError(err); }
     });
     return h('section', { class: 'contact-section' },
-      h('h3', { text: 'Merge with another contact' }), form, results);
+      h('h3', { text: tr('contact.merge_with_another_contact') }), form, results);
   }
 
   mergeCandidate(other) {
     const badges = Object.keys(other.identities || {}).map((ch) => channelBadge(ch));
-    const button = h('button', { type: 'button', class: 'btn btn-danger-soft', text: 'Merge into this contact',
+    const button = h('button', { type: 'button', class: 'btn btn-danger-soft', text: tr('contact.merge_into_this_contact'),
       'data-testid': 'merge-submit' });
     button.addEventListener('click', async () => {
       const label = other.display_name || other.id;
-      if (!window.confirm(`Merge "${label}" into "${this.contact.display_name}"? Its identities and history move here.`)) return;
+      if (!window.confirm(tr('contact.merge_confirm', { label, name: this.contact.display_name }))) return;
       button.disabled = true;
       try {
         await this.change('POST', contactPath(this.contactId, '/merge'), { other: other.id });
-        toast('Contacts merged.', { kind: 'info' });
+        toast(tr('contact.contacts_merged'), { kind: 'info' });
       } catch { button.disabled = false; }
     });
     return h('li', { class: 'merge-candidate', 'data-testid': 'merge-candidate', 'data-contact-id': other.id },
@@ -295,7 +297,7 @@ export class ContactPanel {
 
   historyBlock() {
     this.el.history = h('ol', { class: 'contact-history', 'data-testid': 'contact-history' });
-    this.el.more = h('button', { type: 'button', class: 'btn btn-ghost', text: 'Older messages',
+    this.el.more = h('button', { type: 'button', class: 'btn btn-ghost', text: tr('contact.older_messages'),
       'data-testid': 'history-older', hidden: true });
     this.el.more.addEventListener('click', async () => {
       try {
@@ -305,7 +307,7 @@ export class ContactPanel {
         this.paint();
       } catch (err) { toastError(err); }
     });
-    return h('section', { class: 'contact-section' }, h('h3', { text: 'History by conversation' }), this.el.more,
+    return h('section', { class: 'contact-section' }, h('h3', { text: tr('contact.history_by_conversation') }), this.el.more,
       this.el.history);
   }
 

@@ -4,6 +4,7 @@
 import { h, channelBadge, channelName, clockTime, fullTime, stateName } from './render.js';
 import { paintStatus } from './status.js';
 import { dayLabel } from './timeline_words.js';
+import { t as tr } from './i18n.js';
 
 /** Messages (oldest first) as groups of consecutive messages of one conversation. */
 export function groupByConversation(messages) {
@@ -27,7 +28,8 @@ function groupItem(group, conversation) {
   const channel = (conversation && conversation.channel) || first.channel;
   const began = (conversation && conversation.created_at) || first.sent_at;
   const state = conversation ? stateName(conversation.state) : '';
-  const heading = `${channelName(channel)} conversation · ${dayLabel(began)}${state ? ` · ${state}` : ''}`;
+  const vars = { channel: channelName(channel), day: dayLabel(began), state };
+  const heading = state ? tr('history.heading_state', vars) : tr('history.heading', vars);
   const items = h('ol', { class: 'history-messages' }, group.messages.map(historyItem));
   return h('li', { class: 'history-conversation', 'data-testid': 'history-conversation',
     'data-conversation-id': group.id },

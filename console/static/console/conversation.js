@@ -16,6 +16,7 @@ import { segmentHint } from './sms.js';
 import { DEFAULT_LIMIT, lengthState } from './reply_limit.js';
 import { higherStatus, paintStatus } from './status.js';
 import { dayKey, dayLabel, eventSentence } from './timeline_words.js';
+import { t as tr } from './i18n.js';
 
 const TYPING_THROTTLE_MS = 2000;
 const TYPING_IDLE_MS = 3000;
@@ -114,7 +115,7 @@ export class ConversationView {
   setQueues(queues) {
     const sel = this.el.transferSelect;
     clear(sel);
-    sel.appendChild(h('option', { value: '', text: 'Transfer to…' }));
+    sel.appendChild(h('option', { value: '', text: tr('conv.transfer_to') }));
     for (const q of queues) sel.appendChild(h('option', { value: q.id, text: q.name || q.id }));
     this.call.setQueues(queues);
     this.updateHeader();
@@ -123,7 +124,7 @@ export class ConversationView {
   setCodes(codes) {
     const sel = this.el.wrapupSelect;
     clear(sel);
-    sel.appendChild(h('option', { value: '', text: 'Wrap-up code…' }));
+    sel.appendChild(h('option', { value: '', text: tr('conv.wrap_up_code') }));
     for (const c of codes) sel.appendChild(h('option', { value: c.code, text: c.label || c.code }));
   }
 
@@ -131,7 +132,7 @@ export class ConversationView {
     this.canned = canned;
     const sel = this.el.canned;
     clear(sel);
-    sel.appendChild(h('option', { value: '', text: canned.length ? 'Canned replies…' : 'No canned replies' }));
+    sel.appendChild(h('option', { value: '', text: canned.length ? tr('conv.canned_replies') : tr('conv.no_canned_replies') }));
     for (const c of canned) {
       sel.appendChild(h('option', { value: c.id, text: c.title || c.id, title: c.text || '' }));
     }
@@ -212,7 +213,7 @@ export class ConversationView {
       this.messageNodes.clear();
       this.statuses.clear();
       clear(tl);
-      tl.appendChild(h('div', { class: 'timeline-loading', text: 'Loading conversation…' }));
+      tl.appendChild(h('div', { class: 'timeline-loading', text: tr('conv.loading_conversation') }));
       tl.setAttribute('aria-busy', 'true');
     }
     this.updateComposer();
@@ -243,7 +244,7 @@ export class ConversationView {
       if (!initial && err.status === 403) { this.close(); return; } // it left her sight (handed on)
       if (initial) {
         clear(tl);
-        tl.appendChild(h('div', { class: 'timeline-error', text: err.message || 'Could not load the conversation.' }));
+        tl.appendChild(h('div', { class: 'timeline-error', text: err.message || tr('conv.could_not_load_the_conversation') }));
       }
       this.updateHeader();
       this.updateComposer();
@@ -270,7 +271,7 @@ export class ConversationView {
     const card = this.handoverCard(this.summary && this.summary.handover);
     if (card) tl.appendChild(card);
     tl.appendChild(frag);
-    if (!entries.length) tl.appendChild(h('div', { class: 'timeline-empty', text: 'No messages yet.' }));
+    if (!entries.length) tl.appendChild(h('div', { class: 'timeline-empty', text: tr('conv.no_messages_yet') }));
   }
 
   /** What the bot learned before it handed over: reason, intents, entities, its transcript. */
@@ -278,23 +279,23 @@ export class ConversationView {
     if (!ho || typeof ho !== 'object') return null;
     const pct = (c) => `${Math.round(Number(c || 0) * 100)}%`;
     const rows = [
-      ['Reason', String(ho.reason || '').replace(/_/g, ' ')],
-      ['Intent', ho.intent ? `${ho.intent} (${pct(ho.confidence)})` : '—'],
-      ['Language', ho.language || '—'],
+      [tr('conv.reason'), String(ho.reason || '').replace(/_/g, ' ')],
+      [tr('conv.intent'), ho.intent ? `${ho.intent} (${pct(ho.confidence)})` : '—'],
+      [tr('conv.language'), ho.language || '—'],
     ];
     const dl = h('dl', { class: 'handover-facts' });
     for (const [k, v] of rows) dl.append(h('dt', { text: k }), h('dd', { 'data-testid': `handover-${k.toLowerCase()}`, text: v }));
     const intents = (ho.intents || []).map((i) => `${i.intent} ${pct(i.confidence)}`).join(' → ');
-    if (intents) dl.append(h('dt', { text: 'Intents' }), h('dd', { text: intents }));
+    if (intents) dl.append(h('dt', { text: tr('conv.intents') }), h('dd', { text: intents }));
     const entities = Object.entries(ho.entities || {}).map(([k, v]) => `${k}: ${v}`).join(', ');
-    if (entities) dl.append(h('dt', { text: 'Details' }), h('dd', { text: entities }));
+    if (entities) dl.append(h('dt', { text: tr('conv.details') }), h('dd', { text: entities }));
     const transcript = h('ol', { class: 'handover-transcript', 'data-testid': 'handover-transcript' });
     for (const line of ho.transcript || []) {
       transcript.appendChild(h('li', { class: `handover-${line.author === 'customer' ? 'customer' : 'bot'}`,
         text: `${line.author === 'customer' ? 'Customer' : 'Bot'}: ${line.text}` }));
     }
     return h('section', { class: 'handover-card', 'data-testid': 'handover-card' },
-      h('h3', { text: 'Handed over by the bot' }),
+      h('h3', { text: tr('conv.handed_over_by_the_bot') }),
       h('p', { class: 'handover-summary', 'data-testid': 'handover-summary', text: ho.summary || '' }),
       dl, transcript, suggestionsNode(ho.intent, (text) => this.insertText(text)));
   }
@@ -337,10 +338,10 @@ export class ConversationView {
     const list = h('ol', { class: 'call-transcript-lines' });
     for (const line of Array.isArray(t.lines) ? t.lines : []) {
       list.appendChild(h('li', { class: `call-transcript-${line.speaker === 'agent' ? 'agent' : 'caller'}`,
-        text: `${at(Number(line.start_ms) || 0)} ${line.speaker === 'agent' ? 'Agent' : 'Caller'}: ${line.text}` }));
+        text: `${at(Number(line.start_ms) || 0)} ${line.speaker === 'agent' ? tr('conv.agent') : tr('conv.caller')}: ${line.text}` }));
     }
     return h('div', { class: 'timeline-transcript', 'data-testid': 'timeline-transcript' },
-      h('div', { class: 'timeline-transcript-head', text: `Call transcript · score ${t.score}${rules}` }), list);
+      h('div', { class: 'timeline-transcript-head', text: tr('conv.transcript_head', { score: t.score, rules }) }), list);
   }
 
   messageNode(m) {
@@ -352,14 +353,14 @@ export class ConversationView {
     this.statuses.set(String(m.id), status);
 
     const text = h('div', { class: 'msg-text' }, linkNodes(m.text ?? ''));
-    const who = h('span', { class: 'msg-author', text: m.author_name || (author === 'customer' ? (this.summary?.contact?.display_name || 'Customer') : author === 'agent' ? 'Agent' : author === 'bot' ? 'Bot' : 'System') });
+    const who = h('span', { class: 'msg-author', text: m.author_name || (author === 'customer' ? (this.summary?.contact?.display_name || tr('conv.customer')) : author === 'agent' ? tr('conv.agent') : author === 'bot' ? tr('conv.bot') : tr('conv.system')) });
     const when = h('time', { class: 'msg-time', datetime: m.sent_at || '', title: fullTime(m.sent_at), text: clockTime(m.sent_at) });
     const ticks = h('span', { class: 'msg-ticks', 'aria-label': status, title: status });
     const meta = h('div', { class: 'msg-meta' }, channelBadge(m.channel), who, when);
     if ((author === 'agent' || author === 'bot') && !isPrivate) meta.appendChild(ticks);
 
     const bubble = h('div', { class: 'msg-bubble' });
-    if (isPrivate) bubble.appendChild(h('div', { class: 'msg-note-label', text: 'Internal note' }));
+    if (isPrivate) bubble.appendChild(h('div', { class: 'msg-note-label', text: tr('conv.internal_note') }));
     const subject = subjectNode(m);
     if (subject) bubble.appendChild(subject);
     bubble.appendChild(text);
@@ -481,7 +482,7 @@ export class ConversationView {
     const s = this.summary;
     if (!s) return;
     const contact = s.contact || {};
-    setText(this.el.contact, contact.display_name || contact.id || 'Unknown contact');
+    setText(this.el.contact, contact.display_name || contact.id || tr('conv.unknown_contact'));
     if (this.el.channel.dataset.channel !== String(s.channel)) {
       this.el.channel.dataset.channel = String(s.channel);
       this.el.channel.replaceChildren(s.channel ? channelBadge(s.channel) : '');
@@ -498,8 +499,8 @@ export class ConversationView {
     if (voice && this.id) this.call.follow(this.id);
     else if (s.channel) this.call.hide();
     const extra = [];
-    if (Number(s.priority) > 0) extra.push(`Priority ${s.priority}`);
-    if (s.wrap_up_code) extra.push(`Wrap-up: ${this.codeLabel(s.wrap_up_code)}`);
+    if (Number(s.priority) > 0) extra.push(tr('conv.priority', { priority: s.priority }));
+    if (s.wrap_up_code) extra.push(tr('conv.wrap_up_label', { code: this.codeLabel(s.wrap_up_code) }));
     setText(this.el.extra, extra.join(' · '));
     if (this.el.workOrder && this.id) this.el.workOrder.href = `/console/work_orders?conversation=${encodeURIComponent(this.id)}`;
 
@@ -517,7 +518,7 @@ export class ConversationView {
     // Resolving while the caller is on the line ends her leg: the caller hears the satisfaction
     // survey (or, surveys off, the call ends), never left on a finished conversation.
     this.el.resolve.disabled = busy || !mine;
-    this.el.resolve.title = onCall ? 'Resolve and end your side of the call: the caller hears the satisfaction survey' : '';
+    this.el.resolve.title = onCall ? tr('conv.resolve_on_call') : '';
   }
 
   codeLabel(code) {
@@ -537,17 +538,17 @@ export class ConversationView {
     send.disabled = !can || this.sending || length.over;
     composer.classList.toggle('is-note', note.checked);
     composer.classList.toggle('is-disabled', !can);
-    send.textContent = note.checked ? 'Add note' : 'Send';
+    send.textContent = note.checked ? tr('conv.add_note') : tr('conv.send');
     input.placeholder = note.checked
-      ? 'Write an internal note — only agents can see it'
-      : 'Write a reply…';
+      ? tr('conv.write_an_internal_note_only_agents_c')
+      : tr('conv.write_a_reply');
     const s = this.summary;
-    let msg = 'Enter to send · Shift+Enter for a new line';
+    let msg = tr('conv.enter_to_send_shift_enter_for_a_new');
     if (this.id && !this.opening && !can && s) {
-      if (s.state === 'offered') msg = 'Accept the offer to reply.';
-      else if (s.state === 'queued') msg = 'Read-only: this conversation is waiting in a queue.';
-      else if (s.state === 'resolved' || s.state === 'closed') msg = 'This conversation is resolved.';
-      else msg = 'Read-only: this conversation is handled by another agent.';
+      if (s.state === 'offered') msg = tr('conv.accept_the_offer_to_reply');
+      else if (s.state === 'queued') msg = tr('conv.read_only_this_conversation_is_waiti');
+      else if (s.state === 'resolved' || s.state === 'closed') msg = tr('conv.this_conversation_is_resolved');
+      else msg = tr('conv.read_only_this_conversation_is_handl');
     }
     if (can && input.value) {
       msg = length.hint; // a counter in the channel's unit, or why it cannot be sent
@@ -561,7 +562,7 @@ export class ConversationView {
   /** The reply box's text against the open conversation's limit (a note's when writing one). */
   lengthState(text = this.el.input.value.trim()) {
     const note = this.el.note.checked;
-    const label = note ? 'a note' : (this.summary?.channel ? channelName(this.summary.channel) : 'this channel');
+    const label = note ? tr('limit.a_note') : (this.summary?.channel ? channelName(this.summary.channel) : tr('limit.this_channel'));
     return lengthState(text, note ? this.limits.note : this.limits.reply, label);
   }
 
@@ -616,12 +617,12 @@ export class ConversationView {
     });
     el.transferSubmit.addEventListener('click', async () => {
       const queue = el.transferSelect.value;
-      if (!queue) { toast('Choose a queue to transfer to.'); el.transferSelect.focus(); return; }
+      if (!queue) { toast(tr('conv.choose_a_queue_to_transfer_to')); el.transferSelect.focus(); return; }
       if (await this.action('transfer', { queue }, el.transferSubmit)) el.transferSelect.value = '';
     });
     el.wrapupSubmit.addEventListener('click', async () => {
       const code = el.wrapupSelect.value;
-      if (!code) { toast('Choose a wrap-up code.'); el.wrapupSelect.focus(); return; }
+      if (!code) { toast(tr('conv.choose_a_wrap_up_code')); el.wrapupSelect.focus(); return; }
       if (await this.action('wrap_up', { code }, el.wrapupSubmit)) el.wrapupSelect.value = '';
     });
     el.resolve.addEventListener('click', () => this.action('resolve', {}, el.resolve));

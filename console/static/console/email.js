@@ -1,5 +1,6 @@
 // E-mail details of a timeline message: the subject, the folded quoted history, attachment links.
 import { h } from './render.js';
+import { t as tr } from './i18n.js';
 
 function size(bytes) {
   if (!Number.isFinite(bytes)) return '';
@@ -15,13 +16,13 @@ export function subjectNode(m) {
 export function mailExtras(m) {
   const nodes = [];
   if (m && m.quoted) {
-    nodes.push(h('details', { class: 'msg-quoted' }, h('summary', { text: 'Quoted text' }),
+    nodes.push(h('details', { class: 'msg-quoted' }, h('summary', { text: tr('email.quoted_text') }),
       h('pre', { text: m.quoted })));
   }
   for (const a of (m && Array.isArray(m.attachments)) ? m.attachments : []) {
     if (!a || typeof a.url !== 'string' || !a.url.startsWith('/api/attachments/')) continue;
     nodes.push(h('a', { class: 'msg-attachment', href: a.url, download: a.filename || 'attachment',
-      'data-testid': 'attachment-link', text: `📎 ${a.filename || 'attachment'} ${size(a.size)}`.trim() }));
+      'data-testid': 'attachment-link', text: `📎 ${a.filename || tr('email.attachment')} ${size(a.size)}`.trim() }));
   }
   return nodes;
 }

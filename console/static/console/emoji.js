@@ -3,18 +3,20 @@
 // this needs). A button opens a grid of buttons (each with its name for screen readers); a click
 // inserts the emoji at the caret; Esc or a click elsewhere closes it; arrows move within the grid.
 import { h } from './render.js';
+import { t as tr } from './i18n.js';
 
+// Each emoji with its name's key in the dictionaries (emoji.<name>), read out by screen readers.
 export const EMOJI = [
-  ['🙂', 'slightly smiling face'], ['😊', 'smiling face with smiling eyes'], ['😀', 'grinning face'],
-  ['😉', 'winking face'], ['🙏', 'folded hands'], ['👍', 'thumbs up'], ['👌', 'OK hand'],
-  ['👋', 'waving hand'], ['👏', 'clapping hands'], ['🤝', 'handshake'], ['💪', 'flexed biceps'],
-  ['😔', 'pensive face'], ['😟', 'worried face'], ['😅', 'grinning face with sweat'], ['🤔', 'thinking face'],
-  ['❤️', 'red heart'], ['✅', 'check mark button'], ['❌', 'cross mark'], ['⚠️', 'warning'],
-  ['ℹ️', 'information'], ['⚡', 'high voltage'], ['💡', 'light bulb'], ['🔌', 'electric plug'],
-  ['🔋', 'battery'], ['🏠', 'house'], ['🔧', 'wrench'], ['🛠️', 'hammer and wrench'], ['👷', 'construction worker'],
-  ['📅', 'calendar'], ['⏰', 'alarm clock'], ['⏳', 'hourglass'], ['📞', 'telephone receiver'],
-  ['📱', 'mobile phone'], ['✉️', 'envelope'], ['📄', 'page'], ['🧾', 'receipt'], ['💳', 'credit card'],
-  ['💰', 'money bag'], ['🎉', 'party popper'], ['⭐', 'star'],
+  ['🙂', 'slightly_smiling_face'], ['😊', 'smiling_face_with_smiling_eyes'], ['😀', 'grinning_face'], ['😉', 'winking_face'],
+  ['🙏', 'folded_hands'], ['👍', 'thumbs_up'], ['👌', 'ok_hand'], ['👋', 'waving_hand'],
+  ['👏', 'clapping_hands'], ['🤝', 'handshake'], ['💪', 'flexed_biceps'], ['😔', 'pensive_face'],
+  ['😟', 'worried_face'], ['😅', 'grinning_face_with_sweat'], ['🤔', 'thinking_face'], ['❤️', 'red_heart'],
+  ['✅', 'check_mark_button'], ['❌', 'cross_mark'], ['⚠️', 'warning'], ['ℹ️', 'information'],
+  ['⚡', 'high_voltage'], ['💡', 'light_bulb'], ['🔌', 'electric_plug'], ['🔋', 'battery'],
+  ['🏠', 'house'], ['🔧', 'wrench'], ['🛠️', 'hammer_and_wrench'], ['👷', 'construction_worker'],
+  ['📅', 'calendar'], ['⏰', 'alarm_clock'], ['⏳', 'hourglass'], ['📞', 'telephone_receiver'],
+  ['📱', 'mobile_phone'], ['✉️', 'envelope'], ['📄', 'page'], ['🧾', 'receipt'],
+  ['💳', 'credit_card'], ['💰', 'money_bag'], ['🎉', 'party_popper'], ['⭐', 'star'],
 ];
 
 export class EmojiPicker {
@@ -23,10 +25,11 @@ export class EmojiPicker {
     this.onPick = onPick;
     this.button = h('button', {
       type: 'button', class: 'btn btn-sm emoji-toggle', 'data-testid': 'emoji-toggle',
-      'aria-label': 'Insert emoji', 'aria-haspopup': 'true', 'aria-expanded': 'false', text: '🙂',
+      'aria-label': tr('emoji.insert'), 'aria-haspopup': 'true', 'aria-expanded': 'false', text: '🙂',
     });
-    this.grid = h('div', { class: 'emoji-grid', role: 'group', 'aria-label': 'Emoji', 'data-testid': 'emoji-grid', hidden: true });
-    for (const [emoji, name] of EMOJI) {
+    this.grid = h('div', { class: 'emoji-grid', role: 'group', 'aria-label': tr('emoji.emoji'), 'data-testid': 'emoji-grid', hidden: true });
+    for (const [emoji, key] of EMOJI) {
+      const name = tr(`emoji.${key}`);
       this.grid.appendChild(h('button', {
         type: 'button', class: 'emoji-option', 'data-testid': 'emoji-option', 'aria-label': name, title: name,
         text: emoji, onclick: () => { this.close(); this.onPick(emoji); },

@@ -3,9 +3,10 @@
 // note). Every text from the server goes in as text (h() sets textContent), never as markup.
 import { api, convPath, request } from './api.js';
 import { h, clear, setText, channelBadge, stateName, relTime, toast, toastError } from './render.js';
+import { t as tr } from './i18n.js';
 
 const VIEWS = [
-  ['open', 'All open'], ['mine', 'Mine'], ['team', 'My team'], ['queued', 'Queued'], ['resolved', 'Resolved'],
+  ['open', tr('find.all_open')], ['mine', tr('find.mine')], ['team', tr('find.my_team')], ['queued', tr('find.queued')], ['resolved', tr('find.resolved')],
 ];
 
 export class FindPanel {
@@ -17,21 +18,21 @@ export class FindPanel {
     this.seq = 0;
     this.input = h('input', {
       type: 'search', id: 'find-input', 'data-testid': 'find-input', maxlength: '200',
-      placeholder: 'Search text, name, phone, e-mail, id', 'aria-label': 'Search conversations',
+      placeholder: tr('find.search_text_name_phone_e_mail_id'), 'aria-label': tr('find.search_conversations'),
     });
-    this.view = h('select', { id: 'find-view', 'data-testid': 'find-view', 'aria-label': 'View' },
+    this.view = h('select', { id: 'find-view', 'data-testid': 'find-view', 'aria-label': tr('find.view') },
       VIEWS.map(([value, label]) => h('option', { value, text: label })));
-    this.label = h('select', { 'data-testid': 'find-label', 'aria-label': 'Filter by label' },
-      h('option', { value: '', text: 'Any label' }));
+    this.label = h('select', { 'data-testid': 'find-label', 'aria-label': tr('find.filter_by_label') },
+      h('option', { value: '', text: tr('find.any_label') }));
     this.list = h('ul', { class: 'conv-list find-results', 'data-testid': 'find-results' });
     this.note = h('p', { class: 'section-empty find-note', 'data-testid': 'find-note', role: 'status' });
     const form = h('form', { class: 'find-form', role: 'search', onsubmit: (ev) => { ev.preventDefault(); this.run(); } },
       this.input, h('div', { class: 'find-filters' }, this.view, this.label),
-      h('button', { type: 'submit', class: 'btn', 'data-testid': 'find-submit', text: 'Find' }));
+      h('button', { type: 'submit', class: 'btn', 'data-testid': 'find-submit', text: tr('find.find') }));
     this.view.addEventListener('change', () => this.run());
     this.label.addEventListener('change', () => this.run());
     clear(root);
-    root.append(h('h2', { class: 'section-title', text: 'Find' }), form, this.list, this.note);
+    root.append(h('h2', { class: 'section-title', text: tr('find.find') }), form, this.list, this.note);
   }
 
   async loadLabels() {
@@ -39,7 +40,7 @@ export class FindPanel {
       const { labels } = await api.get('/api/labels');
       const current = this.label.value;
       clear(this.label);
-      this.label.append(h('option', { value: '', text: 'Any label' }),
+      this.label.append(h('option', { value: '', text: tr('find.any_label') }),
         ...(labels || []).map((l) => h('option', { value: l, text: l })));
       this.label.value = (labels || []).includes(current) ? current : '';
     } catch { /* the filter stays as it was */ }
@@ -56,7 +57,7 @@ export class FindPanel {
       if (seq !== this.seq) return;
       this.render(data);
     } catch (err) {
-      if (seq === this.seq) { clear(this.list); setText(this.note, err.message || 'Search failed'); }
+      if (seq === this.seq) { clear(this.list); setText(this.note, err.message || tr('find.search_failed')); }
     }
   }
 
@@ -68,7 +69,7 @@ export class FindPanel {
     }
     clear(this.list);
     for (const s of data.conversations || []) {
-      const name = (s.contact && s.contact.display_name) || 'Unknown customer';
+      const name = (s.contact && s.contact.display_name) || tr('find.unknown_customer');
       const item = h('li', { class: 'conv-item', 'data-testid': 'find-item', dataset: { id: s.id } },
         h('button', { type: 'button', class: 'conv-open', 'data-testid': 'find-open', onclick: () => this.onOpen(s) },
           h('span', { class: 'conv-name', text: name }),
@@ -80,7 +81,7 @@ export class FindPanel {
         labelChips(s.labels));
       this.list.appendChild(item);
     }
-    setText(this.note, (data.conversations || []).length ? '' : 'No conversation found.');
+    setText(this.note, (data.conversations || []).length ? '' : tr('find.no_conversation_found'));
   }
 }
 
@@ -98,22 +99,22 @@ export class ConversationTools {
     this.onGone = opts.onGone;
     this.summary = null;
     this.busy = false;
-    this.take = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'pick', text: 'Take it',
-      onclick: () => this.act('pick', {}, 'Taken: it is yours now.') });
-    this.reopen = h('button', { type: 'button', class: 'btn', 'data-testid': 'reopen', text: 'Reopen',
-      onclick: () => this.act('reopen', {}, 'Reopened: back in its queue.') });
+    this.take = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'pick', text: tr('find.take_it'),
+      onclick: () => this.act('pick', {}, tr('find.taken_it_is_yours_now')) });
+    this.reopen = h('button', { type: 'button', class: 'btn', 'data-testid': 'reopen', text: tr('find.reopen'),
+      onclick: () => this.act('reopen', {}, tr('find.reopened_back_in_its_queue')) });
     this.transferNote = h('p', { class: 'transfer-info', 'data-testid': 'transfer-info' });
     this.labels = h('span', { class: 'labels', 'data-testid': 'conv-labels' });
     this.labelInput = h('input', { type: 'text', maxlength: '40', 'data-testid': 'label-input',
-      'aria-label': 'New label', placeholder: 'Add a label' });
+      'aria-label': tr('find.new_label'), placeholder: tr('find.add_a_label') });
     const labelForm = h('form', { class: 'label-form', onsubmit: (ev) => { ev.preventDefault(); this.addLabel(); } },
-      this.labelInput, h('button', { type: 'submit', class: 'btn', 'data-testid': 'label-add', text: 'Add' }));
-    this.agentSelect = h('select', { 'data-testid': 'transfer-agent', 'aria-label': 'Transfer to a colleague' },
-      h('option', { value: '', text: 'Transfer to a colleague…' }));
+      this.labelInput, h('button', { type: 'submit', class: 'btn', 'data-testid': 'label-add', text: tr('find.add') }));
+    this.agentSelect = h('select', { 'data-testid': 'transfer-agent', 'aria-label': tr('find.transfer_to_a_colleague') },
+      h('option', { value: '', text: tr('find.transfer_to_a_colleague_2') }));
     this.note = h('textarea', { rows: '2', maxlength: '2000', 'data-testid': 'transfer-note',
-      'aria-label': 'Note for the colleague', placeholder: 'Note for the colleague (private)' });
+      'aria-label': tr('find.note_for_the_colleague'), placeholder: tr('find.note_for_the_colleague_private') });
     this.handOn = h('button', { type: 'button', class: 'btn', 'data-testid': 'transfer-agent-submit',
-      text: 'Hand on', onclick: () => this.transfer() });
+      text: tr('find.hand_on'), onclick: () => this.transfer() });
     this.handOnGroup = h('div', { class: 'hand-on' }, this.agentSelect, this.note, this.handOn);
     clear(root);
     root.append(h('div', { class: 'tools-row' }, this.take, this.reopen, this.labels, labelForm),
@@ -127,7 +128,7 @@ export class ConversationTools {
     try {
       const { colleagues } = await api.get('/api/colleagues');
       clear(this.agentSelect);
-      this.agentSelect.append(h('option', { value: '', text: 'Transfer to a colleague…' }),
+      this.agentSelect.append(h('option', { value: '', text: tr('find.transfer_to_a_colleague_2') }),
         ...(colleagues || []).filter((c) => !this.me || c.id !== this.me.id)
           .map((c) => h('option', { value: c.id, text: `${c.display_name} (${c.status})` })));
     } catch { /* the named transfer stays unavailable */ }
@@ -147,12 +148,12 @@ export class ConversationTools {
     clear(this.labels);
     for (const l of s.labels || []) {
       this.labels.appendChild(h('span', { class: 'label-chip', 'data-testid': 'label-chip' }, l,
-        h('button', { type: 'button', class: 'label-remove', 'aria-label': `Remove label ${l}`, text: '×',
+        h('button', { type: 'button', class: 'label-remove', 'aria-label': tr('find.remove_label', { label: l }), text: '×',
           onclick: () => this.removeLabel(l) })));
     }
     const t = s.transfer;
     setText(this.transferNote, t && t.to_agent && this.me && t.to_agent === this.me.id
-      ? `Handed on to you by ${t.by_name || 'a colleague'}${t.note ? ' with a note (in the timeline)' : ''}.` : '');
+      ? tr(t.note ? 'find.handed_on_note' : 'find.handed_on', { name: t.by_name || tr('find.a_colleague') }) : '');
   }
 
   async act(action, body, done, { gone = false } = {}) {
@@ -176,14 +177,14 @@ export class ConversationTools {
 
   async transfer() {
     const agent = this.agentSelect.value;
-    if (!agent) { toast('Choose the colleague to hand it on to.'); this.agentSelect.focus(); return; }
+    if (!agent) { toast(tr('find.choose_the_colleague_to_hand_it_on_t')); this.agentSelect.focus(); return; }
     const body = { agent };
     if (this.note.value.trim()) body.note = this.note.value.trim();
     const data = await this.act('transfer', body, null, { gone: true });
     if (!data) return;
     this.note.value = '';
     this.agentSelect.value = '';
-    toast(data.offered_to ? 'Offered to your colleague.' : 'Your colleague cannot take it now: it waits in its queue.',
+    toast(data.offered_to ? tr('find.offered_to_your_colleague') : tr('find.your_colleague_cannot_take_it_now_it'),
       { kind: 'info', timeout: 5000 });
   }
 

@@ -21,11 +21,14 @@ export function languageOf(tag) {
   return code && DICTS[code] ? code : null;
 }
 
+const inBrowser = typeof document !== 'undefined';  // node runs the pure parts in tests
+
 function remembered() {
   try { return languageOf(localStorage.getItem(REMEMBERED)); } catch { return null; }
 }
 
 function fromBrowser() {
+  if (typeof navigator === 'undefined') return null;
   const tags = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language];
   for (const tag of tags) {
     const code = languageOf(tag);
@@ -34,8 +37,8 @@ function fromBrowser() {
   return null;
 }
 
-let current = remembered() || fromBrowser() || DEFAULT_LANGUAGE;
-document.documentElement.lang = LOCALES[current];
+let current = (inBrowser && remembered()) || fromBrowser() || DEFAULT_LANGUAGE;
+if (inBrowser) document.documentElement.lang = LOCALES[current];
 
 export function language() { return current; }
 export function locale() { return LOCALES[current]; }
@@ -44,11 +47,13 @@ export function locale() { return LOCALES[current]; }
 export function setLanguage(code) {
   const next = languageOf(code);
   if (!next) return false;
-  try { localStorage.setItem(REMEMBERED, next); } catch { /* private mode: this page only */ }
+  try { if (inBrowser) localStorage.setItem(REMEMBERED, next); } catch { /* private mode: this page only */ }
   if (next === current) return false;
   current = next;
-  document.documentElement.lang = LOCALES[current];
-  translatePage(document);
+  if (inBrowser) {
+    document.documentElement.lang = LOCALES[current];
+    if (inBrowser) translatePage(document);
+  }
   return true;
 }
 
@@ -56,6 +61,11 @@ function pick(entry, count) {
   if (entry === null || typeof entry !== 'object') return entry;
   const category = new Intl.PluralRules(LOCALES[current]).select(Number(count) || 0);
   return entry[category] ?? entry.other;
+}
+
+/** Whether `key` has a text (codes from the server: a known one is translated, another shown as is). */
+export function hasText(key) {
+  return DICTS[current][key] !== undefined || EN[key] !== undefined;
 }
 
 /** The text of `key` in the chosen language, {placeholders} filled from `vars` (numbers through Intl). */
@@ -98,4 +108,4 @@ export function translatePage(root = document) {
   if (title) document.title = t(title.dataset.i18n);
 }
 
-translatePage(document);
+if (inBrowser) translatePage(document);

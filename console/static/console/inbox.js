@@ -3,7 +3,7 @@ import { menuText } from './call.js';
 import {
   h, reconcile, setText, channelBadge, mmss, secondsSince, relTime, parseTs, fullTime, stateName,
 } from './render.js';
-import { formatDate } from './i18n.js';
+import { formatDate, t } from './i18n.js';
 import { snoozedText } from './snooze.js';
 
 const MINE_STATES = new Set(['assigned', 'wrap_up']);
@@ -233,7 +233,7 @@ export class Inbox {
     const refs = {};
     refs.badge = h('span', { class: 'conv-badge-slot' });
     refs.name = h('span', { class: 'conv-name' });
-    refs.unread = h('span', { class: 'unread-dot', title: 'Unread messages', 'data-testid': 'unread-count', hidden: true });
+    refs.unread = h('span', { class: 'unread-dot', title: t('inbox.unread_messages'), 'data-testid': 'unread-count', hidden: true });
     refs.time = h('span', { class: 'conv-time' });
     refs.preview = h('div', { class: 'conv-preview' });
     refs.queue = h('span', { class: 'conv-queue' });
@@ -250,8 +250,8 @@ export class Inbox {
 
     if (kind === 'offers') {
       refs.countdown = h('span', { class: 'offer-countdown' });
-      refs.accept = h('button', { type: 'button', class: 'btn btn-primary btn-sm', 'data-testid': 'offer-accept', text: 'Accept' });
-      refs.decline = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'offer-decline', text: 'Decline' });
+      refs.accept = h('button', { type: 'button', class: 'btn btn-primary btn-sm', 'data-testid': 'offer-accept', text: t('inbox.accept') });
+      refs.decline = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'offer-decline', text: t('inbox.decline') });
       refs.accept.addEventListener('click', (ev) => {
         ev.stopPropagation();
         const cur = this.convs.get(node.dataset.conversationId);
@@ -267,7 +267,7 @@ export class Inbox {
         node.appendChild(h('div', { class: 'offer-actions' }, refs.countdown, refs.decline));
         refs.ringDetails = h('span', { class: 'offer-ring-details', 'data-testid': 'offer-call-details' });
         node.appendChild(h('div', { class: 'offer-ring', role: 'status', 'data-testid': 'offer-ringing' },
-          '📞 Your phone is ringing', refs.ringDetails));
+          `📞 ${t('inbox.phone_ringing')}`, refs.ringDetails));
       } else {
         node.appendChild(h('div', { class: 'offer-actions' }, refs.countdown, refs.accept, refs.decline));
       }
@@ -297,14 +297,14 @@ export class Inbox {
     node.classList.toggle('is-unread', unread > 0);
     r.unread.hidden = unread === 0;
     setText(r.unread, unread > 0 ? String(unread) : '');
-    r.unread.setAttribute('aria-label', `${unread} unread`);
+    r.unread.setAttribute('aria-label', t('inbox.unread_count', { count: unread }));
 
     if (r.badge.dataset.channel !== String(s.channel)) {
       r.badge.dataset.channel = String(s.channel);
       r.badge.replaceChildren(channelBadge(s.channel));
     }
     const contact = s.contact || {};
-    setText(r.name, contact.display_name || contact.id || 'Unknown contact');
+    setText(r.name, contact.display_name || contact.id || t('inbox.unknown_contact'));
     r.name.title = contact.display_name || '';
     setText(r.preview, s.preview || '');
     setText(r.queue, s.queue ? this.queueName(s.queue) : '');
@@ -317,7 +317,7 @@ export class Inbox {
     if (r.ringDetails) {
       const call = this.calls.get(s.id);
       setText(r.ringDetails, call
-        ? [call.caller || 'Unknown number', menuText(call, this.queueName), historyText(call.history, s.id)]
+        ? [call.caller || t('inbox.unknown_number'), menuText(call, this.queueName), historyText(call.history, s.id)]
           .filter(Boolean).join(' · ')
         : '');
     }
@@ -334,29 +334,29 @@ export class Inbox {
     if (kind === 'offers') {
       const exp = parseTs(this.offers.get(s.id));
       if (exp === null) {
-        setText(r.countdown, 'Offer');
+        setText(r.countdown, t('inbox.offer'));
         r.countdown.classList.remove('is-urgent', 'is-expired');
       } else {
         const left = (exp - now) / 1000;
-        setText(r.countdown, left > 0 ? `${mmss(Math.ceil(left))} left` : 'Expired');
+        setText(r.countdown, left > 0 ? t('inbox.time_left', { time: mmss(Math.ceil(left)) }) : t('inbox.expired'));
         r.countdown.classList.toggle('is-urgent', left > 0 && left <= 10);
         r.countdown.classList.toggle('is-expired', left <= 0);
-        r.countdown.title = `Expires ${fullTime(this.offers.get(s.id))}`;
+        r.countdown.title = t('inbox.expires', { time: fullTime(this.offers.get(s.id)) });
       }
-      const waited = s.waiting_since ? `waiting ${mmss(secondsSince(s.waiting_since, now))}` : '';
+      const waited = s.waiting_since ? t('inbox.waiting', { time: mmss(secondsSince(s.waiting_since, now)) }) : '';
       setText(r.time, waited);
     } else if (kind === 'queued') {
       const since = s.waiting_since || s.updated_at;
       const secs = secondsSince(since, now);
       setText(r.time, since ? mmss(secs) : '');
-      r.time.title = since ? `Waiting since ${fullTime(since)}` : '';
+      r.time.title = since ? t('inbox.waiting_since', { time: fullTime(since) }) : '';
       r.time.classList.toggle('is-late', secs > 60);
     } else if (kind === 'snoozed') {
       setText(r.time, formatDate(s.snoozed_until, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }));
       r.time.title = snoozedText(s);
     } else {
       setText(r.time, relTime(s.updated_at, now));
-      r.time.title = s.updated_at ? `Updated ${fullTime(s.updated_at)}` : '';
+      r.time.title = s.updated_at ? t('inbox.updated', { time: fullTime(s.updated_at) }) : '';
     }
   }
 
@@ -377,9 +377,9 @@ export class Inbox {
 export function historyText(conversations, currentId) {
   if (!Array.isArray(conversations)) return '';
   const earlier = conversations.filter((c) => c && c.id !== currentId);
-  if (!earlier.length) return 'first contact';
+  if (!earlier.length) return t('inbox.first_contact');
   const last = earlier.reduce((a, b) => (String(a.updated_at || '') > String(b.updated_at || '') ? a : b));
-  const day = last.updated_at ? new Date(last.updated_at).toLocaleDateString(undefined, { day: 'numeric', month: 'short' }) : '';
-  const count = `${earlier.length} earlier contact${earlier.length === 1 ? '' : 's'}`;
-  return `${count}, last by ${last.channel}${day ? ` on ${day}` : ''} (${stateName(last.state)})`;
+  const day = last.updated_at ? formatDate(last.updated_at, { day: 'numeric', month: 'short' }) : '';
+  const vars = { count: earlier.length, channel: last.channel, day, state: stateName(last.state) };
+  return day ? t('inbox.history_on', vars) : t('inbox.history', vars);
 }

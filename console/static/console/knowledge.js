@@ -3,6 +3,7 @@
 // "Insert" puts the text into the composer for the agent to edit and send.
 import { api } from './api.js';
 import { h } from './render.js';
+import { t as tr } from './i18n.js';
 
 const CACHE_MS = 60_000; // the timeline re-renders often: one request per intent and minute
 const cache = new Map(); // intent -> { at, promise }
@@ -23,12 +24,12 @@ export function suggestionsNode(intent, onInsert) {
   suggestions(intent).then((data) => {
     const articles = Array.isArray(data.articles) ? data.articles : [];
     if (!articles.length) return;
-    section.append(h('h4', { text: 'Suggested articles' }));
+    section.append(h('h4', { text: tr('knowledge.suggested_articles') }));
     for (const article of articles) {
       section.append(h('details', { class: 'kb-article', 'data-testid': 'kb-article' },
         h('summary', { 'data-testid': 'kb-article-title', text: article.title || '' }),
         h('p', { class: 'kb-text', 'data-testid': 'kb-article-text', text: article.text || '' }),
-        h('button', { type: 'button', 'data-testid': 'kb-insert', text: 'Insert',
+        h('button', { type: 'button', 'data-testid': 'kb-insert', text: tr('knowledge.insert'),
           onclick: () => onInsert(article.text || '') })));
     }
     section.hidden = false;

@@ -1,5 +1,6 @@
 // Login page: POST /api/login, keep the CSRF token in sessionStorage, go to the console.
 import { api, setCsrf, clearCsrf, takeNext, AGENT_URL, SUPERVISOR_URL, TRAINER_URL } from './api.js';
+import { LANGUAGES, language, setLanguage, t } from './i18n.js';
 
 const form = document.getElementById('login-form');
 const username = document.getElementById('login-username');
@@ -7,6 +8,18 @@ const password = document.getElementById('login-password');
 const dest = document.getElementById('login-dest');
 const submit = document.getElementById('login-submit');
 const errorEl = document.getElementById('login-error');
+
+// Before signing in: the browser's (or the last) language; the account's choice wins after.
+const languages = document.getElementById('login-language');
+for (const l of LANGUAGES) {
+  const option = document.createElement('option');
+  option.value = l.code;
+  option.lang = l.code;
+  option.textContent = l.name;
+  languages.appendChild(option);
+}
+languages.value = language();
+languages.addEventListener('change', () => setLanguage(languages.value));
 
 const next = takeNext();
 if (next === 'supervisor' || next === 'trainer') dest.value = next;
@@ -29,27 +42,28 @@ form.addEventListener('submit', async (ev) => {
   const user = username.value.trim();
   const pass = password.value;
   if (!user || !pass) {
-    showError('Enter your username and password.');
+    showError(t('login.missing'));
     (user ? password : username).focus();
     return;
   }
   showError('');
   submit.disabled = true;
-  submit.textContent = 'Signing in…';
+  submit.textContent = t('login.signing_in');
   form.setAttribute('aria-busy', 'true');
   try {
     clearCsrf();
     const data = await api.post('/api/login', { username: user, password: pass }, { redirectOn401: false, retryCsrf: false });
-    if (!data.csrf_token) throw new Error('The server did not return a session token.');
+    if (!data.csrf_token) throw new Error(t('login.no_token'));
     setCsrf(data.csrf_token);
+    if (data.agent && data.agent.language) setLanguage(data.agent.language);
     location.assign(destinationFor(data.agent));
     return;
   } catch (err) {
-    showError((err && err.message) || 'Sign-in failed.');
+    showError((err && err.message) || t('login.failed'));
     password.value = '';
     password.focus();
   }
   submit.disabled = false;
-  submit.textContent = 'Sign in';
+  submit.textContent = t('login.submit');
   form.removeAttribute('aria-busy');
 });

@@ -2,15 +2,16 @@
 // made from it (a page's own HTML needs only <header class="topbar" data-page="…">), and pages
 // whose HTML still lists links get the registry's missing ones added (topbar.js, syncNav).
 import { h } from './render.js';
+import { t } from './i18n.js';
 
 const SUPERVISING = ['supervisor', 'admin'];
 
 export const PAGES = [
-  { id: 'inbox', href: '/console/', label: 'Inbox', roles: null },
-  { id: 'supervisor', href: '/console/supervisor', label: 'Supervisor', roles: [...SUPERVISING, 'team_leader'] },
-  { id: 'work_orders', href: '/console/work_orders', label: 'Work orders', roles: null },
-  { id: 'trainer', href: '/console/trainer', label: 'Bot trainer', roles: ['trainer', 'admin'] },
-  { id: 'admin', href: '/console/admin', label: 'Administration', roles: SUPERVISING },
+  { id: 'inbox', href: '/console/', labelKey: 'nav.inbox', roles: null },
+  { id: 'supervisor', href: '/console/supervisor', labelKey: 'nav.supervisor', roles: [...SUPERVISING, 'team_leader'] },
+  { id: 'work_orders', href: '/console/work_orders', labelKey: 'nav.work_orders', roles: null },
+  { id: 'trainer', href: '/console/trainer', labelKey: 'nav.trainer', roles: ['trainer', 'admin'] },
+  { id: 'admin', href: '/console/admin', labelKey: 'nav.admin', roles: SUPERVISING },
 ];
 
 export function mayOpen(page, role) {
@@ -24,7 +25,7 @@ export function syncNav(nav, role) {
   for (const page of PAGES) {
     if (present.has(page.href) || page.id === 'work_orders') continue;  // work orders: linked where they apply
     nav.appendChild(h('a', { class: 'topnav-link', href: page.href, 'data-testid': `nav-${page.id}`,
-      dataset: { page: page.id } }, page.label));
+      dataset: { page: page.id } }, t(page.labelKey)));
   }
   for (const link of nav.querySelectorAll('a[data-page]')) {
     const page = PAGES.find((p) => p.id === link.dataset.page);
@@ -35,15 +36,15 @@ export function syncNav(nav, role) {
 /** The whole top bar of a page that has only <header class="topbar" data-page="…">. */
 export function renderTopbar(header) {
   const current = header.dataset.page;
-  const nav = h('nav', { class: 'topnav', 'aria-label': 'Console pages' });
+  const nav = h('nav', { class: 'topnav', 'aria-label': t('nav.pages') });
   for (const page of PAGES) {
     if (page.id === 'work_orders') continue;
     const here = page.id === current;
     nav.appendChild(h('a', { class: `topnav-link${here ? ' is-current' : ''}`, href: page.href,
-      'aria-current': here ? 'page' : null, 'data-testid': `nav-${page.id}`, dataset: { page: page.id } }, page.label));
+      'aria-current': here ? 'page' : null, 'data-testid': `nav-${page.id}`, dataset: { page: page.id } }, t(page.labelKey)));
   }
   const select = h('select', { class: 'status-select', id: 'agent-status', 'data-testid': 'agent-status' },
-    ...['available', 'away', 'offline'].map((v) => h('option', { value: v }, v[0].toUpperCase() + v.slice(1))));
+    ...['available', 'away', 'offline'].map((v) => h('option', { value: v }, t(`status.${v}`))));
   header.replaceChildren(
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
       h('span', { class: 'brand-name' }, 'Northgrid Hub')),
@@ -54,7 +55,7 @@ export function renderTopbar(header) {
       h('span', { class: 'role-badge', id: 'agent-role' }),
       h('label', { class: 'status-control' },
         h('span', { class: 'status-dot', id: 'agent-status-dot', 'aria-hidden': 'true' }),
-        h('span', { class: 'visually-hidden' }, 'My status'), select),
-      h('button', { type: 'button', class: 'btn btn-ghost', id: 'logout', 'data-testid': 'logout' }, 'Log out')),
+        h('span', { class: 'visually-hidden' }, t('topbar.my_status')), select),
+      h('button', { type: 'button', class: 'btn btn-ghost', id: 'logout', 'data-testid': 'logout' }, t('topbar.logout'))),
   );
 }

@@ -3,6 +3,8 @@
 // Server data reaches the DOM through h()/textContent only.
 import { api, request, convPath } from './api.js';
 import { h, clear, setText, toastError } from './render.js';
+import { formatDate, t as tt } from './i18n.js';
+import { languageSwitcher } from './topbar.js';
 
 const $ = (id) => document.getElementById(id);
 let current = null;  // the open call
@@ -16,7 +18,7 @@ function jump(ms) {
 }
 
 function momentText(hit, m) {
-  if (hit.negate) return `not met ${seconds(m.at_ms)}–${seconds(m.end_ms)}`;
+  if (hit.negate) return tt('qajs.not_met', { from: seconds(m.at_ms), to: seconds(m.end_ms) });
   return `${m.phrase ? `"${m.phrase}" ` : ''}${m.speaker || ''} ${seconds(m.at_ms)}–${seconds(m.end_ms)}`;
 }
 
@@ -24,8 +26,8 @@ function callItem(call) {
   const rules = call.hits.map((hit) => hit.rule).join(', ');
   return h('li', { 'data-testid': 'qa-call', dataset: { recording: call.recording }, onclick: () => open(call) },
     h('span', { class: 'qa-score', text: call.score }),
-    h('span', { text: `${call.queue || '—'} · ${call.ended_at ? new Date(call.ended_at).toLocaleString() : ''} · ${rules}` }),
-    call.review ? h('span', { class: 'qa-reviewed', text: ` · reviewed ${call.review.score}` }) : null);
+    h('span', { text: `${call.queue || '—'} · ${call.ended_at ? formatDate(call.ended_at) : ''} · ${rules}` }),
+    call.review ? h('span', { class: 'qa-reviewed', text: ` · ${tt('qajs.reviewed', { score: call.review.score })}` }) : null);
 }
 
 async function loadList(path) {
@@ -33,7 +35,7 @@ async function loadList(path) {
   const list = $('qa-calls');
   clear(list);
   for (const call of data.calls) list.appendChild(callItem(call));
-  if (!data.calls.length) list.appendChild(h('li', { text: 'No calls.' }));
+  if (!data.calls.length) list.appendChild(h('li', { text: tt('qajs.no_calls') }));
 }
 
 function listPath() { return `/api/quality/flagged${$('qa-unreviewed').checked ? '?unreviewed=1' : ''}`; }
@@ -42,7 +44,7 @@ async function open(call) {
   current = call;
   for (const li of $('qa-calls').children) li.classList.toggle('is-open', li.dataset.recording === call.recording);
   $('qa-detail').hidden = false;
-  setText($('qa-title'), `Score ${call.score} · ${call.queue || ''}`);
+  setText($('qa-title'), tt('qajs.title', { score: call.score, queue: call.queue || '' }));
   playLeg('mix');
   const legs = $('qa-legs');
   clear(legs);
@@ -87,7 +89,7 @@ async function saveReview(event) {
   try {
     const data = await api.post(`/api/quality/calls/${encodeURIComponent(current.recording)}/review`, body);
     current = data.call;
-    setText($('qa-review-status'), 'Saved.');
+    setText($('qa-review-status'), tt('qajs.saved'));
     await loadList(listPath());
   } catch (err) { setText($('qa-review-status'), err.message); }
 }
@@ -103,10 +105,10 @@ async function saveRules(event) {
   event.preventDefault();
   const queue = $('qa-rules-queue').value.trim();
   let rules;
-  try { rules = JSON.parse($('qa-rules-json').value); } catch { setText($('qa-rules-status'), 'Not valid JSON.'); return; }
+  try { rules = JSON.parse($('qa-rules-json').value); } catch { setText($('qa-rules-status'), tt('qajs.not_valid_json')); return; }
   try {
     await request('PUT', `/api/quality/rules/${encodeURIComponent(queue)}`, { rules });
-    setText($('qa-rules-status'), 'Saved.');
+    setText($('qa-rules-status'), tt('qajs.saved'));
   } catch (err) { setText($('qa-rules-status'), err.message); }
 }
 
@@ -124,8 +126,11 @@ async function start() {
     await loadList(listPath());
     await loadRules();
     const status = await api.get('/api/quality/status');
-    setText($('qa-backlog'), `${status.jobs.pending + status.jobs.running} calls waiting to be checked, ${status.jobs.failed} failed`);
+    setText($('qa-backlog'), tt('qajs.backlog', { count: status.jobs.pending + status.jobs.running, failed: status.jobs.failed }));
   } catch (err) { toastError(err); }
 }
 
 start();
+
+// This page's bar has no account menu: the language switcher alone, at its end (ADR 0048).
+document.querySelector('header.topbar')?.append(languageSwitcher());

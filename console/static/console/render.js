@@ -1,6 +1,7 @@
 // Small DOM + formatting helpers shared by the console pages.
 // Rule: server data only ever reaches the DOM through textContent / createTextNode /
 // setAttribute, never through innerHTML.
+import { formatDate, t as tr } from './i18n.js';
 
 /**
  * Create an element. props: class, text, dataset, on<event> handlers, boolean DOM
@@ -102,14 +103,14 @@ export function clockTime(ts) {
   if (t === null) return '';
   const d = new Date(t);
   const today = new Date();
-  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const time = formatDate(d, { hour: '2-digit', minute: '2-digit' });
   if (d.toDateString() === today.toDateString()) return time;
-  return `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
+  return `${formatDate(d, { month: 'short', day: 'numeric' })} ${time}`;
 }
 
 export function fullTime(ts) {
   const t = parseTs(ts);
-  return t === null ? '' : new Date(t).toLocaleString();
+  return t === null ? '' : formatDate(new Date(t), { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
 /** Short relative age: "now", "4m", "2h", else a date. */
@@ -117,21 +118,19 @@ export function relTime(ts, now = Date.now()) {
   const t = parseTs(ts);
   if (t === null) return '';
   const s = Math.max(0, (now - t) / 1000);
-  if (s < 45) return 'now';
-  if (s < 3600) return `${Math.round(s / 60)}m`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h`;
-  return new Date(t).toLocaleDateString([], { month: 'short', day: 'numeric' });
+  if (s < 45) return tr('time.now');
+  if (s < 3600) return tr('time.minutes_short', { n: Math.round(s / 60) });
+  if (s < 86400) return tr('time.hours_short', { n: Math.floor(s / 3600) });
+  return formatDate(new Date(t), { month: 'short', day: 'numeric' });
 }
 
 // ---------------------------------------------------------------- labels
 
-const CHANNEL_NAMES = {
-  webchat: 'Web chat', wechat: 'WeChat', sms: 'SMS', email: 'E-mail', voice: 'Voice',
-  phone: 'Phone', whatsapp: 'WhatsApp', app: 'Mobile app', messenger: 'Messenger',
-};
+const CHANNELS = new Set(['webchat', 'wechat', 'sms', 'email', 'voice', 'phone', 'whatsapp', 'app', 'messenger',
+  'telegram']);
 
 export function channelName(channel) {
-  return CHANNEL_NAMES[channel] || String(channel ?? 'unknown');
+  return CHANNELS.has(channel) ? tr(`channel.${channel}`) : String(channel ?? tr('channel.unknown'));
 }
 
 export function channelBadge(channel) {
@@ -143,13 +142,10 @@ export function channelBadge(channel) {
   });
 }
 
-const STATE_NAMES = {
-  new: 'New', bot: 'Bot', queued: 'Queued', offered: 'Offered', assigned: 'Assigned',
-  wrap_up: 'Wrap-up', resolved: 'Resolved', abandoned: 'Abandoned', closed: 'Closed',
-};
+const STATES = new Set(['new', 'bot', 'queued', 'offered', 'assigned', 'wrap_up', 'resolved', 'abandoned', 'closed']);
 
 export function stateName(state) {
-  return STATE_NAMES[state] || String(state ?? '');
+  return STATES.has(state) ? tr(`state.${state}`) : String(state ?? '');
 }
 
 /** Render an arbitrary event detail / actor value as plain text. */
@@ -186,7 +182,7 @@ function toastContainer() {
 /** Show a dismissible toast. kind: "error" | "info". */
 export function toast(message, { kind = 'error', timeout = 10000 } = {}) {
   const root = toastContainer();
-  const text = String(message || 'Something went wrong');
+  const text = String(message || tr('error.generic'));
   // Collapse identical toasts that are already on screen.
   for (const node of root.children) {
     if (node.dataset.message === text) {
@@ -194,7 +190,7 @@ export function toast(message, { kind = 'error', timeout = 10000 } = {}) {
     }
   }
   // The "×" is drawn by CSS so that the toast's textContent is exactly the message.
-  const close = h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss', title: 'Dismiss' });
+  const close = h('button', { type: 'button', class: 'toast-close', 'aria-label': tr('toast.dismiss'), title: tr('toast.dismiss') });
   const node = h('div', {
     class: `toast toast-${kind}`,
     role: kind === 'error' ? 'alert' : 'status',

@@ -2,6 +2,7 @@
 // server with the conversation: hub/domain/reply_limits.py, which the server enforces on send).
 // characters: code points; utf16: UTF-16 units (Telegram); sms_segments: parts of one SMS (sms.js).
 import { countSegments } from './sms.js';
+import { t as tt } from './i18n.js';
 
 export const DEFAULT_LIMIT = { unit: 'characters', max: 4000 };
 
@@ -18,8 +19,7 @@ export function lengthState(text, limit, channelLabel) {
   const size = measure(text, lim);
   const over = size > lim.max;
   const unit = lim.unit === 'sms_segments' ? 'segments' : 'characters';
-  const hint = over
-    ? `Too long for ${channelLabel}: ${size} ${unit}, at most ${lim.max}. Shorten it to send.`
-    : `${size} / ${lim.max} ${unit}`;
+  const vars = { channel: channelLabel, size, count: lim.max };
+  const hint = over ? tt(`limit.too_long_${unit}`, vars) : tt(`limit.counter_${unit}`, vars);
   return { over, size, max: lim.max, hint };
 }

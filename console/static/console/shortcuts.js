@@ -7,22 +7,23 @@
 // controls (the Accept button, the Resolve button, the note toggle…), so they obey the same rules
 // (disabled while not allowed) and this module needs no hook in the views.
 import { h } from './render.js';
+import { t as tr } from './i18n.js';
 
 /** What the overlay lists, in this order; `key` is the single key, `code` the physical key for Alt. */
 export const SHORTCUTS = [
-  { action: 'next', key: 'j', code: 'KeyJ', label: 'Next conversation' },
-  { action: 'previous', key: 'k', code: 'KeyK', label: 'Previous conversation' },
-  { action: 'accept', key: 'a', code: 'KeyA', label: 'Accept the oldest offer' },
-  { action: 'reply', key: 'r', code: 'KeyR', label: 'Reply to the customer (the reply box)' },
-  { action: 'note', key: 'n', code: 'KeyN', label: 'Private note (only agents see it)' },
-  { action: 'canned', key: '/', code: 'Slash', label: 'Canned reply (type to search)' },
-  { action: 'resolve', key: 'e', code: 'KeyE', label: 'Resolve the open conversation' },
+  { action: 'next', key: 'j', code: 'KeyJ', label: tr('keys.next_conversation') },
+  { action: 'previous', key: 'k', code: 'KeyK', label: tr('keys.previous_conversation') },
+  { action: 'accept', key: 'a', code: 'KeyA', label: tr('keys.accept_the_oldest_offer') },
+  { action: 'reply', key: 'r', code: 'KeyR', label: tr('keys.reply_to_the_customer_the_reply_box') },
+  { action: 'note', key: 'n', code: 'KeyN', label: tr('keys.private_note_only_agents_see_it') },
+  { action: 'canned', key: '/', code: 'Slash', label: tr('keys.canned_reply_type_to_search') },
+  { action: 'resolve', key: 'e', code: 'KeyE', label: tr('keys.resolve_the_open_conversation') },
 ];
 
 const OTHER_KEYS = [
-  ['?', 'Show or hide this help'],
-  ['Esc', 'Leave the reply box (then the single keys work) · close this help'],
-  ['Enter', 'Send (in the reply box) · Shift+Enter for a new line'],
+  ['?', tr('keys.show_or_hide_this_help')],
+  ['Esc', tr('keys.leave_the_reply_box_then_the_single')],
+  ['Enter', tr('keys.send_in_the_reply_box_shift_enter_fo')],
 ];
 
 /** Pure: which action a keydown asks for, or null. `typing`: the focus is in a field. */
@@ -67,8 +68,8 @@ export class Shortcuts {
     if (helpButtonBefore) {
       const button = h('button', {
         type: 'button', class: 'btn btn-ghost btn-keys', 'data-testid': 'shortcuts-button',
-        'aria-haspopup': 'dialog', title: 'Keyboard shortcuts (?)', onclick: () => this.toggleHelp(),
-      }, h('span', { 'aria-hidden': 'true', text: '?' }), h('span', { class: 'visually-hidden', text: 'Keyboard shortcuts' }));
+        'aria-haspopup': 'dialog', title: tr('keys.keyboard_shortcuts'), onclick: () => this.toggleHelp(),
+      }, h('span', { 'aria-hidden': 'true', text: '?' }), h('span', { class: 'visually-hidden', text: tr('keys.keyboard_shortcuts_2') }));
       helpButtonBefore.insertAdjacentElement('beforebegin', button);
     }
     doc.addEventListener('keydown', (ev) => this.onKey(ev));
@@ -76,17 +77,17 @@ export class Shortcuts {
 
   buildHelp() {
     const rows = SHORTCUTS.map((s) => h('tr', { 'data-testid': 'shortcut-row', 'data-action': s.action },
-      h('td', null, h('kbd', { text: s.key }), ' or ', h('kbd', { text: `Alt+${s.key === '/' ? '/' : s.key.toUpperCase()}` })),
+      h('td', null, h('kbd', { text: s.key }), ` ${tr('keys.or')} `, h('kbd', { text: `Alt+${s.key === '/' ? '/' : s.key.toUpperCase()}` })),
       h('td', { text: s.label })));
     const other = OTHER_KEYS.map(([k, what]) => h('tr', null, h('td', null, h('kbd', { text: k })), h('td', { text: what })));
-    const close = h('button', { type: 'button', class: 'btn', 'data-testid': 'shortcuts-close', text: 'Close',
+    const close = h('button', { type: 'button', class: 'btn', 'data-testid': 'shortcuts-close', text: tr('keys.close'),
       onclick: () => this.dialog.close() });
     return h('dialog', { class: 'shortcuts-help', 'data-testid': 'shortcuts-help', 'aria-labelledby': 'shortcuts-title' },
-      h('h2', { id: 'shortcuts-title', text: 'Keyboard shortcuts' }),
+      h('h2', { id: 'shortcuts-title', text: tr('keys.keyboard_shortcuts_2') }),
       h('p', { class: 'shortcuts-intro',
-        text: 'Single keys work when you are not typing in a field; with Alt they work everywhere.' }),
+        text: tr('keys.single_keys_work_when_you_are_not_ty') }),
       h('table', { class: 'shortcuts-table' },
-        h('thead', null, h('tr', null, h('th', { scope: 'col', text: 'Keys' }), h('th', { scope: 'col', text: 'Action' }))),
+        h('thead', null, h('tr', null, h('th', { scope: 'col', text: tr('keys.keys') }), h('th', { scope: 'col', text: tr('keys.action') }))),
         h('tbody', null, ...rows, ...other)),
       h('div', { class: 'shortcuts-actions' }, close));
   }

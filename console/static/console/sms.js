@@ -3,6 +3,7 @@
 // GSM-7 basic characters take one septet, its extension table (^{}\[~]|€ and form feed) two;
 // anything else makes the whole text UCS-2, counted in UTF-16 units (an emoji takes two).
 // One SMS: 160 septets / 70 units; parts of a longer one: 153 / 67; a character never straddles parts.
+import { t as tr } from './i18n.js';
 
 export const GSM7_BASIC =
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
@@ -39,6 +40,5 @@ export function countSegments(text) {
 export function segmentHint(text) {
   const c = countSegments(text);
   const name = c.encoding === 'gsm7' ? 'GSM-7' : 'UCS-2';
-  const parts = `${c.segments} segment${c.segments === 1 ? '' : 's'}`;
-  return `SMS · ${name} · ${parts} · ${c.remaining} left`;
+  return tr('sms.hint', { name, count: c.segments, left: c.remaining });
 }

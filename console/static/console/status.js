@@ -1,10 +1,10 @@
 // Message delivery status, channel-neutral: queued (waiting in the outbox of SMS, e-mail,
 // Telegram), sent, delivered, read, failed. Statuses only move forward (hub/domain/ids.py).
 import { setText, slug } from './render.js';
+import { t } from './i18n.js';
 
 export const STATUS_RANK = { queued: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
 
-const LABELS = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Failed' };
 const MARKS = { queued: '◷', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
 
 /** The further of two statuses (unknown ones rank lowest). */
@@ -14,7 +14,7 @@ export function higherStatus(a, b) {
 }
 
 export function statusLabel(status) {
-  return LABELS[status] || String(status ?? '');
+  return status in STATUS_RANK ? t(`delivery.${status}`) : String(status ?? '');
 }
 
 /** Paint a message's status mark: ticks, a clock while queued, a red "!" marker when failed. */
@@ -24,7 +24,7 @@ export function paintStatus(node, ticks, status) {
   if (!ticks) return;
   setText(ticks, MARKS[status] || '✓');
   ticks.className = `msg-ticks tick-${slug(status)}`;
-  ticks.title = status === 'failed' ? 'Not delivered: the channel refused or gave up' : statusLabel(status);
+  ticks.title = status === 'failed' ? t('delivery.failed_detail') : statusLabel(status);
   ticks.setAttribute('aria-label', statusLabel(status));
   ticks.dataset.testid = 'msg-status';
 }

@@ -4,7 +4,8 @@
 import { api } from './api.js';
 import { ConsoleSocket } from './ws.js';
 import { bootPage, stateLabel } from './topbar.js';
-import { h, reconcile, setText, mmss, secondsSince, slug, toastError } from './render.js';
+import { channelName, h, reconcile, setText, mmss, secondsSince, slug, toastError } from './render.js';
+import { formatDate, t as tt } from './i18n.js';
 
 const SLA_SECONDS = 60;
 const POLL_MS = 5000;
@@ -40,7 +41,7 @@ function renderQueues(queues) {
     const breach = wait > SLA_SECONDS;
     c.longest.classList.toggle('is-breach', breach);
     tr.classList.toggle('row-breach', breach);
-    c.longest.title = breach ? `Over the ${SLA_SECONDS}s target` : '';
+    c.longest.title = breach ? tt('supjs.over_target', { count: SLA_SECONDS }) : '';
   });
   $('queues-empty').hidden = queues.length > 0;
 }
@@ -57,7 +58,7 @@ function loadChips(agent) {
     if (i > 0) nodes.push(document.createTextNode(' '));
     nodes.push(h('span', {
       class: `load-chip${full ? ' is-full' : ''}${used > 0 ? ' is-busy' : ''}`,
-      title: `${used} of ${cap} ${ch} conversations`,
+      title: tt('supjs.load_title', { used, cap, channel: channelName(ch) }),
       text: `${ch} ${used}/${cap}`,
     }));
   });
@@ -95,7 +96,7 @@ function renderAgents(agents) {
     c.status.dataset.reason = a.pause_reason || '';
     c.since.dataset.since = a.status_since || '';
     setText(c.since, a.status_since ? mmss(secondsSince(a.status_since)) : '');
-    setText(c.online, a.online ? 'Online' : 'Offline');
+    setText(c.online, a.online ? tt('supjs.online') : tt('supjs.offline'));
     c.online.classList.toggle('is-online', !!a.online);
     const key = JSON.stringify([a.load || {}, a.capacity || {}]);
     if (c.load.dataset.sig !== key) {
@@ -123,7 +124,7 @@ function render(overview) {
   setText($('tile-longest'), mmss(longest));
   $('tile-longest-box').classList.toggle('is-breach', longest > SLA_SECONDS);
   setText($('tile-agents'), `${available} / ${agents.length}`);
-  setText($('board-updated'), `Updated ${new Date().toLocaleTimeString()}`);
+  setText($('board-updated'), tt('supjs.updated', { time: formatDate(new Date(), { timeStyle: 'medium' }) }));
 }
 
 /** Time in state ticks every second between overviews. */
@@ -137,7 +138,7 @@ async function showTeam() {
   try {
     const { teams } = await api.get('/api/teams');
     const names = (teams || []).map((t) => t.name).join(', ');
-    setText($('board-team'), names ? `Team: ${names}` : 'No team yet');
+    setText($('board-team'), names ? tt('supjs.team', { names }) : tt('supjs.no_team_yet'));
     $('board-team').hidden = false;
   } catch (err) {
     toastError(err);

@@ -2,42 +2,46 @@
 // Billing", "Offered to you", "Transferred to Outages by Sara"), and the day separators between
 // entries of different days. Pure: strings only; the caller renders them as text.
 
+import { formatDate, t } from './i18n.js';
+
 const cap = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
 
 /** opts: queueName(id), meId (the viewer: "you"), agentName(id) when known. */
 export function eventSentence(ev, { queueName = (id) => id, meId = null, agentName = () => null } = {}) {
   const detail = ev.detail && typeof ev.detail === 'object' ? ev.detail : {};
-  const who = (id) => (!id ? 'an agent' : id === meId ? 'you' : agentName(id) || 'an agent');
-  const queue = (id) => (id ? queueName(id) || id : 'the queue');
+  const who = (id) => (!id ? t('words.an_agent') : id === meId ? t('words.you') : agentName(id) || t('words.an_agent'));
+  const queue = (id) => (id ? queueName(id) || id : t('words.the_queue'));
   const q = queue(ev.queue);
   let text;
   switch (ev.type) {
-    case 'created': text = 'The customer got in touch'; break;
-    case 'bot_started': text = 'The bot answered'; break;
-    case 'handed_over': text = `The bot handed over: waiting in ${q}`; break;
-    case 'queued': text = `Waiting in ${q}`; break;
-    case 'offered': text = `Offered to ${who(ev.agent_id)}`; break;
-    case 'assigned': text = `${cap(who(ev.agent_id))} took it`; break;
-    case 'declined': text = `Declined: back in ${q}`; break;
-    case 'offer_timed_out': text = `Nobody answered the offer in time: back in ${q}`; break;
-    case 'offer_lost': text = `The offer was lost: back in ${q}`; break;
-    case 'transferred': text = `Transferred to ${queue(detail.to_queue || ev.queue)}`; break;
-    case 'wrapped_up': text = 'After-work (wrap-up) started'; break;
-    case 'resolved': text = 'Resolved'; break;
-    case 'abandoned': text = 'The customer left while waiting'; break;
-    case 'wrap_up_coded': text = detail.code ? `Wrap-up code: ${detail.code}` : 'Wrap-up code set'; break;
-    case 'call_ended': text = 'The call ended'; break;
-    case 'called_out': text = `${cap(who(ev.agent_id))} called the customer`; break;
-    case 'closed': text = 'Closed'; break;
+    case 'created': text = t('words.created'); break;
+    case 'bot_started': text = t('words.bot_started'); break;
+    case 'handed_over': text = t('words.handed_over', { queue: q }); break;
+    case 'queued': text = t('words.queued', { queue: q }); break;
+    case 'offered': text = t('words.offered', { who: who(ev.agent_id) }); break;
+    case 'assigned': text = cap(t('words.assigned', { who: who(ev.agent_id) })); break;
+    case 'declined': text = t('words.declined', { queue: q }); break;
+    case 'offer_timed_out': text = t('words.offer_timed_out', { queue: q }); break;
+    case 'offer_lost': text = t('words.offer_lost', { queue: q }); break;
+    case 'transferred': text = t('words.transferred', { queue: queue(detail.to_queue || ev.queue) }); break;
+    case 'wrapped_up': text = t('words.wrapped_up'); break;
+    case 'resolved': text = t('words.resolved'); break;
+    case 'abandoned': text = t('words.abandoned'); break;
+    case 'wrap_up_coded': text = detail.code ? t('words.wrap_up_coded', { code: detail.code }) : t('words.wrap_up_code_set'); break;
+    case 'call_ended': text = t('words.call_ended'); break;
+    case 'called_out': text = cap(t('words.called_out', { who: who(ev.agent_id) })); break;
+    case 'closed': text = t('words.closed'); break;
     case 'survey_answered':
-      text = detail.score ? `The customer rated it ${detail.score} out of 5` : 'The customer answered the survey'; break;
-    case 'reopened': text = `Reopened: waiting in ${q}`; break;
+      text = detail.score ? t('words.survey_scored', { score: detail.score }) : t('words.survey_answered'); break;
+    case 'reopened': text = t('words.reopened', { queue: q }); break;
+    case 'snoozed': text = t('words.snoozed', { time: formatDate(detail.until) }); break;
+    case 'woken': text = t(`words.woken_${['due', 'customer', 'agent'].includes(detail.reason) ? detail.reason : 'due'}`); break;
     default: text = cap(String(ev.type || 'changed').replace(/_/g, ' '));
   }
   const actor = ev.actor_name || ev.actor;
   const byStaff = actor && typeof actor === 'string' && !['customer', 'system', 'bot', 'routing'].includes(actor)
     && actor !== ev.agent_id && ['transferred', 'resolved', 'reopened', 'wrapped_up', 'closed'].includes(ev.type);
-  return byStaff ? `${text} by ${actor === meId ? 'you' : (agentName(actor) || actor)}` : text;
+  return byStaff ? t('words.by', { text, who: actor === meId ? t('words.you') : (agentName(actor) || actor) }) : text;
 }
 
 /** The local calendar day of a timestamp ("2026-12-04"), or '' when there is none. */
@@ -53,7 +57,7 @@ export function dayLabel(ts, now = new Date()) {
   if (!ts || Number.isNaN(d.getTime())) return '';
   const day = (x) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
   const diff = Math.round((day(now) - day(d)) / 86400000);
-  if (diff === 0) return 'Today';
-  if (diff === 1) return 'Yesterday';
-  return d.toLocaleDateString([], { day: 'numeric', month: 'short', year: 'numeric' });
+  if (diff === 0) return t('words.today');
+  if (diff === 1) return t('words.yesterday');
+  return formatDate(d, { day: 'numeric', month: 'short', year: 'numeric' });
 }

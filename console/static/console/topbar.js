@@ -2,22 +2,50 @@
 import { api, clearCsrf, setCsrf, LOGIN_URL } from './api.js';
 import { h, mmss, secondsSince, setText, slug, toastError } from './render.js';
 import { renderTopbar, syncNav } from './pages.js';
+import { LANGUAGES, hasText, language, setLanguage, t } from './i18n.js';
 
-const STATUS_LABELS = { available: 'Available', away: 'Away', offline: 'Offline', paused: 'Paused' };
-const ROLE_LABELS = {
-  agent: 'Agent', team_leader: 'Team leader', supervisor: 'Supervisor', trainer: 'Bot trainer', admin: 'Admin',
-};
+const STATUSES = new Set(['available', 'away', 'offline', 'paused']);
+const ROLES = new Set(['agent', 'team_leader', 'supervisor', 'trainer', 'admin', 'department']);
 
-/** "lunch" -> "Lunch", "after_call_work" -> "After call work". */
+export function statusName(status) {
+  return STATUSES.has(status) ? t(`status.${status}`) : String(status || '');
+}
+
+export function roleName(role) {
+  return ROLES.has(role) ? t(`role.${role}`) : String(role || '');
+}
+
+/** "lunch" -> "Lunch" (午餐 in Chinese); an unknown code "after_call_work" -> "After call work". */
 export function reasonLabel(code) {
+  if (code && hasText(`reason.${code}`)) return t(`reason.${code}`);
   const text = String(code || '').replace(/_/g, ' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** How an agent's state reads: "Available", "Paused · Lunch". */
 export function stateLabel(status, reason) {
-  const base = STATUS_LABELS[status] || status || '';
+  const base = statusName(status);
   return status === 'paused' && reason ? `${base} · ${reasonLabel(reason)}` : base;
+}
+
+/** The top bar's language switcher: saved on her account (POST /api/me/language), then the page again. */
+export function languageSwitcher() {
+  const select = h('select', { class: 'lang-select', 'data-testid': 'language-select', 'aria-label': t('topbar.language') },
+    ...LANGUAGES.map((l) => h('option', { value: l.code, lang: l.code }, l.name)));
+  select.value = language();
+  select.addEventListener('change', async () => {
+    select.disabled = true;
+    try {
+      await api.post('/api/me/language', { language: select.value });
+      setLanguage(select.value);
+      location.reload();  // every module's words again, in the new language
+    } catch (err) {
+      select.value = language();
+      select.disabled = false;
+      toastError(err);
+    }
+  });
+  return h('label', { class: 'lang-control' }, select);
 }
 
 /** The status picker's value: the status, or "paused:<reason>" for a pause. */
@@ -58,6 +86,8 @@ export function watchesAgents(agent) {
 }
 
 export function initTopbar(agent) {
+  // Her saved language wins over what this browser guessed; the page is built again in it.
+  if (agent && agent.language && agent.language !== language() && setLanguage(agent.language)) location.reload();
   const header = document.querySelector('header.topbar[data-page]');
   if (header && !header.querySelector('.me')) renderTopbar(header);  // a page built from the registry
   const nameEl = document.getElementById('agent-name');
@@ -70,14 +100,15 @@ export function initTopbar(agent) {
   const conn = document.getElementById('conn-status');
   let current = agent;
   // Time in the current state, ticking beside the picker (from the agent's status_since).
-  const since = h('span', { class: 'status-since', 'data-testid': 'status-since', title: 'Time in this state' });
+  const since = h('span', { class: 'status-since', 'data-testid': 'status-since', title: t('topbar.time_in_state') });
   select.closest('.status-control')?.after(since);
+  if (logout && !document.querySelector('[data-testid="language-select"]')) logout.before(languageSwitcher());
 
   function ensureOption(value, label) {
     if (!value || Array.from(select.options).some((o) => o.value === value)) return;
     const opt = document.createElement('option');
     opt.value = value;
-    opt.textContent = label || STATUS_LABELS[value] || value;
+    opt.textContent = label || statusName(value);
     select.appendChild(opt);
   }
 
@@ -97,7 +128,9 @@ export function initTopbar(agent) {
   api.get('/api/agent_states/reasons').then((data) => {
     const reasons = Array.isArray(data.reasons) ? data.reasons : [];
     reasons.sort((a, b) => String(a.kind).localeCompare(String(b.kind)) || String(a.code).localeCompare(b.code));
-    for (const r of reasons) ensureOption(`paused:${r.code}`, `Paused · ${reasonLabel(r.code)} (${r.kind})`);
+    for (const r of reasons) {
+      ensureOption(`paused:${r.code}`, t('topbar.pause_option', { reason: reasonLabel(r.code), kind: t(`reason_kind.${r.kind}`) }));
+    }
     showStatus(current.status, current.pause_reason);
   }).catch(() => { /* the picker keeps available/away/offline */ });
   setInterval(tick, 1000);
@@ -106,8 +139,8 @@ export function initTopbar(agent) {
     if (!next) return;
     current = { ...current, ...next };
     setText(nameEl, current.display_name || current.username || '');
-    if (nameEl) nameEl.title = current.username ? `Signed in as ${current.username}` : '';
-    setText(roleEl, ROLE_LABELS[current.role] || current.role || '');
+    if (nameEl) nameEl.title = current.username ? t('topbar.signed_in_as', { username: current.username }) : '';
+    setText(roleEl, roleName(current.role));
     if (roleEl) roleEl.className = `role-badge role-${slug(current.role)}`;
     showStatus(current.status, current.pause_reason);
     tick();
@@ -151,10 +184,10 @@ export function initTopbar(agent) {
     if (state === 'connecting' && conn.hidden) return;
     conn.hidden = false;
     conn.className = `conn-status conn-${state}`;
-    if (state === 'connecting') setText(conn, 'Reconnecting…');
+    if (state === 'connecting') setText(conn, t('topbar.reconnecting'));
     else {
       const secs = Math.max(1, Math.round((info.retryInMs || 0) / 1000));
-      setText(conn, `Offline — reconnecting in ${secs}s`);
+      setText(conn, t('topbar.offline_retry', { count: secs }));
     }
   }
 

@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { bootPage } from './topbar.js';
 import { h, reconcile, setText, clear, clockTime, slug, toast, toastError } from './render.js';
+import { formatDate, t as tt } from './i18n.js';
 
 const POLL_MS = 1500;
 const $ = (id) => document.getElementById(id);
@@ -16,7 +17,7 @@ let evaluated = null; // id of the model whose evaluation is shown
 // ---------------------------------------------------------------- turns
 
 function intentSelect(selected, testid) {
-  const select = h('select', { 'data-testid': testid, 'aria-label': 'Right intent' });
+  const select = h('select', { 'data-testid': testid, 'aria-label': tt('trnjs.right_intent') });
   const names = intents.map((i) => i.name);
   if (selected && !names.includes(selected)) names.unshift(selected);
   for (const name of names) select.appendChild(h('option', { value: name, text: name }));
@@ -42,8 +43,8 @@ function renderTurns(turns) {
     tr.dataset.turnId = t.id;
     setText(c.at, clockTime(t.at));
     setText(c.text, t.text);
-    setText(c.read, t.intent ? `${t.intent} (${pct(t.confidence)})` : '(no intent)');
-    setText(c.outcome, t.handed_over ? `handed over: ${t.reason || ''}` : 'bot answered');
+    setText(c.read, t.intent ? `${t.intent} (${pct(t.confidence)})` : tt('trnjs.no_intent'));
+    setText(c.outcome, t.handed_over ? tt('trnjs.handed_over', { reason: t.reason || '' }) : tt('trnjs.bot_answered'));
     c.outcome.className = t.handed_over ? 'pill-handover' : 'pill-kept';
     setText(c.wrap, t.wrap_up_code || '');
     const sig = JSON.stringify([t.reviewed_intent, intents.length]);
@@ -51,19 +52,19 @@ function renderTurns(turns) {
     c.label.dataset.sig = sig;
     if (t.reviewed_intent) {
       c.label.replaceChildren(h('span', { class: 'turn-done', 'data-testid': 'turn-status',
-        text: `labelled ${t.reviewed_intent} by ${t.reviewed_by || ''}` }));
+        text: tt('trnjs.labelled', { intent: t.reviewed_intent, by: t.reviewed_by || '' }) }));
       return;
     }
     const select = intentSelect(t.intent && t.intent !== 'nlu_fallback' ? t.intent : null, 'turn-select');
-    const save = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'turn-save', text: 'Save' });
-    const sync = () => setText(save, select.value === t.intent ? 'Confirm' : 'Relabel');
+    const save = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'turn-save', text: tt('trnjs.save') });
+    const sync = () => setText(save, select.value === t.intent ? tt('trnjs.confirm') : tt('trnjs.relabel'));
     select.addEventListener('change', sync);
     sync();
     save.addEventListener('click', async () => {
       save.disabled = true;
       try {
         await api.post(`/api/trainer/turns/${encodeURIComponent(t.id)}/label`, { intent: select.value });
-        toast(`Saved as an example of ${select.value}`, { kind: 'info', timeout: 3000 });
+        toast(tt('trnjs.saved', { intent: select.value }), { kind: 'info', timeout: 3000 });
         await Promise.all([loadTurns(), loadIntents()]);
       } catch (err) {
         toastError(err);
@@ -99,7 +100,7 @@ function renderIntents(data) {
     setText(name, i.label || i.name);  // the label as the trainer wrote it (ADR 0044)
     setText(handovers, i.handovers);
     setText(examples, i.examples);
-    setText(answered, i.has_response ? 'yes' : 'no: handed to an agent');
+    setText(answered, i.has_response ? 'yes' : tt('trnjs.no_handed_to_an_agent'));
   });
   setText($('tile-intents'), intents.length);
   setText($('tile-handovers'), `${data.handed_over ?? 0} of ${data.with_bot ?? 0}`);
@@ -131,7 +132,7 @@ function renderModels() {
     const c = tr._cells;
     const metrics = m.metrics || {};
     setText(c.id, m.id);
-    setText(c.status, m.status === 'training' ? `training ${pct(m.progress)}` : m.status);
+    setText(c.status, m.status === 'training' ? tt('trnjs.training', { progress: pct(m.progress) }) : m.status);
     c.status.className = `status-${slug(m.status)}`;
     c.status.title = m.error || m.phase || '';
     setText(c.examples, m.examples);
@@ -145,17 +146,17 @@ function renderModels() {
     const buttons = [];
     if (m.status === 'ready' || m.status === 'active') {
       buttons.push(h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'model-evaluate',
-        text: 'Evaluate', onclick: () => evaluate(m.id) }));
+        text: tt('trnjs.evaluate'), onclick: () => evaluate(m.id) }));
     }
     if (m.status === 'ready') {
       buttons.push(h('button', { type: 'button', class: 'btn btn-sm btn-success', 'data-testid': 'model-activate',
-        text: 'Activate', onclick: (ev) => activate(m.id, ev.currentTarget) }));
+        text: tt('trnjs.activate'), onclick: (ev) => activate(m.id, ev.currentTarget) }));
     }
     c.actions.replaceChildren(h('div', { class: 'model-actions' }, buttons));
   });
   $('models-empty').hidden = models.length > 0;
   const active = models.find((m) => m.status === 'active');
-  setText($('tile-model'), active ? active.id : 'shipped model');
+  setText($('tile-model'), active ? active.id : tt('trnjs.shipped_model'));
   const training = models.find((m) => m.status === 'training');
   $('train-progress').hidden = !training;
   $('train').disabled = !!training;
@@ -189,7 +190,7 @@ async function activate(id, button) {
   if (button) button.disabled = true;
   try {
     await api.post(`/api/trainer/models/${encodeURIComponent(id)}/activate`, {});
-    toast(`Model ${id} is active`, { kind: 'info', timeout: 4000 });
+    toast(tt('trnjs.active', { id }), { kind: 'info', timeout: 4000 });
   } catch (err) {
     toastError(err);
   }
@@ -206,15 +207,15 @@ function compareRow(label, mine, serving, higherIsBetter = true) {
 function renderEvaluation(id, metrics, serving) {
   evaluated = id;
   $('evaluation').hidden = false;
-  setText($('evaluation-title'), `Model ${id} on the held-out set (${metrics.turns} turns)`);
-  setText($('compare-serving'), serving ? `Serving now (${serving.model})` : 'Serving now');
+  setText($('evaluation-title'), tt('trnjs.held_out', { id, count: metrics.turns }));
+  setText($('compare-serving'), serving ? tt('trnjs.serving_model', { model: serving.model }) : tt('trnjs.serving_now'));
   const s = serving || {};
   $('compare-body').replaceChildren(
-    compareRow('Accuracy (handover counted right for human topics)', metrics.accuracy, s.accuracy),
-    compareRow('Intent accuracy (in-domain rows)', metrics.intent_accuracy, s.intent_accuracy),
-    compareRow('Macro-F1', metrics.macro_f1, s.macro_f1),
-    compareRow('Handover rate', metrics.handover_rate, s.handover_rate, false),
-    compareRow('Accuracy on the turns the bot keeps', metrics.kept_accuracy, s.kept_accuracy),
+    compareRow(tt('trnjs.accuracy_handover_counted_right_for'), metrics.accuracy, s.accuracy),
+    compareRow(tt('trnjs.intent_accuracy_in_domain_rows'), metrics.intent_accuracy, s.intent_accuracy),
+    compareRow(tt('trnjs.macro_f1'), metrics.macro_f1, s.macro_f1),
+    compareRow(tt('trnjs.handover_rate'), metrics.handover_rate, s.handover_rate, false),
+    compareRow(tt('trnjs.accuracy_on_the_turns_the_bot_keeps'), metrics.kept_accuracy, s.kept_accuracy),
   );
   const perIntent = Object.entries(metrics.per_intent || {}).sort((a, b) => a[1].f1 - b[1].f1);
   $('per-intent-body').replaceChildren(...perIntent.map(([name, row]) => h('tr', {},
@@ -227,7 +228,7 @@ function renderEvaluation(id, metrics, serving) {
 
 async function evaluate(id) {
   $('evaluation').hidden = false;
-  setText($('evaluation-title'), `Evaluating ${id} and the model serving now… (this loads both models, about a minute)`);
+  setText($('evaluation-title'), tt('trnjs.evaluating', { id }));
   try {
     const data = await api.post(`/api/trainer/models/${encodeURIComponent(id)}/evaluate`, {});
     renderEvaluation(id, data.metrics || {}, data.serving);
@@ -261,7 +262,7 @@ function wireForms() {
     try {
       await api.post('/api/trainer/examples', { text, intent });
       $('example-text').value = '';
-      toast(`Added an example of ${intent}`, { kind: 'info', timeout: 3000 });
+      toast(tt('trnjs.added', { intent }), { kind: 'info', timeout: 3000 });
       await loadIntents();
     } catch (err) { toastError(err); }
   });
@@ -280,7 +281,7 @@ async function main() {
   try {
     await loadIntents();
     await Promise.all([loadTurns(), loadModels()]);
-    setText($('board-updated'), `Loaded ${new Date().toLocaleTimeString()}`);
+    setText($('board-updated'), tt('trnjs.loaded', { time: formatDate(new Date(), { timeStyle: 'medium' }) }));
   } catch (err) {
     if (err.status === 403) showDenied();
     else toastError(err);

@@ -10,6 +10,7 @@ import {
 import { channelLabel, renderRows, renderTiles } from './wallboard_view.js';
 import { WallboardCharts } from './wallboard_charts.js';
 import { agentRows, renderAgents } from './wallboard_agents.js';
+import { locale, t as tt } from './i18n.js';
 
 const REFRESH_MS = 10000;  // the day's figures; the projection follows the events within a second or two
 const DEBOUNCE_MS = 1500;  // after a conversation frame, wait for the projection and for more frames
@@ -104,15 +105,15 @@ function render() {
   renderClock(now);
   const stale = !state.overviewAt || Date.now() - state.overviewAt > STALE_MS;
   document.body.classList.toggle('is-stale', stale);
-  setText($('wb-updated'), stale ? 'Live data is late: reconnecting…'
-    : `Live · figures ${state.kpiError ? 'unavailable' : `as of ${clock(state.kpi && state.kpi.now)}`}`);
+  setText($('wb-updated'), stale ? tt('wbjs.live_data_is_late_reconnecting')
+    : state.kpiError ? tt('wbjs.live_unavailable') : tt('wbjs.live_as_of', { time: clock(state.kpi && state.kpi.now) }));
 }
 
 function clock(iso, withSeconds = true) {
   const t = Date.parse(iso || '');
   if (!Number.isFinite(t)) return '–';
   const zone = (state.kpi && state.kpi.time_zone) || undefined;
-  return new Intl.DateTimeFormat([], {
+  return new Intl.DateTimeFormat(locale(), {
     hour: '2-digit', minute: '2-digit', second: withSeconds ? '2-digit' : undefined, hour12: false, timeZone: zone,
   }).format(new Date(t));
 }
@@ -194,8 +195,8 @@ async function showTeam() {
   const teams = await api.get('/api/teams').catch(() => ({ teams: [] }));
   state.team = (teams.teams || [])[0] || null;
   setText($('wb-scope'), ` · ${state.team ? state.team.name : 'Your team'}`);
-  setText($('wb-legend'), 'Team view: answered, handled, AHT and occupancy are your team members\' work; '
-    + 'waiting and service level belong to the queues and are shown on the supervisors\' board.');
+  setText($('wb-legend'), tt('wbjs.team_view_answered_handled_aht_and_o')
+    + tt('wbjs.waiting_and_service_level_belong_to'));
 }
 
 function showDenied() {
@@ -206,7 +207,7 @@ function showDenied() {
 function setConnection(s) {
   const conn = $('wb-conn');
   conn.className = `wb-conn conn-${s}`;
-  setText(conn, s === 'open' ? 'Live' : 'Reconnecting…');
+  setText(conn, s === 'open' ? tt('wbjs.live') : tt('wbjs.reconnecting'));
 }
 
 async function main() {
@@ -216,7 +217,7 @@ async function main() {
   if (!WATCHING.has(me.agent && me.agent.role)) { showDenied(); return; }
   if (me.agent.role === 'team_leader') await showTeam();
   if (window.Chart) charts = new WallboardCharts(window.Chart);
-  else setText($('wb-updated'), 'Charts unavailable (Chart.js did not load)');
+  else setText($('wb-updated'), tt('wbjs.charts_unavailable_chart_js_did_not'));
   const [queues, overview] = await Promise.all([api.get('/api/queues'), api.get('/api/supervisor/overview')]);
   state.queues = queues.queues || [];
   onFrame({ type: 'overview', overview });

@@ -2,6 +2,7 @@
 // Each chart has a text alternative: a summary sentence and a table for screen readers.
 import { h, reconcile, setText } from './render.js';
 import { percent, quarters } from './wallboard_model.js';
+import { locale, t as tt } from './i18n.js';
 
 
 function css(name) {
@@ -62,13 +63,13 @@ export class WallboardCharts {
     const byStart = new Map(rows.map((r) => [Date.parse(r.start), r]));
     const firstData = Math.min(...byStart.keys());
     const starts = quarters(dayStartMs, firstData, nowMs);
-    const fmt = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', hour12: false, timeZone: zone || undefined });
+    const fmt = new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit', hour12: false, timeZone: zone || undefined });
     const labels = starts.map((t) => fmt.format(new Date(t)));
     const answered = starts.map((t) => Number(byStart.get(t)?.answered) || 0);
     const abandoned = starts.map((t) => Number(byStart.get(t)?.abandoned) || 0);
     this.intervals = this.upsert(this.intervals, 'chart-intervals', 'bar', labels, [
-      { label: 'Answered', data: answered, backgroundColor: palette().answered },
-      { label: 'Abandoned', data: abandoned, backgroundColor: palette().abandoned },
+      { label: tt('wbcharts.answered'), data: answered, backgroundColor: palette().answered },
+      { label: tt('wbcharts.abandoned'), data: abandoned, backgroundColor: palette().abandoned },
     ], axes(palette()));
     describeIntervals(starts.map((t, i) => ({ key: t, label: labels[i], answered: answered[i], abandoned: abandoned[i] })));
   }
@@ -83,8 +84,8 @@ export class WallboardCharts {
     const fill = queues.map((q) => (typeof q.sl === 'number' && q.sl < q.target ? colors.under : colors.met));
     const ticks = { color: colors.text, font: { size: fontSize() } };
     this.levels = this.upsert(this.levels, 'chart-sl', 'bar', labels, [
-      { label: 'Service level', data: levels, backgroundColor: fill, order: 2, minBarLength: 8 },  // 0 % still shows red
-      { label: 'Target', type: 'line', data: targets, showLine: false, pointStyle: 'line', pointRadius: fontSize(),
+      { label: tt('wbcharts.service_level'), data: levels, backgroundColor: fill, order: 2, minBarLength: 8 },  // 0 % still shows red
+      { label: tt('wbcharts.target'), type: 'line', data: targets, showLine: false, pointStyle: 'line', pointRadius: fontSize(),
         pointRotation: 90, pointBorderWidth: 5, borderColor: colors.target, backgroundColor: colors.target, order: 1 },
     ], {
       x: { min: 0, max: 100, ticks: { ...ticks, stepSize: 25, maxRotation: 0, callback: (v) => `${v} %` },
@@ -119,9 +120,9 @@ function describeIntervals(rows) {
   const abandoned = rows.reduce((n, r) => n + r.abandoned, 0);
   const busiest = rows.reduce((b, r) => (r.answered + r.abandoned > b.answered + b.abandoned ? r : b), rows[0]);
   const peak = busiest && busiest.answered + busiest.abandoned > 0
-    ? ` The busiest quarter hour began at ${busiest.label}.` : '';
+    ? ` ${tt('wbcharts.busiest', { time: busiest.label })}` : '';
   setText(document.getElementById('chart-intervals-summary'),
-    `From ${rows[0]?.label ?? ''}: ${answered} answered, ${abandoned} abandoned.${peak}`);
+    `${tt('wbcharts.summary', { from: rows[0]?.label ?? '', answered, abandoned })}${peak}`);
   reconcile(document.getElementById('chart-intervals-rows'), rows.filter((r) => r.answered || r.abandoned),
     (r) => r.key, () => h('tr', null, h('th', { scope: 'row' }), h('td'), h('td')), (tr, r) => {
       const [from, ans, ab] = tr.children;
@@ -134,7 +135,7 @@ function describeIntervals(rows) {
 function describeLevels(queues) {
   const under = queues.filter((q) => typeof q.sl === 'number' && q.sl < q.target).map((q) => q.label);
   setText(document.getElementById('chart-sl-summary'),
-    under.length ? `Under target: ${under.join(', ')}.` : 'No queue is under its target.');
+    under.length ? tt('wbcharts.under', { queues: under.join(', ') }) : tt('wbcharts.no_queue_is_under_its_target'));
   reconcile(document.getElementById('chart-sl-rows'), queues, (q) => q.key,
     () => h('tr', null, h('th', { scope: 'row' }), h('td'), h('td')), (tr, q) => {
       const [name, level, target] = tr.children;

@@ -1,3 +1,4 @@
+import { t as tt } from './i18n.js';
 // Wallboard figures: pure functions over what the page holds (overview frame, tracked waiting
 // conversations, /api/kpi/today). No DOM here; times are passed in (ms, server clock).
 
@@ -5,7 +6,7 @@ export const WAITING_STATES = new Set(['queued', 'offered']);
 export const CHANNEL_ORDER = ['webchat', 'sms', 'email', 'telegram', 'voice'];
 export const AGENT_STATES = ['available', 'chat', 'call', 'away', 'offline'];
 export const AGENT_STATE_LABELS = {
-  available: 'Available', chat: 'Busy on chat', call: 'On a call', away: 'Away or paused', offline: 'Offline',
+  available: tt('wbmodel.available'), chat: tt('wbmodel.busy_on_chat'), call: tt('wbmodel.on_a_call'), away: tt('wbmodel.away_or_paused'), offline: tt('wbmodel.offline'),
 };
 const STAFF_ROLES = new Set(['agent', 'team_leader', 'supervisor']);  // those who take contacts
 

@@ -1,8 +1,9 @@
 // Wallboard tiles and tables. Server data reaches the DOM only through textContent (render.js).
 import { h, reconcile, setText, mmss, channelName } from './render.js';
 import { AGENT_STATES, AGENT_STATE_LABELS, percent, underTarget } from './wallboard_model.js';
+import { t as tt } from './i18n.js';
 
-const SHORT_LABELS = { available: 'Avail', chat: 'Chat', call: 'Call', away: 'Away', offline: 'Off' };
+const SHORT_LABELS = { available: tt('wbview.avail'), chat: tt('wbview.chat'), call: tt('wbview.call'), away: tt('wbview.away'), offline: tt('wbview.off') };
 
 /** Chips "Avail 3 · Chat 1 …": a label beside each number, so colour is never the only cue. */
 function agentChips(counts) {
@@ -27,7 +28,7 @@ function setServiceLevel(cell, ratio, target) {
   const under = underTarget(ratio, target);
   cell.classList.toggle('is-under', under);
   cell.classList.toggle('is-met', typeof ratio === 'number' && !under);
-  cell.title = typeof target === 'number' ? `Target ${percent(target)}` : '';
+  cell.title = typeof target === 'number' ? tt('wbview.target', { target: percent(target) }) : '';
   cell.dataset.under = under ? 'true' : 'false';
 }
 
@@ -53,7 +54,7 @@ function makeRow(testid) {
 /** CSAT "80 % (5)": the share of 4-5 among today's answered surveys and how many answered; the mean as title. */
 function setCsat(cell, csat, answered, mean) {
   setText(cell, typeof csat === 'number' ? `${percent(csat)} (${answered})` : '–');
-  cell.title = typeof mean === 'number' ? `Mean score ${mean.toFixed(1)} of 5` : 'No survey answered today';
+  cell.title = typeof mean === 'number' ? tt('wbview.mean', { score: mean.toFixed(1) }) : tt('wbview.no_survey_answered_today');
 }
 
 /** rows: [{key, label, sl, target, waiting, longest_s, threshold_s, answered, abandoned, csat, surveys,
@@ -74,7 +75,7 @@ export function renderRows(tbody, rows, testid) {
   });
 }
 
-const CHANNEL_LABELS = { telegram: 'Telegram' };
+const CHANNEL_LABELS = { telegram: tt('wbview.telegram') };
 
 export function channelLabel(channel) {
   return CHANNEL_LABELS[channel] || channelName(channel);
@@ -84,19 +85,19 @@ export function channelLabel(channel) {
 export function renderTiles(total) {
   const $ = (id) => document.getElementById(id);
   setText($('tile-sl-value'), percent(total.sl));
-  setText($('tile-sl-note'), typeof total.target === 'number' ? `target ${percent(total.target)}` : '');
+  setText($('tile-sl-note'), typeof total.target === 'number' ? tt('wbview.target_lower', { target: percent(total.target) }) : '');
   $('tile-sl').classList.toggle('is-under', underTarget(total.sl, total.target));
   $('tile-sl').classList.toggle('is-met', typeof total.sl === 'number' && !underTarget(total.sl, total.target));
   setText($('tile-waiting'), total.waiting);
   setText($('tile-longest-value'), mmss(total.longest_s));
-  setText($('tile-longest-note'), typeof total.threshold_s === 'number' ? `answer within ${total.threshold_s} s` : '');
+  setText($('tile-longest-note'), typeof total.threshold_s === 'number' ? tt('wbview.within', { count: total.threshold_s }) : '');
   $('tile-longest').classList.toggle('is-over', total.over);
   setText($('tile-answered'), total.answered ?? '–');
-  setText($('tile-asa'), typeof total.asa_s === 'number' ? `ASA ${mmss(total.asa_s)}` : '');
+  setText($('tile-asa'), typeof total.asa_s === 'number' ? tt('wbview.asa', { time: mmss(total.asa_s) }) : '');
   setText($('tile-abandoned'), total.abandoned ?? '–');
-  setText($('tile-offered'), typeof total.offered === 'number' ? `of ${total.offered} offered` : '');
+  setText($('tile-offered'), typeof total.offered === 'number' ? tt('wbview.of_offered', { count: total.offered }) : '');
   setText($('tile-occupancy'), percent(total.occupancy));
-  setText($('tile-aht'), typeof total.aht_s === 'number' ? `AHT ${mmss(total.aht_s)}` : '');
+  setText($('tile-aht'), typeof total.aht_s === 'number' ? tt('wbview.aht', { time: mmss(total.aht_s) }) : '');
   const agents = $('tile-agents');
   const sig = AGENT_STATES.map((s) => total.agents[s]).join(',');
   if (agents.dataset.sig !== sig) {

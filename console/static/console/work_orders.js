@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { bootPage } from './topbar.js';
 import { h, reconcile, setText, clear, clockTime, fullTime, toast, toastError } from './render.js';
+import { t as tt } from './i18n.js';
 
 const POLL_MS = 5000;
 const $ = (id) => document.getElementById(id);
@@ -11,8 +12,8 @@ const ROLES = ['agent', 'team_leader', 'supervisor', 'admin', 'department'];
 const HANDLE = ['acknowledge', 'wait_customer', 'resume', 'reply'];
 const MANAGE = ['dispatch', 'redispatch', 'close', 'reopen'];
 const LABELS = {
-  acknowledge: 'On site / contacted', wait_customer: 'Wait on customer', resume: 'Resume', reply: 'Reply (回单)',
-  dispatch: 'Dispatch', redispatch: 'Re-dispatch', close: 'Close', reopen: 'Reopen', note: 'Note',
+  acknowledge: tt('wojs.on_site_contacted'), wait_customer: tt('wojs.wait_on_customer'), resume: tt('wojs.resume'), reply: tt('wojs.reply'),
+  dispatch: tt('wojs.dispatch'), redispatch: 'Re-dispatch', close: tt('wojs.close'), reopen: tt('wojs.reopen'), note: tt('wojs.note'),
 };
 
 let me = null;
@@ -28,8 +29,8 @@ function actionsFor(role) {
 
 function timerText(timer) {
   if (!timer) return '';
-  const due = timer.due_at ? ` · due ${fullTime(timer.due_at)}` : '';
-  return `${timer.state} (${timer.percent}%)${due}`;
+  const vars = { state: timer.state, percent: timer.percent, due: fullTime(timer.due_at) };
+  return timer.due_at ? tt('wojs.timer_due', vars) : tt('wojs.timer', vars);
 }
 
 function renderOrders() {
@@ -48,8 +49,8 @@ function renderOrders() {
     setText(first, timerText(o.timers.first_response));
     setText(resolution, timerText(o.timers.resolution));
     const breached = o.breached.length > 0;
-    setText(sla, breached ? `breached: ${o.breached.join(', ')} → ${o.escalation || ''}`
-      : o.warned.length ? `warning: ${o.warned.join(', ')}` : 'ok');
+    setText(sla, breached ? tt('wojs.breached', { timers: o.breached.join(', '), to: o.escalation || '' })
+      : o.warned.length ? tt('wojs.warning', { timers: o.warned.join(', ') }) : tt('wojs.ok'));
     sla.className = breached ? 'sla-breached' : o.warned.length ? 'sla-warning' : '';
     tr.classList.toggle('is-selected', o.id === selected);
   });
@@ -64,7 +65,7 @@ async function refresh() {
     const data = await api.get(`/api/work_orders?${params}`);
     orders = Array.isArray(data.work_orders) ? data.work_orders : [];
     renderOrders();
-    setText($('board-updated'), `updated ${clockTime(new Date().toISOString())}`);
+    setText($('board-updated'), tt('wojs.updated', { time: clockTime(new Date().toISOString()) }));
     if (selected) await showDetail(selected);
   } catch (err) { toastError(err); }
 }
@@ -103,7 +104,7 @@ async function act(action) {
   try {
     await api.post(`/api/work_orders/${encodeURIComponent(selected)}/${action}`, body);
     $('action-text').value = '';
-    toast(`${LABELS[action]}: done`, { kind: 'info', timeout: 3000 });
+    toast(tt('wojs.done', { action: LABELS[action] }), { kind: 'info', timeout: 3000 });
     await refresh();
   } catch (err) { toastError(err); }
 }
@@ -118,7 +119,7 @@ function renderCreateFields() {
   const type = types.find((t) => t.type === $('create-type').value);
   for (const field of type ? type.fields : []) {
     holder.append(h('input', { 'data-testid': `create-field-${field.name}`, name: field.name, maxlength: 2000,
-      placeholder: `${field.name}${field.required ? '' : ' (optional)'}: ${field.label}`, required: field.required }));
+      placeholder: tt(field.required ? 'wojs.field' : 'wojs.field_optional', { name: field.name, label: field.label }), required: field.required }));
   }
 }
 
@@ -140,7 +141,7 @@ async function openCreate(conversationId) {
     if ($('create-department').value) body.department = $('create-department').value;
     try {
       const order = (await api.post('/api/work_orders', body)).work_order;
-      toast(`Work order ${order.number} opened`, { kind: 'info', timeout: 4000 });
+      toast(tt('wojs.opened', { number: order.number }), { kind: 'info', timeout: 4000 });
       $('create').hidden = true;
       await refresh();
       await select(order.id);
@@ -168,7 +169,7 @@ async function main() {
   if (!booted) return;
   me = booted.me.agent;
   $('nav-inbox').hidden = me.role === 'department';
-  setText($('board-scope'), me.role === 'department' ? `Department: ${me.department || ''}` : '');
+  setText($('board-scope'), me.role === 'department' ? tt('wojs.department', { department: me.department || '' }) : '');
   try {
     departments = (await api.get('/api/departments')).departments || [];
   } catch (err) { toastError(err); }
