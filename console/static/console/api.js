@@ -1,6 +1,6 @@
 // fetch wrapper for the console HTTP API (docs/api.md, "Console HTTP").
 // The session is an HttpOnly cookie; the CSRF token lives in sessionStorage.
-import { hasText, t } from './i18n.js';
+import { t } from './i18n.js';
 
 export const LOGIN_URL = '/console/login';
 export const AGENT_URL = '/console/';
@@ -99,10 +99,7 @@ export async function request(method, path, body, options = {}) {
 
   const err = (data && typeof data === 'object' && data.error) || {};
   const code = typeof err.code === 'string' ? err.code : `http_${res.status}`;
-  // A code with one meaning reads in the console's language; the specifics of invalid_input,
-  // forbidden and not_found stay as the hub wrote them (ADR 0048).
-  const message = hasText(`api.${code}`) ? t(`api.${code}`)
-    : typeof err.message === 'string' && err.message ? err.message : defaultMessage(res.status);
+  const message = typeof err.message === 'string' && err.message ? err.message : defaultMessage(res.status);
 
   if (res.status === 401 && redirectOn401) {
     goToLogin();

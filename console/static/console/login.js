@@ -2,6 +2,11 @@
 import { api, setCsrf, clearCsrf, takeNext, AGENT_URL, SUPERVISOR_URL, TRAINER_URL } from './api.js';
 import { LANGUAGES, language, setLanguage, t } from './i18n.js';
 
+const LOGIN_REFUSALS = {
+  bad_credentials: 'login.bad_credentials', account_disabled: 'login.account_disabled',
+  too_many_attempts: 'login.too_many_attempts', busy: 'login.busy',
+};
+
 const form = document.getElementById('login-form');
 const username = document.getElementById('login-username');
 const password = document.getElementById('login-password');
@@ -59,7 +64,9 @@ form.addEventListener('submit', async (ev) => {
     location.assign(destinationFor(data.agent));
     return;
   } catch (err) {
-    showError((err && err.message) || t('login.failed'));
+    // The sign-in's own refusals in the page's language (ADR 0048); anything else as the hub said it.
+    const known = err && LOGIN_REFUSALS[err.code];
+    showError(known ? t(known) : (err && err.message) || t('login.failed'));
     password.value = '';
     password.focus();
   }
