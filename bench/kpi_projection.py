@@ -147,7 +147,8 @@ async def aggregate(db: Db, pipeline: list[dict[str, Any]]) -> list[dict[str, An
     return [row async for row in await db["events"].aggregate(pipeline)]
 
 
-async def run(url: str, events_wanted: int, days: int, batch: int, runs: int, *, drop: bool) -> dict[str, Any]:
+async def run(url: str, events_wanted: int, days: int, batch: int, runs: int, *, drop: bool,
+              indexes_first: bool) -> dict[str, Any]:
     conversations = max(1, round(events_wanted / EVENTS_PER_CONVERSATION))
     started = time.perf_counter()
     events, documents, plan = generate(conversations, FIRST_DAY, days, ZONE)
@@ -158,11 +159,14 @@ async def run(url: str, events_wanted: int, days: int, batch: int, runs: int, *,
     try:
         # Bulk load first, then build the hub's indexes (ensure_indexes): SecantusDB maintains every
         # index document by document, ~7x the cost of the insert itself (bench/event_insert.py).
+        # --indexes-first: SecantusDB's index build over 1,040,536 events failed ("internal server error").
+        if indexes_first:
+            await ensure_indexes(db)
         load_s = await load(db, events, documents)
         del events, documents
         print(f"inserted in {load_s:.1f} s ({plan.events / load_s:.0f} events/s)", flush=True)
         started = time.perf_counter()
-        await ensure_indexes(db)
+        await ensure_indexes(db)  # a no-op after --indexes-first
         index_s = time.perf_counter() - started
         print(f"indexes built in {index_s:.1f} s (load with indexes: {plan.events / (load_s + index_s):.0f} events/s)",
               flush=True)
@@ -212,6 +216,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--batch", type=int, default=200, help="events per consumer batch (HUB_CONSUMERS__BATCH)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--indexes-first", action="store_true",
+                        help="create the indexes before the load (slower; SecantusDB failed to build them after 1M)")
     parser.add_argument("--mongo-url", help="a loopback MongoDB instead of a fresh in-memory SecantusDB")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "kpi_projection.json")
     args = parser.parse_args()
@@ -224,7 +230,8 @@ def main() -> None:
         service = None if args.mongo_url else start_secantus(None, Path(tmp) / "secantus.log")
         try:
             url = args.mongo_url or (service.url if service else "")
-            result = asyncio.run(run(url, args.events, args.days, args.batch, args.runs, drop=bool(args.mongo_url)))
+            result = asyncio.run(run(url, args.events, args.days, args.batch, args.runs, drop=bool(args.mongo_url),
+                                     indexes_first=args.indexes_first))
         finally:
             if service is not None:
                 stop(service)
