@@ -8,32 +8,14 @@ inline: ``Content-Disposition: attachment`` with ``nosniff``, and types a browse
 
 from __future__ import annotations
 
-import re
-from urllib.parse import quote
-
 from aiohttp import web
 
 from console.auth import AGENT_KEY
 from console.errors import api_error
 from console.keys import HUB
+from hub.domain.file_types import disposition, download_type
 
 routes = web.RouteTableDef()
-SAFE_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
-ACTIVE_TYPES = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml", "application/xml",
-                "text/javascript", "application/javascript")
-
-
-def download_type(content_type: str) -> str:
-    kind = content_type.strip().lower()
-    if not SAFE_TYPE.match(kind) or kind in ACTIVE_TYPES:
-        return "application/octet-stream"
-    return kind
-
-
-def disposition(filename: str) -> str:
-    """RFC 6266: an ASCII fallback name plus the UTF-8 name (Chinese file names survive)."""
-    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[:100] or "attachment"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @routes.get("/api/attachments/{id}")

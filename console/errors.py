@@ -11,19 +11,21 @@ from aiohttp import web
 from console.logsafety import printable
 from hub.errors import (
     ConcurrentUpdate,
+    FileTooLarge,
     Forbidden,
     HubError,
     IllegalTransition,
     InvalidInput,
     NotFound,
     ServiceUnavailable,
+    UnsupportedFile,
 )
 
 logger = logging.getLogger(__name__)
 
 STATUS: dict[type[HubError], int] = {
     NotFound: 404, Forbidden: 403, IllegalTransition: 409, ConcurrentUpdate: 409, InvalidInput: 400,
-    ServiceUnavailable: 503,
+    ServiceUnavailable: 503, FileTooLarge: 413, UnsupportedFile: 415,
 }
 
 

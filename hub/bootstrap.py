@@ -39,6 +39,7 @@ from channels.telegram import channel as telegram_channel
 from channels.webchat import channel as webchat_channel
 from console.account_api import add_account_routes
 from console.admin_api import add_admin_routes
+from console.agent_files_api import add_agent_file_routes
 from console.app import init_app
 from console.calls_api import add_call_routes
 from console.contacts_api import add_contact_routes
@@ -66,6 +67,7 @@ from hub.config import Settings
 from hub.consumers import ConsumerRegistry, DurableConsumer, DurableConsumers
 from hub.contacts import ContactService
 from hub.context import HubContext, Probes
+from hub.conversations.agent_files import AgentFiles
 from hub.conversations.agents import AgentSide
 from hub.conversations.bot_side import BotSide
 from hub.conversations.calls import CallSide
@@ -76,6 +78,7 @@ from hub.conversations.handing import HandOn
 from hub.conversations.offline import OfflineIntake
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
+from hub.customer_files import CustomerFiles
 from hub.customer_notices import CustomerNotices, NoticeConfig
 from hub.domain import survey_links
 from hub.domain.agent_states import PauseKind
@@ -229,6 +232,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                                   default_queue=settings.webchat.default_queue)
         agent_desk = AgentSide(core, transitions, outgoing, directory=directory, router=routing,
                                reply_limit=channels.reply_limit)
+        agent_files = AgentFiles(core, agent_desk, outgoing, attachments=attachments,
+                                 carries_files=channels.carries_files, reply_limit=channels.reply_limit,
+                                 secret=settings.secret_key.get_secret_value().encode())
         calls = CallSide(core, transitions, agent_desk, calls=MongoCallStore(db), contacts=MongoContactStore(db),
                          directory=directory, router=routing, short_abandon_s=settings.voice.short_abandon_s)
         routing.attach(transitions)
@@ -252,6 +258,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         deps = ChannelDeps(inbox=GuardedInbox(inbox, STORAGE_ERRORS), sessions=inbox, history=messages,
                            limiter=RedisRateLimiter(redis), live=channels.live, clock=clock,
                            mailboxes=MongoMailboxProgress(db), calls=calls, directory=directory,
+                           customer_files=CustomerFiles(contacts=MongoContactStore(db), conversations=conversations,
+                                                        attachments=attachments),
                            voice_bot=voice_bot_ports(settings, rasa if settings.bot.rasa_url else None,
                                                      BotSide(core, transitions, outgoing), desk))
         await open_channels(stack, settings, deps, channels)
@@ -259,6 +267,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         senders: dict[str, ChannelSender] = {**(channel_senders or {}), **channels.senders()}
         outbox = await stack.enter_async_context(Outbox(
             store=MongoOutboxStore(db), senders=senders, bus=bus, clock=clock, poll_s=settings.outbox.poll_s,
+            files=attachments,
             lease_s=settings.outbox.lease_s, parallel=settings.outbox.parallel))
         outgoing.attach_outbox(outbox)
         notices = NoticeSender(store=outage_store, sender=senders["sms"], clock=clock,
@@ -282,6 +291,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                 entry.listen(bus)
         app = init_app(context, live)
         add_contact_routes(app, ContactService.over(db, clock, bus))
+        add_agent_file_routes(app, agent_files, settings.secret_key.get_secret_value().encode())
         add_find_routes(app, ConversationFinder(MongoConversationSearch(db), agent_desk, hand_on), hand_on)
         start_snoozes(settings, app, bus, supervisor, stack, SnoozeParts(core=core, transitions=transitions))
         add_call_routes(app)
@@ -342,6 +352,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         port = runner.addresses[0][1]
         base_url = settings.http.public_url or f"http://{settings.http.host}:{port}"
         surveys.attach_base_url(base_url)
+        agent_files.attach_base_url(base_url)
         logger.info("hub.serving url=%s", base_url)
         yield RunningHub(context=context, app=app, routing=routing, transitions=transitions, base_url=base_url)
 

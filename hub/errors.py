@@ -39,6 +39,18 @@ class ReplyTooLong(InvalidInput):
     code = "too_long"
 
 
+class FileTooLarge(InvalidInput):
+    """An upload over its limit (413)."""
+
+    code = "too_large"
+
+
+class UnsupportedFile(InvalidInput):
+    """A file whose bytes are not of an allowed type (415), whatever its name says."""
+
+    code = "unsupported_type"
+
+
 class InvalidText(InvalidInput):
     """Text that is not valid Unicode (a lone surrogate): refused, never stored half."""
 

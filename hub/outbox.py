@@ -21,10 +21,10 @@ from typing import Any
 from hub.clock import Clock
 from hub.domain.events import StatusChanged
 from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId
-from hub.domain.model import Message
+from hub.domain.model import Attachment, Message
 from hub.domain.outbound import Outbound, SendResult, next_attempt_delay, thread_context
 from hub.errors import ChannelSendError
-from hub.ports import ChannelSender, EventBus
+from hub.ports import AttachmentFiles, ChannelSender, EventBus
 from hub.storage.messages import message_to_doc
 from hub.storage.outbox import SENDING, MongoOutboxStore
 from hub.tasks import cancel_and_wait
@@ -40,8 +40,9 @@ class Outbox:
 
     def __init__(self, *, store: MongoOutboxStore, senders: Mapping[str, ChannelSender], bus: EventBus,
                  clock: Clock, poll_s: float = 1.0, lease_s: float = 60.0, parallel: int = 16,
-                 shutdown_grace_s: float = 3.0) -> None:
+                 shutdown_grace_s: float = 3.0, files: AttachmentFiles | None = None) -> None:
         self._store = store
+        self._files = files  # the bytes of a message's attachments (an agent's file to e-mail)
         self._senders = dict(senders)
         self._bus = bus
         self._clock = clock
@@ -156,10 +157,14 @@ class Outbox:
         carried = doc["outbox"].get("thread")  # the route's thread, stored with the entry: no read
         thread = (dict(carried) if isinstance(carried, Mapping)
                   else thread_context(await self._store.thread_of(doc["conversation_id"], doc["channel"])))
+        files = await self._attachments(doc)
+        if files is None:
+            await self._fail(doc, "an attached file is no longer stored")
+            return
         outbound = Outbound(
             message_id=MessageId(doc["_id"]), conversation_id=ConversationId(doc["conversation_id"]),
             channel=doc["channel"], address=doc["address"], text=doc["text"], author_name=doc.get("author_name", ""),
-            buttons=tuple(doc.get("buttons", ())), thread=thread, attempt=attempt)
+            buttons=tuple(doc.get("buttons", ())), thread=thread, attempt=attempt, files=files)
         # A report may name our own message id (Kannel's ref) and come back before the channel's
         # answer, or before the send's state is stored: known from here on, it costs no read.
         self._remember(str(doc["channel"]), [str(doc["_id"])], doc, DeliveryStatus(doc["status"]))
@@ -180,6 +185,16 @@ class Outbox:
         await self._store.sent(doc["_id"], list(result.provider_ids), result.status)
         await self._status(doc, result.status)
         logger.info("outbox.sent id=%s channel=%s attempt=%d", doc["_id"], doc["channel"], attempt)
+
+    async def _attachments(self, doc: Mapping[str, Any]) -> tuple[Attachment, ...] | None:
+        """The message's files with their bytes; None when one is gone (the send fails for good)."""
+        files: list[Attachment] = []
+        for ref in doc.get("attachments", ()):
+            stored = await self._files.file(ref["id"]) if self._files is not None else None
+            if stored is None:
+                return None
+            files.append(Attachment(filename=stored.filename, content_type=stored.content_type, data=stored.data))
+        return tuple(files)
 
     async def delivery_report(self, channel: str, provider_id: str, status: DeliveryStatus) -> bool:
         """A provider's report on a message we sent (Kannel DLR): statuses only move forward.

@@ -467,6 +467,20 @@ class AttachmentFiles(Protocol):
     async def file(self, attachment_id: str) -> StoredAttachment | None: ...
 
 
+class AgentFileSender(Protocol):
+    """An agent's file into a conversation she holds (``hub.conversations.agent_files.AgentFiles``)."""
+
+    async def send(self, agent: Agent, conversation_id: str, *, filename: str, data: bytes, caption: str) -> Message:
+        ...
+
+
+class CustomerFileAccess(Protocol):
+    """A file of one of the customer's own conversations (``hub.customer_files.CustomerFiles``):
+    None for an unknown id and for anyone else's, alike."""
+
+    async def of_customer(self, channel: ChannelName, address: str, attachment_id: str) -> StoredAttachment | None: ...
+
+
 class LoginThrottle(Protocol):
     """Who may try a password now (``hub.login_limits.RedisLoginThrottle``): ``attempt`` before a
     check returns the seconds to wait (0: go on); then exactly one of ``failed``, ``succeeded``

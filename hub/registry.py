@@ -23,6 +23,7 @@ from hub.domain.ids import ChannelName
 from hub.domain.reply_limits import DEFAULT_LIMIT, ReplyLimit
 from hub.ports import (
     ChannelSender,
+    CustomerFileAccess,
     DeliveryReports,
     Directory,
     EventBus,
@@ -54,6 +55,7 @@ class Capabilities:
     receipts: bool  # the provider reports delivery (Kannel DLRs, the widget's delivered/read)
     live: bool  # the customer holds a connection: replies are pushed on the bus, not sent by the outbox
     reply_limit: ReplyLimit = DEFAULT_LIMIT  # the longest agent reply it carries as one message (ADR 0046)
+    files: bool = False  # an agent's file goes out as the channel's own attachment (web chat, e-mail)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +72,7 @@ class ChannelDeps:
     calls: CallLine  # what a phone line reports (voice)
     directory: Directory  # agents and queues (voice rings an agent's phone)
     voice_bot: VoiceBotPorts | None = None  # the bot's handover and curated examples (the voice bot); None: no bot
+    customer_files: CustomerFileAccess | None = None  # a customer's own conversations' files (web chat downloads)
 
 
 DEFAULT_BACKOFF = Backoff()
@@ -149,6 +152,10 @@ class ChannelRegistry:
         """How long one reply on channel ``name`` may be (the default for an unknown channel)."""
         entry = self._entries.get(name)
         return entry.capabilities.reply_limit if entry is not None else DEFAULT_LIMIT
+
+    def carries_files(self, name: str) -> bool:
+        entry = self._entries.get(name)
+        return entry is not None and entry.capabilities.files
 
     def call_control(self) -> CallControl | None:
         """The registered phone line's controls, if a channel carries calls."""

@@ -29,4 +29,5 @@ def channel(settings: Settings, deps: ChannelDeps) -> ChannelEntry | None:
                        quiet=(*SESSION_ERRORS, *HUB_DOWN)) for n, w in enumerate(watchers))
     return ChannelEntry(name="email", sender=SmtpSender(email, deps.clock) if email.smtp_host else None, loops=loops,
                         capabilities=Capabilities(buttons=Buttons.NUMBERED, max_text_chars=None, receipts=False,
-                                                  live=False, reply_limit=characters(MAX_MAIL_REPLY_CHARS)))
+                                                  live=False, reply_limit=characters(MAX_MAIL_REPLY_CHARS),
+                                                  files=True))

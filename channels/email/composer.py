@@ -73,6 +73,10 @@ def compose(outbound: Outbound, *, from_address: str, from_name: str, domain: st
     if chain:
         message["References"] = " ".join(chain)
     message.set_content(numbered_text(outbound.text, outbound.buttons))
+    for file in outbound.files:  # an agent's files as MIME attachments (types checked on upload)
+        maintype, _, subtype = file.content_type.partition("/")
+        message.add_attachment(file.data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                               filename=file.filename)
     return Composed(message=message, message_id=message_id, sender=sender, recipient=recipient)
 
 

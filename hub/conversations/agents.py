@@ -99,6 +99,14 @@ class AgentSide:
                                             message=message_json(message, live=self._core.live)))
         return message
 
+    async def holding(self, agent: Agent, conversation_id: str) -> Conversation:
+        """The conversation if ``agent`` holds it in a state that takes replies (what sending a file
+        asks, ``hub.conversations.agent_files``)."""
+        conversation = await self._held(agent, conversation_id, cached=True)
+        if conversation.state not in HELD_BY_AGENT:
+            raise InvalidInput(f"cannot reply while the conversation is {conversation.state}")
+        return conversation
+
     async def delivered_to_agents(self, delivered: list[tuple[str, str, datetime]]) -> None:
         """Customer messages pushed to their agent's console, as ``(conversation_id, message_id, sent_at)``.
 

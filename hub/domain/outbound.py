@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hub.domain.ids import CHANNELS, ChannelName, ConversationId, DeliveryStatus, MessageId
-from hub.domain.model import NO_DETAIL
+from hub.domain.model import NO_DETAIL, Attachment
 
 # Retry schedule of the outbox, in seconds after each failed attempt; then the message fails.
 RETRY_DELAYS_S: tuple[float, ...] = (2, 5, 15, 30, 60, 120, 300, 600)
@@ -30,6 +30,7 @@ class Outbound:
     buttons: tuple[Mapping[str, str], ...] = ()
     thread: Mapping[str, str] = field(default_factory=lambda: NO_DETAIL)
     attempt: int = 1
+    files: tuple[Attachment, ...] = ()  # an agent's files, for a channel that attaches them (e-mail)
 
     def __repr__(self) -> str:
         return f"Outbound({self.message_id} {self.channel} attempt={self.attempt})"

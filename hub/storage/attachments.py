@@ -25,10 +25,10 @@ class MongoAttachmentStore:
         self._attachments = db["attachments"]
 
     async def put(self, attachment: Attachment, *, conversation_id: str, message_id: str,
-                  at: datetime) -> AttachmentRef:
+                  at: datetime, attachment_id: str | None = None) -> AttachmentRef:
         if len(attachment.data) > MAX_BYTES:
             raise InvalidInput(f"attachment larger than {MAX_BYTES // (1024 * 1024)} MB")
-        ref = AttachmentRef(id=new_id("a"), filename=attachment.filename or "attachment",
+        ref = AttachmentRef(id=attachment_id or new_id("a"), filename=attachment.filename or "attachment",
                             content_type=attachment.content_type or "application/octet-stream",
                             size=len(attachment.data))
         await self._attachments.insert_one({

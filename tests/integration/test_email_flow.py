@@ -203,3 +203,23 @@ async def test_bad_input_never_stops_the_mailbox(mail: MailServer, email_hub: Ru
     await received(mail, SUPPORT, count=2, folder="Quarantine")
     kept = await mailbox(mail, SUPPORT, "INBOX") + await mailbox(mail, SUPPORT, "Quarantine")
     assert len(kept) >= len(FUZZ) + 1  # nothing deleted: read into the hub, or moved to quarantine
+
+
+async def test_an_agents_file_goes_out_as_a_mime_attachment(
+        mail: MailServer, email_hub: RunningHub, alice: AgentClient) -> None:
+    """Issue 16 item 4 (ADR 0046): the PDF an agent sends reaches the customer's mailbox as a MIME
+    attachment with its name and bytes, the caption as the body."""
+    from tests.integration.test_agent_files import PDF, upload
+
+    customer = customer_address()
+    await smtp_send(mail, customer_mail(customer, "Could you send me my bill?", subject="Bill"), sender=customer,
+                    recipients=[SUPPORT])
+    conversation_id = await alice.take_offer(timeout=20)
+    status, answer = await upload(alice, conversation_id, PDF, "电费账单.pdf", text="Your bill is attached.")
+    assert status == 201, answer
+    assert answer["message"]["status"] == "queued"
+    [reply] = await received(mail, customer)
+    assert plain_text(reply).strip() == "Your bill is attached."
+    [part] = list(reply.iter_attachments())
+    assert (part.get_content_type(), part.get_filename(), part.get_content()) == (
+        "application/pdf", "电费账单.pdf", PDF)

@@ -105,6 +105,29 @@ async def test_reply_over_the_sms_limit_is_refused_whole(sms: SmsEnv, agent: Age
     assert "".join(texts).replace(" ", "") == at_limit.replace(" ", "")
 
 
+async def test_an_agents_file_goes_out_as_a_signed_link(sms: SmsEnv, agent: AgentClient) -> None:
+    """SMS carries no files: the agent's PDF goes out as its name and a signed link (ADR 0046) that
+    fetches it without a session; a changed signature or file id gets nothing."""
+    from tests.integration.test_agent_files import PDF, upload
+
+    conversation_id = await _conversation_with(agent, sms, "send me the bill please")
+    status, answer = await upload(agent, conversation_id, PDF, "bill.pdf", text="Your bill:")
+    assert status == 201, answer
+    [text] = await sms.received(PHONE, timeout_s=15)
+    caption, link_line = text.split("\n")
+    assert caption == "Your bill:" and link_line.startswith("bill.pdf: http")
+    link = link_line.split(": ", 1)[1]
+    assert link == f"{sms.hub.base_url}/files/{answer['message']['attachments'][0]['id']}" + link[link.index("?"):]
+    async with aiohttp.ClientSession() as anyone:
+        async with anyone.get(link) as resp:
+            assert resp.status == 200 and await resp.read() == PDF
+            assert resp.headers["Content-Disposition"].startswith("attachment;")
+        async with anyone.get(link[:-1] + ("0" if link[-1] != "0" else "1")) as resp:
+            assert resp.status == 403
+        async with anyone.get(link.replace("/files/a", "/files/b", 1)) as resp:
+            assert resp.status == 403
+
+
 async def test_mo_repeated_by_kannel_is_stored_once(sms: SmsEnv, agent: AgentClient) -> None:
     conversation_id = await _conversation_with(agent, sms, "meter 0451")
     stored = await sms.hub.context.messages.timeline(conversation_id, include_private=True)

@@ -10,6 +10,7 @@ import { suggestionsNode } from './knowledge.js';
 import { fillCanned } from './canned.js';
 import { CannedMenu } from './canned_menu.js';
 import { EmojiPicker } from './emoji.js';
+import { FileButton, uploadFile } from './composer_files.js';
 import { linkNodes } from './links.js';
 import { isStale } from './inbox.js';
 import { segmentHint } from './sms.js';
@@ -83,6 +84,8 @@ export class ConversationView {
     });
     this.emoji = new EmojiPicker(this.el.canned.parentElement, (emoji) => this.insertText(emoji));
     this.el.canned.insertAdjacentElement('afterend', this.emoji.wrap);
+    this.files = new FileButton((file) => this.sendFile(file));
+    this.emoji.wrap.insertAdjacentElement('afterend', this.files.wrap);
     this.contactValues = null; // { contactId, promise } of the open conversation's contact attributes
     this.focusOnReady = false;
     this.limits = { reply: DEFAULT_LIMIT, note: DEFAULT_LIMIT }; // from the server, per conversation
@@ -533,6 +536,7 @@ export class ConversationView {
     note.disabled = !can;
     canned.disabled = !can;
     this.emoji.disabled = !can;
+    this.files.disabled = !can || this.sending || note.checked; // a note carries no file
     if (!can) this.cannedMenu.close();
     const length = this.lengthState();
     send.disabled = !can || this.sending || length.over;
@@ -668,6 +672,29 @@ export class ConversationView {
         }
       }
       this.drafts.delete(id);
+    } catch (err) {
+      toastError(err);
+    } finally {
+      this.sending = false;
+      this.updateComposer();
+      if (this.id === id && !input.disabled) input.focus();
+    }
+  }
+
+  /** Send a file with the reply box's text as its caption (composer_files.js). */
+  async sendFile(file) {
+    if (!this.canCompose() || this.sending || this.el.note.checked) return;
+    const id = this.id;
+    const input = this.el.input;
+    const caption = input.value.trim();
+    this.sending = true;
+    this.updateComposer();
+    try {
+      const data = await uploadFile(id, file, caption);
+      if (this.id === id) {
+        if (input.value.trim() === caption) input.value = '';
+        if (data.message) this.addMessage(data.message, { own: true });
+      }
     } catch (err) {
       toastError(err);
     } finally {

@@ -333,6 +333,14 @@
     if (m.client_id) byClient[m.client_id] = m;
   }
 
+  /** The files of a server Message: id, name and size only (the widget downloads them itself). */
+  function files(list) {
+    if (!Array.isArray(list)) return [];
+    return list.slice(0, 10).filter(function (f) { return f && typeof f.id === 'string'; }).map(function (f) {
+      return { id: f.id, filename: String(f.filename || 'file'), size: Number(f.size) || 0 };
+    });
+  }
+
   /** Merge a server Message (or a stored record) into the list; returns the local record. */
   function upsert(src, fromServer) {
     if (!src || (!src.id && !src.client_id)) return null;
@@ -344,6 +352,7 @@
         id: src.id || null, client_id: src.client_id || null,
         author: src.author === 'agent' || src.author === 'bot' || src.author === 'system' ? src.author : 'customer',
         buttons: Array.isArray(src.buttons) ? src.buttons.slice(0, 10) : [],
+        attachments: files(src.attachments),
         author_name: src.author_name || '', text: src.text == null ? '' : String(src.text),
         sent_at: src.sent_at || null, status: src.status || (src.id ? 'sent' : 'sending'),
         local_ts: src.local_ts || Date.now(), dl: !!src.dl, rd: !!src.rd, seq: seq++
@@ -360,6 +369,7 @@
     if (src.text != null && fromServer) m.text = String(src.text);
     if (src.author_name) m.author_name = src.author_name;
     if (Array.isArray(src.buttons) && src.buttons.length && !m.buttons.length) m.buttons = src.buttons.slice(0, 10);
+    if (!m.attachments.length) m.attachments = files(src.attachments);
     if (src.status) m.status = maxStatus(m.status, src.status);
     if (m.status === 'sending' && m.id) m.status = 'sent';
     if (src.dl) m.dl = true;
@@ -380,7 +390,8 @@
       return {
         id: m.id, client_id: m.client_id || undefined, author: m.author, author_name: m.author_name,
         text: m.text, sent_at: m.sent_at, status: m.status, dl: m.dl || undefined, rd: m.rd || undefined,
-        buttons: m.buttons && m.buttons.length ? m.buttons : undefined
+        buttons: m.buttons && m.buttons.length ? m.buttons : undefined,
+        attachments: m.attachments && m.attachments.length ? m.attachments : undefined
       };
     }));
   }
@@ -510,6 +521,46 @@
     return box;
   }
 
+  /** An agent's files: a button per file that downloads it with this widget's own credential (in
+   *  headers, never in a URL), then saves it under its name. */
+  function fileLinks(files) {
+    var box = el('div', 'hc-files');
+    files.forEach(function (f) {
+      if (!f || typeof f.id !== 'string') return;
+      var name = typeof f.filename === 'string' && f.filename ? f.filename : 'file';
+      var kb = Math.max(1, Math.round((Number(f.size) || 0) / 1024));
+      var btn = text('button', 'hc-file', '\uD83D\uDCCE ' + name + ' (' + kb + ' KB)');
+      btn.setAttribute('type', 'button');
+      btn.setAttribute('data-testid', 'hubchat-file');
+      btn.setAttribute('data-filename', name);
+      btn.addEventListener('click', function () { download(f.id, name, btn); });
+      box.appendChild(btn);
+    });
+    return box;
+  }
+
+  function download(id, name, btn) {
+    if (!visitor) return;
+    btn.disabled = true;
+    fetch(BASE + 'attachments/' + encodeURIComponent(id), {
+      headers: { 'X-Visitor-Id': visitor.id, 'X-Visitor-Token': visitor.token }, cache: 'no-store',
+    }).then(function (res) {
+      if (!res.ok) throw new Error('download failed');
+      return res.blob();
+    }).then(function (blob) {
+      var url = URL.createObjectURL(blob);
+      var a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    }).catch(function () {
+      btn.setAttribute('data-failed', 'true');
+    }).then(function () { btn.disabled = false; });
+  }
+
   /** A bot's quick-reply buttons: a click sends the title as text and the payload for the bot;
    *  then every button of the set is disabled (one choice per question). */
   function quickReplies(buttons) {
@@ -557,6 +608,10 @@
     if (!r.choices && m.buttons && m.buttons.length) {  // buttons may arrive after the text (history)
       r.choices = quickReplies(m.buttons);
       n.insertBefore(r.choices, n.querySelector('.hc-meta'));
+    }
+    if (!r.files && m.attachments && m.attachments.length) {  // an agent's files (ADR 0046)
+      r.files = fileLinks(m.attachments);
+      n.insertBefore(r.files, n.querySelector('.hc-meta'));
     }
     var id = m.id || m.client_id;
     if (r.id !== id) { n.setAttribute('data-id', id); r.id = id; }
