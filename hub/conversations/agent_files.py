@@ -50,7 +50,8 @@ class AgentFiles:
         caption = caption.strip()
         require_valid_text("caption", caption)
         conversation = await self._desk.holding(agent, conversation_id)
-        channel, address = await self._outgoing.route(conversation)
+        route = await self._outgoing.route(conversation)
+        channel, address = route.channel, route.address
         as_link = not self._carries_files(channel)
         if as_link and self._base_url is None:
             raise InvalidInput(f"{channel} does not carry files and the hub has no public address for a link")
@@ -72,7 +73,7 @@ class AgentFiles:
             id=message_id, conversation_id=conversation.id, channel=channel, author=Author.AGENT, author_id=agent.id,
             author_name=agent.display_name, text=text, sent_at=now,
             status=DeliveryStatus.SENT, address=address, attachments=(ref,),
-        ))
+        ), thread=route.thread)
         await self._core.tell(MessageStored(conversation_id=conversation.id, holder=conversation.agent_id,
                                             message=message_json(message, live=self._core.live)))
         return message

@@ -3,6 +3,7 @@
 // text as its caption. The server decides by the file's bytes (415) and size (413); its message says why.
 import { ApiError, convPath, getCsrf } from './api.js';
 import { h } from './render.js';
+import { t } from './i18n.js';
 
 export const ACCEPT = 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,.txt,.pdf';
 
@@ -19,22 +20,22 @@ export async function uploadFile(conversationId, file, caption) {
       method: 'POST', body: form, headers, credentials: 'same-origin', cache: 'no-store',
     });
   } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+    throw new ApiError(0, 'network', t('files.network'));
   }
   let data = null;
   try { data = await res.json(); } catch { data = null; }
   if (res.ok) return data || {};
   const err = (data && data.error) || {};
-  throw new ApiError(res.status, err.code || `http_${res.status}`, err.message || 'The file could not be sent.', data);
+  throw new ApiError(res.status, err.code || `http_${res.status}`, err.message || t('files.failed'), data);
 }
 
 export class FileButton {
   /** onFile(file) is called with the chosen file. */
   constructor(onFile) {
     this.input = h('input', { type: 'file', accept: ACCEPT, hidden: true, 'data-testid': 'composer-file-input',
-      'aria-label': 'Attach a file', tabindex: '-1' });
+      'aria-label': t('files.attach'), tabindex: '-1' });
     this.button = h('button', { type: 'button', class: 'btn btn-sm composer-attach', 'data-testid': 'composer-attach',
-      'aria-label': 'Attach a file', title: 'Attach a file (images, PDF, text; up to 5 MB)', text: '📎' });
+      'aria-label': t('files.attach'), title: t('files.attach_title'), text: '📎' });
     this.button.addEventListener('click', () => this.input.click());
     this.input.addEventListener('change', () => {
       const [file] = this.input.files || [];
