@@ -166,3 +166,11 @@ def with_survey(order: WorkOrder, *, at: datetime, score: int | None = None) -> 
 def pending_notices(order: WorkOrder) -> list[HistoryEntry]:
     """Entries whose notice is not queued yet (pending, or claimed by a process that may have died)."""
     return [e for e in order.history if e.notice in UNSENT]
+
+
+def survey_may_be_asked(order: WorkOrder) -> bool:
+    """The callback survey of a closed order waits until the closure's notice is queued: the
+    customer reads the closure before the question about it (one conversation's sends leave in the
+    order they were queued, ``hub.outbox``)."""
+    closures = [e for e in order.history if e.action == Action.CLOSE]
+    return not closures or closures[-1].notice not in UNSENT

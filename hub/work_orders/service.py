@@ -126,23 +126,23 @@ class WorkOrderDesk:
         return [o for o in orders if OrderSight.READ in work_order_sight(viewer, o.department)]
 
     async def after_change(self, order: WorkOrder) -> None:
-        """Tell the consoles, mirror the newest entry into the conversation, queue pending notices.
+        """Mirror the newest entry into the conversation, queue its notice, then tell the consoles
+        (and the sweep, which asks a closed order's survey only once the closure notice is queued).
         Nothing here may fail the change, which is stored already."""
         entry = order.history[-1]
+        if order.conversation_id is not None:
+            try:
+                await self._notices.note(order.conversation_id, await self._timeline_text(order, entry))
+            except Exception:
+                logger.warning("work_orders.note.failed number=%s", order.number, exc_info=True)
+            if entry.notice == NOTICE_PENDING:  # this change's own notice; older ones are the sweep's
+                await self._deliver_one(order, entry)
         try:
             await self._bus.publish(WorkOrderChanged(
                 order_id=order.id, number=order.number, action=entry.action, state=order.state.value,
                 version=order.version, department=order.department, conversation_id=order.conversation_id))
         except Exception:
             logger.warning("work_orders.publish.failed number=%s", order.number, exc_info=True)
-        if order.conversation_id is None:
-            return
-        try:
-            await self._notices.note(order.conversation_id, await self._timeline_text(order, entry))
-        except Exception:
-            logger.warning("work_orders.note.failed number=%s", order.number, exc_info=True)
-        if entry.notice == NOTICE_PENDING:  # this change's own notice; older ones are the sweep's
-            await self._deliver_one(order, entry)
 
     async def deliver(self, order: WorkOrder, *, older_than_s: float) -> None:
         """The sweep: queue the notices left unsent on ``order`` for longer than ``older_than_s``."""

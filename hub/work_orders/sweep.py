@@ -18,7 +18,7 @@ from hub.errors import ConcurrentUpdate, NotFound
 from hub.supervisor import Health
 from hub.work_orders.calendar import WorkCalendar
 from hub.work_orders.kinds import Area, OrderType
-from hub.work_orders.model import WorkOrder, with_survey, with_timer_fact
+from hub.work_orders.model import WorkOrder, survey_may_be_asked, with_survey, with_timer_fact
 from hub.work_orders.service import WorkOrderDesk
 from hub.work_orders.sla import (
     DEFAULT_TEMPLATES,
@@ -118,6 +118,8 @@ class WorkOrderSweep:
         return 1
 
     async def _ask(self, order: WorkOrder) -> int:
+        if not survey_may_be_asked(order):
+            return 0  # the next round asks, once the closure notice is queued
         if self._calls is not None and self._calls.callable(order):
             return await self._calls.start(order)
         try:

@@ -3,6 +3,7 @@ the fields each type needs, the survey's answers and the visibility rule's work-
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,14 @@ from hub.domain.model import Agent
 from hub.domain.visibility import OrderSight, work_order_sight
 from hub.errors import IllegalTransition, InvalidInput
 from hub.work_orders.kinds import SPECS, OrderType, validated_fields
-from hub.work_orders.model import NOTICE_PENDING, apply, new_order, with_survey, with_timer_fact
+from hub.work_orders.model import (
+    NOTICE_PENDING,
+    apply,
+    new_order,
+    survey_may_be_asked,
+    with_survey,
+    with_timer_fact,
+)
 from hub.work_orders.sla import TimerName
 from hub.work_orders.states import EDGES, Action, OrderState, next_state
 from hub.work_orders.survey import SurveyAnswer, parse_answer
@@ -131,3 +139,16 @@ def test_who_sees_which_work_orders() -> None:
     assert work_order_sight(dora, None) == frozenset()
     assert work_order_sight(_staff(Role.DEPARTMENT), None) == frozenset()
     assert work_order_sight(_staff(Role.TRAINER), "repair_north") == frozenset()
+
+
+def test_the_survey_waits_until_the_closure_notice_is_queued() -> None:
+    """The callback survey is never queued before the closure notice it follows (a sweep woken by
+    the close raced the close's own notice and the customer read the question first)."""
+    order = _order()
+    order = apply(order, Action.DISPATCH, actor="a1", at=T0 + timedelta(minutes=1), department="repair_north")
+    order = apply(order, Action.REPLY, actor="d1", at=T0 + timedelta(minutes=30), text="fixed")
+    order = apply(order, Action.CLOSE, actor="a1", at=T0 + timedelta(minutes=40))
+    assert order.history[-1].notice == NOTICE_PENDING
+    assert not survey_may_be_asked(order)
+    queued = replace(order, history=tuple(replace(e, notice="m_1" if e.notice else None) for e in order.history))
+    assert survey_may_be_asked(queued)
