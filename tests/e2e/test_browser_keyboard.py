@@ -63,6 +63,7 @@ async def test_accept_reply_note_canned_next_and_resolve_by_keyboard(hub: Runnin
     await expect(offers).to_have_count(1)  # the "a" typed in the box accepted nothing
     await keys.press("Enter")
     await expect(first.get_by_test_id("hubchat-message").filter(has_text="I am checking the meter.")).to_have_count(1)
+    await expect(box).to_have_value("")  # sent: the composer empties the box once the hub took it
 
     # Esc leaves the box; "n" comes back to it as a private note.
     await keys.press("Escape")
@@ -74,6 +75,7 @@ async def test_accept_reply_note_canned_next_and_resolve_by_keyboard(hub: Runnin
     await keys.press("Enter")
     private = said.filter(has_text="Meter 4471 reads zero")
     await expect(private).to_have_attribute("data-private", "true")
+    await expect(box).to_have_value("")  # the timeline may show the note before the send's answer empties the box
     await keys.press("Alt+r")  # with Alt, also while typing: back to a reply to the customer
     await expect(note).not_to_be_checked()
     await expect(box).to_be_focused()
@@ -88,6 +90,7 @@ async def test_accept_reply_note_canned_next_and_resolve_by_keyboard(hub: Runnin
     await expect(box).to_have_value("Hello, this is Northgrid Power customer service. How can I help you today?")
     await keys.press("Enter")
     await expect(first.get_by_test_id("hubchat-message").filter(has_text="How can I help you today?")).to_have_count(1)
+    await expect(box).to_have_value("")
     await expect(first.get_by_test_id("hubchat-message").filter(has_text="Meter 4471")).to_have_count(0)
 
     # Alt+A from inside the box: the second offer, now open with the focus in its reply box.
