@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,7 +14,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from hub.bus import CHANNEL
 from hub.embedded import free_port
 from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually
@@ -33,6 +37,16 @@ async def _ready(base_url: str) -> bool:
             return resp.status == 200
     except aiohttp.ClientError:
         return False
+
+
+async def _bus_listens(redis_url: str) -> bool:
+    client = Redis.from_url(redis_url)
+    try:
+        return bool((await client.pubsub_numsub(CHANNEL))[0][1])
+    except RedisError:
+        return False
+    finally:
+        await client.aclose()
 
 
 @pytest.mark.parametrize("victim", ["redis-server", "secantusd"])
@@ -60,6 +74,11 @@ async def test_a_dead_embedded_service_is_started_again_and_the_hub_serves_on(tm
         await eventually(restarted, timeout=60, interval=0.2)
         await eventually(lambda: _ready(base_url), timeout=60, interval=0.2)
         assert "embedded.restarted name=" in log_text(log)
+        # The bus is at-most-once (hub/bus.py): a fact published before the hub's listener has
+        # subscribed to the new Redis again is lost, an offer frame included. Customers come back
+        # once it listens again (a known gap of the restart window, see the closing notes).
+        redis_url = re.findall(r"embedded\.started mongo=\S+ redis=(\S+)", log_text(log))[0]
+        await eventually(lambda: _bus_listens(redis_url), timeout=60, interval=0.2)
         # Customers and agents carry on: demo data survived (SecantusDB keeps its folder), routing
         # rebuilt what Redis lost, and a new conversation reaches an available agent.
         alice = await AgentClient.online(base_url, "alice")
