@@ -73,7 +73,8 @@ async def test_a_dead_embedded_service_is_started_again_and_the_hub_serves_on(tm
 
         await eventually(restarted, timeout=60, interval=0.2)
         await eventually(lambda: _ready(base_url), timeout=60, interval=0.2)
-        assert "embedded.restarted name=" in log_text(log)
+        # /readyz can answer 200 a moment before the supervisor writes its line about the restart
+        await eventually(lambda: "embedded.restarted name=" in log_text(log), timeout=30, interval=0.1)
         # The bus is at-most-once (hub/bus.py): a fact published before the hub's listener has
         # subscribed to the new Redis again is lost, an offer frame included. Customers come back
         # once it listens again (a known gap of the restart window, see the closing notes).
