@@ -228,6 +228,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--indexes-first", action="store_true",
                         help="create the indexes before the load (slower; SecantusDB failed to build them after 1M)")
+    parser.add_argument("--cache-size", default="8G",
+                        help="the fresh SecantusDB's WiredTiger cache (its default, 1G, failed the index build"
+                             " over a million events: one createIndexes is one transaction)")
     parser.add_argument("--mongo-url", help="a loopback MongoDB instead of a fresh in-memory SecantusDB")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "kpi_projection.json")
     args = parser.parse_args()
@@ -237,11 +240,18 @@ def main() -> None:
         parser.error("only a loopback MongoDB")
     info: dict[str, Any] = {"git": git_state(), "machine": machine(), "calibration_s": calibrate()}
     with tempfile.TemporaryDirectory() as tmp:
-        service = None if args.mongo_url else start_secantus(None, Path(tmp) / "secantus.log")
+        service = (None if args.mongo_url
+                   else start_secantus(None, Path(tmp) / "secantus.log", cache_size=args.cache_size))
         try:
             url = args.mongo_url or (service.url if service else "")
             result = asyncio.run(run(url, args.events, args.days, args.batch, args.runs, drop=bool(args.mongo_url),
                                      indexes_first=args.indexes_first))
+        except BaseException:
+            server_log = Path(tmp) / "secantus.log"  # its traceback says why it answered "internal server error"
+            if server_log.exists():
+                print("SecantusDB's log, last lines:", *server_log.read_text(errors="replace").splitlines()[-40:],
+                      sep="\n", file=sys.stderr)
+            raise
         finally:
             if service is not None:
                 stop(service)

@@ -86,8 +86,10 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, timeou
     raise EmbeddedServiceError(f"{name} did not listen on port {port} within {timeout_s:.0f}s")
 
 
-def start_secantus(data_dir: Path | None, log_path: Path, port: int | None = None) -> RunningService:
-    """Start SecantusDB; ``data_dir=None`` keeps the data in memory (tests)."""
+def start_secantus(data_dir: Path | None, log_path: Path, port: int | None = None,
+                   cache_size: str | None = None) -> RunningService:
+    """Start SecantusDB; ``data_dir=None`` keeps the data in memory (tests). ``cache_size`` is
+    WiredTiger's cache ("8G"; SecantusDB's default is 1G): one operation's writes must fit in it."""
     exe = Path(sys.executable).with_name("secantusd-py")
     if not exe.exists():
         raise EmbeddedServiceError("secantusd-py not found: install the 'embedded' extra (scripts/setup.sh)")
@@ -97,6 +99,8 @@ def start_secantus(data_dir: Path | None, log_path: Path, port: int | None = Non
         data_dir.mkdir(parents=True, exist_ok=True)
         storage = str(data_dir.resolve())
     cmd = [str(exe), "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage, "--log-level", "WARNING"]
+    if cache_size:
+        cmd += ["--cache-size", cache_size]
     with log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                    preexec_fn=_die_with_parent)
