@@ -23,13 +23,14 @@ async def live(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def ready(request: web.Request) -> web.Response:
-    """MongoDB and Redis both answer within the probe timeout; 503 names the one that does not.
+    """MongoDB and Redis both answer within the probe timeout and the bus is subscribed (a fact
+    published before it is would reach no subscriber here, ADR 0060); 503 names what is not.
 
     ``loops`` lists the supervised background loops (name, state, attempt, class of the last
     error; never an error's message). They inform and do not decide readiness: a mailbox the
     process cannot reach does not stop it serving agents and customers."""
     hub = request.app[HUB]
-    checks = {"mongo": hub.probes.mongo, "redis": hub.probes.redis}
+    checks = {"mongo": hub.probes.mongo, "redis": hub.probes.redis, "bus": hub.probes.bus}
     results: dict[str, str] = {}
     for name, probe in checks.items():
         try:

@@ -29,9 +29,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from hub.clock import iso, parse_iso
+from hub.clock import from_ms, iso, parse_iso
 from hub.context import HubContext
 from hub.domain.events import (
+    BusResubscribed,
     CallAnswered,
     CallEnded,
     CallFact,
@@ -54,7 +55,7 @@ from hub.ports import EventBus
 from hub.socket_writer import SocketWriter
 from hub.tasks import cancel_and_wait
 from hub.teams import team_only
-from hub.wire import agent_json
+from hub.wire import agent_json, summary_json
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ RECEIPT_BATCH = 500
 RECEIPT_GATHER_S = 0.1
 MAX_REMEMBERED = 100_000  # open conversations whose holder this process remembers (oldest forgotten first)
 SUBSCRIBER = "console:live"
+RESYNC_FRAME = '{"type":"resync"}'
 
 
 def frame_text(frame: Mapping[str, Any]) -> str:
@@ -116,6 +118,7 @@ class ConsoleLive:
         bus.subscribe(ContactChanged, self._on_contact, subscriber=SUBSCRIBER)
         for kind in (CallRinging, CallAnswered, CallHeld, CallEnded):
             bus.subscribe(kind, self._on_call, subscriber=SUBSCRIBER)
+        bus.subscribe(BusResubscribed, self._on_resubscribed, subscriber=SUBSCRIBER)
 
     def add(self, agent: Agent, writer: SocketWriter) -> None:
         self._sockets.setdefault(agent.id, set()).add(writer)
@@ -187,6 +190,23 @@ class ConsoleLive:
             return  # its summary fact was lost (at most once) or the offer is over: the inbox reload shows it
         self._send(fact.agent_id, frame_text({"type": "offer", "conversation": summary,
                                               "expires_at": iso(fact.expires_at)}))
+
+    async def _on_resubscribed(self, fact: BusResubscribed) -> None:
+        """The bus listens again after a gap, and what was published meanwhile is lost (ADR 0060):
+        forget what those facts kept here, send each connected agent her open offers again (one
+        read each, once per gap) and a ``resync`` frame, on which the console reloads its inbox and
+        its open conversation as after a reconnect of its own."""
+        self._holders.clear()
+        self._offered.clear()
+        for agent_id in list(self._sockets):
+            try:
+                frames = await offer_frames(self._hub, agent_id)
+            except Exception as err:
+                logger.warning("console.resync.failed agent=%s error=%s", agent_id, type(err).__name__)
+                frames = []
+            for frame in frames:
+                self._send(agent_id, frame_text(frame))
+            self._send(agent_id, RESYNC_FRAME)
 
     async def _on_presence(self, fact: PresenceChanged) -> None:
         """The agent's own status set elsewhere (the hub's missed-offers rule, another tab): her top
@@ -305,6 +325,17 @@ class ConsoleLive:
             for leader in leaders:  # her team's members only (hub.teams)
                 self._send(leader.id, frame_text({"type": "overview", "overview": {
                     **overview, "agents": team_only(leader, overview["agents"])}}))
+
+
+async def offer_frames(hub: HubContext, agent_id: str) -> list[dict[str, Any]]:
+    """The agent's open offers as ``offer`` frames (what ``OfferMade`` would have sent)."""
+    frames = []
+    for doc in await hub.conversations.held_by(agent_id, frozenset({ConversationState.OFFERED})):
+        offer = await hub.acd.offer_of(doc["_id"])
+        if offer is not None and offer.agent_id == agent_id:
+            frames.append({"type": "offer", "conversation": summary_json(doc),
+                           "expires_at": iso(from_ms(offer.expires_ms))})
+    return frames
 
 
 def call_frame(fact: CallFact) -> dict[str, Any]:

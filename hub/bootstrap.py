@@ -82,7 +82,7 @@ from hub.customer_files import CustomerFiles
 from hub.customer_notices import CustomerNotices, NoticeConfig
 from hub.domain import survey_links
 from hub.domain.agent_states import PauseKind
-from hub.domain.events import ConversationChanged, MessageStored, SurveyCallDue, WorkOrderChanged
+from hub.domain.events import BusResubscribed, ConversationChanged, MessageStored, SurveyCallDue, WorkOrderChanged
 from hub.domain.snooze import SnoozePolicy
 from hub.errors import InvalidInput
 from hub.finding import ConversationFinder, SearchIndexer
@@ -279,7 +279,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                              directory=directory, conversations=conversations, messages=messages,
                              sessions=MongoSessionStore(db), attachments=attachments, outbox=outbox,
                              probes=Probes(mongo=lambda: db.command("ping"), redis=redis.ping,
-                                           loops=supervisor.states),
+                                           loops=supervisor.states, bus=bus.probe),
                              hashing=hashing, logins=RedisLoginThrottle(redis, settings.login), channels=channels,
                              calls=calls)
 
@@ -337,6 +337,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                                         *([missed] if settings.agent_states.missed_offers_limit else [])]
         consumers = await stack.enter_async_context(durable_consumers(settings, db, leases, clock, extra=extra))
         bus.subscribe(ConversationChanged, consumers.on_bus, subscriber="durable:wake")  # consumers poll anyway
+        bus.subscribe(BusResubscribed, consumers.on_bus, subscriber="durable:wake")  # a wake-up lost in a gap
         await routing.ensure_state()
         supervisor.start(ASSIGNER, routing.run, backoff=routing.backoff, quiet=routing.quiet)
         stack.push_async_callback(supervisor.cancel, ASSIGNER)
@@ -575,6 +576,7 @@ async def start_work_orders(settings: Settings, db: Db, app: web.Application, bu
         sweep.wake()
 
     bus.subscribe(WorkOrderChanged, wake, subscriber="work_orders:wake")
+    bus.subscribe(BusResubscribed, wake, subscriber="work_orders:wake")  # a wake-up lost in a bus gap
     supervisor.start(WORK_ORDERS, sweep.run, lease=WORK_ORDERS)
     stack.push_async_callback(supervisor.cancel, WORK_ORDERS)
 

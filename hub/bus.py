@@ -13,6 +13,12 @@ counted), so a customer's acknowledgement never waits for Redis's reconnect atte
 Receiving: the listener decodes each fact once and puts it on the queue of every subscriber of
 its class. Each subscriber has its own bounded queue and task, so a slow or failing one never
 delays the others; a full queue drops its oldest fact (counted in ``Subscriber.dropped``).
+
+Subscribed means Redis confirmed the subscription (its ``subscribe`` reply), not that the command
+was sent. After a gap (the listener failed and subscribed again, or redis-py reconnected by itself
+and re-sent the subscription) every fact published meanwhile is lost, so on each confirmation but
+the first the bus hands ``BusResubscribed`` to this process's subscribers of that kind, and they
+re-read what they keep live (ADR 0060). ``probe`` fails while the bus is not subscribed (``/readyz``).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from hub.domain.events import Fact, FactDecoder, encode
+from hub.domain.events import BusResubscribed, Fact, FactDecoder, encode
 from hub.supervisor import Backoff, Health, Supervisor
 from hub.tasks import cancel_and_wait
 
@@ -108,6 +114,8 @@ class RedisEventBus:
         self._sent = asyncio.Event()
         self._sent.set()
         self.dropped = 0  # events lost to a full queue or a failed send (at-most-once)
+        self._subscribed = False  # Redis confirmed the subscription and the connection has not dropped since
+        self.subscriptions = 0  # confirmed subscriptions since the start; every one after the first followed a gap
 
     def subscribe(self, kind: type[F], handler: Callable[[F], Awaitable[None]], *,
                   subscriber: str | None = None) -> None:
@@ -126,6 +134,16 @@ class RedisEventBus:
     def subscriber(self, name: str) -> Subscriber:
         """A subscriber by name (its backlog and drop count, for health and tests)."""
         return self._subscribers[name]
+
+    @property
+    def subscribed(self) -> bool:
+        return self._subscribed
+
+    async def probe(self) -> None:
+        """Readiness (``/readyz``): raises while the listener is not subscribed, since a fact
+        published now would reach no subscriber of this process."""
+        if not self._subscribed:
+            raise RedisConnectionError("the bus is not subscribed")
 
     async def publish(self, fact: Fact) -> None:
         """Queue the fact for every process; returns at once (never raises for Redis)."""
@@ -185,14 +203,44 @@ class RedisEventBus:
 
     async def _listen(self, health: Health) -> None:
         """Subscribe, then dispatch until cancelled; a failure goes to the supervisor, which logs
-        it (one line for Redis errors) and subscribes again after its backoff."""
-        async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+        it (one line for Redis errors) and subscribes again after its backoff. Subscribe replies are
+        read here: each one is a confirmed (re-)subscription."""
+        async with self._redis.pubsub() as pubsub:
             await pubsub.subscribe(CHANNEL)
-            self._ready.set()
-            health.up()
-            async for raw in pubsub.listen():
-                self._dispatch(raw["data"])
+            connection = pubsub.connection
+            assert connection is not None  # subscribe() connected it
+            # redis-py reconnects and re-sends the subscription by itself: hear of it (the
+            # callback stays on the pooled connection unless taken off).
+            connection.register_connect_callback(self._reconnected)
+            try:
+                async for raw in pubsub.listen():
+                    if raw["type"] == "message":
+                        self._dispatch(raw["data"])
+                    elif raw["type"] == "subscribe":
+                        self._confirmed(health)
+            finally:
+                self._subscribed = False
+                connection.deregister_connect_callback(self._reconnected)
         raise RedisConnectionError("the bus subscription ended")  # subscribe again, never "done"
+
+    def _reconnected(self, connection: object) -> None:
+        """redis-py's connect callback (a method: it keeps a weak reference): the connection came
+        back and re-sent the subscription; not subscribed until Redis confirms it."""
+        self._subscribed = False
+        logger.warning("bus.listener.reconnected (facts published meanwhile are lost)")
+
+    def _confirmed(self, health: Health) -> None:
+        self._subscribed = True
+        self.subscriptions += 1
+        self._ready.set()
+        health.up()
+        if self.subscriptions == 1:
+            return
+        routes = self._routes_of(BusResubscribed)
+        logger.info("bus.resubscribed count=%d recovering=%d", self.subscriptions - 1, len(routes))
+        fact = BusResubscribed()
+        for sub, handler in routes:
+            sub.offer(fact, handler)
 
     def _dispatch(self, data: bytes) -> None:
         """Decode once, queue for every subscriber of the fact's class; never waits for a handler."""

@@ -33,14 +33,19 @@ def no_loops() -> Sequence[LoopStatus]:
     return ()
 
 
+async def no_bus() -> None:
+    """A context without a bus of its own (tools): nothing to wait for."""
+
+
 @dataclass(frozen=True, slots=True)
 class Probes:
-    """Readiness checks of the backing services (each raises when its service does not answer),
-    and the supervised background loops as they stand (``hub.supervisor``)."""
+    """Readiness checks of the backing services (each raises when its service does not answer) and
+    of the bus's subscription, and the supervised background loops as they stand (``hub.supervisor``)."""
 
     mongo: Callable[[], Awaitable[object]]
     redis: Callable[[], Awaitable[object]]
     loops: Callable[[], Sequence[LoopStatus]] = no_loops
+    bus: Callable[[], Awaitable[object]] = no_bus  # raises while the bus listener is not subscribed
 
 
 @dataclass(frozen=True, slots=True)

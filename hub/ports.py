@@ -46,6 +46,10 @@ class EventBus(Protocol):
     bounded queue and task: a slow or failing subscriber never delays another; within one
     subscriber facts arrive in bus order, whatever their kinds. A full queue drops its oldest fact
     (counted). Handlers must not block on clients: socket writes go through ``hub.socket_writer``.
+
+    A subscriber that keeps something live from facts also subscribes to ``BusResubscribed`` (local,
+    never published): it arrives after a gap in the subscription, in which facts were lost, and the
+    subscriber re-reads what it keeps (ADR 0060).
     """
 
     async def publish(self, fact: Fact) -> None: ...

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from hub.conversations.core import ConversationCore
 from hub.conversations.transitions import Transitions
-from hub.domain.events import ConversationChanged, EventType, MessageStored
+from hub.domain.events import BusResubscribed, ConversationChanged, EventType, MessageStored
 from hub.domain.ids import Author, Role
 from hub.domain.model import Agent, Conversation
 from hub.domain.snooze import SnoozePolicy, WakeReason, wake_reason
@@ -87,6 +87,12 @@ class SnoozeSweep:
     def listen(self, bus: EventBus) -> None:
         bus.subscribe(ConversationChanged, self._on_changed, subscriber="snoozes:changed")
         bus.subscribe(MessageStored, self._on_message, subscriber="snoozes:messages")
+        bus.subscribe(BusResubscribed, self._on_resubscribed, subscriber="snoozes:changed")
+
+    async def _on_resubscribed(self, fact: BusResubscribed) -> None:
+        """Facts were lost in a bus gap: a round now reads every snooze again (a customer who
+        wrote meanwhile wakes hers by ``last_customer_at``)."""
+        self._wake.set()
 
     async def _on_changed(self, fact: ConversationChanged) -> None:
         if not self._running:

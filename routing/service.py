@@ -21,7 +21,15 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 
 from hub.clock import Clock, iso, to_ms
-from hub.domain.events import EventType, Fact, OfferMade, OfferWithdrawn, PresenceChanged, RoutingKicked
+from hub.domain.events import (
+    BusResubscribed,
+    EventType,
+    Fact,
+    OfferMade,
+    OfferWithdrawn,
+    PresenceChanged,
+    RoutingKicked,
+)
 from hub.domain.ids import AgentId, AgentStatus, ConversationId, Skill
 from hub.domain.model import Agent, Conversation
 from hub.domain.moves import Move
@@ -104,10 +112,12 @@ class RoutingService:
         self._kick.set()
 
     def listen(self, bus: EventBus) -> None:
-        """Wiring: another process's kick wakes this assigner too."""
+        """Wiring: another process's kick wakes this assigner too, and so does a gap in the bus
+        (a kick may have been lost in it)."""
         bus.subscribe(RoutingKicked, self._on_kick, subscriber="routing:kick")
+        bus.subscribe(BusResubscribed, self._on_kick, subscriber="routing:kick")
 
-    async def _on_kick(self, fact: RoutingKicked) -> None:
+    async def _on_kick(self, fact: RoutingKicked | BusResubscribed) -> None:
         self.kick()
 
     async def _announce(self) -> None:

@@ -2,6 +2,9 @@
 
 The fan-out never waits: each frame is encoded once and queued on each session's ``SocketWriter``
 (a widget that stops reading is disconnected; it reconnects and sends ``hello`` with ``since``).
+After a gap in the bus (``BusResubscribed``: facts published meanwhile are lost) every widget of this
+process gets a ``resync`` frame, on which it connects again and replays what it missed the same way
+(ADR 0060).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.domain.events import ConversationChanged, MessageStored, StatusChanged, TypingChanged
+from hub.domain.events import BusResubscribed, ConversationChanged, MessageStored, StatusChanged, TypingChanged
 from hub.domain.ids import Author, ConversationId
 from hub.domain.received import ConversationRef
 from hub.domain.states import OPEN_STATES
@@ -19,6 +22,7 @@ from hub.ports import EventBus
 from hub.socket_writer import SocketWriter
 
 SUBSCRIBER = "webchat:widgets"
+RESYNC_FRAME = '{"type":"resync"}'
 
 
 @dataclass(slots=True, eq=False)
@@ -44,6 +48,7 @@ class WidgetSessions:
         bus.subscribe(MessageStored, self._on_message, subscriber=SUBSCRIBER)
         bus.subscribe(StatusChanged, self._on_status, subscriber=SUBSCRIBER)
         bus.subscribe(TypingChanged, self._on_typing, subscriber=SUBSCRIBER)
+        bus.subscribe(BusResubscribed, self._on_resubscribed, subscriber=SUBSCRIBER)
 
     def add(self, session: WidgetSession) -> None:
         self._by_contact.setdefault(session.contact_id, set()).add(session)
@@ -60,6 +65,11 @@ class WidgetSessions:
         _discard(self._by_contact, session.contact_id, session)
         for conversation_id in session.attached:
             _discard(self._by_conversation, conversation_id, session)
+
+    async def _on_resubscribed(self, fact: BusResubscribed) -> None:
+        for sessions in list(self._by_contact.values()):
+            for session in list(sessions):
+                session.writer.send_text(RESYNC_FRAME)
 
     async def _on_message(self, fact: MessageStored) -> None:
         if fact.author is not Author.CUSTOMER and not fact.private:

@@ -11,7 +11,8 @@ event seam's facts, the invalidation rule:
 * a customer message on another channel than the entry's (``MessageStored``) marks it multichannel,
   as ``mark_multichannel`` does in MongoDB, so replies look up where the customer last wrote;
 * an entry older than ``ttl_s`` is read again: the bus is at most once, and a fact lost in a Redis
-  hiccup must not keep a stale holder for longer than that.
+  hiccup must not keep a stale holder for longer than that;
+* when the bus subscribes again after a gap (``BusResubscribed``) every entry goes: facts were lost.
 
 Transitions themselves never use it: they read the conversation and compare its version.
 """
@@ -22,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from hub.domain.events import ConversationChanged, MessageStored
+from hub.domain.events import BusResubscribed, ConversationChanged, MessageStored
 from hub.domain.ids import Author
 from hub.domain.model import Conversation
 from hub.ports import EventBus
@@ -48,6 +49,7 @@ class CurrentConversations:
         """Wiring: the seam's facts keep the entries true (see the module's rule)."""
         bus.subscribe(ConversationChanged, self._on_conversation, subscriber=SUBSCRIBER)
         bus.subscribe(MessageStored, self._on_message, subscriber=SUBSCRIBER)
+        bus.subscribe(BusResubscribed, self._on_resubscribed, subscriber=SUBSCRIBER)
 
     async def get(self, conversation_id: str) -> Conversation:
         """The conversation as last known; one read on a miss (``NotFound`` for an unknown id)."""
@@ -68,6 +70,9 @@ class CurrentConversations:
 
     def forget(self, conversation_id: str) -> None:
         self._entries.pop(conversation_id, None)
+
+    async def _on_resubscribed(self, fact: BusResubscribed) -> None:
+        self._entries.clear()
 
     async def _on_conversation(self, fact: ConversationChanged) -> None:
         entry = self._entries.get(fact.conversation_id)

@@ -347,6 +347,16 @@ class VoiceTurnTimed(CallFact):
     total_ms: float
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BusResubscribed(Fact):
+    """Local only, never published (not in ``KINDS``): this process's bus listens again after a gap
+    (Redis restarted or the connection dropped), so facts published meanwhile are lost. A subscriber
+    of this kind gets it in its own queue, in order with its facts, and re-reads what it keeps live
+    (ADR 0060)."""
+
+    KIND: ClassVar[str] = "bus.resubscribed"
+
+
 def _registry(classes: Iterable[type[Fact]]) -> Mapping[str, type[Fact]]:
     kinds: dict[str, type[Fact]] = {}
     for cls in classes:

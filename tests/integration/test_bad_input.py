@@ -178,7 +178,7 @@ async def test_health_probes(hub: RunningHub) -> None:
             assert resp.status == 200
         async with http.get(hub.base_url + "/readyz") as resp:
             assert resp.status == 200
-            assert (await resp.json())["checks"] == {"mongo": "ok", "redis": "ok"}
+            assert (await resp.json())["checks"] == {"mongo": "ok", "redis": "ok", "bus": "ok"}
 
 
 OFFLINE_FORM = {"name": "Ann", "email": "ann@example.com", "message": "Please call me back"}

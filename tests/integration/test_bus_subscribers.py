@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from hub.bus import CHANNEL, RedisEventBus
-from hub.domain.events import ConversationChanged, EventType, Fact, RoutingKicked, TypingChanged
+from hub.domain.events import BusResubscribed, ConversationChanged, EventType, Fact, RoutingKicked, TypingChanged
 from hub.domain.ids import Author, ConversationId
 from tests.conftest import eventually
 
@@ -92,3 +94,42 @@ async def test_what_a_newer_or_broken_process_sends_is_skipped(redis: Redis) -> 
             await redis.publish(CHANNEL, raw)
         await bus.publish(RoutingKicked())
         await eventually(lambda: got == [RoutingKicked()])
+
+
+async def test_a_dropped_subscription_is_noticed_and_each_subscriber_told(redis: Redis) -> None:
+    """redis-py reconnects and subscribes again by itself; the bus hears Redis confirm it, says it
+    was not subscribed in between, and hands ``BusResubscribed`` to its subscribers (ADR 0060)."""
+    told: list[Fact] = []
+    got: list[Fact] = []
+
+    async def recover(fact: BusResubscribed) -> None:
+        told.append(fact)
+
+    async def records(fact: TypingChanged) -> None:
+        got.append(fact)
+
+    async with RedisEventBus(redis) as bus:
+        bus.subscribe(BusResubscribed, recover, subscriber="live")
+        bus.subscribe(TypingChanged, records, subscriber="live")
+        await bus.probe()  # subscribed: ready
+        assert bus.subscriptions == 1 and told == []
+
+        killed = await redis.client_kill_filter(_type="pubsub")  # the listener's connection drops
+        assert killed == 1
+        await eventually(lambda: told)
+        assert told == [BusResubscribed()] and bus.subscriptions == 2 and bus.subscribed
+        await bus.probe()
+        # The subscription works again: a fact published now arrives.
+        await bus.publish(typing(1))
+        await eventually(lambda: got == [typing(1)])
+        assert told == [BusResubscribed()]  # once per gap
+
+
+async def test_the_bus_is_not_ready_until_redis_confirms_it_listens(redis: Redis) -> None:
+    bus = RedisEventBus(redis)
+    with pytest.raises(RedisError):
+        await bus.probe()  # not started: not subscribed
+    async with bus:
+        await bus.probe()
+    with pytest.raises(RedisError):
+        await bus.probe()  # stopped

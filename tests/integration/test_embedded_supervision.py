@@ -10,6 +10,8 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -18,11 +20,14 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from hub.bus import CHANNEL
+from hub.clock import parse_iso
 from hub.embedded import free_port
 from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually
 from tests.integration.test_redis_outage import _heartbeats
 from tests.integration.test_stopping import ROOT, Process, alive, descendants, log_text, serving
+
+OFFER_TIMEOUT_S = 20.0  # the demo's (HUB_ROUTING__OFFER_TIMEOUT_S)
 
 
 def _one(processes: dict[Process, str], name: str) -> Process:
@@ -39,47 +44,62 @@ async def _ready(base_url: str) -> bool:
         return False
 
 
-async def _bus_listens(redis_url: str) -> bool:
+async def _answers(redis_url: str) -> bool:
     client = Redis.from_url(redis_url)
     try:
-        return bool((await client.pubsub_numsub(CHANNEL))[0][1])
+        return bool(await client.ping())
     except RedisError:
         return False
     finally:
         await client.aclose()
 
 
-@pytest.mark.parametrize("victim", ["redis-server", "secantusd"])
-async def test_a_dead_embedded_service_is_started_again_and_the_hub_serves_on(tmp_path: Path, victim: str) -> None:
+@contextlib.asynccontextmanager
+async def _serving(tmp_path: Path) -> AsyncIterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    """``hub serve --demo`` on its embedded services, its demo data in; stopped after."""
     port, log = free_port(), tmp_path / "serve.log"
-    base_url = f"http://127.0.0.1:{port}"
     env = {key: value for key, value in os.environ.items()
            if key not in {"HUB_MONGO_URL", "HUB_REDIS_URL", "HUB_BOT__RASA_URL"}}
     env.update(HUB_HTTP__PORT=str(port), HUB_EMBEDDED__DATA_DIR=str(tmp_path / "data"),
-               HUB_ROUTING__TICK_S="0.1")
+               HUB_ROUTING__TICK_S="0.1", HUB_ROUTING__OFFER_TIMEOUT_S=str(OFFER_TIMEOUT_S))
     with log.open("ab") as out:
         process = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--demo"], cwd=ROOT, env=env, stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         await eventually(lambda: serving(port, process, log), timeout=120, interval=0.2)
         await eventually(lambda: "Agent console:" in log_text(log), timeout=30)  # the demo data is in
-        first = _one(descendants(process.pid), victim)
-        os.kill(first[0], signal.SIGKILL)
-        await eventually(lambda: not alive(first), timeout=10)
+        yield f"http://127.0.0.1:{port}", log, process
+    finally:
+        started = descendants(process.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            await asyncio.to_thread(process.wait, 30)
+        for left in (p for p in started if alive(p)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(left[0], signal.SIGKILL)
 
-        def restarted() -> bool:
-            now = {p for p, cmd in descendants(process.pid).items() if victim in cmd}
-            return bool(now) and first not in now
 
-        await eventually(restarted, timeout=60, interval=0.2)
+async def _kill_and_wait_for_the_restart(process: subprocess.Popen[bytes], victim: str) -> None:
+    first = _one(descendants(process.pid), victim)
+    os.kill(first[0], signal.SIGKILL)
+    await eventually(lambda: not alive(first), timeout=10)
+
+    def restarted() -> bool:
+        now = {p for p, cmd in descendants(process.pid).items() if victim in cmd}
+        return bool(now) and first not in now
+
+    await eventually(restarted, timeout=60, interval=0.2)
+
+
+@pytest.mark.parametrize("victim", ["redis-server", "secantusd"])
+async def test_a_dead_embedded_service_is_started_again_and_the_hub_serves_on(tmp_path: Path, victim: str) -> None:
+    async with _serving(tmp_path) as (base_url, log, process):
+        await _kill_and_wait_for_the_restart(process, victim)
+        # Ready again means MongoDB and Redis answer and the bus listens again (ADR 0060).
         await eventually(lambda: _ready(base_url), timeout=60, interval=0.2)
         # /readyz can answer 200 a moment before the supervisor writes its line about the restart
         await eventually(lambda: "embedded.restarted name=" in log_text(log), timeout=30, interval=0.1)
-        # The bus is at-most-once (hub/bus.py): a fact published before the hub's listener has
-        # subscribed to the new Redis again is lost, an offer frame included. Customers come back
-        # once it listens again (a known gap of the restart window, see the closing notes).
-        redis_url = re.findall(r"embedded\.started mongo=\S+ redis=(\S+)", log_text(log))[0]
-        await eventually(lambda: _bus_listens(redis_url), timeout=60, interval=0.2)
         # Customers and agents carry on: demo data survived (SecantusDB keeps its folder), routing
         # rebuilt what Redis lost, and a new conversation reaches an available agent.
         alice = await AgentClient.online(base_url, "alice")
@@ -96,12 +116,56 @@ async def test_a_dead_embedded_service_is_started_again_and_the_hub_serves_on(tm
                 heartbeats.cancel()
                 await alice.close()
             assert offer["type"] == "offer"
-    finally:
-        started = descendants(process.pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            await asyncio.to_thread(process.wait, 30)
-        for left in (p for p in started if alive(p)):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(left[0], signal.SIGKILL)
+
+
+async def _quick_heartbeats(agent: AgentClient) -> None:
+    assert agent.ws is not None
+    while True:
+        await agent.ws.send_json({"type": "heartbeat"})
+        await asyncio.sleep(0.2)
+
+
+async def _offered(agent: AgentClient, conversation_id: str) -> bool:
+    inbox = await agent.call("GET", "/api/inbox")
+    return any(o["id"] == conversation_id for o in inbox["offers"])
+
+
+async def test_an_offer_made_before_the_bus_listens_again_reaches_the_console_already_connected(
+        tmp_path: Path) -> None:
+    """The bus is at most once: an offer published after Redis is back but before the hub's bus
+    listens again is lost on the way. The bus notices its re-subscription and the console gets its
+    open offers again (ADR 0060), well before the offer would time out and be made again.
+
+    The window is held open on purpose, so that the test does not depend on who wins the race:
+    once the restarted Redis answers, it refuses SUBSCRIBE and drops any listener already back; the
+    offer is made; then SUBSCRIBE is allowed again."""
+    async with _serving(tmp_path) as (base_url, log, process):
+        redis_url = re.findall(r"embedded\.started mongo=\S+ redis=(\S+)", log_text(log))[0]
+        alice = await AgentClient.online(base_url, "alice")  # her console stays connected throughout
+        heartbeats: asyncio.Task[None] | None = None
+        async with aiohttp.ClientSession() as http:
+            widget = WidgetClient(base_url, http)
+            await widget.connect()
+            await _kill_and_wait_for_the_restart(process, "redis-server")
+            await eventually(lambda: _answers(redis_url), timeout=60, interval=0.02)
+            redis = Redis.from_url(redis_url)
+            try:
+                await redis.execute_command("ACL", "SETUSER", "default", "-subscribe")
+                await redis.client_kill_filter(_type="pubsub")  # a listener that was back first
+                assert (await redis.pubsub_numsub(CHANNEL))[0][1] == 0
+                # Her console's heartbeats bring her presence back; the customer writes.
+                heartbeats = asyncio.create_task(_quick_heartbeats(alice))
+                asked = await widget.say("is the hub back?")
+                await eventually(lambda: _offered(alice, asked["conversation_id"]), timeout=30, interval=0.1)
+                assert (await redis.pubsub_numsub(CHANNEL))[0][1] == 0  # the offer's fact reached nobody
+                await redis.execute_command("ACL", "SETUSER", "default", "+subscribe")
+                # Sooner than the offer's timeout: the first offer, not the one made again after it.
+                offer = await alice.next("offer", timeout=OFFER_TIMEOUT_S * 0.75,
+                                         conversation__id=asked["conversation_id"])
+            finally:
+                if heartbeats is not None:
+                    heartbeats.cancel()
+                await alice.close()
+                await redis.aclose()
+        assert parse_iso(offer["expires_at"]) > datetime.now(UTC)  # still hers to accept
+        assert "bus.resubscribed" in log_text(log)

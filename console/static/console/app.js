@@ -105,6 +105,12 @@ async function loadInbox() {
   }
 }
 
+/** Frames may have been missed (this socket reconnected, or the hub's bus had a gap): read again. */
+function resync() {
+  loadInbox();
+  if (state.view.id) state.view.load();
+}
+
 function handleFrame(frame) {
   const { inbox, view } = state;
   switch (frame.type) {
@@ -118,11 +124,18 @@ function handleFrame(frame) {
       break;
     case 'offer':
       if (frame.conversation) {
+        // The hub sends open offers again after its bus had a gap (ADR 0060): ring once per offer.
+        const known = inbox.offers.has(frame.conversation.id);
         inbox.addOffer(frame.conversation, frame.expires_at);
         ringDetails(frame.conversation);
-        alertOffer(frame.conversation, () => selectConversation(inbox.get(frame.conversation.id)));
-        if (!isVisible()) flashTitle();
+        if (!known) {
+          alertOffer(frame.conversation, () => selectConversation(inbox.get(frame.conversation.id)));
+          if (!isVisible()) flashTitle();
+        }
       }
+      break;
+    case 'resync':
+      resync();
       break;
     case 'offer_withdrawn':
       inbox.withdrawOffer(frame.conversation_id);
@@ -283,10 +296,8 @@ async function main() {
     onFrame: handleFrame,
     onState: (s, info) => state.topbar.setConnection(s, info),
     onOpen: ({ reconnect }) => {
-      if (!reconnect) return;
       // Frames may have been missed while disconnected: resync.
-      loadInbox();
-      if (state.view.id) state.view.load();
+      if (reconnect) resync();
     },
     // A failed upgrade looks like a plain close: check the session (401 → login page).
     beforeReconnect: () => api.get('/api/me'),

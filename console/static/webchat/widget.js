@@ -924,6 +924,17 @@
     reconnectTimer = setTimeout(connect, delay);
   }
 
+  function resync() {
+    // The hub's live feed had a gap (ADR 0060): connect again, and hello's `since` brings back
+    // what was missed. Spread over two seconds: every widget of that hub process hears it at once.
+    var old = ws;
+    if (!old) return;
+    ws = null;
+    setConnected(false);
+    try { old.close(); } catch (e) { /* closing anyway */ }
+    scheduleReconnect(Math.round(Math.random() * 2000));
+  }
+
   function reconnectSoon() {
     // a network/visibility hint: skip the remaining backoff
     if (!ws && reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; connect(); }
@@ -954,6 +965,7 @@
         break;
       }
       case 'typing': showAgentTyping(!!f.active); break;
+      case 'resync': resync(); break;
       case 'error': onError(f); break;
       default: break;
     }
