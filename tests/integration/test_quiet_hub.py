@@ -1,9 +1,9 @@
 """A quiet hub: connected widgets and consoles cost MongoDB nothing while nobody writes.
 
 Heartbeats and presence live in Redis (ADR 0032): with the periodic loops (outbox, durable
-consumers, routing's sweep) set far apart and no agent available (the ACD's round reads the queues
-each tick then), consoles sending their heartbeats and widgets holding their sockets make no
-MongoDB operation at all, counted with the server's own opcounters.
+consumers, routing's sweep, the snooze and work-order sweeps) set far apart and no agent available
+(the ACD's round reads the queues each tick then), consoles sending their heartbeats and widgets
+holding their sockets make no MongoDB operation at all, counted with the server's own opcounters.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from redis.asyncio import Redis
 
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
-from hub.config import ConsumersSettings, OutboxSettings
+from hub.config import ConsumersSettings, OutboxSettings, SnoozeSettings, WorkOrdersSettings
 from hub.domain.ids import ExternalId
 from hub.domain.model import InboundMessage
 from hub.storage.database import Db
+from hub.supervisor import LoopState
 from routing.service import RoutingService
 from routing.store import agent_key
 from tests.clients import AgentClient, WidgetClient
@@ -34,8 +35,12 @@ FAR_APART_S = 3600.0
 
 @pytest.fixture
 async def quiet_hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str) -> AsyncIterator[RunningHub]:
+    # Every loop that reads MongoDB on a period, far apart: the snooze sweep (every 15 s) and the
+    # work-order sweep (30 s) were not, and a round of either fell into the counted rounds when the
+    # machine was busy enough to stretch them over 15 s (1 operation instead of 0).
     settings = make_settings(db_name, sweep_s=FAR_APART_S, queues_reread_s=FAR_APART_S).model_copy(update={
-        "outbox": OutboxSettings(poll_s=FAR_APART_S), "consumers": ConsumersSettings(poll_s=FAR_APART_S)})
+        "outbox": OutboxSettings(poll_s=FAR_APART_S), "consumers": ConsumersSettings(poll_s=FAR_APART_S),
+        "snooze": SnoozeSettings(poll_s=FAR_APART_S), "work_orders": WorkOrdersSettings(sweep_s=FAR_APART_S)})
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
         await load_demo(running.context.directory)
         yield running
@@ -64,6 +69,9 @@ async def test_heartbeats_of_connected_consoles_and_widgets_cost_no_mongodb_oper
         quiet_hub: RunningHub, db: Db, redis: Redis) -> None:
     # Logged in and connected, not available: an available agent makes the ACD read the queues from
     # MongoDB on every tick (routing's assigner, not the connections; bench/README.md, quiet hub).
+    # Each periodic loop has made its first round (a loop reports healthy after it).
+    await eventually(lambda: all(loop.state in (LoopState.RUNNING, LoopState.STANDBY)
+                                 for loop in quiet_hub.context.probes.loops()))
     agents = [await AgentClient(quiet_hub.base_url).login(name) for name in AGENTS]
     for agent in agents:
         await agent.connect()
