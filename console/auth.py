@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import math
 import secrets
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from aiohttp import web
@@ -13,7 +16,7 @@ from aiohttp import web
 from console.errors import api_error
 from console.keys import HUB
 from hub.client_address import client_address, parse_networks
-from hub.domain.model import Agent
+from hub.domain.model import Agent, LoginSession
 from hub.errors import NotFound
 from hub.passwords import HashingBusy
 
@@ -78,11 +81,17 @@ class SessionCache:
 
     An entry lives ``ttl_s``; logout and status changes in this process drop it at once, other
     processes see them within ``ttl_s`` (role or skill changes by the CLI too). Revocations
-    (password change, disabling) drop it in every process through the bus (console.account_api)."""
+    (password change, disabling) drop it in every process through the bus (console.account_api).
+
+    Single flight: the requests of one token that miss together (an expired entry under an agent
+    who answers many customers a second) share one look-up instead of reading the session and the
+    agent once each (ADR 0059). A look-up that a ``forget_*`` overtook answers its own callers but
+    stores nothing."""
 
     def __init__(self, ttl_s: float = 5.0) -> None:
         self._ttl_s = ttl_s
         self._entries: dict[str, tuple[float, Agent, str]] = {}
+        self._loading: dict[str, asyncio.Future[Found]] = {}
 
     def get(self, token: str) -> tuple[Agent, str] | None:
         entry = self._entries.get(token)
@@ -96,12 +105,54 @@ class SessionCache:
             self._entries.clear()
         self._entries[token] = (time.monotonic(), agent, csrf)
 
+    async def look_up(self, token: str, read: Callable[[], Awaitable[Found]]) -> Found:
+        """``read()`` once for every caller of ``token`` waiting at the same time; a found, enabled
+        agent is kept for ``ttl_s`` (unless forgotten meanwhile)."""
+        loading = self._loading.get(token)
+        if loading is not None:
+            try:
+                return await asyncio.shield(loading)
+            except _LookUpAbandoned:  # the request that was reading went away: read for ourselves
+                return await self.look_up(token, read)
+        future: asyncio.Future[Found] = asyncio.get_running_loop().create_future()
+        self._loading[token] = future
+        try:
+            found = await read()
+        except BaseException as err:
+            if self._loading.get(token) is future:
+                del self._loading[token]
+            if not future.done():
+                future.set_exception(err if isinstance(err, Exception) else _LookUpAbandoned())
+                future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+            raise
+        if self._loading.get(token) is future:  # not forgotten while it read
+            del self._loading[token]
+            if found.agent is not None and found.session is not None and not found.agent.disabled:
+                self.put(token, found.agent, found.session.csrf_token)
+        future.set_result(found)
+        return found
+
     def forget_token(self, token: str) -> None:
         self._entries.pop(token, None)
+        self._loading.pop(token, None)
 
     def forget_agent(self, agent_id: str) -> None:
         for token in [t for t, (_, agent, _) in self._entries.items() if agent.id == agent_id]:
             del self._entries[token]
+        self._loading.clear()  # whose look-ups these are is not known yet: none of them is kept
+
+
+class _LookUpAbandoned(Exception):
+    """The request reading a token's session was cancelled; those waiting for it read again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What a token's look-up read: its session (None: none or expired) and the session's agent
+    (None: no session, or the account no longer exists)."""
+
+    session: LoginSession | None
+    agent: Agent | None
 
 
 SESSION_CACHE = web.AppKey("session_cache", SessionCache)
@@ -117,17 +168,24 @@ async def authenticate(request: web.Request) -> tuple[Agent, str]:
     if cached is not None:
         return cached
     hub = request.app[HUB]
-    session = await hub.sessions.get(token, hub.clock.now())
-    if session is None:
+
+    async def read() -> Found:
+        session = await hub.sessions.get(token, hub.clock.now())
+        if session is None:
+            return Found(None, None)
+        try:
+            return Found(session, await hub.directory.agent(session.agent_id))
+        except NotFound:
+            return Found(session, None)
+
+    found = await cache.look_up(token, read)
+    if found.session is None:
         raise api_error(401, "unauthenticated", "log in first")
-    try:
-        agent = await hub.directory.agent(session.agent_id)
-    except NotFound:
-        raise api_error(401, "unauthenticated", "this account no longer exists") from None
-    if agent.disabled:  # her sessions were deleted; this covers a session created during the change
+    if found.agent is None:
+        raise api_error(401, "unauthenticated", "this account no longer exists")
+    if found.agent.disabled:  # her sessions were deleted; this covers a session created during the change
         raise api_error(401, "unauthenticated", "this account is disabled")
-    cache.put(token, agent, session.csrf_token)
-    return agent, session.csrf_token
+    return found.agent, found.session.csrf_token
 
 
 def check_csrf(request: web.Request, expected: str) -> None:

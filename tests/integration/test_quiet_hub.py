@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from console.auth import SESSION_CACHE
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
 from hub.config import ConsumersSettings, OutboxSettings, SnoozeSettings, WorkOrdersSettings
@@ -141,5 +142,23 @@ async def test_an_available_agents_rounds_read_no_queue_list(quiet_hub: RunningH
         assert await _reads(db) - reads == 0, "rounds of an available agent read the queues every tick"
         received = await quiet_hub.context.inbox.accept_inbound(_sms("停电了", "kannel-q9"))
         assert await agent.take_offer() == received.conversation.id, "a queue work is put into is looked at"
+    finally:
+        await agent.close()
+
+
+async def test_requests_of_one_session_that_miss_together_read_it_once(quiet_hub: RunningHub, db: Db) -> None:
+    """An expired session-cache entry under a busy agent: the requests that find it missing at the
+    same time share one look-up (the session and the agent, two reads), not two reads each (ADR 0059)."""
+    agent = await AgentClient(quiet_hub.base_url).login("alice")
+    try:
+        cache = quiet_hub.app[SESSION_CACHE]
+        cache.forget_agent(agent.agent["id"])  # as when her entry's five seconds are over
+        reads = await _reads(db)
+        answers = await asyncio.gather(*(agent.call("GET", "/api/me") for _ in range(30)))
+        assert {a["agent"]["id"] for a in answers} == {agent.agent["id"]}
+        assert await _reads(db) - reads == 2, "each request read the session and the agent for itself"
+        reads = await _reads(db)
+        await agent.call("GET", "/api/me")  # kept: the next request reads nothing
+        assert await _reads(db) - reads == 0
     finally:
         await agent.close()
