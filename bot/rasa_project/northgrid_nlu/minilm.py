@@ -177,7 +177,7 @@ class MiniLM:
         for start in range(0, len(todo), batch):
             chunk = todo[start:start + batch]
             vectors = self._run([tokenised[i] for i in chunk])
-            for i, vector in zip(chunk, vectors):
+            for i, vector in zip(chunk, vectors, strict=True):
                 out[i] = vector
                 self._remember(texts[i], vector)
         return out

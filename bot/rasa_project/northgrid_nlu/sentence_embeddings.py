@@ -66,6 +66,6 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         if not with_text:
             return messages
         vectors = self._encoder.embed([m.get(TEXT) for m in with_text], batch=self._batch) * self._scale
-        for message, vector in zip(with_text, vectors):
+        for message, vector in zip(with_text, vectors, strict=True):
             self.add_features_to_message(sequence=None, sentence=vector[None, :], attribute=TEXT, message=message)
         return messages
