@@ -75,6 +75,7 @@ from hub.conversations.core import ConversationCore
 from hub.conversations.current import CurrentConversations
 from hub.conversations.customers import CustomerInbox
 from hub.conversations.handing import HandOn
+from hub.conversations.known_contacts import KnownContacts
 from hub.conversations.offline import OfflineIntake
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
@@ -129,6 +130,7 @@ from hub.storage.transition_batch import MongoTransitionBatch
 from hub.storage.work_orders import MongoWorkOrderStore
 from hub.supervisor import Supervisor
 from hub.surveys.inbox import SurveyInbox
+from hub.surveys.open_keys import OpenSurveyKeys
 from hub.surveys.service import SurveyConfig, SurveyService
 from hub.surveys.trigger import SurveyTrigger
 from hub.teams import TeamDesk
@@ -169,6 +171,7 @@ class RunningHub:
     routing: RoutingService
     transitions: Transitions
     base_url: str
+    surveys: SurveyService | None = None  # what tests look at (the addresses asked a survey)
 
 
 @contextlib.asynccontextmanager
@@ -228,8 +231,10 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                                 live=channels.live, current=current)
         transitions = Transitions(core, directory=directory, router=routing, batch=MongoTransitionBatch(db))
         outgoing = Outgoing(core)
+        known_contacts = KnownContacts(MongoContactStore(db), ttl_s=settings.messages.contact_ttl_s)
+        known_contacts.listen(bus)
         customers = CustomerInbox(core, transitions, contacts=MongoContactStore(db), attachments=attachments,
-                                  default_queue=settings.webchat.default_queue)
+                                  default_queue=settings.webchat.default_queue, known=known_contacts)
         agent_desk = AgentSide(core, transitions, outgoing, directory=directory, router=routing,
                                reply_limit=channels.reply_limit)
         agent_files = AgentFiles(core, agent_desk, outgoing, attachments=attachments,
@@ -355,7 +360,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         surveys.attach_base_url(base_url)
         agent_files.attach_base_url(base_url)
         logger.info("hub.serving url=%s", base_url)
-        yield RunningHub(context=context, app=app, routing=routing, transitions=transitions, base_url=base_url)
+        yield RunningHub(context=context, app=app, routing=routing, transitions=transitions, base_url=base_url,
+                         surveys=surveys)
 
 
 async def open_channels(stack: contextlib.AsyncExitStack, settings: Settings, deps: ChannelDeps,
@@ -454,9 +460,11 @@ async def survey_service(settings: Settings, db: Db, core: ConversationCore, out
                           link_expiry=timedelta(hours=settings.surveys.link_expiry_h),
                           questions=dict(settings.surveys.questions), has_buttons=has_buttons,
                           links=frozenset({"email"}))
+    keys = OpenSurveyKeys(store, reread_s=settings.surveys.open_reread_s)
+    keys.listen(core.bus)
     return SurveyService(store=store, core=core, outgoing=outgoing, transitions=transitions, config=config,
                          link_key=survey_links.link_key(settings.secret_key.get_secret_value().encode()),
-                         base_url=settings.http.public_url)
+                         base_url=settings.http.public_url, keys=keys)
 
 
 def notice_config(settings: Settings) -> NoticeConfig:

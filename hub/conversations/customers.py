@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.conversations.core import ConversationCore
+from hub.conversations.known_contacts import KnownContacts
 from hub.conversations.transitions import Transitions
 from hub.domain.contacts import default_contact_name, inbound_key
 from hub.domain.events import EventType, MessageStored
@@ -29,13 +30,19 @@ class CustomerInbox:
     """Implements ``hub.ports.Inbox`` and ``hub.ports.SessionInbox``."""
 
     def __init__(self, core: ConversationCore, transitions: Transitions, *, contacts: MongoContactStore,
-                 attachments: MongoAttachmentStore, default_queue: str, assistant: Assistant | None = None) -> None:
+                 attachments: MongoAttachmentStore, default_queue: str, assistant: Assistant | None = None,
+                 known: KnownContacts | None = None) -> None:
         self._core = core
+        self._known = known
         self._transitions = transitions
         self._contacts = contacts
         self._attachments = attachments
         self._default_queue = default_queue
         self._assistant = assistant
+
+    @property
+    def known_contacts(self) -> KnownContacts | None:
+        return self._known
 
     def attach_assistant(self, assistant: Assistant) -> None:
         """Wiring: with an assistant (the bot) new conversations start in ``bot``, not in a queue."""
@@ -55,6 +62,8 @@ class CustomerInbox:
         contact = await self.contact_for(inbound.channel, inbound.sender, name)
         received = await self.receive(inbound, contact_id=contact["_id"], contact_name=contact["display_name"],
                                       known=await self._known_open(contact.get("open_conversation_id")))
+        if self._known is not None and not received.duplicate and received.conversation.state in OPEN_STATES:
+            self._known.opened(inbound_key(inbound.channel, inbound.sender), contact["_id"], received.conversation.id)
         started_on = received.conversation.channel
         if started_on is not None and started_on != inbound.channel and not received.duplicate:
             await conversations.mark_multichannel(received.conversation.id)
@@ -86,7 +95,9 @@ class CustomerInbox:
 
     async def contact_for(self, channel: ChannelName, address: str, display_name: str) -> dict[str, Any]:
         # Normalised (lower-case e-mail, +E.164 phone) so an identity an agent linked matches.
-        return await self._contacts.ensure(inbound_key(channel, address), display_name, self._core.clock.now())
+        # Known to the process when ``known`` is given (no read per message; facts invalidate).
+        contacts = self._known if self._known is not None else self._contacts
+        return await contacts.ensure(inbound_key(channel, address), display_name, self._core.clock.now())
 
     async def open_conversation(self, contact_id: str) -> Conversation | None:
         contact = await self._contacts.get(contact_id)

@@ -319,6 +319,18 @@ class ContactChanged(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SurveyAsked(Fact):
+    """A satisfaction survey was asked on a store-and-forward channel (``hub.surveys.service``):
+    messages from its address may answer it until ``expires_at``. ``key_digest`` is
+    ``hub.domain.surveys.key_digest`` of the customer's address key, not the address itself."""
+
+    KIND: ClassVar[str] = "survey_asked"
+    conversation_id: ConversationId
+    key_digest: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SurveyCallDue(Fact):
     """A closed work order's callback survey is to be asked by phone (``hub.work_orders.survey_calls``):
     the process holding the PBX line calls the customer. ``version``: the order's, with the attempt."""
@@ -370,7 +382,7 @@ KINDS: Mapping[str, type[Fact]] = _registry([
     MessageStored, StatusChanged, TypingChanged, PresenceChanged, ConversationChanged, OfferMade, OfferWithdrawn,
     RoutingKicked, AgentSessionsRevoked, CallRinging, CallAnswered, CallHeld, CallEnded, CallCommand,
     VoiceTurnTimed,
-    WorkOrderChanged, SurveyCallDue, ContactChanged,
+    WorkOrderChanged, SurveyCallDue, ContactChanged, SurveyAsked,
 ])
 
 # -- the wire -----------------------------------------------------------------------------------------

@@ -35,6 +35,9 @@ class MessagesSettings(BaseModel):
                                 "conversation, are written.")
     cache_ttl_s: float = Field(30.0, gt=0, description="A conversation the message path knows is read again after "
                                                        "this long even without a fact (the bus is at most once).")
+    contact_ttl_s: float = Field(60.0, gt=0, description="A contact the message path recognised by its channel address "
+                                                         "is read again after this long even without a ContactChanged "
+                                                         "fact (the bus is at most once; ADR 0058).")
 
 
 class ConsumersSettings(BaseModel):

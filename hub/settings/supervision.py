@@ -74,6 +74,9 @@ class SurveySettings(BaseModel):
     questions: dict[str, str] = Field(default_factory=dict, description='The question per language (JSON), e.g. '
                                       '{"en": "Rate us 1-5", "zh": "请评价1-5"}; others use the built-in text.')
     page_per_minute: float = Field(20.0, gt=0, description="Survey page requests per minute per client address.")
+    open_reread_s: float = Field(10.0, gt=0, description="How often (at most, and only while messages arrive) each "
+                                 "process reads which addresses were asked a survey; one asked by another process "
+                                 "is known at once from its fact (ADR 0058).")
 
     def channels(self) -> dict[str, bool]:
         return {"webchat": self.webchat, "sms": self.sms, "telegram": self.telegram, "email": self.email,

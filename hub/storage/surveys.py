@@ -20,6 +20,7 @@ COLLECTION = "surveys"
 INDEXES = [
     IndexModel([("key", ASCENDING), ("state", ASCENDING), ("offered_at", DESCENDING)], name="open_by_key"),
     IndexModel([("contact_id", ASCENDING), ("channel", ASCENDING), ("state", ASCENDING)], name="open_by_contact"),
+    IndexModel([("expires_at", ASCENDING)], name="by_expiry"),  # the addresses asked (hub.surveys.open_keys)
 ]
 
 
@@ -76,6 +77,11 @@ class MongoSurveyStore:
         if doc is None:
             return None, False
         return survey_from_doc(doc), ref in doc.get("refs", ())
+
+    async def asked_keys(self, now: datetime) -> list[tuple[str, datetime]]:
+        """``(key, expires_at)`` of every survey asked that has not expired, whatever its state."""
+        cursor = self._surveys.find({"expires_at": {"$gt": now}, "asked": True}, {"key": 1, "expires_at": 1})
+        return [(doc["key"], doc["expires_at"]) async for doc in cursor if doc.get("key")]
 
     async def mark_asked(self, conversation_id: str, at: datetime) -> None:
         await self._surveys.update_one({"_id": conversation_id}, {"$set": {"asked": True, "asked_at": at}})

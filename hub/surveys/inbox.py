@@ -30,8 +30,11 @@ class SurveyInbox(InboxInFront):
 
     async def accept_inbound(self, inbound: InboundMessage) -> Received:
         """Store-and-forward channels (SMS, e-mail, Telegram): the survey open for the sender's address."""
-        found = await self._service.store.find_by_key(inbound_key(inbound.channel, inbound.sender),
-                                                      _ref(inbound), self._service.clock.now())
+        key, now = inbound_key(inbound.channel, inbound.sender), self._service.clock.now()
+        keys = self._service.keys
+        if keys is not None and not await keys.may_answer(key, now):  # no survey for this address: no read
+            return await self._inbox.accept_inbound(inbound)
+        found = await self._service.store.find_by_key(key, _ref(inbound), now)
         taken = await self._take(inbound, *found)
         return taken if taken is not None else await self._inbox.accept_inbound(inbound)
 

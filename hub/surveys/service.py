@@ -22,13 +22,14 @@ from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
 from hub.domain import survey_links
 from hub.domain.contacts import inbound_key
-from hub.domain.events import EventType, MessageStored
+from hub.domain.events import EventType, MessageStored, SurveyAsked
 from hub.domain.ids import Author, DeliveryStatus, MessageId, new_id
 from hub.domain.model import Conversation, Message
 from hub.domain.states import ConversationState
 from hub.domain.surveys import Survey, SurveyState, question, score_buttons
 from hub.errors import ConcurrentUpdate, IllegalTransition, NotFound
 from hub.storage.surveys import MongoSurveyStore
+from hub.surveys.open_keys import OpenSurveyKeys
 from hub.wire import message_json
 
 logger = logging.getLogger(__name__)
@@ -49,8 +50,10 @@ class SurveyConfig:
 
 class SurveyService:
     def __init__(self, *, store: MongoSurveyStore, core: ConversationCore, outgoing: Outgoing,
-                 transitions: Transitions, config: SurveyConfig, link_key: bytes, base_url: str | None) -> None:
+                 transitions: Transitions, config: SurveyConfig, link_key: bytes, base_url: str | None,
+                 keys: OpenSurveyKeys | None = None) -> None:
         self._store = store
+        self._keys = keys
         self._core = core
         self._outgoing = outgoing
         self._transitions = transitions
@@ -61,6 +64,11 @@ class SurveyService:
     @property
     def store(self) -> MongoSurveyStore:
         return self._store
+
+    @property
+    def keys(self) -> OpenSurveyKeys | None:
+        """The addresses that may be answering a survey (None: look every message up)."""
+        return self._keys
 
     @property
     def clock(self) -> Clock:
@@ -84,6 +92,10 @@ class SurveyService:
                         state=SurveyState.OPEN, offered_at=now, expires_at=now + self._config.expiry)
         if not await self._store.offer(survey) and (await self._store.flags(conversation.id))["asked"]:
             return
+        if self._keys is not None:  # known here and to every process before the question can be answered
+            digest = self._keys.asked(key, survey.expires_at)
+            await self._core.tell(SurveyAsked(conversation_id=conversation.id, key_digest=digest,
+                                              expires_at=survey.expires_at))
         await self.ask(survey, conversation)
         await self._store.mark_asked(conversation.id, self._core.clock.now())
         logger.info("surveys.asked conv=%s channel=%s", conversation.id, channel)

@@ -12,6 +12,7 @@ import pytest
 
 from hub.domain.events import (
     KINDS,
+    SurveyAsked,
     AgentSessionsRevoked,
     CallAnswered,
     CallCommand,
@@ -140,6 +141,7 @@ EXAMPLES: list[Fact] = [
     SurveyCallDue(order_id="wo_1", version=3),
     ContactChanged(contact_id="k_1", change="renamed"),
     ContactChanged(contact_id="k_1", change="merged", merged_from="k_2"),
+    SurveyAsked(conversation_id=ConversationId("c_1"), key_digest="0f3a9c2e71b4d5a6", expires_at=AT),
 ]
 
 
