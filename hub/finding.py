@@ -136,9 +136,13 @@ class SearchIndexer:
         self._clock = clock
 
     async def handle(self, batch: Sequence[StoredEvent]) -> None:
+        """One read per collection for the whole batch (ADR 0058), one bulk write of the terms."""
         due = list(dict.fromkeys(e.conversation_id for e in batch if e.type in INDEXED_ON))
-        for conversation_id in due:
-            await self.index(conversation_id)
+        if not due:
+            return
+        materials = await self._store.materials(due)
+        await self._store.put_many_terms({cid: conversation_terms(texts, contact_name=name, identities=identities)
+                                          for cid, (texts, name, identities) in materials.items()}, self._clock.now())
 
     async def index(self, conversation_id: str) -> None:
         material = await self._store.material(conversation_id)
