@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from hub.conversations.core import ConversationCore
+from hub.conversations.core import MAX_RECEIPTS, ConversationCore
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
 from hub.domain.events import EventType, MessageStored, StatusChanged
@@ -129,10 +129,16 @@ class AgentSide:
                                                 author=Author.CUSTOMER))
 
     async def read_by_agent(self, agent: Agent, conversation_id: str) -> None:
+        """The agent read the conversation: one read of what was unread, then one watermark
+        (``read_until``, the newest of them) coalesced in the summary writer's next bulk write with
+        ``unread`` cleared, however many messages (ADR 0058); the widget is told once it is stored."""
         await self._held(agent, conversation_id, cached=True)
-        unread = await self._core.messages.unread_from(conversation_id, Author.CUSTOMER)
-        await self._core.receipts(conversation_id, unread, DeliveryStatus.READ, Author.CUSTOMER)
-        await self._core.messages.clear_unread(conversation_id)
+        unread = await self._core.messages.unread_by_agents(conversation_id, MAX_RECEIPTS)
+        await self._core.messages.read_until(conversation_id, max((at for _, at in unread), default=None))
+        for message_id, _ in reversed(unread):
+            await self._core.tell(StatusChanged(conversation_id=ConversationId(conversation_id),
+                                                message_id=MessageId(message_id), status=DeliveryStatus.READ,
+                                                author=Author.CUSTOMER))
 
     async def typing(self, conversation_id: str, who: Author, active: bool) -> None:
         await self._core.typing(conversation_id, who, active)

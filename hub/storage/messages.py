@@ -78,10 +78,16 @@ def message_from_doc(doc: Mapping[str, Any]) -> Message:
     )
 
 
-def with_watermark(message: Message, delivered_until: datetime | None) -> Message:
-    """A customer message still ``sent`` on its document is ``delivered`` when its conversation's
-    watermark (``hub.storage.summaries``) has passed it: receipts are one field per conversation."""
-    if (delivered_until is None or message.author is not Author.CUSTOMER or message.status is not DeliveryStatus.SENT
+def with_watermark(message: Message, delivered_until: datetime | None,
+                   read_until: datetime | None = None) -> Message:
+    """A customer message is ``read`` when its conversation's read watermark has passed it, else
+    ``delivered`` when its delivered watermark has (``hub.storage.summaries``), whatever its document
+    says below that: receipts are fields of the conversation, not writes per message."""
+    if message.author is not Author.CUSTOMER or message.status is DeliveryStatus.READ:
+        return message
+    if read_until is not None and _naive(message.sent_at) <= _naive(read_until):
+        return replace(message, status=DeliveryStatus.READ)
+    if (delivered_until is None or message.status is not DeliveryStatus.SENT
             or _naive(message.sent_at) > _naive(delivered_until)):
         return message
     return replace(message, status=DeliveryStatus.DELIVERED)
@@ -279,10 +285,11 @@ class MongoMessageStore:
             query["sent_at"] = {"$gte": since}
         cursor = self._messages.find(query).sort("sent_at", 1).limit(limit)
         messages = [message_from_doc(doc) async for doc in cursor]
-        if not any(m.author is Author.CUSTOMER and m.status is DeliveryStatus.SENT for m in messages):
+        if not any(m.author is Author.CUSTOMER and m.status is not DeliveryStatus.READ for m in messages):
             return messages
-        doc = await self._conversations.find_one({"_id": conversation_id}, {"delivered_until": 1})
-        return [with_watermark(m, (doc or {}).get("delivered_until")) for m in messages]
+        doc = await self._conversations.find_one({"_id": conversation_id}, {"delivered_until": 1, "read_until": 1})
+        return [with_watermark(m, (doc or {}).get("delivered_until"), (doc or {}).get("read_until"))
+                for m in messages]
 
     async def advance_status(self, message_ids: list[str], status: DeliveryStatus,
                              conversation_id: str, authors: frozenset[Author]) -> list[str]:
@@ -304,3 +311,19 @@ class MongoMessageStore:
     async def unread_from(self, conversation_id: str, author: Author) -> list[str]:
         query = {"conversation_id": conversation_id, "author": author.value, "status": {"$ne": "read"}}
         return [doc["_id"] async for doc in self._messages.find(query, {"_id": 1})]
+
+    async def unread_by_agents(self, conversation_id: str, limit: int) -> list[tuple[str, datetime]]:
+        """The customer's messages past the read watermark this process knows (all not marked read
+        when it knows none), newest first, at most ``limit``: ``(id, sent_at)``; one read."""
+        query: dict[str, Any] = {"conversation_id": conversation_id, "author": Author.CUSTOMER.value,
+                                 "status": {"$ne": DeliveryStatus.READ.value}}
+        known = self.summaries.read_until(conversation_id)
+        if known is not None:
+            query["sent_at"] = {"$gt": known}
+        cursor = self._messages.find(query, {"_id": 1, "sent_at": 1}).sort("sent_at", -1).limit(limit)
+        return [(doc["_id"], doc["sent_at"]) async for doc in cursor]
+
+    async def read_until(self, conversation_id: str, until: datetime | None) -> None:
+        """The agents read the conversation's customer messages up to ``until`` (one watermark, in the
+        summary writer's next bulk write, with ``unread`` cleared); returns once stored."""
+        await self.summaries.read(conversation_id, until)

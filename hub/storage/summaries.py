@@ -3,8 +3,9 @@ one ``bulk_write`` every few tens of milliseconds (ADR 0032).
 
 What a stored message changes on its conversation (the inbox line: ``preview``,
 ``last_message_at``, ``unread``) and the delivered receipts of customer messages (one watermark,
-``delivered_until``: every customer message sent up to then reached its agent's console) are
-gathered here instead of one update per message. Messages themselves are stored (and
+``delivered_until``: every customer message sent up to then reached its agent's console), and the
+agents' read receipts (``read_until``: every customer message sent up to then was read by an
+agent, ADR 0058) are gathered here instead of one update per message. Messages themselves are stored (and
 acknowledged) by the message writer first; these fields follow within ``flush_s``. Who must know
 a field is stored before telling anyone (the delivered receipt, the agent's read clearing
 ``unread``) awaits its flush. One conversation the database refuses fails only its own waiters;
@@ -31,6 +32,7 @@ from hub.tasks import cancel_and_wait
 logger = logging.getLogger(__name__)
 
 PREVIEW_CHARS = 140
+READ_MARKS = 50_000  # conversations whose read watermark this process remembers
 
 
 @dataclass(slots=True)
@@ -42,6 +44,7 @@ class Pending:
     unread: int = 0
     reset_unread: bool = False  # the agent read everything: ``unread`` counts only what came after
     delivered_until: datetime | None = None
+    read_until: datetime | None = None
     last_customer_at: datetime | None = None  # a snoozed conversation wakes on it (hub/snoozes.py)
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
@@ -54,6 +57,8 @@ class Pending:
         self.reset_unread = self.reset_unread or later.reset_unread
         if later.delivered_until is not None:
             self.delivered_until = max(later.delivered_until, self.delivered_until or later.delivered_until)
+        if later.read_until is not None:
+            self.read_until = max(later.read_until, self.read_until or later.read_until)
         if later.last_customer_at is not None:
             self.last_customer_at = max(later.last_customer_at, self.last_customer_at or later.last_customer_at)
         self.waiters.extend(later.waiters)
@@ -68,6 +73,8 @@ class Pending:
             change["$inc"] = {"unread": self.unread}
         if self.delivered_until is not None:
             change["$max"] = {"delivered_until": self.delivered_until}
+        if self.read_until is not None:
+            change.setdefault("$max", {})["read_until"] = self.read_until
         if self.last_customer_at is not None:
             change.setdefault("$max", {})["last_customer_at"] = self.last_customer_at
         return change
@@ -83,6 +90,7 @@ class ConversationSummaries:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.flushes = 0  # bulk writes sent (tests and diagnostics)
+        self._read_marks: dict[str, datetime] = {}  # conversation -> read watermark this process wrote
 
     async def __aenter__(self) -> ConversationSummaries:
         self._task = asyncio.create_task(self._run(), name="hub:summary-writer")
@@ -125,6 +133,26 @@ class ConversationSummaries:
         pending = self._pending.setdefault(conversation_id, Pending())
         pending.unread, pending.reset_unread = 0, True
         await self._wait(pending)
+
+    async def read(self, conversation_id: str, until: datetime | None) -> None:
+        """The agent read the conversation: every customer message sent up to ``until`` is read (one
+        watermark, not a write per message) and ``unread`` is cleared; returns once stored."""
+        pending = self._pending.setdefault(conversation_id, Pending())
+        pending.unread, pending.reset_unread = 0, True
+        if until is not None:
+            pending.read_until = max(until, pending.read_until or until)
+            self._remember_read(conversation_id, pending.read_until)
+        await self._wait(pending)
+
+    def read_until(self, conversation_id: str) -> datetime | None:
+        """The read watermark this process last wrote for the conversation (None: not known here)."""
+        return self._read_marks.get(conversation_id)
+
+    def _remember_read(self, conversation_id: str, until: datetime) -> None:
+        self._read_marks.pop(conversation_id, None)
+        self._read_marks[conversation_id] = until
+        if len(self._read_marks) > READ_MARKS:
+            del self._read_marks[next(iter(self._read_marks))]
 
     async def _wait(self, pending: Pending) -> None:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
