@@ -4,6 +4,8 @@
 - ``transitions``: state changes with their events, and queueing for humans (routing's side).
 - ``outgoing``: where staff messages go: pushed live, or stored with an outbox entry.
 - ``customers``: customer messages from every channel (``hub.ports.Inbox``, ``SessionInbox``).
+- ``known_contacts``: the contact by its channel address, known to the process (no read per message).
+- ``current``: the conversations the message path knows (no read per reply).
 - ``agents``: the agent desk the console uses (``hub.ports.AgentDesk``).
 - ``bot_side``: what the bot does in a conversation (``hub.ports.BotConversations``).
 

@@ -32,13 +32,8 @@ class CustomerInbox:
     def __init__(self, core: ConversationCore, transitions: Transitions, *, contacts: MongoContactStore,
                  attachments: MongoAttachmentStore, default_queue: str, assistant: Assistant | None = None,
                  known: KnownContacts | None = None) -> None:
-        self._core = core
-        self._known = known
-        self._transitions = transitions
-        self._contacts = contacts
-        self._attachments = attachments
-        self._default_queue = default_queue
-        self._assistant = assistant
+        self._core, self._transitions, self._contacts, self._attachments = core, transitions, contacts, attachments
+        self._default_queue, self._assistant, self._known = default_queue, assistant, known
 
     @property
     def known_contacts(self) -> KnownContacts | None:
@@ -94,8 +89,7 @@ class CustomerInbox:
         return chosen_button(text, last.buttons) if last is not None and last.buttons else None
 
     async def contact_for(self, channel: ChannelName, address: str, display_name: str) -> dict[str, Any]:
-        # Normalised (lower-case e-mail, +E.164 phone) so an identity an agent linked matches.
-        # Known to the process when ``known`` is given (no read per message; facts invalidate).
+        # Normalised (lower-case e-mail, +E.164 phone) so an identity an agent linked matches; known, no read.
         contacts = self._known if self._known is not None else self._contacts
         return await contacts.ensure(inbound_key(channel, address), display_name, self._core.clock.now())
 
