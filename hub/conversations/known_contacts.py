@@ -6,7 +6,8 @@ query per message before. Entries come from that query (a miss) and leave by one
 * a ``ContactChanged`` fact from the bus (any process: a rename, a linked identity, new
   attributes, a merge) drops every entry of the contact it names and of ``merged_from``: the next
   message reads again;
-* an entry older than ``ttl_s`` is read again: the bus is at most once.
+* an entry older than ``ttl_s`` is read again: the bus is at most once;
+* when the bus subscribes again after a gap (``BusResubscribed``, ADR 0060) every entry goes.
 
 An entry keeps what the message path uses: the contact's id, display name and open conversation.
 The open conversation is a hint, as it always was: the inbox checks its state and, when it is not
@@ -28,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from hub.domain.events import ContactChanged
+from hub.domain.events import BusResubscribed, ContactChanged
 from hub.ports import EventBus
 from hub.storage.contacts import MongoContactStore
 
@@ -63,6 +64,7 @@ class KnownContacts:
 
     def listen(self, bus: EventBus) -> None:
         bus.subscribe(ContactChanged, self._on_changed, subscriber=SUBSCRIBER)
+        bus.subscribe(BusResubscribed, self._on_resubscribed, subscriber=SUBSCRIBER)
 
     async def ensure(self, identity: str, display_name: str, at: datetime) -> dict[str, Any]:
         """The contact owning ``identity`` (created on first sight), as last known."""
@@ -104,6 +106,10 @@ class KnownContacts:
                 held.discard(oldest)
                 if not held:
                     del self._identities[dropped.id]
+
+    async def _on_resubscribed(self, fact: BusResubscribed) -> None:
+        self._entries.clear()
+        self._identities.clear()
 
     async def _on_changed(self, fact: ContactChanged) -> None:
         self.forget_contact(fact.contact_id)

@@ -12,7 +12,8 @@ Where the digests come from:
   (``SurveyService.offer``), so the answer can never arrive before it is known here;
 * a ``SurveyAsked`` fact (another process asked) adds it at once;
 * the collection itself, read on first use and again at most every ``reread_s`` when asked (a
-  quiet hub reads nothing): the bus is at most once, and a lost fact is made good by then.
+  quiet hub reads nothing): the bus is at most once, and a lost fact is made good by then; after a
+  gap in the bus's subscription (``BusResubscribed``, ADR 0060) the next message reads it at once.
 
 A digest stays until its survey would expire, whatever the survey's state (answered, stopped):
 a provider's redelivery of the message that answered it is still recognised as a repeat.
@@ -29,7 +30,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from hub.domain.events import SurveyAsked
+from hub.domain.events import BusResubscribed, SurveyAsked
 from hub.domain.surveys import key_digest
 from hub.ports import EventBus
 from hub.storage.surveys import MongoSurveyStore
@@ -50,6 +51,7 @@ class OpenSurveyKeys:
 
     def listen(self, bus: EventBus) -> None:
         bus.subscribe(SurveyAsked, self._on_asked, subscriber=SUBSCRIBER)
+        bus.subscribe(BusResubscribed, self._on_resubscribed, subscriber=SUBSCRIBER)
 
     def asked(self, key: str, expires_at: datetime) -> str:
         """A survey for ``key`` is asked (this process); returns its digest for the fact."""
@@ -94,6 +96,9 @@ class OpenSurveyKeys:
         known = self._expiries.get(digest)
         if known is None or _naive(known) < _naive(expires_at):
             self._expiries[digest] = expires_at
+
+    async def _on_resubscribed(self, fact: BusResubscribed) -> None:
+        self._read_at = None  # facts were lost: the next message reads the collection again
 
     async def _on_asked(self, fact: SurveyAsked) -> None:
         self._add(fact.key_digest, fact.expires_at)

@@ -22,7 +22,14 @@ from redis.asyncio import Redis
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
 from hub.bus import RedisEventBus
-from hub.config import ConsumersSettings, OutboxSettings, SmsSettings, SurveySettings
+from hub.config import (
+    ConsumersSettings,
+    OutboxSettings,
+    SmsSettings,
+    SnoozeSettings,
+    SurveySettings,
+    WorkOrdersSettings,
+)
 from hub.conversations.customers import CustomerInbox
 from hub.domain.contacts import inbound_key
 from hub.domain.events import ContactChanged, SurveyAsked
@@ -39,6 +46,7 @@ PHONE = "+8613800138000"
 async def sms_hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str) -> AsyncIterator[RunningHub]:
     settings = make_settings(db_name, sweep_s=FAR_APART_S, queues_reread_s=FAR_APART_S).model_copy(update={
         "outbox": OutboxSettings(poll_s=FAR_APART_S), "consumers": ConsumersSettings(poll_s=FAR_APART_S),
+        "snooze": SnoozeSettings(poll_s=FAR_APART_S), "work_orders": WorkOrdersSettings(sweep_s=FAR_APART_S),
         "surveys": SurveySettings(enabled=True, open_reread_s=FAR_APART_S),
         "sms": SmsSettings(kannel_url="http://127.0.0.1:9/cgi-bin/sendsms", secret=SECRET,
                            callback_url="http://127.0.0.1:9")})
