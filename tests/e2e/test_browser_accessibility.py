@@ -17,16 +17,11 @@ from hub.domain.ids import ExternalId
 from hub.domain.model import InboundMessage
 from tests.clients import AgentClient
 from tests.e2e.axe import Violation, blocking, new_page
+from tests.e2e.conftest import sign_in
 
 
 async def login(browser: Browser, base_url: str, username: str) -> Page:
-    page = await new_page(browser)
-    await page.goto(f"{base_url}/console/login")
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill("northgrid-demo")
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("agent-name")).not_to_be_empty()
-    return page
+    return await sign_in(await new_page(browser), base_url, username)
 
 
 async def test_every_page_has_no_serious_or_critical_violation(hub: RunningHub, browser: Browser) -> None:

@@ -11,6 +11,7 @@ import re
 from playwright.async_api import Browser, Page, expect
 
 from hub.bootstrap import RunningHub
+from tests.e2e.conftest import sign_in
 from tests.e2e.test_browser_bot import customer_says
 from tests.unit.test_console_i18n import EN, ZH
 
@@ -21,13 +22,7 @@ ENGLISH = sorted({EN[k] for k in EN if k.startswith(PAGE_PREFIXES) and isinstanc
 
 
 async def open_console(browser: Browser, base_url: str, username: str, locale: str) -> Page:
-    page = await (await browser.new_context(locale=locale)).new_page()
-    await page.goto(f"{base_url}/console/login")
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill("northgrid-demo")
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("agent-name")).not_to_be_empty()
-    return page
+    return await sign_in(await (await browser.new_context(locale=locale)).new_page(), base_url, username)
 
 
 async def english_left(page: Page, texts: list[str] | None = None) -> list[str]:

@@ -7,16 +7,11 @@ import re
 from playwright.async_api import Browser, Page, expect
 
 from hub.bootstrap import RunningHub
+from tests.e2e.conftest import sign_in
 
 
 async def login(browser: Browser, base_url: str, username: str) -> Page:
-    page = await (await browser.new_context()).new_page()
-    await page.goto(f"{base_url}/console/login")
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill("northgrid-demo")
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("agent-name")).not_to_be_empty()
-    return page
+    return await sign_in(await (await browser.new_context()).new_page(), base_url, username)
 
 
 async def test_a_team_leader_sees_only_her_team_with_their_pauses_live(hub: RunningHub, browser: Browser) -> None:

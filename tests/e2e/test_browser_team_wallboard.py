@@ -14,6 +14,7 @@ from hub.bootstrap import RunningHub
 from hub.kpi_figures import local_midnight
 from hub.storage.database import Db
 from tests.conftest import eventually
+from tests.e2e.conftest import sign_in
 from tests.integration.test_kpi_history import Script, projected, write
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -21,12 +22,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 async def login(browser: Browser, base_url: str, username: str) -> Page:
     page = await (await browser.new_context(viewport={"width": 1920, "height": 1080})).new_page()
-    await page.goto(f"{base_url}/console/login")
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill("northgrid-demo")
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("agent-name")).not_to_be_empty()
-    return page
+    return await sign_in(page, base_url, username)
 
 
 def chat(cid: str, agent: str, start: object) -> Script:

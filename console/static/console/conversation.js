@@ -660,10 +660,8 @@ export class ConversationView {
     if (length.over) { toast(length.hint); return; } // the server refuses it too (hub/domain/reply_limits.py)
     const isNote = this.el.note.checked;
     const id = this.id;
-    this.sending = true;
-    this.updateComposer();
-    this.stopTyping();
-    try {
+    await this.whileSending(id, async () => {
+      this.stopTyping();
       const data = await api.post(convPath(id, 'messages'), { text, private: isNote });
       if (this.id === id) {
         if (input.value === raw) input.value = '';
@@ -672,13 +670,7 @@ export class ConversationView {
         }
       }
       this.drafts.delete(id);
-    } catch (err) {
-      toastError(err);
-    } finally {
-      this.sending = false;
-      this.updateComposer();
-      if (this.id === id && !input.disabled) input.focus();
-    }
+    });
   }
 
   /** Send a file with the reply box's text as its caption (composer_files.js). */
@@ -687,14 +679,23 @@ export class ConversationView {
     const id = this.id;
     const input = this.el.input;
     const caption = input.value.trim();
-    this.sending = true;
-    this.updateComposer();
-    try {
+    await this.whileSending(id, async () => {
       const data = await uploadFile(id, file, caption);
       if (this.id === id) {
         if (input.value.trim() === caption) input.value = '';
         if (data.message) this.addMessage(data.message, { own: true });
       }
+    });
+  }
+
+  /** The composer's frame around one send: busy while `fn` runs, its failure toasted, and the
+   * reply box focused again after, if the agent is still on conversation `id`. */
+  async whileSending(id, fn) {
+    const input = this.el.input;
+    this.sending = true;
+    this.updateComposer();
+    try {
+      await fn();
     } catch (err) {
       toastError(err);
     } finally {

@@ -4,6 +4,7 @@
 import { api, convPath, request } from './api.js';
 import { h, clear, setText, channelBadge, stateName, relTime, toast, toastError } from './render.js';
 import { t as tr } from './i18n.js';
+import { panelAction } from './panel_action.js';
 
 const VIEWS = [
   ['open', tr('find.all_open')], ['mine', tr('find.mine')], ['team', tr('find.my_team')], ['queued', tr('find.queued')], ['resolved', tr('find.resolved')],
@@ -156,23 +157,12 @@ export class ConversationTools {
       ? tr(t.note ? 'find.handed_on_note' : 'find.handed_on', { name: t.by_name || tr('find.a_colleague') }) : '');
   }
 
-  async act(action, body, done, { gone = false } = {}) {
-    if (!this.summary || this.busy) return null;
-    this.busy = true;
-    this.follow(this.summary);
-    try {
-      const data = await api.post(convPath(this.summary.id, action), body);
+  act(action, body, done, { gone = false } = {}) {
+    return panelAction(this, action, body, (data) => {
       if (gone) this.onGone(this.summary.id); // handed on: no longer hers to see
       else if (data.conversation) { this.onSummary(data.conversation); this.follow(data.conversation); }
       if (done) toast(done, { kind: 'info', timeout: 4000 });
-      return data;
-    } catch (err) {
-      toastError(err);
-      return null;
-    } finally {
-      this.busy = false;
-      this.follow(this.summary);
-    }
+    });
   }
 
   async transfer() {

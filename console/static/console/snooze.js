@@ -1,9 +1,9 @@
 // Snooze (issue 16 item 2, ADR 0049): set a conversation I hold aside until a time (in an hour,
 // tomorrow morning in the centre's zone, a time I pick), or wake it now. The inbox shows snoozed
 // conversations in their own list; a `conversation` frame with event `woken` brings one back.
-import { api, convPath } from './api.js';
-import { h, toast, toastError } from './render.js';
+import { h, toast } from './render.js';
 import { formatDate, t } from './i18n.js';
+import { panelAction } from './panel_action.js';
 
 /** "Snoozed until 5 Dec 2026, 09:00" in the chosen language. */
 export function snoozedText(summary) {
@@ -76,20 +76,9 @@ export class SnoozeControl {
     }
   }
 
-  async act(action, body) {
-    if (!this.summary || this.busy) return null;
-    this.busy = true;
-    this.follow(this.summary);
-    try {
-      const data = await api.post(convPath(this.summary.id, action), body);
+  act(action, body) {
+    return panelAction(this, action, body, (data) => {
       if (data.conversation) { this.onSummary(data.conversation); this.summary = data.conversation; }
-      return data;
-    } catch (err) {
-      toastError(err);
-      return null;
-    } finally {
-      this.busy = false;
-      this.follow(this.summary);
-    }
+    });
   }
 }

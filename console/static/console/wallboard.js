@@ -7,7 +7,7 @@ import { setText } from './render.js';
 import {
   WaitingTracker, countStates, orderedChannels, qualifiedFor, queueWaiting, servingChannel, staff,
 } from './wallboard_model.js';
-import { channelLabel, renderRows, renderTiles } from './wallboard_view.js';
+import { channelLabel, renderRows, renderTiles, rowsPanel } from './wallboard_view.js';
 import { WallboardCharts } from './wallboard_charts.js';
 import { agentRows, renderAgents } from './wallboard_agents.js';
 import { locale, t as tt } from './i18n.js';
@@ -18,6 +18,9 @@ const STALE_MS = 5000;     // no overview frame for this long: the board says it
 const WATCHING = new Set(['supervisor', 'admin', 'team_leader']);  // a team leader: her team's work only
 
 const $ = (id) => document.getElementById(id);
+$('wb-tables').prepend(
+  rowsPanel({ title: tt('wb.queues'), first: tt('wb.queue'), testid: 'wb-queues', bodyId: 'queues-body' }),
+  rowsPanel({ title: tt('wb.channels'), first: tt('wb.channel'), testid: 'wb-channels', bodyId: 'channels-body' }));
 const state = {
   queues: [],           // /api/queues (id, name, skills)
   overview: null,       // the last overview frame

@@ -57,6 +57,21 @@ function setCsat(cell, csat, answered, mean) {
   cell.title = typeof mean === 'number' ? tt('wbview.mean', { score: mean.toFixed(1) }) : tt('wbview.no_survey_answered_today');
 }
 
+/** A panel of rows by queue or by channel (``renderRows`` fills the body ``bodyId``); the same
+ * columns either way, the first one named ``first``. */
+export function rowsPanel({ title, first, testid, bodyId }) {
+  const col = (text, num, props = {}) => h('th', { scope: 'col', class: num ? 'num' : null, text, ...props });
+  return h('div', { class: 'wb-panel' },
+    h('h2', { class: 'wb-panel-title', text: title }),
+    h('table', { class: 'wb-table', 'data-testid': testid },
+      h('thead', null, h('tr', null,
+        col(first, false), col(tt('wb.service_level'), true), col(tt('wb.waiting'), true),
+        col(tt('wb.longest'), true), col(tt('wb.answered'), true), col(tt('wb.abandoned'), true),
+        col(tt('wb.csat'), true, { title: tt('wb.satisfaction_today_surveys_scored_4_or_5') }),
+        col(tt('wb.agents'), false))),
+      h('tbody', { id: bodyId })));
+}
+
 /** rows: [{key, label, sl, target, waiting, longest_s, threshold_s, answered, abandoned, csat, surveys,
  *          csat_mean, agents}] */
 export function renderRows(tbody, rows, testid) {
