@@ -31,6 +31,7 @@ from bot.rasa import RasaBot
 from bot.service import BotService, IntentAnswers
 from bot.training.desk import DeskConfig, TrainingDesk
 from bot.training.rasa_cli import RasaCli
+from bot.training.shipped import evaluate_shipped, read_evaluation
 from bot.training.store import TrainingStore, ensure_training_indexes
 from bot.training.turns import MongoTurnLog
 from channels.email import channel as email_channel
@@ -547,6 +548,21 @@ async def training_desk(settings: Settings, db: Db, clock: Clock | None = None) 
     cli = RasaCli(venv=in_checkout(training.rasa_venv), project_dir=in_checkout(training.project_dir))
     return TrainingDesk(store=TrainingStore(db), turns=MongoTurnLog(db, clock), cli=cli, clock=clock,
                         policy=handover_policy(settings), config=config)
+async def shipped_evaluation(settings: Settings, model: Path) -> tuple[dict[str, Any], bool]:
+    """``hub bot shipped-eval``: the shipped model's held-out evaluation and out-of-scope threshold,
+    stored beside it; returns (metrics, whether they were computed now rather than read)."""
+    training = settings.training
+
+    def in_checkout(path: Path) -> Path:
+        return path if path.is_absolute() else CHECKOUT / path
+
+    heldout = await asyncio.to_thread(in_checkout(training.heldout).read_text, "utf-8")
+    if (stored := await asyncio.to_thread(read_evaluation, model, heldout)) is not None:
+        return stored, False
+    cli = RasaCli(venv=in_checkout(training.rasa_venv), project_dir=in_checkout(training.project_dir))
+    return await evaluate_shipped(cli, handover_policy(settings), model, heldout), True
+
+
 WORK_ORDERS = "work_orders:sweep"  # SLA timers, surveys, pending notices: one process at a time (a lease)
 
 

@@ -291,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "bot" and args.action == "evaluate":
             return asyncio.run(run_bot_evaluation(settings, args.file, as_json=args.json, model=args.model))
+        if args.command == "bot" and args.action == "shipped-eval":
+            return asyncio.run(run_shipped_evaluation(settings, args.model))
         if args.command == "bot":
             return asyncio.run(run_training(args, settings))
         if args.command == "serve":
@@ -399,6 +401,9 @@ def add_training_commands(bot: Any) -> None:
     bot.add_parser("models", help="list the trained models and their held-out scores")
     activate = bot.add_parser("activate", help="load a trained model into Rasa; scripts/rasa.sh start loads it too")
     activate.add_argument("model_id", nargs="?", help="default: the newest trained model")
+    shipped = bot.add_parser("shipped-eval", help="evaluate a model of scripts/rasa.sh train on the held-out set and "
+                             "store it, out-of-scope threshold included, beside the model (kept while current)")
+    shipped.add_argument("model", type=Path, help="the model file (models/northgrid-<hash>.tar.gz)")
     export = bot.add_parser("export", help="write the Rasa files (domain, NLU, rules) of the curated data")
     export.add_argument("folder", type=Path)
 
@@ -426,6 +431,19 @@ async def read_text(path: Path) -> str:
         return await asyncio.to_thread(path.read_text, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InvalidInput(f"cannot read {path}: {err}") from err
+
+
+async def run_shipped_evaluation(settings: Settings, model: Path) -> int:
+    from hub.bootstrap import shipped_evaluation  # the composition root knows the bot package
+
+    if not await asyncio.to_thread(model.is_file):
+        raise InvalidInput(f"no model file {model}")
+    metrics, computed = await shipped_evaluation(settings, model)
+    scope = metrics.get("out_of_scope") or {}
+    print(f"{model.name}: out-of-scope threshold {scope.get('threshold')} ({scope.get('threshold_source')}), "
+          f"in-scope accuracy {fmt(scope.get('in_scope_accuracy'))}, out-of-scope recall "
+          f"{fmt(scope.get('out_of_scope_recall'))}{'' if computed else ' (stored, current)'}")
+    return 0
 
 
 async def run_training(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,7 +4,11 @@
 #
 #   scripts/rasa.sh install              create .rasa-venv and install rasa (skipped when done)
 #   scripts/rasa.sh train                train bot/rasa_project into models/ (skipped when config,
-#                                        domain and data are unchanged); prints the model path
+#                                        domain and data are unchanged), then evaluate it on
+#                                        data/heldout.csv with the hub (`hub bot shipped-eval`: the
+#                                        out-of-scope threshold chosen on the validation split, stored in
+#                                        models/northgrid-<hash>.eval.json; skipped while current);
+#                                        prints the model path
 #   scripts/rasa.sh start PORT [LOGFILE] run `rasa run --enable-api` on 127.0.0.1:PORT in its own
 #                                        session, wait for GET /status 200, print the PID
 #   scripts/rasa.sh stop [PIDFILE|PORT]  stop the server(s) started by `start` (all when no argument)
@@ -19,7 +23,8 @@
 # RASA_START_TIMEOUT (seconds, default 180), RASA_PIDFILE (pidfile for start, default
 # bot/rasa_project/run/rasa-PORT.pid), RASA_CONFIG (other config file for train, e.g. config-linear.yml),
 # RASA_MAX_CACHE_SIZE (MB for rasa's training cache, default 300), RASA_ACTIVE_MODEL (the activated
-# model's link, default bot/rasa_project/models/active.tar.gz; HUB_TRAINING__MODELS_DIR/active.tar.gz).
+# model's link, default bot/rasa_project/models/active.tar.gz; HUB_TRAINING__MODELS_DIR/active.tar.gz),
+# HUB_PYTHON (the hub's interpreter for the evaluation after train, default .venv/bin/python).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PROJECT=$ROOT/bot/rasa_project
@@ -116,14 +121,36 @@ data_hash() {
 
 model_for_hash() { echo "$MODELS/northgrid-$1.tar.gz"; }
 
+# The model's held-out evaluation with its out-of-scope threshold (ADR 0056), chosen by the hub's own
+# scoring code (bot/training/shipped.py); kept while it names the current data/heldout.csv.
+evaluation_current() {
+  local evaluation=${1%.tar.gz}.eval.json stamp
+  stamp=$(sha256sum <"$PROJECT/data/heldout.csv" | cut -c1-16)
+  [ -f "$evaluation" ] && grep -q "\"heldout\": \"$stamp\"" "$evaluation"
+}
+
+ensure_evaluation() {
+  local model=$1 hub_python
+  if evaluation_current "$model"; then return; fi
+  hub_python=${HUB_PYTHON:-$ROOT/.venv/bin/python}
+  [ -x "$hub_python" ] || die "train: no $hub_python to choose the model's out-of-scope threshold" \
+    "(run scripts/setup.sh, or set HUB_PYTHON)"
+  local t0=$SECONDS
+  (cd "$ROOT" && "$hub_python" -m hub bot shipped-eval "$model") >&2 \
+    || die "train: the held-out evaluation of $(basename "$model") failed"
+  log "train: evaluated in $((SECONDS - t0)) s"
+}
+
 cmd_train() {
   need_venv
   local config h model; config=$(config_file); h=$(data_hash); model=$(model_for_hash "$h")
-  if [ -f "$model" ]; then log "train: up to date"; echo "$model"; return; fi
+  if [ -f "$model" ] && evaluation_current "$model"; then log "train: up to date"; echo "$model"; return; fi
   mkdir -p "$MODELS" "$RUNDIR"
   exec 7>"$RUNDIR/train.lock"
   flock 7
-  if [ -f "$model" ]; then log "train: up to date"; echo "$model"; return; fi
+  if [ -f "$model" ]; then
+    ensure_evaluation "$model"; log "train: up to date"; echo "$model"; return
+  fi
   local t0=$SECONDS
   log "train: training $(basename "$model") with $(basename "$config")"
   (cd "$PROJECT" && "$VENV/bin/rasa" train --config "$config" --domain domain.yml --data data \
@@ -131,9 +158,11 @@ cmd_train() {
     || die "train: rasa train failed"
   [ -f "$model" ] || die "train: rasa did not write $model"
   # keep the new model and the one before it (DIET models are ~30 MB each)
+  local old
   # shellcheck disable=SC2012  # our own file names: northgrid-<hex>.tar.gz
-  ls -1t "$MODELS"/northgrid-*.tar.gz | tail -n +3 | xargs -r rm -f
+  for old in $(ls -1t "$MODELS"/northgrid-*.tar.gz | tail -n +3); do rm -f "$old" "${old%.tar.gz}.eval.json"; done
   log "train: done in $((SECONDS - t0)) s"
+  ensure_evaluation "$model"
   echo "$model"
 }
 

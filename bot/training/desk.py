@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.evaluation import Prediction, confusion_pairs, evaluate, labels_of, read_csv, shown
 from bot.handover import HandoverPolicy
 from bot.training import rasa_yaml
 from bot.training.activation import load_model, point_active
@@ -25,6 +24,8 @@ from bot.training.csvfile import parse_examples_csv, require_valid
 from bot.training.labels import intent_name, normal_label
 from bot.training.progress import Progress
 from bot.training.rasa_cli import RasaCli, RasaCliError
+from bot.training.scoring import score_model
+from bot.training.shipped import read_evaluation
 from bot.training.store import TrainingStore
 from bot.training.text import clean, intent_problem, key_of, language_of, text_problem
 from bot.training.turns import MongoTurnLog
@@ -301,28 +302,17 @@ class TrainingDesk:
         if shipped is None:
             return None
         if shipped.name not in self._serving_metrics:
-            self._serving_metrics[shipped.name] = await self._score(shipped, None, ())
+            # scripts/rasa.sh train stores the shipped model's evaluation beside it (bot.training.shipped)
+            heldout = await asyncio.to_thread(self._config.heldout.read_text, "utf-8")
+            stored = await asyncio.to_thread(read_evaluation, shipped, heldout)
+            self._serving_metrics[shipped.name] = stored or await self._score(shipped, heldout, ())
         return {"model": shipped.name, **self._serving_metrics[shipped.name]}
 
     async def _score(self, model: Path, csv_text: str | None, handover_intents: Sequence[str],
                      threshold: float | None = None) -> dict[str, Any]:
         if csv_text is None:
             csv_text = await asyncio.to_thread(self._config.heldout.read_text, "utf-8")
-        try:
-            rows = read_csv(csv_text)
-        except ValueError as err:
-            raise InvalidInput(str(err)) from err
-        result = await self._cli.predict(model, [row.text for row in rows])
-        predictions = [Prediction(row.intent, got[0], float(got[1]), text=row.text,
-                                  top_intent=got[2] if len(got) > 3 else None,
-                                  top_confidence=float(got[3]) if len(got) > 3 else None)
-                       for row, got in zip(rows, result["predictions"], strict=True)]
-        policy = dataclasses.replace(self._policy,
-                                     human_only_intents=self._policy.human_only_intents | frozenset(handover_intents))
-        known = result["intents"]
-        metrics = evaluate(predictions, known, policy, threshold=threshold)
-        confusions = confusion_pairs(predictions, known, policy)
-        return shown({**metrics, "model_intents": len(known), "confusions": confusions}, labels_of(rows))
+        return await score_model(self._cli, model, csv_text, self._policy, handover_intents, threshold)
 
     # --- activate ---------------------------------------------------------------------------------
 
