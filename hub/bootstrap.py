@@ -545,7 +545,8 @@ async def training_desk(settings: Settings, db: Db, clock: Clock | None = None) 
                         heldout=in_checkout(training.heldout), epochs=training.epochs, timeout_s=training.timeout_s,
                         review_below=training.review_below, activate_timeout_s=training.activate_timeout_s,
                         rasa_url=settings.bot.rasa_url)
-    cli = RasaCli(venv=in_checkout(training.rasa_venv), project_dir=in_checkout(training.project_dir))
+    cli = RasaCli(venv=in_checkout(training.rasa_venv), project_dir=in_checkout(training.project_dir),
+                  warm_start_dir=config.work_dir / "warm-start")
     return TrainingDesk(store=TrainingStore(db), turns=MongoTurnLog(db, clock), cli=cli, clock=clock,
                         policy=handover_policy(settings), config=config)
 async def shipped_evaluation(settings: Settings, model: Path) -> tuple[dict[str, Any], bool]:

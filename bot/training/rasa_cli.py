@@ -38,12 +38,16 @@ class RasaCliError(Exception):
 class RasaCli:
     venv: Path
     project_dir: Path
+    # Where the project's linear classifier keeps its last fit between trainings, to start the next one
+    # from it (bot/rasa_project/northgrid_nlu/warm_start.py, ADR 0056); None: every fit starts cold.
+    warm_start_dir: Path | None = None
 
     def _env(self) -> dict[str, str]:
         # Pass the environment through (PATH, HOME), plus Rasa's switches and the project's own
         # components (bot/rasa_project/northgrid_nlu), which a training's workspace does not hold.
         path = os.pathsep.join(p for p in (str(self.project_dir.resolve()), os.environ.get("PYTHONPATH")) if p)
-        return {**os.environ, **RASA_ENV, "PYTHONPATH": path}
+        warm = {"NORTHGRID_WARM_START_DIR": str(self.warm_start_dir.resolve())} if self.warm_start_dir else {}
+        return {**os.environ, **RASA_ENV, "PYTHONPATH": path, **warm}
 
     async def train(self, files: Mapping[str, str], *, workspace: Path, out_dir: Path, name: str,
                     on_progress: Callable[[Progress], Awaitable[None]], timeout_s: float) -> Path:
