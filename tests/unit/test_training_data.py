@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -143,7 +144,12 @@ def test_training_files_list_every_curated_intent_and_keep_the_shipped_responses
     assert {"rule": "curated solar_feed_in", "steps": [{"intent": "solar_feed_in"}, {"action": "utter_handover"}]} \
         in rules
     assert len(rules) == len(yaml.safe_load(project.rules)["rules"]) + 1
-    diet = next(c for c in yaml.safe_load(files.config)["pipeline"] if c["name"] == "DIETClassifier")
+    # The shipped linear pipeline has no epochs (ADR 0056): the override leaves it as it is; DIET's
+    # config (config-diet.yml) gets it.
+    assert yaml.safe_load(files.config)["pipeline"] == yaml.safe_load(project.config)["pipeline"]
+    diet_project = dataclasses.replace(project, config=(PROJECT / "config-diet.yml").read_text())
+    diet_files = rasa_yaml.training_files(diet_project, curated, epochs=5)
+    diet = next(c for c in yaml.safe_load(diet_files.config)["pipeline"] if c["name"] == "DIETClassifier")
     assert diet["epochs"] == 5
     nlu = yaml.safe_load(files.nlu)["nlu"]
     assert any(b.get("regex") == "account_number" for b in nlu)
