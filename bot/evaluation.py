@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.handover import HandoverPolicy, Reading, decide
 from bot.out_of_scope import Read, report
+from bot.training.csvfile import columns
 from bot.training.labels import intent_name, normal_label
 
 HANDOVER = "(handover)"
@@ -52,13 +53,20 @@ class Prediction:
 
 
 def read_csv(text: str) -> list[Labelled]:
-    """``text,intent`` rows (a header line is required); raises ValueError naming the bad line."""
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or not {"text", "intent"} <= set(reader.fieldnames):
+    """``text,intent`` rows (a header line is required; ``label`` or ``category`` may name the intent
+    column, as in ``hub bot import``); raises ValueError naming the bad line."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    found = columns(next(reader, []))
+    if found is None:
         raise ValueError("the CSV needs a header with the columns text,intent")
+    text_at, label_at = found
     rows = []
-    for line, row in enumerate(reader, start=2):
-        text_value, label = (row.get("text") or "").strip(), normal_label(row.get("intent") or "")
+    for fields in reader:
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        line = reader.line_num
+        text_value = fields[text_at].strip() if len(fields) > text_at else ""
+        label = normal_label(fields[label_at]) if len(fields) > label_at else ""
         if not text_value or not label:
             raise ValueError(f"line {line}: empty text or intent")
         name = intent_name(label)

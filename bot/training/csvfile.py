@@ -15,6 +15,19 @@ from bot.training.labels import label_names, normal_label
 from bot.training.text import clean, intent_problem, key_of, text_problem
 
 MAX_ERRORS = 50
+# The label column: ``intent``, or the name public intent sets use for it (BANKING77: ``category``).
+LABEL_COLUMNS = ("intent", "label", "category")
+
+
+def columns(header: list[str]) -> tuple[int, int] | None:
+    """(text, label) column indexes of a header row (case and spaces ignored), or None if it lacks one."""
+    names = [name.strip().lower() for name in header]
+    if names:
+        names[0] = names[0].removeprefix("\ufeff")
+    label = next((name for name in LABEL_COLUMNS if name in names), None)
+    if "text" not in names or label is None:
+        return None
+    return names.index("text"), names.index(label)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +88,8 @@ class CsvProblem(ValueError):
 
 
 def parse_examples_csv(data: str) -> CsvExamples:
-    """Rows of a CSV with a header naming ``text`` and ``intent`` (other columns are ignored)."""
+    """Rows of a CSV with a header naming ``text`` and ``intent`` (or ``label``, ``category``; other
+    columns are ignored)."""
     reader = csv.reader(io.StringIO(data.removeprefix("\ufeff"), newline=""))
     errors: list[str] = []
     error_count = 0
@@ -87,14 +101,16 @@ def parse_examples_csv(data: str) -> CsvExamples:
             errors.append(f"line {line}: {why}")
 
     try:
-        header = [name.strip().lower() for name in next(reader)]
+        header = next(reader)
     except StopIteration:
         raise CsvProblem(("line 1: the file is empty; it needs a text,intent header",), 1) from None
     except csv.Error as err:
         raise CsvProblem((f"line 1: {err}",), 1) from None
-    if "text" not in header or "intent" not in header:
-        raise CsvProblem((f"line 1: the header must name the columns text and intent, not {header[:5]}",), 1)
-    text_at, intent_at = header.index("text"), header.index("intent")
+    found = columns(header)
+    if found is None:
+        raise CsvProblem((f"line 1: the header must name the columns text and intent (or label, category), "
+                          f"not {[name.strip().lower() for name in header[:5]]}",), 1)
+    text_at, intent_at = found
     width = max(text_at, intent_at) + 1
 
     first: dict[str, CsvRow] = {}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.evaluation import read_csv
 from bot.training import rasa_yaml
 from bot.training.csvfile import CsvProblem, parse_examples_csv, require_valid
 from bot.training.labels import SAFE_NAME, intent_name, label_names
@@ -33,9 +34,20 @@ def test_csv_header_may_have_other_columns_in_any_order_and_a_bom() -> None:
     assert [(r.text, r.intent) for r in parsed.rows] == [("hello", "greet")]
 
 
+@pytest.mark.parametrize("header", ["text,category", "Label,Text", "\ufefftext,intent,category"])
+def test_the_label_column_may_be_named_as_public_intent_sets_name_it(header: str) -> None:
+    """BANKING77 ships ``text,category``; ``intent`` wins when a file has both."""
+    first, second = ("hello", "greet") if header.lower().lstrip("\ufeff").startswith("text") else ("greet", "hello")
+    extra = ",other" if header.count(",") == 2 else ""
+    parsed = require_valid(parse_examples_csv(f"{header}\n{first},{second}{extra}\n"))
+    assert [(r.text, r.intent) for r in parsed.rows] == [("hello", "greet")]
+    assert [(r.text, r.intent) for r in read_csv(f"{header}\n{first},{second}{extra}\n")] == [("hello", "greet")]
+
+
 @pytest.mark.parametrize(("data", "message"), [
     ("", "line 1: the file is empty"),
     ("sentence,label\nhi,greet\n", "line 1: the header must name the columns text and intent"),
+    ("text,topic\nhi,greet\n", "line 1: the header must name the columns text and intent"),
     ("text,intent\nhi\n", "line 2: expected 2 columns"),
     ("text,intent\n,greet\n", "line 2: empty text"),
     ("text,intent\nhi,\n", "line 2: empty intent"),
