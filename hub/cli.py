@@ -198,7 +198,8 @@ async def run_bot_evaluation(settings: Settings, path: Path, *, as_json: bool, m
         return "n/a" if value is None else f"{value:.1%}"
 
     print(f"{result['turns']} turns, {result['model_intents']} intents in the model")
-    print(f"intent accuracy (in-domain rows) {pct(result['intent_accuracy'])}")
+    print(f"intent accuracy (in-domain rows) {pct(result['intent_accuracy'])}, "
+          f"macro-F1 {pct(result.get('intent_macro_f1'))}")
     print(f"accuracy (handover counted as the right answer for unknown/human intents) {pct(result['accuracy'])}")
     print(f"macro-F1 {pct(result['macro_f1'])}, handover rate {pct(result['handover_rate'])}, "
           f"accuracy on the turns the bot keeps {pct(result['kept_accuracy'])}")

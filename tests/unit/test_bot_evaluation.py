@@ -28,6 +28,23 @@ def test_metrics_on_a_small_set() -> None:
     assert result["handover_rate"] == pytest.approx(3 / 6)
     assert result["kept_accuracy"] == pytest.approx(1 / 3)
     assert result["per_intent"][HANDOVER]["support"] == 3.0
+    # The model's reading of the in-domain rows, apart from the policy's handovers.
+    assert set(result["intent_per_intent"]) == {"check_bill", "pay_bill", "talk_to_human"}
+    assert result["intent_per_intent"]["pay_bill"]["recall"] == pytest.approx(1 / 2)
+    assert result["intent_macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
+
+
+def test_intents_without_a_response_are_read_per_label_though_the_policy_hands_them_over() -> None:
+    rows = read_csv("text,category\nmy card payment was reverted,reverted_card_payment?\n"
+                    "where is my card,card_arrival\ncard still not here,card_arrival\n")
+    predictions = [Prediction(r.intent, got, 0.9, text=r.text)
+                   for r, got in zip(rows, [rows[0].intent, "card_arrival", rows[0].intent], strict=True)]
+    policy = HandoverPolicy(confidence_threshold=0.5, human_only_intents=frozenset(r.intent for r in rows))
+    result = shown(evaluate(predictions, {r.intent for r in rows}, policy), labels_of(rows))
+    assert set(result["per_intent"]) == {HANDOVER}  # every turn is handed over by policy
+    assert set(result["intent_per_intent"]) == {"reverted_card_payment?", "card_arrival"}
+    assert result["intent_per_intent"]["card_arrival"]["recall"] == pytest.approx(1 / 2)
+    assert result["intent_accuracy"] == pytest.approx(2 / 3)
 
 
 def test_macro_f1_is_the_mean_over_true_labels() -> None:
