@@ -116,7 +116,8 @@ def test_a_trainer_imports_trains_and_evaluates_any_label_through_the_cli(mongo_
     # The model's reading per label, apart from the policy (per_intent folds intents without a response
     # into "(handover)").
     assert set(NEW) <= set(result["intent_per_intent"]) and result["intent_macro_f1"] >= 0.7
-    assert result["per_intent"]["(handover)"]["support"] == 6 + 8  # the new labels (no response) and out of scope
+    # Expected handovers: the new labels (no response), report_outage (human only), the out-of-scope rows.
+    assert result["per_intent"]["(handover)"]["support"] == 6 + 2 + 8
     # Out of scope: the unknown label and the explicit one, at the threshold recorded with the model.
     assert oos["threshold_source"] == "model" and oos["out_of_scope_rows"] == 8 and oos["in_scope_rows"] == 10
     assert oos["out_of_scope_recall"] >= 0.5 and oos["in_scope_accuracy"] >= 0.7
