@@ -103,9 +103,17 @@ async def increment(counters: AsyncCollection[Document], counter_id: str, n: int
     raise RuntimeError(f"counter {counter_id!r} could not be created")
 
 
+# Pooled connections idle longer than this are dropped by the client and opened again. SecantusDB closes
+# a client connection idle for 300 s, and the next command on it failed with AutoReconnect: `hub bot
+# train` lost a 44-minute BANKING77 training when its first progress write after the classifier's
+# 40 quiet minutes met a closed connection (issue 17, ADR 0057).
+MAX_IDLE_MS = 60_000
+
+
 def connect(url: str) -> AsyncMongoClient[Document]:
     """A client with short server selection, so a dead MongoDB gives a clear error quickly."""
-    return AsyncMongoClient(url, serverSelectionTimeoutMS=5000, tz_aware=True, uuidRepresentation="standard")
+    return AsyncMongoClient(url, serverSelectionTimeoutMS=5000, tz_aware=True, uuidRepresentation="standard",
+                            maxIdleTimeMS=MAX_IDLE_MS)
 
 
 async def ensure_indexes(db: Db) -> None:
