@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import secrets
 import tempfile
 from collections import defaultdict
@@ -60,7 +61,7 @@ class SmsEnv:
                 if len(parts) < total:
                     continue
                 del self._parts[(mt.receiver, ref)]
-                self.texts[mt.receiver].append(_joined(parts))
+                self.texts[mt.receiver].append(await self._joined(mt.receiver, parts))
             self._arrived.set()
 
     def start_collecting(self) -> None:
@@ -97,9 +98,45 @@ class SmsEnv:
         self.start_collecting()
 
 
-def _joined(parts: list[MT]) -> str:
-    raw = b"".join(p.raw for p in sorted(parts, key=lambda p: p.part[2] if p.part else 0))
-    if 0 not in raw:  # the fake SMSC drops the coding of parts: UTF-8 (7-bit) or UTF-16BE (UCS-2)
+    async def _joined(self, receiver: str, parts: list[MT]) -> str:
+        """A concatenated message's text. The fake SMSC drops the coding of parts, and the bytes alone
+        cannot tell (U+7535 in UTF-16BE is the ASCII "u5"): the coding is the one Kannel logged for
+        the whole message it split (bearerbox's access log, ``[flags:mclass:coding:...]``)."""
+        raw = b"".join(p.raw for p in sorted(parts, key=lambda p: p.part[2] if p.part else 0))
+        if 0 in raw or not _utf8(raw):  # only UTF-16BE: no need to ask
+            return raw.decode("utf-16-be", "replace")
+        log = self.rig.dir / "access.log"
+        for _ in range(100):  # the line is written when the SMSC acknowledged: poll for it, 5 s at most
+            coding = logged_coding(log.read_text("utf-8", "replace") if log.exists() else "", receiver, raw)
+            if coding is not None:
+                return raw.decode("utf-16-be", "replace") if coding == UCS2_CODING else raw.decode("utf-8", "replace")
+            await asyncio.sleep(0.05)
+        return _guessed(raw)
+
+
+UCS2_CODING = 2
+_SENT = re.compile(r"Sent SMS .*?\[to:([^\]]*)\] \[flags:-?\d+:(-?\d+):[^\]]*\] \[msg:\d+:([0-9A-Fa-f]*)\]")
+
+
+def logged_coding(access_log: str, receiver: str, raw: bytes) -> int | None:
+    """The coding Kannel logged for the message to ``receiver`` whose bytes are ``raw``, if any."""
+    for to, coding, data in _SENT.findall(access_log):
+        if to.lstrip("+") == receiver.lstrip("+") and bytes.fromhex(data) == raw:
+            return int(coding)
+    return None
+
+
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _guessed(raw: bytes) -> str:
+    """Without Kannel's word: UTF-8 unless it has NULs (UTF-16BE of Latin text) or is not UTF-8."""
+    if 0 not in raw:
         with contextlib.suppress(UnicodeDecodeError):
             return raw.decode("utf-8")
     return raw.decode("utf-16-be", "replace")
