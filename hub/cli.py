@@ -470,7 +470,9 @@ async def run_training(args: argparse.Namespace, settings: Settings) -> int:
             metrics = model.metrics or {}
             print(f"model {model.id} trained in {model.duration_s:.0f} s: {model.examples} examples, "
                   f"{model.intents} intents; held-out accuracy {fmt(metrics.get('accuracy'))}, "
-                  f"macro-F1 {fmt(metrics.get('macro_f1'))}. Activate: hub bot activate {model.id}")
+                  f"macro-F1 {fmt(metrics.get('macro_f1'))} with handovers by policy; the model's reading "
+                  f"{fmt(metrics.get('intent_accuracy'))}, macro-F1 {fmt(metrics.get('intent_macro_f1'))}. "
+                  f"Activate: hub bot activate {model.id}")
         elif args.action == "models":
             for model in await desk.models():
                 metrics = model.metrics or {}
