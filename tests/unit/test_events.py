@@ -12,7 +12,6 @@ import pytest
 
 from hub.domain.events import (
     KINDS,
-    SurveyAsked,
     AgentSessionsRevoked,
     CallAnswered,
     CallCommand,
@@ -30,6 +29,7 @@ from hub.domain.events import (
     PresenceChanged,
     RoutingKicked,
     StatusChanged,
+    SurveyAsked,
     SurveyCallDue,
     TypingChanged,
     VoiceTurnTimed,
