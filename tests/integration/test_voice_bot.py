@@ -209,7 +209,9 @@ async def test_a_silent_caller_is_prompted_again_then_handed_over_with_the_card(
     handed = await eventually(lambda: db["events"].find_one({"conversation_id": conversation_id,
                                                              "type": "handed_over"}), timeout=60)
     assert handed["detail"]["reason"] == "repeated_fallback"
-    conversation = await db["conversations"].find_one({"_id": conversation_id})
+    # The event is stored before the conversation's document is moved (hub/storage/conversations.py): wait for both
+    conversation = await eventually(lambda: db["conversations"].find_one({"_id": conversation_id,
+                                                                          "handover": {"$exists": True}}), timeout=10)
     assert conversation["handover"]["reason"] == "repeated_fallback" and conversation["handover"]["channel"] == "voice"
     assert await caller.wait(timeout=60) == 0, caller.output()
     _, bot_spans = await bot_recording(bot_call, await bot_call_of(db, conversation_id))
