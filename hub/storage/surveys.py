@@ -86,6 +86,10 @@ class MongoSurveyStore:
     async def mark_asked(self, conversation_id: str, at: datetime) -> None:
         await self._surveys.update_one({"_id": conversation_id}, {"$set": {"asked": True, "asked_at": at}})
 
+    async def unmark_asked(self, conversation_id: str) -> None:
+        """The question could not be sent after all: not asked, so the offer's retry asks again."""
+        await self._surveys.update_one({"_id": conversation_id}, {"$set": {"asked": False}, "$unset": {"asked_at": ""}})
+
     async def reask(self, conversation_id: str, ref: str, at: datetime) -> bool:
         """Count the one re-ask; False when another process got there first (or it was used)."""
         result = await self._surveys.update_one(

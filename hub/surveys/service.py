@@ -96,8 +96,16 @@ class SurveyService:
             digest = self._keys.asked(key, survey.expires_at)
             await self._core.tell(SurveyAsked(conversation_id=conversation.id, key_digest=digest,
                                               expires_at=survey.expires_at))
-        await self.ask(survey, conversation)
+        # Marked asked before the question goes out: an answer looks for asked surveys only, and a
+        # widget's customer can press a star before a mark stored after the send (CI saw the answer
+        # open a new conversation). If the question cannot be sent, the mark is taken back so that
+        # the offer's retry asks again.
         await self._store.mark_asked(conversation.id, self._core.clock.now())
+        try:
+            await self.ask(survey, conversation)
+        except BaseException:
+            await self._store.unmark_asked(conversation.id)
+            raise
         logger.info("surveys.asked conv=%s channel=%s", conversation.id, channel)
 
     async def open_call(self, conversation_id: str, *, agent_id: str | None) -> Survey | None:
