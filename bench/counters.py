@@ -13,6 +13,7 @@ from typing import Any
 
 READS = ("query", "getmore")
 WRITES = ("insert", "update", "delete")
+TOP_SECTIONS = ("queries", "getmore", "insert", "update", "remove", "commands")  # ``top``'s, per collection
 
 
 async def mongo_opcounters(mongo_url: str | None) -> dict[str, int]:
@@ -29,6 +30,36 @@ async def mongo_opcounters(mongo_url: str | None) -> dict[str, int]:
         return {}
     finally:
         await client.close()
+
+
+async def mongo_top(mongo_url: str | None) -> dict[str, dict[str, tuple[int, int]]]:
+    """``top``: per collection (``db.collection``) and section, ``(count, microseconds)``; empty when
+    the engine has none (SecantusDB and mongod both answer it; SecantusDB counts commands)."""
+    if not mongo_url:
+        return {}
+    from hub.storage.database import connect
+
+    client = connect(mongo_url)
+    try:
+        totals = (await client.admin.command("top")).get("totals", {})
+    except Exception:
+        return {}
+    finally:
+        await client.close()
+    return {ns: {s: (int(v[s]["count"]), int(v[s]["time"])) for s in TOP_SECTIONS if s in v}
+            for ns, v in totals.items() if isinstance(v, dict)}
+
+
+def top_difference(before: dict[str, dict[str, tuple[int, int]]],
+                   after: dict[str, dict[str, tuple[int, int]]]) -> dict[str, dict[str, tuple[int, int]]]:
+    """What happened between two ``top`` snapshots, collections and sections with no command left out."""
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for ns, sections in after.items():
+        for section, (count, micros) in sections.items():
+            count0, micros0 = before.get(ns, {}).get(section, (0, 0))
+            if count > count0:
+                out.setdefault(ns.split(".", 1)[-1], {})[section] = (count - count0, micros - micros0)
+    return out
 
 
 async def redis_commands(redis_url: str | None) -> dict[str, int]:
@@ -54,15 +85,20 @@ class ServerCounters:
         self._redis_url = redis_url
         self._ops0: dict[str, int] = {}
         self._redis0: dict[str, int] = {}
+        self._top0: dict[str, dict[str, tuple[int, int]]] = {}
         self.ops: dict[str, int] = {}
         self.redis: dict[str, int] = {}
+        self.top: dict[str, dict[str, tuple[int, int]]] = {}  # collection -> section -> (commands, µs)
 
     async def start(self) -> None:
         self._ops0 = await mongo_opcounters(self._mongo_url)
+        self._top0 = await mongo_top(self._mongo_url)
         self._redis0 = await redis_commands(self._redis_url)
 
     async def stop(self) -> None:
         ops1 = await mongo_opcounters(self._mongo_url)
+        top1 = await mongo_top(self._mongo_url)
+        self.top = top_difference(self._top0, top1) if self._top0 else {}
         redis1 = await redis_commands(self._redis_url)
         self.ops = {k: v - self._ops0.get(k, 0) for k, v in ops1.items()} if self._ops0 and ops1 else {}
         self.redis = {k: v - self._redis0.get(k, 0) for k, v in redis1.items() if v != self._redis0.get(k, 0)}
@@ -81,6 +117,11 @@ class ServerCounters:
                             "reads_per_round_trip": round(reads / n, 3), "writes_per_round_trip": round(writes / n, 3),
                             "data_ops_per_round_trip": round((reads + writes) / n, 3),
                             "data_ops_per_s": round((reads + writes) / max(seconds, 1e-9), 1)}
+            if self.top:  # which collections: commands per round trip and SecantusDB's ms in them
+                out["mongo"]["by_collection"] = {
+                    f"{coll}.{section}": {"per_round_trip": round(count / n, 3),
+                                          "ms_per_round_trip": round(micros / n / 1000, 3)}
+                    for coll, sections in sorted(self.top.items()) for section, (count, micros) in sections.items()}
         if self._redis_url:
             total = sum(self.redis.values())
             top = dict(sorted(self.redis.items(), key=lambda kv: -kv[1])[:8])

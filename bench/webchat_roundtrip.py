@@ -582,6 +582,12 @@ def print_level(label: str, r: dict[str, Any]) -> None:
         if per.get("redis"):
             line += f"; Redis {per['redis']['per_round_trip']:.2f} commands ({per['redis']['top']})"
         print(line, flush=True)
+        by_collection = (per.get("mongo") or {}).get("by_collection")
+        if by_collection:
+            print(f"  [{label}]    MongoDB commands per round trip by collection (SecantusDB ms in them): "
+                  + ", ".join(f"{k} {v['per_round_trip']:.3f} ({v['ms_per_round_trip']:.2f})"
+                              for k, v in sorted(by_collection.items(), key=lambda kv: -kv[1]["per_round_trip"])),
+                  flush=True)
     parts = r.get("breakdown_ms", {})
     if parts and parts["send_to_published"]["n"]:
         print(f"  [{label}]    split p50/p99 ms: send->published {_fmt(parts['send_to_published']['p50'])}/"

@@ -26,6 +26,7 @@ from hub.storage.database import Db
 from hub.supervisor import LoopState
 from routing.service import RoutingService
 from routing.store import agent_key
+from tests import opcounts
 from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually, make_settings
 
@@ -45,11 +46,6 @@ async def quiet_hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str) 
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
         await load_demo(running.context.directory)
         yield running
-
-
-async def _data_ops(db: Db) -> int:
-    counters = (await db.client.admin.command("serverStatus"))["opcounters"]
-    return sum(int(counters[k]) for k in ("insert", "query", "update", "delete", "getmore"))
 
 
 async def _heartbeat_round(agents: list[AgentClient], redis: Redis) -> None:
@@ -84,25 +80,20 @@ async def test_heartbeats_of_connected_consoles_and_widgets_cost_no_mongodb_oper
             # The log-ins and hellos leave a little work behind (a durable consumer woken by the
             # agents' presence reads the event table once): heartbeat rounds until one costs nothing.
             for _ in range(10):
-                before = await _data_ops(db)
+                before = await opcounts.count(db)
                 await _heartbeat_round(agents, redis)
-                if await _data_ops(db) == before:
+                if await opcounts.count(db) == before:
                     break
-            before = await _data_ops(db)
+            before = await opcounts.count(db)
             for _ in range(5):
                 await _heartbeat_round(agents, redis)
-            after = await _data_ops(db)
+            after = await opcounts.count(db)
         finally:
             for widget in widgets:
                 await widget.close()
             for agent in agents:
                 await agent.close()
     assert after - before == 0, f"{after - before} MongoDB operations in 5 heartbeat rounds of a quiet hub"
-
-
-async def _reads(db: Db) -> int:
-    counters = (await db.client.admin.command("serverStatus"))["opcounters"]
-    return int(counters["query"]) + int(counters["getmore"])
 
 
 def _sms(text: str, external_id: str) -> InboundMessage:
@@ -113,14 +104,10 @@ def _sms(text: str, external_id: str) -> InboundMessage:
 async def test_a_customers_next_sms_in_an_open_conversation_reads_nothing(quiet_hub: RunningHub, db: Db) -> None:
     inbox = quiet_hub.context.inbox
     first = await inbox.accept_inbound(_sms("我家停电了", "kannel-q1"))
-    reads = await _reads(db)
-    for _ in range(10):  # the first message's transitions wake the durable consumers once: let them settle
-        await asyncio.sleep(0.3)  # what is waited for here is "nothing else reads any more"
-        if await _reads(db) == reads:
-            break
-        reads = await _reads(db)
+    # the first message's transitions wake the durable consumers once: let them settle
+    reads = await opcounts.settled(db, opcounts.READS, tries=10)
     second = await inbox.accept_inbound(_sms("还没有来电", "kannel-q2"))
-    assert await _reads(db) - reads == 0, "no contact (ADR 0058), open-conversation or resend lookup"
+    assert await opcounts.reads(db) - reads == 0, "no contact (ADR 0058), open-conversation or resend lookup"
     assert second.conversation.id == first.conversation.id and not second.duplicate
     again = await inbox.accept_inbound(_sms("还没有来电", "kannel-q2"))  # Kannel resends: stored once
     assert again.duplicate and again.message.id == second.message.id
@@ -136,9 +123,9 @@ async def test_an_available_agents_rounds_read_no_queue_list(quiet_hub: RunningH
     agent = await AgentClient.online(quiet_hub.base_url, "alice")
     try:
         await eventually(lambda: routing.known_queues.looks > 0)  # a round that found her available
-        looks, reads = routing.known_queues.looks, await _reads(db)
+        looks, reads = routing.known_queues.looks, await opcounts.reads(db)
         await eventually(lambda: routing.known_queues.looks >= looks + 10)  # ten more rounds (tick 0.1 s)
-        assert await _reads(db) - reads == 0, "rounds of an available agent read the queues every tick"
+        assert await opcounts.reads(db) - reads == 0, "rounds of an available agent read the queues every tick"
         received = await quiet_hub.context.inbox.accept_inbound(_sms("停电了", "kannel-q9"))
         assert await agent.take_offer() == received.conversation.id, "a queue work is put into is looked at"
     finally:
@@ -152,12 +139,12 @@ async def test_requests_of_one_session_that_miss_together_read_it_once(quiet_hub
     try:
         cache = quiet_hub.app[SESSION_CACHE]
         cache.forget_agent(agent.agent["id"])  # as when her entry's five seconds are over
-        reads = await _reads(db)
+        reads = await opcounts.reads(db)
         answers = await asyncio.gather(*(agent.call("GET", "/api/me") for _ in range(30)))
         assert {a["agent"]["id"] for a in answers} == {agent.agent["id"]}
-        assert await _reads(db) - reads == 2, "each request read the session and the agent for itself"
-        reads = await _reads(db)
+        assert await opcounts.reads(db) - reads == 2, "each request read the session and the agent for itself"
+        reads = await opcounts.reads(db)
         await agent.call("GET", "/api/me")  # kept: the next request reads nothing
-        assert await _reads(db) - reads == 0
+        assert await opcounts.reads(db) - reads == 0
     finally:
         await agent.close()

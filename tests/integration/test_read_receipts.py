@@ -16,24 +16,10 @@ from hub.domain.events import StatusChanged
 from hub.domain.ids import ExternalId
 from hub.domain.model import InboundMessage
 from hub.storage.database import Db
+from tests import opcounts
 from tests.clients import AgentClient
 
 MESSAGES = 8
-
-
-async def _writes(db: Db) -> int:
-    counters = (await db.client.admin.command("serverStatus"))["opcounters"]
-    return sum(int(counters[k]) for k in ("insert", "update", "delete"))
-
-
-async def _settled_writes(db: Db) -> int:
-    writes = await _writes(db)
-    for _ in range(20):
-        await asyncio.sleep(0.3)  # what is waited for here is "nothing else writes any more"
-        if await _writes(db) == writes:
-            return writes
-        writes = await _writes(db)
-    return writes
 
 
 def _sms(n: int) -> InboundMessage:
@@ -62,9 +48,9 @@ async def _read_and_count(hub: RunningHub, db: Db, alice: AgentClient, told: asy
     assert await alice.take_offer() == conversation_id
     for n in range(1, MESSAGES):
         await hub.context.inbox.accept_inbound(_sms(n))
-    before = await _settled_writes(db)
+    before = await opcounts.settled(db, opcounts.WRITES)
     await alice.call("POST", f"/api/conversations/{conversation_id}/read")
-    assert await _writes(db) - before == 1, "one watermark, not an update per message"
+    assert await opcounts.writes(db) - before == 1, "one watermark, not an update per message"
     doc = await db["conversations"].find_one({"_id": conversation_id})
     assert doc is not None and doc["unread"] == 0 and doc.get("read_until") is not None
 

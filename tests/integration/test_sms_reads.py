@@ -9,7 +9,6 @@ opcounters, through the hub's real Kannel callback (``GET /channels/sms/mo``) wi
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -35,6 +34,7 @@ from hub.domain.contacts import inbound_key
 from hub.domain.events import ContactChanged, SurveyAsked
 from hub.domain.surveys import key_digest
 from hub.storage.database import Db
+from tests import opcounts
 from tests.conftest import eventually, make_settings
 
 FAR_APART_S = 3600.0
@@ -75,22 +75,6 @@ class Phone:
             assert resp.status == 200, await resp.text()
 
 
-async def _reads(db: Db) -> int:
-    counters = (await db.client.admin.command("serverStatus"))["opcounters"]
-    return int(counters["query"]) + int(counters["getmore"])
-
-
-async def _settled_reads(db: Db) -> int:
-    """The read count once nothing reads any more (a first message wakes the durable consumers)."""
-    reads = await _reads(db)
-    for _ in range(20):
-        await asyncio.sleep(0.3)  # what is waited for here is "nothing else reads any more"
-        if await _reads(db) == reads:
-            return reads
-        reads = await _reads(db)
-    return reads
-
-
 async def _texts_from(db: Db, sender: str) -> list[dict[str, object]]:
     return await db["messages"].find({"address": sender}).sort("sent_at", 1).to_list(None)
 
@@ -99,9 +83,9 @@ async def test_a_customers_next_sms_reads_nothing_and_a_rename_elsewhere_is_read
         sms_hub: RunningHub, db: Db, other_process_bus: RedisEventBus) -> None:
     phone = Phone(sms_hub)
     await phone.send(PHONE, "我家停电了")
-    reads = await _settled_reads(db)
+    reads = await opcounts.settled(db, opcounts.READS)
     await phone.send(PHONE, "还没有来电")
-    assert await _reads(db) - reads == 0, "the contact, the open conversation and the survey are known"
+    assert await opcounts.reads(db) - reads == 0, "the contact, the open conversation and the survey are known"
     first, second = await _texts_from(db, PHONE)
     assert first["conversation_id"] == second["conversation_id"]
 
@@ -123,9 +107,9 @@ async def test_an_sms_reads_no_survey_unless_its_address_was_asked_one(
     phone, other = Phone(sms_hub), "+8613900139000"
     await phone.send(PHONE, "查询电费")
     await phone.send(other, "查询电费")
-    reads = await _settled_reads(db)
+    reads = await opcounts.settled(db, opcounts.READS)
     await phone.send(other, "谢谢")
-    assert await _reads(db) - reads == 0, "no survey look-up for an address never asked one"
+    assert await opcounts.reads(db) - reads == 0, "no survey look-up for an address never asked one"
 
     # Another process resolved PHONE's conversation and asked its survey: its document, then its fact.
     [opened] = await _texts_from(db, PHONE)
