@@ -84,7 +84,7 @@ from hub.customer_files import CustomerFiles
 from hub.customer_notices import CustomerNotices, NoticeConfig
 from hub.domain import survey_links
 from hub.domain.agent_states import PauseKind
-from hub.domain.events import BusResubscribed, ConversationChanged, MessageStored, SurveyCallDue, WorkOrderChanged
+from hub.domain.events import BusResubscribed, ConversationChanged, SurveyCallDue, WorkOrderChanged
 from hub.domain.snooze import SnoozePolicy
 from hub.errors import InvalidInput
 from hub.finding import ConversationFinder, SearchIndexer
@@ -258,8 +258,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         surveys = await survey_service(settings, db, core, outgoing, transitions, channels)
         # A customer's answer to an open survey goes no further (hub/surveys/inbox.py).
         # A reply to a work order's callback survey answers it, even once the conversation is finished.
-        answers: SessionInbox = (OrderSurveyInbox(customers, core, MongoWorkOrderStore(db))
-                                 if settings.work_orders.enabled else customers)
+        order_answers = OrderSurveyInbox(customers, core) if settings.work_orders.enabled else None
+        answers: SessionInbox = order_answers or customers
         inbox = SurveyInbox(answers, surveys) if settings.surveys.enabled else answers
         deps = ChannelDeps(inbox=GuardedInbox(inbox, STORAGE_ERRORS), sessions=inbox, history=messages,
                            limiter=RedisRateLimiter(redis), live=channels.live, clock=clock,
@@ -309,10 +309,11 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                              hub_reasons={settings.agent_states.missed_offers_reason: PauseKind.REST})
         add_team_routes(app, TeamDesk(directory), states)
         add_admin_routes(app, AuditTrail(MongoAuditLog(db), clock))
-        if settings.work_orders.enabled:
-            await start_work_orders(settings, db, app, bus, supervisor, stack, WorkOrderParts(
+        reports: list[DurableConsumer] = []
+        if order_answers is not None:
+            reports.append(await start_work_orders(settings, db, app, bus, supervisor, stack, WorkOrderParts(
                 core=core, outgoing=outgoing, desk=agent_desk, directory=directory, conversations=conversations,
-                sms="sms" in senders, line=channels.call_control()))
+                sms="sms" in senders, answers=order_answers, line=channels.call_control())))
         add_staffing_routes(app, MongoKpiIntervals(db), settings.kpi.time_zone)
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
         add_survey_routes(app, surveys, RedisRateLimiter(redis), settings.surveys.page_per_minute)
@@ -340,7 +341,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                                   reason=settings.agent_states.missed_offers_reason)
         extra: list[DurableConsumer] = [*([trigger] if settings.surveys.enabled else []),
                                         *([told] if settings.notices.enabled else []),
-                                        *([missed] if settings.agent_states.missed_offers_limit else [])]
+                                        *([missed] if settings.agent_states.missed_offers_limit else []), *reports]
         consumers = await stack.enter_async_context(durable_consumers(settings, db, leases, clock, extra=extra))
         bus.subscribe(ConversationChanged, consumers.on_bus, subscriber="durable:wake")  # consumers poll anyway
         bus.subscribe(BusResubscribed, consumers.on_bus, subscriber="durable:wake")  # a wake-up lost in a gap
@@ -577,25 +578,26 @@ class WorkOrderParts:
     directory: MongoDirectory
     conversations: MongoConversationStore
     sms: bool
+    answers: OrderSurveyInbox  # the inbox in front that records the survey answers
     line: CallControl | None = None  # the phone line: callback surveys by call (hub/work_orders/survey_calls.py)
 
 
 async def start_work_orders(settings: Settings, db: Db, app: web.Application, bus: RedisEventBus,
-                            supervisor: Supervisor, stack: contextlib.AsyncExitStack, parts: WorkOrderParts) -> None:
-    """Work orders (hub/work_orders): the desk and its API, the survey replies, the SLA sweep."""
+                            supervisor: Supervisor, stack: contextlib.AsyncExitStack, parts: WorkOrderParts,
+                            ) -> DurableConsumer:
+    """Work orders (hub/work_orders): the desk and its API, the survey replies, the SLA sweep; returns the
+    durable consumer that opens repair orders from the bot's fault reports (ADR 0066)."""
     store = MongoWorkOrderStore(db)
     await store.ensure_indexes()
     desk = WorkOrderDesk(store=store, directory=parts.directory, desk=parts.desk, conversations=parts.conversations,
                          notices=ConversationNotices(parts.core, parts.outgoing, sms=parts.sms), bus=bus,
                          clock=parts.core.clock)
     policy = configured_policy(settings.work_orders, settings.kpi.time_zone)
-    replies = SurveyReplies(desk, parts.conversations)
+    replies = SurveyReplies(desk)
+    parts.answers.attach(replies)  # the customers' replies are recorded as they come in
     calls = survey_calls(settings, desk, replies, bus, parts.line)
     sweep = WorkOrderSweep(desk, policy, poll_s=settings.work_orders.sweep_s, calls=calls)
     add_work_order_routes(app, desk, policy, parts.directory)
-    bus.subscribe(ConversationChanged, RepairReports(desk, parts.conversations, parts.core.messages).on_changed,
-                  subscriber="work_orders:bot_reports")  # the bot's fault reports become repair orders
-    bus.subscribe(MessageStored, replies.on_message, subscriber="work_orders:survey")
 
     async def wake(fact: object) -> None:  # a change elsewhere: a closed order's survey goes out sooner
         sweep.wake()
@@ -604,6 +606,7 @@ async def start_work_orders(settings: Settings, db: Db, app: web.Application, bu
     bus.subscribe(BusResubscribed, wake, subscriber="work_orders:wake")  # a wake-up lost in a bus gap
     supervisor.start(WORK_ORDERS, sweep.run, lease=WORK_ORDERS)
     stack.push_async_callback(supervisor.cancel, WORK_ORDERS)
+    return RepairReports(desk, parts.conversations, parts.core.messages)  # the bot's fault reports
 
 
 def survey_calls(settings: Settings, desk: WorkOrderDesk, replies: SurveyReplies, bus: RedisEventBus,

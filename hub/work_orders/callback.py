@@ -1,9 +1,11 @@
 """The callback survey's answers (回访): a customer's reply that answers an order in survey is
 recorded on it, and a dissatisfied one ("1" or "2") reopens the order for a supervisor.
 
-Reads replies the way the hub's other readers do: as ``MessageStored`` facts on the bus (a
-subscriber; the message itself is stored whatever happens here). Which order a reply answers is
-``hub.work_orders.survey``'s rule: the order it names, else the customer's one order in survey.
+The customer inbox with the order survey in front (``hub.work_orders.inbox``) hands each reply here
+as it comes in, before the channel acknowledges it (ADR 0066; a bus subscriber missed the answers
+published while it re-subscribed). Which order a reply answers is ``hub.work_orders.survey``'s
+rule: the order it names, else the customer's one order in survey. Recording is idempotent: an
+answered order is no longer in survey, so a provider's redelivery records nothing twice.
 """
 
 from __future__ import annotations
@@ -11,37 +13,28 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from hub.domain.events import MessageStored
-from hub.domain.ids import Author
 from hub.errors import ConcurrentUpdate, NotFound
-from hub.ports import ConversationRecords
 from hub.work_orders.model import WorkOrder, apply, with_survey
 from hub.work_orders.service import WorkOrderDesk
 from hub.work_orders.states import Action
-from hub.work_orders.survey import SurveyAnswer, parse_answer
+from hub.work_orders.survey import SurveyAnswer
 
 logger = logging.getLogger(__name__)
 
 
 class SurveyReplies:
-    def __init__(self, desk: WorkOrderDesk, conversations: ConversationRecords) -> None:
+    def __init__(self, desk: WorkOrderDesk) -> None:
         self._desk = desk
-        self._conversations = conversations
 
-    async def on_message(self, fact: MessageStored) -> None:
-        """Bus subscriber (``MessageStored``); answers are few, every other message costs a regex."""
-        if fact.author is not Author.CUSTOMER:
-            return
-        answer = parse_answer(str(fact.message.get("text", "")))
-        if answer is None:
-            return
+    async def answer(self, contact_id: str, answer: SurveyAnswer, order: WorkOrder | None = None) -> None:
+        """Record a customer's reply on the order it answers (``order`` when the caller found it).
+        A storage failure propagates: the channel does not acknowledge and the reply comes again."""
         try:
-            conversation = await self._conversations.get(fact.conversation_id)
-            order = await self.order_answered(conversation.contact_id, answer)
+            order = order or await self.order_answered(contact_id, answer)
             if order is not None:
                 await self.record(order, answer)
         except (ConcurrentUpdate, NotFound):
-            logger.info("work_orders.survey.skipped conv=%s (changed meanwhile)", fact.conversation_id)
+            logger.info("work_orders.survey.skipped (changed meanwhile)")
 
     async def order_answered(self, contact_id: str, answer: SurveyAnswer) -> WorkOrder | None:
         asked = await self._desk.store.in_survey(contact_id)

@@ -1,10 +1,11 @@
 """The customer inbox with the work orders' callback survey in front (回访 by SMS, e-mail, Telegram).
 
-A reply that answers an order in survey ("1", "WO000012 2", ``hub.work_orders.survey``) while the
-customer has no open conversation is stored in the order's own conversation, finished as it is:
-it starts no new conversation and reaches neither the bot nor an agent's queue. Its
-``MessageStored`` fact is what records the answer (``hub.work_orders.callback.SurveyReplies``),
-as for a reply into an open conversation. Anything else goes on to the inbox unchanged.
+A reply that answers an order in survey ("1", "WO000012 2", ``hub.work_orders.survey``) is recorded
+on the order here, before the channel acknowledges the message (``hub.work_orders.callback``;
+ADR 0066: not from a bus fact, which a process re-subscribing to the bus can miss). While the
+customer has no open conversation the reply is stored in the order's own conversation, finished
+as it is: it starts no new conversation and reaches neither the bot nor an agent's queue; into an
+open conversation it goes on as any message. Anything else goes on to the inbox unchanged.
 """
 
 from __future__ import annotations
@@ -21,44 +22,58 @@ from hub.domain.received import ConversationRef, Received
 from hub.domain.text import require_valid_text
 from hub.errors import NotFound
 from hub.ports import SessionInbox
-from hub.storage.work_orders import MongoWorkOrderStore
 from hub.wire import message_json
+from hub.work_orders.callback import SurveyReplies
+from hub.work_orders.model import WorkOrder
 from hub.work_orders.survey import parse_answer
 
 
 class OrderSurveyInbox(InboxInFront):
     """``hub.ports.SessionInbox`` over the customer inbox (``hub.conversations.customers``)."""
 
-    def __init__(self, inbox: SessionInbox, core: ConversationCore, store: MongoWorkOrderStore) -> None:
+    def __init__(self, inbox: SessionInbox, core: ConversationCore) -> None:
         super().__init__(inbox)
         self._core = core
-        self._store = store
+        self._replies: SurveyReplies | None = None
+
+    def attach(self, replies: SurveyReplies) -> None:
+        """The answers' recorder, built with the work orders' desk after the inbox (hub/bootstrap.py)."""
+        self._replies = replies
 
     async def accept_inbound(self, inbound: InboundMessage) -> Received:
-        answered = await self._order_conversation(inbound)
-        if answered is None:
+        """Store-and-forward channels (SMS, e-mail, Telegram)."""
+        answer = parse_answer(inbound.text) if not inbound.attachments and self._replies else None
+        if answer is None or self._replies is None:
             return await self._inbox.accept_inbound(inbound)
-        conversation, contact = answered
-        return await self._store_in(conversation, inbound, contact)
-
-    async def _order_conversation(self, inbound: InboundMessage) -> tuple[Conversation, dict[str, Any]] | None:
-        """The finished conversation of the order this message answers, when it answers one and the
-        customer has no open conversation (an open one takes the reply as any message)."""
-        answer = parse_answer(inbound.text) if not inbound.attachments else None
-        if answer is None:
-            return None
         require_valid_text("message", {"text": inbound.text, "payload": inbound.payload})
         name = inbound.sender_name or default_contact_name(inbound.channel, inbound.sender)
         contact = await self._inbox.contact_for(inbound.channel, inbound.sender, name)
-        asked = [o for o in await self._store.in_survey(contact["_id"]) if o.conversation_id]
-        order = (next((o for o in asked if o.number == answer.number), None) if answer.number
-                 else asked[0] if len(asked) == 1 else None)
-        if order is None or order.conversation_id is None:
-            return None
-        if await self._inbox.open_conversation(contact["_id"]) is not None:
+        order = await self._replies.order_answered(contact["_id"], answer)
+        if order is None:
+            return await self._inbox.accept_inbound(inbound)
+        conversation = await self._finished_conversation(order, contact["_id"])
+        if conversation is None:  # an open conversation takes the reply as any message
+            await self._replies.answer(contact["_id"], answer, order)
+            return await self._inbox.accept_inbound(inbound)
+        # Stored first: a redelivery after a failure finds the message and the order still in survey.
+        received = await self._store_in(conversation, inbound, contact)
+        await self._replies.answer(contact["_id"], answer, order)
+        return received
+
+    async def receive(self, inbound: InboundMessage, *, contact_id: str, contact_name: str,
+                      known: ConversationRef | None) -> Received:
+        """Live channels (web chat): the reply is recorded, then goes on as any message."""
+        answer = parse_answer(inbound.text) if not inbound.attachments and self._replies else None
+        if answer is not None and self._replies is not None:
+            await self._replies.answer(contact_id, answer)
+        return await self._inbox.receive(inbound, contact_id=contact_id, contact_name=contact_name, known=known)
+
+    async def _finished_conversation(self, order: WorkOrder, contact_id: str) -> Conversation | None:
+        """The order's own conversation, when the customer has no open one."""
+        if order.conversation_id is None or await self._inbox.open_conversation(contact_id) is not None:
             return None
         try:
-            return await self._core.conversations.get(order.conversation_id), contact
+            return await self._core.conversations.get(order.conversation_id)
         except NotFound:
             return None
 
