@@ -90,11 +90,28 @@ def redis_url(redis_service: RunningService) -> str:
     return redis_service.url
 
 
+RASA_SCRIPT = str(Path(__file__).resolve().parent.parent / "scripts" / "rasa.sh")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a test that needs Rasa's venv run last, whole and in their order: scripts/test.sh
+    installs the venv and trains the shipped model in the background while the others run."""
+    needs_rasa = {item.module.__name__ for item in items  # type: ignore[attr-defined]
+                  if "rasa_venv" in getattr(item, "fixturenames", ()) and getattr(item, "module", None)}
+    items.sort(key=lambda item: getattr(getattr(item, "module", None), "__name__", "") in needs_rasa)
+
+
 @pytest.fixture(scope="session")
-def rasa_url(artifacts: Path) -> Iterator[str]:
+def rasa_venv() -> Path:
+    """Rasa's own venv (scripts/rasa.sh install: done once; waits for an install under way)."""
+    subprocess.run([RASA_SCRIPT, "install"], check=True, timeout=1800)
+    return Path(__file__).resolve().parent.parent / ".rasa-venv"
+
+
+@pytest.fixture(scope="session")
+def rasa_url(artifacts: Path, rasa_venv: Path) -> Iterator[str]:
     """A real Rasa server (own venv, trained project) on a free loopback port; see scripts/rasa.sh."""
-    script = str(Path(__file__).resolve().parent.parent / "scripts" / "rasa.sh")
-    subprocess.run([script, "install"], check=True, timeout=1800)
+    script = RASA_SCRIPT
     subprocess.run([script, "train"], check=True, timeout=1800, stdout=subprocess.DEVNULL)
     port = free_port()
     # Always the shipped model, whatever a developer activated locally (bot/rasa_project/models/active.tar.gz).

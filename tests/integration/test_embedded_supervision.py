@@ -73,8 +73,11 @@ async def _serving(tmp_path: Path) -> AsyncIterator[tuple[str, Path, subprocess.
         started = descendants(process.pid)
         with contextlib.suppress(ProcessLookupError):
             os.kill(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
+        try:
             await asyncio.to_thread(process.wait, 30)
+        except subprocess.TimeoutExpired:  # never left running (its Popen would warn when collected)
+            process.kill()
+            await asyncio.to_thread(process.wait, 10)
         for left in (p for p in started if alive(p)):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(left[0], signal.SIGKILL)

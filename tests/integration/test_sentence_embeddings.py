@@ -21,6 +21,7 @@ from bot.training.rasa_cli import RasaCli
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "bot" / "rasa_project"
+pytestmark = pytest.mark.usefixtures("rasa_venv")  # run last: see tests/conftest.py
 VENV = ROOT / ".rasa-venv"
 
 EXAMPLE = "This is an example sentence"

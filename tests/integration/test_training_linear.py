@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.training import rasa_yaml
 from bot.training.labels import intent_name
 from bot.training.progress import Progress
@@ -21,6 +23,7 @@ from bot.training.rasa_cli import RasaCli
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "bot" / "rasa_project"
+pytestmark = pytest.mark.usefixtures("rasa_venv")  # run last: see tests/conftest.py
 
 
 async def test_the_linear_pipeline_trains_and_predicts_through_the_hubs_cli(tmp_path: Path) -> None:
