@@ -261,8 +261,10 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         order_answers = OrderSurveyInbox(customers, core) if settings.work_orders.enabled else None
         answers: SessionInbox = order_answers or customers
         inbox = SurveyInbox(answers, surveys) if settings.surveys.enabled else answers
+        # One limiter for every route: its spending goes to Redis in batches (ADR 0062).
+        limiter = await stack.enter_async_context(RedisRateLimiter(redis))
         deps = ChannelDeps(inbox=GuardedInbox(inbox, STORAGE_ERRORS), sessions=inbox, history=messages,
-                           limiter=RedisRateLimiter(redis), live=channels.live, clock=clock,
+                           limiter=limiter, live=channels.live, clock=clock,
                            mailboxes=MongoMailboxProgress(db), calls=calls, directory=directory,
                            customer_files=CustomerFiles(contacts=MongoContactStore(db), conversations=conversations,
                                                         attachments=attachments),
@@ -316,10 +318,10 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
                 sms="sms" in senders, answers=order_answers, line=channels.call_control())))
         add_staffing_routes(app, MongoKpiIntervals(db), settings.kpi.time_zone)
         add_kpi_routes(app, KpiReports.configured(MongoKpiRecords(db), settings.kpi))
-        add_survey_routes(app, surveys, RedisRateLimiter(redis), settings.surveys.page_per_minute)
+        add_survey_routes(app, surveys, limiter, settings.surveys.page_per_minute)
         told = CustomerNotices(core=core, outgoing=outgoing, directory=directory, waits=routing,
                                config=notice_config(settings), answers=MongoKpiIntervals(db))
-        add_offline_routes(app, told, OfflineIntake(core, customers, transitions), RedisRateLimiter(redis),
+        add_offline_routes(app, told, OfflineIntake(core, customers, transitions), limiter,
                            settings.notices.offline_per_minute)
         add_knowledge_routes(app, knowledge)
         add_outage_routes(app, outages, notices.wake if notices else lambda: None)
