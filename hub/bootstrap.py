@@ -214,7 +214,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         bus = await stack.enter_async_context(RedisEventBus(redis, supervisor=supervisor))
         messages = await stack.enter_async_context(MongoMessageStore(
             db, gather_s=settings.messages.gather_ms / 1000, max_batch=settings.messages.max_batch,
-            summary_flush_s=settings.messages.summary_flush_ms / 1000))
+            summary_flush_s=settings.messages.summary_flush_ms / 1000,
+            line_flush_s=settings.messages.line_flush_ms / 1000))
         conversations = MongoConversationStore(db)
         directory = MongoDirectory(db)
         routing_store = RedisRoutingStore(redis)

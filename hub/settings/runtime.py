@@ -31,8 +31,12 @@ class MessagesSettings(BaseModel):
                                                       "batch before it writes (nothing is acknowledged before).")
     max_batch: int = Field(500, ge=1, description="Messages written at most in one batch (one insert command).")
     summary_flush_ms: float = Field(
-        50.0, ge=0, description="How often the conversations' inbox lines and delivered receipts, coalesced per "
-                                "conversation, are written.")
+        50.0, ge=0, description="How soon the conversations' delivered and read receipts, coalesced per "
+                                "conversation, are written (with the inbox lines waiting for them).")
+    line_flush_ms: float = Field(
+        250.0, ge=0, description="The longest a conversation's inbox line (preview, unread) waits for a receipt of "
+                                 "the same conversation to be written with (ADR 0063); never less than "
+                                 "summary_flush_ms.")
     cache_ttl_s: float = Field(30.0, gt=0, description="A conversation the message path knows is read again after "
                                                        "this long even without a fact (the bus is at most once).")
     contact_ttl_s: float = Field(60.0, gt=0, description="A contact the message path recognised by its channel address "

@@ -137,15 +137,16 @@ class MongoMessageStore:
     """Owns the writer task and the summary writer between ``async with`` and its exit.
 
     ``gather_s``: how long a woken writer lets further messages join before it writes;
-    ``summary_flush_s``: how often the conversations' inbox lines and receipts are written."""
+    ``summary_flush_s``: how soon the conversations' receipts are written, ``line_flush_s`` the
+    longest an inbox line waits to ride with one (default ``summary_flush_s``)."""
 
     def __init__(self, db: Db, *, gather_s: float = 0.0, max_batch: int = MAX_BATCH,
-                 summary_flush_s: float = 0.0) -> None:
+                 summary_flush_s: float = 0.0, line_flush_s: float | None = None) -> None:
         self._messages = db["messages"]
         self._conversations = db["conversations"]
         self._gather_s = gather_s
         self._max_batch = max_batch
-        self.summaries = ConversationSummaries(db, flush_s=summary_flush_s)
+        self.summaries = ConversationSummaries(db, flush_s=summary_flush_s, line_s=line_flush_s)
         self._pending: Batch = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

@@ -6,15 +6,20 @@ What a stored message changes on its conversation (the inbox line: ``preview``,
 ``delivered_until``: every customer message sent up to then reached its agent's console), and the
 agents' read receipts (``read_until``: every customer message sent up to then was read by an
 agent, ADR 0058) are gathered here instead of one update per message. Messages themselves are stored (and
-acknowledged) by the message writer first; these fields follow within ``flush_s``. Who must know
-a field is stored before telling anyone (the delivered receipt, the agent's read clearing
-``unread``) awaits its flush. One conversation the database refuses fails only its own waiters;
-a write that fails as a whole keeps everything for the next flush.
+acknowledged) by the message writer first. Who must know a field is stored before telling anyone
+(the delivered receipt, the agent's read clearing ``unread``) awaits its flush, within ``flush_s``.
+An inbox line nobody awaits waits for its conversation's next awaited field, at most ``line_s``
+(ADR 0063): a customer's message and its delivered receipt (which comes ~0.1 s later), and a reply
+sent meanwhile, are one update of the conversation instead of two or three. Each flush writes the
+conversations due within the next ``flush_s``, the others wait for their own time. One
+conversation the database refuses fails only its own waiters; a write that fails as a whole keeps
+everything for the next flush.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,6 +52,7 @@ class Pending:
     read_until: datetime | None = None
     last_customer_at: datetime | None = None  # a snoozed conversation wakes on it (hub/snoozes.py)
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    due: float = 0.0  # event loop time by which it is written: the earliest its fields ask for
 
     def merge(self, later: Pending) -> None:
         """``later`` happened after ``self`` (a failed flush put ``self`` back)."""
@@ -62,6 +68,7 @@ class Pending:
         if later.last_customer_at is not None:
             self.last_customer_at = max(later.last_customer_at, self.last_customer_at or later.last_customer_at)
         self.waiters.extend(later.waiters)
+        self.due = min(self.due, later.due)
 
     def update(self) -> dict[str, Any]:
         change: dict[str, Any] = {}
@@ -81,12 +88,15 @@ class Pending:
 
 
 class ConversationSummaries:
-    """Owns its flushing task between ``start()``/``stop()`` (or ``async with``); ``flush_s`` 0 = at once."""
+    """Owns its flushing task between ``start()``/``stop()`` (or ``async with``); ``flush_s`` 0 = at once.
+    ``line_s``: the longest an inbox line waits for an awaited field of its conversation (default ``flush_s``)."""
 
-    def __init__(self, db: Db, *, flush_s: float) -> None:
+    def __init__(self, db: Db, *, flush_s: float, line_s: float | None = None) -> None:
         self._conversations = db["conversations"]
         self._flush_s = flush_s
+        self._line_s = flush_s if line_s is None else max(line_s, flush_s)
         self._pending: dict[str, Pending] = {}
+        self._next_due: float | None = None  # the earliest ``due`` of what is pending, once known to the task
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.flushes = 0  # bulk writes sent (tests and diagnostics)
@@ -114,30 +124,29 @@ class ConversationSummaries:
         for message in stored:
             if message.private:
                 continue
-            pending = self._pending.setdefault(message.conversation_id, Pending())
+            pending = self._pending_for(message.conversation_id, self._line_s)
             if pending.last_message_at is None or message.sent_at >= pending.last_message_at:
                 pending.preview, pending.last_message_at = message.text[:PREVIEW_CHARS], message.sent_at
             if message.author is Author.CUSTOMER:
                 pending.unread += 1
                 pending.last_customer_at = max(message.sent_at, pending.last_customer_at or message.sent_at)
-        self._wakeup.set()
 
     async def delivered(self, conversation_id: str, until: datetime) -> None:
         """Every customer message of the conversation sent up to ``until`` reached its agent; returns once stored."""
-        pending = self._pending.setdefault(conversation_id, Pending())
+        pending = self._pending_for(conversation_id, self._flush_s)
         pending.delivered_until = max(until, pending.delivered_until or until)
         await self._wait(pending)
 
     async def clear_unread(self, conversation_id: str) -> None:
         """The agent read the conversation; returns once stored (later messages count again)."""
-        pending = self._pending.setdefault(conversation_id, Pending())
+        pending = self._pending_for(conversation_id, self._flush_s)
         pending.unread, pending.reset_unread = 0, True
         await self._wait(pending)
 
     async def read(self, conversation_id: str, until: datetime | None) -> None:
         """The agent read the conversation: every customer message sent up to ``until`` is read (one
         watermark, not a write per message) and ``unread`` is cleared; returns once stored."""
-        pending = self._pending.setdefault(conversation_id, Pending())
+        pending = self._pending_for(conversation_id, self._flush_s)
         pending.unread, pending.reset_unread = 0, True
         if until is not None:
             pending.read_until = max(until, pending.read_until or until)
@@ -154,28 +163,52 @@ class ConversationSummaries:
         if len(self._read_marks) > READ_MARKS:
             del self._read_marks[next(iter(self._read_marks))]
 
+    def _pending_for(self, conversation_id: str, within_s: float) -> Pending:
+        """The conversation's pending fields, to be written within ``within_s`` from now (or sooner)."""
+        due = asyncio.get_running_loop().time() + within_s
+        pending = self._pending.get(conversation_id)
+        if pending is None:
+            pending = self._pending[conversation_id] = Pending(due=due)
+        else:
+            pending.due = min(pending.due, due)
+        if self._next_due is None or due < self._next_due:  # the task sleeps until a later time: wake it
+            self._next_due = due
+            self._wakeup.set()
+        return pending
+
     async def _wait(self, pending: Pending) -> None:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         pending.waiters.append(waiter)
-        self._wakeup.set()
         await waiter
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            if self._flush_s:
-                await asyncio.sleep(self._flush_s)
-            try:
-                await self.flush()
-            except Exception as err:  # kept for the next flush; the writer must survive
-                logger.warning("storage.summaries.flush_failed error=%s", type(err).__name__)
-                await asyncio.sleep(max(self._flush_s, 0.05))
-                self._wakeup.set()
+            while self._next_due is not None:
+                delay = self._next_due - loop.time()
+                if delay > 0:  # until then, or until something is due earlier
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wakeup.wait(), delay)
+                    self._wakeup.clear()
+                    continue
+                try:
+                    await self.flush(until=loop.time() + self._flush_s)
+                except Exception as err:  # kept for the next flush; the writer must survive
+                    logger.warning("storage.summaries.flush_failed error=%s", type(err).__name__)
+                    await asyncio.sleep(max(self._flush_s, 0.05))
 
-    async def flush(self) -> None:
-        """Write everything gathered so far in one unordered bulk write."""
-        batch, self._pending = self._pending, {}
+    async def flush(self, until: float | None = None) -> None:
+        """Write what is due by ``until`` (event loop time; None: everything gathered so far) in one
+        unordered bulk write."""
+        if until is None:
+            batch, self._pending = self._pending, {}
+        else:  # what waits longer stays: its own receipt may still come and ride along
+            batch = {cid: pending for cid, pending in self._pending.items() if pending.due <= until}
+            for cid in batch:
+                del self._pending[cid]
+        self._next_due = min((pending.due for pending in self._pending.values()), default=None)
         ids = [cid for cid, pending in batch.items() if pending.update()]
         failed: dict[int, int] = {}
         if ids:
@@ -191,6 +224,7 @@ class ConversationSummaries:
                     if later is not None:
                         pending.merge(later)
                     self._pending[cid] = pending
+                self._next_due = min((pending.due for pending in self._pending.values()), default=None)
                 raise
         refused = {ids[index]: code for index, code in failed.items()}
         for cid, pending in batch.items():
