@@ -77,6 +77,7 @@ from hub.conversations.current import CurrentConversations
 from hub.conversations.customers import CustomerInbox
 from hub.conversations.handing import HandOn
 from hub.conversations.known_contacts import KnownContacts
+from hub.conversations.known_routes import KnownRoutes
 from hub.conversations.offline import OfflineIntake
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
@@ -229,8 +230,10 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         channels = ChannelRegistry()  # filled by open_channels; the core asks it which channels are live
         current = CurrentConversations(conversations, ttl_s=settings.messages.cache_ttl_s)
         current.listen(bus)
+        routes = KnownRoutes(messages, ttl_s=settings.messages.route_ttl_s)
+        routes.listen(bus)
         core = ConversationCore(clock=clock, conversations=conversations, messages=messages, bus=bus,
-                                live=channels.live, current=current)
+                                live=channels.live, current=current, routes=routes)
         transitions = Transitions(core, directory=directory, router=routing, batch=MongoTransitionBatch(db))
         outgoing = Outgoing(core)
         known_contacts = KnownContacts(MongoContactStore(db), ttl_s=settings.messages.contact_ttl_s)
@@ -276,7 +279,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         senders: dict[str, ChannelSender] = {**(channel_senders or {}), **channels.senders()}
         outbox = await stack.enter_async_context(Outbox(
             store=MongoOutboxStore(db), senders=senders, bus=bus, clock=clock, poll_s=settings.outbox.poll_s,
-            files=attachments,
+            files=attachments, on_sent=routes.sent,
             lease_s=settings.outbox.lease_s, parallel=settings.outbox.parallel))
         outgoing.attach_outbox(outbox)
         notices = NoticeSender(store=outage_store, sender=senders["sms"], clock=clock,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -40,10 +40,12 @@ class Outbox:
 
     def __init__(self, *, store: MongoOutboxStore, senders: Mapping[str, ChannelSender], bus: EventBus,
                  clock: Clock, poll_s: float = 1.0, lease_s: float = 60.0, parallel: int = 16,
-                 shutdown_grace_s: float = 3.0, files: AttachmentFiles | None = None) -> None:
+                 shutdown_grace_s: float = 3.0, files: AttachmentFiles | None = None,
+                 on_sent: Callable[[Mapping[str, Any], list[str]], None] | None = None) -> None:
         self._store = store
         self._files = files  # the bytes of a message's attachments (an agent's file to e-mail)
         self._senders = dict(senders)
+        self._on_sent = on_sent  # told each send the channel took, with its provider ids (KnownRoutes.sent)
         self._bus = bus
         self._clock = clock
         self._poll_s = poll_s
@@ -183,6 +185,8 @@ class Outbox:
             return
         self._remember(str(doc["channel"]), list(result.provider_ids), doc, result.status)
         await self._store.sent(doc["_id"], list(result.provider_ids), result.status)
+        if self._on_sent is not None:
+            self._on_sent(doc, list(result.provider_ids))
         await self._status(doc, result.status)
         logger.info("outbox.sent id=%s channel=%s attempt=%d", doc["_id"], doc["channel"], attempt)
 

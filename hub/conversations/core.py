@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from hub.clock import Clock
 from hub.conversations.current import CurrentConversations
+from hub.conversations.known_routes import KnownRoutes
 from hub.domain.events import Fact, StatusChanged, TypingChanged
 from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId
 from hub.ports import EventBus
@@ -34,6 +35,7 @@ class ConversationCore:
     bus: EventBus
     live: Container[str]
     current: CurrentConversations  # the message path's view of a conversation (no read per message)
+    routes: KnownRoutes | None = None  # where replies go, known to the process (no read per reply)
 
     async def tell(self, fact: Fact) -> None:
         """Fan out a fact that is already stored. The bus is at-most-once (clients resync from

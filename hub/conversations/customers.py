@@ -125,6 +125,8 @@ class CustomerInbox:
         )
         stored = await self._core.messages.add(message)
         if not stored.duplicate:
+            if self._core.routes is not None:  # before the fact: this process's own is no news
+                self._core.routes.stored(stored.message)
             await self._core.tell(MessageStored(conversation_id=known.id, holder=known.agent_id,
                                                 message=message_json(stored.message, live=self._core.live)))
         return Received(stored.message, known, stored.duplicate)

@@ -25,12 +25,15 @@ class Outgoing:
 
     async def route(self, conversation: Conversation) -> Route:
         """Where a reply goes: the channel and address the customer last wrote from, with the thread
-        a reply there needs (one read; ``store`` carries the thread in the outbox entry, so sending
-        reads nothing). A live conversation the customer never left needs no lookup (its
-        connection is the only way back)."""
+        a reply there needs (known to the process, ``KnownRoutes``: a read only on a miss; ``store``
+        carries the thread in the outbox entry, so sending reads nothing). A live conversation the
+        customer never left needs no lookup (its connection is the only way back)."""
         if self._outbox is None or (conversation.channel in self._core.live and not conversation.multichannel):
             return Route(conversation.channel, None)
-        return reply_route(await self._core.messages.reply_thread(conversation.id), conversation.channel)
+        routes = self._core.routes
+        thread = (await routes.thread(conversation.id) if routes is not None
+                  else await self._core.messages.reply_thread(conversation.id))
+        return reply_route(thread, conversation.channel)
 
     async def store(self, message: Message, thread: Mapping[str, str] | None = None) -> Message:
         """Store a staff message; for store-and-forward channels together with its outbox entry

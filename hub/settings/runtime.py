@@ -42,6 +42,9 @@ class MessagesSettings(BaseModel):
     contact_ttl_s: float = Field(60.0, gt=0, description="A contact the message path recognised by its channel address "
                                                          "is read again after this long even without a ContactChanged "
                                                          "fact (the bus is at most once; ADR 0058).")
+    route_ttl_s: float = Field(60.0, gt=0, description="Where a conversation's replies go (the customer's last "
+                                                       "channel and address, the thread), known to the process, is "
+                                                       "read again after this long even without a fact (ADR 0061).")
 
 
 class ConsumersSettings(BaseModel):
