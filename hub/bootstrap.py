@@ -74,6 +74,7 @@ from hub.conversations.bot_side import BotSide
 from hub.conversations.calls import CallSide
 from hub.conversations.core import ConversationCore
 from hub.conversations.current import CurrentConversations
+from hub.conversations.customer_receipts import CustomerReceipts
 from hub.conversations.customers import CustomerInbox
 from hub.conversations.handing import HandOn
 from hub.conversations.known_contacts import KnownContacts
@@ -238,8 +239,10 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         outgoing = Outgoing(core)
         known_contacts = KnownContacts(MongoContactStore(db), ttl_s=settings.messages.contact_ttl_s)
         known_contacts.listen(bus)
+        receipts = await stack.enter_async_context(CustomerReceipts(core))  # coalesced per conversation
         customers = CustomerInbox(core, transitions, contacts=MongoContactStore(db), attachments=attachments,
-                                  default_queue=settings.webchat.default_queue, known=known_contacts)
+                                  default_queue=settings.webchat.default_queue, known=known_contacts,
+                                  receipts=receipts)
         agent_desk = AgentSide(core, transitions, outgoing, directory=directory, router=routing,
                                reply_limit=channels.reply_limit)
         agent_files = AgentFiles(core, agent_desk, outgoing, attachments=attachments,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.conversations.core import ConversationCore
+from hub.conversations.customer_receipts import CustomerReceipts
 from hub.conversations.known_contacts import KnownContacts
 from hub.conversations.transitions import Transitions
 from hub.domain.contacts import default_contact_name, inbound_key
@@ -31,9 +32,10 @@ class CustomerInbox:
 
     def __init__(self, core: ConversationCore, transitions: Transitions, *, contacts: MongoContactStore,
                  attachments: MongoAttachmentStore, default_queue: str, assistant: Assistant | None = None,
-                 known: KnownContacts | None = None) -> None:
+                 known: KnownContacts | None = None, receipts: CustomerReceipts | None = None) -> None:
         self._core, self._transitions, self._contacts, self._attachments = core, transitions, contacts, attachments
         self._default_queue, self._assistant, self._known = default_queue, assistant, known
+        self._receipts = receipts  # the customer's receipts coalesced per conversation (None: a write per frame)
 
     @property
     def known_contacts(self) -> KnownContacts | None:
@@ -142,6 +144,8 @@ class CustomerInbox:
 
     async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
                        author: Author) -> None:
+        if self._receipts is not None and author is Author.AGENT:
+            return await self._receipts.add(conversation_id, message_ids, status)
         await self._core.receipts(conversation_id, message_ids, status, author)
 
     async def _store_files(self, inbound: InboundMessage, conversation_id: str,
