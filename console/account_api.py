@@ -15,6 +15,7 @@ from console.audit import audit
 from console.auth import AGENT_KEY, COOKIE, SESSION_CACHE, check_password
 from console.errors import api_error
 from console.keys import HUB, LIVE
+from console.socket_sessions import SOCKET_SESSIONS
 from hub.accounts import AccountDesk
 from hub.domain.events import AgentSessionsRevoked
 from hub.domain.ids import AgentStatus, Role
@@ -58,6 +59,7 @@ def add_account_routes(app: web.Application, bus: EventBus) -> None:
         await forget_sessions(app, fact.agent_id)
 
     bus.subscribe(AgentSessionsRevoked, on_revoked, subscriber="console:revocations")
+    app[SOCKET_SESSIONS].listen(bus)  # a revocation lost in a bus gap: the open sockets' sessions read again
 
 
 async def forget_sessions(app: web.Application, agent_id: str) -> None:

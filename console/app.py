@@ -11,6 +11,7 @@ from console.httpserver import name_server
 from console.keys import HUB, LIVE
 from console.live import ConsoleLive
 from console.pages import add_page_routes, security_headers
+from console.socket_sessions import SOCKET_SESSIONS, SocketSessions
 from hub.context import HubContext
 
 MAX_REQUEST_BYTES = 1024**2
@@ -24,6 +25,7 @@ def init_app(hub: HubContext, live: ConsoleLive) -> web.Application:
     app[HUB] = hub
     app[LIVE] = live
     app[SESSION_CACHE] = SessionCache()
+    app[SOCKET_SESSIONS] = SocketSessions(hub, app[SESSION_CACHE])
     app.add_routes(api.routes)
     app.add_routes(attachments.routes)
     app.add_routes(ws.routes)

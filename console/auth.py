@@ -136,6 +136,11 @@ class SessionCache:
         self._entries.pop(token, None)
         self._loading.pop(token, None)
 
+    def forget_all(self) -> None:
+        """Every entry (a revocation may have been lost in a bus gap: console/socket_sessions.py)."""
+        self._entries.clear()
+        self._loading.clear()
+
     def forget_agent(self, agent_id: str) -> None:
         for token in [t for t, (_, agent, _) in self._entries.items() if agent.id == agent_id]:
             del self._entries[token]

@@ -7,9 +7,10 @@ import logging
 
 from aiohttp import WSMsgType, web
 
-from console.auth import authenticate
+from console.auth import COOKIE, authenticate
 from console.errors import api_error
 from console.keys import HUB, LIVE
+from console.socket_sessions import SOCKET_SESSIONS
 from hub.socket_writer import SocketWriter, abort_transport
 from hub.wire import agent_json
 
@@ -34,7 +35,7 @@ def check_origin(request: web.Request) -> None:
 async def console_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
     agent, _ = await authenticate(request)
-    hub, live = request.app[HUB], request.app[LIVE]
+    hub, live, sessions = request.app[HUB], request.app[LIVE], request.app[SOCKET_SESSIONS]
     ws = web.WebSocketResponse(heartbeat=25, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
     http = hub.settings.http
@@ -44,6 +45,7 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
                             max_frames=http.ws_buffer_frames, send_timeout_s=http.ws_send_timeout_s) as writer:
         writer.send({"type": "hello", "agent": agent_json(agent)})
         live.add(agent, writer)
+        sessions.add(writer, agent.id, request.cookies[COOKIE])  # checked again after a bus gap
         logger.info("console.ws.connected agent=%s", agent.id)
         try:
             await hub.acd.heartbeat(agent)
@@ -62,5 +64,6 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
                     await hub.acd.heartbeat(live.agent(agent.id) or agent)
         finally:
             live.remove(agent, writer)
+            sessions.remove(writer)
             logger.info("console.ws.closed agent=%s too_slow=%s", agent.id, writer.too_slow)
     return ws

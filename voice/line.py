@@ -27,8 +27,15 @@ from typing import Any
 
 from hub.call_ports import CallLine
 from hub.domain.calls import Party
-from hub.domain.events import CallCommand, ConversationChanged, EventType, Fact, OfferMade, OfferWithdrawn
-from hub.domain.ids import AgentId
+from hub.domain.events import (
+    BusResubscribed,
+    CallCommand,
+    ConversationChanged,
+    EventType,
+    Fact,
+    OfferMade,
+    OfferWithdrawn,
+)
 from hub.domain.model import Agent
 from hub.errors import ConcurrentUpdate, HubError, IllegalTransition, NotFound, ServiceUnavailable
 from hub.ports import Directory, EventBus
@@ -41,7 +48,7 @@ from voice.line_commands import CallCommands
 from voice.line_legs import LegActions
 from voice.line_parts import CUSTOMER_LEFT, EVENTS, Leg, LineConfig, LineState
 from voice.line_reconcile import reconcile
-from voice.line_ring import AgentPhones
+from voice.line_ring import AgentPhones, unrung_offers
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +90,7 @@ class VoiceLine:
         conversation resolved while the customer is on the line sends the customer to the survey."""
         self._bus = bus
         bus.subscribe(OfferMade, self._on_offer, subscriber="voice:offers")
+        bus.subscribe(BusResubscribed, self._on_resubscribed, subscriber="voice:offers")  # in order with offers
         bus.subscribe(OfferWithdrawn, self._on_withdrawn, subscriber="voice:withdrawn")
         bus.subscribe(CallCommand, self._on_command, subscriber="voice:commands")
         bus.subscribe(ConversationChanged, self._on_changed, subscriber="voice:resolved")
@@ -216,6 +224,16 @@ class VoiceLine:
         if self.ami is not None and call_id is not None:
             self._spawn(self._phones.ring(call_id, fact.conversation_id, fact.agent_id), f"voice:ring:{call_id}")
 
+    async def _on_resubscribed(self, fact: Fact) -> None:
+        """Offers made while the bus re-subscribed rang no phone: ring those this line does not ring."""
+        if self.ami is None:
+            return
+        ringing = {task.get_name() for task in self._tasks if not task.done()}
+        for call_id, conversation_id, agent_id in await unrung_offers(self._calls, self._state):
+            if f"voice:ring:{call_id}" not in ringing:
+                logger.info("voice.ring.after_gap call=%s agent=%s", call_id, agent_id)
+                self._spawn(self._phones.ring(call_id, conversation_id, agent_id), f"voice:ring:{call_id}")
+
     def _ring_outbound(self, command: CallCommand) -> None:
         if command.conversation_id is not None:
             self._spawn(self._phones.ring(command.call_id, command.conversation_id, command.agent_id),
@@ -231,23 +249,10 @@ class VoiceLine:
 
     # -- resolved while the customer is on the line -------------------------------------------------
     async def _on_changed(self, fact: Fact) -> None:
-        """The agent (or a supervisor) resolved a call's conversation with the customer still on the
-        line: her leg ends as her hang-up would, so the customer hears the survey (or, surveys off, the
-        call ends) instead of staying bridged to a finished conversation."""
+        """A call's conversation resolved with the customer on the line: ``CallCommands.end_resolved``."""
         assert isinstance(fact, ConversationChanged)
-        if fact.event is not EventType.RESOLVED or fact.summary.get("channel") != "voice" or self.ami is None:
-            return
-        record = await self._calls.call_of(fact.conversation_id)
-        if record is None or not record.live or record.answered_at is None or record.agent_leg is None:
-            return  # no talking call (a waiting call resolved by a supervisor is withdrawn by routing)
-        command = CallCommand(call_id=record.call_id, conversation_id=record.conversation_id, action="hangup",
-                              agent_id=AgentId(record.agent_id or ""))
-        try:
-            await self._commands.execute(command)
-        except (HubError, ConcurrentUpdate, AmiLost) as err:
-            logger.warning("voice.resolved.hangup_failed call=%s reason=%s", record.call_id,
-                           getattr(err, "code", type(err).__name__))
-        logger.info("voice.resolved.on_the_line call=%s", record.call_id)
+        if fact.event is EventType.RESOLVED and fact.summary.get("channel") == "voice" and self.ami is not None:
+            await self._commands.end_resolved(fact.conversation_id)
 
     # -- the console's controls (CallControl) -------------------------------------------------------
     async def hold(self, agent: Agent, conversation_id: str) -> None:

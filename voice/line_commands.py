@@ -1,16 +1,22 @@
 """The console's call controls on the PBX (``voice.line``): hold, resume, transfer and hang up become
 AMI ``Redirect``, ``Bridge`` and ``Hangup`` in the process holding the line (from another process they
-arrive as ``CallCommand`` facts)."""
+arrive as ``CallCommand`` facts); a call's conversation resolved while the customer is on the line ends
+the agent's leg (``end_resolved``)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from hub.call_ports import CallLine
 from hub.domain.events import CallCommand
-from hub.errors import IllegalTransition, NotFound, ServiceUnavailable
+from hub.domain.ids import AgentId
+from hub.errors import ConcurrentUpdate, HubError, IllegalTransition, NotFound, ServiceUnavailable
 from hub.ports import Directory
+from voice.ami import AmiLost
 from voice.line_legs import LegActions
+
+logger = logging.getLogger(__name__)
 
 
 class CallCommands:
@@ -69,3 +75,19 @@ class CallCommands:
             await legs.hang_up_channel(record.agent_leg)
         else:
             raise IllegalTransition(f"unknown call command {command.action!r}")
+
+    async def end_resolved(self, conversation_id: str) -> None:
+        """The agent (or a supervisor) resolved a call's conversation with the customer still on the
+        line: her leg ends as her hang-up would, so the customer hears the survey (or, surveys off, the
+        call ends) instead of staying bridged to a finished conversation."""
+        record = await self._calls.call_of(conversation_id)
+        if record is None or not record.live or record.answered_at is None or record.agent_leg is None:
+            return  # no talking call (a waiting call resolved by a supervisor is withdrawn by routing)
+        command = CallCommand(call_id=record.call_id, conversation_id=record.conversation_id, action="hangup",
+                              agent_id=AgentId(record.agent_id or ""))
+        try:
+            await self.execute(command)
+        except (HubError, ConcurrentUpdate, AmiLost) as err:
+            logger.warning("voice.resolved.hangup_failed call=%s reason=%s", record.call_id,
+                           getattr(err, "code", type(err).__name__))
+        logger.info("voice.resolved.on_the_line call=%s", record.call_id)

@@ -10,11 +10,12 @@ from pathlib import Path
 from hub.call_ports import CallLine
 from hub.domain.ids import AgentId, new_id
 from hub.domain.model import Agent
+from hub.domain.states import ConversationState
 from hub.errors import ConcurrentUpdate, IllegalTransition, NotFound
 from hub.ports import Directory
 from voice.ami import AmiLost, AmiSession, succeeded
 from voice.line_legs import LegActions
-from voice.line_parts import Leg, LineConfig, dialable, originate_reason, replace_file
+from voice.line_parts import Leg, LineConfig, LineState, dialable, originate_reason, replace_file
 from voice.phones import phones_conf
 
 logger = logging.getLogger(__name__)
@@ -106,3 +107,19 @@ class AgentPhones:
 
     def _endpoint(self, agent: Agent) -> str:
         return self._config.agent_endpoint.format(username=agent.username, agent_id=agent.id)
+
+
+async def unrung_offers(calls: CallLine, state: LineState) -> list[tuple[str, str, AgentId]]:
+    """(call, conversation, agent) of this line's waiting calls that are offered to an agent whose
+    phone does not ring: their ``OfferMade`` was lost in a bus gap (ADR 0066). One read per call."""
+    found = []
+    for conversation_id, call_id in list(state.calls_of.items()):
+        if call_id in state.leg_of_call:
+            continue  # ringing or talking
+        try:
+            conversation = await calls.conversation(conversation_id)
+        except NotFound:
+            continue
+        if conversation.state is ConversationState.OFFERED and conversation.agent_id:
+            found.append((call_id, conversation_id, AgentId(conversation.agent_id)))
+    return found

@@ -12,8 +12,12 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from hub.bootstrap import RunningHub
+from hub.storage.database import Db
+from hub.storage.sessions import MongoSessionStore
+from tests.bus_gap import deaf_bus
 from tests.clients import AgentClient
 from tests.conftest import eventually
 
@@ -125,3 +129,22 @@ async def test_cli_revocation_reaches_a_running_hub_at_once(hub: RunningHub, cli
             return resp.status == 401
 
     await eventually(logged_out)
+
+
+async def test_a_revocation_lost_in_a_bus_gap_closes_the_socket_once_the_bus_is_back(
+        hub: RunningHub, clients: list[AgentClient], redis: Redis, db: Db) -> None:
+    """ADR 0066: another process revokes alice's sessions while this hub's bus is deaf, so the fact
+    is lost; on re-subscription the hub reads the session of every open socket again and closes hers.
+    Bob's socket, whose session holds, stays open."""
+    bob = await AgentClient.online(hub.base_url, "bob")  # connected first: checked before alice
+    alice = await AgentClient.online(hub.base_url, "alice")
+    clients.extend([bob, alice])
+    async with deaf_bus(redis):
+        assert await MongoSessionStore(db).delete_for_agent(alice.agent["id"]) == 1  # as the CLI would
+    with pytest.raises(ConnectionError):
+        await alice.next("never", timeout=30)  # closed on the re-subscription, not by a timeout
+    await bob.next("resync", timeout=10)  # he had the gap too
+    assert bob.ws is not None and not bob.ws.closed
+    await bob.call("GET", "/api/me")
+    async with alice.session.get(f"{hub.base_url}/api/me") as resp:
+        assert resp.status == 401

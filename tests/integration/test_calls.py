@@ -23,6 +23,7 @@ from hub.embedded import free_port
 from hub.storage.contacts import MongoContactStore
 from hub.storage.database import Db
 from hub.supervisor import LoopState
+from tests.bus_gap import deaf_bus
 from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually, make_settings
 from tests.pbx_rig import PbxRig, read_wav, running_pbx, test_plan, tone_level, wait_until, wav_complete
@@ -387,3 +388,27 @@ async def test_a_caller_who_sent_an_sms_from_that_number_is_the_same_contact(
         assert conversation["contact_id"] == texted["_id"] and conversation["channel"] == "voice"
         assert await db["contacts"].count_documents({}) == 1  # no second contact for the call
         assert await caller.wait(timeout=30) == 0, caller.output()
+
+
+async def test_an_offer_made_while_the_bus_is_deaf_rings_the_phone_once_the_bus_is_back(
+        voice: VoiceRig, db: Db, redis: Redis) -> None:
+    """ADR 0066: the offer's ``OfferMade`` is lost in a bus gap (held open: Redis refuses SUBSCRIBE),
+    so no phone rings; when the bus subscribes again the line rings the phone of the offer it does not
+    ring, and she answers the first offer, before it times out (8 s) and is made again."""
+    phone = await voice.pbx.phones.agent("alice-phone", voice.phones["alice"], answer_ms=400, hangup_ms=3000)
+    alice = await AgentClient.online(voice.hub.base_url, "alice")
+    try:
+        async with deaf_bus(redis):
+            caller = await voice.pbx.phones.caller("caller", "customer", "100", dtmf=[(2500, "1")], hangup_ms=None)
+            conversation_id = (await _conversation_of_call(db))["_id"]
+            await eventually(lambda: _state(db, conversation_id, "offered"), timeout=30)
+            call = await db["calls"].find_one({"conversation_id": conversation_id})
+            assert Step.RINGING.value not in [s["step"] for s in call["steps"]]  # the offer's fact reached nobody
+        await eventually(lambda: _state(db, conversation_id, "wrap_up"), timeout=40)
+        events = [(e["type"], e["to_state"]) for e in await _events(db, conversation_id)]
+        assert events[:4] == [("created", "new"), ("queued", "queued"), ("offered", "offered"),
+                              ("assigned", "assigned")]  # the first offer: no offer_timed_out
+        assert await caller.wait(timeout=30) == 0, caller.output()
+    finally:
+        await phone.kill()
+        await alice.close()

@@ -6,8 +6,6 @@ never saw these facts."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,6 @@ from redis.asyncio import Redis
 
 from hub.admin import load_demo
 from hub.bootstrap import running_hub
-from hub.bus import CHANNEL
 from hub.clock import SystemClock
 from hub.config import WorkOrdersSettings
 from hub.domain.contacts import inbound_key
@@ -27,6 +24,7 @@ from hub.storage.contacts import MongoContactStore
 from hub.storage.conversations import MongoConversationStore
 from hub.storage.database import Db
 from hub.storage.messages import MongoMessageStore
+from tests.bus_gap import deaf_bus
 from tests.clients import AgentClient
 from tests.conftest import eventually
 from tests.integration.test_outbox import ScriptedSender, settings_for
@@ -35,23 +33,6 @@ from tests.sms_env import SHORT_CODE, SmsEnv, sms_environment
 PHONE = "+8613500135000"
 REPORT = "报修，人民路12号停电了，电话13900139000"  # noqa: RUF001
 REPAIR = {"address": "1 Renmin Road", "phone": PHONE, "area": "urban", "description": "no power since 8 am"}
-
-
-@contextlib.asynccontextmanager
-async def deaf_bus(redis: Redis) -> AsyncIterator[None]:
-    """No process's bus listens: SUBSCRIBE refused, listeners dropped; restored on the way out."""
-    await redis.execute_command("ACL", "SETUSER", "default", "-subscribe")
-    try:
-        await redis.client_kill_filter(_type="pubsub")
-        await eventually(lambda: _no_listener(redis), timeout=10)
-        yield
-        assert await _no_listener(redis)  # still deaf: whatever happened did not come through the bus
-    finally:
-        await redis.execute_command("ACL", "SETUSER", "default", "+subscribe")
-
-
-async def _no_listener(redis: Redis) -> bool:
-    return bool((await redis.pubsub_numsub(CHANNEL))[0][1] == 0)
 
 
 async def _bot_conversation(db: Db, text: str) -> Conversation:
