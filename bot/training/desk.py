@@ -25,7 +25,7 @@ from bot.training.labels import intent_name, normal_label
 from bot.training.progress import Progress
 from bot.training.rasa_cli import RasaCli, RasaCliError
 from bot.training.scoring import score_model
-from bot.training.shipped import read_evaluation
+from bot.training.shipped import newest_model, read_evaluation, stored_threshold
 from bot.training.store import TrainingStore
 from bot.training.text import clean, intent_problem, key_of, language_of, text_problem
 from bot.training.turns import MongoTurnLog
@@ -74,6 +74,7 @@ class TrainingDesk:
         self._tasks: set[asyncio.Task[None]] = set()
         self._active_cache: tuple[float, frozenset[str], float | None] = (-POLICY_CACHE_S, frozenset(), None)
         self._serving_metrics: dict[str, dict[str, Any]] = {}
+        self._shipped_logged: tuple[str, float] | None = None
 
     @property
     def turn_log(self) -> MongoTurnLog:
@@ -347,8 +348,10 @@ class TrainingDesk:
         return (await self._active())[1]
 
     async def serving_threshold(self) -> float | None:
-        """The active model's out-of-scope threshold, chosen on the held-out validation split when it
-        was trained (cached a few seconds); None while the shipped model serves or none was chosen."""
+        """The serving model's out-of-scope threshold, chosen on the held-out validation split when it
+        was trained (cached a few seconds): the active model's record, else the shipped model's stored
+        evaluation (ADR 0065); None when none was chosen (Rasa's fallback and the configured
+        confidence threshold decide then)."""
         return (await self._active())[2]
 
     async def _active(self) -> tuple[float, frozenset[str], float | None]:
@@ -357,8 +360,17 @@ class TrainingDesk:
             return self._active_cache
         active = await self._store.active_model()
         intents = frozenset(active.handover_intents) if active else frozenset()
-        self._active_cache = (now, intents, active.threshold if active else None)
+        threshold = active.threshold if active else await self._shipped_threshold()
+        self._active_cache = (now, intents, threshold)
         return self._active_cache
+
+    async def _shipped_threshold(self) -> float | None:
+        stored = await asyncio.to_thread(stored_threshold, self._cli.project_dir, self._config.heldout)
+        if stored != self._shipped_logged:
+            self._shipped_logged = stored
+            logger.info("bot.threshold source=shipped model=%s threshold=%s",
+                        stored[0] if stored else "-", stored[1] if stored else "none")
+        return stored[1] if stored else None
 
     # --- helpers ----------------------------------------------------------------------------------
 
@@ -380,12 +392,7 @@ class TrainingDesk:
             raise InvalidInput(str(err)) from err
 
     def _shipped_model(self) -> Path | None:
-        """The newest model of scripts/rasa.sh train (``northgrid-<hash>.tar.gz``)."""
-        with contextlib.suppress(OSError):
-            shipped = self._cli.project_dir / "models"
-            models = sorted(shipped.glob("northgrid-*.tar.gz"), key=lambda p: p.stat().st_mtime)
-            return models[-1] if models else None
-        return None
+        return newest_model(self._cli.project_dir)
 
 
 def _dedupe(examples: list[Example]) -> list[Example]:

@@ -3,12 +3,14 @@
 ``scripts/rasa.sh train`` trains ``models/northgrid-<hash>.tar.gz`` outside the hub's database, so its
 evaluation on ``data/heldout.csv`` (threshold chosen on the validation split, ADR 0044, through the same
 ``score_model`` as the hub's trainings) goes to ``northgrid-<hash>.eval.json`` next to it, stamped with
-the held-out file's hash: ``hub bot shipped-eval MODEL`` writes it once; a current one is kept.
+the held-out file's hash: ``hub bot shipped-eval MODEL`` writes it once; a current one is kept. While
+no model trained through the hub is active, the stored threshold decides live (ADR 0065).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -45,6 +47,30 @@ def read_evaluation(model: Path, heldout_text: str) -> dict[str, Any] | None:
 def threshold_of(metrics: dict[str, Any]) -> float | None:
     value = (metrics.get("out_of_scope") or {}).get("threshold")
     return float(value) if isinstance(value, int | float) else None
+
+
+def newest_model(project_dir: Path) -> Path | None:
+    """The newest model of ``scripts/rasa.sh train`` (``models/northgrid-<hash>.tar.gz``), which
+    ``scripts/rasa.sh start`` serves while no model is activated."""
+    with contextlib.suppress(OSError):
+        models = sorted((project_dir / "models").glob("northgrid-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+        return models[-1] if models else None
+    return None
+
+
+def stored_threshold(project_dir: Path, heldout: Path) -> tuple[str, float] | None:
+    """(model name, out-of-scope threshold) of the shipped model's stored evaluation, when it was made on
+    the current held-out file; None when there is no model, no evaluation or a stale one."""
+    model = newest_model(project_dir)
+    if model is None:
+        return None
+    try:
+        heldout_text = heldout.read_text("utf-8")
+    except OSError:
+        return None
+    metrics = read_evaluation(model, heldout_text)
+    threshold = threshold_of(metrics) if metrics is not None else None
+    return (model.name, threshold) if threshold is not None else None
 
 
 async def evaluate_shipped(cli: RasaCli, policy: HandoverPolicy, model: Path, heldout_text: str) -> dict[str, Any]:

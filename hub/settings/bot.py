@@ -13,9 +13,11 @@ class BotSettings(BaseModel):
     rasa_url: str | None = Field(None, description="Rasa server with --enable-api, e.g. http://127.0.0.1:5005.")
     timeout_s: float = Field(3.0, gt=0, description="A bot turn slower than this hands over (bot_unavailable).")
     confidence_threshold: float = Field(
-        0.5, ge=0, le=1, description="Below this intent confidence: hand over (low_confidence), unless the active "
-        "model carries its own out-of-scope threshold (then that decides: out_of_scope).")
-    max_fallbacks: int = Field(2, ge=1, description="Consecutive fallback turns before handing over.")
+        0.5, ge=0, le=1, description="Below this intent confidence: hand over (low_confidence), unless the serving "
+        "model (the active one, else the shipped one's stored evaluation) carries its own out-of-scope threshold "
+        "(then that decides: out_of_scope).")
+    max_fallbacks: int = Field(2, ge=1, description="Consecutive fallback turns before handing over (only while no "
+                               "model threshold decides).")
     human_intents: list[str] = Field(["talk_to_human"], description="Intents meaning 'a human, please'.")
     human_only_intents: list[str] = Field(
         ["complaint", "report_outage"], description="Intents only agents handle (handover by policy).")

@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.training.shipped import evaluation_path, heldout_stamp, read_evaluation, threshold_of
+from bot.training.shipped import (
+    evaluation_path,
+    heldout_stamp,
+    newest_model,
+    read_evaluation,
+    stored_threshold,
+    threshold_of,
+)
 
 HELDOUT = "text,intent\nmy power is out,report_outage\n"
 
@@ -47,3 +54,24 @@ def test_the_stamp_is_the_sha256_of_the_file_as_scripts_rasa_sh_computes_it() ->
     import hashlib
 
     assert heldout_stamp(HELDOUT) == hashlib.sha256(HELDOUT.encode()).hexdigest()[:16]
+
+
+def test_the_newest_shipped_models_current_threshold_is_the_live_one(tmp_path: Path) -> None:
+    import os
+
+    heldout = tmp_path / "heldout.csv"
+    heldout.write_text(HELDOUT, "utf-8")
+    models = tmp_path / "models"
+    models.mkdir()
+    assert stored_threshold(tmp_path, heldout) is None  # no model: the configured rules decide
+    old = stored(models, {"heldout": heldout_stamp(HELDOUT), "metrics": {"out_of_scope": {"threshold": 0.6}}})
+    new = models / "northgrid-fedcba9876543210.tar.gz"
+    new.write_bytes(b"newer model")
+    os.utime(old, (1_000_000, 1_000_000))
+    assert newest_model(tmp_path) == new
+    assert stored_threshold(tmp_path, heldout) is None  # the newest model has no evaluation yet
+    evaluation_path(new).write_text(json.dumps({"heldout": heldout_stamp(HELDOUT),
+                                                "metrics": {"out_of_scope": {"threshold": 0.0}}}), "utf-8")
+    assert stored_threshold(tmp_path, heldout) == (new.name, 0.0)  # 0.0 is a threshold, not "none"
+    heldout.write_text(HELDOUT + "a new row,greet\n", "utf-8")
+    assert stored_threshold(tmp_path, heldout) is None  # stale until scripts/rasa.sh train evaluates again

@@ -204,6 +204,14 @@ function compareRow(label, mine, serving, higherIsBetter = true) {
     h('td', { class: 'num', text: pct(serving) }));
 }
 
+// One row per intent or label, the weakest (lowest F1) first.
+function perIntentRows(table, testid) {
+  return Object.entries(table || {}).sort((a, b) => a[1].f1 - b[1].f1).map(([name, row]) => h('tr', {
+    'data-testid': testid }, h('td', { text: name }), h('td', { class: 'num', text: row.support }),
+  h('td', { class: 'num', text: pct(row.precision) }), h('td', { class: 'num', text: pct(row.recall) }),
+  h('td', { class: 'num', text: pct(row.f1) })));
+}
+
 function renderEvaluation(id, metrics, serving) {
   evaluated = id;
   $('evaluation').hidden = false;
@@ -213,15 +221,15 @@ function renderEvaluation(id, metrics, serving) {
   $('compare-body').replaceChildren(
     compareRow(tt('trnjs.accuracy_handover_counted_right_for'), metrics.accuracy, s.accuracy),
     compareRow(tt('trnjs.intent_accuracy_in_domain_rows'), metrics.intent_accuracy, s.intent_accuracy),
+    compareRow(tt('trnjs.intent_macro_f1'), metrics.intent_macro_f1, s.intent_macro_f1),
     compareRow(tt('trnjs.macro_f1'), metrics.macro_f1, s.macro_f1),
+    compareRow(tt('trnjs.out_of_scope_recall'), metrics.out_of_scope?.out_of_scope_recall,
+      s.out_of_scope?.out_of_scope_recall),
     compareRow(tt('trnjs.handover_rate'), metrics.handover_rate, s.handover_rate, false),
     compareRow(tt('trnjs.accuracy_on_the_turns_the_bot_keeps'), metrics.kept_accuracy, s.kept_accuracy),
   );
-  const perIntent = Object.entries(metrics.per_intent || {}).sort((a, b) => a[1].f1 - b[1].f1);
-  $('per-intent-body').replaceChildren(...perIntent.map(([name, row]) => h('tr', {},
-    h('td', { text: name }), h('td', { class: 'num', text: row.support }),
-    h('td', { class: 'num', text: pct(row.precision) }), h('td', { class: 'num', text: pct(row.recall) }),
-    h('td', { class: 'num', text: pct(row.f1) }))));
+  $('per-intent-body').replaceChildren(...perIntentRows(metrics.per_intent, 'per-intent-row'));
+  $('intent-per-intent-body').replaceChildren(...perIntentRows(metrics.intent_per_intent, 'intent-per-intent-row'));
   $('confusions-body').replaceChildren(...(metrics.confusions || []).map((c) => h('tr', {},
     h('td', { text: c.expected }), h('td', { text: c.predicted }), h('td', { class: 'num', text: c.count }))));
 }
