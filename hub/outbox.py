@@ -32,6 +32,7 @@ from hub.tasks import cancel_and_wait
 logger = logging.getLogger(__name__)
 
 MAX_TOLD = 10_000  # messages whose last told status this process remembers (oldest forgotten first)
+CLAIM_BATCH = 100  # entries claimed at most at once (bounded by the free send slots)
 MAX_SENT = 10_000  # provider ids of this process's recent sends, for their delivery reports (oldest forgotten first)
 
 
@@ -128,19 +129,27 @@ class Outbox:
             await asyncio.sleep(self._poll_s)
 
     async def _claim_all(self) -> int:
+        """Claim due entries in batches as large as the free send slots (one read-claim-read each)."""
         claimed = 0
         while True:
             await self._slots.acquire()
+            free = 1
+            while free < CLAIM_BATCH and not self._slots.locked():
+                await self._slots.acquire()  # free: returns at once
+                free += 1
             try:
-                doc = await self._store.claim_due(self._clock.now(), lease_s=self._lease_s)
+                docs = await self._store.claim_due(self._clock.now(), lease_s=self._lease_s, limit=free)
             except BaseException:
-                self._slots.release()
+                for _ in range(free):
+                    self._slots.release()
                 raise
-            if doc is None:
+            for _ in range(free - len(docs)):
                 self._slots.release()
+            for doc in docs:
+                self._start(doc, holding_slot=True)
+            claimed += len(docs)
+            if len(docs) < free:
                 return claimed
-            claimed += 1
-            self._start(doc, holding_slot=True)
 
     async def _send(self, doc: Mapping[str, Any]) -> None:
         try:
@@ -184,7 +193,7 @@ class Outbox:
             await self._store.retry(doc["_id"], self._clock.now() + timedelta(seconds=delay), str(err))
             return
         self._remember(str(doc["channel"]), list(result.provider_ids), doc, result.status)
-        await self._store.sent(doc["_id"], list(result.provider_ids), result.status)
+        await self._store.sent(doc["_id"], list(result.provider_ids), result.status, DeliveryStatus(doc["status"]))
         if self._on_sent is not None:
             self._on_sent(doc, list(result.provider_ids))
         await self._status(doc, result.status)

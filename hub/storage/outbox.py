@@ -8,6 +8,7 @@ channel took it" loses nothing. Workers in any hub process claim due entries wit
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,31 +27,44 @@ class MongoOutboxStore:
         # Sends' outcomes and delivery reports, written in batches (runs inside ``hub.outbox.Outbox``).
         self.states = OutboxStates(db)
 
-    async def claim_due(self, now: datetime, *, lease_s: float) -> dict[str, Any] | None:
-        """Take one due entry (or one whose lease ran out) for sending; ``attempts`` counts it.
+    async def claim_due(self, now: datetime, *, lease_s: float, limit: int = 1) -> list[dict[str, Any]]:
+        """Take up to ``limit`` due entries (or ones whose lease ran out) for sending, oldest due
+        first; ``attempts`` counts each.
 
-        Find a candidate through the outbox index, then claim it by ``_id`` with the same
-        condition (compare-and-set: of two processes, one wins and the other looks again), then
-        read it. Three short round trips instead of one find-and-modify, because SecantusDB's
-        find-and-modify walks the whole collection when it matches (0.3 s at 20,000 messages);
-        MongoDB is fast either way."""
-        claim = {"$set": {"outbox.state": SENDING, "outbox.lease_until": now + timedelta(seconds=lease_s)},
+        Find candidates through the outbox index, claim them by ``_id`` with the same condition in
+        one ``update_many`` marked with this claim's token (compare-and-set: of two processes, each
+        entry goes to one, and the loser looks again), then read back what carries the token. Three
+        round trips per batch of entries (ADR 0061; one entry at a time before), because
+        SecantusDB's find-and-modify walks the whole collection when it matches (0.3 s at 20,000
+        messages); MongoDB is fast either way."""
+        token = secrets.token_hex(8)
+        claim = {"$set": {"outbox.state": SENDING, "outbox.lease_until": now + timedelta(seconds=lease_s),
+                          "outbox.claim": token},
                  "$inc": {"outbox.attempts": 1}}
+        claimed: list[dict[str, Any]] = []
         for due in ({"outbox.state": PENDING, "outbox.due_at": {"$lte": now}},
                     {"outbox.state": SENDING, "outbox.lease_until": {"$lte": now}}):
             for _ in range(CLAIM_RACES):
-                candidate = await self._messages.find_one(due, {"_id": 1}, sort=[("outbox.due_at", 1)])
-                if candidate is None:
+                wanted = limit - len(claimed)
+                if wanted <= 0:
                     break
-                won = await self._messages.update_one({"_id": candidate["_id"], **due}, claim)
-                if won.modified_count == 1:
-                    return await self._messages.find_one({"_id": candidate["_id"]})
-        return None
+                candidates = [doc["_id"] async for doc in self._messages.find(
+                    due, {"_id": 1}, sort=[("outbox.due_at", 1)], limit=wanted)]
+                if not candidates:
+                    break
+                won = await self._messages.update_many({"_id": {"$in": candidates}, **due}, claim)
+                if won.modified_count:
+                    claimed.extend(await self._messages.find(
+                        {"_id": {"$in": candidates}, "outbox.claim": token}).to_list(None))
+        claimed.sort(key=lambda doc: doc["outbox"]["due_at"])
+        return claimed
 
-    async def sent(self, message_id: str, provider_ids: list[str], status: DeliveryStatus) -> None:
-        """The channel took the message. Forward-only on ``status`` (a fast DLR may have come first);
-        batched with other sends' outcomes, stored when this returns."""
-        await self.states.sent(message_id, provider_ids, status)
+    async def sent(self, message_id: str, provider_ids: list[str], status: DeliveryStatus,
+                   stored: DeliveryStatus | None = None) -> None:
+        """The channel took the message. Forward-only on ``status`` (a fast DLR may have come first;
+        not written when no further than ``stored``, the status it was sent with); batched with
+        other sends' outcomes, stored when this returns."""
+        await self.states.sent(message_id, provider_ids, status, stored)
 
     async def advance(self, message_id: str, status: DeliveryStatus) -> None:
         """A delivery report, forward only; batched like ``sent``."""

@@ -1,7 +1,9 @@
 """The outbox's state changes written in batches (ADR 0032): what a channel answered for a send
 (``sent`` with its provider ids) and what its delivery reports say (``advance``) are gathered for a
-few milliseconds and written with one unordered ``bulk_write``. Each caller returns once its own
-updates are stored; one document the database refuses fails only its caller.
+few milliseconds and written with one unordered ``bulk_write``, coalesced per message (ADR 0061:
+Kannel's two reports of one SMS are one update when they meet in a batch; a send's answer that
+moves no status writes none). Each caller returns once its own updates are stored; one document
+the database refuses fails only its callers.
 
 Statuses only move forward: the status update matches only a lower status, so a delivery report
 that came before the send's answer is never undone (the outbox state is set either way).
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
@@ -25,11 +28,15 @@ DONE = "done"  # hub.storage.outbox.DONE (that module builds on this one)
 GATHER_S = 0.005
 MAX_BATCH = 500  # callers per bulk write
 
-Item = tuple[list[UpdateOne], "asyncio.Future[None]"]
 
+@dataclass(slots=True)
+class Item:
+    """One caller's change: a send's outcome (``provider_ids`` set) or a report (status only)."""
 
-def _lower(status: DeliveryStatus) -> list[str]:
-    return [s.value for s in DeliveryStatus if s.rank() < status.rank()]
+    message_id: str
+    status: DeliveryStatus | None  # None: the status does not move (a send whose answer is no news)
+    provider_ids: list[str] | None
+    future: asyncio.Future[None]
 
 
 class OutboxStates:
@@ -42,6 +49,7 @@ class OutboxStates:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.writes = 0  # bulk writes sent (tests and diagnostics)
+        self.updates = 0  # update statements in them
 
     async def __aenter__(self) -> OutboxStates:
         self._task = asyncio.create_task(self._run(), name="hub:outbox-states")
@@ -55,23 +63,25 @@ class OutboxStates:
         if pending:  # what was gathered is written on the way out
             await self._write(pending)
 
-    async def sent(self, message_id: str, provider_ids: list[str], status: DeliveryStatus) -> None:
-        """The channel took the message: outbox done, its provider ids, the status forward only."""
-        await self._submit([
-            UpdateOne({"_id": message_id}, {"$set": {"outbox.state": DONE, "provider_ids": provider_ids}}),
-            UpdateOne({"_id": message_id, "status": {"$in": _lower(status)}}, {"$set": {"status": status.value}})])
+    async def sent(self, message_id: str, provider_ids: list[str], status: DeliveryStatus,
+                   stored: DeliveryStatus | None = None) -> None:
+        """The channel took the message: outbox done, its provider ids, the status forward only.
+        ``stored``: the status the message had when it was sent; an answer no further than that
+        (Kannel's ``queued`` for a message stored ``queued``) can move nothing and is not written."""
+        moves = stored is None or status.rank() > stored.rank()
+        await self._submit(message_id, status if moves else None, list(provider_ids))
 
     async def advance(self, message_id: str, status: DeliveryStatus) -> None:
         """A delivery report: the status forward only."""
-        await self._submit([UpdateOne({"_id": message_id, "status": {"$in": _lower(status)}},
-                                      {"$set": {"status": status.value}})])
+        await self._submit(message_id, status, None)
 
-    async def _submit(self, updates: list[UpdateOne]) -> None:
+    async def _submit(self, message_id: str, status: DeliveryStatus | None, provider_ids: list[str] | None) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        item = Item(message_id, status, provider_ids, future)
         if self._task is None:
-            await self._write([(updates, future)])
+            await self._write([item])
         else:
-            self._pending.append((updates, future))
+            self._pending.append(item)
             self._wakeup.set()
         await future
 
@@ -86,25 +96,54 @@ class OutboxStates:
                 await self._write(batch)
 
     async def _write(self, batch: list[Item]) -> None:
-        owner: list[int] = []  # request index -> caller index
-        requests: list[UpdateOne] = []
-        for n, (updates, _) in enumerate(batch):
-            requests.extend(updates)
-            owner.extend([n] * len(updates))
+        requests, owners = _requests(batch)
         failed: dict[int, Exception] = {}
         try:
-            self.writes += 1
-            await self._messages.bulk_write(requests, ordered=False)
+            if requests:
+                self.writes += 1
+                self.updates += len(requests)
+                await self._messages.bulk_write(requests, ordered=False)
         except BulkWriteError as err:
             for error in err.details.get("writeErrors", []):  # the code only: documents hold personal data
-                failed[owner[error["index"]]] = RuntimeError(f"outbox state write failed with code {error['code']}")
+                for n in owners[error["index"]]:
+                    failed[n] = RuntimeError(f"outbox state write failed with code {error['code']}")
         except Exception as err:  # nothing known to be written: every caller fails (its lease brings it back)
             logger.warning("storage.outbox_states.write_failed size=%d error=%s", len(batch), type(err).__name__)
             failed = {n: err for n in range(len(batch))}
-        for n, (_, future) in enumerate(batch):
-            if future.done():
+        for n, item in enumerate(batch):
+            if item.future.done():
                 continue
             if n in failed:
-                future.set_exception(failed[n])
+                item.future.set_exception(failed[n])
             else:
-                future.set_result(None)
+                item.future.set_result(None)
+
+
+def _lower(status: DeliveryStatus) -> list[str]:
+    return [s.value for s in DeliveryStatus if s.rank() < status.rank()]
+
+
+def _requests(batch: list[Item]) -> tuple[list[UpdateOne], list[list[int]]]:
+    """The batch's updates, coalesced per message: one for a send's outcome, one for the furthest
+    status its callers name (Kannel's two reports of one SMS, or a report and the send's answer,
+    often arrive within the same few milliseconds). ``owners[i]``: the callers of request ``i``."""
+    done: dict[str, tuple[list[str], list[int]]] = {}
+    furthest: dict[str, tuple[DeliveryStatus, list[int]]] = {}
+    for n, item in enumerate(batch):
+        if item.provider_ids is not None:
+            ids, callers = done.setdefault(item.message_id, (item.provider_ids, []))
+            callers.append(n)
+        if item.status is not None:
+            status, callers = furthest.get(item.message_id, (item.status, []))
+            callers.append(n)
+            furthest[item.message_id] = (max(status, item.status, key=DeliveryStatus.rank), callers)
+    requests: list[UpdateOne] = []
+    owners: list[list[int]] = []
+    for message_id, (ids, callers) in done.items():
+        requests.append(UpdateOne({"_id": message_id}, {"$set": {"outbox.state": DONE, "provider_ids": ids}}))
+        owners.append(callers)
+    for message_id, (status, callers) in furthest.items():
+        requests.append(UpdateOne({"_id": message_id, "status": {"$in": _lower(status)}},
+                                  {"$set": {"status": status.value}}))
+        owners.append(callers)
+    return requests, owners

@@ -194,3 +194,21 @@ async def test_outbox_states_of_many_sends_are_one_write_and_a_refused_one_fails
     for n in range(4):
         assert (stored[f"m_{n}"]["status"], stored[f"m_{n}"]["outbox"]["state"]) == ("sent", "done")
     assert (stored["m_4"]["status"], stored["m_4"]["provider_ids"]) == ("delivered", ["p4"])  # never back to sent
+
+
+async def test_outbox_states_coalesce_per_message_and_a_send_that_moves_no_status_writes_none(db: Db) -> None:
+    """Kannel answers ``queued`` for a message stored ``queued`` and then reports twice (SMSC ack,
+    delivered), often within a few milliseconds (ADR 0061): in one batch that is one update for the
+    send's outcome and one for the furthest status, not four."""
+    await db["messages"].insert_many([{"_id": m, "status": "queued", "outbox": {"state": "sending"}}
+                                      for m in ("m_a", "m_b")])
+    async with OutboxStates(db, gather_s=0.2) as states:
+        await asyncio.gather(
+            states.sent("m_a", ["m_a"], DeliveryStatus.QUEUED, DeliveryStatus.QUEUED),
+            states.advance("m_a", DeliveryStatus.SENT), states.advance("m_a", DeliveryStatus.DELIVERED),
+            states.sent("m_b", ["m_b"], DeliveryStatus.QUEUED, DeliveryStatus.QUEUED))
+        assert (states.writes, states.updates) == (1, 3)
+    stored = {d["_id"]: d async for d in db["messages"].find({})}
+    assert (stored["m_a"]["status"], stored["m_a"]["outbox"]["state"], stored["m_a"]["provider_ids"]) == (
+        "delivered", "done", ["m_a"])
+    assert (stored["m_b"]["status"], stored["m_b"]["outbox"]["state"]) == ("queued", "done")
