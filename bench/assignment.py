@@ -295,7 +295,7 @@ async def bench_end_to_end(plan: list[tuple[str, str, int, int]], n_agents: int,
     from hub.domain.states import ConversationState
     from hub.embedded import start_redis, start_secantus, stop
     from hub.passwords import hash_password
-    from routing.service import ROUND_LIMIT_PER_QUEUE
+    from routing.rounds import ROUND_LIMIT_PER_QUEUE
 
     LOGS.mkdir(parents=True, exist_ok=True)
     out: dict[str, Any] = {"conversations": len(plan), "agents": n_agents, "capacity_per_agent": capacity,

@@ -23,7 +23,7 @@ from hub.domain.states import ConversationState
 from hub.domain.visibility import SERVES
 from hub.errors import ConcurrentUpdate, Forbidden, IllegalTransition
 from hub.ports import ConversationTransitions, EventBus
-from routing.service import ConversationReader, waiting_of
+from routing.rounds import ConversationReader, waiting_of
 from routing.store import Claim, RedisRoutingStore
 
 logger = logging.getLogger(__name__)
