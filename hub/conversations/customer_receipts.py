@@ -44,6 +44,15 @@ class CustomerReceipts:
             self._task = None
         await self.flush()
 
+    async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
+                       author: Author) -> None:
+        """``ConversationCore.receipts``, gathered when they are the customer's (for ``Author.AGENT``'s
+        messages: everything our side wrote)."""
+        if author is Author.AGENT:
+            await self.add(conversation_id, message_ids, status)
+        else:
+            await self._core.receipts(conversation_id, message_ids, status, author)
+
     async def add(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus) -> None:
         """The customer's receipt for messages our side wrote; statuses only move forward."""
         if self._task is None or (conversation_id not in self._pending and len(self._pending) >= MAX_CONVERSATIONS):

@@ -34,8 +34,7 @@ class CustomerInbox:
                  attachments: MongoAttachmentStore, default_queue: str, assistant: Assistant | None = None,
                  known: KnownContacts | None = None, receipts: CustomerReceipts | None = None) -> None:
         self._core, self._transitions, self._contacts, self._attachments = core, transitions, contacts, attachments
-        self._default_queue, self._assistant, self._known = default_queue, assistant, known
-        self._receipts = receipts  # the customer's receipts coalesced per conversation (None: a write per frame)
+        self._default_queue, self._assistant, self._known, self._receipts = default_queue, assistant, known, receipts
 
     @property
     def known_contacts(self) -> KnownContacts | None:
@@ -144,9 +143,7 @@ class CustomerInbox:
 
     async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
                        author: Author) -> None:
-        if self._receipts is not None and author is Author.AGENT:
-            return await self._receipts.add(conversation_id, message_ids, status)
-        await self._core.receipts(conversation_id, message_ids, status, author)
+        await (self._receipts or self._core).receipts(conversation_id, message_ids, status, author)
 
     async def _store_files(self, inbound: InboundMessage, conversation_id: str,
                            message_id: str) -> tuple[AttachmentRef, ...]:
