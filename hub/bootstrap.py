@@ -256,6 +256,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
             offer_timeout_s=settings.routing.offer_timeout_s, presence_ttl_s=settings.routing.presence_ttl_s))
         desk = await stack.enter_async_context(await training_desk(settings, db, clock))
         knowledge, outage_store = await knowledge_and_outages(db, clock)
+        await stack.enter_async_context(outage_store.reports)
         outages = OutageDesk(store=outage_store, clock=clock, time_zone=settings.kpi.time_zone,
                              intent=settings.outages.intent, sms_enabled=bool(settings.sms.kannel_url))
         if settings.bot.rasa_url:

@@ -18,6 +18,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from hub.domain.outages import Outage, area_key
 from hub.errors import ConcurrentUpdate
 from hub.storage.database import Db
+from hub.storage.notice_reports import NoticeReports
 
 INDEXES: dict[str, list[IndexModel]] = {
     "outages": [IndexModel([("area_key", ASCENDING), ("restored_at", ASCENDING)])],
@@ -44,6 +45,8 @@ class MongoOutageStore:
         self._notices = db["outage_notices"]
         self._sends = db["outage_sends"]
         self._contacts = db["contacts"]
+        # Delivery reports, written in batches (its writer runs inside the hub's stack; ADR 0061).
+        self.reports = NoticeReports(db)
 
     # -- outages -----------------------------------------------------------------------------
     async def add(self, doc: Mapping[str, Any]) -> None:
@@ -132,9 +135,7 @@ class MongoOutageStore:
     async def record_report(self, ref: str, status: str, at: datetime) -> bool:
         """One delivery report appended to its entry, each status once (Kannel repeats a callback the
         hub was slow to answer); False: no such entry (yet)."""
-        result = await self._sends.update_one({"_id": ref, "dlrs.status": {"$ne": status}},
-                                              {"$push": {"dlrs": {"status": status, "at": at}}})
-        return result.matched_count == 1 or await self._sends.count_documents({"_id": ref}, limit=1) == 1
+        return await self.reports.record(ref, status, at)
 
     async def counts(self, notice_id: str) -> dict[str, int]:
         """Entries with a delivered report, with a failed one (and none delivered), refused by Kannel,
