@@ -11,6 +11,7 @@ from hub.conversations.current import CurrentConversations
 from hub.conversations.known_routes import KnownRoutes
 from hub.domain.events import Fact, StatusChanged, TypingChanged
 from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId
+from hub.domain.model import Message
 from hub.ports import EventBus
 from hub.storage.conversations import MongoConversationStore
 from hub.storage.messages import MongoMessageStore
@@ -44,6 +45,11 @@ class ConversationCore:
             await self.bus.publish(fact)
         except Exception:
             logger.warning("bus.publish.failed kind=%s", fact.KIND, exc_info=True)
+
+    def stored(self, message: Message) -> None:
+        """A customer message this process stored: its replies go back there (``KnownRoutes``)."""
+        if self.routes is not None:
+            self.routes.stored(message)
 
     async def receipts(self, conversation_id: str, message_ids: list[str], status: DeliveryStatus,
                        author: Author) -> None:

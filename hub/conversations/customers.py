@@ -103,7 +103,6 @@ class CustomerInbox:
     async def receive(self, inbound: InboundMessage, *, contact_id: str, contact_name: str,
                       known: ConversationRef | None) -> Received:
         """Store one customer message durably, in the contact's open conversation (made if none).
-
         ``known`` is the caller's last view of the open conversation (saves a read per message).
         Idempotent on ``(channel, external_id)``: a repeat returns the stored message, ``duplicate``.
         Text that is not valid Unicode is refused (``InvalidText``) before anything is stored.
@@ -126,8 +125,7 @@ class CustomerInbox:
         )
         stored = await self._core.messages.add(message)
         if not stored.duplicate:
-            if self._core.routes is not None:  # before the fact: this process's own is no news
-                self._core.routes.stored(stored.message)
+            self._core.stored(stored.message)  # before its fact: this process's own is no news
             await self._core.tell(MessageStored(conversation_id=known.id, holder=known.agent_id,
                                                 message=message_json(stored.message, live=self._core.live)))
         return Received(stored.message, known, stored.duplicate)
