@@ -40,6 +40,7 @@ from hub.domain.events import (
     CallRinging,
     ContactChanged,
     ConversationChanged,
+    MessagesDelivered,
     MessageStored,
     OfferMade,
     OfferWithdrawn,
@@ -113,6 +114,7 @@ class ConsoleLive:
         bus.subscribe(OfferWithdrawn, self._on_offer_withdrawn, subscriber=SUBSCRIBER)
         bus.subscribe(MessageStored, self._on_message, subscriber=SUBSCRIBER)
         bus.subscribe(StatusChanged, self._on_status, subscriber=SUBSCRIBER)
+        bus.subscribe(MessagesDelivered, self._on_delivered, subscriber=SUBSCRIBER)
         bus.subscribe(TypingChanged, self._on_typing, subscriber=SUBSCRIBER)
         bus.subscribe(PresenceChanged, self._on_presence, subscriber=SUBSCRIBER)
         bus.subscribe(ContactChanged, self._on_contact, subscriber=SUBSCRIBER)
@@ -241,6 +243,11 @@ class ConsoleLive:
                 self._send(supervisor, data)
         if holder and self._send(holder, data) and fact.author is Author.CUSTOMER:
             self._delivered.put_nowait((cid, str(fact.message["id"]), parse_iso(str(fact.message["sent_at"]))))
+
+    async def _on_delivered(self, fact: MessagesDelivered) -> None:
+        """A receipt batch: each message as its own status frame (ADR 0062)."""
+        for status in fact.statuses():
+            await self._on_status(status)
 
     async def _on_status(self, fact: StatusChanged) -> None:
         if fact.author is not Author.AGENT:

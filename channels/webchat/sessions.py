@@ -14,7 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.domain.events import BusResubscribed, ConversationChanged, MessageStored, StatusChanged, TypingChanged
+from hub.domain.events import (
+    BusResubscribed,
+    ConversationChanged,
+    MessagesDelivered,
+    MessageStored,
+    StatusChanged,
+    TypingChanged,
+)
 from hub.domain.ids import Author, ConversationId
 from hub.domain.received import ConversationRef
 from hub.domain.states import OPEN_STATES
@@ -47,6 +54,7 @@ class WidgetSessions:
         bus.subscribe(ConversationChanged, self._on_conversation, subscriber=SUBSCRIBER)
         bus.subscribe(MessageStored, self._on_message, subscriber=SUBSCRIBER)
         bus.subscribe(StatusChanged, self._on_status, subscriber=SUBSCRIBER)
+        bus.subscribe(MessagesDelivered, self._on_delivered, subscriber=SUBSCRIBER)
         bus.subscribe(TypingChanged, self._on_typing, subscriber=SUBSCRIBER)
         bus.subscribe(BusResubscribed, self._on_resubscribed, subscriber=SUBSCRIBER)
 
@@ -80,6 +88,10 @@ class WidgetSessions:
         if fact.author is Author.CUSTOMER:
             self._send(fact.conversation_id, {"type": "status", "message_id": fact.message_id,
                                               "status": fact.status.value})
+
+    async def _on_delivered(self, fact: MessagesDelivered) -> None:
+        for status in fact.statuses():
+            await self._on_status(status)
 
     async def _on_typing(self, fact: TypingChanged) -> None:
         if fact.who is Author.AGENT:

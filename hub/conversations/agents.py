@@ -11,7 +11,7 @@ from typing import Any
 from hub.conversations.core import MAX_RECEIPTS, ConversationCore
 from hub.conversations.outgoing import Outgoing
 from hub.conversations.transitions import Transitions
-from hub.domain.events import EventType, MessageStored, StatusChanged
+from hub.domain.events import EventType, MessagesDelivered, MessageStored, StatusChanged
 from hub.domain.ids import Author, ConversationId, DeliveryStatus, MessageId, Role, new_id
 from hub.domain.model import Agent, Conversation, Message
 from hub.domain.outbound import Route
@@ -121,12 +121,10 @@ class AgentSide:
         outcomes = await asyncio.gather(*(self._core.messages.delivered(cid, at) for cid, at in until.items()),
                                         return_exceptions=True)
         stored = {cid for cid, outcome in zip(until, outcomes, strict=True) if not isinstance(outcome, BaseException)}
-        for conversation_id, message_id, _ in delivered:
-            if conversation_id not in stored:  # its watermark was refused: nobody is told
-                continue
-            await self._core.tell(StatusChanged(conversation_id=ConversationId(conversation_id),
-                                                message_id=MessageId(message_id), status=DeliveryStatus.DELIVERED,
-                                                author=Author.CUSTOMER))
+        told = [(cid, mid) for cid, mid, _ in delivered if cid in stored]  # a refused watermark: nobody is told
+        if told:  # one fact for the batch, not one per message (ADR 0062)
+            await self._core.tell(MessagesDelivered(conversation_ids=tuple(c for c, _ in told),
+                                                    message_ids=tuple(m for _, m in told)))
 
     async def read_by_agent(self, agent: Agent, conversation_id: str) -> None:
         """The agent read the conversation: one read of what was unread, then one watermark

@@ -23,6 +23,7 @@ from hub.domain.facts import (
     ContactChanged,
     ConversationChanged,
     Fact,
+    MessagesDelivered,
     MessageStored,
     OfferMade,
     OfferWithdrawn,
@@ -51,7 +52,7 @@ KINDS: Mapping[str, type[Fact]] = _registry([
     MessageStored, StatusChanged, TypingChanged, PresenceChanged, ConversationChanged, OfferMade, OfferWithdrawn,
     RoutingKicked, AgentSessionsRevoked, CallRinging, CallAnswered, CallHeld, CallEnded, CallCommand,
     VoiceTurnTimed,
-    WorkOrderChanged, SurveyCallDue, ContactChanged, SurveyAsked,
+    WorkOrderChanged, SurveyCallDue, ContactChanged, SurveyAsked, MessagesDelivered,
 ])
 
 # -- the wire -----------------------------------------------------------------------------------------
@@ -74,6 +75,8 @@ def _wire_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, frozenset):
         return sorted(value)
+    if isinstance(value, tuple):
+        return list(value)
     if isinstance(value, Mapping):
         return dict(value)
     return value
@@ -137,6 +140,8 @@ def _converter(hint: Any) -> Convert:
         return origin
     if origin is frozenset:
         return lambda value: frozenset(_expect(value, list))
+    if origin is tuple and args == (str, Ellipsis):
+        return lambda value: tuple(_expect(item, str) for item in _expect(value, list))
     if origin in (dict, Mapping):
         return lambda value: _expect(value, dict)
     if origin is datetime:

@@ -59,6 +59,21 @@ class StatusChanged(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MessagesDelivered(Fact):
+    """Customer messages that reached their agents' consoles, a whole receipt batch in one fact
+    (ADR 0062): ``message_ids[i]`` of ``conversation_ids[i]``; subscribers read it as ``statuses()``."""
+
+    KIND: ClassVar[str] = "delivered"
+    conversation_ids: tuple[str, ...]
+    message_ids: tuple[str, ...]
+
+    def statuses(self) -> list[StatusChanged]:
+        return [StatusChanged(conversation_id=ConversationId(c), message_id=MessageId(m),
+                              status=DeliveryStatus.DELIVERED, author=Author.CUSTOMER)
+                for c, m in zip(self.conversation_ids, self.message_ids, strict=False)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TypingChanged(Fact):
     KIND: ClassVar[str] = "typing"
     conversation_id: ConversationId

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from hub.bootstrap import RunningHub
 from hub.bus import RedisEventBus
-from hub.domain.events import StatusChanged
+from hub.domain.events import MessagesDelivered, StatusChanged
 from hub.domain.ids import ExternalId
 from hub.domain.model import InboundMessage
 from hub.storage.database import Db
@@ -75,3 +75,31 @@ async def _read_and_count(hub: RunningHub, db: Db, alice: AgentClient, told: asy
     while fact.status.value != "read":  # its delivered receipt may come first
         fact = await asyncio.wait_for(told.get(), 10)
     assert fact.message_id == later.message.id, "only the new one is told read"
+
+
+async def test_a_batch_of_delivered_receipts_is_one_fact(hub: RunningHub, redis: Redis) -> None:
+    """The console's delivered receipts go out as one ``MessagesDelivered`` per batch, not a fact per
+    message (ADR 0062): the bus carries one publish however many messages the batch covers."""
+    alice = await AgentClient.online(hub.base_url, "alice")
+    heard: asyncio.Queue[MessagesDelivered] = asyncio.Queue()
+
+    async def on_delivered(fact: MessagesDelivered) -> None:
+        await heard.put(fact)
+
+    try:
+        first = await hub.context.inbox.accept_inbound(_sms(100))
+        conversation_id = first.conversation.id
+        assert await alice.take_offer() == conversation_id
+        more = [await hub.context.inbox.accept_inbound(_sms(100 + n)) for n in range(1, 3)]
+        batch = [(conversation_id, r.message.id, r.message.sent_at) for r in [first, *more]]
+        async with RedisEventBus(redis) as bus:
+            bus.subscribe(MessagesDelivered, on_delivered)
+            await hub.context.desk.delivered_to_agents(batch)
+            ids = {message_id for _, message_id, _ in batch}
+            while True:
+                fact = await asyncio.wait_for(heard.get(), 10)
+                if set(fact.message_ids) == ids:
+                    break
+        assert [s.status.value for s in fact.statuses()] == ["delivered"] * 3
+    finally:
+        await alice.close()

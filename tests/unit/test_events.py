@@ -23,6 +23,7 @@ from hub.domain.events import (
     EventType,
     Fact,
     FactDecoder,
+    MessagesDelivered,
     MessageStored,
     OfferMade,
     OfferWithdrawn,
@@ -142,6 +143,7 @@ EXAMPLES: list[Fact] = [
     ContactChanged(contact_id="k_1", change="renamed"),
     ContactChanged(contact_id="k_1", change="merged", merged_from="k_2"),
     SurveyAsked(conversation_id=ConversationId("c_1"), key_digest="0f3a9c2e71b4d5a6", expires_at=AT),
+    MessagesDelivered(conversation_ids=("c_1", "c_1", "c_2"), message_ids=("m_1", "m_2", "m_3")),
 ]
 
 
@@ -155,6 +157,16 @@ def test_round_trip(fact: Fact) -> None:
     assert wire.startswith('{"v":1,"kind":')
     decoded = FactDecoder().decode(wire.encode())
     assert decoded == fact and type(decoded) is type(fact)
+
+
+def test_a_receipt_batch_is_one_fact_read_as_a_status_per_message() -> None:
+    decoded = FactDecoder().decode(encode(EXAMPLES[-1]))
+    assert isinstance(decoded, MessagesDelivered)
+    assert [(s.conversation_id, s.message_id, s.status, s.author) for s in decoded.statuses()] == [
+        ("c_1", "m_1", DeliveryStatus.DELIVERED, Author.CUSTOMER), ("c_1", "m_2", DeliveryStatus.DELIVERED,
+                                                                   Author.CUSTOMER),
+        ("c_2", "m_3", DeliveryStatus.DELIVERED, Author.CUSTOMER)]
+    assert FactDecoder().decode(b'{"v":1,"kind":"delivered","conversation_ids":["c_1"],"message_ids":[7]}') is None
 
 
 def test_decoded_values_are_typed() -> None:
