@@ -25,7 +25,8 @@ from bot.training.labels import intent_name, normal_label
 from bot.training.progress import Progress
 from bot.training.rasa_cli import RasaCli, RasaCliError
 from bot.training.scoring import score_model
-from bot.training.shipped import newest_model, read_evaluation, stored_threshold
+from bot.training.serving import ServingPolicy
+from bot.training.shipped import newest_model, read_evaluation
 from bot.training.store import TrainingStore
 from bot.training.text import clean, intent_problem, key_of, language_of, text_problem
 from bot.training.turns import MongoTurnLog
@@ -46,7 +47,6 @@ from hub.tasks import cancel_and_wait
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[ModelRecord], Awaitable[None]]
-POLICY_CACHE_S = 5.0
 MAX_LISTED = 50  # conflicts listed in an import report
 
 
@@ -72,9 +72,8 @@ class TrainingDesk:
         self._policy = policy
         self._config = config
         self._tasks: set[asyncio.Task[None]] = set()
-        self._active_cache: tuple[float, frozenset[str], float | None] = (-POLICY_CACHE_S, frozenset(), None)
+        self._serving = ServingPolicy(store, project_dir=cli.project_dir, heldout=config.heldout)
         self._serving_metrics: dict[str, dict[str, Any]] = {}
-        self._shipped_logged: tuple[str, float] | None = None
 
     @property
     def turn_log(self) -> MongoTurnLog:
@@ -333,7 +332,7 @@ class TrainingDesk:
                 raise ServiceUnavailable(f"rasa did not load the model: {err}") from err
         await self._store.mark_active(record.id, self._clock.now())
         await asyncio.to_thread(point_active, self._config.models_dir, path)
-        self._active_cache = (-POLICY_CACHE_S, frozenset(), None)
+        self._serving.forget()
         logger.info("training.activated model=%s by=%s loaded=%s", record.id, by, bool(self._config.rasa_url))
         return await self._store.model(record.id)
 
@@ -345,32 +344,12 @@ class TrainingDesk:
 
     async def handover_intents(self) -> frozenset[str]:
         """The active model's curated intents without a response (cached a few seconds): humans take them."""
-        return (await self._active())[1]
+        return await self._serving.handover_intents()
 
     async def serving_threshold(self) -> float | None:
-        """The serving model's out-of-scope threshold, chosen on the held-out validation split when it
-        was trained (cached a few seconds): the active model's record, else the shipped model's stored
-        evaluation (ADR 0065); None when none was chosen (Rasa's fallback and the configured
-        confidence threshold decide then)."""
-        return (await self._active())[2]
-
-    async def _active(self) -> tuple[float, frozenset[str], float | None]:
-        now = time.monotonic()
-        if now - self._active_cache[0] < POLICY_CACHE_S:
-            return self._active_cache
-        active = await self._store.active_model()
-        intents = frozenset(active.handover_intents) if active else frozenset()
-        threshold = active.threshold if active else await self._shipped_threshold()
-        self._active_cache = (now, intents, threshold)
-        return self._active_cache
-
-    async def _shipped_threshold(self) -> float | None:
-        stored = await asyncio.to_thread(stored_threshold, self._cli.project_dir, self._config.heldout)
-        if stored != self._shipped_logged:
-            self._shipped_logged = stored
-            logger.info("bot.threshold source=shipped model=%s threshold=%s",
-                        stored[0] if stored else "-", stored[1] if stored else "none")
-        return stored[1] if stored else None
+        """The serving model's out-of-scope threshold (the active one's, else the shipped one's stored;
+        ``bot.training.serving``, ADR 0065); None when none was chosen."""
+        return await self._serving.threshold()
 
     # --- helpers ----------------------------------------------------------------------------------
 
