@@ -45,7 +45,10 @@ MAX_LOCAL_BUCKETS = 10_000
 REDIS_PAUSE_S = 5.0
 REDIS_BUDGET_S = 0.25
 SYNC_S = 0.05  # local spending goes to Redis at most this late
-VIEW_TTL_S = 2.0  # a view older than this is not trusted: the next token is decided by Redis
+# A view older than this is not trusted: the next token is decided by Redis. Long enough for a
+# visitor writing every few seconds: a stale view can only grant what a fresh one might (half the
+# burst at most before the next sync refreshes it), so its age does not widen the bound above.
+VIEW_TTL_S = 60.0
 SYNC_BATCH = 500  # keys per script call
 
 # The shared refill-and-spend step, then for TOKEN_BUCKET one more token if there is one.

@@ -104,3 +104,12 @@ async def test_a_flood_near_the_bottom_is_decided_by_redis_across_processes(redi
         await first.sync()
         await second.sync()
         assert float(await redis.hget("hub:rate:webchat-identities:198.51.100.7", "t") or 1) < 1
+
+
+async def test_a_visitor_writing_every_few_seconds_costs_no_round_trip_either(redis: Redis) -> None:
+    """The view outlives the pauses of an ordinary conversation (``VIEW_TTL_S``)."""
+    async with limiters(redis, True) as (first, _):
+        assert await first.allow("webchat:v_pauses", rate_per_s=1.0, burst=10)
+        await asyncio.sleep(2.5)
+        assert await first.allow("webchat:v_pauses", rate_per_s=1.0, burst=10)
+        assert first.round_trips == 1
