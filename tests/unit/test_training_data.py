@@ -211,6 +211,32 @@ def test_progress_steps_per_component_without_epochs() -> None:
     assert advance(progress, "Your Rasa model is trained and saved at 'm.tar.gz'.").fraction == 1.0
 
 
+def test_progress_follows_the_encoder_and_the_linear_fit() -> None:
+    """The project's components say how far their long parts are (ADR 0064): the encoder names the phase,
+    the classifier's fit moves the bar from where its component started to the end of the fit's band."""
+    hooks = "INFO rasa.engine.training.hooks - "
+    mine = "INFO northgrid_nlu.linear_intent - LinearIntentClassifier: "
+    lines = [f"{hooks}Starting to train component 'SentenceNgramFeaturizer'.",
+             f"{hooks}Finished training component 'SentenceNgramFeaturizer'.",
+             "INFO northgrid_nlu.sentence_embeddings - SentenceEmbeddingFeaturizer: encoded 1000 of 2500 texts",
+             f"{hooks}Starting to train component 'LinearIntentClassifier'.",
+             f"{mine}cold fit of 2500 examples x 900 features (388 sparse, 512 dense), 15 intents",
+             f"{mine}fit 50% (iteration 40)", f"{mine}fit 25% (iteration 41)", f"{mine}fit 100% (iteration 90); converged",
+             f"{hooks}Finished training component 'LinearIntentClassifier'.",
+             f"{hooks}Starting to train component 'RulePolicy'."]
+    progress, seen = Progress(), []
+    for line in lines:
+        progress = advance(progress, line)
+        seen.append((round(progress.fraction, 2), progress.phase))
+    assert seen == [(0.05, "training SentenceNgramFeaturizer"), (0.15, "trained SentenceNgramFeaturizer"),
+                    (0.15, "encoding texts 1000/2500"), (0.15, "training LinearIntentClassifier"),
+                    (0.15, "training LinearIntentClassifier"),
+                    (0.53, "fitting LinearIntentClassifier 50% (iteration 40)"),
+                    (0.53, "fitting LinearIntentClassifier 25% (iteration 41)"),  # an estimate falls back: the bar does not
+                    (0.9, "fitting LinearIntentClassifier 100% (iteration 90)"),
+                    (0.9, "trained LinearIntentClassifier"), (0.9, "training RulePolicy")]
+
+
 def test_progress_never_goes_back_and_ignores_noise() -> None:
     late = Progress(fraction=0.9, phase="epoch 60/60", epoch=60, epochs=60)
     assert advance(late, "Epochs:   3%|3         | 1/30 [00:01<00:29]").fraction == 0.9

@@ -132,6 +132,9 @@ class MiniLM:
     """Text in, a unit vector of 384 floats out. One onnxruntime session (``threads`` intra-op threads);
     the last ``cache_size`` texts' vectors are kept, so a repeated text costs a dictionary read."""
 
+    dimensions = DIMENSIONS
+    identity = f"minilm:{ONNX_SHA256}"  # what a stored vector depends on (northgrid_nlu/training_vectors.py)
+
     def __init__(self, files: ModelFiles, threads: int = 1, cache_size: int = 4096) -> None:
         import onnxruntime
 

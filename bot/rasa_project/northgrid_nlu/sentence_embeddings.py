@@ -13,7 +13,11 @@ nothing is downloaded and nothing is stored in the model beyond this config.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+import logging
+import time
+from typing import Any, Dict, List, Optional, Sequence, Text
+
+import numpy as np
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -25,9 +29,13 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from northgrid_nlu import follow_rasa_log_level, training_vectors, warm_start
 from northgrid_nlu.minilm import MiniLM
 
+logger = logging.getLogger(__name__)
+
 ENCODERS = ("minilm", "use-multilingual")
+PROGRESS_ROWS = 1000  # a progress line per this many texts encoded in a training
 
 
 def load_encoder(name: str, threads: int) -> Any:
@@ -64,6 +72,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], name: Text, encoder: Optional[Any] = None) -> None:
         super().__init__(name, config)
+        follow_rasa_log_level()
         self.validate_config(self._config)
         self._scale = float(self._config["scale"])
         self._batch = int(self._config["batch"])
@@ -75,8 +84,41 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return cls(config, execution_context.node_name)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
+        """As ``process``, reading the vectors of texts the last training had from the training cache
+        (northgrid_nlu/training_vectors.py) and encoding only the others, with progress lines."""
+        messages = [m for m in training_data.training_examples if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
+        if not messages:
+            return training_data
+        texts = [m.get(TEXT) for m in messages]
+        vectors = self._training_vectors(texts)
+        for message, vector in zip(messages, vectors * self._scale, strict=True):
+            self.add_features_to_message(sequence=None, sentence=vector[None, :], attribute=TEXT, message=message)
         return training_data
+
+    def _training_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        base = warm_start.folder()
+        identity = str(getattr(self._encoder, "identity", ""))
+        path = training_vectors.path_for(base, identity) if base and identity else None
+        dimensions = int(getattr(self._encoder, "dimensions", 0))
+        known = training_vectors.load(path, dimensions) if path and dimensions else {}
+        out: List[Optional[np.ndarray]] = [known.get(training_vectors.key(t)) for t in texts]
+        missing = [i for i, v in enumerate(out) if v is None]
+        began, cpu = time.perf_counter(), time.process_time()
+        for start in range(0, len(missing), PROGRESS_ROWS):
+            chunk = missing[start:start + PROGRESS_ROWS]
+            for i, vector in zip(chunk, self._encoder.embed([texts[i] for i in chunk], batch=self._batch), strict=True):
+                out[i] = vector
+            logger.info("SentenceEmbeddingFeaturizer: encoded %d of %d texts", start + len(chunk), len(missing))
+        logger.info("SentenceEmbeddingFeaturizer: %d texts, %d from the training cache, %d encoded in %.1f s (%.1f s CPU)",
+                    len(texts), len(texts) - len(missing), len(missing), time.perf_counter() - began,
+                    time.process_time() - cpu)
+        vectors = np.vstack(out).astype(np.float32)
+        if path is not None:
+            try:
+                training_vectors.save(path, texts, vectors)
+            except OSError as err:
+                logger.warning("SentenceEmbeddingFeaturizer: training cache not saved: %s", err)
+        return vectors
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Adds the feature to every message that has a text (in place); others are left alone."""

