@@ -19,7 +19,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from hub.storage.database import Db
-from hub.tasks import cancel_and_wait
+from hub.storage.gathering import Gathering
 
 logger = logging.getLogger(__name__)
 
@@ -40,43 +40,21 @@ class NoticeReports:
 
     def __init__(self, db: Db, *, gather_s: float = GATHER_S) -> None:
         self._sends = db["outage_sends"]
-        self._gather_s = gather_s
-        self._pending: list[Report] = []
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._gathering = Gathering(self._write, name="hub:notice-reports", gather_s=gather_s, max_batch=MAX_BATCH)
         self.writes = 0  # bulk writes sent (tests and diagnostics)
 
     async def __aenter__(self) -> NoticeReports:
-        self._task = asyncio.create_task(self._run(), name="hub:notice-reports")
+        await self._gathering.__aenter__()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            await cancel_and_wait(self._task)
-            self._task = None
-        pending, self._pending = self._pending, []
-        if pending:
-            await self._write(pending)
+        await self._gathering.__aexit__(*exc)
 
     async def record(self, ref: str, status: str, at: datetime) -> bool:
         """Append the report to entry ``ref``, each status once; False: no such entry (yet)."""
         report = Report(ref, status, at, asyncio.get_running_loop().create_future())
-        if self._task is None:
-            await self._write([report])
-        else:
-            self._pending.append(report)
-            self._wakeup.set()
+        await self._gathering.add(report)
         return await report.future
-
-    async def _run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            if self._gather_s:
-                await asyncio.sleep(self._gather_s)
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                await self._write(batch)
 
     async def _write(self, batch: list[Report]) -> None:
         requests = [UpdateOne({"_id": r.ref, "dlrs.status": {"$ne": r.status}},

@@ -20,7 +20,7 @@ from pymongo.errors import BulkWriteError
 
 from hub.domain.ids import DeliveryStatus
 from hub.storage.database import Db
-from hub.tasks import cancel_and_wait
+from hub.storage.gathering import Gathering
 
 logger = logging.getLogger(__name__)
 
@@ -44,24 +44,16 @@ class OutboxStates:
 
     def __init__(self, db: Db, *, gather_s: float = GATHER_S) -> None:
         self._messages = db["messages"]
-        self._gather_s = gather_s
-        self._pending: list[Item] = []
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._gathering = Gathering(self._write, name="hub:outbox-states", gather_s=gather_s, max_batch=MAX_BATCH)
         self.writes = 0  # bulk writes sent (tests and diagnostics)
         self.updates = 0  # update statements in them
 
     async def __aenter__(self) -> OutboxStates:
-        self._task = asyncio.create_task(self._run(), name="hub:outbox-states")
+        await self._gathering.__aenter__()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            await cancel_and_wait(self._task)
-            self._task = None
-        pending, self._pending = self._pending, []
-        if pending:  # what was gathered is written on the way out
-            await self._write(pending)
+        await self._gathering.__aexit__(*exc)
 
     async def sent(self, message_id: str, provider_ids: list[str], status: DeliveryStatus,
                    stored: DeliveryStatus | None = None) -> None:
@@ -78,22 +70,8 @@ class OutboxStates:
     async def _submit(self, message_id: str, status: DeliveryStatus | None, provider_ids: list[str] | None) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         item = Item(message_id, status, provider_ids, future)
-        if self._task is None:
-            await self._write([item])
-        else:
-            self._pending.append(item)
-            self._wakeup.set()
+        await self._gathering.add(item)
         await future
-
-    async def _run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            if self._gather_s:
-                await asyncio.sleep(self._gather_s)
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                await self._write(batch)
 
     async def _write(self, batch: list[Item]) -> None:
         requests, owners = _requests(batch)
