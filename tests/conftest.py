@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 
@@ -32,6 +33,7 @@ from hub.config import (
 from hub.embedded import RunningService, free_port, start_redis, start_secantus, stop
 from hub.storage.database import Db, connect
 from hub.storage.directory import MongoDirectory
+from tests.clients import AgentClient
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 _real_connect = socket.socket.connect
@@ -121,6 +123,20 @@ def rasa_url(artifacts: Path, rasa_venv: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         subprocess.run([script, "stop", str(port)], check=False, timeout=60)
+
+
+@pytest.fixture
+async def agent(hub: RunningHub) -> AsyncIterator[AgentClient]:
+    """Alice, logged in, console connected, available."""
+    alice = await AgentClient.online(hub.base_url, "alice")
+    yield alice
+    await alice.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ credential (nobody else's works); bad uploads get a clear 4xx and store nothing.
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import pytest
 
 from hub.bootstrap import RunningHub
 from hub.domain.file_types import MAX_UPLOAD_BYTES
@@ -17,12 +15,6 @@ from hub.storage.database import Db
 from tests.clients import AgentClient, WidgetClient
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def upload(agent: AgentClient, conversation_id: str, data: bytes, filename: str, *, text: str | None = None,

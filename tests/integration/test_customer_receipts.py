@@ -6,10 +6,8 @@ opcounters."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest
 from redis.asyncio import Redis
 
 from hub.bootstrap import RunningHub
@@ -20,19 +18,6 @@ from tests import opcounts
 from tests.clients import AgentClient, WidgetClient
 
 REPLIES = 3
-
-
-@pytest.fixture
-async def agent(hub: RunningHub) -> AsyncIterator[AgentClient]:
-    alice = await AgentClient.online(hub.base_url, "alice")
-    yield alice
-    await alice.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def test_delivered_and_read_frames_together_are_one_write(

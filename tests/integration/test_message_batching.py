@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-import pytest
 
 from hub.bootstrap import RunningHub, running_hub
 from hub.config import Settings
@@ -132,12 +130,6 @@ async def test_a_read_clears_unread_after_pending_increments(db: Db) -> None:
         await eventually(lambda: not store.summaries._pending)
     doc = await db["conversations"].find_one({"_id": "c_r"})
     assert doc is not None and doc["unread"] == 1
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def test_replies_read_no_conversation_and_a_transition_elsewhere_is_seen(

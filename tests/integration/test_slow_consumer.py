@@ -17,7 +17,6 @@ import asyncio
 import base64
 import os
 import socket
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,12 +48,6 @@ def settings(db_name: str) -> Settings:
         "webchat": base.webchat.model_copy(update={"rate_per_minute": 60_000, "frames_per_second": 1000.0,
                                                    "frames_burst": 5000}),
     })
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 class StuckConsole:

@@ -50,12 +50,6 @@ async def hub(db_name: str, mongo_url: str, redis_url: str, redis: Redis) -> Asy
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 async def alice(hub: RunningHub) -> AsyncIterator[AgentClient]:
     client = await AgentClient.online(hub.base_url, "alice")
     yield client

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
-import pytest
 
 from hub.bootstrap import RunningHub
 from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually
-
-
-@pytest.fixture
-async def agent(hub: RunningHub) -> AsyncIterator[AgentClient]:
-    """Alice, logged in, console connected, available."""
-    alice = await AgentClient.online(hub.base_url, "alice")
-    yield alice
-    await alice.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def test_customer_message_reaches_agent_and_reply_reaches_customer(
