@@ -38,7 +38,6 @@ from hub.embedded import start_redis, stop  # noqa: E402
 from hub.limits import RedisRateLimiter  # noqa: E402
 
 
-
 async def commands(redis: Redis) -> int:
     stats: dict[str, Any] = await redis.info("commandstats")
     return sum(int(v["calls"]) for k, v in stats.items() if k.startswith("cmdstat_") and k != "cmdstat_info")

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from redis.asyncio import Redis
 
 from hub.embedded import free_port, start_redis, stop

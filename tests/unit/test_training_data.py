@@ -221,7 +221,8 @@ def test_progress_follows_the_encoder_and_the_linear_fit() -> None:
              "INFO northgrid_nlu.sentence_embeddings - SentenceEmbeddingFeaturizer: encoded 1000 of 2500 texts",
              f"{hooks}Starting to train component 'LinearIntentClassifier'.",
              f"{mine}cold fit of 2500 examples x 900 features (388 sparse, 512 dense), 15 intents",
-             f"{mine}fit 50% (iteration 40)", f"{mine}fit 25% (iteration 41)", f"{mine}fit 100% (iteration 90); converged",
+             f"{mine}fit 50% (iteration 40)", f"{mine}fit 25% (iteration 41)",
+             f"{mine}fit 100% (iteration 90); converged",
              f"{hooks}Finished training component 'LinearIntentClassifier'.",
              f"{hooks}Starting to train component 'RulePolicy'."]
     progress, seen = Progress(), []
@@ -232,7 +233,8 @@ def test_progress_follows_the_encoder_and_the_linear_fit() -> None:
                     (0.15, "encoding texts 1000/2500"), (0.15, "training LinearIntentClassifier"),
                     (0.15, "training LinearIntentClassifier"),
                     (0.53, "fitting LinearIntentClassifier 50% (iteration 40)"),
-                    (0.53, "fitting LinearIntentClassifier 25% (iteration 41)"),  # an estimate falls back: the bar does not
+                    # an estimate falls back: the bar does not
+                    (0.53, "fitting LinearIntentClassifier 25% (iteration 41)"),
                     (0.9, "fitting LinearIntentClassifier 100% (iteration 90)"),
                     (0.9, "trained LinearIntentClassifier"), (0.9, "training RulePolicy")]
 
