@@ -3,9 +3,10 @@ fills: widget -> hub -> agent's console -> reply -> widget, one round trip at a 
 
 SecantusDB's opcounters count commands (a bulk write of n updates is one update), but it pays per
 document, most for an updated conversation (~1.65 ms of its CPU each with the hub's indexes; ADR
-0063). This counts both: the conversations the summary writer updated (a counting wrapper on its
-collection's ``bulk_write``, set on the instance in this process) and the server's opcounters per
-round trip. A whole hub runs in this process (``hub.bootstrap.running_hub``) on its own SecantusDB
+0063). This counts both: the inbox lines the summary writer wrote (a counting wrapper on its
+collection's ``bulk_write``, set on the instance in this process; conversation documents before
+ADR 0067), the server's opcounters per round trip, and its update commands on ``conversations``
+(``top``, by collection). A whole hub runs in this process (``hub.bootstrap.running_hub``) on its own SecantusDB
 and redis-server; the clients are the tests' widget and console clients. Counts do not depend on
 the machine's load; time does not matter here.
 
@@ -29,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from counters import mongo_top, top_difference  # noqa: E402  (bench/ is the script's folder)
+
 from hub.admin import load_demo  # noqa: E402
 from hub.bootstrap import running_hub  # noqa: E402
 from hub.embedded import start_redis, start_secantus, stop  # noqa: E402
@@ -46,17 +49,17 @@ async def measure(widgets: int, rounds: int, gap_s: float, logs: Path) -> dict[s
                                redis_url=redis.url) as hub:
             await load_demo(hub.context.directory)
             summaries: Any = hub.context.messages.summaries
-            conversations = summaries._conversations
+            lines = summaries._lines
             written = {"documents": 0, "commands": 0}
-            bulk_write = conversations.bulk_write
+            bulk_write = lines.bulk_write
 
             async def counting(requests: list[Any], *args: Any, **kwargs: Any) -> Any:
                 written["documents"] += len(requests)
                 written["commands"] += 1
                 return await bulk_write(requests, *args, **kwargs)
 
-            conversations.bulk_write = counting
-            db = conversations.database
+            lines.bulk_write = counting
+            db = lines.database
 
             async def opcounters() -> dict[str, int]:
                 counters = (await db.client.admin.command("serverStatus"))["opcounters"]
@@ -71,7 +74,7 @@ async def measure(widgets: int, rounds: int, gap_s: float, logs: Path) -> dict[s
                     await widget.say("hello")
                     held.append(await agent.take_offer())
                 await asyncio.sleep(2.0)  # the set-up's transitions, receipts and consumers settle
-                before, ops0 = dict(written), await opcounters()
+                before, ops0, top0 = dict(written), await opcounters(), await mongo_top(mongo.url)
                 for index, (widget, conversation_id) in enumerate(zip(clients, held, strict=True)):
                     for n in range(rounds):
                         text = f"w{index} r{n}"
@@ -83,7 +86,7 @@ async def measure(widgets: int, rounds: int, gap_s: float, logs: Path) -> dict[s
                             pass
                         await asyncio.sleep(gap_s)  # the next customer message comes later
                 await asyncio.sleep(1.0)  # the last inbox lines are written
-                ops1 = await opcounters()
+                ops1, top1 = await opcounters(), await mongo_top(mongo.url)
                 for widget in clients:
                     await widget.close()
             await agent.close()
@@ -91,8 +94,10 @@ async def measure(widgets: int, rounds: int, gap_s: float, logs: Path) -> dict[s
         stop(mongo)
         stop(redis)
     n = widgets * rounds
+    conversation_updates = top_difference(top0, top1).get("conversations", {}).get("update", (0, 0))[0]
     return {"round_trips": n,
-            "conversation_documents_per_round_trip": round((written["documents"] - before["documents"]) / n, 3),
+            "inbox_lines_written_per_round_trip": round((written["documents"] - before["documents"]) / n, 3),
+            "conversation_update_commands_per_round_trip": round(conversation_updates / n, 3),
             "summary_bulk_writes_per_round_trip": round((written["commands"] - before["commands"]) / n, 3),
             "opcounters_per_round_trip": {k: round((ops1[k] - ops0[k]) / n, 3) for k in KINDS}}
 

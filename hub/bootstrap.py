@@ -119,6 +119,7 @@ from hub.storage.database import Db, connect, ensure_indexes
 from hub.storage.directory import MongoDirectory
 from hub.storage.errors import STORAGE_ERRORS
 from hub.storage.eventlog import MongoCheckpoints, MongoEventStream
+from hub.storage.inbox_lines import migrate as migrate_inbox_lines
 from hub.storage.knowledge import MongoKnowledgeStore, ensure_knowledge_indexes
 from hub.storage.kpi_history import MongoKpiRecords
 from hub.storage.kpi_intervals import MongoKpiIntervals
@@ -195,6 +196,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         stack.push_async_callback(mongo.close)
         db = mongo[settings.mongo_db]
         await ensure_indexes(db)
+        await migrate_inbox_lines(db)  # once: an older hub kept them on the conversations (ADR 0067)
         redis = Redis(connection_pool=BlockingConnectionPool.from_url(
             # A burst (a group commit releasing hundreds of waiters that each publish) waits for a
             # pooled connection instead of failing with "too many connections".

@@ -80,6 +80,8 @@ class ContactService:
         doc, ids, sight = await self._visible(viewer, contact_id)
         open_doc = next((c for c in sight.shown if c["_id"] == doc.get("open_conversation_id")
                          and ConversationState(c["state"]) in OPEN_STATES), None)
+        if open_doc is not None:  # shown as an inbox line (hub.wire.summary_json): preview, unread
+            open_doc = await self._history.with_line(open_doc)
         return ContactProfile(
             id=ContactId(doc["_id"]), display_name=doc.get("display_name", ""),
             identities=group_by_channel(list(doc.get("identities", []))), open_conversation=open_doc,

@@ -16,6 +16,7 @@ from hub.storage.database import Db
 READS = ("query", "getmore")
 WRITES = ("insert", "update", "delete")
 DATA = (*READS, *WRITES)
+TOP_SECTIONS = ("queries", "getmore", "insert", "update", "remove", "commands")  # ``top``'s, per collection
 
 
 async def opcounters(db: Db) -> dict[str, int]:
@@ -54,3 +55,25 @@ async def settled(db: Db, kinds: tuple[str, ...] = DATA, *, pause_s: float = 0.3
 def difference(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     """Per kind, what happened between two ``opcounters`` snapshots (kinds that moved only)."""
     return {kind: after[kind] - before[kind] for kind in DATA if after[kind] != before[kind]}
+
+
+async def by_collection(db: Db) -> dict[str, dict[str, int]]:
+    """Commands so far per collection of ``db`` and ``top`` section (``queries``, ``insert``,
+    ``update``, ``remove``, ...): which collection a path writes, not only how much."""
+    totals = (await db.client.admin.command("top")).get("totals", {})
+    prefix = f"{db.name}."
+    return {ns[len(prefix):]: {section: int(sections[section]["count"]) for section in TOP_SECTIONS
+                               if isinstance(sections.get(section), dict)}
+            for ns, sections in totals.items() if ns.startswith(prefix) and isinstance(sections, dict)}
+
+
+def collection_difference(before: dict[str, dict[str, int]],
+                          after: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Per collection and section, what happened between two ``by_collection`` snapshots (what moved only)."""
+    out: dict[str, dict[str, int]] = {}
+    for collection, sections in after.items():
+        for section, n in sections.items():
+            moved = n - before.get(collection, {}).get(section, 0)
+            if moved:
+                out.setdefault(collection, {})[section] = moved
+    return out

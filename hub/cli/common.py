@@ -11,6 +11,7 @@ from hub.config import Settings
 from hub.embedded import embedded_services
 from hub.errors import InvalidInput
 from hub.storage.database import Db, connect, ensure_indexes
+from hub.storage.inbox_lines import migrate as migrate_inbox_lines
 
 
 def split(text: str) -> list[str]:
@@ -34,6 +35,7 @@ async def database_for(settings: Settings) -> AsyncIterator[Db]:
         try:
             db = client[settings.mongo_db]
             await ensure_indexes(db)
+            await migrate_inbox_lines(db)  # once: an older hub kept them on the conversations (ADR 0067)
             yield db
         finally:
             await client.close()

@@ -11,6 +11,7 @@ from hub.domain.ids import Skill
 from hub.domain.model import Message
 from hub.domain.states import ConversationState
 from hub.storage.database import Db
+from hub.storage.inbox_lines import MongoInboxLines
 from hub.storage.messages import message_from_doc
 
 MAX_SCOPE = 2000  # an agent's scope: contacts of the conversations they may view, most recent first
@@ -35,6 +36,7 @@ class MongoContactHistory:
         self._conversations = db["conversations"]
         self._messages = db["messages"]
         self._events = db["events"]
+        self._lines = MongoInboxLines(db)
 
     async def conversations_of(self, contact_ids: Sequence[str]) -> list[dict[str, Any]]:
         cursor = self._conversations.find({"contact_id": {"$in": list(contact_ids)}}).sort("created_at", 1)
@@ -42,6 +44,10 @@ class MongoContactHistory:
 
     async def conversations_by_id(self, conversation_ids: Sequence[str]) -> list[dict[str, Any]]:
         return await self._conversations.find({"_id": {"$in": list(conversation_ids)}}).to_list(None)
+
+    async def with_line(self, conversation: dict[str, Any]) -> dict[str, Any]:
+        """A conversation document of these with its inbox line (preview, unread; ADR 0067)."""
+        return await self._lines.joined_one(conversation)
 
     async def messages_before(self, full: Sequence[str], public: Sequence[str], before: tuple[datetime, str] | None,
                               limit: int) -> list[Message]:

@@ -18,6 +18,7 @@ from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from hub.domain.finding import MAX_LABELS, Filters
 from hub.domain.states import OPEN_STATES, ConversationState
 from hub.storage.database import Db, chunked
+from hub.storage.inbox_lines import MongoInboxLines
 
 MAX_MATCHES = 500  # conversations a search reads before the views' filters and visibility
 MAX_TIMELINE = 2_000  # messages of one conversation indexed
@@ -30,6 +31,7 @@ class MongoConversationSearch:
         self._messages = db["messages"]
         self._contacts = db["contacts"]
         self._events = db["events"]
+        self._lines = MongoInboxLines(db)
 
     # -- the index (the durable consumer's side) ---------------------------------------------
     async def material(self, conversation_id: str) -> tuple[list[str], str, list[str]] | None:
@@ -93,7 +95,8 @@ class MongoConversationSearch:
     async def listed(self, filters: Filters, *, states: Collection[ConversationState],
                      agents: Collection[str] | None, ids: Collection[str] | None, limit: int) -> list[dict[str, Any]]:
         """Conversations of ``filters`` (queue, channel, label) in ``states``, held by one of
-        ``agents`` (None: anyone's) and among ``ids`` (None: any), latest changed first."""
+        ``agents`` (None: anyone's) and among ``ids`` (None: any), latest changed first, with their
+        inbox lines."""
         query: dict[str, Any] = {"state": {"$in": sorted(s.value for s in states)}}
         if agents is not None:
             query["agent_id"] = {"$in": sorted(agents)}
@@ -102,12 +105,12 @@ class MongoConversationSearch:
                 query[field] = value
         if ids is None:
             cursor = self._conversations.find(query).sort("updated_at", DESCENDING).limit(limit)
-            return await cursor.to_list(None)
+            return await self._lines.joined(await cursor.to_list(None))
         found: list[dict[str, Any]] = []
         for chunk in chunked(ids):  # SecantusDB's $in is quadratic in its list (database.IN_CHUNK)
             found += await self._conversations.find({**query, "_id": {"$in": chunk}}).to_list(None)
         found.sort(key=lambda d: d["updated_at"], reverse=True)
-        return found[:limit]
+        return await self._lines.joined(found[:limit])
 
     async def served_by(self, agent_id: str, limit: int = 2_000) -> set[str]:
         """Conversations ever assigned to the agent (visibility's "served"), from the events."""

@@ -4,6 +4,9 @@ A transition first inserts its event under the unique key ``(conversation_id, ve
 commit point that makes two concurrent transitions of the same version impossible — and then
 moves the conversation document (a projection of its events) with a version check.
 ``reconcile`` replays events whose projection was lost to a crash between the two writes.
+
+The documents it returns carry their inbox line (``hub.storage.inbox_lines``: preview, unread and
+the receipts, kept in a document of their own since ADR 0067), joined on reading.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from hub.domain.states import OPEN_STATES, ConversationState
 from hub.errors import ConcurrentUpdate, NotFound
 from hub.storage.database import Db
 from hub.storage.eventlog import MongoEventSequence
+from hub.storage.inbox_lines import MongoInboxLines
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +89,7 @@ class MongoConversationStore:
         self._events = db["events"]
         self._contacts = db["contacts"]
         self._sequence = MongoEventSequence(db)  # every event gets ``seq`` (durable consumers' order)
+        self._lines = MongoInboxLines(db)
 
     async def create(self, conversation: Conversation, *, contact_name: str, actor: str) -> Conversation:
         """Store a new conversation in state ``new`` with its ``created`` event (version 0)."""
@@ -112,10 +117,11 @@ class MongoConversationStore:
         return conversation_from_doc(doc)
 
     async def get_doc(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation's document with its inbox line."""
         doc = await self._conversations.find_one({"_id": conversation_id})
         if doc is None:
             raise NotFound(f"no conversation {conversation_id}")
-        return doc
+        return await self._lines.joined_one(doc)
 
     async def transition(
         self,
@@ -213,7 +219,7 @@ class MongoConversationStore:
 
     async def _newest_first(self, query: Mapping[str, Any], limit: int) -> list[dict[str, Any]]:
         cursor = self._conversations.find(dict(query)).sort("updated_at", -1).limit(limit)
-        return await cursor.to_list(None)
+        return await self._lines.joined(await cursor.to_list(None))
 
     async def in_states(self, states: frozenset[ConversationState]) -> list[Conversation]:
         cursor = self._conversations.find({"state": {"$in": [s.value for s in states]}})
@@ -221,11 +227,12 @@ class MongoConversationStore:
 
     async def snoozed(self, limit: int = 1000) -> list[dict[str, Any]]:
         """Snoozed conversations (``hub.snoozes``), the soonest due first: the due time and the
-        customer's last message time, which decide when each wakes."""
+        customer's last message time (from the inbox lines), which decide when each wakes."""
         cursor = self._conversations.find(
             {"snoozed_until": {"$gte": EPOCH}, "state": ConversationState.ASSIGNED.value},
             {"snoozed_until": 1, "snoozed_at": 1, "last_customer_at": 1, "agent_id": 1})
-        return await cursor.sort("snoozed_until", 1).limit(limit).to_list(None)
+        return await self._lines.joined(await cursor.sort("snoozed_until", 1).limit(limit).to_list(None),
+                                        ("last_customer_at",))
 
     async def queued_since(self, before: datetime, limit: int) -> list[Conversation]:
         """Conversations waiting in a queue since before ``before`` (oldest first)."""
@@ -249,6 +256,3 @@ class MongoConversationStore:
         """The bot's memory plus the conversation's current ``state`` (one read per turn)."""
         doc = await self._conversations.find_one({"_id": conversation_id}, {"bot": 1, "state": 1})
         return {**((doc or {}).get("bot") or {}), "state": (doc or {}).get("state")}
-
-    async def clear_unread(self, conversation_id: str) -> None:
-        await self._conversations.update_one({"_id": conversation_id}, {"$set": {"unread": 0}})

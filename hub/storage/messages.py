@@ -27,6 +27,7 @@ from hub.domain.model import AttachmentRef, Message
 from hub.domain.text import is_valid_unicode
 from hub.errors import InvalidInput, InvalidText
 from hub.storage.database import Db
+from hub.storage.inbox_lines import MongoInboxLines
 from hub.storage.summaries import ConversationSummaries
 from hub.tasks import cancel_and_wait
 
@@ -143,7 +144,7 @@ class MongoMessageStore:
     def __init__(self, db: Db, *, gather_s: float = 0.0, max_batch: int = MAX_BATCH,
                  summary_flush_s: float = 0.0, line_flush_s: float | None = None) -> None:
         self._messages = db["messages"]
-        self._conversations = db["conversations"]
+        self._lines = MongoInboxLines(db)
         self._gather_s = gather_s
         self._max_batch = max_batch
         self.summaries = ConversationSummaries(db, flush_s=summary_flush_s, line_s=line_flush_s)
@@ -288,8 +289,8 @@ class MongoMessageStore:
         messages = [message_from_doc(doc) async for doc in cursor]
         if not any(m.author is Author.CUSTOMER and m.status is not DeliveryStatus.READ for m in messages):
             return messages
-        doc = await self._conversations.find_one({"_id": conversation_id}, {"delivered_until": 1, "read_until": 1})
-        return [with_watermark(m, (doc or {}).get("delivered_until"), (doc or {}).get("read_until"))
+        line = await self._lines.line(conversation_id, ("delivered_until", "read_until"))
+        return [with_watermark(m, (line or {}).get("delivered_until"), (line or {}).get("read_until"))
                 for m in messages]
 
     async def advance_status(self, message_ids: list[str], status: DeliveryStatus,

@@ -1,5 +1,6 @@
-"""The conversation document's message-driven fields, coalesced per conversation and written in
-one ``bulk_write`` every few tens of milliseconds (ADR 0032).
+"""A conversation's inbox line (its message-driven fields), coalesced per conversation and written in
+one ``bulk_write`` every few tens of milliseconds (ADR 0032), to ``inbox_lines`` (ADR 0067: a small
+document of its own, not the conversation's, which no longer changes per message).
 
 What a stored message changes on its conversation (the inbox line: ``preview``,
 ``last_message_at``, ``unread``) and the delivered receipts of customer messages (one watermark,
@@ -10,10 +11,11 @@ acknowledged) by the message writer first. Who must know a field is stored befor
 (the delivered receipt, the agent's read clearing ``unread``) awaits its flush, within ``flush_s``.
 An inbox line nobody awaits waits for its conversation's next awaited field, at most ``line_s``
 (ADR 0063): a customer's message and its delivered receipt (which comes ~0.1 s later), and a reply
-sent meanwhile, are one update of the conversation instead of two or three. Each flush writes the
-conversations due within the next ``flush_s``, the others wait for their own time. One
-conversation the database refuses fails only its own waiters; a write that fails as a whole keeps
-everything for the next flush.
+sent meanwhile, are one update of the line instead of two or three. Each flush writes the
+conversations due within the next ``flush_s``, the others wait for their own time. Lines are
+upserted (the first message of a conversation creates its line); a line another process created
+meanwhile (a duplicate key) goes again in the next flush. One line the database refuses otherwise
+fails only its own waiters; a write that fails as a whole keeps everything for the next flush.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pymongo.errors import BulkWriteError
 from hub.domain.ids import Author
 from hub.domain.model import Message
 from hub.storage.database import Db
+from hub.storage.inbox_lines import DUPLICATE_KEY
 from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -42,7 +45,7 @@ READ_MARKS = 50_000  # conversations whose read watermark this process remembers
 
 @dataclass(slots=True)
 class Pending:
-    """What one conversation's document waits for; merged until the next flush."""
+    """What one conversation's inbox line waits for; merged until the next flush."""
 
     preview: str | None = None
     last_message_at: datetime | None = None
@@ -92,7 +95,7 @@ class ConversationSummaries:
     ``line_s``: the longest an inbox line waits for an awaited field of its conversation (default ``flush_s``)."""
 
     def __init__(self, db: Db, *, flush_s: float, line_s: float | None = None) -> None:
-        self._conversations = db["conversations"]
+        self._lines = db["inbox_lines"]
         self._flush_s = flush_s
         self._line_s = flush_s if line_s is None else max(line_s, flush_s)
         self._pending: dict[str, Pending] = {}
@@ -213,21 +216,20 @@ class ConversationSummaries:
         failed: dict[int, int] = {}
         if ids:
             try:
-                await self._conversations.bulk_write(
-                    [UpdateOne({"_id": cid}, batch[cid].update()) for cid in ids], ordered=False)
+                await self._lines.bulk_write(
+                    [UpdateOne({"_id": cid}, batch[cid].update(), upsert=True) for cid in ids], ordered=False)
                 self.flushes += 1  # once answered: a test that sees it can read what was written
             except BulkWriteError as err:
                 self.flushes += 1
                 failed = {e["index"]: e["code"] for e in err.details.get("writeErrors", [])}
             except Exception:
-                for cid, pending in batch.items():  # nothing was written: all of it goes again, first
-                    later = self._pending.pop(cid, None)
-                    if later is not None:
-                        pending.merge(later)
-                    self._pending[cid] = pending
-                self._next_due = min((pending.due for pending in self._pending.values()), default=None)
+                self._put_back(batch)  # nothing was written: all of it goes again, first
                 raise
         refused = {ids[index]: code for index, code in failed.items()}
+        raced = {cid: batch.pop(cid) for cid, code in refused.items() if code == DUPLICATE_KEY}
+        if raced:  # another process upserted the same new line first: it exists now, so it goes again
+            self._put_back(raced)
+            self._wakeup.set()
         for cid, pending in batch.items():
             code = refused.get(cid)
             if code is not None:  # the error's code only: the document may hold personal data
@@ -238,4 +240,13 @@ class ConversationSummaries:
                 if code is None:
                     waiter.set_result(None)
                 else:
-                    waiter.set_exception(RuntimeError(f"conversation summary write failed with code {code}"))
+                    waiter.set_exception(RuntimeError(f"inbox line write failed with code {code}"))
+
+    def _put_back(self, batch: dict[str, Pending]) -> None:
+        """``batch`` was not written: it goes again, before what was gathered since."""
+        for cid, pending in batch.items():
+            later = self._pending.pop(cid, None)
+            if later is not None:
+                pending.merge(later)
+            self._pending[cid] = pending
+        self._next_due = min((pending.due for pending in self._pending.values()), default=None)

@@ -30,6 +30,7 @@ from hub.errors import ConcurrentUpdate, HubError, IllegalTransition, NotFound
 from hub.storage.conversations import MUTABLE_FIELDS, conversation_from_doc, event_to_doc, storable
 from hub.storage.database import Db, Document
 from hub.storage.eventlog import MongoEventSequence
+from hub.storage.inbox_lines import MongoInboxLines
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class MongoTransitionBatch:
         self._events = db["events"]
         self._voids = db["event_voids"]
         self._sequence = MongoEventSequence(db)
+        self._lines = MongoInboxLines(db)  # the moved conversations' summaries show their inbox lines
 
     async def apply(self, moves: Sequence[Move], *, at: datetime) -> list[StoredMove]:
         """Store ``moves`` (at most one per conversation; a repeated one is refused as a conflict)."""
@@ -92,7 +94,8 @@ class MongoTransitionBatch:
         after: dict[str, Document] = {}
         if pending:
             stored_ids = [p.move.conversation_id for p in pending.values()]
-            after = {doc["_id"]: doc async for doc in self._conversations.find({"_id": {"$in": stored_ids}})}
+            moved = await self._conversations.find({"_id": {"$in": stored_ids}}).to_list(None)
+            after = {doc["_id"]: doc for doc in await self._lines.joined(moved)}
         out: list[StoredMove] = []
         for i, move in enumerate(moves):
             doc = after.get(move.conversation_id)

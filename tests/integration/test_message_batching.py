@@ -1,6 +1,6 @@
 """The message path's batched writes (ADR 0032), against the real SecantusDB: messages of many
 conversations in one insert, inbox lines and delivered receipts coalesced per conversation into
-one bulk write, one refused conversation failing only its own waiters, nothing acknowledged that
+one bulk write of their inbox lines (ADR 0067), one refused line failing only its own waiters, nothing acknowledged that
 was not stored, the agent's reply answered from what the process knows (no read per reply), and
 the outbox's send states written in batches."""
 
@@ -54,7 +54,7 @@ async def test_customers_and_replies_share_one_insert_and_inbox_lines_coalesce(d
         assert store.summaries.flushes == 1  # three conversations' lines: one bulk write
     # The same result as one update per message: the latest text, one unread per customer message.
     for cid in ("c_a", "c_b", "c_c"):
-        doc = await db["conversations"].find_one({"_id": cid})
+        doc = await db["inbox_lines"].find_one({"_id": cid})
         assert doc is not None
         assert (doc["preview"], doc["unread"]) == (f"{cid} says 1", 2)
         assert doc["last_message_at"] == T0 + timedelta(seconds=1)
@@ -78,15 +78,16 @@ async def test_coalesced_delivered_receipts_equal_per_message_receipts(db: Db) -
     expected = {m.id: (DeliveryStatus.DELIVERED if m.id in delivered else DeliveryStatus.SENT)
                 for m in [*in_w, *in_x, reply]}
     assert {m.id: m.status for m in timeline} == expected  # the staff reply is untouched
-    # No message document was rewritten for a receipt: one field on each conversation.
+    # No message document was rewritten for a receipt: one field on each conversation's inbox line.
     assert await db["messages"].count_documents({"status": "delivered"}) == 0
-    doc = await db["conversations"].find_one({"_id": "c_w"})
+    doc = await db["inbox_lines"].find_one({"_id": "c_w"})
     assert doc is not None and doc["delivered_until"] == in_w[2].sent_at
 
 
 async def test_one_refused_conversation_fails_only_its_own_receipt(db: Db) -> None:
     await _conversations(db, "c_ok1", "c_ok2")
-    await db["conversations"].insert_one({"_id": "c_bad", "unread": "not a number", "preview": ""})
+    await _conversations(db, "c_bad")
+    await db["inbox_lines"].insert_one({"_id": "c_bad", "unread": "not a number"})  # ``$inc`` refuses it
     async with MongoMessageStore(db, summary_flush_s=0.2) as store:
         for cid in ("c_ok1", "c_bad", "c_ok2"):
             await store.add(_message(cid, 1))
@@ -96,7 +97,7 @@ async def test_one_refused_conversation_fails_only_its_own_receipt(db: Db) -> No
     assert outcomes[0] is None and outcomes[2] is None
     assert isinstance(outcomes[1], RuntimeError)
     for cid in ("c_ok1", "c_ok2"):
-        doc = await db["conversations"].find_one({"_id": cid})
+        doc = await db["inbox_lines"].find_one({"_id": cid})
         assert doc is not None and (doc["unread"], doc["delivered_until"]) == (1, T0 + timedelta(seconds=1))
 
 
@@ -116,7 +117,7 @@ async def test_a_stop_before_the_flush_acknowledges_nothing_unstored(db: Db) -> 
     assert all(isinstance(o, RuntimeError) for o in outcomes)
     stored_ids = {doc["_id"] async for doc in db["messages"].find({}, {"_id": 1})}
     assert stored_ids == {s.message.id for s in acknowledged}
-    doc = await db["conversations"].find_one({"_id": "c_s"})
+    doc = await db["inbox_lines"].find_one({"_id": "c_s"})
     assert doc is not None and doc["unread"] == 3  # the summary writer flushed on its way out
 
 
@@ -128,7 +129,7 @@ async def test_a_read_clears_unread_after_pending_increments(db: Db) -> None:
         await store.clear_unread("c_r")  # the agent read them before their increments were written
         await store.add(_message("c_r", 9))
         await eventually(lambda: not store.summaries._pending)
-    doc = await db["conversations"].find_one({"_id": "c_r"})
+    doc = await db["inbox_lines"].find_one({"_id": "c_r"})
     assert doc is not None and doc["unread"] == 1
 
 

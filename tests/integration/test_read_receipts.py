@@ -51,8 +51,9 @@ async def _read_and_count(hub: RunningHub, db: Db, alice: AgentClient, told: asy
     before = await opcounts.settled(db, opcounts.WRITES)
     await alice.call("POST", f"/api/conversations/{conversation_id}/read")
     assert await opcounts.writes(db) - before == 1, "one watermark, not an update per message"
-    doc = await db["conversations"].find_one({"_id": conversation_id})
-    assert doc is not None and doc["unread"] == 0 and doc.get("read_until") is not None
+    line = await db["inbox_lines"].find_one({"_id": conversation_id})  # ADR 0067
+    assert line is not None and line["unread"] == 0 and line.get("read_until") is not None
+    assert (await alice.call("GET", f"/api/conversations/{conversation_id}"))["conversation"]["unread"] == 0
 
     read = set()
     while len(read) < MESSAGES:
