@@ -151,7 +151,7 @@ async def get_inbox(request: web.Request) -> web.Response:
 @routes.get("/api/conversations/{id}")
 async def get_conversation(request: web.Request) -> web.Response:
     hub, agent = request.app[HUB], request[AGENT_KEY]
-    doc, sight = await hub.desk.look(agent, request.match_info["id"])  # 403 unless hub.domain.visibility
+    doc, sight = await hub.desk.look(agent, request.match_info["id"], with_line=True)  # 403 unless visible
     messages = await hub.messages.timeline(doc["_id"], include_private=sight.notes)
     events = await hub.conversations.events_of(doc["_id"])
     names: dict[str, str] = {a.id: a.display_name for a in await hub.directory.agents()}

@@ -268,7 +268,8 @@ class AgentDesk(Protocol):
 
     async def view(self, agent: Agent, conversation_id: str) -> dict[str, Any]: ...
 
-    async def look(self, agent: Agent, conversation_id: str) -> tuple[dict[str, Any], Sight]: ...
+    async def look(self, agent: Agent, conversation_id: str, *,
+                   with_line: bool = False) -> tuple[dict[str, Any], Sight]: ...
 
     def may_view(self, agent: Agent, doc: Mapping[str, Any]) -> bool: ...
 
@@ -416,13 +417,14 @@ class AgentStateLog(Protocol):
 class ConversationRecords(Protocol):
     """Conversations and their events as the console reads them (``MongoConversationStore``).
 
-    Documents are plain dicts in the stored shape (``hub.wire.summary_json`` renders them);
-    the newest first, at most ``limit``. ``get``/``get_doc`` raise ``NotFound``.
+    Documents are plain dicts in the stored shape (``hub.wire.summary_json`` renders them), with
+    their inbox lines (ADR 0067; ``get_doc(with_line=False)``: without, one read less, for who needs
+    no ``preview``/``unread``); the newest first, at most ``limit``. ``get``/``get_doc`` raise ``NotFound``.
     """
 
     async def get(self, conversation_id: str) -> Conversation: ...
 
-    async def get_doc(self, conversation_id: str) -> dict[str, Any]: ...
+    async def get_doc(self, conversation_id: str, *, with_line: bool = True) -> dict[str, Any]: ...
 
     async def events_of(self, conversation_id: str) -> list[dict[str, Any]]: ...
 

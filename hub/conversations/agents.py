@@ -49,10 +49,12 @@ class AgentSide:
         doc, _ = await self.look(agent, conversation_id)
         return doc
 
-    async def look(self, agent: Agent, conversation_id: str) -> tuple[dict[str, Any], Sight]:
-        """Like ``view``, with how much ``agent`` may see: whether private notes are hers to read."""
+    async def look(self, agent: Agent, conversation_id: str, *,
+                   with_line: bool = False) -> tuple[dict[str, Any], Sight]:
+        """Like ``view``, with how much ``agent`` may see: whether private notes are hers to read;
+        ``with_line``: the document carries its inbox line (preview, unread), one read more."""
         conversations = self._core.conversations
-        doc = await conversations.get_doc(conversation_id)
+        doc = await conversations.get_doc(conversation_id, with_line=with_line)
         served = False
         if agent.role in SERVES and S(doc["state"]) in FINISHED and doc.get("agent_id") != agent.id:
             served = any(e["type"] == "assigned" and e.get("agent_id") == agent.id

@@ -116,12 +116,12 @@ class MongoConversationStore:
             raise NotFound(f"no conversation {conversation_id}")
         return conversation_from_doc(doc)
 
-    async def get_doc(self, conversation_id: str) -> dict[str, Any]:
-        """The conversation's document with its inbox line."""
+    async def get_doc(self, conversation_id: str, *, with_line: bool = True) -> dict[str, Any]:
+        """The conversation's document, with its inbox line unless ``with_line`` is False (one read less)."""
         doc = await self._conversations.find_one({"_id": conversation_id})
         if doc is None:
             raise NotFound(f"no conversation {conversation_id}")
-        return await self._lines.joined_one(doc)
+        return await self._lines.joined_one(doc) if with_line else doc
 
     async def transition(
         self,

@@ -66,7 +66,7 @@ class RepairReports:
 
     async def open_from(self, conversation_id: str) -> str | None:
         """The number of the repair order opened from the conversation's report, or None."""
-        doc = await self._conversations.get_doc(conversation_id)
+        doc = await self._conversations.get_doc(conversation_id, with_line=False)
         if (doc.get("handover") or {}).get("intent") != self._intent:
             return None
         last = await self._messages.last_inbound(conversation_id)

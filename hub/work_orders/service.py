@@ -76,7 +76,7 @@ class WorkOrderDesk:
                 raise Forbidden("only the centre's staff open work orders")
             doc = await self._desk.view(viewer, conversation_id)
         else:
-            doc = await self._conversations.get_doc(conversation_id)
+            doc = await self._conversations.get_doc(conversation_id, with_line=False)
         order = new_order(order_id=order_id or new_id("wo"), number=await self.store.next_number(), kind=kind,
                           fields=cleaned,
                           actor=viewer.id if viewer else BOT, at=self.clock.now(),
