@@ -77,3 +77,9 @@ def collection_difference(before: dict[str, dict[str, int]],
             if moved:
                 out.setdefault(collection, {})[section] = moved
     return out
+
+
+async def collection_writes(db: Db, collection: str) -> int:
+    """Write commands (insert, update, remove) on one collection of ``db`` so far (``by_collection``)."""
+    sections = (await by_collection(db)).get(collection, {})
+    return sum(sections.get(kind, 0) for kind in ("insert", "update", "remove"))

@@ -12,6 +12,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from hub.storage.outbox_migration import move_outbox_entries
+
 logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
@@ -32,14 +34,15 @@ INDEXES: dict[str, list[IndexModel]] = {
         # (``inbound_key`` = "<channel>:<external id>", on customer messages only). Sparse, not
         # partial: SecantusDB's planner ignores partial indexes (a dedupe lookup scanned every
         # message, ~0.7 s at 20,000), and staff messages, which lack the field, cost it nothing.
-        # SecantusDB maintains every index on every update, so the messages collection keeps few.
+        # SecantusDB maintains every index on every update, so the messages collection keeps only the
+        # two every message needs; the outbox's are on its own collection (ADR 0068).
         IndexModel([("inbound_key", ASCENDING)], unique=True, sparse=True, name="inbound_key"),
         IndexModel([("conversation_id", ASCENDING), ("sent_at", ASCENDING)], name="timeline"),
-        IndexModel([("outbox.state", ASCENDING), ("outbox.due_at", ASCENDING)], sparse=True,
-                   name="outbox_due_sparse"),
-        # Delivery reports name the provider's id of a message we sent.
-        IndexModel([("provider_ids", ASCENDING)], sparse=True, name="provider_ids_sparse"),
     ],
+    # One entry per staff message on its way to a channel (hub/storage/outbox.py): due ones are
+    # claimed by state and time; delivery reports name the provider's id of a send.
+    "outbox": [IndexModel([("outbox.state", ASCENDING), ("outbox.due_at", ASCENDING)], name="due"),
+               IndexModel([("provider_ids", ASCENDING)], sparse=True, name="provider_ids_sparse")],
     "attachments": [IndexModel([("message_id", ASCENDING)], name="message")],
     "audit": [IndexModel([("at", ASCENDING)], name="at"),
               IndexModel([("contacts", ASCENDING), ("at", DESCENDING)], name="contacts")],
@@ -120,4 +123,5 @@ async def ensure_indexes(db: Db) -> None:
     """Idempotent: creating an existing index with the same options is a no-op."""
     for collection, models in INDEXES.items():
         await db[collection].create_indexes(models)
+    await move_outbox_entries(db)  # an older hub's entries on the message documents (ADR 0068)
     logger.info("storage.indexes.ready collections=%d", len(INDEXES))

@@ -2,8 +2,10 @@
 
 Inbound messages must be durable before the channel is acknowledged, and single inserts cost a
 round trip each; the writer therefore gathers whatever arrives within ``gather_s`` and while the
-previous batch is in flight, customers' messages, staff replies and outbox entries alike, and
-stores it with one unordered ``insert_many`` (at most ``max_batch``). A duplicate
+previous batch is in flight, customers' messages and staff replies alike, and stores it with one
+unordered ``insert_many`` (at most ``max_batch``); the outbox entries of staff replies go first, in
+one ``insert_many`` into ``outbox`` (ADR 0068: an entry stored without its message is repaired by
+the outbox, a message stored without its entry would never be sent). A duplicate
 ``(channel, external_id)`` resolves to the message already stored (idempotent inbound). What the
 messages change on their conversations (the inbox line, delivered receipts) is coalesced and
 written by ``hub.storage.summaries`` (ADR 0032).
@@ -109,11 +111,11 @@ class Stored:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One message waiting for the writer; ``extra`` fields go into its document (an outbox entry)."""
+    """One message waiting for the writer; ``outbox``: its outbox entry (a staff reply to send)."""
 
     message: Message
     future: asyncio.Future[Stored]
-    extra: Mapping[str, Any] | None = None
+    outbox: Mapping[str, Any] | None = None
 
 
 Batch = list[Item]
@@ -145,6 +147,7 @@ class MongoMessageStore:
                  summary_flush_s: float = 0.0, line_flush_s: float | None = None) -> None:
         self._messages = db["messages"]
         self._lines = MongoInboxLines(db)
+        self._outbox = db["outbox"]
         self._gather_s = gather_s
         self._max_batch = max_batch
         self.summaries = ConversationSummaries(db, flush_s=summary_flush_s, line_s=line_flush_s)
@@ -171,13 +174,15 @@ class MongoMessageStore:
         return await self._add(message, None)
 
     async def add_outbound(self, message: Message, outbox: Mapping[str, Any]) -> None:
-        """Store a staff message together with its outbox entry (one document: nothing to lose between),
-        in the same group commit as every other message."""
-        await self._add(message, {"outbox": dict(outbox)})
+        """Store a staff message and its outbox entry (``hub.storage.outbox``: the message's document
+        with ``outbox``), the entry first, in the same group commit as every other message. Returns
+        once both are stored; when the message is refused its entry is withdrawn (best effort: one
+        left behind is sent after its lease, and the outbox stores the message then)."""
+        await self._add(message, outbox)
 
-    async def _add(self, message: Message, extra: Mapping[str, Any] | None) -> Stored:
+    async def _add(self, message: Message, outbox: Mapping[str, Any] | None) -> Stored:
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._pending.append(Item(message, future, extra))
+        self._pending.append(Item(message, future, outbox))
         self._wakeup.set()
         return await future
 
@@ -244,13 +249,16 @@ class MongoMessageStore:
         batch = [item for item in batch if not item.future.done()]
         if not batch:
             return
-        failed: dict[int, int] = {}
+        docs = [message_to_doc(item.message) for item in batch]
+        failed = await self._store_entries(batch, docs)
+        kept = [n for n in range(len(batch)) if n not in failed]
         try:
-            self.batches += 1
-            await self._messages.insert_many([{**message_to_doc(item.message), **(item.extra or {})}
-                                              for item in batch], ordered=False)
+            if kept:
+                self.batches += 1
+                await self._messages.insert_many([docs[n] for n in kept], ordered=False)
         except BulkWriteError as err:
-            failed = {e["index"]: e["code"] for e in err.details.get("writeErrors", [])}
+            failed.update({kept[e["index"]]: e["code"] for e in err.details.get("writeErrors", [])})
+        await self._withdraw_entries(batch, failed)
         self.summaries.note(item.message for i, item in enumerate(batch) if i not in failed)
         for index, (message, future) in enumerate((item.message, item.future) for item in batch):
             code = failed.get(index)
@@ -262,6 +270,30 @@ class MongoMessageStore:
                 future.set_result(Stored(existing, duplicate=existing.id != message.id))
             else:
                 future.set_exception(RuntimeError(f"message write failed with code {code}"))
+
+    async def _store_entries(self, batch: Batch, docs: list[dict[str, Any]]) -> dict[int, int]:
+        """Insert the batch's outbox entries; returns the refused ones (batch index -> error code).
+        An entry already there is this batch's own, stored by an attempt the batch split retries."""
+        owners = [n for n, item in enumerate(batch) if item.outbox is not None]
+        if not owners:
+            return {}
+        try:
+            await self._outbox.insert_many([{**docs[n], "outbox": dict(batch[n].outbox or {})} for n in owners],
+                                           ordered=False)
+        except BulkWriteError as err:
+            return {owners[e["index"]]: e["code"] for e in err.details.get("writeErrors", [])
+                    if e["code"] != DUPLICATE_KEY}
+        return {}
+
+    async def _withdraw_entries(self, batch: Batch, failed: dict[int, int]) -> None:
+        """The outbox entries of messages that were refused (not found stored): never sent."""
+        ids = [batch[n].message.id for n, code in failed.items()
+               if batch[n].outbox is not None and code != DUPLICATE_KEY]
+        if ids:
+            try:
+                await self._outbox.delete_many({"_id": {"$in": ids}})
+            except Exception as err:  # their leases run out; the outbox stores the message and sends it
+                logger.warning("storage.messages.withdraw_failed entries=%d error=%s", len(ids), type(err).__name__)
 
     async def _existing(self, message: Message) -> Message:
         doc = await self._messages.find_one({"inbound_key": inbound_key(message.channel, message.external_id or "")})

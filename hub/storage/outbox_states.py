@@ -1,12 +1,17 @@
 """The outbox's state changes written in batches (ADR 0032): what a channel answered for a send
 (``sent`` with its provider ids) and what its delivery reports say (``advance``) are gathered for a
-few milliseconds and written with one unordered ``bulk_write``, coalesced per message (ADR 0061:
-Kannel's two reports of one SMS are one update when they meet in a batch; a send's answer that
-moves no status writes none). Each caller returns once its own updates are stored; one document
-the database refuses fails only its callers.
+few milliseconds and written with one unordered ``bulk_write`` per collection, coalesced per message
+(ADR 0061: Kannel's two reports of one SMS are one update when they meet in a batch). Each caller
+returns once its own updates are stored; one document the database refuses fails only its callers.
+
+A send's answer is one update of its outbox entry (``done``, the provider ids: what delivery reports
+are found by) and at most one of its message (ADR 0068): the status when it moves, together with the
+provider ids the thread needs (a reply's ``References``); nothing when the status does not move and
+the provider's only id is the message's own (Kannel's ref). Delivery reports write the message only.
 
 Statuses only move forward: the status update matches only a lower status, so a delivery report
-that came before the send's answer is never undone (the outbox state is set either way).
+that came before the send's answer is never undone (the outbox state is set either way; the
+provider ids then stay on the entry alone: channels with delivery reports thread nothing).
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ import logging
 from dataclasses import dataclass
 
 from pymongo import UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from hub.domain.ids import DeliveryStatus
-from hub.storage.database import Db
+from hub.storage.database import Db, Document
 from hub.storage.gathering import Gathering
 
 logger = logging.getLogger(__name__)
@@ -44,9 +50,11 @@ class OutboxStates:
 
     def __init__(self, db: Db, *, gather_s: float = GATHER_S) -> None:
         self._messages = db["messages"]
+        self._outbox = db["outbox"]
         self._gathering = Gathering(self._write, name="hub:outbox-states", gather_s=gather_s, max_batch=MAX_BATCH)
         self.writes = 0  # bulk writes sent (tests and diagnostics)
         self.updates = 0  # update statements in them
+        self.message_updates = 0  # of which to message documents
 
     async def __aenter__(self) -> OutboxStates:
         await self._gathering.__aenter__()
@@ -74,20 +82,12 @@ class OutboxStates:
         await future
 
     async def _write(self, batch: list[Item]) -> None:
-        requests, owners = _requests(batch)
+        entries, messages = _requests(batch)
         failed: dict[int, Exception] = {}
-        try:
+        for collection, (requests, owners) in ((self._outbox, entries), (self._messages, messages)):
             if requests:
-                self.writes += 1
-                self.updates += len(requests)
-                await self._messages.bulk_write(requests, ordered=False)
-        except BulkWriteError as err:
-            for error in err.details.get("writeErrors", []):  # the code only: documents hold personal data
-                for n in owners[error["index"]]:
-                    failed[n] = RuntimeError(f"outbox state write failed with code {error['code']}")
-        except Exception as err:  # nothing known to be written: every caller fails (its lease brings it back)
-            logger.warning("storage.outbox_states.write_failed size=%d error=%s", len(batch), type(err).__name__)
-            failed = {n: err for n in range(len(batch))}
+                failed.update(await self._bulk(collection, requests, owners, len(batch)))
+        self.message_updates += len(messages[0])
         for n, item in enumerate(batch):
             if item.future.done():
                 continue
@@ -96,32 +96,70 @@ class OutboxStates:
             else:
                 item.future.set_result(None)
 
+    async def _bulk(self, collection: AsyncCollection[Document], requests: list[UpdateOne],
+                    owners: list[list[int]], size: int) -> dict[int, Exception]:
+        """One unordered bulk write; returns the callers it failed."""
+        self.writes += 1
+        self.updates += len(requests)
+        try:
+            await collection.bulk_write(requests, ordered=False)
+        except BulkWriteError as err:
+            failed: dict[int, Exception] = {}
+            for error in err.details.get("writeErrors", []):  # the code only: documents hold personal data
+                for n in owners[error["index"]]:
+                    failed[n] = RuntimeError(f"outbox state write failed with code {error['code']}")
+            return failed
+        except Exception as err:  # nothing known to be written: its callers fail (their leases bring them back)
+            logger.warning("storage.outbox_states.write_failed size=%d error=%s", size, type(err).__name__)
+            return {n: err for callers in owners for n in callers}
+        return {}
+
 
 def _lower(status: DeliveryStatus) -> list[str]:
     return [s.value for s in DeliveryStatus if s.rank() < status.rank()]
 
 
-def _requests(batch: list[Item]) -> tuple[list[UpdateOne], list[list[int]]]:
-    """The batch's updates, coalesced per message: one for a send's outcome, one for the furthest
-    status its callers name (Kannel's two reports of one SMS, or a report and the send's answer,
-    often arrive within the same few milliseconds). ``owners[i]``: the callers of request ``i``."""
+Requests = tuple[list[UpdateOne], list[list[int]]]  # the updates, and the callers of each (batch indexes)
+
+
+def _requests(batch: list[Item]) -> tuple[Requests, Requests]:
+    """The batch's updates of outbox entries and of messages, coalesced per message: one per send's
+    outcome on its entry, one per message for the furthest status its callers name (Kannel's two
+    reports of one SMS, or a report and the send's answer, often arrive within the same few
+    milliseconds) with the provider ids a send's answer copies (``_copied``)."""
     done: dict[str, tuple[list[str], list[int]]] = {}
-    furthest: dict[str, tuple[DeliveryStatus, list[int]]] = {}
+    changes: dict[str, tuple[DeliveryStatus | None, list[str] | None, list[int]]] = {}
     for n, item in enumerate(batch):
         if item.provider_ids is not None:
-            ids, callers = done.setdefault(item.message_id, (item.provider_ids, []))
-            callers.append(n)
+            done.setdefault(item.message_id, (item.provider_ids, []))[1].append(n)
+        copied = _copied(item)
+        if item.status is None and copied is None:
+            continue
+        status, ids, callers = changes.get(item.message_id, (None, None, []))
         if item.status is not None:
-            status, callers = furthest.get(item.message_id, (item.status, []))
-            callers.append(n)
-            furthest[item.message_id] = (max(status, item.status, key=DeliveryStatus.rank), callers)
-    requests: list[UpdateOne] = []
-    owners: list[list[int]] = []
-    for message_id, (ids, callers) in done.items():
-        requests.append(UpdateOne({"_id": message_id}, {"$set": {"outbox.state": DONE, "provider_ids": ids}}))
-        owners.append(callers)
-    for message_id, (status, callers) in furthest.items():
-        requests.append(UpdateOne({"_id": message_id, "status": {"$in": _lower(status)}},
-                                  {"$set": {"status": status.value}}))
-        owners.append(callers)
-    return requests, owners
+            status = item.status if status is None else max(status, item.status, key=DeliveryStatus.rank)
+        changes[item.message_id] = (status, copied or ids, [*callers, n])
+    entries: Requests = ([], [])
+    for message_id, (provider_ids, callers) in done.items():
+        entries[0].append(UpdateOne({"_id": message_id},
+                                    {"$set": {"outbox.state": DONE, "provider_ids": provider_ids}}))
+        entries[1].append(callers)
+    messages: Requests = ([], [])
+    for message_id, (status, ids, callers) in changes.items():
+        query: dict[str, object] = {"_id": message_id}
+        fields: dict[str, object] = {"provider_ids": ids} if ids else {}
+        if status is not None:
+            query["status"] = {"$in": _lower(status)}
+            fields["status"] = status.value
+        messages[0].append(UpdateOne(query, {"$set": fields}))
+        messages[1].append(callers)
+    return entries, messages
+
+
+def _copied(item: Item) -> list[str] | None:
+    """The provider ids a send's answer copies onto its message, for the thread (an e-mail's
+    Message-ID, a Telegram message's): none when the provider's only id is the message's own
+    (Kannel's ref: nothing to learn, and an SMS answer that moves no status writes no message)."""
+    if not item.provider_ids or item.provider_ids == [item.message_id]:
+        return None
+    return item.provider_ids

@@ -170,38 +170,45 @@ async def test_replies_read_no_conversation_and_a_transition_elsewhere_is_seen(
         await alice.close()
 
 
-async def test_outbox_states_of_many_sends_are_one_write_and_a_refused_one_fails_alone(db: Db) -> None:
+async def test_outbox_states_of_many_sends_are_one_write_each_and_a_refused_one_fails_alone(db: Db) -> None:
     """What the channel answered for many sends, and a delivery report that overtook its send's
-    answer, in one bulk write; statuses only move forward; one refused document fails its caller only."""
-    docs = [{"_id": f"m_{n}", "status": "queued", "outbox": {"state": "sending"}} for n in range(5)]
-    docs.append({"_id": "m_bad", "status": "queued", "outbox": "not a document"})  # $set outbox.state fails
-    await db["messages"].insert_many(docs)
+    answer, in one bulk write per collection (the entries, the messages); statuses only move
+    forward; one refused document fails its caller only."""
+    await db["outbox"].insert_many([{"_id": f"m_{n}", "status": "queued", "outbox": {"state": "sending"}}
+                                    for n in range(5)]
+                                   + [{"_id": "m_bad", "status": "queued", "outbox": "not a document"}])
+    await db["messages"].insert_many([{"_id": m, "status": "queued"} for m in [*(f"m_{n}" for n in range(5)), "m_bad"]])
     async with OutboxStates(db, gather_s=0.2) as states:
         outcomes = await asyncio.gather(
             *(states.sent(f"m_{n}", [f"p{n}"], DeliveryStatus.SENT) for n in range(4)),
             states.advance("m_4", DeliveryStatus.DELIVERED), states.sent("m_4", ["p4"], DeliveryStatus.SENT),
-            states.sent("m_bad", ["px"], DeliveryStatus.SENT), return_exceptions=True)
-        assert states.writes == 1
+            states.sent("m_bad", ["px"], DeliveryStatus.SENT), return_exceptions=True)  # $set outbox.state fails
+        assert states.writes == 2
     assert outcomes[:6] == [None] * 6 and isinstance(outcomes[6], RuntimeError)
+    entries = {d["_id"]: d async for d in db["outbox"].find({})}
     stored = {d["_id"]: d async for d in db["messages"].find({})}
     for n in range(4):
-        assert (stored[f"m_{n}"]["status"], stored[f"m_{n}"]["outbox"]["state"]) == ("sent", "done")
+        assert (stored[f"m_{n}"]["status"], stored[f"m_{n}"]["provider_ids"]) == ("sent", [f"p{n}"])
+        assert (entries[f"m_{n}"]["outbox"]["state"], entries[f"m_{n}"]["provider_ids"]) == ("done", [f"p{n}"])
     assert (stored["m_4"]["status"], stored["m_4"]["provider_ids"]) == ("delivered", ["p4"])  # never back to sent
 
 
-async def test_outbox_states_coalesce_per_message_and_a_send_that_moves_no_status_writes_none(db: Db) -> None:
-    """Kannel answers ``queued`` for a message stored ``queued`` and then reports twice (SMSC ack,
-    delivered), often within a few milliseconds (ADR 0061): in one batch that is one update for the
-    send's outcome and one for the furthest status, not four."""
-    await db["messages"].insert_many([{"_id": m, "status": "queued", "outbox": {"state": "sending"}}
-                                      for m in ("m_a", "m_b")])
+async def test_outbox_states_coalesce_per_message_and_a_send_that_moves_no_status_writes_no_message(db: Db) -> None:
+    """Kannel answers ``queued`` for a message stored ``queued``, under the message's own id, and then
+    reports twice (SMSC ack, delivered), often within a few milliseconds (ADR 0061, 0068): in one
+    batch that is one update of each entry (done, for the reports to find) and one of the message
+    for the furthest status, not four; the message of a send with no report yet is not written."""
+    await db["outbox"].insert_many([{"_id": m, "status": "queued", "outbox": {"state": "sending"}}
+                                    for m in ("m_a", "m_b")])
+    await db["messages"].insert_many([{"_id": m, "status": "queued"} for m in ("m_a", "m_b")])
     async with OutboxStates(db, gather_s=0.2) as states:
         await asyncio.gather(
             states.sent("m_a", ["m_a"], DeliveryStatus.QUEUED, DeliveryStatus.QUEUED),
             states.advance("m_a", DeliveryStatus.SENT), states.advance("m_a", DeliveryStatus.DELIVERED),
             states.sent("m_b", ["m_b"], DeliveryStatus.QUEUED, DeliveryStatus.QUEUED))
-        assert (states.writes, states.updates) == (1, 3)
+        assert (states.writes, states.updates, states.message_updates) == (2, 3, 1)
+    entries = {d["_id"]: d async for d in db["outbox"].find({})}
     stored = {d["_id"]: d async for d in db["messages"].find({})}
-    assert (stored["m_a"]["status"], stored["m_a"]["outbox"]["state"], stored["m_a"]["provider_ids"]) == (
-        "delivered", "done", ["m_a"])
-    assert (stored["m_b"]["status"], stored["m_b"]["outbox"]["state"]) == ("queued", "done")
+    assert stored == {"m_a": {"_id": "m_a", "status": "delivered"}, "m_b": {"_id": "m_b", "status": "queued"}}
+    assert [(e["outbox"]["state"], e["provider_ids"]) for e in entries.values()] == [("done", ["m_a"]),
+                                                                                    ("done", ["m_b"])]

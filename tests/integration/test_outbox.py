@@ -92,8 +92,11 @@ async def test_reply_is_queued_then_sent_to_the_customers_address(
         assert outbound.address == "+8613800138000" and outbound.text == "我们马上派人处理。"
         assert outbound.thread["reply_to"] == "kannel-1" and outbound.thread["to"] == "95598"
         doc = await db["messages"].find_one({"_id": reply["id"]})
-        assert doc is not None and doc["status"] == "sent" and doc["outbox"]["state"] == "done"
-        assert doc["provider_ids"] == [f"p-{reply['id']}"]
+        assert doc is not None and doc["status"] == "sent" and "outbox" not in doc
+        assert doc["provider_ids"] == [f"p-{reply['id']}"], "the thread's next reply refers to it"
+        entry = await db["outbox"].find_one({"_id": reply["id"]})
+        assert entry is not None and entry["outbox"]["state"] == "done"
+        assert entry["provider_ids"] == [f"p-{reply['id']}"]
         await agent.close()
 
 
@@ -110,7 +113,7 @@ async def test_transient_errors_are_retried_and_the_providers_delay_is_respected
         elapsed = asyncio.get_running_loop().time() - started
         assert status["status"] == "sent" and len(sender.sent) == 1
         assert elapsed >= 2 + 3, "first retry after 2 s, the second after the provider's 3 s"
-        doc = await db["messages"].find_one({"_id": reply["id"]})
+        doc = await db["outbox"].find_one({"_id": reply["id"]})
         assert doc is not None and doc["outbox"]["attempts"] == 3
         await agent.close()
 
@@ -242,7 +245,7 @@ async def test_sending_a_reply_reads_nothing_its_thread_travels_in_the_outbox_en
                 break
         else:
             raise AssertionError("a reply should read no thread the process knows, and its send nothing")
-        doc = await db["messages"].find_one({"_id": reply["id"]})
+        doc = await db["outbox"].find_one({"_id": reply["id"]})
         assert doc is not None and doc["outbox"]["thread"]["reply_to"] == "kannel-9"
         assert doc["outbox"]["thread"]["references"].startswith(f"kannel-9 p-{first['id']}")
         assert sender.sent[-1].thread["to"] == "95598"
@@ -270,6 +273,7 @@ async def test_private_notes_never_enter_the_outbox(
         assert [o.text for o in sender.sent] == ["Hello, how can I help?"]
         doc = await db["messages"].find_one({"_id": note["id"]})
         assert doc is not None and "outbox" not in doc
+        assert await db["outbox"].find_one({"_id": note["id"]}) is None
         await agent.close()
 
 
@@ -282,7 +286,7 @@ async def test_a_reply_on_a_channel_that_is_not_configured_fails_visibly(
         assert reply["status"] == "queued"
         status = await agent.next("status", message_id=reply["id"])
         assert status["status"] == "failed", "never 'sent' when nothing could send it"
-        doc = await db["messages"].find_one({"_id": reply["id"]})
+        doc = await db["outbox"].find_one({"_id": reply["id"]})
         assert doc is not None and doc["outbox"]["error"] == "no adapter for channel sms"
         await agent.close()
 
@@ -319,5 +323,5 @@ async def test_replies_follow_the_customer_from_web_chat_to_sms_and_back(
 
 
 async def _outbox_state(db: Db, message_id: str, state: str) -> bool:
-    doc: dict[str, Any] | None = await db["messages"].find_one({"_id": message_id})
+    doc: dict[str, Any] | None = await db["outbox"].find_one({"_id": message_id})
     return doc is not None and doc.get("outbox", {}).get("state") == state

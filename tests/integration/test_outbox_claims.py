@@ -19,7 +19,7 @@ async def _ops(db: Db) -> dict[str, int]:
 
 
 async def _due(db: Db, n: int, prefix: str) -> None:
-    await db["messages"].insert_many([
+    await db["outbox"].insert_many([
         {"_id": f"{prefix}{i:02d}", "conversation_id": f"c_{i % 7}", "channel": "sms", "status": "queued",
          "text": "停电通知", "sent_at": NOW, "outbox": {"state": "pending", "attempts": 0,
                                                           "due_at": NOW - timedelta(seconds=n - i)}}
@@ -46,5 +46,5 @@ async def test_two_claimers_share_the_entries_each_once(db: Db) -> None:
                                          two.claim_due(NOW, lease_s=60, limit=20))
     ids = [doc["_id"] for doc in first + second]
     assert len(ids) == len(set(ids)) == 30
-    stored = [doc async for doc in db["messages"].find({"_id": {"$regex": "^m_r"}})]
+    stored = [doc async for doc in db["outbox"].find({"_id": {"$regex": "^m_r"}})]
     assert all(doc["outbox"]["attempts"] == 1 for doc in stored)

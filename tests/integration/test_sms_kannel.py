@@ -150,7 +150,7 @@ async def test_kannel_down_reply_waits_in_the_outbox_then_goes_out(sms: SmsEnv, 
     messages = sms.hub.context.messages
 
     async def retried() -> bool:
-        doc = await db["messages"].find_one({"_id": reply["id"]})
+        doc = await db["outbox"].find_one({"_id": reply["id"]})
         return bool(doc and doc["outbox"]["state"] == "pending" and doc["outbox"].get("error"))
 
     await eventually(retried, timeout=10)

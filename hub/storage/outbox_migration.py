@@ -1,0 +1,60 @@
+"""At start: outbox entries an older hub kept on the message documents move to the outbox collection.
+
+Before ADR 0068 a staff message for SMS, e-mail or Telegram carried its outbox entry (``outbox``)
+on its own document, and ``messages`` had two indexes for it. An upgraded deployment still has
+those documents: each one is copied as it is to ``outbox`` (the entry's shape did not change, so a
+pending entry is sent by the new hub, and a done one still finds its delivery reports), its
+``outbox`` field is removed from the message, and the two indexes are dropped last.
+
+Idempotent and safe to interrupt: a copy already there is kept (never overwritten: the new hub may
+have moved it on), and the old index is the marker of work left, dropped only when nothing is.
+A deployment that never had it (or finished) pays one ``listIndexes`` per start.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from pymongo.errors import BulkWriteError
+
+if TYPE_CHECKING:
+    from hub.storage.database import Db
+
+logger = logging.getLogger(__name__)
+
+OLD_INDEXES = ("outbox_due_sparse", "provider_ids_sparse")  # on ``messages``, before ADR 0068
+DUPLICATE_KEY = 11000
+BATCH = 500
+
+
+async def move_outbox_entries(db: Db) -> int:
+    """Move every message document's outbox entry to ``outbox``; returns how many were moved."""
+    messages = db["messages"]
+    present = [name async for name in _index_names(db) if name in OLD_INDEXES]
+    if not present:
+        return 0
+    moved = 0
+    while batch := await messages.find({"outbox": {"$exists": True}}).limit(BATCH).to_list(None):
+        await _copy(db, batch)
+        await messages.update_many({"_id": {"$in": [doc["_id"] for doc in batch]}}, {"$unset": {"outbox": ""}})
+        moved += len(batch)
+    for name in present:
+        await messages.drop_index(name)
+    logger.info("storage.outbox.migrated entries=%d dropped_indexes=%d", moved, len(present))
+    return moved
+
+
+async def _index_names(db: Db) -> Any:
+    async for index in await db["messages"].list_indexes():
+        yield index["name"]
+
+
+async def _copy(db: Db, docs: list[dict[str, Any]]) -> None:
+    """Insert the entries; one already copied by an interrupted run is kept as it is."""
+    try:
+        await db["outbox"].insert_many(docs, ordered=False)
+    except BulkWriteError as err:
+        codes = {e["code"] for e in err.details.get("writeErrors", [])}
+        if codes - {DUPLICATE_KEY}:
+            raise
