@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 OLD_INDEXES = ("outbox_due_sparse", "provider_ids_sparse")  # on ``messages``, before ADR 0068
 DUPLICATE_KEY = 11000
-BATCH = 500
+BATCH = 50  # ids per $in (hub.storage.database.IN_CHUNK: SecantusDB pays about the square of a long list)
 
 
 async def move_outbox_entries(db: Db) -> int:
@@ -35,10 +35,13 @@ async def move_outbox_entries(db: Db) -> int:
     if not present:
         return 0
     moved = 0
-    while batch := await messages.find({"outbox": {"$exists": True}}).limit(BATCH).to_list(None):
-        await _copy(db, batch)
-        await messages.update_many({"_id": {"$in": [doc["_id"] for doc in batch]}}, {"$unset": {"outbox": ""}})
-        moved += len(batch)
+    batch: list[dict[str, Any]] = []
+    async for doc in messages.find({"outbox": {"$exists": True}}):  # one pass over the messages
+        batch.append(doc)
+        if len(batch) == BATCH:
+            moved += await _move(db, batch)
+            batch = []
+    moved += await _move(db, batch)
     for name in present:
         await messages.drop_index(name)
     logger.info("storage.outbox.migrated entries=%d dropped_indexes=%d", moved, len(present))
@@ -48,6 +51,13 @@ async def move_outbox_entries(db: Db) -> int:
 async def _index_names(db: Db) -> Any:
     async for index in await db["messages"].list_indexes():
         yield index["name"]
+
+
+async def _move(db: Db, docs: list[dict[str, Any]]) -> int:
+    if docs:
+        await _copy(db, docs)
+        await db["messages"].update_many({"_id": {"$in": [doc["_id"] for doc in docs]}}, {"$unset": {"outbox": ""}})
+    return len(docs)
 
 
 async def _copy(db: Db, docs: list[dict[str, Any]]) -> None:
