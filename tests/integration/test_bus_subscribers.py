@@ -133,3 +133,29 @@ async def test_the_bus_is_not_ready_until_redis_confirms_it_listens(redis: Redis
         await bus.probe()
     with pytest.raises(RedisError):
         await bus.probe()  # stopped
+
+
+async def test_facts_published_within_the_gather_window_share_one_pipeline(redis: Redis) -> None:
+    """Each fact published in its own turn of the event loop (as a round trip's facts are): without
+    the sender's gather window each would be a pipeline, one socket send, of its own (ADR 0069)."""
+    got: list[Fact] = []
+
+    async def records(fact: TypingChanged) -> None:
+        got.append(fact)
+
+    facts = [typing(i) for i in range(20)]
+    async with RedisEventBus(redis, gather_s=0.5) as bus:
+        bus.subscribe(TypingChanged, records)
+        for fact in facts:
+            await bus.publish(fact)
+            await asyncio.sleep(0)  # the sender task gets its turn between two facts
+        await bus.flushed()
+        assert bus.sends == 1
+        await eventually(lambda: len(got) == 20)
+        assert got == facts  # in order
+
+    async with RedisEventBus(redis, gather_s=0) as bus:  # without the window: one pipeline per fact
+        for fact in facts[:3]:
+            await bus.publish(fact)
+            await bus.flushed()
+        assert bus.sends == 3
