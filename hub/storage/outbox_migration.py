@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, OperationFailure
 
 if TYPE_CHECKING:
     from hub.storage.database import Db
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 OLD_INDEXES = ("outbox_due_sparse", "provider_ids_sparse")  # on ``messages``, before ADR 0068
 DUPLICATE_KEY = 11000
+INDEX_NOT_FOUND = 27
 BATCH = 50  # ids per $in (hub.storage.database.IN_CHUNK: SecantusDB pays about the square of a long list)
 
 
@@ -43,9 +44,18 @@ async def move_outbox_entries(db: Db) -> int:
             batch = []
     moved += await _move(db, batch)
     for name in present:
-        await messages.drop_index(name)
+        await _drop(db, name)
     logger.info("storage.outbox.migrated entries=%d dropped_indexes=%d", moved, len(present))
     return moved
+
+
+async def _drop(db: Db, name: str) -> None:
+    """Drop an old index; another process starting at the same time may have dropped it first."""
+    try:
+        await db["messages"].drop_index(name)
+    except OperationFailure as err:
+        if err.code != INDEX_NOT_FOUND:
+            raise
 
 
 async def _index_names(db: Db) -> Any:

@@ -83,10 +83,12 @@ async def test_an_older_hubs_entries_are_moved_at_start_and_still_sent(
 
 
 async def test_an_interrupted_move_is_finished_and_keeps_what_the_outbox_did_since(db: Db) -> None:
+    """Also when two processes start at once: both move, neither fails on the other's work."""
     await db["messages"].create_indexes(OLD_INDEXES)
-    await db["messages"].insert_one(_old_message("m_half", "pending"))
+    await db["messages"].insert_many([_old_message("m_half", "pending"), _old_message("m_other", "pending")])
     await db["outbox"].insert_one(_old_message("m_half", "done", provider_ids=["m_half"]))  # copied, then sent
-    await ensure_indexes(db)
+    await asyncio.gather(ensure_indexes(db), ensure_indexes(db))
+    assert await db["outbox"].count_documents({}) == 2
     entry = await db["outbox"].find_one({"_id": "m_half"})
     assert entry is not None and entry["outbox"]["state"] == "done"
     assert "outbox" not in (await db["messages"].find_one({"_id": "m_half"}) or {"outbox": 1})
