@@ -29,7 +29,7 @@ from hub.domain.ids import Author
 from hub.domain.model import Agent
 from hub.domain.reply_limits import DEFAULT_LIMIT
 from hub.domain.states import ConversationState
-from hub.domain.text import invalid_text_path
+from hub.domain.text import invalid_text_path, json_may_hold_surrogates
 from hub.kpi import bot_kpis
 from hub.quality import transcript_lines
 from hub.teams import team_only
@@ -74,8 +74,9 @@ async def body(request: web.Request, model: type[T]) -> T:
 def parse_body(raw: bytes, model: type[T]) -> T:
     """The pure half of ``body``: bytes to a validated model, or an ``api_error`` 400."""
     try:
-        data = json.loads(raw.decode("utf-8"))
-        invalid = invalid_text_path(data)
+        text = raw.decode("utf-8")
+        data = json.loads(text)
+        invalid = invalid_text_path(data) if json_may_hold_surrogates(text) else None
     except (ValueError, RecursionError):  # bad UTF-8 or JSON, 4300+ digit integers, deep nesting
         raise api_error(400, "bad_json", "the body is not valid UTF-8 JSON") from None
     if invalid is not None:  # "\ud800" escapes: JSON allows them, UTF-8 and the database do not

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.clock import parse_iso
-from hub.domain.text import invalid_text_path
+from hub.domain.text import invalid_text_path, json_may_hold_surrogates
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 MAX_RECEIPT_IDS = 200
@@ -63,7 +63,7 @@ def parse_frame(raw: str, *, max_text_chars: int) -> Frame:
         raise FrameError("bad_json", "frames must be JSON objects") from None
     if not isinstance(data, dict):
         raise FrameError("bad_frame", "frames must be JSON objects")
-    invalid = invalid_text_path(data)
+    invalid = invalid_text_path(data) if json_may_hold_surrogates(raw) else None
     if invalid is not None:  # "\ud800" escapes: JSON allows them, UTF-8 and the database do not
         raise FrameError("invalid_text", f"{invalid[:80]} is not valid Unicode (a lone surrogate)")
     kind = data.get("type")

@@ -11,7 +11,7 @@ from channels.email.parser import parse_email
 from channels.sms.parser import SmsInputError, parse_mo, query_fields
 from channels.telegram.parser import UpdateError, decode_update, parse_update, to_update
 from channels.webchat.parser import FrameError, parse_frame
-from hub.domain.text import invalid_text_path, is_valid_unicode, repair, require_valid_text
+from hub.domain.text import invalid_text_path, is_valid_unicode, json_may_hold_surrogates, repair, require_valid_text
 from hub.errors import InvalidText
 
 NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
@@ -86,3 +86,24 @@ def test_telegram_polled_update_with_a_lone_surrogate_is_repaired_not_lost() -> 
     parsed = parse_update(update, NOW)
     assert parsed is not None
     assert parsed.text == "hi \ufffd" and parsed.sender_name == "Li \ufffd"
+
+
+def test_only_a_text_that_may_decode_to_a_surrogate_is_walked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk builds a path per key and list item; a frame that holds no surrogate and spells
+    none with an escape (nearly all of them) is not walked (ADR 0069)."""
+    assert not json_may_hold_surrogates('{"type":"read","message_ids":["m1","m2"],"t":"é 😀 \\u00e9 \\\\"}')
+    for raw in ('"\\ud800"', '"\\uDFFF"', '"\\udBad"', '"\\ud83d\\ude00"', '"x\ud800"'):
+        assert json_may_hold_surrogates(raw), raw
+    walked: list[object] = []
+
+    def counting(value: object, path: str = "") -> str | None:
+        walked.append(value)
+        return invalid_text_path(value, path)
+
+    monkeypatch.setattr("channels.webchat.parser.invalid_text_path", counting)
+    receipt = json.dumps({"type": "read", "message_ids": [f"m{i}" for i in range(200)]})
+    assert parse_frame(receipt, max_text_chars=4000)
+    assert walked == []
+    with pytest.raises(FrameError):
+        parse_frame('{"type":"message","client_id":"abcdefgh1234","text":"x \\ud800"}', max_text_chars=4000)
+    assert len(walked) == 1
