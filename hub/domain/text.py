@@ -31,9 +31,23 @@ def json_may_hold_surrogates(raw: str) -> bool:
     return SURROGATE_ESCAPE.search(raw) is not None or SURROGATE.search(raw) is not None
 
 
+def _all_valid(value: Any) -> bool:
+    """``invalid_text_path(value) is None`` without building a path per key and item (the usual answer)."""
+    if isinstance(value, str):
+        return is_valid_unicode(value)
+    if isinstance(value, Mapping):
+        return all((not isinstance(key, str) or is_valid_unicode(key)) and _all_valid(item)
+                   for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(_all_valid(item) for item in value)
+    return True
+
+
 def invalid_text_path(value: Any, path: str = "") -> str | None:
     """The dotted path of the first string (key or value) in a JSON-like value that is not valid
     Unicode, ``"(root)"`` for the value itself; None when all of it is valid."""
+    if not path and _all_valid(value):
+        return None  # the path is built only for what is refused
     if isinstance(value, str):
         return None if is_valid_unicode(value) else (path or "(root)")
     if isinstance(value, Mapping):

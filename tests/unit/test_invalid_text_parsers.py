@@ -107,3 +107,21 @@ def test_only_a_text_that_may_decode_to_a_surrogate_is_walked(monkeypatch: pytes
     with pytest.raises(FrameError):
         parse_frame('{"type":"message","client_id":"abcdefgh1234","text":"x \\ud800"}', max_text_chars=4000)
     assert len(walked) == 1
+
+
+@pytest.mark.parametrize("value", [
+    {"a": [1, {"b": "ok"}, ("x", {"c": "\udc80"})]}, {"a": {"\ud800": 1}}, ["ok", "\udfff"], "ok", {"a": None},
+])
+def test_the_quick_check_and_the_path_finder_agree(value: object) -> None:
+    found = invalid_text_path(value)
+    assert (found is None) == (not any(not is_valid_unicode(s) for s in _strings(value)))
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [*_strings(k), *_strings(v)]]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item)]
+    return []
