@@ -32,14 +32,21 @@ def json_may_hold_surrogates(raw: str) -> bool:
 
 
 def _all_valid(value: Any) -> bool:
-    """``invalid_text_path(value) is None`` without building a path per key and item (the usual answer)."""
-    if isinstance(value, str):
-        return is_valid_unicode(value)
-    if isinstance(value, Mapping):
-        return all((not isinstance(key, str) or is_valid_unicode(key)) and _all_valid(item)
-                   for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return all(_all_valid(item) for item in value)
+    """``invalid_text_path(value) is None`` without building a path per key and item (the usual
+    answer); a loop over a stack, so that no nesting the JSON decoder accepts can exhaust recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not is_valid_unicode(item):
+                return False
+        elif isinstance(item, Mapping):
+            for key, inner in item.items():
+                if isinstance(key, str) and not is_valid_unicode(key):
+                    return False
+                stack.append(inner)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
     return True
 
 
