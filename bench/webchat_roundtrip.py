@@ -370,6 +370,7 @@ class Plan:
     agents: int
     quiet_wait_s: float = 0.0
     processes: int = 1  # hub processes behind the same SecantusDB and redis (widgets and agents spread)
+    hub_settings: tuple[tuple[str, str], ...] = ()  # --hub-setting: HUB_* variables laid over the bench's
 
 
 @dataclass(frozen=True)
@@ -727,7 +728,21 @@ def relay_main(port: int) -> None:
 # Orchestration
 # ---------------------------------------------------------------------------------------------
 
-def hub_env(mongo_url: str, redis_url: str, port: int) -> dict[str, str]:
+def hub_settings(pairs: list[str]) -> tuple[tuple[str, str], ...]:
+    """``--hub-setting`` values as (name, value); anything but ``HUB_NAME=VALUE`` is refused."""
+    out = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.startswith("HUB_"):
+            raise SystemExit(f"--hub-setting wants HUB_NAME=VALUE, got {pair!r}")
+        out.append((name, value))
+    return tuple(out)
+
+
+def hub_env(mongo_url: str, redis_url: str, port: int,
+            settings: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
+    """The hub's environment: the caller's without its ``HUB_*`` variables (a developer's own hub
+    settings must not leak into a measurement), the bench's, then ``settings`` (``--hub-setting``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env.update({
         "HUB_MONGO_URL": mongo_url, "HUB_REDIS_URL": redis_url, "HUB_MONGO_DB": "bench",
@@ -739,6 +754,7 @@ def hub_env(mongo_url: str, redis_url: str, port: int) -> dict[str, str]:
         "HUB_SECRET_KEY": secrets.token_urlsafe(32),  # external URLs = production checks apply
         "PYTHONPATH": str(ROOT),
     })
+    env.update(dict(settings))
     return env
 
 
@@ -800,7 +816,7 @@ async def hub_server(plan: Plan, hub_cmd: list[str] | None) -> AsyncIterator[Ser
     async with services() as (mongo, redis):
         t = time.perf_counter()
         port = free_port()
-        env = hub_env(mongo.url, redis.url, port)
+        env = hub_env(mongo.url, redis.url, port, plan.hub_settings)
         capacity = math.ceil(plan.customers / plan.agents) + 2
         client = connect(mongo.url)
         try:
@@ -999,7 +1015,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 level_warmup_s=1.0 if quick else 2.0,
                 drain_s=args.drain or (5.0 if quick else 8.0),
                 customers=args.customers, agents=args.agents, quiet_wait_s=args.quiet_wait,
-                processes=args.processes)
+                processes=args.processes, hub_settings=hub_settings(args.hub_setting))
     started = time.perf_counter()
     idle = CpuMeter({})
     idle.start()
@@ -1060,6 +1076,8 @@ def main() -> int:
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--processes", type=int, default=1,
                         help="hub processes behind one SecantusDB and redis (widgets and agents spread)")
+    parser.add_argument("--hub-setting", action="append", default=[], metavar="HUB_NAME=VALUE",
+                        help="a hub setting for every hub this run starts (repeatable; e.g. HUB_MESSAGES__GATHER_MS=5)")
     parser.add_argument("--hub-only", action="store_true")
     parser.add_argument("--baseline-only", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "webchat.json"))
