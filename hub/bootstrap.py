@@ -115,11 +115,10 @@ from hub.storage.calls import MongoCallStore
 from hub.storage.contacts import MongoContactStore
 from hub.storage.conversation_search import MongoConversationSearch
 from hub.storage.conversations import MongoConversationStore
-from hub.storage.database import Db, connect, ensure_indexes
+from hub.storage.database import Db, connect
 from hub.storage.directory import MongoDirectory
 from hub.storage.errors import STORAGE_ERRORS
 from hub.storage.eventlog import MongoCheckpoints, MongoEventStream
-from hub.storage.inbox_lines import migrate as migrate_inbox_lines
 from hub.storage.knowledge import MongoKnowledgeStore, ensure_knowledge_indexes
 from hub.storage.kpi_history import MongoKpiRecords
 from hub.storage.kpi_intervals import MongoKpiIntervals
@@ -131,6 +130,7 @@ from hub.storage.quality import MongoQualityStore
 from hub.storage.sessions import MongoSessionStore
 from hub.storage.surveys import MongoSurveyStore
 from hub.storage.transition_batch import MongoTransitionBatch
+from hub.storage.upgrades import prepare_database
 from hub.storage.work_orders import MongoWorkOrderStore
 from hub.supervisor import Supervisor
 from hub.surveys.inbox import SurveyInbox
@@ -195,8 +195,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         mongo = connect(mongo_url)
         stack.push_async_callback(mongo.close)
         db = mongo[settings.mongo_db]
-        await ensure_indexes(db)
-        await migrate_inbox_lines(db)  # once: an older hub kept them on the conversations (ADR 0067)
+        await prepare_database(db)  # indexes, then upgrades of an older hub's data (ADRs 0067, 0068)
         redis = Redis(connection_pool=BlockingConnectionPool.from_url(
             # A burst (a group commit releasing hundreds of waiters that each publish) waits for a
             # pooled connection instead of failing with "too many connections".

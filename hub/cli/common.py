@@ -10,8 +10,8 @@ from pathlib import Path
 from hub.config import Settings
 from hub.embedded import embedded_services
 from hub.errors import InvalidInput
-from hub.storage.database import Db, connect, ensure_indexes
-from hub.storage.inbox_lines import migrate as migrate_inbox_lines
+from hub.storage.database import Db, connect
+from hub.storage.upgrades import prepare_database
 
 
 def split(text: str) -> list[str]:
@@ -34,8 +34,7 @@ async def database_for(settings: Settings) -> AsyncIterator[Db]:
         client = connect(url)
         try:
             db = client[settings.mongo_db]
-            await ensure_indexes(db)
-            await migrate_inbox_lines(db)  # once: an older hub kept them on the conversations (ADR 0067)
+            await prepare_database(db)  # indexes, then upgrades of an older hub's data (ADRs 0067, 0068)
             yield db
         finally:
             await client.close()

@@ -12,11 +12,10 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from hub.storage.outbox_migration import move_outbox_entries
-
 logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
+DUPLICATE_KEY = 11000  # MongoDB's error code for a unique key taken (pymongo names no constant)
 Db = AsyncDatabase[Document]
 # SecantusDB's ``$in`` costs about the square of its list (966 ids: 4.6 s in one query, 0.7 s in
 # chunks of 50; bench/README.md "KPI projection and history"); a mongod takes 50 as well.
@@ -123,5 +122,4 @@ async def ensure_indexes(db: Db) -> None:
     """Idempotent: creating an existing index with the same options is a no-op."""
     for collection, models in INDEXES.items():
         await db[collection].create_indexes(models)
-    await move_outbox_entries(db)  # an older hub's entries on the message documents (ADR 0068)
     logger.info("storage.indexes.ready collections=%d", len(INDEXES))

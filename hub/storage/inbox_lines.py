@@ -25,14 +25,13 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from hub.storage.database import Db, chunked
+from hub.storage.database import DUPLICATE_KEY, Db, chunked
 
 logger = logging.getLogger(__name__)
 
 LINE_FIELDS = ("preview", "last_message_at", "unread", "delivered_until", "read_until", "last_customer_at")
 MIGRATION = "0067-inbox-lines"  # its document in ``migrations`` once done
 MIGRATION_BATCH = 500  # lines per bulk write while migrating
-DUPLICATE_KEY = 11000
 
 
 def with_line(doc: Mapping[str, Any], line: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -17,10 +17,9 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hub.forecast import QuarterLoad
 from hub.kpi_intervals import MAXIMA, Bucket, Counts, add
-from hub.storage.database import Db
+from hub.storage.database import DUPLICATE_KEY, Db
 
 COLLECTION = "kpi_intervals"
-DUPLICATE_KEY = 11000
 
 
 def _update(bucket: Bucket, by_event: Mapping[str, Counts]) -> tuple[dict[str, Any], dict[str, Any]]:

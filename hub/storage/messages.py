@@ -28,14 +28,13 @@ from hub.domain.ids import Author, ConversationId, DeliveryStatus, ExternalId, M
 from hub.domain.model import AttachmentRef, Message
 from hub.domain.text import is_valid_unicode
 from hub.errors import InvalidInput, InvalidText
-from hub.storage.database import Db
+from hub.storage.database import DUPLICATE_KEY, Db
 from hub.storage.inbox_lines import MongoInboxLines
 from hub.storage.summaries import ConversationSummaries
 from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
-DUPLICATE_KEY = 11000
 MAX_BATCH = 500
 REPLY_THREAD_LIMIT = 1000  # newest messages a reply's route and thread are read from
 

@@ -17,7 +17,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hub.domain.outages import Outage, area_key
 from hub.errors import ConcurrentUpdate
-from hub.storage.database import Db
+from hub.storage.database import DUPLICATE_KEY, Db
 from hub.storage.notice_reports import NoticeReports
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -26,7 +26,6 @@ INDEXES: dict[str, list[IndexModel]] = {
     "outage_sends": [IndexModel([("notice_id", ASCENDING), ("contact_id", ASCENDING)], unique=True)],
     "contacts": [IndexModel([("area_key", ASCENDING)])],
 }
-DUPLICATE_KEY = 11000
 
 
 async def ensure_outage_indexes(db: Db) -> None:

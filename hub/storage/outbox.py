@@ -20,12 +20,11 @@ from typing import Any
 from pymongo.errors import BulkWriteError
 
 from hub.domain.ids import DeliveryStatus
-from hub.storage.database import Db
+from hub.storage.database import DUPLICATE_KEY, Db
 from hub.storage.outbox_states import OutboxStates
 
 PENDING, SENDING, DONE, FAILED = "pending", "sending", "done", "failed"
 ENTRY_ONLY = ("outbox", "provider_ids")  # the entry's fields that are not the message's
-DUPLICATE_KEY = 11000
 CLAIM_RACES = 5  # candidates lost to other processes before this one gives up until its next look
 
 

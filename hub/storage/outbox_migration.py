@@ -14,17 +14,15 @@ A deployment that never had it (or finished) pays one ``listIndexes`` per start.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pymongo.errors import BulkWriteError, OperationFailure
 
-if TYPE_CHECKING:
-    from hub.storage.database import Db
+from hub.storage.database import DUPLICATE_KEY, Db
 
 logger = logging.getLogger(__name__)
 
 OLD_INDEXES = ("outbox_due_sparse", "provider_ids_sparse")  # on ``messages``, before ADR 0068
-DUPLICATE_KEY = 11000
 INDEX_NOT_FOUND = 27
 BATCH = 50  # ids per $in (hub.storage.database.IN_CHUNK: SecantusDB pays about the square of a long list)
 

@@ -33,8 +33,7 @@ from pymongo.errors import BulkWriteError
 
 from hub.domain.ids import Author
 from hub.domain.model import Message
-from hub.storage.database import Db
-from hub.storage.inbox_lines import DUPLICATE_KEY
+from hub.storage.database import DUPLICATE_KEY, Db
 from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)

@@ -28,13 +28,12 @@ from hub.domain.moves import Move
 from hub.domain.stream import must_confirm
 from hub.errors import ConcurrentUpdate, HubError, IllegalTransition, NotFound
 from hub.storage.conversations import MUTABLE_FIELDS, conversation_from_doc, event_to_doc, storable
-from hub.storage.database import Db, Document
+from hub.storage.database import DUPLICATE_KEY, Db, Document
 from hub.storage.eventlog import MongoEventSequence
 from hub.storage.inbox_lines import MongoInboxLines
 
 logger = logging.getLogger(__name__)
 
-DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,6 +14,7 @@ from hub.domain.ids import DeliveryStatus
 from hub.domain.outbound import Outbound, SendResult
 from hub.storage.database import Db, ensure_indexes
 from hub.storage.outbox_migration import move_outbox_entries
+from hub.storage.upgrades import prepare_database
 from tests.conftest import eventually
 from tests.integration.test_outbox import ScriptedSender, agent_holding, hub_with, settings_for
 from tests.opcounts import WRITES, collection_writes, settled
@@ -70,7 +71,7 @@ async def test_an_older_hubs_entries_are_moved_at_start_and_still_sent(
     await db["messages"].insert_many([_old_message("m_old_pending", "pending"),
                                       _old_message("m_old_done", "done", status="sent", provider_ids=["m_old_done"])])
     sender = ScriptedSender("sms")
-    async with hub_with(settings_for(db_name), sender, mongo_url, redis_url) as hub:  # ensure_indexes moves them
+    async with hub_with(settings_for(db_name), sender, mongo_url, redis_url) as hub:  # prepare_database moves them
         await eventually(lambda: [o.message_id for o in sender.sent] == ["m_old_pending"])
         await eventually(lambda: _entry_state(db, "m_old_pending", "done"))
         # A delivery report of a send before the upgrade still finds its message.
@@ -87,7 +88,7 @@ async def test_an_interrupted_move_is_finished_and_keeps_what_the_outbox_did_sin
     await db["messages"].create_indexes(OLD_INDEXES)
     await db["messages"].insert_many([_old_message("m_half", "pending"), _old_message("m_other", "pending")])
     await db["outbox"].insert_one(_old_message("m_half", "done", provider_ids=["m_half"]))  # copied, then sent
-    await asyncio.gather(ensure_indexes(db), ensure_indexes(db))
+    await asyncio.gather(prepare_database(db), prepare_database(db))
     assert await db["outbox"].count_documents({}) == 2
     entry = await db["outbox"].find_one({"_id": "m_half"})
     assert entry is not None and entry["outbox"]["state"] == "done"
