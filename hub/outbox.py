@@ -25,7 +25,7 @@ from hub.domain.model import Attachment, Message
 from hub.domain.outbound import Outbound, SendResult, next_attempt_delay, thread_context
 from hub.errors import ChannelSendError
 from hub.ports import AttachmentFiles, ChannelSender, EventBus
-from hub.storage.messages import message_to_doc
+from hub.storage.message_docs import message_to_doc
 from hub.storage.outbox import SENDING, MongoOutboxStore
 from hub.tasks import cancel_and_wait
 

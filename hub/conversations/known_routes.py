@@ -35,7 +35,8 @@ from hub.domain.events import BusResubscribed, MessageStored
 from hub.domain.ids import Author
 from hub.domain.model import Message
 from hub.ports import EventBus
-from hub.storage.messages import REPLY_THREAD_LIMIT, MongoMessageStore, message_to_doc
+from hub.storage.message_docs import message_to_doc
+from hub.storage.messages import REPLY_THREAD_LIMIT, MongoMessageStore
 
 SUBSCRIBER = "routes:known"
 MAX_ENTRIES = 20_000

@@ -12,7 +12,7 @@ from hub.domain.model import Message
 from hub.domain.states import ConversationState
 from hub.storage.database import Db
 from hub.storage.inbox_lines import MongoInboxLines
-from hub.storage.messages import message_from_doc
+from hub.storage.message_docs import message_from_doc
 
 MAX_SCOPE = 2000  # an agent's scope: contacts of the conversations they may view, most recent first
 HOLDING = sorted(s.value for s in visibility.HOLDING)

@@ -16,7 +16,8 @@ from hub.domain.ids import Author, ConversationId, DeliveryStatus, ExternalId, M
 from hub.domain.model import InboundMessage, Message
 from hub.errors import InvalidInput, InvalidText
 from hub.storage.database import Db
-from hub.storage.messages import MongoMessageStore, message_to_doc
+from hub.storage.message_docs import message_to_doc
+from hub.storage.messages import MongoMessageStore
 from tests.clients import WidgetClient
 from tests.conftest import eventually
 
