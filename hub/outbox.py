@@ -4,9 +4,11 @@ Every hub process runs one. A message this process queues is stored already clai
 (``claim_new``) and sent at once (``dispatch``), without a round trip through the queue; the
 worker polls for the rest (retries coming due, leases of a dead process running out).
 Sending is bounded in parallel; a slow channel never blocks the others for longer than its own
-sends. Within one conversation, messages leave in the order they were queued: each waits for the
-send before it (its lane), so a customer never reads a survey question before the notice it
-follows, or an agent's second line before her first.
+sends. Within one conversation, messages leave in the order they were queued: each waits until the
+channel took the message before it (its lane), so a customer never reads a survey question before
+the notice it follows, or an agent's second line before her first. A send holds its slot and its
+lane only until the channel answered: what it answered is written after (gathered for 20 ms with
+other sends' outcomes, ``hub.storage.outbox_states``) without holding up the next send.
 """
 
 from __future__ import annotations
@@ -36,6 +38,24 @@ CLAIM_BATCH = 100  # entries claimed at most at once (bounded by the free send s
 MAX_SENT = 10_000  # provider ids of this process's recent sends, for their delivery reports (oldest forgotten first)
 
 
+class SendTurn:
+    """A send's hold on one of the outbox's slots and on its conversation's lane, given up once:
+    when the channel answered (the next message of the conversation may leave; writing what the
+    channel said needs neither), or when the send ends any other way."""
+
+    def __init__(self, slots: asyncio.Semaphore, handed: asyncio.Future[None]) -> None:
+        self._slots = slots
+        self._handed = handed
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots.release()
+            if not self._handed.done():
+                self._handed.set_result(None)
+
+
 class Outbox:
     """Owns its loop between ``__aenter__`` and ``__aexit__``."""
 
@@ -58,7 +78,7 @@ class Outbox:
         self._shutdown_grace_s = shutdown_grace_s
         self._slots = asyncio.Semaphore(parallel)
         self._sending: set[asyncio.Task[None]] = set()
-        self._lanes: dict[str, asyncio.Task[None]] = {}  # conversation id -> its latest send
+        self._lanes: dict[str, asyncio.Future[None]] = {}  # conversation id -> its latest send, handed over
         self._task: asyncio.Task[None] | None = None
 
     def sender(self, channel: str) -> ChannelSender:
@@ -78,20 +98,24 @@ class Outbox:
         self._start(doc, holding_slot=False)
 
     def _start(self, doc: Mapping[str, Any], *, holding_slot: bool) -> None:
-        """Send ``doc`` in the background, after the conversation's previous send has ended."""
+        """Send ``doc`` in the background, once the channel took the conversation's previous message."""
         conversation_id = str(doc["conversation_id"])
         before = self._lanes.get(conversation_id)
-        task = asyncio.create_task(self._in_lane(doc, before, holding_slot), name=f"outbox:{doc['_id']}")
-        self._lanes[conversation_id] = task
+        handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._lanes[conversation_id] = handed
+        task = asyncio.create_task(self._in_lane(doc, before, handed, holding_slot), name=f"outbox:{doc['_id']}")
         self._sending.add(task)
 
         def done(finished: asyncio.Task[None]) -> None:
             self._sending.discard(finished)
-            if self._lanes.get(conversation_id) is finished:
+            if not handed.done():  # cancelled before its turn: the next one goes
+                handed.set_result(None)
+            if self._lanes.get(conversation_id) is handed:
                 del self._lanes[conversation_id]
         task.add_done_callback(done)
 
-    async def _in_lane(self, doc: Mapping[str, Any], before: asyncio.Task[None] | None, holding_slot: bool) -> None:
+    async def _in_lane(self, doc: Mapping[str, Any], before: asyncio.Future[None] | None,
+                       handed: asyncio.Future[None], holding_slot: bool) -> None:
         if before is not None and not before.done():
             if holding_slot:  # never hold a slot while waiting: the send before may need one
                 self._slots.release()
@@ -99,7 +123,7 @@ class Outbox:
             holding_slot = False
         if not holding_slot:
             await self._slots.acquire()
-        await self._send(doc)  # releases the slot
+        await self._send(doc, SendTurn(self._slots, handed))
 
     async def __aenter__(self) -> Outbox:
         await self._store.states.__aenter__()
@@ -151,15 +175,15 @@ class Outbox:
             if len(docs) < free:
                 return claimed
 
-    async def _send(self, doc: Mapping[str, Any]) -> None:
+    async def _send(self, doc: Mapping[str, Any], turn: SendTurn) -> None:
         try:
-            await self._deliver(doc)
+            await self._deliver(doc, turn)
         except Exception:  # a store hiccup: the lease runs out and another attempt follows
             logger.exception("outbox.send.crashed id=%s", doc["_id"])
         finally:
-            self._slots.release()
+            turn.release()
 
-    async def _deliver(self, doc: Mapping[str, Any]) -> None:
+    async def _deliver(self, doc: Mapping[str, Any], turn: SendTurn) -> None:
         attempt = int(doc["outbox"]["attempts"])
         sender = self._senders.get(doc["channel"])
         if sender is None:
@@ -182,6 +206,7 @@ class Outbox:
         try:
             result: SendResult = await sender.send(outbound)
         except ChannelSendError as err:
+            turn.release()
             self._forget(str(doc["channel"]), str(doc["_id"]))
             delay = next_attempt_delay(attempt) if err.retryable else None
             if delay is None:
@@ -192,6 +217,7 @@ class Outbox:
                         attempt, delay)
             await self._store.retry(doc["_id"], self._clock.now() + timedelta(seconds=delay), str(err))
             return
+        turn.release()  # the channel took it: the conversation's next message may leave
         self._remember(str(doc["channel"]), list(result.provider_ids), doc, result.status)
         await self._store.sent(doc["_id"], list(result.provider_ids), result.status, DeliveryStatus(doc["status"]))
         if self._on_sent is not None:
