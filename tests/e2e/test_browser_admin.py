@@ -141,6 +141,10 @@ async def test_admin_creates_an_agent_who_gets_offers_and_alerts(hub: RunningHub
         await gina.evaluate("window.__hide(false)")
         await offers.get_by_test_id("offer-accept").click()
         await expect(gina).to_have_title("Northgrid Hub")
+        # Ben's conversation is the open one before Ann writes (a message of the open conversation
+        # is read as it arrives: on a slow machine the switch could come after her first line).
+        ben = gina.get_by_test_id("assigned").get_by_test_id("conv-item").filter(has_text="Ben")
+        await expect(ben).to_have_attribute("aria-current", "true")
         # Ann writes while Ben's conversation is open: unread counts and a notification.
         await first.say("still no power")
         await first.say("hello?")
