@@ -149,16 +149,32 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def system_busy() -> tuple[float, float]:
+    """(busy jiffies, total jiffies) over all cores, from /proc/stat."""
+    from pathlib import Path
+
+    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = parts[3] + parts[4]
+    return float(sum(parts) - idle), float(sum(parts))
+
+
 class ProcessCpu:
-    """CPU milliseconds of named processes between ``start()`` and ``stop()``."""
+    """CPU milliseconds of named processes between ``start()`` and ``stop()``, and how busy the
+    whole machine was meanwhile (``machine_busy_pct``: % of all cores; whoever used them)."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self._pids = pids
         self._cpu0: dict[str, float] = {}
+        self._system0 = (0.0, 0.0)
+        self.machine_busy_pct = 0.0
 
     def start(self) -> None:
         self._cpu0 = {name: process_cpu_s(pid) for name, pid in self._pids.items()}
+        self._system0 = system_busy()
 
     def stop(self, round_trips: int) -> dict[str, float]:
         n = max(round_trips, 1)
+        busy, total = system_busy()
+        if total > self._system0[1]:
+            self.machine_busy_pct = round(100 * (busy - self._system0[0]) / (total - self._system0[1]), 1)
         return {name: round((process_cpu_s(pid) - self._cpu0[name]) * 1000 / n, 3) for name, pid in self._pids.items()}

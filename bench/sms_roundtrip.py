@@ -206,7 +206,8 @@ async def run_level(smsc: FakeSMSC, clock: Clock, rate: int, seconds: float, bas
     if servers is not None:
         cpu_ms = servers[1].stop(len(done))
         await servers[0].stop()
-        per = {"per_round_trip": {"cpu_ms": cpu_ms, **servers[0].summary(len(done), span or seconds)}}
+        per = {"per_round_trip": {"cpu_ms": cpu_ms, **servers[0].summary(len(done), span or seconds)},
+               "machine_busy_pct_of_all_cores": servers[1].machine_busy_pct}
     return {**per, "offered_per_s": rate, "n": n, "returned": len(done), "complete": complete,
             "achieved_per_s": round(len(done) / span, 1) if span else 0.0,
             "to_inbox_ms": summary_ms([clock.agent[i] - clock.sent[i] for i in ids if i in clock.agent]),
@@ -216,6 +217,12 @@ async def run_level(smsc: FakeSMSC, clock: Clock, rate: int, seconds: float, bas
 # ---------------------------------------------------------------------------------------------
 # The hub
 # ---------------------------------------------------------------------------------------------
+
+def kannel_pids(rig: KannelRig) -> dict[str, int]:
+    """bearerbox's and smsbox's process ids, from the pid files scripts/kannel.sh writes."""
+    return {name: int((rig.dir / f"{name}.pid").read_text().strip()) for name in ("bearerbox", "smsbox")
+            if (rig.dir / f"{name}.pid").is_file()}
+
 
 class Agent:
     """An agent console: accepts every offer, answers every customer SMS at once (in Chinese)."""
@@ -335,7 +342,8 @@ async def hub_levels(work: Path, args: argparse.Namespace, rates: list[int]) -> 
                     try:
                         warm = await run_level(smsc, clock, max(rates[0], 10), args.customers / max(rates[0], 10),
                                                1_000_000, args.customers)
-                        pids = {"hub": process.pid, "secantus": mongo.process.pid, "redis": redis.process.pid}
+                        pids = {"hub": process.pid, "secantus": mongo.process.pid, "redis": redis.process.pid,
+                                **kannel_pids(rig), "bench": os.getpid()}  # bench: fake SMSC, agents, clock
                         levels = [await run_level(smsc, clock, rate, args.seconds, 2_000_000 + k * 100_000,
                                                   args.customers, (ServerCounters(mongo.url, redis.url),
                                                                    ProcessCpu(pids)))
@@ -387,7 +395,8 @@ def print_table(result: dict[str, Any]) -> None:
     for hub in result["hub"]["levels"]:
         per = hub.get("per_round_trip", {})
         mongo, redis = per.get("mongo", {}), per.get("redis", {})
-        print(f"  hub at {hub['offered_per_s']}/s, per round trip: CPU ms {per.get('cpu_ms')}; MongoDB "
+        print(f"  hub at {hub['offered_per_s']}/s, machine {hub.get('machine_busy_pct_of_all_cores')} % of all "
+              f"cores busy; per round trip: CPU ms {per.get('cpu_ms')}; MongoDB "
               f"{mongo.get('reads_per_round_trip')} reads + {mongo.get('writes_per_round_trip')} writes "
               f"({mongo.get('by_kind')}); Redis {redis.get('per_round_trip')} commands")
 

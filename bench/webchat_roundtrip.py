@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from counters import ServerCounters, cpu_ms_per_round_trip  # noqa: E402  (bench/ is the script's folder)
+from counters import ServerCounters, cpu_ms_per_round_trip, system_busy  # noqa: E402  (bench/ is the script's folder)
 from runinfo import calibrate, child, git_state, machine, pct  # noqa: E402
 
 THIS_FILE = Path(__file__).resolve()
@@ -86,13 +86,6 @@ def proc_cpu_s(pid: int) -> float:
         return 0.0
     # fields[0] is state (field 3 of stat); utime/stime are fields 14/15, cutime/cstime 16/17.
     return sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLK_TCK
-
-
-def system_busy() -> tuple[float, float]:
-    """(busy jiffies, total jiffies) over all cores, from /proc/stat."""
-    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = parts[3] + parts[4]
-    return float(sum(parts) - idle), float(sum(parts))
 
 
 class CpuMeter:
