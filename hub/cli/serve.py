@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -45,6 +46,7 @@ async def serve(settings: Settings, *, with_demo: bool) -> int:
                 created = await admin.load_demo(hub.context.directory)
                 if created:
                     print(f"demo agents created: {', '.join(created)} (password: {demo.DEMO_PASSWORD})")
+            freeze_start_up_heap()
             print(f"Agent console:  {hub.base_url}/console/login", flush=True)
             print(f"Web-chat demo:  {hub.base_url}/webchat/demo", flush=True)
             print(f"Widget tag:     <script src=\"{hub.base_url}/webchat/widget.js\" defer></script>", flush=True)
@@ -52,6 +54,19 @@ async def serve(settings: Settings, *, with_demo: bool) -> int:
             logger.info("hub.stopping")
     logger.info("hub.stopped")  # the HTTP server, every component and the embedded services have stopped
     return 0
+
+
+def freeze_start_up_heap() -> int:
+    """Move what start-up left alive (modules, settings, the composition root) out of the garbage
+    collector's way: a full collection scanned all of it (~120,000 objects for the imports alone,
+    57 ms on the 2-core bench machine; 106-119 ms seen inside the web chat's 500/s level, that
+    level's p99). Start-up's garbage is collected first; only this one-hub process does it (tests
+    that run many hubs in one process do not). Returns how many objects were frozen."""
+    gc.collect()
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    logger.info("hub.gc.frozen objects=%d", frozen)
+    return frozen
 
 
 def stop_on_signals() -> asyncio.Event:

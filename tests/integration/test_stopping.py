@@ -106,6 +106,10 @@ async def test_a_signal_stops_the_hub_and_everything_it_started(
         embedded = re.search(r"embedded\.started mongo=\S+:(\d+)/\S* redis=\S+:(\d+)/", log_text(log))
         assert embedded, log_text(log)
         ports = [port, int(embedded[1]), int(embedded[2])]
+        # Start-up's heap is frozen out of the garbage collector's way (a full collection would scan it).
+        await eventually(lambda: "hub.gc.frozen" in log_text(log), timeout=30)
+        frozen = re.search(r"hub\.gc\.frozen objects=(\d+)", log_text(log))
+        assert frozen and int(frozen[1]) > 10_000, log_text(log)
 
         if to_group:
             os.killpg(process.pid, sig)
