@@ -27,8 +27,8 @@ from hub.domain.model import Message
 from hub.domain.text import is_valid_unicode
 from hub.errors import InvalidInput, InvalidText
 from hub.storage.database import DUPLICATE_KEY, Db
+from hub.storage.gathering import Gathering
 from hub.storage.message_docs import inbound_key, message_from_doc, message_to_doc
-from hub.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,13 @@ def _fail(future: asyncio.Future[Stored], err: Exception) -> None:
     future.set_exception(err)
 
 
+def _refuse_unstored(items: Batch) -> None:
+    """Messages still waiting when the writer stops: never acknowledged (the channel resends them)."""
+    for item in items:
+        if not item.future.done():
+            item.future.set_exception(RuntimeError("message store stopped"))
+
+
 class MessageWriter:
     """Owns its task between ``async with`` and its exit. ``gather_s``: how long a woken writer lets
     further messages join before it writes; ``stored``: told of every batch's stored messages."""
@@ -79,42 +86,23 @@ class MessageWriter:
         self._messages = db["messages"]
         self._outbox = db["outbox"]
         self._stored = stored
-        self._gather_s = gather_s
-        self._max_batch = max_batch
-        self._pending: Batch = []
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._gathering = Gathering(self._write_isolating, name="hub:message-writer", gather_s=gather_s,
+                                    max_batch=max_batch, stopped=_refuse_unstored)
         self.batches = 0  # insert commands sent (tests and diagnostics)
 
     async def __aenter__(self) -> MessageWriter:
-        self._task = asyncio.create_task(self._run(), name="hub:message-writer")
+        await self._gathering.__aenter__()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            await cancel_and_wait(self._task)
-        for item in self._pending:
-            if not item.future.done():
-                item.future.set_exception(RuntimeError("message store stopped"))
+        await self._gathering.__aexit__(*exc)
 
     async def add(self, message: Message, outbox: Mapping[str, Any] | None = None) -> Stored:
         """Store durably (with its outbox entry, if any); returns once MongoDB acknowledged the
         write (or found the duplicate)."""
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._pending.append(Item(message, future, outbox))
-        self._wakeup.set()
+        await self._gathering.add(Item(message, future, outbox))
         return await future
-
-    async def _run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            if self._gather_s and len(self._pending) < self._max_batch:
-                await asyncio.sleep(self._gather_s)
-            while self._pending:
-                size = self._max_batch
-                batch, self._pending = self._pending[:size], self._pending[size:]
-                await self._write_isolating(batch)
 
     async def _write_isolating(self, batch: Batch) -> None:
         """Write a batch; when it fails as a whole, write each message alone, so that one message

@@ -109,9 +109,9 @@ async def test_a_stop_before_the_flush_acknowledges_nothing_unstored(db: Db) -> 
     store = MongoMessageStore(db, gather_s=0.0, summary_flush_s=3600)
     await store.__aenter__()
     acknowledged = [await store.add(_message("c_s", n)) for n in range(3)]
-    store.writer._gather_s = 3600  # the next batch waits: the stop comes before its write
+    store.writer._gathering._gather_s = 3600  # the next batch waits: the stop comes before its write
     waiting = [asyncio.create_task(store.add(_message("c_s", n))) for n in range(3, 6)]
-    await eventually(lambda: len(store.writer._pending) == 3)
+    await eventually(lambda: store.writer._gathering.waiting == 3)
     await store.__aexit__(None, None, None)
     outcomes = await asyncio.gather(*waiting, return_exceptions=True)
     assert all(isinstance(o, RuntimeError) for o in outcomes)
