@@ -214,7 +214,8 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         # place below; this stops whatever is left, last.
         supervisor = Supervisor(exclusive=leases)
         stack.push_async_callback(supervisor.stop)
-        bus = await stack.enter_async_context(RedisEventBus(redis, supervisor=supervisor))
+        bus = await stack.enter_async_context(RedisEventBus(redis, supervisor=supervisor,
+                                                            gather_s=settings.bus.gather_ms / 1000))
         messages = await stack.enter_async_context(MongoMessageStore(
             db, gather_s=settings.messages.gather_ms / 1000, max_batch=settings.messages.max_batch,
             summary_flush_s=settings.messages.summary_flush_ms / 1000,

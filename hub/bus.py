@@ -7,9 +7,10 @@ client must not miss is also in MongoDB and replayed when it reconnects.
 
 Publishing never waits on Redis: ``publish`` encodes the fact, puts it on this process's send
 queue and returns, and one sender task sends everything queued in one pipeline, in order; facts
-published while a pipeline is in flight go in the next one. ``gather_s`` (default
-``SEND_GATHER_S``, 0) makes a woken sender wait that long for more facts first: fewer pipelines,
-but on this machine no measurable CPU gain per round trip for 4-5 ms more latency (ADR 0069). While
+published while a pipeline is in flight go in the next one. ``gather_s`` makes a woken sender wait
+that long for more facts first: fewer pipelines, each a Redis round trip paid by both ends, for a
+few milliseconds more latency (``HUB_BUS__GATHER_MS``, 3 ms, ADR 0072; this class's default, 0,
+sends at once, as tests that count pipelines expect). While
 Redis is away the queue keeps the newest ``MAX_PENDING`` facts (older ones are dropped and
 counted), so a customer's acknowledgement never waits for Redis's reconnect attempts.
 
@@ -46,7 +47,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "hub:bus"
 MAX_PENDING = 10_000
 SEND_BATCH = 500
-SEND_GATHER_S = 0.0  # a woken sender waits this long for more facts (off: ADR 0069 measured it)
+SEND_GATHER_S = 0.0  # a woken sender waits this long for more facts (the hub sets HUB_BUS__GATHER_MS, ADR 0072)
 RETRY_DELAYS_S = (0.05, 0.2, 0.5, 1.0)
 LISTENER = "hub:bus"  # the supervised loop that subscribes and dispatches
 LISTEN_BACKOFF = Backoff(first_s=0.2, max_s=5.0)

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from hub.settings.acd import AgentStatesSettings, RoutingSettings, SnoozeSettings
 from hub.settings.bot import BotSettings, TrainingSettings
 from hub.settings.channels import EmailSettings, MailboxSettings, SmsSettings, TelegramSettings
-from hub.settings.runtime import ConsumersSettings, EmbeddedSettings, MessagesSettings, OutboxSettings
+from hub.settings.runtime import BusSettings, ConsumersSettings, EmbeddedSettings, MessagesSettings, OutboxSettings
 from hub.settings.supervision import KpiSettings, NoticeSettings, ServiceLevelGoal, SurveySettings
 from hub.settings.voice import QualitySettings, VoiceBotSettings, VoiceLanguageSettings, VoiceSettings
 from hub.settings.web import HttpSettings, LoginSettings, WebChatSettings
@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     outbox: OutboxSettings = OutboxSettings()
     messages: MessagesSettings = MessagesSettings()
+    bus: BusSettings = BusSettings()
     consumers: ConsumersSettings = ConsumersSettings()
     kpi: KpiSettings = KpiSettings()
     surveys: SurveySettings = SurveySettings()
@@ -91,6 +92,7 @@ __all__ = [
     "MIN_SECRET_DISTINCT_CHARS",
     "AgentStatesSettings",
     "BotSettings",
+    "BusSettings",
     "ConsumersSettings",
     "EmailSettings",
     "EmbeddedSettings",

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -120,9 +119,7 @@ class AgentSide:
         until: dict[str, datetime] = {}
         for conversation_id, _, sent_at in delivered:
             until[conversation_id] = max(sent_at, until.get(conversation_id, sent_at))
-        outcomes = await asyncio.gather(*(self._core.messages.delivered(cid, at) for cid, at in until.items()),
-                                        return_exceptions=True)
-        stored = {cid for cid, outcome in zip(until, outcomes, strict=True) if not isinstance(outcome, BaseException)}
+        stored = await self._core.messages.delivered(until)
         told = [(cid, mid) for cid, mid, _ in delivered if cid in stored]  # a refused watermark: nobody is told
         if told:  # one fact for the batch, not one per message (ADR 0062)
             await self._core.tell(MessagesDelivered(conversation_ids=tuple(c for c, _ in told),

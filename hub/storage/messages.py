@@ -61,10 +61,11 @@ class MongoMessageStore:
         left behind is sent after its lease, and the outbox stores the message then)."""
         await self.writer.add(message, outbox)
 
-    async def delivered(self, conversation_id: str, until: datetime) -> None:
-        """The conversation's customer messages up to ``until`` reached the agent (one watermark, stored
-        before this returns); ``timeline`` shows them delivered."""
-        await self.summaries.delivered(conversation_id, until)
+    async def delivered(self, until: Mapping[str, datetime]) -> set[str]:
+        """Each conversation's customer messages up to its ``until`` reached the agent (one watermark
+        per conversation, stored before this returns; ``timeline`` shows them delivered); returns the
+        conversations whose watermark was stored."""
+        return await self.summaries.delivered(until)
 
     async def clear_unread(self, conversation_id: str) -> None:
         await self.summaries.clear_unread(conversation_id)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -133,11 +133,17 @@ class ConversationSummaries:
                 pending.unread += 1
                 pending.last_customer_at = max(message.sent_at, pending.last_customer_at or message.sent_at)
 
-    async def delivered(self, conversation_id: str, until: datetime) -> None:
-        """Every customer message of the conversation sent up to ``until`` reached its agent; returns once stored."""
-        pending = self._pending_for(conversation_id, self._flush_s)
-        pending.delivered_until = max(until, pending.delivered_until or until)
-        await self._wait(pending)
+    async def delivered(self, until: Mapping[str, datetime]) -> set[str]:
+        """Every customer message of each conversation sent up to its ``until`` reached its agent;
+        returns once written, with the conversations whose watermark was stored (a refused one is
+        left out). One waiter per conversation and no task: a batch of receipts is one gather."""
+        waiters = []
+        for conversation_id, at in until.items():
+            pending = self._pending_for(conversation_id, self._flush_s)
+            pending.delivered_until = max(at, pending.delivered_until or at)
+            waiters.append(self._waiter(pending))
+        outcomes = await asyncio.gather(*waiters, return_exceptions=True)
+        return {cid for cid, outcome in zip(until, outcomes, strict=True) if not isinstance(outcome, BaseException)}
 
     async def clear_unread(self, conversation_id: str) -> None:
         """The agent read the conversation; returns once stored (later messages count again)."""
@@ -179,9 +185,14 @@ class ConversationSummaries:
         return pending
 
     async def _wait(self, pending: Pending) -> None:
+        await self._waiter(pending)
+
+    @staticmethod
+    def _waiter(pending: Pending) -> asyncio.Future[None]:
+        """A future answered when ``pending`` is written (or failed with why it was not)."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         pending.waiters.append(waiter)
-        await waiter
+        return waiter
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -64,7 +64,7 @@ async def test_a_round_trip_and_its_delivered_receipt_are_one_update_of_the_line
         await asyncio.sleep(RECEIPT_GATHER_S + FLUSH_S)  # the console's receipt comes this much later
         assert "update" not in opcounts.difference(before, await opcounts.opcounters(db)), \
             "the inbox line waits for the receipt"
-        await store.delivered("c_rt", customer.sent_at)  # returns once stored
+        await store.delivered({"c_rt": customer.sent_at})  # returns once stored
         assert opcounts.difference(before, await opcounts.opcounters(db)) == {"insert": 2, "update": 1}
         moved = opcounts.collection_difference(by0, await opcounts.by_collection(db))
         assert moved["inbox_lines"].get("update") == 1
@@ -86,7 +86,7 @@ async def test_a_line_without_a_receipt_is_written_within_its_time_and_others_re
         before = await opcounts.opcounters(db)
         await store.add(_message("c_alone", 1))
         other = (await store.add(_message("c_other", 1))).message
-        await store.delivered("c_other", other.sent_at)  # flushes c_other only
+        await store.delivered({"c_other": other.sent_at})  # flushes c_other only
         assert store.summaries.flushes == 1
         assert await db["inbox_lines"].find_one({"_id": "c_alone"}) is None, \
             "another conversation's receipt took the line early"

@@ -71,8 +71,8 @@ async def test_coalesced_delivered_receipts_equal_per_message_receipts(db: Db) -
             await store.add(message)
         delivered = {in_w[0].id, in_w[1].id, in_w[2].id, in_x[0].id}
         # Receipts of the same conversation arriving together are one watermark, each awaited until stored.
-        await asyncio.gather(store.delivered("c_w", in_w[1].sent_at), store.delivered("c_w", in_w[2].sent_at),
-                             store.delivered("c_w", in_w[0].sent_at), store.delivered("c_x", in_x[0].sent_at))
+        await asyncio.gather(store.delivered({"c_w": in_w[1].sent_at}), store.delivered({"c_w": in_w[2].sent_at}),
+                             store.delivered({"c_w": in_w[0].sent_at, "c_x": in_x[0].sent_at}))
         timeline = [*await store.timeline("c_w", include_private=True),
                     *await store.timeline("c_x", include_private=True)]
     expected = {m.id: (DeliveryStatus.DELIVERED if m.id in delivered else DeliveryStatus.SENT)
@@ -91,11 +91,9 @@ async def test_one_refused_conversation_fails_only_its_own_receipt(db: Db) -> No
     async with MongoMessageStore(db, summary_flush_s=0.2) as store:
         for cid in ("c_ok1", "c_bad", "c_ok2"):
             await store.add(_message(cid, 1))
-        outcomes = await asyncio.gather(*(store.delivered(cid, T0 + timedelta(seconds=1))
-                                          for cid in ("c_ok1", "c_bad", "c_ok2")), return_exceptions=True)
+        stored = await store.delivered({cid: T0 + timedelta(seconds=1) for cid in ("c_ok1", "c_bad", "c_ok2")})
         assert store.summaries.flushes == 1  # all three in one bulk write
-    assert outcomes[0] is None and outcomes[2] is None
-    assert isinstance(outcomes[1], RuntimeError)
+    assert stored == {"c_ok1", "c_ok2"}  # the refused line fails only its own receipt
     for cid in ("c_ok1", "c_ok2"):
         doc = await db["inbox_lines"].find_one({"_id": cid})
         assert doc is not None and (doc["unread"], doc["delivered_until"]) == (1, T0 + timedelta(seconds=1))
