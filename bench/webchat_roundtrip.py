@@ -17,9 +17,11 @@ What happens (one run, about 3-4 minutes on 2 cores; ``--quick`` about 1.5):
    generator or hub cannot hide queueing).
 4. For every message: customer -> ``ack``; customer -> agent console ``message`` frame;
    customer -> agent's reply ``message`` frame back at the widget (full round trip).
-5. The same generator then drives a bare aiohttp WebSocket relay (``--relay-server`` mode of this
+5. The same generator drives a bare aiohttp WebSocket relay (``--relay-server`` mode of this
    file, its own process, no storage, no Redis) speaking the same protocol subset, at the same
-   rates, so hub/baseline ratios can be printed.
+   rates, so hub/baseline ratios can be printed. The two take turns at each rate (hub, relay, next
+   rate), ``--rounds`` times: the machine's speed drifts within minutes, and the CPU ratio compares
+   levels measured a minute apart.
 
 Results: a table on stdout and ``bench/results/webchat.json``; process logs in ``bench/results/logs``.
 CPU of every process (generator, hub, SecantusDB, redis, relay) is sampled from /proc per level:
@@ -36,6 +38,7 @@ import json
 import math
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import time
@@ -364,6 +367,7 @@ class Plan:
     quiet_wait_s: float = 0.0
     processes: int = 1  # hub processes behind the same SecantusDB and redis (widgets and agents spread)
     hub_settings: tuple[tuple[str, str], ...] = ()  # --hub-setting: HUB_* variables laid over the bench's
+    rounds: int = 1  # the whole list of rates, this many times (the hub and the relay alternate at each)
 
 
 @dataclass(frozen=True)
@@ -879,20 +883,28 @@ async def wait_for_quiet(max_wait_s: float, limit_pct: float = 25.0) -> tuple[fl
             return other, round(waited, 1)
 
 
-async def run_system(label: str, plan: Plan, start: Any) -> dict[str, Any]:
-    """Every level against a freshly started system, so a saturated level leaves no backlog behind."""
-    levels = []
-    for level_no, rate in enumerate(plan.rates, start=1):
-        background, waited = await wait_for_quiet(plan.quiet_wait_s)
-        async with start() as server:
-            result = await run_load(server, plan, level_no, rate, label)
-            result["background_before_level"] = {"other_processes_pct_of_1_core": background,
-                                                  "waited_for_quiet_s": waited}
-            if server.log_path is not None:
-                result["server_log"] = scan_log(server)
-        levels.append(result)
-        print_level(label, result)
-    return {"levels": levels}
+async def run_systems(systems: dict[str, Any], plan: Plan) -> dict[str, dict[str, Any]]:
+    """Every level against a freshly started system, so a saturated level leaves no backlog behind.
+
+    The systems take turns at each rate (hub, then relay, at 300/s; then at the next rate), and
+    ``plan.rounds`` times over: this machine's speed drifts by tens of percent within minutes, so
+    the hub's and the relay's CPU per round trip are compared only as measured a minute apart."""
+    out: dict[str, dict[str, Any]] = {label: {"levels": []} for label in systems}
+    level_no = 0
+    for _round in range(plan.rounds):
+        for rate in plan.rates:
+            level_no += 1
+            for label, start in systems.items():
+                background, waited = await wait_for_quiet(plan.quiet_wait_s)
+                async with start() as server:
+                    result = await run_load(server, plan, level_no, rate, label)
+                    result["background_before_level"] = {"other_processes_pct_of_1_core": background,
+                                                          "waited_for_quiet_s": waited}
+                    if server.log_path is not None:
+                        result["server_log"] = scan_log(server)
+                out[label]["levels"].append(result)
+                print_level(label, result)
+    return out
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -902,12 +914,9 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 
 def compare(hub: dict[str, Any], base: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each hub level beside the relay level that ran right after it (same rate, same round)."""
     rows = []
-    base_by_rate = {lv["offered_rate"]: lv for lv in base["levels"]}
-    for lv in hub["levels"]:
-        b = base_by_rate.get(lv["offered_rate"])
-        if b is None:
-            continue
+    for lv, b in zip(hub["levels"], base["levels"], strict=True):
         row: dict[str, Any] = {"offered_rate": lv["offered_rate"],
                                "throughput_hub_over_baseline": ratio(lv["throughput_round_trips_per_s"],
                                                                      b["throughput_round_trips_per_s"])}
@@ -943,8 +952,16 @@ def print_costs(results: dict[str, Any]) -> None:
             widths = [8, 7, 9, 9, 7, 7, 7]
             print(f"{system:<9}{lv['offered_rate']:>10}" + "".join(
                 f"{('-' if c is None else f'{c:.2f}'):>{w}}" for c, w in zip(cells, widths, strict=True)))
+    by_rate: dict[int, list[float]] = {}
     for row in results.get("ratios", []):
-        print(f"  at {row['offered_rate']}/s: hub CPU per round trip / relay's = {row['hub_cpu_over_relay_cpu']}")
+        print(f"  at {row['offered_rate']}/s: hub CPU per round trip / relay's = {row['hub_cpu_over_relay_cpu']} "
+              f"(relay measured right after the hub)")
+        if row["hub_cpu_over_relay_cpu"] is not None:
+            by_rate.setdefault(row["offered_rate"], []).append(row["hub_cpu_over_relay_cpu"])
+    for rate, values in by_rate.items():
+        if len(values) > 1:
+            print(f"  at {rate}/s over {len(values)} rounds: median {statistics.median(values):.2f} "
+                  f"(min {min(values):.2f}, max {max(values):.2f})")
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -1008,7 +1025,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 level_warmup_s=1.0 if quick else 2.0,
                 drain_s=args.drain or (5.0 if quick else 8.0),
                 customers=args.customers, agents=args.agents, quiet_wait_s=args.quiet_wait,
-                processes=args.processes, hub_settings=hub_settings(args.hub_setting))
+                processes=args.processes, hub_settings=hub_settings(args.hub_setting), rounds=args.rounds)
     started = time.perf_counter()
     idle = CpuMeter({})
     idle.start()
@@ -1027,7 +1044,7 @@ async def main_async(args: argparse.Namespace) -> int:
         "git": git_state(),
         "config": {"rates": plan.rates, "duration_s": plan.duration_s, "level_warmup_s": plan.level_warmup_s,
                    "drain_s": plan.drain_s, "customers": plan.customers, "agents": plan.agents, "quick": quick,
-                   "hub_processes": plan.processes,
+                   "hub_processes": plan.processes, "rounds": plan.rounds,
                    "hub_env": {"HUB_WEBCHAT__RATE_PER_MINUTE": "100000", "HUB_ROUTING__OFFER_TIMEOUT_S": "60",
                                "log_level": "INFO (default, includes the aiohttp access log)"}},
         "notes": [
@@ -1042,11 +1059,13 @@ async def main_async(args: argparse.Namespace) -> int:
     print(f"webchat_roundtrip: rates {plan.rates}/s, {plan.customers} widgets, {plan.agents} agents, "
           f"{plan.duration_s:.0f}s per level (first {plan.level_warmup_s:.0f}s not measured); "
           f"load average {' '.join(results['load_before_start'])}", flush=True)
+    systems: dict[str, Any] = {}
     if not args.baseline_only:
         hub_cmd = args.hub_cmd.split() if args.hub_cmd else None
-        results["systems"]["hub"] = await run_system("hub", plan, lambda: hub_server(plan, hub_cmd))
+        systems["hub"] = lambda: hub_server(plan, hub_cmd)
     if not args.hub_only:
-        results["systems"]["baseline"] = await run_system("baseline", plan, lambda: relay_server(plan))
+        systems["baseline"] = lambda: relay_server(plan)
+    results["systems"] = await run_systems(systems, plan)
     if "hub" in results["systems"] and "baseline" in results["systems"]:
         results["ratios"] = compare(results["systems"]["hub"], results["systems"]["baseline"])
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
@@ -1071,6 +1090,9 @@ def main() -> int:
                         help="hub processes behind one SecantusDB and redis (widgets and agents spread)")
     parser.add_argument("--hub-setting", action="append", default=[], metavar="HUB_NAME=VALUE",
                         help="a hub setting for every hub this run starts (repeatable; e.g. HUB_MESSAGES__GATHER_MS=5)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the rates this many times; the hub and the relay alternate at every level "
+                             "and the CPU ratio is also given as the median per rate")
     parser.add_argument("--hub-only", action="store_true")
     parser.add_argument("--baseline-only", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "webchat.json"))
