@@ -26,6 +26,7 @@ from dataclasses import replace
 from hub.domain.events import BusResubscribed, ConversationChanged, MessageStored
 from hub.domain.ids import Author
 from hub.domain.model import Conversation
+from hub.domain.states import OPEN_STATES
 from hub.ports import EventBus
 from hub.storage.conversations import MongoConversationStore
 
@@ -67,6 +68,13 @@ class CurrentConversations:
         self._entries[conversation.id] = (self._monotonic(), conversation)
         if len(self._entries) > self._max_entries:
             del self._entries[next(iter(self._entries))]
+
+    def left_open(self, conversation_id: str) -> bool:
+        """Whether this process last saw the conversation outside the open states (its own
+        transition, or a read), without a read: a channel session's view that it is still open is
+        then older than this process's (a widget writing while its agent's resolve was on the bus)."""
+        entry = self._entries.get(conversation_id)
+        return entry is not None and entry[1].state not in OPEN_STATES
 
     def forget(self, conversation_id: str) -> None:
         self._entries.pop(conversation_id, None)

@@ -108,6 +108,8 @@ class CustomerInbox:
         Text that is not valid Unicode is refused (``InvalidText``) before anything is stored.
         """
         _require_valid(inbound)
+        if known is not None and self._core.current.left_open(known.id):
+            known = None  # the caller's view is older than this process's: the contact's record decides
         if known is None or known.state not in OPEN_STATES:
             earlier = await self._core.messages.find_inbound(inbound.channel, inbound.external_id)
             if earlier is not None:
