@@ -153,6 +153,10 @@ class ConsoleLive:
         """Frames queued for the agent's sockets and not yet written (a console that stopped reading)."""
         return sum(w.pending for w in self._sockets.get(agent_id, ()))
 
+    def stalled(self, agent_id: str) -> bool:
+        """One of the agent's sockets has a write waiting for her console to read (``SocketWriter.stalled``)."""
+        return any(w.stalled for w in self._sockets.get(agent_id, ()))
+
     def _send(self, agent_id: str, data: str) -> bool:
         sent = False
         for writer in list(self._sockets.get(agent_id, ())):

@@ -69,6 +69,7 @@ class SocketWriter:
         self._wakeup = asyncio.Event()
         self._done = asyncio.Event()
         self._closing = False
+        self._writing = False  # inside a write: seen from outside the writer's task only while it waits
         self._task: asyncio.Task[None] | None = None
         self.too_slow = False  # disconnected because it stopped reading
 
@@ -94,6 +95,13 @@ class SocketWriter:
     def pending(self) -> int:
         """Frames queued and not yet written (a client that stopped reading makes this grow)."""
         return sum(1 for item in self._queue if isinstance(item, str))
+
+    @property
+    def stalled(self) -> bool:
+        """A write is waiting for the client to read. A write that does not wait ends before any other
+        task runs, so whoever sees this true sees a socket whose client stopped reading (or reads slower
+        than it is written to), not a frame merely queued."""
+        return self._writing
 
     @property
     def open(self) -> bool:
@@ -158,6 +166,7 @@ class SocketWriter:
             self._done.set()
 
     async def _write(self, data: str) -> bool:
+        self._writing = True
         try:
             async with asyncio.timeout(self._send_timeout_s):
                 await self._ws.send_str(data)
@@ -172,6 +181,8 @@ class SocketWriter:
             self._closing = True
             self._queue.clear()
             return False
+        finally:
+            self._writing = False
         return True
 
     async def _close(self, code: int, message: bytes) -> None:

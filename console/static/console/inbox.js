@@ -86,7 +86,8 @@ export class Inbox {
     this.offers = offers;
     for (const s of next.values()) {
       const n = Number(s.unread || s.unread_count);
-      if (n > 0 && s.id !== this.selectedId) this.unread.set(s.id, Math.max(n, this.unread.get(s.id) || 0));
+      // An offer is one alert however many lines the customer wrote (frames count none for it either).
+      if (n > 0 && s.id !== this.selectedId && !offers.has(s.id)) this.unread.set(s.id, Math.max(n, this.unread.get(s.id) || 0));
     }
     this.snapshotLoading = false;
     this.touched.clear();
@@ -195,7 +196,7 @@ export class Inbox {
     for (const s of this.convs.values()) {
       const list = this.listOf(s);
       if (list) c[list] += 1;
-      if (list) c.unread += this.unread.get(s.id) || 0;
+      if (list && list !== 'offers') c.unread += this.unread.get(s.id) || 0;
     }
     return c;
   }
