@@ -149,10 +149,6 @@ class ConsoleLive:
     def is_connected(self, agent_id: str) -> bool:
         return agent_id in self._sockets
 
-    def pending_frames(self, agent_id: str) -> int:
-        """Frames queued for the agent's sockets and not yet written (a console that stopped reading)."""
-        return sum(w.pending for w in self._sockets.get(agent_id, ()))
-
     def stalled(self, agent_id: str) -> bool:
         """One of the agent's sockets has a write waiting for her console to read (``SocketWriter.stalled``)."""
         return any(w.stalled for w in self._sockets.get(agent_id, ()))

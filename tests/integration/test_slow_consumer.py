@@ -4,7 +4,7 @@ The stuck console is a raw WebSocket with a small receive buffer that never read
 handshake, so the hub's writes to it really block (the kernel buffers fill, then aiohttp's). The
 test asserts conditions, not timings:
 
-1. her socket is really stuck: frames wait in the hub's writer for her (``pending_frames``);
+1. her socket is really stuck: a write waits in the hub's writer for her to read (``stalled``);
 2. every other frame arrives (each customer's acks and agent replies, each agent's message frames)
    while her socket is still open and still stuck;
 3. the hub closes her socket when its buffer overflows (``HUB_HTTP__WS_BUFFER_FRAMES``);
