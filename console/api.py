@@ -21,8 +21,8 @@ from console.auth import (
     set_session_cookie,
 )
 from console.errors import api_error
-from console.keys import HUB, QUALITY
-from console.live import SUPERVISING, overview_json
+from console.keys import HUB, LIVE, QUALITY
+from console.live import SOCKET_HEADER, SUPERVISING, overview_json
 from hub.clock import from_ms, iso
 from hub.domain.calls import VOICE
 from hub.domain.ids import Author
@@ -204,7 +204,9 @@ async def post_decline(request: web.Request) -> web.Response:
 async def post_message(request: web.Request) -> web.Response:
     data = await body(request, MessageBody)
     hub = request.app[HUB]
-    message = await hub.desk.reply(request[AGENT_KEY], request.match_info["id"], data.text, private=data.private)
+    agent = request[AGENT_KEY]
+    message = await hub.desk.reply(agent, request.match_info["id"], data.text, private=data.private)
+    request.app[LIVE].posted(agent.id, request.headers.get(SOCKET_HEADER), message.id)
     return web.json_response({"message": message_json(message, live=hub.channels.live)})
 
 

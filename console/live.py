@@ -68,7 +68,9 @@ RECEIPT_BATCH = 500
 # one each; the widget's "delivered" mark comes that much later, the reply not at all.
 RECEIPT_GATHER_S = 0.1
 MAX_REMEMBERED = 100_000  # open conversations whose holder this process remembers (oldest forgotten first)
+MAX_POSTED = 10_000  # replies whose posting tab is remembered until their fact arrives (oldest forgotten first)
 SUBSCRIBER = "console:live"
+SOCKET_HEADER = "X-Console-Socket"  # on a reply: the id of the posting tab's socket (its hello frame)
 RESYNC_FRAME = '{"type":"resync"}'
 
 
@@ -94,6 +96,11 @@ class ConsoleLive:
         self._offered: dict[str, Mapping[str, Any]] = {}
         # frames waiting for the holder of a conversation this process knows nothing of
         self._lookups: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        # socket id (told in its hello frame) -> (agent id, its writer)
+        self._tabs: dict[str, tuple[str, SocketWriter]] = {}
+        # message id -> the socket whose tab posted it: its answer carried the message, so the
+        # message's frame skips that socket (ADR 0073)
+        self._posted: dict[str, SocketWriter] = {}
 
     async def __aenter__(self) -> ConsoleLive:
         self._tasks = [asyncio.create_task(self._push_overview(), name="console:overview"),
@@ -122,11 +129,15 @@ class ConsoleLive:
             bus.subscribe(kind, self._on_call, subscriber=SUBSCRIBER)
         bus.subscribe(BusResubscribed, self._on_resubscribed, subscriber=SUBSCRIBER)
 
-    def add(self, agent: Agent, writer: SocketWriter) -> None:
+    def add(self, agent: Agent, writer: SocketWriter, socket_id: str | None = None) -> None:
         self._sockets.setdefault(agent.id, set()).add(writer)
         self._agents[agent.id] = agent
+        if socket_id is not None:
+            self._tabs[socket_id] = (agent.id, writer)
 
-    def remove(self, agent: Agent, writer: SocketWriter) -> None:
+    def remove(self, agent: Agent, writer: SocketWriter, socket_id: str | None = None) -> None:
+        if socket_id is not None:
+            self._tabs.pop(socket_id, None)
         sockets = self._sockets.get(agent.id, set())
         sockets.discard(writer)
         if not sockets:
@@ -146,6 +157,20 @@ class ConsoleLive:
         writers = list(self._sockets.get(agent_id, ()))
         await asyncio.gather(*(w.close(code=4001, message=b"sessions revoked") for w in writers))
 
+    def posted(self, agent_id: str, socket_id: str | None, message_id: str) -> None:
+        """The agent's console tab on socket ``socket_id`` posted message ``message_id`` and has it
+        in the answer: its frame goes to her other tabs and to supervisors, not back to that one.
+        Called before the message's fact can arrive (the fact goes out through the bus, after
+        the handler's answer is made). A socket of another agent, or one this process does not
+        hold (the tab's socket is on another process), changes nothing: that tab gets the frame
+        and keeps the message once, by its id."""
+        tab = self._tabs.get(socket_id or "")
+        if tab is None or tab[0] != agent_id:
+            return
+        self._posted[message_id] = tab[1]
+        if len(self._posted) > MAX_POSTED:  # a fact lost on the bus (at most once) leaves its entry
+            del self._posted[next(iter(self._posted))]
+
     def is_connected(self, agent_id: str) -> bool:
         return agent_id in self._sockets
 
@@ -153,11 +178,16 @@ class ConsoleLive:
         """One of the agent's sockets has a write waiting for her console to read (``SocketWriter.stalled``)."""
         return any(w.stalled for w in self._sockets.get(agent_id, ()))
 
-    def _send(self, agent_id: str, data: str) -> bool:
+    def _send(self, agent_id: str, data: str, skip: SocketWriter | None = None) -> bool:
         sent = False
         for writer in list(self._sockets.get(agent_id, ())):
-            sent = writer.send_text(data) or sent
+            if writer is not skip:
+                sent = writer.send_text(data) or sent
         return sent
+
+    def _only(self, writer: SocketWriter, agent_ids: list[str | None]) -> bool:
+        """``writer`` is the only socket these agents hold here."""
+        return all(w is writer for a in agent_ids if a for w in self._sockets.get(a, ()))
 
     def _supervisors(self) -> list[str]:
         return [aid for aid, agent in self._agents.items() if agent.role in SUPERVISING]
@@ -237,11 +267,14 @@ class ConsoleLive:
         if cid not in self._holders:
             self._remember(cid, fact.holder)
         holder = self._holders[cid]
+        posted_from = self._posted.pop(str(fact.message["id"]), None) if self._posted else None
+        supervisors = [s for s in self._supervisors() if s != holder]
+        if posted_from is not None and self._only(posted_from, [*supervisors, holder]):
+            return  # the one socket that would get it posted it (and has it in its answer)
         data = frame_text({"type": "message", "conversation_id": cid, "message": fact.message})
-        for supervisor in self._supervisors():
-            if supervisor != holder:
-                self._send(supervisor, data)
-        if holder and self._send(holder, data) and fact.author is Author.CUSTOMER:
+        for supervisor in supervisors:
+            self._send(supervisor, data, skip=posted_from)
+        if holder and self._send(holder, data, skip=posted_from) and fact.author is Author.CUSTOMER:
             self._delivered.put_nowait((cid, str(fact.message["id"]), parse_iso(str(fact.message["sent_at"]))))
 
     async def _on_delivered(self, fact: MessagesDelivered) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 
 from aiohttp import WSMsgType, web
 
@@ -43,8 +44,10 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
     # disconnected (it reconnects and reloads), never waited on by the fan-out.
     async with SocketWriter(ws, abort=lambda: abort_transport(request.transport), name=f"console:{agent.id}",
                             max_frames=http.ws_buffer_frames, send_timeout_s=http.ws_send_timeout_s) as writer:
-        writer.send({"type": "hello", "agent": agent_json(agent)})
-        live.add(agent, writer)
+        # The socket's id: the tab names it on the replies it posts, whose frames then skip it (ADR 0073).
+        socket_id = secrets.token_urlsafe(12)
+        writer.send({"type": "hello", "agent": agent_json(agent), "socket": socket_id})
+        live.add(agent, writer, socket_id)
         sessions.add(writer, agent.id, request.cookies[COOKIE])  # checked again after a bus gap
         logger.info("console.ws.connected agent=%s", agent.id)
         try:
@@ -63,7 +66,7 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
                     # read per heartbeat was the quiet console's one cost in MongoDB (ADR 0032).
                     await hub.acd.heartbeat(live.agent(agent.id) or agent)
         finally:
-            live.remove(agent, writer)
+            live.remove(agent, writer, socket_id)
             sessions.remove(writer)
             logger.info("console.ws.closed agent=%s too_slow=%s", agent.id, writer.too_slow)
     return ws

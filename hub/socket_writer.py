@@ -1,8 +1,11 @@
 """One writer per WebSocket: a bounded buffer, a send timeout, and no waiting on a client that stops reading.
 
-The fan-out (console frames, widget frames) only ever calls :meth:`SocketWriter.send`, which queues
-the frame and returns at once; the writer's own task writes the frames in order. A client that stops
-reading is disconnected instead of being waited on:
+The fan-out (console frames, widget frames) only ever calls :meth:`SocketWriter.send`, which never
+waits. A frame sent while nothing is queued or being written is written at once, in the caller's
+step, when the socket takes it without waiting (it nearly always does: the transport buffers it);
+otherwise, or when frames are queued, the writer's own task writes it, in order (ADR 0073: a frame
+then costs no task switch and no timer). A client that stops reading is disconnected instead of
+being waited on:
 
 - its buffer is full (``max_frames`` frames not yet written): the connection is aborted at once;
 - one write takes longer than ``send_timeout_s``: the socket is closed with 1013 (try again later),
@@ -18,7 +21,7 @@ import asyncio
 import collections
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Protocol
 
 from hub.tasks import cancel_and_wait
@@ -70,6 +73,8 @@ class SocketWriter:
         self._done = asyncio.Event()
         self._closing = False
         self._writing = False  # inside a write: seen from outside the writer's task only while it waits
+        # a write begun at once that has to wait for the client to read: the writer's task ends it
+        self._begun: tuple[Coroutine[Any, Any, None], Any] | None = None
         self._task: asyncio.Task[None] | None = None
         self.too_slow = False  # disconnected because it stopped reading
 
@@ -116,13 +121,36 @@ class SocketWriter:
         return self.send_text(json.dumps(frame, separators=(",", ":")))
 
     def send_text(self, data: str) -> bool:
-        """Queue one encoded frame (encode once, send to many sockets)."""
+        """Write or queue one encoded frame (encode once, send to many sockets)."""
         if not self.open:
             return False
+        if not self._queue and not self._writing and self._task is not None:
+            return self._write_at_once(data)
         if len(self._queue) >= self._max_frames:
             self._give_up("buffer_full")
             return False
         self._queue.append(data)
+        self._wakeup.set()
+        return True
+
+    def _write_at_once(self, data: str) -> bool:
+        """Run the socket's send up to its first wait: without one (the transport took the frame)
+        the frame is written; with one (the client's buffer is full) the writer's task waits it out
+        under the send timeout, and frames sent meanwhile queue behind it."""
+        write = self._ws.send_str(data)
+        try:
+            waiting = write.send(None)
+        except StopIteration:
+            return True
+        except (ConnectionError, RuntimeError):  # the client went away: its handler cleans up
+            self._closing = True
+            return False
+        except Exception:  # never raised into the fan-out: this socket is dropped instead
+            logger.exception("socket.write.failed socket=%s", self.name)
+            self._give_up("write_failed")
+            return False
+        self._begun = (write, waiting)
+        self._writing = True
         self._wakeup.set()
         return True
 
@@ -153,23 +181,30 @@ class SocketWriter:
             while True:
                 await self._wakeup.wait()
                 self._wakeup.clear()
+                if self._begun is not None:
+                    if not await self._write(finish(*self._begun)):
+                        return
+                    self._begun = None
                 while self._queue:
                     item = self._queue[0]
                     if isinstance(item, tuple):
                         await self._close(*item)
                         return
-                    if not await self._write(item):
+                    if not await self._write(self._ws.send_str(item)):
                         return
                     if self._queue and self._queue[0] is item:
                         self._queue.popleft()
         finally:
+            if self._begun is not None:
+                self._begun[0].close()
+                self._begun = None
             self._done.set()
 
-    async def _write(self, data: str) -> bool:
+    async def _write(self, write: Coroutine[Any, Any, None]) -> bool:
         self._writing = True
         try:
             async with asyncio.timeout(self._send_timeout_s):
-                await self._ws.send_str(data)
+                await write
         except TimeoutError:
             logger.warning("socket.too_slow socket=%s reason=send_timeout pending=%d", self.name, self.pending)
             self.too_slow = True
@@ -191,3 +226,20 @@ class SocketWriter:
                 await self._ws.close(code=code, message=message)
         except (TimeoutError, ConnectionError, RuntimeError):
             self._abort()
+
+
+async def finish(write: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Drive a coroutine begun outside any task (``write.send(None)`` returned ``waiting``, what it
+    waits for) to its end, as a task would: resumed once what it waits for is done. Closed if
+    this is cancelled (the send timeout)."""
+    try:
+        while True:
+            if isinstance(waiting, asyncio.Future):
+                await asyncio.wait((waiting,))  # done either way: the coroutine reads its outcome
+            else:
+                await asyncio.sleep(0)  # a bare yield: it asked for one turn of the loop
+            waiting = write.send(None)
+    except StopIteration:
+        return
+    finally:
+        write.close()

@@ -53,10 +53,24 @@ async def test_widget_to_agent_and_back_and_other_agent_never_sees_it(
     answer = await bob.request.get(f"{hub.base_url}/api/conversations/{conversation_id}")
     assert answer.status == 403
 
+    # A second tab of hers, on the same conversation: it learns of the reply from its frame, while
+    # the tab that sends it has it from the answer and gets no frame of it (ADR 0073).
+    second = await alice.context.new_page()
+    second.on("pageerror", lambda exc: errors.append(str(exc)))
+    await second.goto(f"{hub.base_url}/console/")
+    await second.get_by_test_id("assigned").get_by_test_id("conv-item").click()
+    await expect(second.get_by_test_id("timeline-message").filter(has_text="My bill is wrong")).to_have_count(1)
+
     await alice.get_by_test_id("composer-input").fill("Let me check your meter reading.")
     await alice.get_by_test_id("composer-send").click()
     reply = customer.get_by_test_id("hubchat-message").filter(has_text="Let me check your meter reading.")
     await expect(reply).to_have_attribute("data-author", "agent")
+    await expect(item.locator(".conv-preview")).to_have_text("Let me check your meter reading.")
+    for tab in (alice, second):
+        await expect(tab.get_by_test_id("timeline-message").filter(
+            has_text="Let me check your meter reading.")).to_have_count(1)
+    await expect(second.get_by_test_id("assigned").get_by_test_id("conv-item").locator(".conv-preview")).to_have_text(
+        "Let me check your meter reading.")
     await expect(alice.get_by_test_id("timeline-message").filter(
         has_text="Let me check your meter reading.")).to_have_attribute("data-status", "read")
     await expect(mine).to_have_attribute("data-status", "read")

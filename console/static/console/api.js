@@ -37,6 +37,14 @@ export function takeNext() {
   } catch { return null; }
 }
 
+// The id of this tab's console socket (its hello frame): sent with every change, so that the frame
+// of a reply this tab posted skips it (it has the reply in the answer).
+let consoleSocket = '';
+
+export function setConsoleSocket(id) {
+  consoleSocket = typeof id === 'string' ? id : '';
+}
+
 export class ApiError extends Error {
   constructor(status, code, message, body) {
     super(message);
@@ -79,6 +87,7 @@ export async function request(method, path, body, options = {}) {
     init.body = JSON.stringify(body === undefined ? {} : body);
     const token = getCsrf();
     if (token) headers['X-CSRF-Token'] = token;
+    if (consoleSocket) headers['X-Console-Socket'] = consoleSocket;
   }
 
   let res;

@@ -1,6 +1,6 @@
 // Agent inbox page (/console/): wires the HTTP API, the console WebSocket, the inbox
 // lists and the conversation view together.
-import { api, convPath, setCsrf } from './api.js';
+import { api, convPath, setConsoleSocket, setCsrf } from './api.js';
 import { ConsoleSocket } from './ws.js';
 import { Inbox } from './inbox.js';
 import { ConversationView } from './conversation.js';
@@ -115,6 +115,7 @@ function handleFrame(frame) {
   const { inbox, view } = state;
   switch (frame.type) {
     case 'hello':
+      setConsoleSocket(frame.socket);
       if (frame.agent) {
         state.me = { ...state.me, ...frame.agent };
         state.topbar.update(frame.agent);
@@ -245,6 +246,7 @@ async function main() {
       }
     },
     onRead: (id) => state.inbox.markRead(id),
+    onOwnMessage: (id, message) => state.inbox.onMessage(id, message, { isOpenAndVisible: true }),
   });
   // Find, take and hand on (find.js): the search panel and the open conversation's tools.
   state.tools = new ConversationTools(document.getElementById('conv-tools'), {

@@ -26,13 +26,15 @@ const REMOTE_TYPING_TIMEOUT_MS = 8000;
 export class ConversationView {
   /**
    * opts: me, queueName(id), onSummary(summary) (push a fresher Summary to the inbox),
-   *       onRead(id) (unread cleared), isVisible() → bool
+   *       onRead(id) (unread cleared), onOwnMessage(id, message) (a reply this tab posted: its
+   *       frame skips this tab's socket), isVisible() → bool
    */
   constructor(opts) {
     this.me = opts.me;
     this.queueName = opts.queueName || ((id) => id);
     this.onSummary = opts.onSummary || (() => {});
     this.onRead = opts.onRead || (() => {});
+    this.onOwnMessage = opts.onOwnMessage || (() => {});
 
     const $ = (id) => document.getElementById(id);
     this.root = $('conversation');
@@ -663,11 +665,11 @@ export class ConversationView {
     await this.whileSending(id, async () => {
       this.stopTyping();
       const data = await api.post(convPath(id, 'messages'), { text, private: isNote });
+      const message = data && data.message ? { ...data.message, private: data.message.private ?? isNote } : null;
+      if (message) this.onOwnMessage(id, message);
       if (this.id === id) {
         if (input.value === raw) input.value = '';
-        if (data && data.message) {
-          this.addMessage({ ...data.message, private: data.message.private ?? isNote }, { own: true });
-        }
+        if (message) this.addMessage(message, { own: true });
       }
       this.drafts.delete(id);
     });
