@@ -162,12 +162,15 @@ class Agent:
         self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
                                              connector=aiohttp.TCPConnector(limit=0))
         self.csrf = ""
+        self.socket_id = ""  # the hello frame's "socket": sent as the console sends it (ADR 0073)
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.tasks: set[asyncio.Task[None]] = set()
         self.held: set[str] = set()
 
     async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         headers = {"X-CSRF-Token": self.csrf} if self.csrf else {}
+        if self.socket_id:
+            headers["X-Console-Socket"] = self.socket_id
         async with self.session.request(method, self.base_url + path, json=body, headers=headers) as resp:
             data = await resp.json(content_type=None)
             return resp.status, data
@@ -217,6 +220,8 @@ class Agent:
                 self._spawn(self._reply(frame["conversation_id"], client_id))
             elif kind == "offer":
                 self._spawn(self._accept(frame["conversation"]["id"]))
+            elif kind == "hello":
+                self.socket_id = str(frame.get("socket") or "")
 
     async def _accept(self, conversation_id: str) -> None:
         try:
