@@ -160,15 +160,15 @@ class ConsoleLive:
     def posted(self, agent_id: str, socket_id: str | None, message_id: str) -> None:
         """The agent's console tab on socket ``socket_id`` posted message ``message_id`` and has it
         in the answer: its frame goes to her other tabs and to supervisors, not back to that one.
-        Called before the message's fact can arrive (the fact goes out through the bus, after
-        the handler's answer is made). A socket of another agent, or one this process does not
+        Called before the message's fact is handled (the bus only queued it for this object's
+        task, which runs once the posting handler yields). A socket of another agent, or one this process does not
         hold (the tab's socket is on another process), changes nothing: that tab gets the frame
         and keeps the message once, by its id."""
         tab = self._tabs.get(socket_id or "")
         if tab is None or tab[0] != agent_id:
             return
         self._posted[message_id] = tab[1]
-        if len(self._posted) > MAX_POSTED:  # a fact lost on the bus (at most once) leaves its entry
+        if len(self._posted) > MAX_POSTED:  # a fact dropped by a full subscriber queue leaves its entry
             del self._posted[next(iter(self._posted))]
 
     def is_connected(self, agent_id: str) -> bool:

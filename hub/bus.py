@@ -1,9 +1,15 @@
 """Cross-process fan-out of live facts over Redis pub/sub.
 
 Every hub process publishes what happened (a message, a state change, an offer) as a typed fact
-(``hub.domain.events``) and every process, itself included, receives it and hands it to its
-local subscribers (the WebSockets it holds, the assigner). Delivery is at-most-once: anything a
-client must not miss is also in MongoDB and replayed when it reconnects.
+(``hub.domain.events``) and every process, itself included, hands it to its local subscribers (the
+WebSockets it holds, the assigner). Delivery is at-most-once: anything a client must not miss is
+also in MongoDB and replayed when it reconnects.
+
+A process's own facts go to its subscribers at once, when published (ADR 0074): they do not wait
+for the sender's window and Redis's round trip, and are not decoded again when Redis brings them
+back (each process marks what it publishes with its origin, ``"o"``, and skips its own). Facts of
+other processes arrive through Redis. Each subscriber sees this process's facts in the order they
+were published, and every fact after those this process had received when it published them.
 
 Publishing never waits on Redis: ``publish`` encodes the fact, puts it on this process's send
 queue and returns, and one sender task sends everything queued in one pipeline, in order; facts
@@ -31,6 +37,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -113,6 +120,9 @@ class RedisEventBus:
         self._subscribers: dict[str, Subscriber] = {}
         self._routes: dict[type[Fact], list[tuple[Subscriber, Handler]]] = {}  # per concrete class, cached
         self._decoder = FactDecoder()
+        self._origin = secrets.token_hex(6)
+        own = f'{{"o":"{self._origin}",'  # every fact this bus publishes starts so
+        self._own, self._own_bytes = own, own.encode()
         self._sender: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._pending: collections.deque[str] = collections.deque(maxlen=MAX_PENDING)
@@ -153,12 +163,15 @@ class RedisEventBus:
             raise RedisConnectionError("the bus is not subscribed")
 
     async def publish(self, fact: Fact) -> None:
-        """Queue the fact for every process; returns at once (never raises for Redis)."""
+        """Hand the fact to this process's subscribers and queue it for the others; returns at once
+        (never raises for Redis)."""
         if len(self._pending) == MAX_PENDING:
             self.dropped += 1  # the deque drops the oldest
-        self._pending.append(encode(fact))
+        self._pending.append(encode(fact, self._origin))
         self._sent.clear()
         self._wakeup.set()
+        for sub, handler in self._routes_of(type(fact)):
+            sub.offer(fact, handler)
 
     async def flushed(self) -> None:
         """Wait until everything queued so far was handed to Redis (or dropped)."""
@@ -252,8 +265,11 @@ class RedisEventBus:
         for sub, handler in routes:
             sub.offer(fact, handler)
 
-    def _dispatch(self, data: bytes) -> None:
-        """Decode once, queue for every subscriber of the fact's class; never waits for a handler."""
+    def _dispatch(self, data: bytes | str) -> None:
+        """Decode once, queue for every subscriber of the fact's class; never waits for a handler.
+        This process's own facts were handed over when published."""
+        if data.startswith(self._own_bytes) if isinstance(data, bytes) else data.startswith(self._own):
+            return
         fact = self._decoder.decode(data)
         if fact is None:
             return  # unknown kind or newer version (logged once per kind by the decoder)

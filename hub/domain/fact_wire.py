@@ -60,9 +60,12 @@ KINDS: Mapping[str, type[Fact]] = _registry([
 WIRE_VERSION = 1  # raise it when a kind changes incompatibly; older processes then skip that kind
 
 
-def encode(fact: Fact) -> str:
-    """One fact as compact JSON: ``{"v": 1, "kind": ..., <fields>}``."""
-    data: dict[str, Any] = {"v": WIRE_VERSION, "kind": fact.KIND}
+def encode(fact: Fact, origin: str | None = None) -> str:
+    """One fact as compact JSON: ``{"o": origin, "v": 1, "kind": ..., <fields>}`` (``o``, the
+    publishing bus, first and only when given: a process skips its own by that prefix, ADR 0074;
+    decoders ignore it)."""
+    data: dict[str, Any] = {"o": origin} if origin is not None else {}
+    data.update(v=WIRE_VERSION, kind=fact.KIND)
     for f in dataclasses.fields(fact):
         data[f.name] = _wire_value(getattr(fact, f.name))
     return json.dumps(data, separators=(",", ":"))

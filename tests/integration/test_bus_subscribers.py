@@ -159,3 +159,35 @@ async def test_facts_published_within_the_gather_window_share_one_pipeline(redis
             await bus.publish(fact)
             await bus.flushed()
         assert bus.sends == 3
+
+
+async def test_own_facts_reach_this_process_at_once_and_once(redis: Redis) -> None:
+    """A process's own facts go to its subscribers when published, before the sender's window and
+    Redis's round trip, and are not handed over again when Redis brings them back; another process
+    (here a second bus) gets them through Redis (ADR 0074)."""
+    here: list[Fact] = []
+    there: list[Fact] = []
+
+    async def heard_here(fact: TypingChanged) -> None:
+        here.append(fact)
+
+    async def heard_there(fact: TypingChanged) -> None:
+        there.append(fact)
+
+    async with RedisEventBus(redis, gather_s=0.5) as bus, RedisEventBus(redis) as other:
+        bus.subscribe(TypingChanged, heard_here)
+        other.subscribe(TypingChanged, heard_there)
+        await bus.publish(typing(1))
+        await eventually(lambda: here == [typing(1)])
+        assert bus.sends == 0 and there == [], "it waited for Redis"
+        await bus.flushed()
+        await eventually(lambda: there == [typing(1)])
+        # The other process's next fact comes through Redis after this one's own copy (one channel,
+        # in order): once it is here, the copy was seen and skipped.
+        await other.publish(typing(2))
+        await eventually(lambda: len(here) == 2)
+        assert here == [typing(1), typing(2)] and there == [typing(1), typing(2)]
+        # A process that does not mark its facts (an older hub) is heard as any other.
+        await redis.publish(CHANNEL, '{"v":1,"kind":"typing","conversation_id":"c3","who":"customer","active":true}')
+        await eventually(lambda: len(here) == 3)
+        assert here[-1] == TypingChanged(conversation_id=ConversationId("c3"), who=Author.CUSTOMER, active=True)
