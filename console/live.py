@@ -161,9 +161,9 @@ class ConsoleLive:
         """The agent's console tab on socket ``socket_id`` posted message ``message_id`` and has it
         in the answer: its frame goes to her other tabs and to supervisors, not back to that one.
         Called before the message's fact is handled (the bus only queued it for this object's
-        task, which runs once the posting handler yields). A socket of another agent, or one this process does not
-        hold (the tab's socket is on another process), changes nothing: that tab gets the frame
-        and keeps the message once, by its id."""
+        task, which runs once the posting handler yields). A socket of another agent, or one this
+        process does not hold (the tab's socket is on another process), changes nothing: that tab
+        gets the frame and keeps the message once, by its id."""
         tab = self._tabs.get(socket_id or "")
         if tab is None or tab[0] != agent_id:
             return

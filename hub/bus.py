@@ -15,8 +15,8 @@ Publishing never waits on Redis: ``publish`` encodes the fact, puts it on this p
 queue and returns, and one sender task sends everything queued in one pipeline, in order; facts
 published while a pipeline is in flight go in the next one. ``gather_s`` makes a woken sender wait
 that long for more facts first: fewer pipelines, each a Redis round trip paid by both ends, for a
-few milliseconds more latency (``HUB_BUS__GATHER_MS``, 3 ms, ADR 0072; this class's default, 0,
-sends at once, as tests that count pipelines expect). While
+few milliseconds more latency for the other processes (``HUB_BUS__GATHER_MS``, 10 ms, ADRs 0072
+and 0074; this class's default, 0, sends at once, as tests that count pipelines expect). While
 Redis is away the queue keeps the newest ``MAX_PENDING`` facts (older ones are dropped and
 counted), so a customer's acknowledgement never waits for Redis's reconnect attempts.
 

@@ -27,9 +27,9 @@ class OutboxSettings(BaseModel):
 class MessagesSettings(BaseModel):
     """The message path's batching and caching (ADR 0032)."""
 
-    gather_ms: float = Field(6.0, ge=0, description="How long the message writer lets further messages join a "
-                                                      "batch before it writes (nothing is acknowledged before; "
-                                                      "ADR 0072).")
+    gather_ms: float = Field(10.0, ge=0, description="How long the message writer lets further messages join a "
+                                                       "batch before it writes (nothing is acknowledged before; "
+                                                       "ADRs 0072, 0074).")
     max_batch: int = Field(500, ge=1, description="Messages written at most in one batch (one insert command).")
     summary_flush_ms: float = Field(
         50.0, ge=0, description="How soon the conversations' delivered and read receipts, coalesced per "
@@ -51,8 +51,9 @@ class MessagesSettings(BaseModel):
 class BusSettings(BaseModel):
     """The live fan-out over Redis pub/sub (``hub/bus.py``)."""
 
-    gather_ms: float = Field(3.0, ge=0, description="How long a woken bus sender lets further facts join one "
-                                                    "pipeline before it sends (ADR 0072); publishing never waits.")
+    gather_ms: float = Field(10.0, ge=0, description="How long a woken bus sender lets further facts join one "
+                                                     "pipeline before it sends (ADRs 0072, 0074): only other "
+                                                     "processes wait for it; publishing never waits.")
 
 
 class ConsumersSettings(BaseModel):

@@ -1,9 +1,11 @@
 """A widget writing while its agent's resolve is still on the bus (ADR 0072).
 
 The widget's session learns that its conversation left the open states from a ``ConversationChanged``
-fact, which travels through Redis (and waits out the bus sender's gather window). A message written
-in between must not be stored in the resolved conversation, where nobody would read it: the process
-that resolved it knows better than the session, and the contact's record decides.
+fact. A message written in between must not be stored in the resolved conversation, where nobody
+would read it: the process that resolved it knows better than the session, and the contact's
+record decides. Since ADR 0074 the resolving process hands the fact to its own sessions without the
+bus window (here 400 ms, which now delays only other processes), so in one process both that and
+the check of ADR 0072 keep the message out.
 """
 
 from __future__ import annotations

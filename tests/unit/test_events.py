@@ -153,10 +153,15 @@ def test_every_registered_kind_has_an_example() -> None:
 
 @pytest.mark.parametrize("fact", EXAMPLES, ids=lambda f: type(f).__name__)
 def test_round_trip(fact: Fact) -> None:
+    """Decoded equals published: a process's own facts go to its subscribers as published, other
+    processes' as decoded (ADR 0074), and both must be the same fact."""
     wire = encode(fact)
     assert wire.startswith('{"v":1,"kind":')
     decoded = FactDecoder().decode(wire.encode())
     assert decoded == fact and type(decoded) is type(fact)
+    marked = encode(fact, "0a1b2c3d4e5f")  # the publishing bus's origin, first
+    assert marked.startswith('{"o":"0a1b2c3d4e5f","v":1,"kind":')
+    assert FactDecoder().decode(marked) == fact
 
 
 def test_a_receipt_batch_is_one_fact_read_as_a_status_per_message() -> None:
