@@ -128,20 +128,16 @@ async def _quick_heartbeats(agent: AgentClient) -> None:
         await asyncio.sleep(0.2)
 
 
-async def _offered(agent: AgentClient, conversation_id: str) -> bool:
-    inbox = await agent.call("GET", "/api/inbox")
-    return any(o["id"] == conversation_id for o in inbox["offers"])
-
-
 async def test_an_offer_made_before_the_bus_listens_again_reaches_the_console_already_connected(
         tmp_path: Path) -> None:
-    """The bus is at most once: an offer published after Redis is back but before the hub's bus
-    listens again is lost on the way. The bus notices its re-subscription and the console gets its
-    open offers again (ADR 0060), well before the offer would time out and be made again.
+    """An offer made after Redis is back but before the hub's bus listens again reaches the console
+    already connected: it is the process's own fact, handed to its console sockets when published
+    (ADR 0074), not lost on the way through Redis as it was (ADR 0060 then sent it again on the
+    re-subscription, which still covers the facts of other processes). The bus still notices its
+    re-subscription.
 
-    The window is held open on purpose, so that the test does not depend on who wins the race:
-    once the restarted Redis answers, it refuses SUBSCRIBE and drops any listener already back; the
-    offer is made; then SUBSCRIBE is allowed again."""
+    The window is held open on purpose: once the restarted Redis answers, it refuses SUBSCRIBE and
+    drops any listener already back; the offer is made; then SUBSCRIBE is allowed again."""
     async with _serving(tmp_path) as (base_url, log, process):
         redis_url = re.findall(r"embedded\.started mongo=\S+ redis=(\S+)", log_text(log))[0]
         alice = await AgentClient.online(base_url, "alice")  # her console stays connected throughout
@@ -159,16 +155,15 @@ async def test_an_offer_made_before_the_bus_listens_again_reaches_the_console_al
                 # Her console's heartbeats bring her presence back; the customer writes.
                 heartbeats = asyncio.create_task(_quick_heartbeats(alice))
                 asked = await widget.say("is the hub back?")
-                await eventually(lambda: _offered(alice, asked["conversation_id"]), timeout=30, interval=0.1)
-                assert (await redis.pubsub_numsub(CHANNEL))[0][1] == 0  # the offer's fact reached nobody
-                await redis.execute_command("ACL", "SETUSER", "default", "+subscribe")
                 # Sooner than the offer's timeout: the first offer, not the one made again after it.
                 offer = await alice.next("offer", timeout=OFFER_TIMEOUT_S * 0.75,
                                          conversation__id=asked["conversation_id"])
+                assert (await redis.pubsub_numsub(CHANNEL))[0][1] == 0  # it came with no bus listening
+                await redis.execute_command("ACL", "SETUSER", "default", "+subscribe")
+                await eventually(lambda: "bus.resubscribed" in log_text(log), timeout=30, interval=0.1)
             finally:
                 if heartbeats is not None:
                     heartbeats.cancel()
                 await alice.close()
                 await redis.aclose()
         assert parse_iso(offer["expires_at"]) > datetime.now(UTC)  # still hers to accept
-        assert "bus.resubscribed" in log_text(log)
