@@ -25,7 +25,7 @@ MODULES = sorted(p.name for p in STATIC.glob("*.js"))
 # Literals that are not the console's words: the brand, language names in their own language,
 # key names and HTTP header names.
 NOT_WORDS = {"Northgrid Hub", "English", "Enter", "Escape", "Esc", "Tab", "ArrowDown", "ArrowUp", "Slash",
-             "ApiError", "Content-Type", "X-CSRF-Token", "${kind}Count", "noopener noreferrer",
+             "ApiError", "Content-Type", "X-CSRF-Token", "X-Console-Socket", "${kind}Count", "noopener noreferrer",
              "num better", "num worse", "num cell-wait", "num cell-in-state",
              "Alt+${s.key === '/' ? '/' : s.key.toUpperCase()}"}
 KEY_CODE = re.compile(r"Key[A-Z]")
