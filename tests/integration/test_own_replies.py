@@ -29,11 +29,12 @@ async def _post(agent: AgentClient, conversation_id: str, text: str, socket_id: 
 
 
 async def test_the_posting_tab_gets_no_frame_of_its_own_reply(hub: RunningHub) -> None:
-    alice = await AgentClient.online(hub.base_url, "alice")
-    sara = await AgentClient.online(hub.base_url, "sara")  # a supervisor: sees every message
-    bob = await AgentClient.online(hub.base_url, "bob")
+    alice = await AgentClient.online(hub.base_url, "alice")  # the only one taking offers
+    sara = await AgentClient(hub.base_url).login("sara")  # a supervisor: sees every message
+    bob = await AgentClient(hub.base_url).login("bob")
     second_tab: aiohttp.ClientWebSocketResponse | None = None
     try:
+        await sara.connect()
         first = await hub.context.inbox.accept_inbound(_sms(0))
         conversation_id = first.conversation.id
         assert await alice.take_offer() == conversation_id
