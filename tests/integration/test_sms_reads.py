@@ -23,6 +23,7 @@ from hub.bootstrap import RunningHub, running_hub
 from hub.bus import RedisEventBus
 from hub.config import (
     ConsumersSettings,
+    OutagesSettings,
     OutboxSettings,
     SmsSettings,
     SnoozeSettings,
@@ -47,6 +48,8 @@ async def sms_hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str) ->
     settings = make_settings(db_name, sweep_s=FAR_APART_S, queues_reread_s=FAR_APART_S).model_copy(update={
         "outbox": OutboxSettings(poll_s=FAR_APART_S), "consumers": ConsumersSettings(poll_s=FAR_APART_S),
         "snooze": SnoozeSettings(poll_s=FAR_APART_S), "work_orders": WorkOrdersSettings(sweep_s=FAR_APART_S),
+        # With an SMS sender the outage notice sender runs too; its look for notices would count here.
+        "outages": OutagesSettings(poll_s=FAR_APART_S),
         "surveys": SurveySettings(enabled=True, open_reread_s=FAR_APART_S),
         "sms": SmsSettings(kannel_url="http://127.0.0.1:9/cgi-bin/sendsms", secret=SECRET,
                            callback_url="http://127.0.0.1:9")})
