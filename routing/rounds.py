@@ -86,6 +86,7 @@ class Assigner:
         self._kick = asyncio.Event()
         self._transitions: ConversationTransitions | None = None
         self._process_id = secrets.token_hex(4)
+        self._next_sweep = 0.0  # event loop time of the next sweep (the first step sweeps)
 
     def attach(self, transitions: ConversationTransitions) -> None:
         """Wiring: the conversation core and the router need each other (set once at bootstrap)."""
@@ -130,17 +131,10 @@ class Assigner:
 
     async def run(self, health: Health) -> None:
         """The assigner, under ``hub.supervisor.Supervisor`` (``routing:assigner``): loop until
-        cancelled: rebuild if Redis lost its state, expire offers, assign. A failed round raises to
-        the supervisor, which logs it and starts the loop again after its backoff."""
-        next_sweep = 0.0
-        loop = asyncio.get_running_loop()
+        cancelled, one ``step`` per tick or kick. A failed round raises to the supervisor, which logs
+        it and starts the loop again after its backoff."""
         while True:
-            await self.ensure_state()
-            if loop.time() >= next_sweep:
-                await self.sweep()
-                next_sweep = loop.time() + self._sweep_s
-            await self.expire_offers()
-            await self.assign_round()
+            await self.step()
             health.up()
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
             # arrives as its inner wait completes, and the loop would never stop.
@@ -148,6 +142,21 @@ class Assigner:
                 async with asyncio.timeout(self._tick_s):
                     await self._kick.wait()
             self._kick.clear()
+
+    async def step(self) -> bool:
+        """One turn of the assigner: rebuild if Redis lost its state, sweep (every ``sweep_s``),
+        expire offers, assign. Nothing while another process rebuilds the state (returns False):
+        its rebuild starts by clearing every routing key, so what this process enqueued, claimed or
+        offered meanwhile would be dropped from Redis while MongoDB kept it."""
+        if await self._store.epoch() is None and not await self.ensure_state():
+            return False
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._next_sweep:
+            await self.sweep()
+            self._next_sweep = loop.time() + self._sweep_s
+        await self.expire_offers()
+        await self.assign_round()
+        return True
 
     async def assign_round(self) -> int:
         """Offer as much waiting work as agents can take now; returns the number of offers made.

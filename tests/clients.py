@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import socket
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
+
+
+async def open_unread_socket(url: str, headers: dict[str, str] | None = None,
+                             ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A raw WebSocket client of ``url`` (``http://host:port/path``) with a 4 KiB receive buffer that
+    reads only when the test reads: a client that stops reading, as a stuck browser tab does."""
+    parts = urlsplit(url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
+    reader, writer = await asyncio.open_connection(sock=sock, limit=1024)
+    key = base64.b64encode(os.urandom(16)).decode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    writer.write((f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                  f"{extra}\r\n").encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return reader, writer
 
 
 class WidgetClient:

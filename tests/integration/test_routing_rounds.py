@@ -26,7 +26,7 @@ from hub.storage.directory import MongoDirectory
 from hub.storage.transition_batch import MongoTransitionBatch
 from hub.tasks import cancel_and_wait
 from routing.policy import WaitingConversation
-from routing.store import RedisRoutingStore, agent_key, queue_key
+from routing.store import EPOCH, P, RedisRoutingStore, agent_key, queue_key
 from tests.conftest import eventually, make_settings
 from tests.processes import HubProcess
 
@@ -137,7 +137,10 @@ async def test_two_hub_processes_racing_rounds_never_offer_twice_or_overfill(
         await eventually(lambda: _queued_in_redis(redis, 300), timeout=60)
         for wave in range(8):  # seats appear while both assigners tick every 20 ms
             await online(store, 5, 5, prefix=f"a_p{wave}_")
-        await eventually(lambda: _offered_in_mongo(db, 200), timeout=90)
+        try:
+            await eventually(lambda: _offered_in_mongo(db, 200), timeout=90)
+        except AssertionError as missing:  # what a rare failure needs to be understood, in its report
+            raise AssertionError(await _where_they_are(db, redis, [h.log_path for h in hubs])) from missing
         await check_exactly_once(db, redis, ids, capacity=5)
         assert await db["conversations"].count_documents({"state": "offered"}) == 200
     finally:
@@ -145,6 +148,15 @@ async def test_two_hub_processes_racing_rounds_never_offer_twice_or_overfill(
             h.stop()
     offered_by = [_offers_logged(h.log_path) for h in hubs]
     assert sum(offered_by) == 200, offered_by
+
+
+async def _where_they_are(db: Db, redis: Redis, logs: list[Path]) -> str:
+    """The conversations by state in MongoDB, the line in Redis and what the hubs warned about."""
+    states = collections.Counter([d["state"] async for d in db["conversations"].find({}, {"state": 1})])
+    warned = [line for log in logs for line in log.read_text().splitlines()
+              if " WARNING " in line or " ERROR " in line or "routing.offer." in line]
+    return (f"offered in MongoDB: {states.get('offered', 0)} of 200; states {dict(states)}; "
+            f"waiting in Redis: {int(await redis.zcard(queue_key(QUEUE)))}; hubs warned:\n" + "\n".join(warned[-40:]))
 
 
 def _offers_logged(log: Path) -> int:
@@ -157,6 +169,33 @@ async def _queued_in_redis(redis: Redis, count: int) -> bool:
 
 async def _offered_in_mongo(db: Db, count: int) -> bool:
     return await db["conversations"].count_documents({"state": "offered"}) >= count
+
+
+async def test_no_process_sweeps_or_offers_while_another_rebuilds_the_state(
+        mongo_url: str, redis_url: str, redis: Redis, db: Db, db_name: str, directory: MongoDirectory) -> None:
+    """A rebuild starts by clearing every routing key: what another process swept into line, claimed
+    or offered meanwhile was gone from Redis while MongoDB kept it (two hubs starting together lost
+    agents' seats and offers so). A process waits while another holds the rebuild's lock."""
+    await load_demo(directory)
+    async with quiet_hub(db_name, mongo_url, redis_url) as hub:
+        store = RedisRoutingStore(redis)
+        ids = await seed(db, 6)  # queued in MongoDB only, long ago: a sweep puts them in line
+        await redis.delete(EPOCH)  # Redis lost the routing state and another process rebuilds it
+        await redis.set(P + "rebuild-lock", "another-process", ex=60)
+        await online(store, 2, 5)
+        assert not await hub.routing.step()
+        assert await redis.zcard(queue_key(QUEUE)) == 0, "swept while another process rebuilt"
+        assert await db["conversations"].count_documents({"state": "offered"}) == 0
+        assert await redis.get(P + "rebuild-lock") == b"another-process"
+
+        await redis.delete(P + "rebuild-lock")  # that process died before it finished: this one rebuilds
+        assert await hub.routing.step()
+        assert await redis.exists(EPOCH)
+        assert await redis.zcard(queue_key(QUEUE)) == 6
+        await online(store, 2, 5)  # presence comes back with the agents' next heartbeats
+        assert await hub.routing.step()
+        loads = await check_exactly_once(db, redis, ids, capacity=5)
+        assert sum(loads.values()) == 6
 
 
 async def test_a_bad_conversation_in_a_round_fails_alone(

@@ -14,11 +14,7 @@ test asserts conditions, not timings:
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
-import socket
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -28,7 +24,7 @@ from console.keys import LIVE
 from hub.admin import create_agent
 from hub.bootstrap import RunningHub
 from hub.config import Settings
-from tests.clients import AgentClient, WidgetClient
+from tests.clients import AgentClient, WidgetClient, open_unread_socket
 from tests.conftest import eventually, make_settings
 
 CUSTOMERS = 50
@@ -58,20 +54,8 @@ class StuckConsole:
 
     @classmethod
     async def open(cls, base_url: str, session_cookie: str) -> StuckConsole:
-        url = urlsplit(base_url)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, (url.hostname, url.port))
-        reader, writer = await asyncio.open_connection(sock=sock, limit=1024)
-        key = base64.b64encode(os.urandom(16)).decode()
-        writer.write((f"GET /console/ws HTTP/1.1\r\nHost: {url.netloc}\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                      f"Origin: {base_url}\r\nCookie: hub_session={session_cookie}\r\n\r\n").encode())
-        await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 101"), head
-        return cls(reader, writer)
+        return cls(*await open_unread_socket(f"{base_url}/console/ws", {
+            "Origin": base_url, "Cookie": f"hub_session={session_cookie}"}))
 
     async def read_until_closed(self) -> None:
         """Only now read: what was buffered, then the end of the connection (EOF or reset)."""

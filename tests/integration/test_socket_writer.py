@@ -5,9 +5,6 @@ wait is finished by the writer's task and every frame sent meanwhile follows it,
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -15,6 +12,7 @@ import pytest
 from aiohttp import web
 
 from hub.socket_writer import SocketWriter, abort_transport
+from tests.clients import open_unread_socket
 
 BIG = "x" * 60_000  # a few of these fill a 4 KiB receive buffer and the kernel's send buffer
 
@@ -62,7 +60,7 @@ async def test_a_frame_to_an_idle_socket_is_written_before_send_returns(server: 
 
 
 async def test_frames_sent_while_a_write_waits_follow_it_in_order(server: Server) -> None:
-    reader, raw = await open_stuck_socket(server.port)
+    reader, raw = await open_unread_socket(f"http://127.0.0.1:{server.port}/ws")
     try:
         writer = await asyncio.wait_for(server.writers.get(), 10)
         sent: list[str] = []
@@ -81,22 +79,6 @@ async def test_frames_sent_while_a_write_waits_follow_it_in_order(server: Server
         assert not writer.stalled and writer.pending == 0
     finally:
         raw.close()
-
-
-async def open_stuck_socket(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """A WebSocket client with a 4 KiB receive buffer that reads only when the test reads."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
-    reader, writer = await asyncio.open_connection(sock=sock, limit=1024)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    await writer.drain()
-    head = await reader.readuntil(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 101"), head
-    return reader, writer
 
 
 async def read_frame(reader: asyncio.StreamReader) -> str:
