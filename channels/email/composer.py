@@ -13,11 +13,11 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
-from hub.domain.outbound import Outbound, numbered_text
+from hub.domain.outbound import THREAD_REFERENCES, Outbound, numbered_text
 
 ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,500}>")
-MAX_REFERENCES = 30
+MAX_REFERENCES = THREAD_REFERENCES  # what a References header keeps (the newest)
 DEFAULT_SUBJECT = "Your message to customer service"
 
 

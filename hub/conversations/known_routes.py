@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,11 +70,12 @@ class KnownRoutes:
         bus.subscribe(MessageStored, self._on_stored, subscriber=SUBSCRIBER)
         bus.subscribe(BusResubscribed, self._on_resubscribed, subscriber=SUBSCRIBER)
 
-    async def thread(self, conversation_id: str) -> list[dict[str, Any]]:
-        """What ``MongoMessageStore.reply_thread`` answers, without a read while the entry is known."""
+    async def thread(self, conversation_id: str) -> Sequence[Mapping[str, Any]]:
+        """What ``MongoMessageStore.reply_thread`` answers, without a read while the entry is known:
+        the entry's own documents, read-only (a reply routed from them copies nothing, ADR 0075)."""
         entry = self._fresh(conversation_id)
         if entry is not None:
-            return [dict(doc) for doc in entry.docs]
+            return tuple(entry.docs)
         self.reads += 1
         since = self._monotonic()
         meanwhile: list[dict[str, Any] | None] = []
@@ -93,7 +94,7 @@ class KnownRoutes:
             if doc is not None:
                 _add(entry, {k: doc[k] for k in THREAD_FIELDS if k in doc})
         self._put(conversation_id, entry)
-        return [dict(doc) for doc in entry.docs]
+        return tuple(entry.docs)
 
     def knows(self, conversation_id: str) -> bool:
         """Whether a reply in ``conversation_id`` is routed without a read now (tests and diagnostics)."""
@@ -163,10 +164,14 @@ def _add(entry: _Entry, doc: dict[str, Any]) -> None:
     if not entry.docs or _naive(entry.docs[-1]["sent_at"]) <= sent_at:
         entry.docs.append(doc)
     else:
-        entry.docs.insert(bisect.bisect_right([_naive(d["sent_at"]) for d in entry.docs], sent_at), doc)
+        entry.docs.insert(bisect.bisect_right(entry.docs, sent_at, key=_sent_at), doc)
     if len(entry.docs) > REPLY_THREAD_LIMIT:
         oldest = entry.docs.pop(0)
         entry.ids.discard(str(oldest["_id"]))
+
+
+def _sent_at(doc: Mapping[str, Any]) -> datetime:
+    return _naive(doc["sent_at"])
 
 
 def _naive(at: datetime) -> datetime:

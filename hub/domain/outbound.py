@@ -10,6 +10,10 @@ from hub.domain.model import NO_DETAIL, Attachment
 
 # Retry schedule of the outbox, in seconds after each failed attempt; then the message fails.
 RETRY_DELAYS_S: tuple[float, ...] = (2, 5, 15, 30, 60, 120, 300, 600)
+# A thread's references a reply carries: the newest ones, as many as an e-mail's References header
+# keeps (channels/email/composer.py). Every outbox entry carries them: a long conversation's whole
+# history there made each entry, and each write of it, grow with the conversation (ADR 0075).
+THREAD_REFERENCES = 30
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,7 +22,8 @@ class Outbound:
 
     ``thread`` is what the channel needs to answer in kind, gathered from the conversation:
     ``reply_to`` (the provider id of the customer's last message on this channel), ``references``
-    (provider ids of the thread so far, space separated, oldest first) and the last inbound
+    (provider ids of the thread so far, space separated, oldest first, the newest
+    ``THREAD_REFERENCES``) and the last inbound
     message's ``meta`` (an e-mail's subject)."""
 
     message_id: MessageId
@@ -90,7 +95,7 @@ def thread_context(thread: Sequence[Mapping[str, object]]) -> dict[str, str]:
             if isinstance(provider_ids, list):
                 references.extend(str(p) for p in provider_ids)
     if references:
-        context["references"] = " ".join(dict.fromkeys(references))
+        context["references"] = " ".join(list(dict.fromkeys(references))[-THREAD_REFERENCES:])
     return context
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from hub.domain.outbound import (
     RETRY_DELAYS_S,
+    THREAD_REFERENCES,
     Route,
     chosen_button,
     next_attempt_delay,
@@ -52,6 +53,16 @@ def test_thread_context_replies_to_the_last_inbound_and_references_everything() 
         "references": "<a@customer> <r1@hub> <b@customer>",
     }
     assert thread_context([]) == {}
+
+
+def test_a_long_threads_references_are_its_newest_ones_and_do_not_grow_with_it() -> None:
+    thread = [{"inbound": n % 2 == 0, **({"external_id": f"<c{n}@customer>"} if n % 2 == 0
+                                         else {"provider_ids": [f"<r{n}@hub>"]})} for n in range(2_000)]
+    thread.append({"inbound": True, "external_id": "<c1998@customer>"})  # a resent one: no repeat
+    references = thread_context(thread)["references"].split(" ")
+    assert references == [f"<{'c' if n % 2 == 0 else 'r'}{n}@{'customer' if n % 2 == 0 else 'hub'}>"
+                          for n in range(2_000 - THREAD_REFERENCES, 2_000)]
+    assert thread_context(thread)["reply_to"] == "<c1998@customer>"
 
 
 def test_a_reply_goes_where_the_customer_last_wrote_with_that_channels_thread() -> None:
