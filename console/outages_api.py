@@ -3,7 +3,7 @@ admins record outages, restorations, contacts' areas and start notices; every co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,6 @@ from hub.outages import OutageDesk
 
 routes = web.RouteTableDef()
 OUTAGES = web.AppKey("outages", OutageDesk)
-WAKE: web.AppKey[Callable[[], None]] = web.AppKey("outages_wake")
 EDITORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
@@ -107,7 +106,6 @@ async def post_notice(request: web.Request) -> web.Response:
     by = require_editor(request)
     data = await body(request, NoticeBody)
     doc = await request.app[OUTAGES].start_notice(request.match_info["id"], data.kind, data.text, by=by)
-    request.app[WAKE]()
     await audit(request, "outage.notice_started", request.match_info["id"], after={"kind": data.kind.value})
     return web.json_response({"notice": notice_json(doc)}, status=202)
 
@@ -132,7 +130,6 @@ async def put_contact_area(request: web.Request) -> web.Response:
     return web.json_response({"contact": request.match_info["id"], "area": data.area})
 
 
-def add_outage_routes(app: web.Application, outages: OutageDesk, wake: Callable[[], None]) -> None:
+def add_outage_routes(app: web.Application, outages: OutageDesk) -> None:
     app[OUTAGES] = outages
-    app[WAKE] = wake
     app.add_routes(routes)

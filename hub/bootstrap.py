@@ -259,7 +259,7 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         desk = await stack.enter_async_context(await training_desk(settings, db, clock))
         knowledge, outage_store = await knowledge_and_outages(db, clock)
         await stack.enter_async_context(outage_store.reports)
-        outages = OutageDesk(store=outage_store, clock=clock, time_zone=settings.kpi.time_zone,
+        outages = OutageDesk(store=outage_store, bus=bus, clock=clock, time_zone=settings.kpi.time_zone,
                              intent=settings.outages.intent, sms_enabled=bool(settings.sms.kannel_url))
         if settings.bot.rasa_url:
             rasa = await stack.enter_async_context(RasaBot(settings.bot.rasa_url, timeout_s=settings.bot.timeout_s))
@@ -334,8 +334,9 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         add_offline_routes(app, told, OfflineIntake(core, customers, transitions), limiter,
                            settings.notices.offline_per_minute)
         add_knowledge_routes(app, knowledge)
-        add_outage_routes(app, outages, notices.wake if notices else lambda: None)
+        add_outage_routes(app, outages)
         if notices is not None:
+            notices.listen(bus)
             supervisor.start(NOTICES, notices.run, lease=NOTICES)
             stack.push_async_callback(supervisor.cancel, NOTICES)
         for entry in channels:  # webhooks and sockets, then the receivers (watchers, polling)

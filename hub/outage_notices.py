@@ -25,11 +25,12 @@ from datetime import timedelta
 from typing import Any
 
 from hub.clock import Clock
+from hub.domain.events import BusResubscribed, OutageNoticeStarted
 from hub.domain.ids import ConversationId, DeliveryStatus, MessageId
 from hub.domain.outages import allowance, paced_origin, send_id
 from hub.domain.outbound import Outbound
 from hub.errors import ChannelSendError
-from hub.ports import ChannelSender, DeliveryReports
+from hub.ports import ChannelSender, DeliveryReports, EventBus
 from hub.storage.outages import MongoOutageStore
 from hub.supervisor import Health
 
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 SEND_PREFIX = "ns_"  # notice SMS ids (hub.domain.outages.send_id): how their reports find their way
 PREPARE_CHUNK = 1_000
 WINDOW = 500  # entries read at once
+INFLIGHT_CHECK_S = 1.0  # a dead process's batch in flight: how often its reports are looked at
+SUBSCRIBER = "outages:notices"
 RETRY_AFTER_S = 1.0
 
 
@@ -64,9 +67,21 @@ class NoticeSender:
                           reconcile=timedelta(seconds=reconcile_s), poll_s=poll_s)
         self._wake = asyncio.Event()
 
+    def listen(self, bus: EventBus) -> None:
+        """A notice started in any process (``OutageNoticeStarted``) is looked for now; after a bus
+        gap (``BusResubscribed``: a fact may have been lost) too. Otherwise every ``poll_s``."""
+        bus.subscribe(OutageNoticeStarted, self._on_started, subscriber=SUBSCRIBER)
+        bus.subscribe(BusResubscribed, self._on_resubscribed, subscriber=SUBSCRIBER)
+
     def wake(self) -> None:
-        """A notice was started in this process: look now rather than at the next poll."""
+        """Look now rather than at the next poll (only the lease holder's loop is waiting)."""
         self._wake.set()
+
+    async def _on_started(self, fact: OutageNoticeStarted) -> None:
+        self.wake()
+
+    async def _on_resubscribed(self, fact: BusResubscribed) -> None:
+        self.wake()
 
     async def run(self, health: Health) -> None:
         """The supervised loop: prepare and send whatever notices are open, then wait."""
@@ -150,7 +165,7 @@ class _Run:
         while self._clock.now() < deadline:
             if all(settled(doc) for doc in await self._store.sends(ids)):
                 break
-            await asyncio.sleep(self._pace.poll_s)
+            await asyncio.sleep(INFLIGHT_CHECK_S)
         unsettled = [doc["_id"] for doc in await self._store.sends(ids) if not settled(doc)]
         logger.info("outages.notice.resumed id=%s cursor=%d resending=%d", self._id, self._cursor, len(unsettled))
 

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.clock import Clock
+from hub.domain.events import OutageNoticeStarted
 from hub.domain.ids import new_id
 from hub.domain.model import Conversation
 from hub.domain.outages import (
@@ -23,15 +24,17 @@ from hub.domain.outages import (
     outage_answer,
 )
 from hub.errors import IllegalTransition, InvalidInput, NotFound, ServiceUnavailable
+from hub.ports import EventBus
 from hub.storage.outages import MongoOutageStore, outage_from_doc
 
 logger = logging.getLogger(__name__)
 
 
 class OutageDesk:
-    def __init__(self, *, store: MongoOutageStore, clock: Clock, time_zone: str, intent: str,
+    def __init__(self, *, store: MongoOutageStore, bus: EventBus, clock: Clock, time_zone: str, intent: str,
                  sms_enabled: bool) -> None:
         self._store = store
+        self._bus = bus
         self._clock = clock
         self._zone: tzinfo = ZoneInfo(time_zone)
         self._intent = intent
@@ -84,6 +87,10 @@ class OutageDesk:
                   "text": body, "state": "preparing", "created_at": self._clock.now(), "created_by": by}
         await self._store.add_notice(notice)
         logger.info("outages.notice.started id=%s by=%s", notice["_id"], by)
+        try:  # the sender's lease holder starts now; without the fact, at its next look (poll_s)
+            await self._bus.publish(OutageNoticeStarted(notice_id=str(notice["_id"])))
+        except Exception as err:
+            logger.warning("outages.notice.untold id=%s error=%s", notice["_id"], type(err).__name__)
         return notice
 
     async def notice(self, outage_id: str, kind: NoticeKind) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from hub.domain.facts import (
     MessageStored,
     OfferMade,
     OfferWithdrawn,
+    OutageNoticeStarted,
     PresenceChanged,
     RoutingKicked,
     StatusChanged,
@@ -52,7 +53,7 @@ KINDS: Mapping[str, type[Fact]] = _registry([
     MessageStored, StatusChanged, TypingChanged, PresenceChanged, ConversationChanged, OfferMade, OfferWithdrawn,
     RoutingKicked, AgentSessionsRevoked, CallRinging, CallAnswered, CallHeld, CallEnded, CallCommand,
     VoiceTurnTimed,
-    WorkOrderChanged, SurveyCallDue, ContactChanged, SurveyAsked, MessagesDelivered,
+    WorkOrderChanged, SurveyCallDue, ContactChanged, SurveyAsked, MessagesDelivered, OutageNoticeStarted,
 ])
 
 # -- the wire -----------------------------------------------------------------------------------------

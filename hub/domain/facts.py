@@ -249,6 +249,15 @@ class SurveyAsked(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OutageNoticeStarted(Fact):
+    """A supervisor started an outage's SMS notice (``hub.outages.OutageDesk.start_notice``): the
+    process holding the notice sender's lease sends it now rather than at its next look."""
+
+    KIND: ClassVar[str] = "outage_notice_started"
+    notice_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SurveyCallDue(Fact):
     """A closed work order's callback survey is to be asked by phone (``hub.work_orders.survey_calls``):
     the process holding the PBX line calls the customer. ``version``: the order's, with the attempt."""

@@ -65,5 +65,6 @@ class OutagesSettings(BaseModel):
                                                               "notices together (the operator's contracted rate).")
     reconcile_s: float = Field(60.0, gt=0, description="A notice SMS a dead process left half-sent, with no "
                                                       "delivery report this long after, is sent again.")
-    poll_s: float = Field(1.0, gt=0, description="How often the notice sender looks for notices to send.")
+    poll_s: float = Field(30.0, gt=0, description="How often the notice sender looks for notices it was not "
+                                                 "told of (a notice starts at once: its fact wakes the sender).")
     intent: str = Field("outage_status", description="The bot intent answered from the outage table.")

@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from hub.bootstrap import RunningHub
+from hub.bus import RedisEventBus
+from hub.clock import SystemClock
+from hub.config import OutagesSettings
+from hub.domain.outages import NoticeKind
+from hub.outages import OutageDesk
 from hub.storage.database import Db
+from hub.storage.outages import MongoOutageStore
+from hub.supervisor import LoopState
 from tests.clients import AgentClient
 from tests.conftest import eventually
 from tests.sms_env import SmsEnv, sms_environment
@@ -84,6 +91,39 @@ async def test_notice_and_restoration_through_kannel(sms: SmsEnv, db: Db) -> Non
     finally:
         await sara.close()
         await alice.close()
+
+
+@pytest.fixture
+async def sms_told_only(mongo_url: str, redis_url: str, db_name: str, redis: Any,
+                        tmp_path: Path) -> AsyncIterator[SmsEnv]:
+    """SMS as above, with a notice sender that never looks for notices within a test: only a fact
+    makes it send."""
+    async with sms_environment(mongo_url=mongo_url, redis_url=redis_url, db_name=db_name, directory=tmp_path,
+                               settings_update={"outages": OutagesSettings(poll_s=3600.0)}) as env:
+        yield env
+
+
+async def test_a_notice_started_by_another_process_is_sent_at_once(sms_told_only: SmsEnv, db: Db,
+                                                                   redis: Any) -> None:
+    hub, sara = sms_told_only.hub, await AgentClient(sms_told_only.hub.base_url).login("sara")
+    try:
+        await eventually(lambda: any(s.name == "outages:notices" and s.state == LoopState.RUNNING
+                                     for s in hub.context.probes.loops()))
+        ids = await contacts(db)
+        for contact_id in ids[:3]:
+            await sara.call("PUT", f"/api/contacts/{contact_id}/area", {"area": "Lakeside"})
+        outage = (await sara.call("POST", "/api/outages", {
+            "area": "Lakeside", "cause": "storm", "start": START.isoformat(),
+            "expected_restoration": (START + timedelta(hours=2)).isoformat()}, expect=201))["outage"]
+        # Another hub process's desk starts the notice: its document, then its fact on the seam.
+        async with RedisEventBus(redis) as other_bus:
+            other_desk = OutageDesk(store=MongoOutageStore(db), bus=other_bus, clock=SystemClock(),
+                                    time_zone="Asia/Shanghai", intent="outage_status", sms_enabled=True)
+            await other_desk.start_notice(outage["id"], NoticeKind.OUTAGE, "Lakeside: 停电通知", by="u_sara")
+            for phone in AREA_PHONES:
+                assert await sms_told_only.received(phone, timeout_s=30) == ["Lakeside: 停电通知"]
+    finally:
+        await sara.close()
 
 
 async def test_bad_input_gets_a_clear_4xx(hub: RunningHub) -> None:

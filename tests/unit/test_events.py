@@ -27,6 +27,7 @@ from hub.domain.events import (
     MessageStored,
     OfferMade,
     OfferWithdrawn,
+    OutageNoticeStarted,
     PresenceChanged,
     RoutingKicked,
     StatusChanged,
@@ -143,6 +144,7 @@ EXAMPLES: list[Fact] = [
     ContactChanged(contact_id="k_1", change="renamed"),
     ContactChanged(contact_id="k_1", change="merged", merged_from="k_2"),
     SurveyAsked(conversation_id=ConversationId("c_1"), key_digest="0f3a9c2e71b4d5a6", expires_at=AT),
+    OutageNoticeStarted(notice_id="o_1:outage"),
     MessagesDelivered(conversation_ids=("c_1", "c_1", "c_2"), message_ids=("m_1", "m_2", "m_3")),
 ]
 
