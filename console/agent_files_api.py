@@ -11,7 +11,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from console.auth import AGENT_KEY
 from console.errors import api_error
-from console.keys import HUB
+from console.keys import HUB, LIVE
+from console.live import SOCKET_HEADER
 from hub.domain.file_links import link_valid
 from hub.domain.file_types import MAX_UPLOAD_BYTES, disposition, download_type
 from hub.ports import AgentFileSender
@@ -75,8 +76,10 @@ async def post_attachment(request: web.Request) -> web.Response:
     if data is None:
         raise api_error(400, "invalid_input", "no 'file' part")
     hub = request.app[HUB]
-    message = await request.app[AGENT_FILES].send(request[AGENT_KEY], request.match_info["id"], filename=filename,
+    agent = request[AGENT_KEY]
+    message = await request.app[AGENT_FILES].send(agent, request.match_info["id"], filename=filename,
                                                   data=data, caption=caption)
+    request.app[LIVE].posted(agent.id, request.headers.get(SOCKET_HEADER), message.id)  # ADR 0073
     return web.json_response({"message": message_json(message, live=hub.channels.live)}, status=201)
 
 

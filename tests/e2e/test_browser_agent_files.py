@@ -37,6 +37,9 @@ async def test_a_file_from_the_agent_arrives_in_the_widget(hub: RunningHub, brow
     own = alice.get_by_test_id("timeline-message").filter(has_text="Here is your bill.")
     await expect(own.get_by_test_id("attachment-link")).to_contain_text("电费账单.pdf")
     await expect(box).to_have_value("")
+    # Her inbox line follows from the answer: the file's frame skips the tab that sent it (ADR 0073).
+    await expect(alice.get_by_test_id("assigned").get_by_test_id("conv-item").locator(".conv-preview")).to_have_text(
+        "Here is your bill.")
 
     reply = customer.get_by_test_id("hubchat-message").filter(has_text="Here is your bill.")
     file = reply.get_by_test_id("hubchat-file")

@@ -18,12 +18,14 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 
 async def upload(agent: AgentClient, conversation_id: str, data: bytes, filename: str, *, text: str | None = None,
-                 csrf: bool = True) -> tuple[int, dict[str, Any]]:
+                 csrf: bool = True, socket_id: str | None = None) -> tuple[int, dict[str, Any]]:
     form = aiohttp.FormData(quote_fields=False)  # the file name as raw UTF-8, as browsers send it
     form.add_field("file", io.BytesIO(data), filename=filename, content_type="application/octet-stream")
     if text is not None:
         form.add_field("text", text)
     headers = {"X-CSRF-Token": agent.csrf} if csrf else {}
+    if socket_id is not None:  # the posting tab's socket (its hello frame): the message's frame skips it
+        headers["X-Console-Socket"] = socket_id
     async with agent.session.post(f"{agent.base_url}/api/conversations/{conversation_id}/attachments",
                                   data=form, headers=headers) as resp:
         return resp.status, await resp.json()

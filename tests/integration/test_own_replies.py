@@ -14,6 +14,7 @@ from hub.bootstrap import RunningHub
 from hub.domain.ids import ExternalId
 from hub.domain.model import InboundMessage
 from tests.clients import AgentClient, next_frame
+from tests.integration.test_agent_files import PDF, upload
 
 
 def _sms(n: int) -> InboundMessage:
@@ -67,6 +68,16 @@ async def test_the_posting_tab_gets_no_frame_of_its_own_reply(hub: RunningHub) -
             assert socket is not None
             assert (await next_frame(socket, "message", 10, {"message__id": skipped}))["message"]["id"] == skipped
             assert (await next_frame(socket, "message", 10))["message"]["id"] == told
+
+        # A file she sends from that tab skips it the same way (its answer carries the message).
+        status, answer = await upload(alice, conversation_id, PDF, "账单.pdf", text="附件", socket_id=posting_id)
+        assert status == 201, answer
+        filed = str(answer["message"]["id"])
+        told = await _post(alice, conversation_id, "请查收", None)
+        assert (await next_frame(posting_tab, "message", 10))["message"]["id"] == told, "the file's frame came"
+        for socket in (watching_tab, sara.ws):
+            assert socket is not None
+            assert (await next_frame(socket, "message", 10, {"message__id": filed}))["message"]["id"] == filed
 
         # An id that is not one of the posting agent's sockets (a made-up one, a supervisor's, a
         # colleague's) changes nothing: every tab gets the frame.

@@ -45,6 +45,10 @@ export function setConsoleSocket(id) {
   consoleSocket = typeof id === 'string' ? id : '';
 }
 
+export function getConsoleSocket() {
+  return consoleSocket;
+}
+
 export class ApiError extends Error {
   constructor(status, code, message, body) {
     super(message);

@@ -1,7 +1,7 @@
 // The composer's file button (ADR 0046): the agent picks a file; it goes to
-// POST /api/conversations/{id}/attachments (multipart, the session's CSRF header) with the reply box's
-// text as its caption. The server decides by the file's bytes (415) and size (413); its message says why.
-import { ApiError, convPath, getCsrf } from './api.js';
+// POST /api/conversations/{id}/attachments (multipart, the session's CSRF header, the tab's socket id)
+// with the reply box's text as its caption. The server decides by the file's bytes (415) and size (413); its message says why.
+import { ApiError, convPath, getConsoleSocket, getCsrf } from './api.js';
 import { h } from './render.js';
 import { t } from './i18n.js';
 
@@ -14,6 +14,8 @@ export async function uploadFile(conversationId, file, caption) {
   const headers = { Accept: 'application/json' };
   const token = getCsrf();
   if (token) headers['X-CSRF-Token'] = token;
+  const socket = getConsoleSocket(); // the frame of this file's message then skips this tab (it has the answer)
+  if (socket) headers['X-Console-Socket'] = socket;
   let res;
   try {
     res = await fetch(convPath(conversationId, 'attachments'), {

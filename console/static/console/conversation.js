@@ -683,6 +683,7 @@ export class ConversationView {
     const caption = input.value.trim();
     await this.whileSending(id, async () => {
       const data = await uploadFile(id, file, caption);
+      if (data.message) this.onOwnMessage(id, data.message);
       if (this.id === id) {
         if (input.value.trim() === caption) input.value = '';
         if (data.message) this.addMessage(data.message, { own: true });
