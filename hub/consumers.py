@@ -7,7 +7,8 @@ Redis lease ``hub:lease:consumer:<name>``), reads a batch after the consumer's c
 to ``handle`` and only then moves the checkpoint. A crash between the two repeats the batch, so
 handlers are idempotent, keyed by the event's ``id``. A ``ConversationChanged`` bus fact only
 wakes the loop early (after ``gather_s``, so that a burst of transitions is read as one batch);
-without one it polls every ``poll_s``. The ordering rules (holes, the seal) are in
+without one, one shared look every ``poll_s`` (the newest event and every checkpoint: two reads for
+all consumers) wakes the consumers that are behind. The ordering rules (holes, the seal) are in
 ``hub/domain/stream.py``; the reasons in docs/decisions/0022-durable-consumers.md.
 
 Adding one: implement ``DurableConsumer`` (a unique ``name``, an idempotent ``handle``, a ``reset``
@@ -35,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 LEASE_PREFIX = "consumer:"
 MAX_BACKOFF_S = 30.0
+# A consumer with nothing to wait for sleeps until woken (a fact, or the shared look finding work);
+# this long at most, should every wake-up be lost.
+IDLE_S = 60.0
 
 
 class DurableConsumer(Protocol):
@@ -65,6 +69,8 @@ class EventStream(Protocol):
 
     async def backfill(self) -> int: ...
 
+    async def drawn(self) -> int: ...
+
 
 class CheckpointState(Protocol):
     @property
@@ -74,10 +80,17 @@ class CheckpointState(Protocol):
     def reset_requested(self) -> bool: ...
 
 
+class NamedCheckpoint(CheckpointState, Protocol):
+    @property
+    def name(self) -> str: ...
+
+
 class Checkpoints(Protocol):
     """Where each consumer has got to (``hub.storage.eventlog.MongoCheckpoints``)."""
 
     async def load(self, name: str) -> CheckpointState: ...
+
+    async def all(self) -> Sequence[NamedCheckpoint]: ...
 
     async def save(self, name: str, seq: int, *, holder: str, at: datetime) -> None: ...
 
@@ -130,6 +143,7 @@ class DurableConsumers:
         self._gap_timeout_s = gap_timeout_s  # only ever lowered in tests, with writers' confirm_after_s
         self._wake = {consumer.name: asyncio.Event() for consumer in registry}
         self._tasks: list[asyncio.Task[None]] = []
+        self.looks = 0  # shared looks done (tests count reads per look)
 
     async def __aenter__(self) -> DurableConsumers:
         if len(self._registry):
@@ -138,6 +152,8 @@ class DurableConsumers:
             self._tasks.append(asyncio.create_task(
                 self._exclusive.exclusive(LEASE_PREFIX + consumer.name, functools.partial(self.run, consumer)),
                 name=f"hub:consumer:{consumer.name}"))
+        if len(self._registry):
+            self._tasks.append(asyncio.create_task(self._look(), name="hub:consumers:look"))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -148,6 +164,28 @@ class DurableConsumers:
     def wake(self) -> None:
         for event in self._wake.values():
             event.set()
+
+    async def _look(self) -> None:
+        """Every ``poll_s``, one look for every consumer: the last number drawn for an event and all
+        the checkpoints, two reads however many consumers there are (each read its checkpoint and
+        the table after it before: two reads per consumer and poll, most of a quiet hub's MongoDB
+        operations). A consumer behind that number, or asked to reset, is woken (one behind only a
+        void or an insert still under way reads nothing new and is woken again at the next look,
+        as every consumer was before). Runs in every process (a consumer whose lease is elsewhere
+        has no loop here to wake)."""
+        while True:
+            await asyncio.sleep(self._poll_s)
+            try:
+                newest = await self._stream.drawn()
+                behind = {point.name for point in await self._checkpoints.all()
+                          if point.reset_requested or point.seq < newest}
+            except Exception as err:  # the loops' own IDLE_S bounds what a failed look delays
+                logger.warning("consumers.look_failed error=%s", type(err).__name__)
+                continue
+            self.looks += 1
+            for name, wake in self._wake.items():
+                if name in behind:
+                    wake.set()
 
     async def on_bus(self, fact: object) -> None:
         """Bus subscriber (to ``ConversationChanged``): a transition was stored somewhere, so there
@@ -200,8 +238,8 @@ class DurableConsumers:
                 continue  # read again: an event that arrived meanwhile is taken now, later ones renumber
             if step.take == len(events) == self._batch:
                 continue  # more waiting
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), self._poll_s)
+            with contextlib.suppress(TimeoutError):  # at a hole, look again every poll_s: it may fill
+                await asyncio.wait_for(wake.wait(), self._poll_s if watch is not None else IDLE_S)
                 # Woken by a transition: others usually follow (an assignment round, customers
                 # arriving together). Reading them as one batch costs one read of the table, one
                 # write of the projection and one of the checkpoint, instead of those per event.

@@ -60,7 +60,8 @@ class ConsumersSettings(BaseModel):
     """Durable consumers: projections that read the event table from their own checkpoints."""
 
     enabled: bool = Field(True, description="Run the durable projections (kpi_intervals) in this hub.")
-    poll_s: float = Field(1.0, gt=0, description="How often a consumer looks for new events it was not woken for.")
+    poll_s: float = Field(1.0, gt=0, description="How often the consumers look for new events they were not woken "
+                                                "for (one look for all of them: two reads, ADR 0077).")
     gather_s: float = Field(0.25, ge=0, description="After a wake-up, how long a consumer lets further events "
                             "arrive before it reads them, so that a burst of transitions is one batch.")
     batch: int = Field(200, ge=1, description="Events a consumer reads and applies at once.")

@@ -65,6 +65,13 @@ class MongoEventSequence:
             seq = new
         return seq
 
+    async def drawn(self) -> int:
+        """The last number drawn (0 before the first): no event stored has a higher one. One read
+        of one small document, however long the table (``last`` scans it on SecantusDB: 1.1 s at
+        50,000 events)."""
+        doc = await self._counters.find_one({"_id": COUNTER}, {"seq": 1})
+        return int((doc or {}).get("seq", 0))
+
     async def sealed(self) -> int:
         doc = await self._counters.find_one({"_id": COUNTER}, {"sealed": 1})
         return int((doc or {}).get("sealed", 0))

@@ -30,6 +30,7 @@ from hub.storage.database import Db, connect, ensure_indexes, increment
 from hub.storage.directory import MongoDirectory
 from hub.storage.eventlog import MongoCheckpoints, MongoEventSequence, MongoEventStream
 from hub.storage.kpi_intervals import MongoKpiIntervals
+from tests import opcounts
 from tests.clients import AgentClient, WidgetClient
 from tests.conftest import eventually
 from tests.integration.test_cli import hub_cli
@@ -170,6 +171,44 @@ async def test_a_burst_of_transitions_is_read_as_one_batch_not_one_per_wake_up(f
         await eventually(lambda: _equals(checkpoint(fresh_db, "batch_log"), len(docs)), timeout=5)
     assert [event_id for batch in log.batches for event_id in batch] == [d["_id"] for d in docs]
     assert len(log.batches) <= 3, [len(b) for b in log.batches]
+
+
+class NamedLog(BatchLog):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name  # type: ignore[misc]
+
+
+async def test_idle_consumers_cost_two_reads_per_look_however_many_and_unannounced_events_are_taken(
+        fresh_db: Db, redis: Redis) -> None:
+    """Six consumers, no bus: one shared look per ``poll_s`` reads the last number drawn and the
+    checkpoints (two reads, not two per consumer); an event nobody announced is taken at the next
+    look by every consumer, and a reset requested meanwhile is done."""
+    sequence, stream = MongoEventSequence(fresh_db), MongoEventStream(fresh_db)
+    logs = [NamedLog(f"log{n}") for n in range(6)]
+    registry = ConsumerRegistry()
+    for log in logs:
+        registry.register(log)
+    await sequence.insert(lifecycle("idle0", 0)[0])
+    async with DurableConsumers(registry, stream=stream, checkpoints=MongoCheckpoints(fresh_db),
+                                exclusive=RedisLeases(redis, ttl_s=2), clock=SystemClock(), holder="test",
+                                batch=500, poll_s=0.2) as running:
+        for log in logs:
+            await eventually(lambda log=log: _equals(checkpoint(fresh_db, log.name), 1), timeout=10)  # type: ignore[misc]
+        looks, reads = running.looks, await opcounts.reads(fresh_db)
+        await eventually(lambda: running.looks >= looks + 5, timeout=10)
+        looked, read = running.looks - looks, await opcounts.reads(fresh_db) - reads
+        assert read <= 2 * (looked + 1), f"{read} reads in {looked} looks of six idle consumers"
+
+        later = lifecycle("idle1", 10)[:2]
+        for doc in later:  # stored without a wake-up: as if its fact were lost
+            await sequence.insert(doc)
+        await MongoCheckpoints(fresh_db).request_reset("log3")
+        for log in logs:
+            await eventually(lambda log=log: _equals(checkpoint(fresh_db, log.name), 3), timeout=10)  # type: ignore[misc]
+    assert all(log.batches[-1] == [d["_id"] for d in later] for log in logs if log.name != "log3")
+    assert [event_id for batch in logs[3].batches for event_id in batch] == [
+        "idle0:0", *(d["_id"] for d in later)], "the reset replayed from the first event"
 
 
 async def _holds(db: Db, name: str) -> bool:
