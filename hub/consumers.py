@@ -7,8 +7,8 @@ Redis lease ``hub:lease:consumer:<name>``), reads a batch after the consumer's c
 to ``handle`` and only then moves the checkpoint. A crash between the two repeats the batch, so
 handlers are idempotent, keyed by the event's ``id``. A ``ConversationChanged`` bus fact only
 wakes the loop early (after ``gather_s``, so that a burst of transitions is read as one batch);
-without one, one shared look every ``poll_s`` (the newest event and every checkpoint: two reads for
-all consumers) wakes the consumers that are behind. The ordering rules (holes, the seal) are in
+without one, one shared look every ``poll_s`` (the last number drawn and every checkpoint: two
+reads for all consumers) wakes the consumers that are behind. The ordering rules (holes, the seal) are in
 ``hub/domain/stream.py``; the reasons in docs/decisions/0022-durable-consumers.md.
 
 Adding one: implement ``DurableConsumer`` (a unique ``name``, an idempotent ``handle``, a ``reset``

@@ -1,6 +1,7 @@
 // The composer's file button (ADR 0046): the agent picks a file; it goes to
 // POST /api/conversations/{id}/attachments (multipart, the session's CSRF header, the tab's socket id)
-// with the reply box's text as its caption. The server decides by the file's bytes (415) and size (413); its message says why.
+// with the reply box's text as its caption. The server decides by the file's bytes (415) and size
+// (413); its message says why.
 import { ApiError, convPath, getConsoleSocket, getCsrf } from './api.js';
 import { h } from './render.js';
 import { t } from './i18n.js';
