@@ -176,7 +176,7 @@ async def test_a_burst_of_transitions_is_read_as_one_batch_not_one_per_wake_up(f
 class NamedLog(BatchLog):
     def __init__(self, name: str) -> None:
         super().__init__()
-        self.name = name  # type: ignore[misc]
+        self.name = name
 
 
 async def test_idle_consumers_cost_two_reads_per_look_however_many_and_unannounced_events_are_taken(
@@ -194,7 +194,7 @@ async def test_idle_consumers_cost_two_reads_per_look_however_many_and_unannounc
                                 exclusive=RedisLeases(redis, ttl_s=2), clock=SystemClock(), holder="test",
                                 batch=500, poll_s=0.2) as running:
         for log in logs:
-            await eventually(lambda log=log: _equals(checkpoint(fresh_db, log.name), 1), timeout=10)  # type: ignore[misc]
+            await eventually(lambda log=log: _equals(checkpoint(fresh_db, log.name), 1), timeout=10)
         looks, reads = running.looks, await opcounts.reads(fresh_db)
         await eventually(lambda: running.looks >= looks + 5, timeout=10)
         looked, read = running.looks - looks, await opcounts.reads(fresh_db) - reads
@@ -208,7 +208,7 @@ async def test_idle_consumers_cost_two_reads_per_look_however_many_and_unannounc
         for doc in later:  # stored without a wake-up: as if its fact were lost
             await sequence.insert(doc)
         for log in logs:
-            await eventually(lambda log=log: _equals(checkpoint(fresh_db, log.name), 3), timeout=10)  # type: ignore[misc]
+            await eventually(lambda log=log: _equals(checkpoint(fresh_db, log.name), 3), timeout=10)
     assert all(log.batches[-1] == [d["_id"] for d in later] for log in logs)
 
 
