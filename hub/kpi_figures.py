@@ -11,7 +11,7 @@ offset is a multiple of 15 minutes), so a local day is 96 buckets, 92 on the spr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -77,6 +77,8 @@ class Figures:
     fcr: float | None  # first-contact resolution: first_contact / decided
     fcr_decided: int
     fcr_pending: int  # handled, but the repeat window has not passed yet
+    reopened: int  # resolutions of the row that staff reopened since
+    reopen_rate: float | None  # reopened / resolved by an agent
     surveys_answered: int
     surveys_satisfied: int  # scored 4 or 5
     csat: float | None  # satisfaction: surveys_satisfied / surveys_answered
@@ -88,7 +90,7 @@ class Figures:
 
 FIGURE_NAMES = tuple(Figures.__dataclass_fields__)
 RATIOS = frozenset({"service_level", "answer_rate", "abandon_rate", "transfer_rate", "bot_containment", "fcr",
-                    "occupancy", "csat"})
+                    "reopen_rate", "occupancy", "csat"})
 SECONDS = frozenset({"asa_s", "longest_wait_s", "aht_s", "after_work_s", "busy_s", "staffed_s"})
 
 
@@ -137,6 +139,7 @@ def figures(c: Mapping[str, int], *, per_agent: bool = False) -> Figures:
         bot_containment=ratio(c.get("resolved_by_bot", 0), c.get("with_bot", 0)), outbound=c.get("outbound", 0),
         fcr=ratio(c.get("fcr_first", 0), c.get("fcr_decided", 0)), fcr_decided=c.get("fcr_decided", 0),
         fcr_pending=c.get("fcr_pending", 0),
+        reopened=c.get("reopened", 0), reopen_rate=ratio(c.get("reopened", 0), c.get("resolved", 0)),
         surveys_answered=c.get("surveys_answered", 0), surveys_satisfied=c.get("survey_satisfied", 0),
         csat=ratio(c.get("survey_satisfied", 0), c.get("surveys_answered", 0)),
         csat_mean=mean(c.get("survey_score_sum", 0), c.get("surveys_answered", 0)),
@@ -167,26 +170,34 @@ class Opened:
     created_at: datetime
 
 
-def first_contact(resolution: Resolution, opened: Iterable[Opened], window: timedelta, now: datetime) -> bool | None:
-    """Resolved at first contact: no new conversation of the same contact in the same queue within
-    ``window`` after the resolution. ``None`` until the window has passed (then it is decided)."""
+def first_contact(resolution: Resolution, opened: Iterable[Opened], window: timedelta, now: datetime,
+                  reopened: Iterable[datetime] = ()) -> bool | None:
+    """Resolved at first contact: no new conversation of the same contact in the same queue, and no
+    reopening of this one (``reopened``: when it was reopened), within ``window`` after the
+    resolution. ``None`` until the window has passed (then it is decided)."""
     if now < resolution.at + window:
         return None
+    end = resolution.at + window
+    if any(resolution.at < at <= end for at in reopened):
+        return False
     return not any(o.contact_id == resolution.contact_id and o.conversation_id != resolution.conversation_id
-                   and o.queue == resolution.queue and resolution.at < o.created_at <= resolution.at + window
+                   and o.queue == resolution.queue and resolution.at < o.created_at <= end
                    for o in opened)
 
 
 def fcr_buckets(resolutions: Iterable[Resolution], opened: Iterable[Opened], window: timedelta,
-                now: datetime) -> list[tuple[Bucket, Counts]]:
+                now: datetime, reopened: Mapping[str, Sequence[datetime]] | None = None,
+                ) -> list[tuple[Bucket, Counts]]:
     """Counters to add to the buckets (the queue's and the agent's, where the resolution was counted):
-    ``fcr_decided`` and ``fcr_first``, or ``fcr_pending``."""
+    ``fcr_decided`` and ``fcr_first``, or ``fcr_pending``. ``reopened``: per conversation, when staff
+    reopened it."""
     by_contact: dict[str, list[Opened]] = defaultdict(list)
     for o in opened:
         by_contact[o.contact_id].append(o)
     out: list[tuple[Bucket, Counts]] = []
     for r in resolutions:
-        verdict = first_contact(r, by_contact.get(r.contact_id, ()), window, now)
+        verdict = first_contact(r, by_contact.get(r.contact_id, ()), window, now,
+                                (reopened or {}).get(r.conversation_id, ()))
         counts = {"fcr_pending": 1} if verdict is None else {"fcr_decided": 1, "fcr_first": int(verdict)}
         interval = interval_of(r.at)
         out.append((Bucket(interval, r.queue, r.channel), counts))

@@ -135,6 +135,8 @@ def contributions(event: StoredEvent, prior: Sequence[StoredEvent]) -> list[tupl
         if kind == "transferred":
             counts["transferred_in"] = 1
         out: list[tuple[Bucket, Counts]] = [at_queue(counts)]
+        if kind == "reopened":
+            out += _reopened(prior)
         if kind == "transferred" and previous is not None and source in HELD:
             from_queue = previous.queue or ""
             out.append(at_queue({"transferred_out": 1}, from_queue))
@@ -182,6 +184,20 @@ def contributions(event: StoredEvent, prior: Sequence[StoredEvent]) -> list[tupl
         survey = _survey_counts(event.detail.get("score", ""))
         return [at_queue(survey), *at_agent(event.agent_id, survey)] if survey else []
     return []
+
+
+def _reopened(prior: Sequence[StoredEvent]) -> list[tuple[Bucket, Counts]]:
+    """``reopened``: counted with the resolution it undid (its quarter hour, queue, channel and
+    agent), so a row's reopen rate is the share of its handled conversations reopened since. A
+    resolution no agent made (abandoned in the queue) was not handled: nothing."""
+    resolved = _last(prior, "resolved")
+    if resolved is None or resolved.from_state not in HELD:
+        return []
+    where = Bucket(interval_of(resolved.at), resolved.queue or "", resolved.channel)
+    out = [(where, {"reopened": 1})]
+    if resolved.agent_id:
+        out.append((Bucket(where.interval, where.queue, where.channel, resolved.agent_id), {"reopened": 1}))
+    return out
 
 
 def _survey_counts(score: str) -> Counts:

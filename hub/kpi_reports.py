@@ -7,6 +7,7 @@ matching buckets, so the list behind a number is exactly what was counted in it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -153,7 +154,14 @@ class KpiReports:
                                   queue=e.queue or "", channel=e.channel, agent=e.agent_id or "", at=e.at)
                        for e in handled if e.conversation_id in lines]
         opened = await self._records.opened_by({r.contact_id for r in resolutions}, start, end + self.fcr_window)
-        return fcr_buckets(resolutions, opened, self.fcr_window, now)
+        reopens = await self._records.events(start, end + self.fcr_window, {"reopened"}, channel=None,
+                                             limit=FCR_LIMIT)
+        if len(reopens) >= FCR_LIMIT:
+            return []
+        reopened: dict[str, list[datetime]] = defaultdict(list)
+        for event in reopens:
+            reopened[event.conversation_id].append(event.at)
+        return fcr_buckets(resolutions, opened, self.fcr_window, now, reopened)
 
     async def today(self, now: datetime, agents: frozenset[str] | None = None) -> Today:
         """The local day of ``now`` so far: in total, per queue and per channel (``agents``: as in ``history``)."""

@@ -89,7 +89,11 @@ def the_day() -> list[Script]:
         .step("offered", "offered", 35, agent="bob").step("declined", "queued", 45, agent=None, agent_id="bob")
         .step("offered", "offered", 50, agent="alice").step("assigned", "assigned", 75)
         .step("transferred", "queued", 135, queue="general", agent=None).step("offered", "offered", 140, agent="bob")
-        .step("assigned", "assigned", 150).step("resolved", "resolved", 450),
+        .step("assigned", "assigned", 150).step("resolved", "resolved", 450)
+        # Two days later (after the days read below) staff reopen it and bob resolves it again.
+        .step("reopened", "queued", 2 * 86_400, agent=None, from_state="resolved")
+        .step("offered", "offered", 2 * 86_400 + 5, agent="bob").step("assigned", "assigned", 2 * 86_400 + 9)
+        .step("resolved", "resolved", 2 * 86_400 + 99),
         # S2: the bot answers it alone.
         Script("S2", "sms", "Chen Jie", s + timedelta(seconds=600)).step("created", "new", 0)
         .step("bot_started", "bot", 0).step("resolved", "resolved", 60),
@@ -141,12 +145,14 @@ def the_repeats() -> list[Script]:
 #   handled W1 360 s, S1 360 s (alice's 60 s before her transfer + bob's 300 s: one conversation),
 #   V1 240 s (150 talk incl. 30 hold + 60 after-work): AHT 960 / 3 = 320 s; after-work (60 + 0 + 60) / 3 = 40 s
 #   transfers out 1 of 4 answered = 0.25; with the bot S1, S2, resolved by it S2: containment 0.5
-#   first-contact resolution: of W1, S1, V1 (all decided: their 7 days have passed) W1 came back: 2/3
+#   first-contact resolution: of W1, S1, V1 (all decided: their 7 days have passed) W1 came back and
+#   S1 was reopened: 1/3; reopened S1 (bob's resolution): 1 of 3 resolved
 DAY_TOTAL = {
     "offered": 7, "answered": 4, "abandoned": 3, "abandoned_short": 1, "answered_in_sl": 3, "service_level": 0.5,
     "answer_rate": 4 / 6, "abandon_rate": 2 / 6, "asa_s": 20.5, "longest_wait_s": 45.0, "handled": 3,
     "aht_s": 320.0, "after_work_s": 40.0, "transferred_out": 1, "transfer_rate": 0.25, "with_bot": 2,
-    "resolved_by_bot": 1, "bot_containment": 0.5, "outbound": 0, "fcr": 2 / 3, "fcr_decided": 3, "fcr_pending": 0,
+    "resolved_by_bot": 1, "bot_containment": 0.5, "outbound": 0, "fcr": 1 / 3, "fcr_decided": 3, "fcr_pending": 0,
+    "reopened": 1, "reopen_rate": 1 / 3,
 }
 # 2026-03-11: V4 alone: answered in 8 s, handled 90 s of which 30 s after-work.
 NEXT_TOTAL = {
@@ -154,15 +160,17 @@ NEXT_TOTAL = {
     "answer_rate": 1.0, "abandon_rate": 0.0, "asa_s": 8.0, "longest_wait_s": 8.0, "handled": 1, "aht_s": 90.0,
     "after_work_s": 30.0, "transferred_out": 0, "transfer_rate": 0.0, "with_bot": 0, "resolved_by_bot": 0,
     "bot_containment": None, "outbound": 0, "fcr": 0.0, "fcr_decided": 1,  # V4's contact came back
+    "reopened": 0, "reopen_rate": 0.0,
 }
 # The ISO week (cut to the two days): the sums, then the same formulas.
 WEEK_TOTAL = {**DAY_TOTAL, "offered": 8, "answered": 5, "answered_in_sl": 4, "service_level": 4 / 7,
               "answer_rate": 5 / 7, "abandon_rate": 2 / 7, "asa_s": 90 / 5, "handled": 4, "aht_s": 1050 / 4,
-              "after_work_s": 150 / 4, "transfer_rate": 1 / 5, "fcr": 2 / 4, "fcr_decided": 4}
+              "after_work_s": 150 / 4, "transfer_rate": 1 / 5, "fcr": 1 / 4, "fcr_decided": 4,
+              "reopen_rate": 1 / 4}
 BY_QUEUE = {  # day 2026-03-10
     "general": {"offered": 6, "answered": 3, "abandoned": 3, "abandoned_short": 1, "answered_in_sl": 3,
                 "service_level": 3 / 5, "asa_s": 37 / 3, "longest_wait_s": 40.0, "handled": 3, "aht_s": 320.0,
-                "transferred_out": 0, "fcr": 2 / 3},
+                "transferred_out": 0, "fcr": 1 / 3, "reopened": 1, "reopen_rate": 1 / 3},
     "billing": {"offered": 1, "answered": 1, "abandoned": 0, "answered_in_sl": 0, "service_level": 0.0,
                 "asa_s": 45.0, "longest_wait_s": 45.0, "handled": 0, "aht_s": None, "transferred_out": 1,
                 "transfer_rate": 1.0, "fcr": None},
@@ -175,7 +183,7 @@ BY_CHANNEL = {
                 "fcr": 0.0},
     "sms": {"offered": 2, "answered": 2, "abandoned": 0, "service_level": 0.5, "asa_s": 30.0, "longest_wait_s": 45.0,
             "handled": 1, "aht_s": 360.0, "after_work_s": 0.0, "transfer_rate": 0.5, "bot_containment": 0.5,
-            "fcr": 1.0},
+            "fcr": 0.0, "reopened": 1, "reopen_rate": 1.0},
     "voice": {"offered": 3, "answered": 1, "abandoned": 2, "abandoned_short": 1, "service_level": 0.5,
               "answer_rate": 0.5, "asa_s": 10.0, "longest_wait_s": 40.0, "handled": 1, "aht_s": 240.0,
               "after_work_s": 60.0, "fcr": 1.0},
@@ -184,9 +192,9 @@ BY_CHANNEL = {
 BY_AGENT = {
     "alice": {"answered": 3, "asa_s": 67 / 3, "handled": 3, "aht_s": 660 / 3, "after_work_s": 40.0,
               "transferred_out": 1, "transfer_rate": 1 / 3, "offered": 0, "service_level": None,
-              "longest_wait_s": None, "fcr": 1 / 2},
+              "longest_wait_s": None, "fcr": 1 / 2, "reopened": 0, "reopen_rate": 0.0},
     "bob": {"answered": 1, "asa_s": 15.0, "handled": 1, "aht_s": 300.0, "after_work_s": 0.0, "transferred_out": 0,
-            "fcr": 1.0},
+            "fcr": 0.0, "reopened": 1, "reopen_rate": 1.0},
 }
 
 
@@ -396,6 +404,35 @@ async def test_a_chat_through_the_real_core_is_counted_as_its_events_say(hub: Ru
         if today["day"] == day:  # not across local midnight
             assert today["total"]["answered"] == 1 and today["total"]["asa_s"] == pytest.approx(wait_s)
             assert [c["channel"] for c in today["channels"]] == ["webchat"]
+    finally:
+        await alice.close()
+        await sara.close()
+
+
+async def test_a_chat_reopened_through_the_real_core_counts_against_its_resolution(hub: RunningHub, db: Db) -> None:
+    """Resolved by alice, then reopened (back into its queue): the day's row and hers count the
+    reopen beside the resolution, and the reopen is a new offer to the queue."""
+    alice = await AgentClient.online(hub.base_url, "alice")
+    sara = await AgentClient(hub.base_url).login("sara")
+    try:
+        async with aiohttp.ClientSession() as http:
+            widget = WidgetClient(hub.base_url, http)
+            await widget.connect(name="Bo Yang")
+            await widget.say("the bill is still wrong")
+            conversation_id = await alice.take_offer()
+            await alice.call("POST", f"/api/conversations/{conversation_id}/resolve")
+            await widget.close()
+        reopened = await alice.call("POST", f"/api/conversations/{conversation_id}/reopen")
+        assert reopened["conversation"]["state"] == "queued"
+        await eventually(lambda: projected(db), timeout=20)
+        at = {e["type"]: e["at"] for e in await hub.context.conversations.events_of(conversation_id)}
+        day, later = (at[kind].astimezone(SHANGHAI).date().isoformat() for kind in ("resolved", "reopened"))
+        (row, *_) = await history(sara, **{"from": day, "to": later, "group": "agent"})  # the resolution's day
+        assert (row["agent"], row["period"]) == (alice.agent["id"], day)
+        close(row, {"handled": 1, "reopened": 1, "reopen_rate": 1.0, "fcr_pending": 1, "fcr_decided": 0})
+        days = await history(sara, **{"from": day, "to": later})  # one day, or two across local midnight
+        assert sum(r["offered"] for r in days) == 2 and sum(r["reopened"] for r in days) == 1
+        close(days[0], {"answered": 1, "handled": 1, "reopened": 1, "reopen_rate": 1.0})
     finally:
         await alice.close()
         await sara.close()

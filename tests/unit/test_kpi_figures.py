@@ -35,7 +35,7 @@ def test_no_denominator_gives_none_not_an_error() -> None:
     empty = figures({})
     assert empty.service_level is None and empty.answer_rate is None and empty.asa_s is None
     assert empty.aht_s is None and empty.transfer_rate is None and empty.bot_containment is None
-    assert empty.longest_wait_s is None and empty.offered == 0
+    assert empty.longest_wait_s is None and empty.offered == 0 and empty.reopen_rate is None
     only_short = figures({"offered": 2, "abandoned": 2, "abandoned_short": 2, "max_wait_ms": 4000})
     assert only_short.service_level is None and only_short.longest_wait_s == 4.0
 
@@ -47,6 +47,8 @@ def test_service_level_leaves_short_abandons_out_and_counts_long_ones_as_missed(
                                    ServiceLevels()))
     assert f.service_level == 3 / 6 and f.answer_rate == 4 / 6 and f.abandon_rate == 2 / 6
     assert f.asa_s == 20.5 and f.aht_s == 300.0 and f.after_work_s == 40.0 and f.transfer_rate == 0.25
+    reopened = figures({**counts, "reopened": 1})
+    assert (reopened.reopened, reopened.reopen_rate, f.reopened, f.reopen_rate) == (1, 1 / 3, 0, 0.0)
 
 
 def test_each_queue_has_its_own_threshold() -> None:
@@ -126,7 +128,7 @@ counters = st.fixed_dictionaries({
     "answered": st.integers(0, 50), "abandoned": st.integers(0, 50), "with_bot": st.integers(0, 50),
     "resolved": st.integers(0, 50), "offered": st.integers(0, 100),
 }).flatmap(lambda c: st.fixed_dictionaries({
-    **{k: st.just(v) for k, v in c.items()},
+    **{k: st.just(v) for k, v in c.items()}, "reopened": st.integers(0, c["resolved"]),
     "abandoned_short": st.integers(0, c["abandoned"]), "answered_in_sl": st.integers(0, c["answered"]),
     "transferred_out": st.integers(0, c["answered"]), "resolved_by_bot": st.integers(0, c["with_bot"]),
     "answered_wait_ms": st.integers(0, 10**9), "handle_ms": st.integers(0, 10**9),
@@ -180,6 +182,11 @@ def test_first_contact_resolution_is_decided_when_the_window_has_passed() -> Non
     assert first_contact(resolved, [came_back(timedelta(days=1), contact="other")], week, later) is True
     assert first_contact(resolved, [came_back(-timedelta(hours=1))], week, later) is True  # opened before
     assert first_contact(resolved, [came_back(timedelta(days=1), cid="c1")], week, later) is True
+    # Reopened by staff within the window: not resolved at first contact; before it or after: no matter.
+    assert first_contact(resolved, [], week, later, [at + timedelta(days=3)]) is False
+    assert first_contact(resolved, [], week, later, [at - timedelta(days=1), at + week + timedelta(seconds=1)]) is True
+    assert fcr_buckets([resolved], [], week, later, {"c1": [at + week]})[0][1] == {"fcr_decided": 1, "fcr_first": 0}
+    assert fcr_buckets([resolved], [], week, later, {"c9": [at + week]})[0][1] == {"fcr_decided": 1, "fcr_first": 1}
     counted = fcr_buckets([resolved], [came_back(timedelta(days=2))], week, later)
     assert [(b.agent, c) for b, c in counted] == [("", {"fcr_decided": 1, "fcr_first": 0}),
                                                   ("alice", {"fcr_decided": 1, "fcr_first": 0})]

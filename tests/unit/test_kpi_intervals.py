@@ -80,6 +80,25 @@ def test_transfers_abandons_and_the_bot() -> None:
     assert projection[Bucket(at, "", "webchat")] == {"created": 2, "with_bot": 1, "resolved_by_bot": 1}
 
 
+def test_a_reopen_counts_with_the_resolution_it_undid_not_when_it_happened() -> None:
+    """Resolved by bob in the first quarter hour, reopened an hour later (and by then a new offer to
+    the queue), resolved again by alice: the first resolution's buckets count the reopen."""
+    s = answered_then_resolved().add("reopened", "queued", 3600, agent=None, detail={"from_state": "resolved"})
+    s.add("offered", "offered", 3610, agent="alice").add("assigned", "assigned", 3620)
+    s.add("resolved", "resolved", 3700)
+    # A chat closed while still queued was abandoned, not handled: its reopen counts no reopen.
+    left = (Script("c5").add("created", "new", 0).add("queued", "queued", 1, queue="general")
+            .add("resolved", "resolved", 30).add("reopened", "queued", 60, detail={"from_state": "resolved"}))
+    projection = replay(s.events + left.events)
+    first, later = interval_of(T0), interval_of(T0 + timedelta(seconds=3600))
+    queue = projection[Bucket(first, "general", "webchat")]
+    assert (queue["resolved"], queue["abandoned"], queue["reopened"]) == (1, 1, 1)  # c5's reopen: none
+    assert projection[Bucket(first, "general", "webchat", "bob")]["reopened"] == 1
+    assert "reopened" not in projection[Bucket(later, "general", "webchat")]
+    assert projection[Bucket(later, "general", "webchat")]["offered"] == 1  # the reopen is an offer when it happens
+    assert "reopened" not in projection[Bucket(later, "general", "webchat", "alice")]
+
+
 def test_calls_abandoned_while_waiting_or_ringing_and_outbound_calls() -> None:
     short = (Script("v1", "voice").add("created", "new", 0).add("queued", "queued", 10, queue="outages")
              .add("abandoned", "abandoned", 13, detail={"short": "yes", "wait_s": "3.000"}))
@@ -124,6 +143,9 @@ def scripts() -> list[StoredEvent]:
         s = Script(f"d{i}").add("created", "new", i).add("queued", "queued", i + 1, queue=("general", "billing")[i % 2])
         s.add("offered", "offered", i * 200 + 2, agent="alice").add("assigned", "assigned", i * 300 + 5)
         s.add("resolved", "resolved", i * 400 + 9)
+        if i % 2:  # reopened: counted back in the resolution's bucket, whatever the batch order
+            s.add("reopened", "queued", i * 400 + 950, agent=None).add("offered", "offered", i * 400 + 960,
+                                                                       agent="bob")
         events += s.events
     return events
 
