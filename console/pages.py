@@ -45,14 +45,15 @@ def supervisors_page(path: Path) -> Handler:
     """A page for those who may read figures (supervisors, admins, team leaders: ``figures_sight``),
     checked here as well as by its script: without a
     session the browser goes to the login page, any other role gets 403 (the wallboard hangs
-    unattended on a wall, so it must not show even its empty frame to the wrong login)."""
+    unattended on a wall, so it must not show even its empty frame to the wrong login; the reports
+    page likewise)."""
     async def handler(request: web.Request) -> web.StreamResponse:
         try:
             agent, _ = await authenticate(request)
         except web.HTTPUnauthorized:
             raise web.HTTPFound("/console/login") from None
         if not figures_sight(agent).visible:  # a team leader's board shows her team (docs/kpis.md)
-            raise web.HTTPForbidden(text="The wallboard is for supervisors, team leaders and admins.\n")
+            raise web.HTTPForbidden(text="This page is for supervisors, team leaders and admins.\n")
         return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
 
     return handler
@@ -90,6 +91,7 @@ def add_page_routes(app: web.Application) -> None:
     for path, name in CONSOLE_PAGES.items():
         app.router.add_get(path, page(STATIC / "console" / name))
     app.router.add_get("/console/wallboard", supervisors_page(STATIC / "console" / "wallboard.html"))
+    app.router.add_get("/console/reports", supervisors_page(STATIC / "console" / "reports.html"))
     app.router.add_get("/console/admin", roles_page(STATIC / "console" / "admin.html",
                                                     frozenset({Role.ADMIN, Role.SUPERVISOR})))
     app.router.add_static("/console/static/", STATIC / "console", append_version=False)

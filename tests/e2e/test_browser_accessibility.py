@@ -4,7 +4,7 @@
 States: the login page, also with its error after a wrong password; an agent's inbox with an
 offer waiting, then with the conversation open (contact panel beside it) and the shortcut help open
 over it; the customer's widget with messages; the supervisor page and the wallboard (light and
-dark) with a customer waiting and one answered; quality, admin, the bot trainer and a department's
+dark) with a customer waiting and one answered; quality, reports, admin, the bot trainer and a department's
 work-order page with an order."""
 
 from __future__ import annotations
@@ -87,6 +87,9 @@ async def test_every_page_has_no_serious_or_critical_violation(hub: RunningHub, 
     await sara.emulate_media(color_scheme="light")
     await sara.goto(f"{hub.base_url}/console/quality")
     await check("quality", sara)
+    await sara.goto(f"{hub.base_url}/console/reports")  # this week: today's answered chat in its row
+    await expect(sara.get_by_test_id("rep-drill-answered")).to_have_count(1)
+    await check("reports", sara)
 
     admin = await login(browser, hub.base_url, "admin")
     await admin.goto(f"{hub.base_url}/console/admin")
@@ -113,5 +116,5 @@ async def test_every_page_has_no_serious_or_critical_violation(hub: RunningHub, 
     await expect(dora.get_by_test_id("order-row")).to_have_count(1)
     await check("work orders", dora)
 
-    assert len(found) == 13  # every page and state above was checked
+    assert len(found) == 14  # every page and state above was checked
     assert {name: [str(v) for v in vs] for name, vs in found.items() if vs} == {}

@@ -107,6 +107,7 @@ OTHER_PAGES = [
     ("/console/admin", "sara", ("adm.", "adminjs.", "adminuijs.", "admincontentjs.", "nav.")),
     ("/console/work_orders", "sara", ("wo.", "wojs.")),
     ("/console/quality", "sara", ("qa.", "qajs.")),
+    ("/console/reports", "sara", ("rep.", "repjs.")),
     ("/console/trainer", "tom", ("trn.", "trnjs.")),
 ]
 

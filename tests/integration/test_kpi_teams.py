@@ -130,7 +130,8 @@ async def test_who_reads_the_figures(hub: RunningHub, username: str, status: int
         for path in (f"/api/kpi/history?{DAY}&group=team", "/api/kpi/today",
                      f"/api/kpi/conversations?{DAY}&figure=answered"):
             await client.call("GET", path, expect=status)
-        async with client.session.get(f"{hub.base_url}/console/wallboard", allow_redirects=False) as resp:
-            assert resp.status == status
+        for page in ("/console/wallboard", "/console/reports"):
+            async with client.session.get(f"{hub.base_url}{page}", allow_redirects=False) as resp:
+                assert resp.status == status, page
     finally:
         await client.close()

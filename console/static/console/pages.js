@@ -9,6 +9,7 @@ const SUPERVISING = ['supervisor', 'admin'];
 export const PAGES = [
   { id: 'inbox', href: '/console/', labelKey: 'nav.inbox', roles: null },
   { id: 'supervisor', href: '/console/supervisor', labelKey: 'nav.supervisor', roles: [...SUPERVISING, 'team_leader'] },
+  { id: 'reports', href: '/console/reports', labelKey: 'nav.reports', roles: [...SUPERVISING, 'team_leader'] },
   { id: 'work_orders', href: '/console/work_orders', labelKey: 'nav.work_orders', roles: null },
   { id: 'trainer', href: '/console/trainer', labelKey: 'nav.trainer', roles: ['trainer', 'admin'] },
   { id: 'admin', href: '/console/admin', labelKey: 'nav.admin', roles: SUPERVISING },
