@@ -849,7 +849,7 @@ export default {
   "repjs.no_team": "No team",
   "repjs.show_conversations": "Show the conversations counted here",
   "repjs.nothing": "Nothing was counted in these days.",
-  "repjs.zone": "Days are the centre's local days ({zone}); first-contact resolution is decided 7 days after a resolution.",
+  "repjs.zone": "Days are the centre's local days ({zone}). First-contact resolution is decided once the repeat window (7 days by default) has passed; a reopen counts on the day of the resolution it undid.",
   "repjs.team_scope": "Your team's work only: queue figures are left out.",
   "repjs.drill_title": "{figure} · {period} {who}",
   "repjs.truncated": "Only the first 1,000 are listed: narrow the days or split the rows.",
@@ -879,7 +879,7 @@ export default {
   "repjs.about_aht_s": "Talk or chat time, hold and after-work, per handled conversation",
   "repjs.about_transfer_rate": "Transferred on, of the answered",
   "repjs.about_bot_containment": "Resolved by the bot, of those the bot answered",
-  "repjs.about_fcr": "No new conversation on the same topic and no reopening within 7 days",
+  "repjs.about_fcr": "No new conversation on the same topic and no reopening within the repeat window (7 days by default)",
   "repjs.about_reopen_rate": "Resolutions reopened since, of the resolved",
   "repjs.about_csat": "Surveys scored 4 or 5, of those answered",
   "repjs.about_occupancy": "Time on conversations, of time staffed"

@@ -836,7 +836,7 @@ export default {
   "repjs.no_team": "未分班组",
   "repjs.show_conversations": "查看计入此数的会话",
   "repjs.nothing": "这些日期内没有计数。",
-  "repjs.zone": "日期按中心当地时间（{zone}）计算；问题一次性解决率在解决后 7 天判定。",
+  "repjs.zone": "日期按中心当地时间（{zone}）计算。问题一次性解决率在重复窗口（默认 7 天）过后判定；重开计入被重开的那次解决所在的日期。",
   "repjs.team_scope": "仅显示本班组的工作：不含队列指标。",
   "repjs.drill_title": "{figure} · {period} {who}",
   "repjs.truncated": "仅列出前 1,000 条：请缩小日期范围或分组查看。",
@@ -866,7 +866,7 @@ export default {
   "repjs.about_aht_s": "每个已处理会话的通话或对话、保持与话后处理时长",
   "repjs.about_transfer_rate": "转出占接通的比例",
   "repjs.about_bot_containment": "机器人解决占机器人接待的比例",
-  "repjs.about_fcr": "7 天内同一主题无新会话且未被重开",
+  "repjs.about_fcr": "重复窗口（默认 7 天）内同一主题无新会话且未被重开",
   "repjs.about_reopen_rate": "之后被重开的解决占已解决的比例",
   "repjs.about_csat": "评分 4 或 5 占已答调查的比例",
   "repjs.about_occupancy": "处理会话时间占在岗时间的比例"
