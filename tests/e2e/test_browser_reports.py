@@ -6,6 +6,7 @@ following the query, no serious accessibility violation, and agents kept out."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.async_api import Browser, Locator, Page, expect
 
@@ -39,7 +40,7 @@ def cell(page: Page, period: str, figure: str, key: str = "") -> Locator:
 
 
 async def test_a_supervisor_reads_the_day_by_agent_and_opens_a_count(hub: RunningHub, browser: Browser,
-                                                                      db: Db) -> None:
+                                                                      db: Db, artifacts: Path) -> None:
     await write(db, await with_real_agents(hub, the_day() + the_repeats()))
     await eventually(lambda: projected(db), timeout=20)
     sara = await sign_in(await new_page(browser), hub.base_url, "sara")
@@ -57,6 +58,7 @@ async def test_a_supervisor_reads_the_day_by_agent_and_opens_a_count(hub: Runnin
     await expect(cell(sara, day, "service_level")).to_have_class(re.compile(r"\bis-under\b"))
     await expect(cell(sara, "2026-03-11", "service_level")).not_to_have_class(re.compile(r"is-under"))
     await expect(sara.get_by_test_id("rep-note")).to_contain_text("Asia/Shanghai")
+    await sara.screenshot(path=str(artifacts / "reports-by-day.png"), full_page=True)
 
     # The abandoned count opens the three conversations counted in it.
     await sara.locator(f'[data-testid="rep-row"][data-period="{day}"]').get_by_test_id("rep-drill-abandoned").click()
@@ -66,6 +68,8 @@ async def test_a_supervisor_reads_the_day_by_agent_and_opens_a_count(hub: Runnin
     assert await drill.get_by_test_id("rep-drill-row").evaluate_all(
         "rows => rows.map((r) => r.dataset.conversation)") == ["W2", "V2", "V3"]
     await expect(drill.get_by_test_id("rep-drill-row").first).to_contain_text("Li Na")
+    # W2 left at 07:01:30 in Shanghai (23:01 UTC the day before): the centre's time, as its days are.
+    await expect(drill.get_by_test_id("rep-drill-row").first).to_contain_text("10 Mar 2026, 07:01")
 
     # Split by agent: the demo agents by name; bob's one resolution (S1) was reopened.
     await sara.get_by_test_id("rep-group").select_option("agent")
@@ -80,6 +84,7 @@ async def test_a_supervisor_reads_the_day_by_agent_and_opens_a_count(hub: Runnin
     await expect(alice.locator('td[data-figure="answered"]')).to_have_text("3")
     await alice.get_by_test_id("rep-drill-answered").click()
     await expect(sara.get_by_test_id("rep-drill").get_by_test_id("rep-drill-row")).to_have_count(3)
+    await sara.screenshot(path=str(artifacts / "reports-by-agent.png"), full_page=True)
     href = await sara.get_by_test_id("rep-csv").get_attribute("href")
     assert href == "/api/kpi/history?from=2026-03-10&to=2026-03-10&by=day&group=agent&format=csv"
     assert sara.url.endswith("/console/reports?from=2026-03-10&to=2026-03-10&by=day&group=agent")

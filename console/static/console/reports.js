@@ -112,7 +112,7 @@ async function drill(row, figure, q) {
   clear(rows);
   for (const c of data.conversations) {
     rows.append(h('tr', { 'data-testid': 'rep-drill-row', dataset: { conversation: c.conversation_id } },
-      h('td', {}, formatDate(c.at)), h('td', {}, c.conversation_id), h('td', {}, c.contact_name || '—'),
+      h('td', {}, formatDate(c.at, { dateStyle: 'medium', timeStyle: 'short', timeZone: zone })), h('td', {}, c.conversation_id), h('td', {}, c.contact_name || '—'),
       h('td', {}, c.queue ? keyLabel('queue', c.queue) : '—'), h('td', {}, channelName(c.channel)),
       h('td', {}, c.agent ? keyLabel('agent', c.agent) : '—'), h('td', {}, stateName(c.state))));
   }
