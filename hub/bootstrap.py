@@ -61,6 +61,7 @@ from console.trainer_api import add_trainer_routes
 from console.work_orders_api import add_work_order_routes
 from hub.agent_states import AgentStates
 from hub.audit_trail import AuditTrail
+from hub.bot_idle import BotIdleSweep
 from hub.bus import RedisEventBus
 from hub.call_ports import CallControl, VoiceBotPorts
 from hub.clock import Clock, SystemClock
@@ -159,6 +160,7 @@ logger = logging.getLogger(__name__)
 
 REDIS_POOL_SIZE = 64
 SNOOZES = "conversations:snoozes"  # wakes snoozed conversations: one process at a time (a lease)
+BOT_IDLE = "bot:idle"  # resolves the bot's idle conversations: one process at a time (a lease)
 NOTICES = "outages:notices"  # the outage notice sender: one process at a time (a lease)
 ASSIGNER = "routing:assigner"  # the supervised loop name (bench/assignment.py finds its task by it)
 QUALITY_WORKER = "voice:quality"  # the call quality worker (voice/qa_worker.py)
@@ -312,6 +314,10 @@ async def running_hub(settings: Settings, *, mongo_url: str, redis_url: str, clo
         add_agent_file_routes(app, agent_files, settings.secret_key.get_secret_value().encode())
         add_find_routes(app, ConversationFinder(MongoConversationSearch(db), agent_desk, hand_on), hand_on)
         start_snoozes(settings, app, bus, supervisor, stack, SnoozeParts(core=core, transitions=transitions))
+        if settings.bot.idle_resolve_s > 0:
+            idle = BotIdleSweep(core, transitions, idle_s=settings.bot.idle_resolve_s, poll_s=settings.bot.idle_poll_s)
+            supervisor.start(BOT_IDLE, idle.run, lease=BOT_IDLE)
+            stack.push_async_callback(supervisor.cancel, BOT_IDLE)
         add_call_routes(app)
         await start_call_quality(settings, db, app, supervisor, stack, clock)
         add_account_routes(app, bus)

@@ -26,6 +26,10 @@ class BotSettings(BaseModel):
         {"check_bill": "billing", "pay_bill": "billing", "tariffs": "billing", "report_outage": "outages",
          "outage_status": "outages", "complaint": "complaints"},
         description="Queue of a handed-over conversation by its last intent (others: the web-chat default queue).")
+    idle_resolve_s: float = Field(
+        1800.0, ge=0, description="A conversation the bot holds (not a call) in which nobody wrote for this long is "
+        "resolved by the bot: contained (0: never; ADR 0079).")
+    idle_poll_s: float = Field(60.0, gt=0, description="How often one process looks for such conversations.")
 
 
 class TrainingSettings(BaseModel):

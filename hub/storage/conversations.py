@@ -234,6 +234,16 @@ class MongoConversationStore:
         return await self._lines.joined(await cursor.sort("snoozed_until", 1).limit(limit).to_list(None),
                                         ("last_customer_at",))
 
+    async def with_bot_since(self, before: datetime, limit: int = 500) -> list[dict[str, Any]]:
+        """Conversations the bot holds unchanged since before ``before`` (``hub.bot_idle``), the
+        oldest first, with their last message time (from the inbox lines): the candidates for being
+        resolved as contained once nobody wrote for a while."""
+        cursor = self._conversations.find(
+            {"state": ConversationState.BOT.value, "updated_at": {"$lt": before}},
+            {"channel": 1, "updated_at": 1, "created_at": 1, "last_message_at": 1})
+        return await self._lines.joined(await cursor.sort("updated_at", 1).limit(limit).to_list(None),
+                                        ("last_message_at",))
+
     async def queued_since(self, before: datetime, limit: int) -> list[Conversation]:
         """Conversations waiting in a queue since before ``before`` (oldest first)."""
         cursor = self._conversations.find({"state": ConversationState.QUEUED.value, "updated_at": {"$lt": before}})

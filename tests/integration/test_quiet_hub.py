@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from console.auth import SESSION_CACHE
 from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
-from hub.config import ConsumersSettings, OutboxSettings, SnoozeSettings, WorkOrdersSettings
+from hub.config import BotSettings, ConsumersSettings, OutboxSettings, SnoozeSettings, WorkOrdersSettings
 from hub.domain.ids import ExternalId
 from hub.domain.model import InboundMessage
 from hub.storage.database import Db
@@ -42,7 +42,8 @@ async def quiet_hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str) 
     # machine was busy enough to stretch them over 15 s (1 operation instead of 0).
     settings = make_settings(db_name, sweep_s=FAR_APART_S, queues_reread_s=FAR_APART_S).model_copy(update={
         "outbox": OutboxSettings(poll_s=FAR_APART_S), "consumers": ConsumersSettings(poll_s=FAR_APART_S),
-        "snooze": SnoozeSettings(poll_s=FAR_APART_S), "work_orders": WorkOrdersSettings(sweep_s=FAR_APART_S)})
+        "snooze": SnoozeSettings(poll_s=FAR_APART_S), "bot": BotSettings(idle_poll_s=FAR_APART_S),
+        "work_orders": WorkOrdersSettings(sweep_s=FAR_APART_S)})
     async with running_hub(settings, mongo_url=mongo_url, redis_url=redis_url) as running:
         await load_demo(running.context.directory)
         yield running

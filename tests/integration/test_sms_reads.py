@@ -22,6 +22,7 @@ from hub.admin import load_demo
 from hub.bootstrap import RunningHub, running_hub
 from hub.bus import RedisEventBus
 from hub.config import (
+    BotSettings,
     ConsumersSettings,
     OutagesSettings,
     OutboxSettings,
@@ -47,7 +48,8 @@ PHONE = "+8613800138000"
 async def sms_hub(mongo_url: str, redis_url: str, redis: Redis, db_name: str) -> AsyncIterator[RunningHub]:
     settings = make_settings(db_name, sweep_s=FAR_APART_S, queues_reread_s=FAR_APART_S).model_copy(update={
         "outbox": OutboxSettings(poll_s=FAR_APART_S), "consumers": ConsumersSettings(poll_s=FAR_APART_S),
-        "snooze": SnoozeSettings(poll_s=FAR_APART_S), "work_orders": WorkOrdersSettings(sweep_s=FAR_APART_S),
+        "snooze": SnoozeSettings(poll_s=FAR_APART_S), "bot": BotSettings(idle_poll_s=FAR_APART_S),
+        "work_orders": WorkOrdersSettings(sweep_s=FAR_APART_S),
         # With an SMS sender the outage notice sender runs too; its look for notices would count here.
         "outages": OutagesSettings(poll_s=FAR_APART_S),
         "surveys": SurveySettings(enabled=True, open_reread_s=FAR_APART_S),
