@@ -61,9 +61,18 @@ def outage_json(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def notice_json(doc: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": doc["_id"], "outage_id": doc["outage_id"], "kind": doc["kind"], "text": doc["text"],
+    """A notice and its progress; ``text`` only where it was read (the listing leaves it out)."""
+    return {"id": doc["_id"], "outage_id": doc["outage_id"], "kind": doc["kind"], "text": doc.get("text"),
             "state": doc["state"], "total": doc.get("total"), "counts": doc.get("counts", {}),
-            "created_at": _iso(doc.get("created_at")), "done_at": _iso(doc.get("done_at"))}
+            "created_at": _iso(doc.get("created_at")), "done_at": _iso(doc.get("done_at")),
+            "cancelled_at": _iso(doc.get("cancelled_at"))}
+
+
+def _kind(request: web.Request) -> NoticeKind:
+    try:
+        return NoticeKind(request.match_info["kind"])
+    except ValueError:
+        raise api_error(400, "invalid_input", "kind is outage or restored") from None
 
 
 @routes.get("/api/outages")
@@ -72,8 +81,11 @@ async def get_outages(request: web.Request) -> web.Response:
     active = request.query.get("active", "0")
     if active not in ("0", "1"):
         raise api_error(400, "invalid_input", "active is 0 or 1")
-    docs = await request.app[OUTAGES].listing(active_only=active == "1")
-    return web.json_response({"outages": [outage_json(d) for d in docs]})
+    desk = request.app[OUTAGES]
+    docs = await desk.listing(active_only=active == "1")
+    notices = await desk.notices_of([d["_id"] for d in docs])
+    return web.json_response({"outages": [
+        {**outage_json(d), "notices": [notice_json(n) for n in notices if n["outage_id"] == d["_id"]]} for d in docs]})
 
 
 @routes.post("/api/outages")
@@ -113,11 +125,19 @@ async def post_notice(request: web.Request) -> web.Response:
 @routes.get("/api/outages/{id}/notices/{kind}")
 async def get_notice(request: web.Request) -> web.Response:
     """A notice's progress: its state and how many SMS are in each state."""
-    try:
-        kind = NoticeKind(request.match_info["kind"])
-    except ValueError:
-        raise api_error(400, "invalid_input", "kind is outage or restored") from None
-    return web.json_response({"notice": notice_json(await request.app[OUTAGES].notice(request.match_info["id"], kind))})
+    notice = await request.app[OUTAGES].notice(request.match_info["id"], _kind(request))
+    return web.json_response({"notice": notice_json(notice)})
+
+
+@routes.post("/api/outages/{id}/notices/{kind}/cancel")
+async def post_cancel_notice(request: web.Request) -> web.Response:
+    """Stop a notice being prepared or sent (409 once done or cancelled)."""
+    by = require_editor(request)
+    kind = _kind(request)
+    notice = await request.app[OUTAGES].cancel_notice(request.match_info["id"], kind, by=by)
+    await audit(request, "outage.notice_cancelled", request.match_info["id"],
+                after={"kind": kind.value, "submitted": notice["counts"].get("submitted", 0)})
+    return web.json_response({"notice": notice_json(notice)})
 
 
 @routes.put("/api/contacts/{id}/area")

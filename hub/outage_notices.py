@@ -11,6 +11,10 @@ was in flight: an entry with a delivery report (or marked accepted) reached Kann
 neither ``reconcile_s`` after the batch started never did and goes again. So nothing is sent
 twice and every contact gets the notice, as far as Kannel's reports tell (Kannel cannot
 deduplicate). Two database writes per batch, one per delivery report.
+
+A notice can be cancelled from any process (``OutageDesk.cancel_notice``: its state becomes
+``cancelled``). Every batch is recorded in flight only while the notice is ``sending``, so the sender
+stops before its next batch with no extra read; what Kannel already took stays sent (``cursor``).
 """
 
 from __future__ import annotations
@@ -102,8 +106,10 @@ class NoticeSender:
             await self._store.add_sends([
                 {"_id": send_id(notice["key"], start + i), "notice_id": notice["_id"], "contact_id": contact_id,
                  "address": phone, "seq": start + i} for i, (contact_id, phone) in enumerate(chunk)])
-        await self._store.set_notice(notice["_id"], state="sending", total=len(recipients), cursor=0, inflight=None,
-                                     prepared_at=self._clock.now())
+        if not await self._store.set_notice_if(notice["_id"], "preparing", state="sending", total=len(recipients),
+                                               cursor=0, inflight=None, prepared_at=self._clock.now()):
+            logger.info("outages.notice.cancelled id=%s sent=0", notice["_id"])
+            return
         logger.info("outages.notice.prepared id=%s recipients=%d", notice["_id"], len(recipients))
 
     async def delivery_report(self, channel: str, provider_id: str, status: DeliveryStatus) -> bool:
@@ -111,8 +117,12 @@ class NoticeSender:
         return await self._store.record_report(provider_id, status.value, self._clock.now())
 
 
+class _Cancelled(Exception):
+    """The notice was cancelled (in any process) before the next batch went out."""
+
+
 class _Run:
-    """One notice being sent by this process, from its cursor to the end."""
+    """One notice being sent by this process, from its cursor to the end, or until it is cancelled."""
 
     def __init__(self, store: MongoOutageStore, sender: ChannelSender, clock: Clock, pace: Pace,
                  notice: Mapping[str, Any]) -> None:
@@ -141,12 +151,16 @@ class _Run:
                 continue
             batch = [self._buffer.popleft() for _ in range(min(due, len(self._buffer)))]
             sent += len(batch)
-            if not await self._send_batch(batch):
-                await asyncio.sleep(RETRY_AFTER_S)
-                began, sent = loop.time(), 0
-        await self._store.set_notice(self._id, state="done", cursor=self._total, inflight=None,
-                                     done_at=self._clock.now())
-        logger.info("outages.notice.done id=%s", self._id)
+            try:
+                if not await self._send_batch(batch):
+                    await asyncio.sleep(RETRY_AFTER_S)
+                    began, sent = loop.time(), 0
+            except _Cancelled:
+                logger.info("outages.notice.cancelled id=%s sent=%d", self._id, self._cursor)
+                return
+        if await self._store.set_notice_if(self._id, "sending", state="done", cursor=self._total, inflight=None,
+                                           done_at=self._clock.now()):
+            logger.info("outages.notice.done id=%s", self._id)
 
     async def _fill(self) -> bool:
         """Read the next window of unsettled entries when the buffer is empty; False at the end."""
@@ -172,7 +186,10 @@ class _Run:
     async def _send_batch(self, batch: list[dict[str, Any]]) -> bool:
         """Send one batch concurrently; False when Kannel could not take some (they go back first)."""
         store, now = self._store, self._clock.now()
-        await store.set_notice(self._id, inflight={"from": batch[0]["seq"], "to": batch[-1]["seq"] + 1, "at": now})
+        # The batch is recorded in flight only while the notice is sending: a cancel stops it here.
+        if not await store.set_notice_if(self._id, "sending",
+                                         inflight={"from": batch[0]["seq"], "to": batch[-1]["seq"] + 1, "at": now}):
+            raise _Cancelled
         results = await asyncio.gather(*(self._send_one(doc) for doc in batch))
         retry = [doc for doc, err in zip(batch, results, strict=True) if err is not None and err.retryable]
         for doc, err in zip(batch, results, strict=True):

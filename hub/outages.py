@@ -93,6 +93,21 @@ class OutageDesk:
             logger.warning("outages.notice.untold id=%s error=%s", notice["_id"], type(err).__name__)
         return notice
 
+    async def cancel_notice(self, outage_id: str, kind: NoticeKind, *, by: str) -> dict[str, Any]:
+        """Stop a notice still preparing or sending: no SMS goes out after the batch Kannel has (409
+        when it is done or cancelled already)."""
+        notice_id = f"{outage_id}:{kind.value}"
+        if await self._store.notice(notice_id) is None:
+            raise NotFound("no such notice")
+        if not await self._store.cancel_notice(notice_id, self._clock.now(), by):
+            raise IllegalTransition("this notice is not being sent any more (done or cancelled)")
+        logger.info("outages.notice.cancel id=%s by=%s", notice_id, by)
+        return await self.notice(outage_id, kind)
+
+    async def notices_of(self, outage_ids: list[str]) -> list[dict[str, Any]]:
+        """The outages' notices with their progress (``submitted``: handed to Kannel), no texts."""
+        return [{**n, "counts": {"submitted": n.get("cursor", 0)}} for n in await self._store.notices_of(outage_ids)]
+
     async def notice(self, outage_id: str, kind: NoticeKind) -> dict[str, Any]:
         notice = await self._store.notice(f"{outage_id}:{kind.value}")
         if notice is None:

@@ -20,9 +20,10 @@ from hub.errors import ConcurrentUpdate
 from hub.storage.database import DUPLICATE_KEY, Db
 from hub.storage.notice_reports import NoticeReports
 
+OPEN_NOTICE_STATES = ("preparing", "sending")  # then done, or cancelled
 INDEXES: dict[str, list[IndexModel]] = {
     "outages": [IndexModel([("area_key", ASCENDING), ("restored_at", ASCENDING)])],
-    "outage_notices": [IndexModel([("state", ASCENDING)])],
+    "outage_notices": [IndexModel([("state", ASCENDING)]), IndexModel([("outage_id", ASCENDING)])],
     "outage_sends": [IndexModel([("notice_id", ASCENDING), ("contact_id", ASCENDING)], unique=True)],
     "contacts": [IndexModel([("area_key", ASCENDING)])],
 }
@@ -104,6 +105,25 @@ class MongoOutageStore:
 
     async def set_notice(self, notice_id: str, **fields: Any) -> None:
         await self._notices.update_one({"_id": notice_id}, {"$set": fields})
+
+    async def set_notice_if(self, notice_id: str, while_in: str, /, **fields: Any) -> bool:
+        """``fields`` set only while the notice's state is ``while_in``; False: it is not (cancelled meanwhile)."""
+        result = await self._notices.update_one({"_id": notice_id, "state": while_in}, {"$set": fields})
+        return result.matched_count == 1
+
+    async def cancel_notice(self, notice_id: str, at: datetime, by: str) -> bool:
+        """A notice still preparing or sending is cancelled; False: it was done or cancelled already."""
+        result = await self._notices.update_one(
+            {"_id": notice_id, "state": {"$in": list(OPEN_NOTICE_STATES)}},
+            {"$set": {"state": "cancelled", "cancelled_at": at, "cancelled_by": by}})
+        return result.modified_count == 1
+
+    async def notices_of(self, outage_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The notices of these outages (at most two each: the outage's and the restoration's)."""
+        if not outage_ids:
+            return []
+        return [doc async for doc in self._notices.find({"outage_id": {"$in": list(outage_ids)}},
+                                                        {"text": 0}).sort("created_at", ASCENDING)]
 
     # -- sends -------------------------------------------------------------------------------
     async def add_sends(self, docs: Sequence[Mapping[str, Any]]) -> None:

@@ -154,3 +154,60 @@ async def test_bad_input_gets_a_clear_4xx(hub: RunningHub) -> None:
         await sara.call("PUT", "/api/contacts/k_missing/area", {}, expect=400)
     finally:
         await sara.close()
+
+
+@pytest.fixture
+async def sms_slow(mongo_url: str, redis_url: str, db_name: str, redis: Any, tmp_path: Path) -> AsyncIterator[SmsEnv]:
+    """SMS as above with notices paced at 4 SMS a second: a notice to 40 contacts takes 10 s."""
+    async with sms_environment(mongo_url=mongo_url, redis_url=redis_url, db_name=db_name, directory=tmp_path,
+                               settings_update={"outages": OutagesSettings(sms_per_s=4.0)}) as env:
+        yield env
+
+
+async def test_a_cancelled_notice_stops_before_its_next_batch(sms_slow: SmsEnv, db: Db) -> None:
+    """A notice to 40 contacts is cancelled after its first SMS: no more go out, its progress says how
+    many Kannel took, and a notice started after it is sent (the sender moved on); 409 once cancelled."""
+    phones = [f"+86139100000{i:02d}" for i in range(40)]
+    await db["contacts"].insert_many([
+        {"_id": f"k_c{i}", "display_name": f"C{i}", "identities": [f"sms:{phone}"], "created_at": START,
+         "open_conversation_id": None, "area": "Riverside", "area_key": "riverside"} for i, phone in enumerate(phones)])
+    await db["contacts"].insert_one({"_id": "k_h", "display_name": "H", "identities": ["sms:+8613700000099"],
+                                     "created_at": START, "open_conversation_id": None, "area": "Hillside",
+                                     "area_key": "hillside"})
+    sara = await AgentClient(sms_slow.hub.base_url).login("sara")
+    alice = await AgentClient(sms_slow.hub.base_url).login("alice")
+    try:
+        async def outage(area: str) -> str:
+            created = await sara.call("POST", "/api/outages", {
+                "area": area, "cause": "flood", "start": START.isoformat(),
+                "expected_restoration": (START + timedelta(hours=2)).isoformat()}, expect=201)
+            return str(created["outage"]["id"])
+
+        river, hill = await outage("Riverside"), await outage("Hillside")
+        await sara.call("POST", f"/api/outages/{river}/notices", {"kind": "outage", "text": "Riverside: 停电"},
+                        expect=202)
+        await sms_slow.received(phones[0], timeout_s=30)  # the first batch went out
+        await alice.call("POST", f"/api/outages/{river}/notices/outage/cancel", expect=403)
+        cancelled = (await sara.call("POST", f"/api/outages/{river}/notices/outage/cancel"))["notice"]
+        assert cancelled["state"] == "cancelled" and cancelled["cancelled_at"] is not None
+        await sara.call("POST", f"/api/outages/{river}/notices/outage/cancel", expect=409)
+        await sara.call("POST", f"/api/outages/{river}/notices/restored/cancel", expect=404)
+        await sara.call("POST", f"/api/outages/{river}/notices/other/cancel", expect=400)
+
+        # The sender works through notices one after another: Hillside's SMS means Riverside's run ended.
+        await sara.call("POST", f"/api/outages/{hill}/notices", {"kind": "outage", "text": "Hillside: 停电"},
+                        expect=202)
+        assert await sms_slow.received("+8613700000099", timeout_s=30) == ["Hillside: 停电"]
+        final = (await sara.call("GET", f"/api/outages/{river}/notices/outage"))["notice"]
+        reached = [p for p in phones if sms_slow.texts[p]]
+        assert final["state"] == "cancelled" and final["total"] == 40
+        assert 1 <= len(reached) == final["counts"]["submitted"] < 40, (len(reached), final["counts"])
+        listed = {o["id"]: o for o in (await alice.call("GET", "/api/outages"))["outages"]}
+        assert [(n["kind"], n["state"], n["counts"]["submitted"]) for n in listed[river]["notices"]] == [
+            ("outage", "cancelled", len(reached))]
+        assert listed[hill]["notices"][0]["state"] in ("sending", "done") and listed[hill]["notices"][0]["text"] is None
+        trail = await db["audit"].find_one({"type": "outage.notice_cancelled", "target": river})
+        assert trail is not None
+    finally:
+        await sara.close()
+        await alice.close()

@@ -59,16 +59,34 @@ function instant(local) {
   return new Date(local).toISOString();
 }
 
+/** The notice an outage would send next: the outage's own, or once restored the restoration's. */
+function nextKind(o) {
+  return o.restored_at ? 'restored' : 'outage';
+}
+
+/** One notice's progress ("Outage notice: sending, 120 of 5,000 handed to the SMS gateway") and, while
+ * it is being prepared or sent, the button that stops it. */
+function noticeLine(o, n, reload) {
+  const progress = tt('admincontentjs.notice_progress', { kind: tt(`admincontentjs.notice_${n.kind}`),
+    state: tt(`admincontentjs.notice_state_${n.state}`), count: n.counts?.submitted ?? 0, total: n.total ?? '…' });
+  const open = n.state === 'preparing' || n.state === 'sending';
+  return h('span', { class: 'adm-notice', 'data-testid': 'outage-notice-line', dataset: { kind: n.kind, state: n.state } }, progress, ' ',
+    open ? button(tt('admincontentjs.cancel_notice'), 'outage-notice-cancel',
+      () => send('POST', `/api/outages/${enc(o.id)}/notices/${enc(n.kind)}/cancel`, {}), reload) : null);
+}
+
 async function outagesSection(el) {
   const body = h('div');
   const reload = () => fill(body, async () => table([
     { title: tt('admincontentjs.area'), cell: (o) => o.area }, { title: tt('admincontentjs.cause'), cell: (o) => o.cause },
     { title: tt('admincontentjs.start'), cell: (o) => when(o.start) }, { title: tt('admincontentjs.expected'), cell: (o) => when(o.expected_restoration) },
     { title: tt('admincontentjs.restored'), cell: (o) => when(o.restored_at) },
+    { title: tt('admincontentjs.notices'), cell: (o) => h('span', null, ...(o.notices || []).map((n) => noticeLine(o, n, reload))) },
     { title: '', class: 'adm-actions', cell: (o) => h('span', null,
       o.restored_at ? null : button(tt('admincontentjs.restored'), 'outage-restore', () => send('POST', `/api/outages/${enc(o.id)}/restore`, {}), reload),
-      button(tt('admincontentjs.send_notice'), 'outage-notice', () => send('POST', `/api/outages/${enc(o.id)}/notices`,
-        { kind: o.restored_at ? 'restored' : 'outage' }), reload)) },
+      (o.notices || []).some((n) => n.kind === nextKind(o)) ? null
+        : button(tt('admincontentjs.send_notice'), 'outage-notice', () => send('POST', `/api/outages/${enc(o.id)}/notices`,
+          { kind: nextKind(o) }), reload)) },
   ], (await api.get('/api/outages')).outages, 'outage-row'));
   el.append(body, form('outage-create', [
     field(tt('admincontentjs.area'), { name: 'area', required: true, maxlength: 80 }),

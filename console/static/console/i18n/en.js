@@ -882,5 +882,14 @@ export default {
   "repjs.about_fcr": "No new conversation on the same topic and no reopening within the repeat window (7 days by default)",
   "repjs.about_reopen_rate": "Resolutions reopened since, of the resolved",
   "repjs.about_csat": "Surveys scored 4 or 5, of those answered",
-  "repjs.about_occupancy": "Time on conversations, of time staffed"
+  "repjs.about_occupancy": "Time on conversations, of time staffed",
+  "admincontentjs.notices": "Notices",
+  "admincontentjs.notice_outage": "Outage notice",
+  "admincontentjs.notice_restored": "Restoration notice",
+  "admincontentjs.notice_progress": "{kind}: {state}, {count} of {total} handed to the SMS gateway",
+  "admincontentjs.notice_state_preparing": "preparing",
+  "admincontentjs.notice_state_sending": "sending",
+  "admincontentjs.notice_state_done": "done",
+  "admincontentjs.notice_state_cancelled": "cancelled",
+  "admincontentjs.cancel_notice": "Stop sending"
 };

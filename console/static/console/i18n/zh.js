@@ -869,5 +869,14 @@ export default {
   "repjs.about_fcr": "重复窗口（默认 7 天）内同一主题无新会话且未被重开",
   "repjs.about_reopen_rate": "之后被重开的解决占已解决的比例",
   "repjs.about_csat": "评分 4 或 5 占已答调查的比例",
-  "repjs.about_occupancy": "处理会话时间占在岗时间的比例"
+  "repjs.about_occupancy": "处理会话时间占在岗时间的比例",
+  "admincontentjs.notices": "通知",
+  "admincontentjs.notice_outage": "停电通知",
+  "admincontentjs.notice_restored": "复电通知",
+  "admincontentjs.notice_progress": "{kind}：{state}，已提交短信网关 {count} / {total}",
+  "admincontentjs.notice_state_preparing": "准备中",
+  "admincontentjs.notice_state_sending": "发送中",
+  "admincontentjs.notice_state_done": "已完成",
+  "admincontentjs.notice_state_cancelled": "已取消",
+  "admincontentjs.cancel_notice": "停止发送"
 };
