@@ -16,12 +16,24 @@ async function knowledgeSection(el) {
     return table([
       { title: tt('admincontentjs.title'), cell: (a) => a.title }, { title: tt('admincontentjs.category'), cell: (a) => a.category },
       { title: tt('admincontentjs.language'), cell: (a) => a.language }, { title: tt('admincontentjs.intents'), cell: (a) => (a.intents || []).join(', ') },
-      { title: '', class: 'adm-actions', cell: (a) => button(tt('admincontentjs.delete'), 'kb-delete', () => send('DELETE', `/api/knowledge/articles/${enc(a.id)}`), search) },
+      { title: '', class: 'adm-actions', cell: (a) => h('span', null,
+        button(tt('admincontentjs.edit'), 'kb-edit', () => edit(a.id)),
+        button(tt('admincontentjs.delete'), 'kb-delete', () => send('DELETE', `/api/knowledge/articles/${enc(a.id)}`), search)) },
     ], articles, 'kb-row');
   });
+  let known = [];
   const loadCategories = async () => {
-    const { categories: found } = await api.get('/api/knowledge/categories');
-    categories.replaceChildren(articleForm(found, search));
+    known = (await api.get('/api/knowledge/categories')).categories;
+    heading.textContent = tt('admincontentjs.new_article');
+    categories.replaceChildren(articleForm(known, search));
+  };
+  // An article opened for editing takes the form's place until it is saved (then the form is a new one's again).
+  const heading = h('h3', { 'data-testid': 'kb-article-heading' }, tt('admincontentjs.new_article'));
+  const edit = async (id) => {
+    const { article } = await api.get(`/api/knowledge/articles/${enc(id)}`);
+    heading.textContent = tt('admincontentjs.edit_article', { title: article.title });
+    categories.replaceChildren(articleForm(known, async () => { await search(); await loadCategories(); }, article));
+    heading.scrollIntoView({ block: 'nearest' });
   };
   const searchForm = h('form', { class: 'adm-form', role: 'search', 'data-testid': 'kb-search' },
     field(tt('admincontentjs.search_articles'), { name: 'q', type: 'search', maxlength: 200 }),
@@ -31,7 +43,7 @@ async function knowledgeSection(el) {
     query = String(new FormData(searchForm).get('q') || '').trim();
     search();
   });
-  el.append(searchForm, results, h('h3', null, tt('admincontentjs.new_article')), categories, h('h3', null, tt('admincontentjs.new_category')),
+  el.append(searchForm, results, heading, categories, h('h3', null, tt('admincontentjs.new_category')),
     form('kb-category', [
       field(tt('admincontentjs.id'), { name: 'id', required: true, maxlength: 63 }),
       field(tt('admincontentjs.name'), { name: 'name', required: true, maxlength: 100 }),
@@ -39,15 +51,21 @@ async function knowledgeSection(el) {
   await Promise.all([search(), loadCategories()]);
 }
 
-function articleForm(categories, after) {
+/** The article form: a new article (POST), or ``article`` edited in place (PUT, its values filled in). */
+function articleForm(categories, after, article = null) {
+  const body = h('textarea', { name: 'body', required: true, maxlength: 50000 });
+  body.value = article ? article.body : '';
+  const save = (v, f) => (article
+    ? send('PUT', `/api/knowledge/articles/${enc(article.id)}`, { ...v, intents: list(v.intents) })
+    : send('POST', '/api/knowledge/articles', { ...v, intents: list(v.intents) }).then(() => f.reset()));
   return form('kb-article', [
-    field(tt('admincontentjs.title'), { name: 'title', required: true, maxlength: 200 }),
-    select(tt('admincontentjs.category'), 'category', categories.map((c) => [c.id, c.name])),
-    select(tt('admincontentjs.language'), 'language', [['zh', '中文'], ['en', 'English']], 'zh'),
-    field(tt('admincontentjs.intents_it_answers_comma_separated'), { name: 'intents', maxlength: 600 }),
-    field(tt('admincontentjs.body_markdown'), { name: 'body', required: true, maxlength: 50000 }, 'textarea'),
-  ], tt('admincontentjs.publish_article'), (v, f) => send('POST', '/api/knowledge/articles', { ...v, intents: list(v.intents) })
-    .then(() => f.reset()), after);
+    field(tt('admincontentjs.title'), { name: 'title', required: true, maxlength: 200, value: article?.title }),
+    select(tt('admincontentjs.category'), 'category', categories.map((c) => [c.id, c.name]), article?.category),
+    select(tt('admincontentjs.language'), 'language', [['zh', '中文'], ['en', 'English']], article?.language || 'zh'),
+    field(tt('admincontentjs.intents_it_answers_comma_separated'), { name: 'intents', maxlength: 600,
+      value: article ? (article.intents || []).join(', ') : undefined }),
+    h('label', null, tt('admincontentjs.body_markdown'), body),
+  ], tt(article ? 'admincontentjs.save_article' : 'admincontentjs.publish_article'), save, after);
 }
 
 function when(value) {

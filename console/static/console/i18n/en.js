@@ -891,5 +891,8 @@ export default {
   "admincontentjs.notice_state_sending": "sending",
   "admincontentjs.notice_state_done": "done",
   "admincontentjs.notice_state_cancelled": "cancelled",
-  "admincontentjs.cancel_notice": "Stop sending"
+  "admincontentjs.cancel_notice": "Stop sending",
+  "admincontentjs.edit": "Edit",
+  "admincontentjs.edit_article": "Edit “{title}”",
+  "admincontentjs.save_article": "Save article"
 };

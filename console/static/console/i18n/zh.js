@@ -878,5 +878,8 @@ export default {
   "admincontentjs.notice_state_sending": "发送中",
   "admincontentjs.notice_state_done": "已完成",
   "admincontentjs.notice_state_cancelled": "已取消",
-  "admincontentjs.cancel_notice": "停止发送"
+  "admincontentjs.cancel_notice": "停止发送",
+  "admincontentjs.edit": "编辑",
+  "admincontentjs.edit_article": "编辑“{title}”",
+  "admincontentjs.save_article": "保存文章"
 };
