@@ -185,6 +185,19 @@ async def put_wrap_up_code(request: web.Request) -> web.Response:
     return web.json_response({"code": {"code": code, "label": data.label}})
 
 
+@routes.delete("/api/wrap_up_codes/{code}")
+async def delete_wrap_up_code(request: web.Request) -> web.Response:
+    """Agents can no longer choose it; conversations wrapped up with it keep it (404 unknown)."""
+    require_admin(request)
+    code = request.match_info["code"]
+    directory = request.app[HUB].directory
+    before = next((c for c in await directory.wrap_up_codes() if c.code == code), None)
+    if before is None or not await directory.delete_wrap_up_code(code):
+        raise api_error(404, "not_found", "no such wrap-up code")
+    await audit(request, "wrap_up_code.deleted", code, before={"label": before.label})
+    return web.json_response({"deleted": code})
+
+
 @routes.get("/api/audit")
 async def get_audit(request: web.Request) -> web.Response:
     """The administration's audit trail, the newest first (``?limit=``, at most 500)."""

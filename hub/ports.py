@@ -390,6 +390,9 @@ class Directory(Protocol):
 
     async def put_wrap_up_code(self, code: WrapUpCode) -> None: ...
 
+    async def delete_wrap_up_code(self, code: str) -> bool:
+        """False: no such code. Conversations wrapped up with it keep it."""
+
     async def wrap_up_codes(self) -> list[WrapUpCode]: ...
 
     async def put_team(self, team: Team) -> None:

@@ -146,5 +146,8 @@ class MongoDirectory:
     async def put_wrap_up_code(self, code: WrapUpCode) -> None:
         await self._codes.replace_one({"_id": code.code}, {"label": code.label}, upsert=True)
 
+    async def delete_wrap_up_code(self, code: str) -> bool:
+        return (await self._codes.delete_one({"_id": code})).deleted_count == 1
+
     async def wrap_up_codes(self) -> list[WrapUpCode]:
         return [WrapUpCode(code=d["_id"], label=d["label"]) async for d in self._codes.find().sort("_id", 1)]

@@ -85,6 +85,16 @@ async def test_admin_creates_an_agent_who_gets_offers_and_alerts(hub: RunningHub
     await queue.get_by_role("button", name="Save queue").click()
     await expect(queue.get_by_test_id("queue-save-status")).to_contain_text("business hours")
 
+    # A wrap-up code saved, then deleted from its row.
+    code = admin.get_by_test_id("code-save")
+    await code.locator("[name=code]").fill("meter_swapped")
+    await code.locator("[name=label]").fill("Meter swapped")
+    await code.get_by_role("button", name="Save code").click()
+    swapped = admin.get_by_test_id("code-row").filter(has_text="meter_swapped")
+    await expect(swapped).to_have_count(1)
+    await swapped.get_by_test_id("code-delete").click()
+    await expect(swapped).to_have_count(0)
+
     # Knowledge: a category, then an article in Chinese; the search finds it by a Chinese word.
     category = admin.get_by_test_id("kb-category")
     await category.locator("[name=id]").fill("outages")

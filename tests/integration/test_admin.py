@@ -95,6 +95,11 @@ async def test_admins_manage_agents_queues_and_codes_live_and_audited(
     assert any(q["id"] == "meters" for q in (await alice.call("GET", "/api/queues"))["queues"])
     await admin.call("PUT", "/api/wrap_up_codes/meter_fixed", {"label": "Meter fixed"})
     assert {"code": "meter_fixed", "label": "Meter fixed"} in (await alice.call("GET", "/api/wrap_up_codes"))["codes"]
+    await admin.call("PUT", "/api/wrap_up_codes/old_code", {"label": "Old"})
+    await sara.call("DELETE", "/api/wrap_up_codes/old_code", expect=403)  # admins only, as saving
+    assert (await admin.call("DELETE", "/api/wrap_up_codes/old_code")) == {"deleted": "old_code"}
+    await admin.call("DELETE", "/api/wrap_up_codes/old_code", expect=404)
+    assert "old_code" not in {c["code"] for c in (await alice.call("GET", "/api/wrap_up_codes"))["codes"]}
     await admin.call("POST", "/api/agents/dina/password", {"new_password": "another-secret-2"})
     # A supervisor sets an agent's status (a pause needs a configured reason).
     await sara.call("POST", "/api/agents/bob/status", {"status": "paused", "reason": "nap"}, expect=400)
@@ -107,6 +112,7 @@ async def test_admins_manage_agents_queues_and_codes_live_and_audited(
     actions = [(e["action"], e["target"], e["actor_name"]) for e in entries]
     for expected in (("agent.created", "dina", "admin"), ("agent.changed", "dina", "admin"),
                      ("queue.saved", "meters", "admin"), ("wrap_up_code.saved", "meter_fixed", "admin"),
+                     ("wrap_up_code.deleted", "old_code", "admin"),
                      ("agent.password_reset", "dina", "admin"), ("agent.status", "bob", "sara")):
         assert expected in actions, (expected, actions)
     change = next(e for e in entries if e["action"] == "agent.changed")

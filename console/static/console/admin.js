@@ -147,6 +147,8 @@ async function codesSection(el) {
   const body = h('div');
   const reload = () => fill(body, async () => table([
     { title: tt('adminjs.code'), cell: (c) => c.code }, { title: tt('adminjs.label'), cell: (c) => c.label },
+    { title: '', class: 'adm-actions', cell: (c) => button(tt('adminjs.delete_code'), 'code-delete',
+      () => send('DELETE', `/api/wrap_up_codes/${enc(c.code)}`), reload) },
   ], (await api.get('/api/wrap_up_codes')).codes, 'code-row'));
   el.append(body, form('code-save', [
     field(tt('adminjs.code'), { name: 'code', required: true, maxlength: 50, pattern: '[A-Za-z0-9_\\-]+' }),

@@ -894,5 +894,6 @@ export default {
   "admincontentjs.cancel_notice": "Stop sending",
   "admincontentjs.edit": "Edit",
   "admincontentjs.edit_article": "Edit “{title}”",
-  "admincontentjs.save_article": "Save article"
+  "admincontentjs.save_article": "Save article",
+  "adminjs.delete_code": "Delete"
 };

@@ -881,5 +881,6 @@ export default {
   "admincontentjs.cancel_notice": "停止发送",
   "admincontentjs.edit": "编辑",
   "admincontentjs.edit_article": "编辑“{title}”",
-  "admincontentjs.save_article": "保存文章"
+  "admincontentjs.save_article": "保存文章",
+  "adminjs.delete_code": "删除"
 };
