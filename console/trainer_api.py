@@ -43,6 +43,10 @@ class ExampleBody(BaseModel):
     intent: str = Field(min_length=1, max_length=100)
 
 
+class TextBody(BaseModel):
+    text: str = Field(min_length=1, max_length=500)
+
+
 def desk_for(request: web.Request) -> TrainingDesk:
     if request[AGENT_KEY].role not in TRAINING_ROLES:
         raise api_error(403, "forbidden", "bot trainers and admins only")
@@ -131,6 +135,14 @@ async def post_example(request: web.Request) -> web.Response:
     desk, data = desk_for(request), await body(request, ExampleBody)
     example = await desk.add_example(data.text, data.intent, by=request[AGENT_KEY].username)
     return web.json_response({"example": example_json(example)})
+
+
+@routes.delete("/api/trainer/examples")
+async def delete_example(request: web.Request) -> web.Response:
+    """``{"text"}``: the curated example with this text is removed (404: none has it)."""
+    desk, data = desk_for(request), await body(request, TextBody)
+    await desk.remove_example(data.text, by=request[AGENT_KEY].username)
+    return web.json_response({"removed": data.text})
 
 
 @routes.get("/api/trainer/export")

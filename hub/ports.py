@@ -156,6 +156,9 @@ class TrainingDesk(Protocol):
 
     async def add_example(self, text: str, intent: str, *, by: str) -> Example: ...
 
+    async def remove_example(self, text: str, *, by: str) -> None:
+        """``NotFound`` when no curated example has this text."""
+
     async def examples(self, intent: str, limit: int = 200) -> list[Example]: ...
 
     async def export(self) -> dict[str, str]: ...

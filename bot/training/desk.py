@@ -161,6 +161,14 @@ class TrainingDesk:
         await self._store.put_example(example, label if intent != label else "")
         return example
 
+    async def remove_example(self, text: str, *, by: str) -> None:
+        """The curated example with this text (as the dedupe key reads it) is no longer trained on;
+        a model trained before keeps what it learnt until the next training."""
+        key = key_of(clean(text))
+        if not await self._store.delete_example(key):
+            raise NotFound("no curated example has this text")
+        logger.info("training.example.removed by=%s", by)
+
     async def examples(self, intent: str, limit: int = 200) -> list[Example]:
         return await self._store.examples(intent_name(intent), limit)
 

@@ -124,6 +124,10 @@ class TrainingStore:
         await self.add_intents({example.intent}, by=example.by, at=example.created_at,
                                labels={example.intent: label} if label else None)
 
+    async def delete_example(self, key: str) -> bool:
+        """False: no example has this key. Its intent stays (with fewer examples, or none)."""
+        return (await self._examples.delete_one({"_id": key})).deleted_count == 1
+
     async def examples(self, intent: str | None = None, limit: int = 0) -> list[Example]:
         cursor = self._examples.find({"intent": intent} if intent else {}).sort("_id", 1).limit(limit)
         return [example_from_doc(doc) async for doc in cursor]

@@ -34,6 +34,7 @@ async def test_agents_and_supervisors_get_403(hub: RunningHub, username: str) ->
             assert (await client.call("GET", path, expect=403))["error"]["code"] == "forbidden"
         for path, body in WRITES:
             await client.call("POST", path, body, expect=403)
+        await client.call("DELETE", "/api/trainer/examples", {"text": "hello"}, expect=403)
     finally:
         await client.close()
 
@@ -77,6 +78,14 @@ async def test_trainer_reviews_turns_and_curates(hub: RunningHub, tom: AgentClie
     assert {e["text"] for e in examples} == {"is the power back yet?", "when will my power be back"}
     files = (await tom.call("GET", "/api/trainer/export"))["files"]
     assert "outage_eta" in files["domain.yml"] and "when will my power be back" in files["data/nlu.yml"]
+    # A wrong example is removed by its text (spacing and case as the dedupe key reads them).
+    await tom.call("DELETE", "/api/trainer/examples", {"text": "When will my  power be back"})
+    await tom.call("DELETE", "/api/trainer/examples", {"text": "When will my  power be back"}, expect=404)
+    await tom.call("DELETE", "/api/trainer/examples", {"text": ""}, expect=400)
+    examples = (await tom.call("GET", "/api/trainer/intents/outage_eta/examples"))["examples"]
+    assert [e["text"] for e in examples] == ["is the power back yet?"]
+    files = (await tom.call("GET", "/api/trainer/export"))["files"]
+    assert "when will my power be back" not in files["data/nlu.yml"]
 
     assert (await tom.call("GET", "/api/trainer/models"))["models"] == []
     await tom.call("POST", "/api/trainer/models/m_nope/activate", expect=404)

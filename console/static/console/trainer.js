@@ -1,6 +1,6 @@
 // Bot trainer page (/console/trainer): review the bot's turns, curate intents and examples,
 // train, compare with the model serving now, activate. Data reaches the DOM only as text.
-import { api } from './api.js';
+import { api, request } from './api.js';
 import { bootPage } from './topbar.js';
 import { h, reconcile, setText, clear, clockTime, slug, toast, toastError } from './render.js';
 import { formatDate, t as tt } from './i18n.js';
@@ -99,7 +99,9 @@ function renderIntents(data) {
     const [name, handovers, examples, answered] = tr._cells;
     setText(name, i.label || i.name);  // the label as the trainer wrote it (ADR 0044)
     setText(handovers, i.handovers);
-    setText(examples, i.examples);
+    clear(examples);
+    examples.append(h('button', { type: 'button', class: 'link-button', 'data-testid': 'intent-examples-open',
+      title: tt('trnjs.show_examples'), onclick: () => showExamples(i).catch(toastError) }, String(i.examples)));
     setText(answered, i.has_response ? 'yes' : tt('trnjs.no_handed_to_an_agent'));
   });
   setText($('tile-intents'), intents.length);
@@ -109,6 +111,26 @@ function renderIntents(data) {
   clear(select);
   for (const i of intents) select.appendChild(h('option', { value: i.name, text: i.label || i.name }));
   if (current) select.value = current;
+}
+
+/** An intent's curated examples, each with the button that removes it from what is trained on. */
+async function showExamples(intent) {
+  const { examples } = await api.get(`/api/trainer/intents/${encodeURIComponent(intent.name)}/examples?limit=2000`);
+  setText($('examples-title'), tt('trnjs.examples_of', { intent: intent.label || intent.name, count: examples.length }));
+  const list = $('examples-list');
+  clear(list);
+  for (const e of examples) {
+    list.appendChild(h('li', { 'data-testid': 'example-item' }, h('span', { class: 'example-text' }, e.text),
+      h('span', { class: 'example-meta' }, ` · ${e.language} · ${e.source} · ${e.by || ''}`),
+      h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'example-remove', onclick: async () => {
+        try {
+          await request('DELETE', '/api/trainer/examples', { text: e.text });
+          await loadIntents();
+          await showExamples(intents.find((i) => i.name === intent.name) || intent);
+        } catch (err) { toastError(err); }
+      } }, tt('trnjs.remove'))));
+  }
+  $('examples-panel').hidden = false;
 }
 
 async function loadIntents() {

@@ -895,5 +895,11 @@ export default {
   "admincontentjs.edit": "Edit",
   "admincontentjs.edit_article": "Edit “{title}”",
   "admincontentjs.save_article": "Save article",
-  "adminjs.delete_code": "Delete"
+  "adminjs.delete_code": "Delete",
+  "trnjs.show_examples": "Show the examples",
+  "trnjs.examples_of": {
+    "one": "{count} example of {intent}",
+    "other": "{count} examples of {intent}"
+  },
+  "trnjs.remove": "Remove"
 };

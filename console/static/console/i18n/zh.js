@@ -882,5 +882,10 @@ export default {
   "admincontentjs.edit": "编辑",
   "admincontentjs.edit_article": "编辑“{title}”",
   "admincontentjs.save_article": "保存文章",
-  "adminjs.delete_code": "删除"
+  "adminjs.delete_code": "删除",
+  "trnjs.show_examples": "查看例句",
+  "trnjs.examples_of": {
+    "other": "{intent} 的例句 {count} 条"
+  },
+  "trnjs.remove": "删除"
 };
