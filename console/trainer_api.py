@@ -145,6 +145,26 @@ async def delete_example(request: web.Request) -> web.Response:
     return web.json_response({"removed": data.text})
 
 
+@routes.post("/api/trainer/import")
+async def post_import(request: web.Request) -> web.Response:
+    """A ``text,intent`` CSV (UTF-8, the request's whole body, at most the app's 1 MB; larger files
+    through ``hub bot import``) added to the curated examples: new texts inserted, known ones
+    relabelled, never a replace from the console. ``?skip_bad=1`` imports the good rows of a file
+    with bad ones; otherwise a bad row refuses the file (400 naming it)."""
+    desk = desk_for(request)
+    skip_bad = request.query.get("skip_bad", "0")
+    if skip_bad not in ("0", "1"):
+        raise api_error(400, "invalid_input", "skip_bad is 0 or 1")
+    try:
+        text = (await request.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise api_error(400, "invalid_text", "the file is not UTF-8 text") from None
+    if not text.strip():
+        raise api_error(400, "invalid_input", "the file is empty")
+    report = await desk.import_csv(text, replace=False, by=request[AGENT_KEY].username, skip_bad=skip_bad == "1")
+    return web.json_response({"report": report.to_json()})
+
+
 @routes.get("/api/trainer/export")
 async def get_export(request: web.Request) -> web.Response:
     return web.json_response({"files": await desk_for(request).export()})

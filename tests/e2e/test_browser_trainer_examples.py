@@ -38,3 +38,21 @@ async def test_a_trainer_opens_an_intents_examples_and_removes_a_wrong_one(hub: 
     await expect(row.get_by_test_id("intent-examples")).to_have_text("1")
     kept = await hub.app[TRAINER].examples("meter_photo")
     assert [e.text for e in kept] == [RIGHT]
+
+
+async def test_a_trainer_imports_a_csv_and_reads_what_was_skipped(hub: RunningHub, browser: Browser) -> None:
+    tom = await login(browser, hub.base_url, "tom")
+    await expect(tom).to_have_url(f"{hub.base_url}/console/trainer")
+    csv = "text,intent\nthe meter display is blank,meter_blank\nmy meter screen is dark,meter_blank\n,meter_blank\n"
+    await tom.get_by_test_id("import-file").set_input_files(
+        files=[{"name": "examples.csv", "mimeType": "text/csv", "buffer": csv.encode()}])
+    await tom.get_by_test_id("import-form").get_by_role("button", name="Import", exact=True).click()
+    await expect(tom.get_by_test_id("import-status")).to_contain_text("line 4")  # refused, the bad row named
+    await expect(tom.get_by_test_id("intent-row").filter(has_text="meter_blank")).to_have_count(0)
+    await tom.get_by_test_id("import-file").set_input_files(
+        files=[{"name": "examples.csv", "mimeType": "text/csv", "buffer": csv.encode()}])
+    await tom.get_by_test_id("import-skip-bad").check()
+    await tom.get_by_test_id("import-form").get_by_role("button", name="Import", exact=True).click()
+    await expect(tom.get_by_test_id("import-status")).to_contain_text("2 examples written of 3 rows (1 skipped).")
+    row = tom.get_by_test_id("intent-row").filter(has_text="meter_blank")
+    await expect(row.get_by_test_id("intent-examples")).to_have_text("2")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -95,3 +96,34 @@ async def test_the_trainer_page_is_served_with_the_csp(hub: RunningHub) -> None:
     async with aiohttp.ClientSession() as http, http.get(hub.base_url + "/console/trainer") as response:
         assert response.status == 200 and "script-src 'self'" in response.headers["Content-Security-Policy"]
         assert "trainer.js" in await response.text()
+
+
+async def _upload(client: AgentClient, raw: bytes, query: str = "") -> tuple[int, dict[str, Any]]:
+    headers = {"X-CSRF-Token": client.csrf, "Content-Type": "text/csv"}
+    async with client.session.post(f"{client.base_url}/api/trainer/import{query}", data=raw, headers=headers) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_a_trainer_uploads_a_csv_of_examples(hub: RunningHub, tom: AgentClient) -> None:
+    good = b"text,intent\nmy meter shows zero,meter_fault\nthe meter display is blank,meter_fault\n"
+    status, answer = await _upload(tom, good)
+    assert status == 200 and answer["report"]["imported"] == 2 and answer["report"]["replaced"] is False
+    examples = (await tom.call("GET", "/api/trainer/intents/meter_fault/examples"))["examples"]
+    assert {(e["text"], e["source"], e["by"]) for e in examples} == {
+        ("my meter shows zero", "import", "tom"), ("the meter display is blank", "import", "tom")}
+    intents = {i["name"]: i for i in (await tom.call("GET", "/api/trainer/intents"))["intents"]}
+    assert intents["check_bill"]["examples"] > 50  # added to the curated data, never a replace
+
+    bad = b"text,intent\nmy meter is broken again,meter_fault\n,meter_fault\n"
+    status, answer = await _upload(tom, bad)
+    assert status == 400 and "line 3" in answer["error"]["message"]
+    status, answer = await _upload(tom, bad, "?skip_bad=1")
+    assert status == 200 and (answer["report"]["imported"], answer["report"]["skipped"]) == (1, 1)
+    assert (await _upload(tom, "text,intent\nca\xf1on,x\n".encode("latin-1")))[1]["error"]["code"] == "invalid_text"
+    assert (await _upload(tom, b"  \n"))[0] == 400
+    assert (await _upload(tom, good, "?skip_bad=yes"))[0] == 400
+    sara = await AgentClient(hub.base_url).login("sara")
+    try:
+        assert (await _upload(sara, good))[0] == 403
+    finally:
+        await sara.close()

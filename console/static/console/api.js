@@ -82,13 +82,14 @@ function defaultMessage(status) {
  * options.redirectOn401 (default true): go to the login page on 401.
  */
 export async function request(method, path, body, options = {}) {
-  const { redirectOn401 = true, retryCsrf = true } = options;
+  // contentType: the body is sent as it is (a string: a CSV file's text), not as JSON.
+  const { redirectOn401 = true, retryCsrf = true, contentType = null } = options;
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   const unsafe = method !== 'GET' && method !== 'HEAD';
   if (unsafe) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body === undefined ? {} : body);
+    headers['Content-Type'] = contentType || 'application/json';
+    init.body = contentType ? body : JSON.stringify(body === undefined ? {} : body);
     const token = getCsrf();
     if (token) headers['X-CSRF-Token'] = token;
     if (consoleSocket) headers['X-Console-Socket'] = consoleSocket;

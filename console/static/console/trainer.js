@@ -296,6 +296,21 @@ function wireForms() {
       await loadIntents();
     } catch (err) { toastError(err); }
   });
+  $('import-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const file = $('import-file').files[0];
+    if (!file) return;
+    setText($('import-status'), tt('trnjs.importing'));
+    try {
+      const skip = $('import-skip-bad').checked ? '?skip_bad=1' : '';
+      const { report } = await request('POST', `/api/trainer/import${skip}`, await file.text(), { contentType: 'text/csv' });
+      const lines = [tt('trnjs.imported', { count: report.imported, rows: report.rows, skipped: report.skipped })];
+      lines.push(...report.conflicts, ...report.errors);
+      setText($('import-status'), lines.join('\n'));
+      $('import-form').reset();
+      await loadIntents();
+    } catch (err) { setText($('import-status'), err.message); }
+  });
   $('turns-all').addEventListener('change', () => loadTurns().catch(toastError));
   $('train').addEventListener('click', train);
 }

@@ -901,5 +901,13 @@ export default {
     "one": "{count} example of {intent}",
     "other": "{count} examples of {intent}"
   },
-  "trnjs.remove": "Remove"
+  "trnjs.remove": "Remove",
+  "trn.import_csv": "Import a CSV (text,intent)",
+  "trn.skip_bad_rows": "Skip bad rows",
+  "trn.import": "Import",
+  "trnjs.importing": "Importing…",
+  "trnjs.imported": {
+    "one": "{count} example written of {rows} rows ({skipped} skipped).",
+    "other": "{count} examples written of {rows} rows ({skipped} skipped)."
+  }
 };

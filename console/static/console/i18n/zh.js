@@ -887,5 +887,12 @@ export default {
   "trnjs.examples_of": {
     "other": "{intent} 的例句 {count} 条"
   },
-  "trnjs.remove": "删除"
+  "trnjs.remove": "删除",
+  "trn.import_csv": "导入 CSV（text,intent）",
+  "trn.skip_bad_rows": "跳过有误的行",
+  "trn.import": "导入",
+  "trnjs.importing": "正在导入…",
+  "trnjs.imported": {
+    "other": "共 {rows} 行，写入 {count} 条例句（跳过 {skipped} 行）。"
+  }
 };
