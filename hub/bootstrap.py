@@ -564,7 +564,7 @@ async def training_desk(settings: Settings, db: Db, clock: Clock | None = None) 
     config = DeskConfig(models_dir=in_checkout(training.models_dir), work_dir=in_checkout(training.work_dir),
                         heldout=in_checkout(training.heldout), epochs=training.epochs, timeout_s=training.timeout_s,
                         review_below=training.review_below, activate_timeout_s=training.activate_timeout_s,
-                        rasa_url=settings.bot.rasa_url)
+                        rasa_url=settings.bot.rasa_url, keep_models=training.keep_models)
     cli = RasaCli(venv=in_checkout(training.rasa_venv), project_dir=in_checkout(training.project_dir),
                   warm_start_dir=config.work_dir / "warm-start")
     return TrainingDesk(store=TrainingStore(db), turns=MongoTurnLog(db, clock), cli=cli, clock=clock,

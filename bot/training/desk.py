@@ -23,6 +23,7 @@ from bot.training.activation import load_model, point_active
 from bot.training.csvfile import parse_examples_csv, require_valid
 from bot.training.labels import intent_name, normal_label
 from bot.training.progress import Progress
+from bot.training.pruning import ModelPruner
 from bot.training.rasa_cli import RasaCli, RasaCliError
 from bot.training.scoring import score_model
 from bot.training.serving import ServingPolicy
@@ -60,6 +61,7 @@ class DeskConfig:
     review_below: float
     activate_timeout_s: float
     rasa_url: str | None
+    keep_models: int = 5
 
 
 class TrainingDesk:
@@ -274,6 +276,10 @@ class TrainingDesk:
             await self._store.update_model(record.id, {"phase": "evaluated"})
         except (InvalidInput, RasaCliError, OSError, ValueError) as err:
             await self._store.update_model(record.id, {"phase": f"evaluation failed: {str(err)[:300]}"})
+        try:
+            await ModelPruner(self._store, self._config.models_dir, self._config.keep_models).prune(self._clock.now())
+        except OSError as err:  # a file that could not be removed stays; the next training tries again
+            logger.warning("training.prune.failed error=%s", type(err).__name__)
 
     async def models(self) -> list[ModelRecord]:
         return await self._store.models()

@@ -28,6 +28,7 @@ class ModelStatus(enum.StrEnum):
     READY = "ready"
     FAILED = "failed"
     ACTIVE = "active"
+    REMOVED = "removed"  # its file deleted (older than the newest kept ones): figures kept, cannot be activated
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -51,3 +51,5 @@ class TrainingSettings(BaseModel):
     timeout_s: float = Field(3600.0, gt=0, description="A training running longer is stopped and marked failed.")
     review_below: float = Field(0.7, ge=0, le=1, description="Bot turns under this confidence are listed for review.")
     activate_timeout_s: float = Field(180.0, gt=0, description="How long Rasa may take to load a model (PUT /model).")
+    keep_models: int = Field(5, ge=1, description="Trained models (ready, not active) whose files are kept; older "
+                             "ones' files are removed after each training, their figures kept (ADR 0080).")
