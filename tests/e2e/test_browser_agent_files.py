@@ -13,7 +13,7 @@ from playwright.async_api import Browser, expect
 from hub.bootstrap import RunningHub
 from tests.e2e.test_browser_composer import widget_says
 from tests.e2e.test_browser_flow import login
-from tests.integration.test_agent_files import PDF
+from tests.integration.test_agent_files import PDF, PNG
 from tests.integration.test_email_flow import email_hub, mail, received  # noqa: F401 (fixtures)
 from tests.mailserver import SUPPORT, MailServer, customer_address, customer_mail, plain_text, smtp_send
 
@@ -50,6 +50,24 @@ async def test_a_file_from_the_agent_arrives_in_the_widget(hub: RunningHub, brow
     assert download.suggested_filename == "电费账单.pdf"
     saved = await download.path()
     assert await asyncio.to_thread(saved.read_bytes) == PDF
+
+
+async def test_an_image_in_the_timeline_is_previewed(hub: RunningHub, browser: Browser, tmp_path: Path) -> None:
+    """A PNG in a message shows as an image in the timeline (loaded through ``?inline=1``), beside its link."""
+    alice = await login(browser, hub.base_url, "alice")
+    await widget_says(browser, hub.base_url, "I will send a photo of my meter")
+    await alice.get_by_test_id("offers").get_by_test_id("conv-item").get_by_test_id("offer-accept").click()
+    await expect(alice.get_by_test_id("composer-input")).to_be_focused()
+    photo = tmp_path / "meter.png"
+    photo.write_bytes(PNG)
+    await alice.get_by_test_id("composer-file-input").set_input_files(str(photo))
+    image = alice.get_by_test_id("timeline-message").get_by_test_id("attachment-image")
+    await expect(image).to_have_count(1)
+    await expect(image).to_have_attribute("alt", "meter.png")
+    await alice.wait_for_function("""() => {
+        const img = document.querySelector('[data-testid="attachment-image"]');
+        return img !== null && img.complete && img.naturalWidth === 1;
+    }""")
 
 
 async def test_a_file_from_the_agent_arrives_by_email(

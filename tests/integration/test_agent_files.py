@@ -5,12 +5,14 @@ credential (nobody else's works); bad uploads get a clear 4xx and store nothing.
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 
 from hub.bootstrap import RunningHub
 from hub.domain.file_types import MAX_UPLOAD_BYTES
+from hub.domain.model import Attachment
 from hub.storage.database import Db
 from tests.clients import AgentClient, WidgetClient
 
@@ -126,3 +128,49 @@ async def test_bad_uploads_get_a_clear_4xx_and_store_nothing(
     finally:
         await alice.close()
         await bob.close()
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+async def test_an_image_is_previewed_inline_only_when_its_bytes_are_an_image(
+        hub: RunningHub, http: aiohttp.ClientSession) -> None:
+    """``?inline=1`` (the timeline's preview) serves a real image inline under a CSP that runs nothing;
+    a file merely declared an image (a customer's channel said image/png, the bytes are HTML) and a
+    PDF are 415, and the plain download is unchanged."""
+    alice = await AgentClient.online(hub.base_url, "alice")
+    try:
+        ann = WidgetClient(hub.base_url, http)
+        await ann.connect(name="Ann")
+        await ann.say("Here is a photo of my meter")
+        conversation_id = await alice.take_offer()
+        status, answer = await upload(alice, conversation_id, PNG, "meter.png")
+        assert status == 201, answer
+        [image] = answer["message"]["attachments"]
+        assert image["content_type"] == "image/png"
+        store = hub.context.attachments
+        disguised = await store.put(Attachment(filename="meter.png", content_type="image/png",
+                                               data=b"<svg onload=alert(1)></svg>"),
+                                    conversation_id=conversation_id, message_id="m_x", at=datetime.now(UTC))
+        async with alice.session.get(f"{hub.base_url}{image['url']}?inline=1") as resp:
+            assert resp.status == 200 and await resp.read() == PNG
+            assert resp.headers["Content-Type"] == "image/png" and resp.headers["Content-Disposition"] == "inline"
+            assert resp.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+            assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        async with alice.session.get(f"{hub.base_url}/api/attachments/{disguised.id}?inline=1") as resp:
+            assert resp.status == 415 and (await resp.json())["error"]["code"] == "not_an_image"
+        status, pdf = await upload(alice, conversation_id, PDF, "bill.pdf")
+        async with alice.session.get(f"{hub.base_url}{pdf['message']['attachments'][0]['url']}?inline=1") as resp:
+            assert resp.status == 415
+        async with alice.session.get(f"{hub.base_url}{image['url']}") as resp:  # the download as before
+            assert resp.status == 200 and resp.headers["Content-Disposition"].startswith("attachment;")
+        chen = await AgentClient(hub.base_url).login("chen")
+        try:
+            async with chen.session.get(f"{hub.base_url}{image['url']}?inline=1") as resp:
+                assert resp.status == 403
+        finally:
+            await chen.close()
+        await ann.close()
+    finally:
+        await alice.close()
