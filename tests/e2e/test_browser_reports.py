@@ -15,6 +15,7 @@ from hub.storage.database import Db
 from tests.conftest import eventually
 from tests.e2e.axe import blocking, new_page
 from tests.e2e.conftest import sign_in
+from tests.e2e.test_browser_wallboard import painted_pixels
 from tests.integration.test_kpi_history import Script, projected, the_day, the_repeats, write
 
 
@@ -58,6 +59,11 @@ async def test_a_supervisor_reads_the_day_by_agent_and_opens_a_count(hub: Runnin
     await expect(cell(sara, day, "service_level")).to_have_class(re.compile(r"\bis-under\b"))
     await expect(cell(sara, "2026-03-11", "service_level")).not_to_have_class(re.compile(r"is-under"))
     await expect(sara.get_by_test_id("rep-note")).to_contain_text("Asia/Shanghai")
+    # One row per day: the chart draws them (its sentence for screen readers says what it shows).
+    await expect(sara.get_by_test_id("rep-chart-box")).to_be_visible()
+    await expect(sara.get_by_test_id("rep-chart-summary")).to_have_text(
+        "2 periods: 5 answered, 3 abandoned; the lowest service level 2026-03-10 50%.")
+    assert await painted_pixels(sara, "rep-chart") > 1000
     await sara.screenshot(path=str(artifacts / "reports-by-day.png"), full_page=True)
 
     # The abandoned count opens the three conversations counted in it.
@@ -77,6 +83,7 @@ async def test_a_supervisor_reads_the_day_by_agent_and_opens_a_count(hub: Runnin
     await sara.get_by_test_id("rep-show").click()
     await expect(sara.get_by_test_id("rep-row")).to_have_count(2)
     await expect(sara.get_by_test_id("rep-drill")).to_be_hidden()
+    await expect(sara.get_by_test_id("rep-chart-box")).to_be_hidden()  # split by agent: the table only
     bob = sara.get_by_test_id("rep-row").filter(has_text="Bob Li")
     await expect(bob.locator('td[data-figure="reopen_rate"]')).to_have_text("100%")
     await expect(bob.locator('td[data-figure="handled"]')).to_have_text("1")

@@ -20,6 +20,8 @@ const COLUMNS = [
 const DRILLS = new Set(['offered', 'answered', 'abandoned', 'handled']);  // /api/kpi/conversations figures
 const names = { queue: new Map(), agent: new Map(), team: new Map() };
 let shown = null;  // the last answer: { query, data }
+let chart = null;  // the Chart.js chart of the periods (the table below is its text)
+const COLORS = { answered: '#1f5fd1', abandoned: '#b3261e', level: '#1b7f3b', grid: '#e3e7ec', text: '#1c2430' };
 
 /** A date input's value (YYYY-MM-DD) for a time, in the browser's zone. */
 function inputDate(ms) {
@@ -90,6 +92,42 @@ function render(q, data) {
   setText($('rep-note'), [tt('repjs.zone', { zone: data.time_zone }), team ? tt('repjs.team_scope') : ''].filter(Boolean).join(' '));
 }
 
+/** The periods as a chart (one row per period, no split): answered and abandoned as bars, the service
+ * level as a line on its own 0-100 % axis. Its summary sentence is for screen readers; the table is
+ * the full text. */
+function drawChart(q, data) {
+  const box = $('rep-chart-box');
+  const rows = data.rows;
+  if (chart) { chart.destroy(); chart = null; }
+  box.hidden = q.group !== 'none' || rows.length < 2 || !window.Chart;
+  if (box.hidden) return;
+  const level = rows.map((r) => (typeof r.service_level === 'number' ? Math.round(r.service_level * 1000) / 10 : null));
+  chart = new window.Chart($('rep-chart'), {
+    data: {
+      labels: rows.map((r) => r.period),
+      datasets: [
+        { type: 'bar', label: tt('repjs.col_answered'), data: rows.map((r) => r.answered), backgroundColor: COLORS.answered, yAxisID: 'count' },
+        { type: 'bar', label: tt('repjs.col_abandoned'), data: rows.map((r) => r.abandoned), backgroundColor: COLORS.abandoned, yAxisID: 'count' },
+        { type: 'line', label: tt('repjs.col_service_level'), data: level, borderColor: COLORS.level, backgroundColor: COLORS.level, yAxisID: 'level', spanGaps: true },
+      ],
+    },
+    options: {
+      animation: false, responsive: true, maintainAspectRatio: false,
+      plugins: { legend: { labels: { color: COLORS.text } } },
+      scales: {
+        x: { ticks: { color: COLORS.text, maxRotation: 0, autoSkip: true }, grid: { color: COLORS.grid } },
+        count: { position: 'left', beginAtZero: true, ticks: { color: COLORS.text, precision: 0 }, grid: { color: COLORS.grid } },
+        level: { position: 'right', min: 0, max: 100, ticks: { color: COLORS.text, callback: (v) => `${v}%` }, grid: { display: false } },
+      },
+    },
+  });
+  const measured = rows.filter((r) => typeof r.service_level === 'number');
+  const lowest = measured.reduce((low, r) => (low === null || r.service_level < low.service_level ? r : low), null);
+  setText($('rep-chart-summary'), tt('repjs.chart_summary', {
+    count: rows.length, answered: rows.reduce((n, r) => n + r.answered, 0), abandoned: rows.reduce((n, r) => n + r.abandoned, 0),
+    lowest: lowest ? `${lowest.period} ${cellText('ratio', lowest.service_level)}` : '—' }));
+}
+
 async function show() {
   const q = query();
   $('rep-csv').setAttribute('href', historyPath(q, 'csv'));
@@ -98,6 +136,7 @@ async function show() {
   shown = { q, data };
   $('rep-drill').hidden = true;
   render(q, data);
+  drawChart(q, data);
 }
 
 async function drill(row, figure, q) {

@@ -909,5 +909,10 @@ export default {
   "trnjs.imported": {
     "one": "{count} example written of {rows} rows ({skipped} skipped).",
     "other": "{count} examples written of {rows} rows ({skipped} skipped)."
+  },
+  "rep.chart_title": "Answered, abandoned and service level per period",
+  "repjs.chart_summary": {
+    "one": "{count} period: {answered} answered, {abandoned} abandoned; the lowest service level {lowest}.",
+    "other": "{count} periods: {answered} answered, {abandoned} abandoned; the lowest service level {lowest}."
   }
 };

@@ -894,5 +894,9 @@ export default {
   "trnjs.importing": "正在导入…",
   "trnjs.imported": {
     "other": "共 {rows} 行，写入 {count} 条例句（跳过 {skipped} 行）。"
+  },
+  "rep.chart_title": "各时段接通量、放弃量与及时应答率",
+  "repjs.chart_summary": {
+    "other": "共 {count} 个时段：接通 {answered}，放弃 {abandoned}；及时应答率最低为 {lowest}。"
   }
 };
