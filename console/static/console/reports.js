@@ -106,9 +106,9 @@ function drawChart(q, data) {
     data: {
       labels: rows.map((r) => r.period),
       datasets: [
-        { type: 'bar', label: tt('repjs.col_answered'), data: rows.map((r) => r.answered), backgroundColor: COLORS.answered, yAxisID: 'count' },
-        { type: 'bar', label: tt('repjs.col_abandoned'), data: rows.map((r) => r.abandoned), backgroundColor: COLORS.abandoned, yAxisID: 'count' },
-        { type: 'line', label: tt('repjs.col_service_level'), data: level, borderColor: COLORS.level, backgroundColor: COLORS.level, yAxisID: 'level', spanGaps: true },
+        { type: 'bar', label: tt('repjs.col_answered'), data: rows.map((r) => r.answered), backgroundColor: COLORS.answered, yAxisID: 'count', order: 1 },
+        { type: 'bar', label: tt('repjs.col_abandoned'), data: rows.map((r) => r.abandoned), backgroundColor: COLORS.abandoned, yAxisID: 'count', order: 1 },
+        { type: 'line', label: tt('repjs.col_service_level'), data: level, borderColor: COLORS.level, backgroundColor: COLORS.level, yAxisID: 'level', spanGaps: true, order: 0 },  // drawn over the bars
       ],
     },
     options: {
