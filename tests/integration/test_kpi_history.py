@@ -367,21 +367,29 @@ def test_the_script_is_the_days_it_claims() -> None:
     assert DAY.astimezone(UTC).date() == date(2026, 3, 9) and NEXT_DAY.astimezone(UTC).date() == date(2026, 3, 10)
 
 
+async def chat_resolved_by(agent: AgentClient, name: str, text: str, *, wrap_up: str | None = None) -> str:
+    """A web-chat customer writes, ``agent`` (online) takes the offer, wraps up if asked and resolves;
+    returns the conversation id."""
+    async with aiohttp.ClientSession() as http:
+        widget = WidgetClient(agent.base_url, http)
+        await widget.connect(name=name)
+        await widget.say(text)
+        conversation_id = await agent.take_offer()
+        if wrap_up is not None:
+            await agent.call("POST", f"/api/conversations/{conversation_id}/wrap_up", {"code": wrap_up})
+        await agent.call("POST", f"/api/conversations/{conversation_id}/resolve")
+        await widget.close()
+    return conversation_id
+
+
 async def test_a_chat_through_the_real_core_is_counted_as_its_events_say(hub: RunningHub, db: Db) -> None:
     """Web chat end to end (widget, offer, accept, wrap-up, resolve): the figures are the times of
     its stored events, worked out here, in /api/kpi/today, the history and the drill-down."""
     alice = await AgentClient.online(hub.base_url, "alice")
     sara = await AgentClient(hub.base_url).login("sara")
     try:
-        async with aiohttp.ClientSession() as http:
-            widget = WidgetClient(hub.base_url, http)
-            await widget.connect(name="Ann Lee")
-            await widget.say("my meter shows zero")
-            conversation_id = await alice.take_offer()
-            await alice.call("POST", f"/api/conversations/{conversation_id}/wrap_up",
-                             {"code": "resolved_first_contact"})
-            await alice.call("POST", f"/api/conversations/{conversation_id}/resolve")
-            await widget.close()
+        conversation_id = await chat_resolved_by(alice, "Ann Lee", "my meter shows zero",
+                                                 wrap_up="resolved_first_contact")
         await eventually(lambda: projected(db), timeout=20)
         at = {e["type"]: e["at"] for e in await hub.context.conversations.events_of(conversation_id)}
         wait_s = (at["assigned"] - at["queued"]).total_seconds()
@@ -415,13 +423,7 @@ async def test_a_chat_reopened_through_the_real_core_counts_against_its_resoluti
     alice = await AgentClient.online(hub.base_url, "alice")
     sara = await AgentClient(hub.base_url).login("sara")
     try:
-        async with aiohttp.ClientSession() as http:
-            widget = WidgetClient(hub.base_url, http)
-            await widget.connect(name="Bo Yang")
-            await widget.say("the bill is still wrong")
-            conversation_id = await alice.take_offer()
-            await alice.call("POST", f"/api/conversations/{conversation_id}/resolve")
-            await widget.close()
+        conversation_id = await chat_resolved_by(alice, "Bo Yang", "the bill is still wrong")
         reopened = await alice.call("POST", f"/api/conversations/{conversation_id}/reopen")
         assert reopened["conversation"]["state"] == "queued"
         await eventually(lambda: projected(db), timeout=20)
