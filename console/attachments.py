@@ -17,9 +17,7 @@ from aiohttp import web
 from console.auth import AGENT_KEY
 from console.errors import api_error
 from console.keys import HUB
-from hub.domain.file_types import disposition, download_type, sniff
-
-PREVIEWS = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+from hub.domain.file_types import IMAGES, disposition, download_type, sniff
 
 routes = web.RouteTableDef()
 
@@ -31,9 +29,12 @@ async def get_attachment(request: web.Request) -> web.Response:
     if stored is None:
         raise api_error(404, "not_found", "no such attachment")
     await hub.desk.view(request[AGENT_KEY], stored.conversation_id)  # Forbidden -> 403
-    if request.query.get("inline") == "1":
+    inline = request.query.get("inline", "0")
+    if inline not in ("0", "1"):
+        raise api_error(400, "invalid_input", "inline is 0 or 1")
+    if inline == "1":
         kind = sniff(stored.data)
-        if kind not in PREVIEWS:
+        if kind not in IMAGES:
             raise api_error(415, "not_an_image", "only PNG, JPEG, GIF and WebP images are shown inline")
         return web.Response(body=stored.data, headers={
             "Content-Type": kind, "Content-Disposition": "inline", "X-Content-Type-Options": "nosniff",

@@ -28,6 +28,7 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
               "application/pdf": ".pdf", "text/plain": ".txt"}
 ALLOWED = frozenset(EXTENSIONS)
+IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})  # what the timeline previews inline
 _TEXT_SAMPLE = 4096
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|\u202a-\u202e\u2066-\u2069]")
 

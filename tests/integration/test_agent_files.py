@@ -163,6 +163,8 @@ async def test_an_image_is_previewed_inline_only_when_its_bytes_are_an_image(
         status, pdf = await upload(alice, conversation_id, PDF, "bill.pdf")
         async with alice.session.get(f"{hub.base_url}{pdf['message']['attachments'][0]['url']}?inline=1") as resp:
             assert resp.status == 415
+        async with alice.session.get(f"{hub.base_url}{image['url']}?inline=yes") as resp:
+            assert resp.status == 400
         async with alice.session.get(f"{hub.base_url}{image['url']}") as resp:  # the download as before
             assert resp.status == 200 and resp.headers["Content-Disposition"].startswith("attachment;")
         chen = await AgentClient(hub.base_url).login("chen")
