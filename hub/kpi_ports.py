@@ -13,7 +13,7 @@ from typing import Protocol
 from hub.domain.agent_states import StateSpan
 from hub.domain.model import Team
 from hub.domain.stream import StoredEvent
-from hub.kpi_figures import Opened
+from hub.kpi_fcr import Opened
 from hub.kpi_intervals import Bucket, Counts
 
 

@@ -15,16 +15,15 @@ from zoneinfo import ZoneInfo
 
 from hub.config import KpiSettings
 from hub.domain.stream import StoredEvent
+from hub.kpi_fcr import Resolution, fcr_buckets
 from hub.kpi_figures import (
     By,
     Group,
     Period,
-    Resolution,
     Row,
     Scope,
     ServiceLevelRule,
     ServiceLevels,
-    fcr_buckets,
     local_midnight,
     periods,
     rows,

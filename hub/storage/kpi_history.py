@@ -10,7 +10,7 @@ from typing import Any
 from hub.domain.agent_states import StateSpan
 from hub.domain.model import Team
 from hub.domain.stream import StoredEvent, event_from_doc
-from hub.kpi_figures import Opened
+from hub.kpi_fcr import Opened
 from hub.kpi_intervals import Bucket, Counts
 from hub.kpi_ports import ConversationLine
 from hub.storage.agent_states import MongoAgentStateLog

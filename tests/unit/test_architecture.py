@@ -30,6 +30,7 @@ PURE_CORE = [
     "hub/kpi.py",
     "hub/kpi_intervals.py",
     "hub/kpi_figures.py",
+    "hub/kpi_fcr.py",
     "hub/staffing.py",
     "hub/forecast.py",
     "bot/handover.py",

@@ -12,15 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from console.kpi_api import csv_cell
+from hub.kpi_fcr import Opened, Resolution, fcr_buckets, first_contact
 from hub.kpi_figures import (
     RATIOS,
-    Opened,
-    Resolution,
     ServiceLevelRule,
     ServiceLevels,
-    fcr_buckets,
     figures,
-    first_contact,
     local_midnight,
     periods,
     rows,
